@@ -1,0 +1,7 @@
+import type { CliIo } from "./main";
+
+// Placeholder until the subcommand lands; replaced by its issue's work.
+export async function run(_args: string[], io: CliIo): Promise<number> {
+    io.stderr.write("pulumi-apparmor testhost: not built yet\n");
+    return 2;
+}
