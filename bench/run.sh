@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Runs every benchmark; each writes its results to bench/results/*.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/results
