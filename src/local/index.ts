@@ -1,0 +1,2 @@
+/** Local I/O: runs `apparmor_parser` on the machine running Pulumi or the CLI. */
+export * from "./parser";
