@@ -1,1 +1,2 @@
-export {};
+/** The pure profile core: typed model, renderer, parser, version hash. */
+export * from "./model";

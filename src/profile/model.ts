@@ -1,0 +1,448 @@
+/**
+ * Typed model of the AppArmor 3.x policy language.
+ *
+ * Everything here is plain data: readonly, JSON-serialisable (no classes, functions, `undefined`-only
+ * semantics, Maps or Sets), so a model can be stored in Pulumi state and compared after a round trip
+ * through JSON. Optional fields are simply left out when absent; a `false` boolean means the same as a
+ * missing one.
+ *
+ * Every node has a `kind` discriminant. The shapes follow the grammar of `apparmor_parser` 3.0
+ * (parser_yacc.y / apparmor.d(5)); anything the model does not type yet can be carried verbatim with a
+ * {@link RawRule} (escape hatch; the parser uses it for conditionals and 4.x-only rules).
+ *
+ * String values (paths, globs, names, labels, …) are stored unquoted and unescaped; the renderer quotes
+ * them when needed. Variables such as `@{HOME}` stay in the text as written.
+ */
+
+// ---------------------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Rule qualifiers shared by every access rule: `audit`, and the rule mode `allow` / `deny`.
+ * `allow` is the default; it is only recorded so that an explicit `allow` keyword survives a round
+ * trip. Setting both `deny` and `allow` is invalid (the validator reports it).
+ */
+export interface Qualifiers {
+    /** `audit` prefix: log accesses matched by this rule (for `deny`: log the denial). */
+    readonly audit?: boolean;
+    /** `deny` prefix: this rule removes permissions, and denials it causes are not logged. */
+    readonly deny?: boolean;
+    /** explicit `allow` prefix (the default mode). */
+    readonly allow?: boolean;
+}
+
+/** A comment line. `text` is everything after the `#` (leading space kept, newline excluded). */
+export interface Comment {
+    readonly kind: "comment";
+    readonly text: string;
+}
+
+/**
+ * Escape hatch: policy text rendered verbatim (one or more lines, without the final newline), for
+ * constructs the model does not type (e.g. `if` conditionals, boolean variables, 4.x-only rules).
+ * Inside a profile it is indented like the other rules; it must carry its own trailing `,` if needed.
+ */
+export interface RawRule {
+    readonly kind: "raw";
+    readonly text: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Preamble (also valid inside profiles where noted)
+// ---------------------------------------------------------------------------------------------------
+
+/** `abi <abi/3.0>,` or `abi "path",`. */
+export interface Abi {
+    readonly kind: "abi";
+    readonly path: string;
+    /** `angle` = `<path>` (search the include dirs, the usual form), `quoted` = `"path"`. */
+    readonly form: "angle" | "quoted";
+}
+
+/**
+ * `include <abstractions/base>`, `#include "/etc/x"`, `include if exists <local/foo>`.
+ * Valid in the preamble and inside profiles.
+ */
+export interface Include {
+    readonly kind: "include";
+    readonly path: string;
+    /** `angle` = `<path>` (relative to the include dirs), `quoted` = `"path"` (relative to the base dir or absolute). */
+    readonly form: "angle" | "quoted";
+    /** `include if exists …`: no error when the file is missing. */
+    readonly ifExists?: boolean;
+    /** written with the old `#include` spelling (same meaning; kept for round trips). */
+    readonly hash?: boolean;
+}
+
+/**
+ * Variable assignment `@{NAME} = v1 v2`, or append `@{NAME} += v3`.
+ * `name` is without the `@{` `}` decoration.
+ */
+export interface VariableAssignment {
+    readonly kind: "variable";
+    readonly name: string;
+    readonly op: "=" | "+=";
+    /** values in order (each one may itself contain variables or `{a,b}` alternations). */
+    readonly values: readonly string[];
+}
+
+/** `alias /usr/ -> /mnt/usr/,` */
+export interface Alias {
+    readonly kind: "alias";
+    readonly from: string;
+    readonly to: string;
+}
+
+/** Items allowed at the top level of a policy file before/between profiles. */
+export type PreambleItem = Abi | Include | VariableAssignment | Alias | Comment | RawRule;
+
+// ---------------------------------------------------------------------------------------------------
+// Rules inside a profile
+// ---------------------------------------------------------------------------------------------------
+
+/** Plain file permissions: read, write, append, link, lock, mmap with PROT_EXEC. */
+export type FileAccess = "r" | "w" | "a" | "l" | "k" | "m";
+
+/**
+ * Exec transition modes. `x` alone is only valid in `deny` rules. Upper-case letters = scrub the
+ * environment; `i` inherit, `p` discrete profile, `c` child profile, `u` unconfined; `pix`/`cix` fall
+ * back to inherit, `pux`/`cux` fall back to unconfined.
+ */
+export type ExecMode =
+    | "x"
+    | "ix"
+    | "px"
+    | "Px"
+    | "cx"
+    | "Cx"
+    | "ux"
+    | "Ux"
+    | "pix"
+    | "Pix"
+    | "cix"
+    | "Cix"
+    | "pux"
+    | "PUx"
+    | "cux"
+    | "CUx";
+
+/** All exec modes, in rendering/validation order. */
+export const EXEC_MODES: readonly ExecMode[] = [
+    "x",
+    "ix",
+    "px",
+    "Px",
+    "cx",
+    "Cx",
+    "ux",
+    "Ux",
+    "pix",
+    "Pix",
+    "cix",
+    "Cix",
+    "pux",
+    "PUx",
+    "cux",
+    "CUx",
+];
+
+/** Plain file access letters in canonical rendering order (as AppArmor's tools write them). */
+export const FILE_ACCESS_ORDER: readonly FileAccess[] = ["m", "r", "w", "a", "l", "k"];
+
+/**
+ * File rule: `[audit] [deny|allow] [owner] [file] PATH PERMS [-> TARGET],`
+ * (or the leading-permissions form `PERMS PATH`, which parses to the same model).
+ * A rule with neither `path` nor permissions is the bare `file,` rule (all file access).
+ */
+export interface FileRule extends Qualifiers {
+    readonly kind: "file";
+    /** `owner` prefix: only files owned by the task's fsuid. */
+    readonly owner?: boolean;
+    /** path glob, may contain variables (`@{HOME}/**`). Absent only for the bare `file,` rule. */
+    readonly path?: string;
+    /** plain permissions (a set: order is irrelevant, rendered in {@link FILE_ACCESS_ORDER}). */
+    readonly access: readonly FileAccess[];
+    /** exec transition, if the rule grants/denies execution. */
+    readonly exec?: ExecMode;
+    /** `-> TARGET`: profile to transition to (exec rules with p/c modes). */
+    readonly target?: string;
+}
+
+/** Link rule: `[audit] [deny|allow] [owner] link [subset] PATH -> TARGET,` */
+export interface LinkRule extends Qualifiers {
+    readonly kind: "link";
+    readonly owner?: boolean;
+    /** `subset`: the link gets at most the permissions of the target. */
+    readonly subset?: boolean;
+    readonly path: string;
+    readonly target: string;
+}
+
+/** `capability,` (all, when `capabilities` is empty) or `capability chown dac_override,`. */
+export interface CapabilityRule extends Qualifiers {
+    readonly kind: "capability";
+    /** lower-case capability names without `CAP_` (a set); empty = all capabilities. */
+    readonly capabilities: readonly string[];
+}
+
+/** `network [DOMAIN] [TYPE] [PROTOCOL],` e.g. `network inet stream,`, `network netlink raw,`, `network,`. */
+export interface NetworkRule extends Qualifiers {
+    readonly kind: "network";
+    /** address family: inet, inet6, unix, netlink, packet, … */
+    readonly domain?: string;
+    /** socket type: stream, dgram, seqpacket, raw, rdm, packet. */
+    readonly type?: string;
+    /** protocol: tcp, udp, icmp, … */
+    readonly protocol?: string;
+}
+
+/**
+ * A mount condition: `fstype=ext4`, `fstype=(ext3, ext4)`, `options=(ro,nosuid)`, `options in (rw)`.
+ * Values form a set. `op` `=` means "exactly", `in` means "any subset of".
+ */
+export interface MountCondition {
+    /** `fstype` (alias `vfstype`) or `options` (alias `option`), as written. */
+    readonly name: string;
+    readonly op: "=" | "in";
+    readonly values: readonly string[];
+}
+
+/** `mount [CONDITIONS] [SOURCE] [-> MOUNTPOINT],` */
+export interface MountRule extends Qualifiers {
+    readonly kind: "mount";
+    readonly conditions: readonly MountCondition[];
+    readonly source?: string;
+    /** mount point (after `->`). */
+    readonly target?: string;
+}
+
+/** `remount [CONDITIONS] [MOUNTPOINT],` */
+export interface RemountRule extends Qualifiers {
+    readonly kind: "remount";
+    readonly conditions: readonly MountCondition[];
+    readonly target?: string;
+}
+
+/** `umount [CONDITIONS] [MOUNTPOINT],` (also spelled `unmount`). */
+export interface UmountRule extends Qualifiers {
+    readonly kind: "umount";
+    readonly conditions: readonly MountCondition[];
+    readonly target?: string;
+}
+
+/** `pivot_root [oldroot=OLD] [NEWROOT] [-> PROFILE],` */
+export interface PivotRootRule extends Qualifiers {
+    readonly kind: "pivot_root";
+    readonly oldroot?: string;
+    readonly newroot?: string;
+    /** profile to transition to. */
+    readonly target?: string;
+}
+
+/** `signal [(send, receive)] [set=(hup, kill)] [peer=LABEL],` */
+export interface SignalRule extends Qualifiers {
+    readonly kind: "signal";
+    /** access set: send, receive, r, w, rw, read, write (empty = all). */
+    readonly access: readonly string[];
+    /** signal names (hup, int, …, rtmin+N); empty = all signals. */
+    readonly signals: readonly string[];
+    /** peer label (AppArmor regex). */
+    readonly peer?: string;
+}
+
+/** `ptrace [(trace, read, tracedby, readby)] [peer=LABEL],` */
+export interface PtraceRule extends Qualifiers {
+    readonly kind: "ptrace";
+    /** access set: trace, read, tracedby, readby, r, w, rw (empty = all). */
+    readonly access: readonly string[];
+    readonly peer?: string;
+}
+
+/** Peer conditions of a unix rule (`peer=(label=…, addr=…)`). */
+export interface UnixPeer {
+    readonly label?: string;
+    readonly addr?: string;
+}
+
+/**
+ * `unix [ACCESS] [type=T] [protocol=P] [addr=A] [label=L] [attr=X] [opt=O] [peer=(label=…,addr=…)],`
+ */
+export interface UnixRule extends Qualifiers {
+    readonly kind: "unix";
+    /** access set: create, bind, listen, accept, connect, shutdown, getattr, setattr, getopt, setopt, send, receive, r, w, rw (empty = all). */
+    readonly access: readonly string[];
+    readonly type?: string;
+    readonly protocol?: string;
+    /** local address (`@name` abstract, `none` unnamed, or a path pattern). */
+    readonly addr?: string;
+    readonly label?: string;
+    readonly attr?: string;
+    readonly opt?: string;
+    readonly peer?: UnixPeer;
+}
+
+/** Peer conditions of a dbus rule. */
+export interface DbusPeer {
+    readonly name?: string;
+    readonly label?: string;
+}
+
+/**
+ * `dbus [ACCESS] [bus=B] [path=P] [interface=I] [member=M] [name=N] [peer=(name=…, label=…)],`
+ * (`name=` is used by `bind` rules; `eavesdrop` rules use only `bus=`).
+ */
+export interface DbusRule extends Qualifiers {
+    readonly kind: "dbus";
+    /** access set: send, receive, bind, eavesdrop, r, w, rw (empty = all). */
+    readonly access: readonly string[];
+    readonly bus?: string;
+    readonly path?: string;
+    readonly interface?: string;
+    readonly member?: string;
+    readonly name?: string;
+    readonly peer?: DbusPeer;
+}
+
+/** `change_profile [safe|unsafe] [EXEC] [-> PROFILE],` */
+export interface ChangeProfileRule extends Qualifiers {
+    readonly kind: "change_profile";
+    readonly execMode?: "safe" | "unsafe";
+    /** executable path the change applies to. */
+    readonly exec?: string;
+    /** target profile (regex allowed). */
+    readonly target?: string;
+}
+
+/** `set rlimit RESOURCE <= VALUE,` e.g. `set rlimit nofile <= 1024,` */
+export interface RlimitRule {
+    readonly kind: "rlimit";
+    /** cpu, fsize, data, stack, core, rss, nofile, ofile, as, nproc, memlock, locks, sigpending, msgqueue, nice, rtprio, rttime. */
+    readonly resource: string;
+    /** limit value as written: a number with optional unit (`1024`, `10MB`, `5s`) or `infinity`. */
+    readonly value: string;
+}
+
+/** Access rules (everything that grants, denies or audits something). */
+export type Rule =
+    | FileRule
+    | LinkRule
+    | CapabilityRule
+    | NetworkRule
+    | MountRule
+    | RemountRule
+    | UmountRule
+    | PivotRootRule
+    | SignalRule
+    | PtraceRule
+    | UnixRule
+    | DbusRule
+    | ChangeProfileRule
+    | RlimitRule;
+
+/** Everything that can appear in a profile body (rules, includes, comments, raw text, hats/child profiles). */
+export type ProfileItem = Rule | Include | Comment | RawRule | Profile;
+
+// ---------------------------------------------------------------------------------------------------
+// Profiles and files
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * A profile: `profile NAME [ATTACHMENT] [xattrs=(…)] [flags=(…)] { … }`, the keyword-less form
+ * `/usr/bin/foo { … }` (name = the path), or — nested — a hat `^NAME { … }` / child profile.
+ */
+export interface Profile {
+    readonly kind: "profile";
+    /** profile name (unquoted). A path name without attachment also attaches to that path. */
+    readonly name: string;
+    /** attachment path glob, when different from the name. */
+    readonly attachment?: string;
+    /** profile flags (open list): complain, audit, enforce, kill, unconfined, attach_disconnected, mediate_deleted, chroot_relative, … */
+    readonly flags?: readonly string[];
+    /** extended attribute conditions `xattrs=(key=value …)`. */
+    readonly xattrs?: readonly { readonly key: string; readonly value?: string }[];
+    /** a hat (`^name` / `hat name`): only meaningful as a child of another profile. */
+    readonly hat?: boolean;
+    /** body items in order; hats and child profiles are nested `Profile`s. */
+    readonly rules: readonly ProfileItem[];
+}
+
+/** Items at the top level of a policy file. */
+export type PolicyItem = PreambleItem | Profile;
+
+/**
+ * A whole policy file: preamble statements, comments and profiles in source order. This is what
+ * `parseProfile` returns; `renderProfile` accepts a document or a single {@link Profile}.
+ */
+export interface PolicyDocument {
+    readonly kind: "document";
+    readonly items: readonly PolicyItem[];
+}
+
+/** Any node kind the renderer accepts at rule level. */
+export type AnyItem = PolicyItem | ProfileItem;
+
+// ---------------------------------------------------------------------------------------------------
+// Structural equality
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Field names whose values are sets (order and duplicates irrelevant). Everywhere else arrays are
+ * ordered (e.g. variable values, mount conditions, rules).
+ */
+const SET_FIELDS: ReadonlySet<string> = new Set([
+    "access",
+    "capabilities",
+    "signals",
+    "flags",
+    "values",
+]);
+
+/** Fields whose arrays are ordered even though their name is in SET_FIELDS for some kinds. */
+function isSetField(kind: unknown, field: string): boolean {
+    if (!SET_FIELDS.has(field)) return false;
+    // variable values are ordered (they expand in order; order can matter for alternations).
+    if (kind === "variable" && field === "values") return false;
+    return true;
+}
+
+function normalize(value: unknown, kind: unknown, field: string): unknown {
+    if (Array.isArray(value)) {
+        const items = value.map((v) => normalize(v, undefined, ""));
+        if (isSetField(kind, field)) {
+            const keyed = new Map<string, unknown>();
+            for (const it of items) keyed.set(JSON.stringify(it), it);
+            return [...keyed.keys()].sort().map((k) => keyed.get(k));
+        }
+        return items;
+    }
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const key of Object.keys(obj).sort()) {
+            const v = obj[key];
+            // absent ≡ undefined ≡ false for optional flags
+            if (v === undefined || v === false) continue;
+            out[key] = normalize(v, obj.kind, key);
+        }
+        return out;
+    }
+    return value;
+}
+
+/**
+ * Canonical JSON key of a node: equal keys ⇔ structurally equal nodes (set-valued fields compared as
+ * sets, missing ≡ `false` ≡ `undefined`). Useful for de-duplicating rules.
+ */
+export function ruleKey(node: AnyItem | PolicyDocument): string {
+    return JSON.stringify(normalize(node, undefined, ""));
+}
+
+/**
+ * Structural equality of two rules (or any two model nodes): same kind, same fields, set-valued
+ * fields (permissions, access sets, capabilities, signals, flags, mount condition values) compared
+ * as sets, and an absent optional field equal to `false`/`undefined`.
+ */
+export function rulesEqual(a: AnyItem | PolicyDocument, b: AnyItem | PolicyDocument): boolean {
+    return ruleKey(a) === ruleKey(b);
+}
