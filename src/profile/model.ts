@@ -10,8 +10,9 @@
  * (parser_yacc.y / apparmor.d(5)); anything the model does not type yet can be carried verbatim with a
  * {@link RawRule} (escape hatch; the parser uses it for conditionals and 4.x-only rules).
  *
- * String values (paths, globs, names, labels, …) are stored unquoted and unescaped; the renderer quotes
- * them when needed. Variables such as `@{HOME}` stay in the text as written.
+ * String values (paths, globs, names, labels, …) are stored without surrounding quotes, with AppArmor's
+ * own backslash escapes kept as written (a backslash-space stays two characters); the renderer adds quotes when a
+ * value needs them. Variables such as `@{HOME}` and globs stay in the text as written.
  */
 
 // ---------------------------------------------------------------------------------------------------
@@ -199,7 +200,8 @@ export interface NetworkRule extends Qualifiers {
 
 /**
  * A mount condition: `fstype=ext4`, `fstype=(ext3, ext4)`, `options=(ro,nosuid)`, `options in (rw)`.
- * Values form a set. `op` `=` means "exactly", `in` means "any subset of".
+ * `op` `=` means "exactly", `in` means "any subset of". Values are kept in order (data options such
+ * as `mode=755` are matched as a string in that order).
  */
 export interface MountCondition {
     /** `fstype` (alias `vfstype`) or `options` (alias `option`), as written. */
@@ -390,20 +392,11 @@ export type AnyItem = PolicyItem | ProfileItem;
  * Field names whose values are sets (order and duplicates irrelevant). Everywhere else arrays are
  * ordered (e.g. variable values, mount conditions, rules).
  */
-const SET_FIELDS: ReadonlySet<string> = new Set([
-    "access",
-    "capabilities",
-    "signals",
-    "flags",
-    "values",
-]);
+const SET_FIELDS: ReadonlySet<string> = new Set(["access", "capabilities", "signals", "flags"]);
 
-/** Fields whose arrays are ordered even though their name is in SET_FIELDS for some kinds. */
-function isSetField(kind: unknown, field: string): boolean {
-    if (!SET_FIELDS.has(field)) return false;
-    // variable values are ordered (they expand in order; order can matter for alternations).
-    if (kind === "variable" && field === "values") return false;
-    return true;
+/** Whether an array field is compared as a set. Variable values and mount option values are ordered. */
+function isSetField(_kind: unknown, field: string): boolean {
+    return SET_FIELDS.has(field);
 }
 
 function normalize(value: unknown, kind: unknown, field: string): unknown {
@@ -440,8 +433,7 @@ export function ruleKey(node: AnyItem | PolicyDocument): string {
 
 /**
  * Structural equality of two rules (or any two model nodes): same kind, same fields, set-valued
- * fields (permissions, access sets, capabilities, signals, flags, mount condition values) compared
- * as sets, and an absent optional field equal to `false`/`undefined`.
+ * fields (permissions, access sets, capabilities, signals, flags) compared as sets, and an absent optional field equal to `false`/`undefined`.
  */
 export function rulesEqual(a: AnyItem | PolicyDocument, b: AnyItem | PolicyDocument): boolean {
     return ruleKey(a) === ruleKey(b);
