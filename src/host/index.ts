@@ -1,0 +1,581 @@
+/**
+ * Host scripts: the POSIX `sh` programs pulumi-apparmor runs on managed hosts, how to invoke them
+ * safely, and typed parsers of what they print.
+ *
+ * ## Invocation contract
+ * - The scripts are constant code shipped in this package (`src/host/lib.sh` + `src/host/<name>.sh`).
+ *   {@link buildHostCommand} returns ONE command string for an SSH `exec` channel:
+ *   `sudo -n sh -c '<lib.sh + name.sh>' pulumi-apparmor-<name> 'ARG1' 'ARG2' …`
+ *   (without `sudo -n` when connected as root). Every argument is validated first (profile names against
+ *   the subset of AppArmor's grammar this library accepts, directories absolute and normalised, modes,
+ *   cursors, sizes) and then single-quoted, so nothing a user typed is ever parsed by a shell.
+ * - Payloads (profile text) go on the channel's stdin, never in the command. `install` also receives the
+ *   payload's sha256 as an argument and refuses a truncated stdin (a cut connection).
+ * - The remote account's login shell must be POSIX-compatible (sh, bash, dash, zsh): OpenSSH hands the
+ *   command string to it.
+ * - Output: the first stdout line is one JSON object with `ok`; `denials` follows it with raw log lines.
+ *   Exit status 0 = ok, 1 = error, 2 = usage, 3 = preflight found problems. Use {@link parseHostResult}
+ *   (or the typed `parse*` functions), which throw {@link HostScriptError} on `ok: false`.
+ * - Host layout: profile files in `dir` (default {@link DEFAULT_PROFILE_DIR}), one top-level profile per
+ *   file named after the profile; manifests of what this library installed under
+ *   `/var/lib/pulumi-apparmor/profiles/NAME` (they mark a profile as "managed"); a host-wide `flock` on
+ *   `/var/lib/pulumi-apparmor/lock` serialises install/mode/remove.
+ * - Mode (enforce/complain) lives in the profile file's header flags, so the file on disk is the single
+ *   truth: `install NAME MODE` rewrites the `flags=(…)` of the `profile NAME … {` header itself (callers
+ *   may render any flags; `keep` uses the text as given), and `mode` rewrites the installed file's header
+ *   and reloads.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+/** The scripts in `src/host/`. */
+export type HostScriptName = "preflight" | "install" | "mode" | "status" | "remove" | "denials";
+
+export const HOST_SCRIPTS: readonly HostScriptName[] = [
+    "preflight",
+    "install",
+    "mode",
+    "status",
+    "remove",
+    "denials",
+];
+
+/** Where profile files go unless a directory is given. */
+export const DEFAULT_PROFILE_DIR = "/etc/apparmor.d/containers";
+
+/** Where the scripts keep manifests and the lock on a host. */
+export const HOST_STATE_DIR = "/var/lib/pulumi-apparmor";
+
+/** Largest `maxBytes` accepted by `denials`. */
+export const MAX_DENIAL_BYTES = 16 * 1024 * 1024;
+
+export type ProfileMode = "enforce" | "complain";
+
+let scriptDirCache: string | undefined;
+
+/**
+ * The folder holding the `.sh` files: `src/host` itself under ts-node, or `../../../src/host` from the
+ * compiled `dist/src/host/` (package.json ships `src/host/*.sh`).
+ */
+export function hostScriptDir(): string {
+    if (scriptDirCache) return scriptDirCache;
+    const candidates = [__dirname, path.resolve(__dirname, "../../../src/host")];
+    for (const dir of candidates) {
+        if (
+            fs.existsSync(path.join(dir, "lib.sh")) &&
+            fs.existsSync(path.join(dir, "install.sh"))
+        ) {
+            scriptDirCache = dir;
+            return dir;
+        }
+    }
+    throw new Error(`pulumi-apparmor: host scripts not found (looked in ${candidates.join(", ")})`);
+}
+
+const textCache = new Map<HostScriptName, string>();
+
+/** The full program sent for `name`: lib.sh followed by name.sh. */
+export function hostScriptText(name: HostScriptName): string {
+    if (!HOST_SCRIPTS.includes(name)) throw new Error(`unknown host script "${String(name)}"`);
+    let text = textCache.get(name);
+    if (text === undefined) {
+        const dir = hostScriptDir();
+        const lib = fs.readFileSync(path.join(dir, "lib.sh"), "utf8");
+        const body = fs.readFileSync(path.join(dir, `${name}.sh`), "utf8");
+        text = `${lib}\n# ---- ${name}.sh ----\n${body}`;
+        textCache.set(name, text);
+    }
+    return text;
+}
+
+/** POSIX single-quoting: the result is one shell word whose value is exactly `s`. */
+export function shellQuote(s: string): string {
+    if (s.includes("\0")) throw new Error("a shell argument cannot contain a NUL byte");
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface HostCommandOptions {
+    /** Prefix with `sudo -n` (the SSH user is not root). Defaults to false. */
+    readonly sudo?: boolean;
+}
+
+/**
+ * The command string running host script `name` with `args` (already validated by the typed builders
+ * below; this function quotes whatever it gets). Example:
+ * `sudo -n sh -c '…script…' pulumi-apparmor-install 'web' 'enforce' '/etc/apparmor.d/containers' '3f…'`.
+ */
+export function buildHostCommand(
+    name: HostScriptName,
+    args: readonly string[],
+    opts: HostCommandOptions = {},
+): string {
+    const words = ["sh", "-c", shellQuote(hostScriptText(name)), `pulumi-apparmor-${name}`];
+    for (const a of args) words.push(shellQuote(a));
+    return (opts.sudo ? "sudo -n " : "") + words.join(" ");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validators: pure, return an error message naming the fix, or undefined when valid.
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/**
+ * Profile names this library manages: `[A-Za-z0-9][A-Za-z0-9._+-]*`, at most 200 characters, not
+ * `unconfined`. A subset of AppArmor's grammar that needs no quoting in a profile header, is a safe
+ * file name in the profile directory and a valid `--security-opt apparmor=NAME`.
+ */
+export function validateProfileName(name: string): string | undefined {
+    if (typeof name !== "string" || name.length === 0) return "profile name is empty";
+    if (name.length > 200)
+        return `profile name is ${name.length} characters long; at most 200 allowed`;
+    if (!NAME_RE.test(name)) {
+        return `profile name "${printable(name)}" is not allowed: use letters, digits and . _ + - only, starting with a letter or digit (e.g. "docker-web")`;
+    }
+    if (name === "unconfined")
+        return `"unconfined" means no profile to Docker; choose another name`;
+    return undefined;
+}
+
+/** Profile directories on hosts: absolute, normalised (no `.`/`..`/`//`, no trailing `/`), safe characters. */
+export function validateHostDirectory(dir: string): string | undefined {
+    if (typeof dir !== "string" || dir.length === 0) return "directory is empty";
+    if (!dir.startsWith("/"))
+        return `directory "${printable(dir)}" must be absolute (e.g. ${DEFAULT_PROFILE_DIR})`;
+    if (dir.length > 1024) return "directory is longer than 1024 characters";
+    if (!/^[A-Za-z0-9._/+-]+$/.test(dir)) {
+        return `directory "${printable(dir)}" may only contain letters, digits and . _ / + -`;
+    }
+    if (dir === "/") return `directory "/" is not allowed; use e.g. ${DEFAULT_PROFILE_DIR}`;
+    if (dir.endsWith("/")) return `directory "${dir}" must not end with "/"`;
+    const parts = dir.slice(1).split("/");
+    if (parts.some((p) => p === "" || p === "." || p === "..")) {
+        return `directory "${dir}" must be normalised (no "//", "." or ".." components)`;
+    }
+    return undefined;
+}
+
+export function validateMode(mode: string): string | undefined {
+    return mode === "enforce" || mode === "complain"
+        ? undefined
+        : `mode "${printable(String(mode))}" must be "enforce" or "complain"`;
+}
+
+/** A `denials` cursor: "start", "now", or one returned by an earlier call. */
+export function validateCursor(cursor: string): string | undefined {
+    if (cursor === "start" || cursor === "now") return undefined;
+    if (
+        typeof cursor !== "string" ||
+        !/^(journal|kernlog|auditlog):[A-Za-z0-9=;:_.-]*$/.test(cursor)
+    ) {
+        return `cursor "${printable(String(cursor))}" is not "start", "now" or a cursor returned by denials`;
+    }
+    if (cursor.length > 1024) return "cursor is longer than 1024 characters";
+    return undefined;
+}
+
+export function validateMaxBytes(n: number): string | undefined {
+    return Number.isInteger(n) && n >= 1 && n <= MAX_DENIAL_BYTES
+        ? undefined
+        : `maxBytes must be an integer from 1 to ${MAX_DENIAL_BYTES}`;
+}
+
+function printable(s: string): string {
+    const cut = s.length > 60 ? `${s.slice(0, 60)}…` : s;
+    return JSON.stringify(cut).slice(1, -1);
+}
+
+function check(field: string, err: string | undefined): void {
+    if (err !== undefined) throw new Error(`invalid ${field}: ${err}`);
+}
+
+export function sha256Hex(text: string | Buffer): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Typed command builders: validate, then quote. Each returns the command and the stdin to send.
+
+export interface HostCommand {
+    readonly script: HostScriptName;
+    readonly command: string;
+    /** Bytes to write on stdin (then close it). */
+    readonly stdin?: string;
+}
+
+export interface PreflightArgs {
+    /** Check that dockerd honours AppArmor. Defaults to true. */
+    readonly checkDocker?: boolean;
+}
+
+/** preflight runs as the SSH user itself (it checks for root or passwordless sudo). */
+export function preflightCommand(args: PreflightArgs = {}): HostCommand {
+    const a = [args.checkDocker === false ? "skip-docker" : "check-docker"];
+    return { script: "preflight", command: buildHostCommand("preflight", a) };
+}
+
+export interface InstallArgs extends HostCommandOptions {
+    readonly name: string;
+    /** The profile text; its header must be `profile NAME [flags=(…)] {`. */
+    readonly text: string;
+    /** Sets the header's mode flag; "keep" leaves the text's flags. Defaults to "keep". */
+    readonly mode?: ProfileMode | "keep";
+    /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
+    readonly dir?: string;
+}
+
+export function installCommand(args: InstallArgs): HostCommand {
+    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
+    const mode = args.mode ?? "keep";
+    check("profile name", validateProfileName(args.name));
+    check("directory", validateHostDirectory(dir));
+    if (mode !== "keep") check("mode", validateMode(mode));
+    if (typeof args.text !== "string" || args.text.length === 0)
+        throw new Error("profile text is empty");
+    const sha = sha256Hex(Buffer.from(args.text, "utf8"));
+    return {
+        script: "install",
+        command: buildHostCommand("install", [args.name, mode, dir, sha], args),
+        stdin: args.text,
+    };
+}
+
+export interface ModeArgs extends HostCommandOptions {
+    readonly name: string;
+    readonly mode: ProfileMode;
+    /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
+    readonly dir?: string;
+}
+
+export function modeCommand(args: ModeArgs): HostCommand {
+    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
+    check("profile name", validateProfileName(args.name));
+    check("mode", validateMode(args.mode));
+    check("directory", validateHostDirectory(dir));
+    return { script: "mode", command: buildHostCommand("mode", [args.name, args.mode, dir], args) };
+}
+
+export interface StatusArgs extends HostCommandOptions {
+    /** Profiles to report; all managed profiles when empty. Defaults to []. */
+    readonly names?: readonly string[];
+    /** Where to look for names without a manifest. Defaults to {@link DEFAULT_PROFILE_DIR}. */
+    readonly dir?: string;
+}
+
+export function statusCommand(args: StatusArgs = {}): HostCommand {
+    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
+    check("directory", validateHostDirectory(dir));
+    for (const n of args.names ?? []) check("profile name", validateProfileName(n));
+    return {
+        script: "status",
+        command: buildHostCommand("status", [dir, ...(args.names ?? [])], args),
+    };
+}
+
+export interface RemoveArgs extends HostCommandOptions {
+    readonly name: string;
+    /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
+    readonly dir?: string;
+}
+
+export function removeCommand(args: RemoveArgs): HostCommand {
+    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
+    check("profile name", validateProfileName(args.name));
+    check("directory", validateHostDirectory(dir));
+    return { script: "remove", command: buildHostCommand("remove", [args.name, dir], args) };
+}
+
+export type DenialSource = "journal-audit" | "auditlog" | "journal-kernel" | "kernlog";
+
+export interface DenialsArgs extends HostCommandOptions {
+    /** "start", "now" or the cursor of an earlier result. Defaults to "start". */
+    readonly cursor?: string;
+    /** Bound on the returned lines' bytes. Defaults to 1 MiB. */
+    readonly maxBytes?: number;
+    /** Log to read. Defaults to "auto" (audit transport, auditd log, journal -k, kern.log). */
+    readonly source?: DenialSource | "auto";
+}
+
+const SOURCES = ["auto", "journal-audit", "auditlog", "journal-kernel", "kernlog"];
+
+export function denialsCommand(args: DenialsArgs = {}): HostCommand {
+    const cursor = args.cursor ?? "start";
+    const maxBytes = args.maxBytes ?? 1024 * 1024;
+    const source = args.source ?? "auto";
+    check("cursor", validateCursor(cursor));
+    check("maxBytes", validateMaxBytes(maxBytes));
+    if (!SOURCES.includes(source)) throw new Error(`invalid source "${printable(String(source))}"`);
+    return {
+        script: "denials",
+        command: buildHostCommand("denials", [cursor, String(maxBytes), source], args),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Results.
+
+/** A script reported `ok: false` (or printed nothing parseable). */
+export class HostScriptError extends Error {
+    constructor(
+        readonly script: HostScriptName,
+        /** Machine code from the script (e.g. "parse-failed", "not-root", "incomplete-input"). */
+        readonly code: string,
+        message: string,
+        readonly exitCode: number | null,
+        readonly stderr: string,
+    ) {
+        super(`pulumi-apparmor ${script}: ${message}`);
+        this.name = "HostScriptError";
+    }
+}
+
+export interface ScriptOutput {
+    readonly stdout: string;
+    readonly stderr?: string;
+    readonly exitCode?: number | null;
+}
+
+/** The first stdout line as JSON; throws HostScriptError when absent or `ok: false`. */
+export function parseHostResult(
+    script: HostScriptName,
+    out: ScriptOutput,
+): Record<string, unknown> {
+    const first = out.stdout.split("\n", 1)[0] ?? "";
+    let obj: unknown;
+    try {
+        obj = JSON.parse(first);
+    } catch {
+        const detail = (out.stderr ?? "").trim() || first || "(no output)";
+        throw new HostScriptError(
+            script,
+            "no-result",
+            `no result line: ${detail}`,
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    }
+    if (
+        typeof obj !== "object" ||
+        obj === null ||
+        typeof (obj as { ok?: unknown }).ok !== "boolean"
+    ) {
+        throw new HostScriptError(
+            script,
+            "no-result",
+            `unexpected result: ${first}`,
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    }
+    const r = obj as Record<string, unknown>;
+    if (r.ok === false && script !== "preflight") {
+        throw new HostScriptError(
+            script,
+            String(r.error ?? "unknown"),
+            String(r.message ?? "failed"),
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    }
+    return r;
+}
+
+export interface PreflightProblem {
+    readonly code: string;
+    readonly message: string;
+    readonly fix: string;
+}
+
+export interface PreflightResult {
+    readonly ok: boolean;
+    readonly user: "root" | "sudo" | "none";
+    readonly apparmorEnabled: boolean;
+    readonly securityfs: boolean;
+    readonly parser: string | null;
+    readonly parserVersion: string | null;
+    readonly docker: "apparmor" | "no-apparmor" | "not-installed" | "unreachable" | "skipped";
+    readonly kernel: string;
+    readonly problems: readonly PreflightProblem[];
+}
+
+export function parsePreflight(out: ScriptOutput): PreflightResult {
+    const r = parseHostResult("preflight", out);
+    if (r.error !== undefined) {
+        throw new HostScriptError(
+            "preflight",
+            String(r.error),
+            String(r.message),
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    }
+    return r as unknown as PreflightResult;
+}
+
+/** One human error for a failed preflight, naming each missing piece and its fix. */
+export function preflightErrorMessage(r: PreflightResult, host: string): string {
+    const lines = r.problems.map((p) => `  - ${p.message}. Fix: ${p.fix}.`);
+    return `host ${host} cannot run pulumi-apparmor:\n${lines.join("\n")}`;
+}
+
+/** Result of install and mode. */
+export interface InstallResult {
+    readonly ok: true;
+    readonly name: string;
+    readonly dir: string;
+    /** The profile file was written or the policy reloaded (a host write). */
+    readonly changed: boolean;
+    readonly wrote: boolean;
+    readonly reloaded: boolean;
+    readonly manifestUpdated: boolean;
+    readonly mode: string;
+    readonly sha256: string;
+    readonly policySha1: string;
+    readonly kernelMode: string;
+}
+
+export function parseInstall(
+    out: ScriptOutput,
+    script: "install" | "mode" = "install",
+): InstallResult {
+    return parseHostResult(script, out) as unknown as InstallResult;
+}
+
+export interface ProfileStatus {
+    readonly name: string;
+    readonly managed: boolean;
+    readonly dir: string;
+    readonly file: {
+        readonly present: boolean;
+        readonly sha256: string | null;
+        readonly mode: string | null;
+    };
+    readonly installed: {
+        readonly sha256: string | null;
+        readonly mode: string | null;
+        readonly policySha1: string | null;
+    } | null;
+    readonly loaded: boolean;
+    readonly kernelMode: string | null;
+    readonly policySha1: string | null;
+    readonly fileSha1: string | null;
+    readonly policyMatchesFile: boolean;
+    readonly compileError: string | null;
+    readonly processes: number;
+}
+
+export interface StatusResult {
+    readonly ok: true;
+    readonly apparmor: {
+        readonly enabled: boolean;
+        readonly securityfs: boolean;
+        readonly parser: boolean;
+    };
+    readonly profiles: readonly ProfileStatus[];
+}
+
+export function parseStatus(out: ScriptOutput): StatusResult {
+    return parseHostResult("status", out) as unknown as StatusResult;
+}
+
+export type DriftReason =
+    | "file-missing"
+    | "file-edited"
+    | "file-unparsable"
+    | "not-loaded"
+    | "policy-differs"
+    | "mode-changed"
+    | "unmanaged";
+
+/**
+ * How a profile on a host differs from what this library installed (empty = no drift). With
+ * `expectedSha256` (the sha256 of the text the caller would install now) a file that is intact but
+ * out of date also counts as "file-edited".
+ */
+export function profileDrift(p: ProfileStatus, expectedSha256?: string): DriftReason[] {
+    const out: DriftReason[] = [];
+    if (!p.managed || !p.installed) out.push("unmanaged");
+    if (!p.file.present) out.push("file-missing");
+    else {
+        const want = expectedSha256 ?? p.installed?.sha256 ?? undefined;
+        if (want && p.file.sha256 !== want) out.push("file-edited");
+        if (p.compileError !== null) out.push("file-unparsable");
+    }
+    if (!p.loaded) out.push("not-loaded");
+    else {
+        if (p.file.present && !p.policyMatchesFile) out.push("policy-differs");
+        const mode = p.installed?.mode ?? p.file.mode;
+        if (mode && p.kernelMode !== mode) out.push("mode-changed");
+    }
+    return out;
+}
+
+export interface RemoveResult {
+    readonly ok: true;
+    readonly name: string;
+    readonly changed: boolean;
+    readonly unloaded: boolean;
+    readonly deleted: boolean;
+    /** Processes that were confined by the profile when it was unloaded (now unconfined). */
+    readonly processes: number;
+}
+
+export function parseRemove(out: ScriptOutput): RemoveResult {
+    return parseHostResult("remove", out) as unknown as RemoveResult;
+}
+
+export interface DenialsResult {
+    readonly ok: true;
+    readonly source: DenialSource;
+    /** Pass to the next call to continue after the last returned line. */
+    readonly cursor: string;
+    readonly lines: readonly string[];
+    readonly bytes: number;
+    /** Audit lines the kernel log dropped (`kauditd_printk_skb: N callbacks suppressed`). */
+    readonly suppressed: number;
+    /** More lines were available than maxBytes allowed; call again with `cursor`. */
+    readonly truncated: boolean;
+    /** The given cursor could not be used (other source, rotated file); read from the start. */
+    readonly cursorReset: boolean;
+}
+
+export function parseDenials(out: ScriptOutput): DenialsResult {
+    const header = parseHostResult("denials", out);
+    const nl = out.stdout.indexOf("\n");
+    const rest = nl < 0 ? "" : out.stdout.slice(nl + 1);
+    const lines = rest === "" ? [] : rest.replace(/\n$/, "").split("\n");
+    const count = Number(header.lines);
+    if (lines.length !== count) {
+        throw new HostScriptError(
+            "denials",
+            "bad-output",
+            `header announced ${count} lines, got ${lines.length}`,
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    }
+    return { ...(header as unknown as Omit<DenialsResult, "lines">), lines };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Running: the caller provides the transport (ssh2 channel, test helper, …).
+
+/** Runs `command` on the host with `stdin`, resolving with its output and exit status. */
+export type HostExec = (command: string, stdin?: string) => Promise<Required<ScriptOutput>>;
+
+async function run<T>(exec: HostExec, cmd: HostCommand, parse: (o: ScriptOutput) => T): Promise<T> {
+    const out = await exec(cmd.command, cmd.stdin);
+    return parse(out);
+}
+
+export const hostScripts = {
+    preflight: (exec: HostExec, a?: PreflightArgs) =>
+        run(exec, preflightCommand(a), parsePreflight),
+    install: (exec: HostExec, a: InstallArgs) =>
+        run(exec, installCommand(a), (o) => parseInstall(o)),
+    mode: (exec: HostExec, a: ModeArgs) =>
+        run(exec, modeCommand(a), (o) => parseInstall(o, "mode")),
+    status: (exec: HostExec, a?: StatusArgs) => run(exec, statusCommand(a), parseStatus),
+    remove: (exec: HostExec, a: RemoveArgs) => run(exec, removeCommand(a), parseRemove),
+    denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
+};

@@ -1,0 +1,50 @@
+# install NAME MODE DIR SHA256 — profile text on stdin.
+#   MODE    enforce | complain | keep (keep = use the text's own header flags)
+#   DIR     directory of the profile files, e.g. /etc/apparmor.d/containers
+#   SHA256  sha256 of the exact stdin bytes, or - to skip the check (a cut SSH connection then cannot
+#           install a truncated text)
+# Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","mode","sha256",
+#          "policySha1","kernelMode"}
+
+[ $# -eq 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- <PROFILE"
+check_name "$1"
+case $2 in
+    enforce | complain | keep) ;;
+    *) fail bad-mode "mode must be enforce, complain or keep" 2 ;;
+esac
+check_dir "$3"
+case $4 in
+    -) ;;
+    *[!0-9a-f]*) fail bad-sha256 "SHA256 must be 64 lowercase hex digits or -" 2 ;;
+    *) [ "${#4}" -eq 64 ] || fail bad-sha256 "SHA256 must be 64 lowercase hex digits or -" 2 ;;
+esac
+need_root
+need_parser
+need_apparmor
+
+name=$1
+mode=$2
+dir=$3
+mkdir -p "$dir" || fail io "cannot create $dir"
+input=$(mktemp "$dir/.$name.in.XXXXXX") || fail io "cannot create a temp file in $dir"
+track_tmp "$input"
+# Read the whole input before taking the lock: a slow sender must not block other hosts' changes.
+head -c 4194305 >"$input" || fail io "cannot read the profile from stdin"
+[ "$(wc -c <"$input")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
+if [ "$4" != - ]; then
+    got=$(sha256_of "$input")
+    [ "$got" = "$4" ] || fail incomplete-input "stdin sha256 $got differs from the expected $4 (connection cut?); nothing was changed"
+fi
+ignore_hangup
+
+new=$(mktemp "$dir/.$name.new.XXXXXX") || fail io "cannot create a temp file in $dir"
+track_tmp "$new"
+if [ "$mode" = keep ]; then
+    cp "$input" "$new" || fail io "cannot copy the input"
+else
+    set_mode "$name" "$mode" "$input" "$new" ||
+        fail no-header "no line 'profile $name [flags=(...)] {' found; the text must start the profile with that header"
+fi
+
+take_lock
+apply_profile "$name" "$dir" "$new"

@@ -1,0 +1,95 @@
+# status DIR [NAME…] — one JSON document about the profiles this library manages (all manifests under
+# /var/lib/pulumi-apparmor/profiles when no NAME is given). DIR is where to look for a NAME that has no
+# manifest. Per profile:
+#   managed            a manifest records our install (name, dir, sha256, mode, policySha1)
+#   file               {present, sha256, mode} of DIR/NAME (mode from its header flags)
+#   installed          the manifest's {sha256, mode, policySha1}, or null
+#   loaded, kernelMode from /sys/kernel/security/apparmor/profiles
+#   policySha1         raw_sha1 of the loaded policy (found by its `name` file), or null
+#   fileSha1           sha1 of `apparmor_parser -Q -K -S FILE` on this host, or null
+#   policyMatchesFile  policySha1 = fileSha1 (the loaded policy is exactly the compiled file)
+#   compileError       apparmor_parser's message when the file does not compile, or null
+#   processes          processes currently confined by the profile
+
+[ $# -ge 1 ] || usage "DIR [NAME...]"
+check_dir "$1"
+defdir=$1
+shift
+for n in "$@"; do check_name "$n"; done
+need_root
+
+if [ $# -eq 0 ] && [ -d "$PA_MANIFESTS" ]; then
+    for f in "$PA_MANIFESTS"/*; do
+        [ -f "$f" ] || continue
+        n=${f##*/}
+        valid_name "$n" && set -- "$@" "$n"
+    done
+fi
+
+enabled=false
+apparmor_enabled && enabled=true
+secfs=false
+[ -d "$PA_SECFS/policy" ] && secfs=true
+parser=false
+command -v apparmor_parser >/dev/null 2>&1 && parser=true
+
+work=$(mktemp -d) || fail io "cannot create a temp directory"
+track_tmp "$work/bin" "$work/err"
+trap 'cleanup; rm -rf "$work"' EXIT
+
+# js VALUE: JSON string, or null when empty.
+js() {
+    if [ -n "$1" ]; then printf '"%s"' "$1"; else printf 'null'; fi
+}
+
+printf '{"ok":true,"apparmor":{"enabled":%s,"securityfs":%s,"parser":%s},"profiles":[' "$enabled" "$secfs" "$parser"
+sep=
+for name in "$@"; do
+    managed=false
+    dir=$defdir
+    if [ -f "$PA_MANIFESTS/$name" ]; then
+        managed=true
+        md=$(manifest_get "$name" dir)
+        valid_dir "$md" && dir=$md
+    fi
+    file=$dir/$name
+    present=false
+    fsha=
+    fmode=
+    fsha1=
+    cerr=
+    if [ -f "$file" ]; then
+        present=true
+        fsha=$(sha256_of "$file")
+        fmode=$(file_mode "$name" "$file")
+        if $parser; then
+            if ! fsha1=$(compile_sha1 "$file" "$work/bin" "$work/err"); then
+                fsha1=
+                cerr=$(json_str <"$work/err")
+            fi
+        fi
+    fi
+    kmode=
+    psha1=
+    procs=0
+    if $secfs; then
+        kmode=$(kernel_mode "$name")
+        psha1=$(loaded_sha1 "$name")
+        [ -n "$kmode" ] && procs=$(confined_count "$name")
+    fi
+    loaded=false
+    [ -n "$kmode" ] && loaded=true
+    matches=false
+    [ -n "$psha1" ] && [ "$psha1" = "$fsha1" ] && matches=true
+    installed=null
+    if $managed; then
+        installed=$(printf '{"sha256":%s,"mode":%s,"policySha1":%s}' \
+            "$(js "$(manifest_get "$name" sha256)")" "$(js "$(manifest_get "$name" mode)")" \
+            "$(js "$(manifest_get "$name" policySha1)")")
+    fi
+    printf '%s{"name":"%s","managed":%s,"dir":"%s","file":{"present":%s,"sha256":%s,"mode":%s},"installed":%s,"loaded":%s,"kernelMode":%s,"policySha1":%s,"fileSha1":%s,"policyMatchesFile":%s,"compileError":%s,"processes":%s}' \
+        "$sep" "$name" "$managed" "$dir" "$present" "$(js "$fsha")" "$(js "$fmode")" "$installed" \
+        "$loaded" "$(js "$kmode")" "$(js "$psha1")" "$(js "$fsha1")" "$matches" "${cerr:-null}" "$procs"
+    sep=,
+done
+printf ']}\n'
