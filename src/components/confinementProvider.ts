@@ -1,0 +1,174 @@
+/**
+ * The dynamic provider of `Confinement`: proves that a container really runs under its profile by
+ * reading the label of its init process on the host (`/proc/<pid>/attr/current`, via `docker
+ * inspect`). docker silently runs `--security-opt apparmor=X` containers unconfined when AppArmor is
+ * off, and unloading a profile silently unconfines its running containers; both show up here.
+ *
+ * - create/update: check the label; a wrong label fails the step (update first restarts the
+ *   container once, which re-applies the profile: the repair for a container left unconfined).
+ * - read: the live label; a mismatch is drift, repaired by the next `up`.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { PlainConnection } from "./connection";
+import { HostStepError } from "./errors";
+import * as ops from "./hostops";
+import { sshTarget } from "./hostProfileProvider";
+import type { ProfileMode } from "../state";
+import { SshError } from "./ssh";
+
+export interface ConfinementInputs {
+    connection: PlainConnection;
+    target: string;
+    containerId: string;
+    profileName: string;
+    mode: ProfileMode;
+    /** desired: always empty; the refreshed copy holds the reasons found. */
+    drift: string[];
+}
+
+export interface ConfinementOutputs extends ConfinementInputs {
+    /** label of the container's init process, e.g. `docker-default-secure (enforce)`. */
+    label: string;
+    /** container restarts this resource made to repair confinement. */
+    restarts: number;
+    checkedAt: string;
+}
+
+export const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
+
+export function expectedLabel(profileName: string, mode: ProfileMode): string {
+    return `${profileName} (${mode})`;
+}
+
+/** Drift reasons for a container label. */
+export function labelDrift(
+    label: string | undefined,
+    profileName: string,
+    mode: ProfileMode,
+): string[] {
+    const want = expectedLabel(profileName, mode);
+    if (label === undefined) return [`container is not running (expected label ${want})`];
+    if (label === want) return [];
+    if (label === "unconfined") return [`container runs unconfined (expected ${want})`];
+    return [`container runs with label "${label}" (expected ${want})`];
+}
+
+async function label(i: ConfinementInputs): Promise<string | undefined> {
+    const t = sshTarget(i.connection);
+    const r = await ops.containerLabel(t, i.target, i.connection.sudo, i.containerId);
+    return r.label;
+}
+
+function wrap(target: string, e: unknown): Error {
+    if (e instanceof HostStepError) return e;
+    if (e instanceof SshError) return new HostStepError(target, "connect", e.message);
+    return e instanceof Error ? e : new Error(String(e));
+}
+
+async function verify(i: ConfinementInputs, restartIfWrong: boolean, restarts: number) {
+    try {
+        let l = await label(i);
+        let problems = labelDrift(l, i.profileName, i.mode);
+        if (problems.length > 0 && restartIfWrong) {
+            await ops.restartContainer(
+                sshTarget(i.connection),
+                i.target,
+                i.connection.sudo,
+                i.containerId,
+            );
+            restarts++;
+            l = await label(i);
+            problems = labelDrift(l, i.profileName, i.mode);
+        }
+        if (problems.length > 0)
+            throw new HostStepError(
+                i.target,
+                "confinement",
+                `container ${i.containerId.slice(0, 12)}: ${problems.join("; ")}`,
+            );
+        return { label: l as string, restarts };
+    } catch (e) {
+        throw wrap(i.target, e);
+    }
+}
+
+export const confinementProvider = {
+    async check(
+        _o: unknown,
+        news: Partial<ConfinementInputs>,
+    ): Promise<pulumi.dynamic.CheckResult> {
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const id = news.containerId;
+        if (
+            typeof id === "string" &&
+            id !== "04da6b54-80e4-46f7-96ec-b56ff0331ba9" &&
+            !CONTAINER_ID_RE.test(id)
+        )
+            failures.push({
+                property: "containerId",
+                reason: "must be a docker container ID (hex)",
+            });
+        return { inputs: news, failures };
+    },
+
+    async diff(
+        _id: string,
+        olds: Partial<ConfinementOutputs>,
+        news: Partial<ConfinementInputs>,
+    ): Promise<pulumi.dynamic.DiffResult> {
+        const replaces = olds.containerId !== news.containerId ? ["containerId"] : [];
+        const changes =
+            replaces.length > 0 ||
+            olds.profileName !== news.profileName ||
+            olds.mode !== news.mode ||
+            olds.target !== news.target ||
+            JSON.stringify(olds.connection) !== JSON.stringify(news.connection) ||
+            (olds.drift?.length ?? 0) > 0;
+        return { changes, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(i: ConfinementInputs): Promise<pulumi.dynamic.CreateResult> {
+        const r = await verify(i, false, 0);
+        const outs: ConfinementOutputs = {
+            ...i,
+            drift: [],
+            ...r,
+            checkedAt: new Date().toISOString(),
+        };
+        return { id: i.containerId, outs };
+    },
+
+    async update(
+        _id: string,
+        olds: ConfinementOutputs,
+        news: ConfinementInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+        const r = await verify(news, true, olds.restarts ?? 0);
+        return { outs: { ...news, drift: [], ...r, checkedAt: new Date().toISOString() } };
+    },
+
+    async read(id: string, props: ConfinementOutputs): Promise<pulumi.dynamic.ReadResult> {
+        try {
+            const l = await label(props);
+            const drift = labelDrift(l, props.profileName, props.mode);
+            const outs: ConfinementOutputs = {
+                ...props,
+                label: l ?? "not running",
+                drift,
+                checkedAt: new Date().toISOString(),
+            };
+            const { connection, target, containerId, profileName, mode } = props;
+            return {
+                id,
+                props: outs,
+                inputs: { connection, target, containerId, profileName, mode, drift },
+            };
+        } catch (e) {
+            throw wrap(props.target, e);
+        }
+    },
+
+    async delete(_id: string, _props: unknown): Promise<void> {
+        // Nothing on the host belongs to this resource: the container is deleted by docker.
+    },
+};

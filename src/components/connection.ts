@@ -1,0 +1,179 @@
+/**
+ * How a component reaches a host: the SSH connection arguments users write, their validation, and
+ * the plain form the dynamic providers receive (always wrapped in a Pulumi secret).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ProfileMode } from "../state";
+
+/** An SSH connection to a host that runs AppArmor (and usually dockerd). */
+export interface HostConnectionArgs {
+    /** Host name or IP address of the SSH server. */
+    readonly host: pulumi.Input<string>;
+    /** SSH port. Defaults to 22. */
+    readonly port?: pulumi.Input<number>;
+    /** Login user; a non-root user needs passwordless sudo. Defaults to "root". */
+    readonly user?: pulumi.Input<string>;
+    /**
+     * Private key (OpenSSH or PEM text). Pass a secret, e.g. `config.requireSecret("sshKey")`; it
+     * is kept secret in state and never put in a command line. Defaults to no key.
+     */
+    readonly privateKey?: pulumi.Input<string>;
+    /** Password for password authentication, as a secret. Defaults to no password. */
+    readonly password?: pulumi.Input<string>;
+    /**
+     * The host's public key pin: an OpenSSH public key line (`ssh-ed25519 AAAA…`, as in
+     * `/etc/ssh/ssh_host_ed25519_key.pub` or a known_hosts line) or a `SHA256:…` fingerprint. A host
+     * presenting another key is refused. Defaults to trust on first use: the key seen on the first
+     * connection is recorded in state and required from then on.
+     */
+    readonly hostKey?: pulumi.Input<string>;
+    /** Run the host scripts through `sudo -n`. Defaults to true when `user` is not "root". */
+    readonly sudo?: pulumi.Input<boolean>;
+    /** Mode on this host, overriding the profile's `mode`. Defaults to the profile's mode. */
+    readonly mode?: pulumi.Input<ProfileMode>;
+    /**
+     * How the docker provider built by {@link dockerProvider} reaches this host's dockerd, e.g.
+     * `tcp://127.0.0.1:2375`. Defaults to `ssh://USER@HOST:PORT` (the docker CLI's SSH helper, which
+     * uses your ssh agent/config for the key).
+     */
+    readonly dockerHost?: pulumi.Input<string>;
+    /**
+     * Key of this host in the outputs (`versions`, `denials`, `drift`) and suffix of child resource
+     * names. Defaults to `HOST` (plus `:PORT` when the port is not 22) when both are plain values,
+     * otherwise the host's index in `hosts`.
+     */
+    readonly name?: string;
+}
+
+/** The plain connection the providers receive (inside a secret). */
+export interface PlainConnection {
+    host: string;
+    port: number;
+    user: string;
+    privateKey?: string;
+    password?: string;
+    hostKey?: string;
+    sudo: boolean;
+}
+
+/** Valid host-key names in the outputs and child names: `[A-Za-z0-9._:@-]`, 1–100 characters. */
+const HOST_KEY_RE = /^[A-Za-z0-9._:@-]{1,100}$/;
+
+/** The key of a host in outputs and child names (see {@link HostConnectionArgs.name}). */
+export function hostKeyOf(h: HostConnectionArgs, index: number): string {
+    if (h.name !== undefined) return h.name;
+    if (typeof h.host === "string" && (h.port === undefined || typeof h.port === "number")) {
+        const port = h.port ?? 22;
+        const key = port === 22 ? h.host : `${h.host}:${port}`;
+        if (HOST_KEY_RE.test(key)) return key;
+    }
+    return String(index);
+}
+
+/** A problem in the arguments: which field, what is wrong, how to fix it. */
+export interface ArgProblem {
+    readonly field: string;
+    readonly message: string;
+    readonly fix: string;
+}
+
+/** Host names: DNS names, IPv4, IPv6 (no shell or ssh option syntax). */
+const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/;
+/** POSIX portable user names. */
+const USER_RE = /^[A-Za-z_][A-Za-z0-9._-]{0,31}$/;
+
+/**
+ * Validates the plain parts of one host connection (values that are still Outputs are checked by
+ * the provider's `check`, with the same rules). Pure; returns every problem.
+ */
+export function validateConnection(h: Partial<HostConnectionArgs>, path: string): ArgProblem[] {
+    const out: ArgProblem[] = [];
+    if (h.host === undefined || h.host === "")
+        out.push({
+            field: `${path}.host`,
+            message: "is required",
+            fix: "set it to the host name or IP",
+        });
+    else if (typeof h.host === "string" && !HOST_RE.test(h.host))
+        out.push({
+            field: `${path}.host`,
+            message: `"${printable(h.host)}" is not a host name or IP address`,
+            fix: "use a DNS name or an IP address, without user@ or :port",
+        });
+    if (typeof h.port === "number" && !(Number.isInteger(h.port) && h.port >= 1 && h.port <= 65535))
+        out.push({
+            field: `${path}.port`,
+            message: `${h.port} is not a TCP port`,
+            fix: "use 1–65535",
+        });
+    if (typeof h.user === "string" && !USER_RE.test(h.user))
+        out.push({
+            field: `${path}.user`,
+            message: `"${printable(h.user)}" is not a valid user name`,
+            fix: "use a POSIX user name such as deploy",
+        });
+    if (typeof h.mode === "string" && h.mode !== "enforce" && h.mode !== "complain")
+        out.push({
+            field: `${path}.mode`,
+            message: `"${printable(h.mode)}" is not a mode`,
+            fix: 'use "enforce" or "complain"',
+        });
+    if (h.name !== undefined && !HOST_KEY_RE.test(h.name))
+        out.push({
+            field: `${path}.name`,
+            message: `"${printable(h.name)}" is not a valid host key`,
+            fix: "use 1–100 characters among A-Z a-z 0-9 . _ : @ -",
+        });
+    return out;
+}
+
+/** Validates a plain connection as the provider receives it (all values known). */
+export function validatePlainConnection(c: Partial<PlainConnection> | undefined): ArgProblem[] {
+    if (!c || typeof c !== "object")
+        return [{ field: "connection", message: "is missing", fix: "set hosts[i].host" }];
+    const out = validateConnection(c as Partial<HostConnectionArgs>, "connection");
+    if (!c.privateKey && !c.password)
+        out.push({
+            field: "connection.privateKey",
+            message: "neither privateKey nor password is set",
+            fix: "pass the SSH private key as a secret (config.requireSecret)",
+        });
+    return out;
+}
+
+/** Control characters shown escaped so a message cannot forge lines. */
+export function printable(s: string): string {
+    return JSON.stringify(s).slice(1, -1).slice(0, 200);
+}
+
+/**
+ * The secret plain connection for the providers. Secret as a whole: host, user and port are not
+ * secrets, but keeping the object in one piece means a key can never leak through a partially
+ * revealed structure; the non-secret label `user@host:port` is passed separately for display.
+ */
+export function secretConnection(h: HostConnectionArgs): pulumi.Output<PlainConnection> {
+    return pulumi.secret(
+        pulumi
+            .all([h.host, h.port, h.user, h.privateKey, h.password, h.hostKey, h.sudo])
+            .apply(([host, port, user, privateKey, password, hostKey, sudo]) => {
+                const u = user ?? "root";
+                const c: PlainConnection = {
+                    host,
+                    port: port ?? 22,
+                    user: u,
+                    sudo: sudo ?? u !== "root",
+                };
+                if (privateKey) c.privateKey = privateKey;
+                if (password) c.password = password;
+                if (hostKey) c.hostKey = hostKey;
+                return c;
+            }),
+    );
+}
+
+/** `user@host:port` of a connection (never secret). */
+export function connectionLabel(h: HostConnectionArgs): pulumi.Output<string> {
+    return pulumi
+        .all([h.host, h.port, h.user])
+        .apply(([host, port, user]) => `${user ?? "root"}@${host}:${port ?? 22}`);
+}

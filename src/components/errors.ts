@@ -1,0 +1,24 @@
+/** Errors the providers raise: they name the host and the step, and carry the host's own message. */
+
+/** A step of provisioning a profile on a host. */
+export type Step =
+    | "connect"
+    | "preflight"
+    | "validate"
+    | "load"
+    | "mode"
+    | "status"
+    | "denials"
+    | "remove"
+    | "confinement";
+
+export class HostStepError extends Error {
+    constructor(
+        readonly target: string,
+        readonly step: Step,
+        detail: string,
+    ) {
+        super(`${target}: ${step} failed: ${detail.trim()}`);
+        this.name = "HostStepError";
+    }
+}

@@ -1,0 +1,113 @@
+/**
+ * The custom resources behind the components, backed by the dynamic providers in `./dynamic`.
+ * Their connection output is secret (`additionalSecretOutputs`), on top of the engine carrying over
+ * the secretness of the input.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostDenials, LiveState, ProfileMode, VersionRecord } from "../state";
+import type { PlainConnection } from "./connection";
+import { confinementShim, hostProfileShim } from "./dynamic";
+
+/** Inputs of {@link HostProfile} (the `Profile` component builds them). */
+export interface HostProfileArgs {
+    /** The SSH connection, as a secret. Required. */
+    readonly connection: pulumi.Input<PlainConnection>;
+    /** `user@host:port` for messages. Required. */
+    readonly target: pulumi.Input<string>;
+    /** Key of the host in the component's outputs. Required. */
+    readonly hostName: pulumi.Input<string>;
+    /** AppArmor profile name. Required. */
+    readonly profileName: pulumi.Input<string>;
+    /** Policy text to install. Required. */
+    readonly profileText: pulumi.Input<string>;
+    /** Version (sha256 of the canonical text). Required. */
+    readonly version: pulumi.Input<string>;
+    /** Mode. Defaults to "enforce". */
+    readonly mode?: pulumi.Input<ProfileMode>;
+    /** Directory of the profile file. Defaults to "/etc/apparmor.d/containers". */
+    readonly directory?: pulumi.Input<string>;
+}
+
+/** One profile on one host (a dynamic resource; see `hostProfileProvider.ts`). */
+export class HostProfile extends pulumi.dynamic.Resource {
+    public readonly profileName!: pulumi.Output<string>;
+    public readonly target!: pulumi.Output<string>;
+    public readonly version!: pulumi.Output<string>;
+    public readonly mode!: pulumi.Output<ProfileMode>;
+    public readonly installed!: pulumi.Output<VersionRecord & { fileSha256: string }>;
+    public readonly history!: pulumi.Output<VersionRecord[]>;
+    public readonly denials!: pulumi.Output<HostDenials>;
+    public readonly drift!: pulumi.Output<string[]>;
+    public readonly live!: pulumi.Output<LiveState>;
+    public readonly writes!: pulumi.Output<number>;
+    public readonly hostKeySeen!: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: HostProfileArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            hostProfileShim,
+            name,
+            {
+                connection: pulumi.secret(args.connection),
+                target: args.target,
+                hostName: args.hostName,
+                profileName: args.profileName,
+                profileText: args.profileText,
+                version: args.version,
+                mode: args.mode ?? "enforce",
+                directory: args.directory ?? "/etc/apparmor.d/containers",
+                drift: [],
+                installed: undefined,
+                history: undefined,
+                denials: undefined,
+                live: undefined,
+                writes: undefined,
+                hostKeySeen: undefined,
+            },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
+            "apparmor",
+            "HostProfile",
+        );
+    }
+}
+
+/** Inputs of {@link Confinement}. */
+export interface ConfinementArgs {
+    /** SSH connection to the container's host, as a secret. Required. */
+    readonly connection: pulumi.Input<PlainConnection>;
+    /** `user@host:port` for messages. Required. */
+    readonly target: pulumi.Input<string>;
+    /** The docker container ID. Required. */
+    readonly containerId: pulumi.Input<string>;
+    /** The profile the container must run under. Required. */
+    readonly profileName: pulumi.Input<string>;
+    /** The mode it must run in. Required. */
+    readonly mode: pulumi.Input<ProfileMode>;
+}
+
+/** A container's real AppArmor label, checked on create and on refresh. */
+export class Confinement extends pulumi.dynamic.Resource {
+    /** Label of the container's init process, e.g. `docker-default-secure (enforce)`. */
+    public readonly label!: pulumi.Output<string>;
+    public readonly drift!: pulumi.Output<string[]>;
+    public readonly restarts!: pulumi.Output<number>;
+
+    constructor(name: string, args: ConfinementArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            confinementShim,
+            name,
+            {
+                connection: pulumi.secret(args.connection),
+                target: args.target,
+                containerId: args.containerId,
+                profileName: args.profileName,
+                mode: args.mode,
+                drift: [],
+                label: undefined,
+                restarts: undefined,
+            },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
+            "apparmor",
+            "Confinement",
+        );
+    }
+}

@@ -1,0 +1,350 @@
+/**
+ * The dynamic provider of one profile on one host (`HostProfile`). It runs in the engine's
+ * `pulumi-resource-pulumi-nodejs` process, loaded by path from {@link ./dynamic.ts}; every SSH
+ * connection it opens is pooled per host in that process.
+ *
+ * - create/update: preflight → install (validate, atomic write, `apparmor_parser -r -W`, rollback,
+ *   host lock; idempotent) in the desired mode → status must confirm it.
+ * - read (refresh): status + the denials since the stored cursor; live state and drift reasons.
+ * - diff: desired inputs vs what state (refreshed or not) says; drift forces an update.
+ * - delete: unload + remove; an unreachable host fails clearly unless told to forget it.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { PlainConnection } from "./connection";
+import { validatePlainConnection } from "./connection";
+import { HostStepError } from "./errors";
+import * as ops from "./hostops";
+import {
+    driftReasons,
+    HostDenials,
+    LiveState,
+    ProfileMode,
+    pushHistory,
+    recordDenials,
+    VersionRecord,
+} from "../state";
+import { SshError, seenHostKey, SshTarget } from "./ssh";
+
+/** Inputs of a `HostProfile` (what the component passes). */
+export interface HostProfileInputs {
+    /** secret: the whole object is marked secret in state. */
+    connection: PlainConnection;
+    /** `user@host:port`, for messages and display. */
+    target: string;
+    /** key of the host in the component's outputs. */
+    hostName: string;
+    profileName: string;
+    profileText: string;
+    /** profile version (sha256 of the canonical text). */
+    version: string;
+    mode: ProfileMode;
+    directory: string;
+    /** desired drift: always empty; `read` fills the refreshed copy with the reasons found. */
+    drift: string[];
+}
+
+/** What state records for it. */
+export interface HostProfileOutputs extends HostProfileInputs {
+    installed: VersionRecord & { fileSha256: string };
+    history: VersionRecord[];
+    denials: HostDenials;
+    live: LiveState;
+    /** fingerprint the host presented (trust on first use when no hostKey is pinned). */
+    hostKeySeen?: string;
+    /** host writes made by the last create/update: 0 means the host already matched. */
+    writes: number;
+    checkedAt: string;
+}
+
+const INPUT_KEYS: readonly (keyof HostProfileInputs)[] = [
+    "connection",
+    "target",
+    "hostName",
+    "profileName",
+    "profileText",
+    "version",
+    "mode",
+    "directory",
+    "drift",
+];
+
+/** Profile names this library installs: one path component, nothing a shell would read. */
+export const PROFILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
+/** Install directories: absolute, plain path characters only. */
+export const DIRECTORY_RE = /^\/[A-Za-z0-9._/+-]{0,199}$/;
+
+/** The transport target, with the pin or the fingerprint recorded on first use. */
+export function sshTarget(c: PlainConnection, recorded?: string): SshTarget {
+    const pin = c.hostKey ?? recorded;
+    return {
+        host: c.host,
+        port: c.port,
+        user: c.user,
+        ...(c.privateKey ? { privateKey: c.privateKey } : {}),
+        ...(c.password ? { password: c.password } : {}),
+        ...(pin ? { hostKey: pin } : {}),
+    };
+}
+
+function unknown(v: unknown): boolean {
+    // The engine's marker for a value not known during preview.
+    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+}
+
+/** `check`: the same rules as the component's preview-time validation, for values that were Outputs. */
+export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.CheckFailure[] {
+    const f: pulumi.dynamic.CheckFailure[] = [];
+    const known = (v: unknown) => v !== undefined && !unknown(v);
+    if (known(news.connection) && typeof news.connection === "object") {
+        const hasUnknown = Object.values(news.connection).some(unknown);
+        if (!hasUnknown)
+            for (const p of validatePlainConnection(news.connection))
+                f.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+    }
+    if (known(news.profileName) && !PROFILE_NAME_RE.test(String(news.profileName)))
+        f.push({
+            property: "profileName",
+            reason: "must be 1–200 characters among A-Z a-z 0-9 . _ + - (it becomes a file name)",
+        });
+    if (known(news.directory) && !DIRECTORY_RE.test(String(news.directory)))
+        f.push({ property: "directory", reason: "must be an absolute path of plain characters" });
+    if (known(news.mode) && news.mode !== "enforce" && news.mode !== "complain")
+        f.push({ property: "mode", reason: 'must be "enforce" or "complain"' });
+    return f;
+}
+
+function sameConnection(a: PlainConnection | undefined, b: PlainConnection | undefined): boolean {
+    return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+}
+
+/** `diff`: desired (news) vs state (olds, possibly refreshed). */
+export function diffHostProfile(
+    olds: Partial<HostProfileOutputs>,
+    news: Partial<HostProfileInputs>,
+): pulumi.dynamic.DiffResult {
+    const replaces: string[] = [];
+    if (olds.profileName !== news.profileName) replaces.push("profileName");
+    if (olds.directory !== news.directory) replaces.push("directory");
+    const oc = olds.connection;
+    const nc = news.connection;
+    if (unknown(nc) || !oc || !nc || unknown(nc.host) || unknown(nc.port)) {
+        if (unknown(nc)) replaces.push("connection");
+    } else if (oc.host !== nc.host || oc.port !== nc.port) replaces.push("connection");
+    const changed =
+        replaces.length > 0 ||
+        olds.version !== news.version ||
+        olds.profileText !== news.profileText ||
+        olds.mode !== news.mode ||
+        olds.target !== news.target ||
+        olds.hostName !== news.hostName ||
+        (olds.drift?.length ?? 0) > 0 ||
+        !sameConnection(oc, nc);
+    return { changes: changed, replaces, deleteBeforeReplace: false };
+}
+
+function nowIso(): string {
+    return new Date().toISOString();
+}
+
+function wrap(target: string, e: unknown): Error {
+    if (e instanceof HostStepError) return e;
+    if (e instanceof SshError) return new HostStepError(target, "connect", e.message);
+    return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Installs desired state and confirms it with status; shared by create and update. */
+async function apply(
+    news: HostProfileInputs,
+    olds: Partial<HostProfileOutputs> | undefined,
+): Promise<HostProfileOutputs> {
+    const t = sshTarget(news.connection, olds?.hostKeySeen);
+    const where = news.target;
+    try {
+        // Denials logged before this change belong to the version loaded until now.
+        let denials: HostDenials | undefined = olds?.denials;
+        if (olds?.denials?.cursor !== undefined && olds.history) {
+            const d = await ops.denials(t, where, news.connection.sudo, olds.denials.cursor);
+            denials = recordDenials(
+                olds.denials,
+                olds.history,
+                eventsFor(d.records, news.profileName),
+                d,
+            );
+        }
+        await ops.preflight(t, where, news.connection.sudo);
+        const inst = await ops.install(t, where, news.connection.sudo, {
+            name: news.profileName,
+            directory: news.directory,
+            text: news.profileText,
+            mode: news.mode,
+        });
+        const live = await ops.status(
+            t,
+            where,
+            news.connection.sudo,
+            news.profileName,
+            news.directory,
+        );
+        const problems = driftReasons({ fileSha256: inst.fileSha256, mode: news.mode }, live);
+        if (problems.length > 0)
+            throw new HostStepError(where, "load", `after install: ${problems.join("; ")}`);
+        const prevInstalled = olds?.installed;
+        const same =
+            !inst.changed &&
+            prevInstalled?.version === news.version &&
+            prevInstalled?.mode === news.mode;
+        const rec: VersionRecord = same
+            ? { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt }
+            : { version: news.version, mode: news.mode, loadedAt: nowIso() };
+        const history = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
+        if (denials === undefined) {
+            // Start reading denials from now: older lines are not this resource's.
+            const d = await ops.denials(t, where, news.connection.sudo, undefined);
+            denials = {
+                ...(d.cursor ? { cursor: d.cursor } : {}),
+                source: d.source,
+                lost: 0,
+                byVersion: {},
+            };
+        }
+        const seen = seenHostKey(t);
+        return {
+            ...pickInputs(news),
+            drift: [],
+            installed: { ...rec, fileSha256: inst.fileSha256 },
+            history,
+            denials,
+            live,
+            ...(seen
+                ? { hostKeySeen: seen }
+                : olds?.hostKeySeen
+                  ? { hostKeySeen: olds.hostKeySeen }
+                  : {}),
+            writes: inst.changed ? 1 : 0,
+            checkedAt: nowIso(),
+        };
+    } catch (e) {
+        throw wrap(where, e);
+    }
+}
+
+function pickInputs(v: Partial<HostProfileInputs>): HostProfileInputs {
+    const out: Record<string, unknown> = {};
+    for (const k of INPUT_KEYS) if (v[k] !== undefined) out[k] = v[k];
+    return out as unknown as HostProfileInputs;
+}
+
+/** Maps parsed audit records of this profile to the denial store's events. */
+export function eventsFor(records: readonly ops.LogRecord[], profileName: string) {
+    const out: import("../state").DenialEvent[] = [];
+    for (const r of records) {
+        if (r.type !== "DENIED" && r.type !== "ALLOWED") continue;
+        const prof = r.profile ?? r.label;
+        if (prof !== profileName && !(prof ?? "").startsWith(`${profileName}//`)) continue;
+        const op = r.operation ?? "unknown";
+        let target = r.name ?? "";
+        if (op === "capable") target = `capability:${r.capname ?? r.capability ?? "?"}`;
+        else if (r.family) target = `network:${r.family}/${r.sockType ?? "?"}`;
+        else if (r.signal) target = `signal:${r.signal} peer=${r.peer ?? "?"}`;
+        else if (op === "ptrace") target = `ptrace peer=${r.peer ?? "?"}`;
+        out.push({
+            kind: r.type,
+            operation: op,
+            target,
+            ...(r.deniedMask ? { mask: r.deniedMask } : {}),
+            time: r.timestamp ?? Date.now() / 1000,
+            ...(r.line ? { line: r.line } : {}),
+        });
+    }
+    return out;
+}
+
+/** The provider object (also tested directly, without the engine). */
+export const hostProfileProvider = {
+    async check(
+        _olds: Partial<HostProfileInputs>,
+        news: Partial<HostProfileInputs>,
+    ): Promise<pulumi.dynamic.CheckResult> {
+        return { inputs: news, failures: checkInputs(news) };
+    },
+
+    async diff(
+        _id: string,
+        olds: Partial<HostProfileOutputs>,
+        news: Partial<HostProfileInputs>,
+    ): Promise<pulumi.dynamic.DiffResult> {
+        return diffHostProfile(olds, news);
+    },
+
+    async create(inputs: HostProfileInputs): Promise<pulumi.dynamic.CreateResult> {
+        const outs = await apply(inputs, undefined);
+        return { id: `${inputs.target}/${inputs.profileName}`, outs };
+    },
+
+    async update(
+        _id: string,
+        olds: HostProfileOutputs,
+        news: HostProfileInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await apply(news, olds) };
+    },
+
+    async read(id: string, props: HostProfileOutputs): Promise<pulumi.dynamic.ReadResult> {
+        const where = props.target;
+        const t = sshTarget(props.connection, props.hostKeySeen);
+        try {
+            const live = await ops.status(
+                t,
+                where,
+                props.connection.sudo,
+                props.profileName,
+                props.directory,
+            );
+            const drift = driftReasons(
+                { fileSha256: props.installed.fileSha256, mode: props.installed.mode },
+                live,
+            );
+            const d = await ops.denials(t, where, props.connection.sudo, props.denials?.cursor);
+            const denials = recordDenials(
+                props.denials,
+                props.history ?? [],
+                eventsFor(d.records, props.profileName),
+                d,
+            );
+            const outs: HostProfileOutputs = {
+                ...props,
+                live,
+                drift,
+                denials,
+                checkedAt: nowIso(),
+            };
+            return { id, props: outs, inputs: { ...pickInputs(props), drift } };
+        } catch (e) {
+            throw wrap(where, e);
+        }
+    },
+
+    async delete(_id: string, props: HostProfileOutputs): Promise<void> {
+        const where = props.target;
+        const t = sshTarget(props.connection, props.hostKeySeen);
+        try {
+            await ops.remove(t, where, props.connection.sudo, props.profileName, props.directory);
+        } catch (e) {
+            const err = wrap(where, e);
+            const unreachable = e instanceof SshError && e.kind === "unreachable";
+            if (unreachable && process.env.PULUMI_APPARMOR_FORGET_UNREACHABLE === "1") {
+                process.stderr.write(
+                    `warning: ${where} is unreachable; forgetting profile ${props.profileName} without removing it\n`,
+                );
+                return;
+            }
+            if (unreachable)
+                throw new Error(
+                    `${err.message}\nprofile ${props.profileName} cannot be removed from an unreachable host. ` +
+                        "To drop it from the stack anyway, run again with PULUMI_APPARMOR_FORGET_UNREACHABLE=1 " +
+                        "(or `pulumi state delete` the resource).",
+                );
+            throw err;
+        }
+    },
+};

@@ -1,0 +1,369 @@
+/**
+ * `apparmor:index:Profile`: one AppArmor profile provisioned on one or more hosts over SSH.
+ *
+ * Children, per host: a `command.remote.Command` that prepares the host (installs apparmor +
+ * apparmor-utils when `apparmor_parser` is missing, creates the directory) and a `HostProfile`
+ * dynamic resource that installs, refreshes (status, denials, drift) and removes the profile.
+ */
+import * as fs from "fs";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as core from "../profile";
+import type { HostDenials, HostVersions, ProfileMode } from "../state";
+import {
+    ArgProblem,
+    connectionLabel,
+    HostConnectionArgs,
+    hostKeyOf,
+    printable,
+    secretConnection,
+    validateConnection,
+} from "./connection";
+import { HostProfile } from "./hostProfile";
+import { DIRECTORY_RE, PROFILE_NAME_RE } from "./hostProfileProvider";
+import { prepareScript } from "./hostops";
+
+/** Arguments of {@link Profile}. Exactly one of `profile`, `profileText` and `profileFile`. */
+export interface ProfileArgs {
+    /**
+     * Hosts to provision, each an SSH connection (credentials as secrets). The profile is installed
+     * on all of them in parallel. Required, at least one.
+     */
+    readonly hosts: HostConnectionArgs[];
+    /**
+     * The profile as a typed model, e.g. `dockerDefault({ name }).with(deny.file("/tmp/a/**", "rwlx"))`.
+     * Defaults to none (then `profileText` or `profileFile` is required).
+     */
+    readonly profile?: core.ProfileSource;
+    /** The profile as AppArmor policy text (one top-level `profile NAME … { … }`). Defaults to none. */
+    readonly profileText?: pulumi.Input<string>;
+    /** Path of a local file holding the profile text, read when the program runs. Defaults to none. */
+    readonly profileFile?: string;
+    /** `enforce` denies and logs; `complain` allows and logs `ALLOWED`. Defaults to "enforce". */
+    readonly mode?: pulumi.Input<ProfileMode>;
+    /** Directory of the profile file on each host. Defaults to "/etc/apparmor.d/containers". */
+    readonly directory?: pulumi.Input<string>;
+    /**
+     * Prepare each host with a `remote.Command` first (install `apparmor`/`apparmor-utils` with
+     * apt-get when `apparmor_parser` is missing, create `directory`). Defaults to true.
+     */
+    readonly prepareHosts?: boolean;
+}
+
+export const DEFAULT_DIRECTORY = "/etc/apparmor.d/containers";
+
+/** The profile text, its name and version, computed from the args (pure). */
+export interface ResolvedProfile {
+    readonly name: string;
+    readonly text: string;
+    readonly version: string;
+}
+
+/** The one top-level profile of a model. */
+function mainProfile(model: core.Profile | core.PolicyDocument): core.Profile[] {
+    if (model.kind === "profile") return [model];
+    return model.items.filter((i): i is core.Profile => i.kind === "profile");
+}
+
+/** Validation problems of a model, with the field they come from. */
+function modelProblems(model: core.Profile | core.PolicyDocument, field: string): ArgProblem[] {
+    const out: ArgProblem[] = [];
+    const profiles = mainProfile(model);
+    if (profiles.length !== 1)
+        out.push({
+            field,
+            message: `has ${profiles.length} top-level profiles`,
+            fix: "keep exactly one `profile NAME { … }` per Profile resource",
+        });
+    for (const p of core.validateProfile(model))
+        out.push({
+            field: p.path ? `${field}: ${p.path}` : field,
+            message: p.message,
+            fix: "correct the rule (see `npx pulumi-apparmor check`)",
+        });
+    const name = profiles[0]?.name;
+    if (name !== undefined && !PROFILE_NAME_RE.test(name))
+        out.push({
+            field: `${field}: name`,
+            message: `profile name "${printable(name)}" cannot be used as a file name`,
+            fix: "use 1–200 characters among A-Z a-z 0-9 . _ + -",
+        });
+    return out;
+}
+
+/** Resolves a model. Throws {@link ProfileArgsError} problems as a list. */
+export function resolveModel(
+    source: core.ProfileSource,
+    field = "profile",
+): { resolved?: ResolvedProfile; problems: ArgProblem[] } {
+    let model: core.Profile | core.PolicyDocument;
+    try {
+        model = core.toModel(source);
+    } catch (e) {
+        return { problems: [{ field, message: (e as Error).message, fix: "pass one profile" }] };
+    }
+    const problems = modelProblems(model, field);
+    if (problems.length > 0) return { problems };
+    const name = mainProfile(model)[0].name;
+    return {
+        resolved: { name, text: core.renderProfile(model), version: core.profileVersion(model) },
+        problems,
+    };
+}
+
+/** Resolves policy text (installed verbatim; the version is that of its parsed canonical form). */
+export function resolveText(
+    text: string,
+    field: string,
+): { resolved?: ResolvedProfile; problems: ArgProblem[] } {
+    let doc: core.PolicyDocument;
+    try {
+        doc = core.parseProfile(text);
+    } catch (e) {
+        return {
+            problems: [{ field, message: (e as Error).message, fix: "correct the policy text" }],
+        };
+    }
+    const problems = modelProblems(doc, field);
+    if (problems.length > 0) return { problems };
+    const name = mainProfile(doc)[0].name;
+    const header = new RegExp(`^\\s*profile\\s+"?${name.replace(/[.+]/g, "\\$&")}"?[\\s{]`, "m");
+    if (!header.test(text))
+        return {
+            problems: [
+                {
+                    field,
+                    message: `profile "${name}" has no \`profile ${name} … {\` header`,
+                    fix: `start it with \`profile ${name} flags=(attach_disconnected,mediate_deleted) {\``,
+                },
+            ],
+        };
+    return {
+        resolved: {
+            name,
+            text: text.endsWith("\n") ? text : `${text}\n`,
+            version: core.profileVersion(doc),
+        },
+        problems,
+    };
+}
+
+/**
+ * Validates the plain parts of {@link ProfileArgs} (pure). Values that are still Outputs are
+ * validated later, with the same rules, when they are known (still at preview when possible).
+ */
+export function validateProfileArgs(args: Partial<ProfileArgs>): ArgProblem[] {
+    const out: ArgProblem[] = [];
+    const given = [args.profile, args.profileText, args.profileFile].filter((v) => v !== undefined);
+    if (given.length > 1)
+        throw new Error("Only one of [profile], [profileText] and [profileFile] can be specified");
+    if (given.length === 0)
+        out.push({
+            field: "profile",
+            message: "no profile given",
+            fix: "set one of profile, profileText or profileFile",
+        });
+    if (!Array.isArray(args.hosts) || args.hosts.length === 0)
+        out.push({
+            field: "hosts",
+            message: "no hosts given",
+            fix: "list at least one SSH connection",
+        });
+    else {
+        const keys = new Map<string, number>();
+        args.hosts.forEach((h, i) => {
+            out.push(...validateConnection(h, `hosts[${i}]`));
+            const k = hostKeyOf(h, i);
+            if (keys.has(k))
+                out.push({
+                    field: `hosts[${i}]`,
+                    message: `same host key "${k}" as hosts[${keys.get(k)}]`,
+                    fix: "list each host once, or give them distinct `name`s",
+                });
+            keys.set(k, i);
+        });
+    }
+    if (typeof args.mode === "string" && args.mode !== "enforce" && args.mode !== "complain")
+        out.push({
+            field: "mode",
+            message: `"${printable(args.mode)}" is not a mode`,
+            fix: 'use "enforce" or "complain"',
+        });
+    if (typeof args.directory === "string" && !DIRECTORY_RE.test(args.directory))
+        out.push({
+            field: "directory",
+            message: `"${printable(args.directory)}" is not an absolute path of plain characters`,
+            fix: `use e.g. ${DEFAULT_DIRECTORY}`,
+        });
+    if (args.profile !== undefined) out.push(...resolveModel(args.profile).problems);
+    if (typeof args.profileText === "string")
+        out.push(...resolveText(args.profileText, "profileText").problems);
+    if (args.profileFile !== undefined) {
+        let text: string | undefined;
+        try {
+            text = fs.readFileSync(args.profileFile, "utf8");
+        } catch (e) {
+            out.push({
+                field: "profileFile",
+                message: `cannot read ${args.profileFile}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+                fix: "give the path of a readable profile file (relative to the program's directory)",
+            });
+        }
+        if (text !== undefined) out.push(...resolveText(text, "profileFile").problems);
+    }
+    return out;
+}
+
+/** The error a component throws for bad arguments: resource, fields and fixes. */
+export function argsError(type: string, name: string, problems: readonly ArgProblem[]): Error {
+    const lines = problems.map((p) => `  - ${p.field}: ${p.message} (fix: ${p.fix})`);
+    return new Error(`${type} "${name}": invalid arguments:\n${lines.join("\n")}`);
+}
+
+/** One host's entry of {@link Profile.versions}. */
+export type VersionsOutput = Record<string, HostVersions>;
+
+/**
+ * An AppArmor profile provisioned on hosts over SSH, with its versions, denials and drift in stack
+ * state. Use {@link Profile.securityOpt} in a `docker.Container`'s `securityOpts` (the dependency
+ * makes the profile load before the container is created and unload after it is deleted), or
+ * {@link ProfiledContainer}, which also verifies the container's real label.
+ */
+export class Profile extends pulumi.ComponentResource {
+    /** The profile's name (`profile NAME`), as loaded on every host. */
+    public readonly profileName: pulumi.Output<string>;
+    /** `apparmor=NAME`, for `docker.Container.securityOpts`; depends on every host's profile. */
+    public readonly securityOpt: pulumi.Output<string>;
+    /** Per host: installed version (sha256), mode, load time and the last few versions. */
+    public readonly versions: pulumi.Output<VersionsOutput>;
+    /** Per host: denials per profile version (counts, first/last seen, samples) and the log cursor. */
+    public readonly denials: pulumi.Output<Record<string, HostDenials>>;
+    /** Per host: drift found by the last refresh (empty when in sync). */
+    public readonly drift: pulumi.Output<Record<string, string[]>>;
+    /** The per-host resources, by host key. */
+    public readonly hostProfiles: Record<string, HostProfile>;
+    /** Effective mode per host key (the host's override or the profile's mode). */
+    public readonly modes: Record<string, pulumi.Output<ProfileMode>>;
+    /** The connections, by host key (for {@link ProfiledContainer} and {@link dockerProvider}). */
+    public readonly hosts: Record<string, HostConnectionArgs>;
+
+    constructor(name: string, args: ProfileArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("apparmor:index:Profile", name, {}, opts);
+        const problems = validateProfileArgs(args);
+        if (problems.length > 0) throw argsError("apparmor:index:Profile", name, problems);
+
+        const resolved = resolveProfile(name, args);
+        const directory = pulumi.output(args.directory ?? DEFAULT_DIRECTORY).apply((d) => {
+            if (!DIRECTORY_RE.test(d))
+                throw argsError("apparmor:index:Profile", name, [
+                    {
+                        field: "directory",
+                        message: `"${printable(d)}" is not an absolute path`,
+                        fix: `use e.g. ${DEFAULT_DIRECTORY}`,
+                    },
+                ]);
+            return d;
+        });
+        const mode = pulumi.output(args.mode ?? "enforce");
+
+        this.hostProfiles = {};
+        this.modes = {};
+        this.hosts = {};
+        args.hosts.forEach((h, i) => {
+            const key = hostKeyOf(h, i);
+            this.hosts[key] = h;
+            const connection = secretConnection(h);
+            const target = connectionLabel(h);
+            const deps: pulumi.Resource[] = [];
+            if (args.prepareHosts ?? true) {
+                deps.push(
+                    new command.remote.Command(
+                        `${name}-${key}-prepare`,
+                        {
+                            connection: pulumi.secret({
+                                host: h.host,
+                                port: h.port ?? 22,
+                                user: h.user ?? "root",
+                                ...(h.privateKey !== undefined ? { privateKey: h.privateKey } : {}),
+                                ...(h.password !== undefined ? { password: h.password } : {}),
+                            }),
+                            create: pulumi
+                                .all([directory, h.user, h.sudo])
+                                .apply(([d, user, sudo]) =>
+                                    prepareScript(d, sudo ?? (user ?? "root") !== "root"),
+                                ),
+                            triggers: [directory],
+                        },
+                        { parent: this },
+                    ),
+                );
+            }
+            const hostMode = pulumi.output(h.mode ?? mode);
+            this.modes[key] = hostMode;
+            this.hostProfiles[key] = new HostProfile(
+                `${name}-${key}`,
+                {
+                    connection,
+                    target,
+                    hostName: key,
+                    profileName: resolved.apply((r) => r.name),
+                    profileText: resolved.apply((r) => r.text),
+                    version: resolved.apply((r) => r.version),
+                    mode: hostMode,
+                    directory,
+                },
+                { parent: this, dependsOn: deps },
+            );
+        });
+
+        const hps = Object.entries(this.hostProfiles);
+        this.profileName = resolved.apply((r) => r.name);
+        this.securityOpt = pulumi
+            .all(hps.map(([, hp]) => hp.profileName))
+            .apply((names) => `apparmor=${names[0]}`);
+        this.versions = pulumi
+            .all(hps.map(([k, hp]) => pulumi.all([k, hp.installed, hp.history])))
+            .apply((rows) => {
+                const out: VersionsOutput = {};
+                for (const [k, inst, history] of rows)
+                    if (inst)
+                        out[k] = {
+                            version: inst.version,
+                            mode: inst.mode,
+                            loadedAt: inst.loadedAt,
+                            history: history ?? [],
+                        };
+                return out;
+            });
+        this.denials = pulumi
+            .all(hps.map(([k, hp]) => pulumi.all([k, hp.denials])))
+            .apply((rows) => Object.fromEntries(rows.filter(([, d]) => d !== undefined)));
+        this.drift = pulumi
+            .all(hps.map(([k, hp]) => pulumi.all([k, hp.drift])))
+            .apply((rows) => Object.fromEntries(rows.map(([k, d]) => [k, d ?? []])));
+
+        this.registerOutputs({
+            profileName: this.profileName,
+            securityOpt: this.securityOpt,
+            versions: this.versions,
+            denials: this.denials,
+            drift: this.drift,
+        });
+    }
+}
+
+/** The profile text/name/version as an Output (validated when the text is only known later). */
+function resolveProfile(name: string, args: ProfileArgs): pulumi.Output<ResolvedProfile> {
+    const check = (r: { resolved?: ResolvedProfile; problems: ArgProblem[] }): ResolvedProfile => {
+        if (!r.resolved) throw argsError("apparmor:index:Profile", name, r.problems);
+        return r.resolved;
+    };
+    if (args.profile !== undefined) return pulumi.output(check(resolveModel(args.profile)));
+    if (args.profileFile !== undefined)
+        return pulumi.output(
+            check(resolveText(fs.readFileSync(args.profileFile, "utf8"), "profileFile")),
+        );
+    return pulumi
+        .output(args.profileText as pulumi.Input<string>)
+        .apply((t) => check(resolveText(t, "profileText")));
+}

@@ -1,0 +1,3 @@
+/** The provider implementations the serialized shims in `./dynamic` load by path. */
+export { hostProfileProvider } from "./hostProfileProvider";
+export { confinementProvider } from "./confinementProvider";
