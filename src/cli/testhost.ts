@@ -1,7 +1,117 @@
+/**
+ * `pulumi-apparmor testhost start|stop|status|build`: a disposable QEMU VM with AppArmor, sshd and dockerd
+ * for trying profiles from a machine whose kernel has no AppArmor.
+ */
 import type { CliIo } from "./main";
+import { ensureImage, startTestHost, stopTestHost, testHostStatus } from "../testhost";
 
-// Placeholder until the subcommand lands; replaced by its issue's work.
-export async function run(_args: string[], io: CliIo): Promise<number> {
-    io.stderr.write("pulumi-apparmor testhost: not built yet\n");
-    return 2;
+const USAGE = `usage: pulumi-apparmor testhost start [--state-dir DIR] [--memory MIB] [--cpus N]
+                                       [--kernel-arg ARG]... [--timeout SECONDS]
+       pulumi-apparmor testhost stop [--state-dir DIR]
+       pulumi-apparmor testhost status [--state-dir DIR]
+       pulumi-apparmor testhost build
+
+start  boots the VM (building its image on first use, a few minutes, needs root and debootstrap) and
+       prints one JSON object: host, port, user, rootUser, privateKeyPath, hostKey, knownHostsPath,
+       dockerHost, consoleLog, stateDir, pid. Progress goes to stderr, the console to consoleLog.
+       ssh -i KEY -o UserKnownHostsFile=KNOWN_HOSTS -p PORT tester@127.0.0.1
+       DOCKER_HOST=tcp://127.0.0.1:PORT docker ps     (unauthenticated, loopback only)
+stop   stops it and deletes its overlay disk and key.
+status prints {"running": bool, ...} as JSON; exit code 0 when running, 1 when not.
+build  builds the image unless cached and prints its directory.
+State dir default: $PULUMI_APPARMOR_CACHE/testhost-run/default (cache default /var/cache/pulumi-apparmor).
+`;
+
+interface Parsed {
+    stateDir?: string;
+    memoryMiB?: number;
+    cpus?: number;
+    kernelArgs: string[];
+    timeoutS?: number;
+}
+
+function parse(args: string[]): Parsed | string {
+    const out: Parsed = { kernelArgs: [] };
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        const value = (): string | undefined => args[++i];
+        const num = (name: string): number | string => {
+            const v = value();
+            const n = Number(v);
+            return v !== undefined && Number.isInteger(n) && n > 0
+                ? n
+                : `${name} needs a positive integer`;
+        };
+        if (a === "--state-dir") {
+            const v = value();
+            if (!v) return "--state-dir needs a directory";
+            out.stateDir = v;
+        } else if (a === "--kernel-arg") {
+            const v = value();
+            if (!v) return "--kernel-arg needs a value";
+            out.kernelArgs.push(v);
+        } else if (a === "--memory" || a === "--cpus" || a === "--timeout") {
+            const n = num(a);
+            if (typeof n === "string") return n;
+            if (a === "--memory") out.memoryMiB = n;
+            else if (a === "--cpus") out.cpus = n;
+            else out.timeoutS = n;
+        } else {
+            return `unknown option "${a}"`;
+        }
+    }
+    return out;
+}
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+    const [verb, ...rest] = args;
+    if (verb === "-h" || verb === "--help" || verb === "help") {
+        io.stdout.write(USAGE);
+        return 0;
+    }
+    const opts = parse(rest);
+    if (typeof opts === "string" || !["start", "stop", "status", "build"].includes(verb ?? "")) {
+        io.stderr.write(
+            `pulumi-apparmor testhost: ${typeof opts === "string" ? opts : "missing or unknown command"}\n${USAGE}`,
+        );
+        return 2;
+    }
+    const log = (m: string) => io.stderr.write(`testhost: ${m}\n`);
+    try {
+        switch (verb) {
+            case "build": {
+                const image = await ensureImage(log);
+                io.stdout.write(`${image.dir}\n`);
+                return 0;
+            }
+            case "start": {
+                const info = await startTestHost({
+                    stateDir: opts.stateDir,
+                    kernelArgs: opts.kernelArgs,
+                    memoryMiB: opts.memoryMiB,
+                    cpus: opts.cpus,
+                    bootTimeoutMs: opts.timeoutS !== undefined ? opts.timeoutS * 1000 : undefined,
+                    keepAfterExit: true,
+                    log,
+                });
+                io.stdout.write(`${JSON.stringify(info)}\n`);
+                return 0;
+            }
+            case "stop":
+                await stopTestHost(opts.stateDir);
+                return 0;
+            default: {
+                const status = testHostStatus(opts.stateDir);
+                const body =
+                    status.running && status.info
+                        ? { running: true, ...status.info }
+                        : { running: false, stateDir: status.stateDir };
+                io.stdout.write(`${JSON.stringify(body)}\n`);
+                return status.running ? 0 : 1;
+            }
+        }
+    } catch (e) {
+        io.stderr.write(`pulumi-apparmor testhost: ${(e as Error).message}\n`);
+        return 1;
+    }
 }

@@ -1,0 +1,318 @@
+#!/bin/sh
+# Builds the disk image of the disposable test host: Debian bookworm (debootstrap, minbase) with the
+# Debian kernel (AppArmor on), systemd, a key-only sshd, docker (also on TCP 2375 inside the VM, reached
+# through a QEMU port forward on 127.0.0.1), the journal's audit transport, and a local busybox image.
+#
+# usage: build-image.sh ensure   build the image unless cached; print its directory (last stdout line)
+#        build-image.sh path     print the directory the image has (or would have) in the cache
+#        build-image.sh hash     print the recipe hash (sha256 of this file)
+#
+# The image lives in $PULUMI_APPARMOR_CACHE/testhost/<sha256 of this file>/ (PULUMI_APPARMOR_CACHE
+# defaults to /var/cache/pulumi-apparmor): disk.raw (sparse ext4, the root file system), vmlinuz,
+# initrd.img, ssh_host_ed25519_key.pub (the pinned host key), image.json (metadata). It is built in a
+# temporary directory beside it and renamed into place, under a lock so two builders never collide.
+#
+# The image holds no authorized SSH key: every boot passes the run's public key on the kernel command
+# line (pulumi_apparmor.authorized_key=<base64 of the key line>) and a unit installs it for root and
+# the `tester` user before sshd starts. A public key is public, so the command line is a fine carrier.
+#
+# The Debian mirror is the one this machine's apt sources use (override: PULUMI_APPARMOR_DEBIAN_MIRROR).
+# Needs root (debootstrap), debootstrap, e2fsprogs >= 1.43 (mke2fs -d), openssh-client (ssh-keygen).
+# Installs nothing on this machine.
+set -eu
+
+cmd="${1:-ensure}"
+self="$(readlink -f "$0")"
+cache="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
+hash="$(sha256sum "$self" | cut -c1-64)"
+top="$cache/testhost"
+dest="$top/$hash"
+
+log() { printf 'testhost-image: %s\n' "$*" >&2; }
+die() {
+    printf 'testhost-image: error: %s\n' "$*" >&2
+    exit 1
+}
+
+case "$cmd" in
+hash)
+    echo "$hash"
+    exit 0
+    ;;
+path)
+    echo "$dest"
+    exit 0
+    ;;
+ensure) ;;
+*) die "unknown command '$cmd' (expected ensure, path or hash)" ;;
+esac
+
+if [ -f "$dest/image.json" ]; then
+    echo "$dest"
+    exit 0
+fi
+
+# --- preconditions -------------------------------------------------------------------------------
+missing=""
+for tool in debootstrap:debootstrap mke2fs:e2fsprogs ssh-keygen:openssh-client chroot:coreutils \
+    flock:util-linux; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" \
+        >/dev/null 2>&1 || missing="$missing ${tool#*:}"
+done
+[ -z "$missing" ] || die "missing tools; install them with: apt-get install$missing"
+PATH="$PATH:/usr/sbin:/sbin"
+[ "$(id -u)" = 0 ] || die "building the image needs root (debootstrap); run as root once, or point \
+PULUMI_APPARMOR_CACHE at a cache where root already built it"
+
+find_mirror() {
+    if [ -n "${PULUMI_APPARMOR_DEBIAN_MIRROR:-}" ]; then
+        echo "$PULUMI_APPARMOR_DEBIAN_MIRROR"
+        return
+    fi
+    # deb822 sources: the URIs of a stanza whose Suites include bookworm (not the security archive).
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk '
+            /^[[:space:]]*$/ { if (uri != "" && suites ~ /(^| )bookworm( |$)/) { print uri; exit }
+                               uri = ""; suites = ""; next }
+            /^URIs:/ { uri = $2 }
+            /^Suites:/ { $1 = ""; suites = $0 " " }
+            END { if (uri != "" && suites ~ /(^| )bookworm( |$)/) print uri }
+        ' "$f"
+    done | head -n 1 | grep . && return
+    # one-line sources.list: deb [opts] URI bookworm main
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\)[[:space:]]\{1,\}bookworm[[:space:]].*/\2/p' |
+        head -n 1 | grep . && return
+    return 1
+}
+mirror="$(find_mirror)" || die "no Debian bookworm mirror found in /etc/apt/sources.list{,.d}; set \
+PULUMI_APPARMOR_DEBIAN_MIRROR"
+
+# --- lock, then build in a temporary directory -------------------------------------------------
+mkdir -p "$top"
+exec 9>"$top/$hash.lock"
+if ! flock -n 9; then
+    log "another build of $hash is running; waiting for it"
+    flock 9
+fi
+if [ -f "$dest/image.json" ]; then
+    echo "$dest"
+    exit 0
+fi
+
+start="$(date +%s)"
+tmp="$(mktemp -d "$top/.build-$hash.XXXXXX")"
+rootfs="$tmp/rootfs"
+cleanup() {
+    # debootstrap and this script mount proc/sys inside the rootfs: unmount before deleting.
+    awk -v p="$tmp/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
+packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
+mkdir -p "$top/debs"
+log "debootstrap bookworm from $mirror (log: $tmp/debootstrap.log)"
+if ! debootstrap --variant=minbase --components=main --include="$packages" \
+    --cache-dir="$top/debs" bookworm "$rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
+    tail -n 30 "$tmp/debootstrap.log" >&2
+    [ ! -f "$rootfs/debootstrap/debootstrap.log" ] || tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
+    die "debootstrap failed"
+fi
+log "debootstrap done after $(($(date +%s) - start)) s; configuring"
+
+in_root() { chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+put() { # put MODE PATH  (content on stdin)
+    mkdir -p "$(dirname "$rootfs$2")"
+    cat >"$rootfs$2"
+    chmod "$1" "$rootfs$2"
+}
+
+# Identity, file systems, network (QEMU user networking: static 10.0.2.15, gateway .2, DNS .3).
+echo testhost | put 0644 /etc/hostname
+printf '127.0.0.1 localhost\n127.0.1.1 testhost\n::1 localhost ip6-localhost ip6-loopback\n' |
+    put 0644 /etc/hosts
+printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' | put 0644 /etc/fstab
+# A fixed machine-id: an empty one would make systemd treat every boot as a first boot (presets).
+{
+    od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+    echo
+} | put 0444 /etc/machine-id
+printf 'nameserver 10.0.2.3\n' | put 0644 /etc/resolv.conf
+put 0644 /etc/systemd/network/10-qemu.network <<'EOF'
+[Match]
+Name=en* eth*
+
+[Network]
+Address=10.0.2.15/24
+Gateway=10.0.2.2
+DNS=10.0.2.3
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+EOF
+put 0644 /etc/systemd/system/systemd-networkd-wait-online.service.d/any.conf <<'EOF'
+[Service]
+ExecStart=
+ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=30
+EOF
+in_root systemctl enable systemd-networkd.service >/dev/null 2>&1
+
+# sshd: key only, ed25519 host key generated here and pinned by clients.
+rm -f "$rootfs"/etc/ssh/ssh_host_*
+ssh-keygen -q -t ed25519 -N '' -C testhost -f "$rootfs/etc/ssh/ssh_host_ed25519_key"
+put 0644 /etc/ssh/sshd_config.d/10-pulumi-apparmor.conf <<'EOF'
+# Test host: public keys only, no passwords, root by key only.
+HostKey /etc/ssh/ssh_host_ed25519_key
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AuthenticationMethods publickey
+UseDNS no
+MaxStartups 50:30:100
+MaxSessions 64
+EOF
+
+# Users: root and `tester` (passwordless sudo, docker group). tester has a password only so that the
+# tests can prove sshd refuses password logins; sudo does not ask for it.
+in_root useradd -m -s /bin/bash -G sudo,docker tester
+echo 'tester:tester' | in_root chpasswd
+echo 'tester ALL=(ALL:ALL) NOPASSWD: ALL' | put 0440 /etc/sudoers.d/tester
+in_root passwd -l root >/dev/null
+
+# The run's public key arrives on the kernel command line; install it before sshd starts.
+put 0755 /usr/local/sbin/pulumi-apparmor-authorized-key <<'EOF'
+#!/bin/sh
+# Installs the public key passed as pulumi_apparmor.authorized_key=<base64> on the kernel command line
+# as the only authorized key of root and tester.
+set -eu
+key=""
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+    pulumi_apparmor.authorized_key=*) key="$(printf '%s' "${arg#*=}" | base64 -d)" ;;
+    esac
+done
+[ -n "$key" ] || exit 0
+for home in /root /home/tester; do
+    owner="$(stat -c %U "$home")"
+    install -d -m 0700 -o "$owner" -g "$owner" "$home/.ssh"
+    printf '%s\n' "$key" >"$home/.ssh/authorized_keys"
+    chown "$owner:$owner" "$home/.ssh/authorized_keys"
+    chmod 0600 "$home/.ssh/authorized_keys"
+done
+EOF
+put 0644 /etc/systemd/system/pulumi-apparmor-authorized-key.service <<'EOF'
+[Unit]
+Description=Install the test run's SSH public key from the kernel command line
+Before=ssh.service
+After=local-fs.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/pulumi-apparmor-authorized-key
+RemainAfterExit=yes
+
+[Install]
+WantedBy=multi-user.target
+EOF
+in_root systemctl enable pulumi-apparmor-authorized-key.service >/dev/null 2>&1
+
+# Docker: also listen on TCP 2375 inside the VM (the harness forwards it to 127.0.0.1 only).
+grep -q '^ExecStart=/usr/sbin/dockerd' "$rootfs/lib/systemd/system/docker.service" ||
+    die "unexpected docker.service in docker.io (no ExecStart=/usr/sbin/dockerd)"
+put 0644 /etc/systemd/system/docker.service.d/10-tcp.conf <<'EOF'
+[Service]
+ExecStart=
+ExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2375 --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
+EOF
+in_root systemctl enable docker.service >/dev/null 2>&1
+
+# A registry-free container image: busybox-static as a rootfs tarball, imported at boot.
+bb="$tmp/busybox-rootfs"
+mkdir -p "$bb/bin" "$bb/tmp" "$bb/etc" "$bb/proc" "$bb/sys" "$bb/dev" "$bb/root"
+cp "$rootfs/bin/busybox" "$bb/bin/busybox"
+for applet in $("$bb/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$bb/bin/$applet"
+done
+chmod 1777 "$bb/tmp"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$bb/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$bb/etc/group"
+mkdir -p "$rootfs/usr/local/share/pulumi-apparmor"
+tar -C "$bb" --owner=0 --group=0 --numeric-owner -cf "$rootfs/usr/local/share/pulumi-apparmor/busybox-rootfs.tar" .
+put 0755 /usr/local/sbin/pulumi-apparmor-ready <<'EOF'
+#!/bin/sh
+# Imports local/busybox:latest into docker (once per disk) and marks the host ready.
+set -eu
+if ! docker image inspect local/busybox:latest >/dev/null 2>&1; then
+    docker import -c 'CMD ["/bin/sh"]' /usr/local/share/pulumi-apparmor/busybox-rootfs.tar \
+        local/busybox:latest >/dev/null
+fi
+touch /run/pulumi-apparmor-ready
+EOF
+put 0644 /etc/systemd/system/pulumi-apparmor-ready.service <<'EOF'
+[Unit]
+Description=Import the local busybox image and mark the test host ready
+Requires=docker.service
+After=docker.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/pulumi-apparmor-ready
+RemainAfterExit=yes
+
+[Install]
+WantedBy=multi-user.target
+EOF
+in_root systemctl enable pulumi-apparmor-ready.service >/dev/null 2>&1
+
+# Journal on disk, with the audit transport (journald's audit socket) on.
+mkdir -p "$rootfs/var/log/journal"
+put 0644 /etc/systemd/journald.conf.d/10-pulumi-apparmor.conf <<'EOF'
+[Journal]
+Storage=persistent
+EOF
+in_root systemctl enable systemd-journald-audit.socket >/dev/null 2>&1 || true
+
+# Things a throwaway VM does not need at boot.
+for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
+    fstrim.timer; do
+    in_root systemctl disable "$unit" >/dev/null 2>&1 || true
+done
+
+# Initramfs with the virtio and ext4 drivers the VM boots from.
+printf 'virtio_pci\nvirtio_blk\nvirtio_net\next4\n' >>"$rootfs/etc/initramfs-tools/modules"
+mount -t proc proc "$rootfs/proc"
+in_root update-initramfs -u -k all >"$tmp/initramfs.log" 2>&1 || {
+    cat "$tmp/initramfs.log" >&2
+    die "update-initramfs failed"
+}
+umount "$rootfs/proc"
+kernel="$(find "$rootfs/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sort -V | tail -n 1)"
+version="${kernel#vmlinuz-}"
+cp "$rootfs/boot/$kernel" "$tmp/vmlinuz"
+cp "$rootfs/boot/initrd.img-$version" "$tmp/initrd.img"
+in_root lsinitramfs "/boot/initrd.img-$version" >"$tmp/initrd.list"
+for m in virtio_blk.ko virtio_pci.ko ext4.ko; do
+    grep -q "/$m" "$tmp/initrd.list" || die "initramfs lacks $m"
+done
+rm -f "$tmp/initrd.list"
+
+# Slim down and make the disk (no mount needed: mke2fs copies the directory).
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs/debootstrap"
+cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$tmp/ssh_host_ed25519_key.pub"
+truncate -s 8G "$tmp/disk.raw"
+mke2fs -q -F -t ext4 -L testhost -d "$rootfs" "$tmp/disk.raw"
+rm -rf "$rootfs"
+
+build_s="$(($(date +%s) - start))"
+printf '{"recipe":"%s","kernel":"%s","mirror":"%s","builtAt":"%s","buildSeconds":%s}\n' \
+    "$hash" "$version" "$mirror" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$build_s" >"$tmp/image.json"
+chmod 0755 "$tmp"
+mv -T "$tmp" "$dest"
+trap - EXIT
+log "built $dest in $build_s s"
+echo "$dest"

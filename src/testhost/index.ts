@@ -1,0 +1,501 @@
+/**
+ * The disposable test host: a QEMU VM (TCG) running Debian bookworm with AppArmor in the kernel, sshd
+ * (key only, pinned host key) and dockerd. The image is built once by `build-image.sh` and cached in
+ * `$PULUMI_APPARMOR_CACHE/testhost/<recipe hash>/`; every start boots a fresh copy-on-write overlay, so
+ * each run begins from the same clean disk.
+ *
+ * State of a running VM (pid, ports, per-run key, console log) lives in a state directory, by default
+ * `$PULUMI_APPARMOR_CACHE/testhost-run/default`. Several VMs can run at once with different state dirs.
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import { utils as sshUtils } from "ssh2";
+import { connectSsh, execOn, type ExecResult, type SshTarget } from "./ssh";
+
+export { connectSsh, execOn, publicKeyBlob, sshConfig } from "./ssh";
+export type { ExecOptions, ExecResult, SshTarget } from "./ssh";
+
+/** The cache root: `$PULUMI_APPARMOR_CACHE`, default `/var/cache/pulumi-apparmor`. */
+export function cacheRoot(): string {
+    return process.env.PULUMI_APPARMOR_CACHE || "/var/cache/pulumi-apparmor";
+}
+
+/** Default state directory of `startTestHost`/`stopTestHost`/`testHostStatus`. */
+export function defaultStateDir(): string {
+    return path.join(cacheRoot(), "testhost-run", "default");
+}
+
+/** A built image in the cache. */
+export interface TestHostImage {
+    readonly dir: string;
+    readonly disk: string;
+    readonly kernel: string;
+    readonly initrd: string;
+    /** The VM's SSH host public key (`ssh-ed25519 AAAA… testhost`). */
+    readonly hostKey: string;
+}
+
+export interface TestHostOptions {
+    /** Where the VM's state lives (pid, ports, key, overlay, console log). Defaults to `defaultStateDir()`. */
+    readonly stateDir?: string;
+    /** Extra kernel command line arguments, e.g. `["apparmor=0"]`. Defaults to none. */
+    readonly kernelArgs?: readonly string[];
+    /** Guest memory in MiB. Defaults to 2048. */
+    readonly memoryMiB?: number;
+    /** Guest CPUs. Defaults to 2. */
+    readonly cpus?: number;
+    /** Milliseconds from QEMU start until SSH, dockerd and the busybox image answer. Defaults to 600000. */
+    readonly bootTimeoutMs?: number;
+    /**
+     * Keep the VM running after this Node process exits (the CLI does). When false, the VM is killed
+     * when the process exits. Defaults to false.
+     */
+    readonly keepAfterExit?: boolean;
+    /** Progress messages (image build, boot). Defaults to silence. */
+    readonly log?: (message: string) => void;
+}
+
+/** How to reach a running test host. */
+export interface TestHostInfo extends SshTarget {
+    /** Always 127.0.0.1: every forwarded port binds to loopback only. */
+    readonly host: string;
+    /** Forwarded SSH port on 127.0.0.1. */
+    readonly port: number;
+    /** `tester`: unprivileged, passwordless sudo, in the docker group. */
+    readonly user: string;
+    /** `root` (same key). */
+    readonly rootUser: string;
+    /** The run's ed25519 private key (OpenSSH format, mode 0600). */
+    readonly privateKeyPath: string;
+    /** The pinned host key line. */
+    readonly hostKey: string;
+    /** A known_hosts file for OpenSSH clients (`ssh -o UserKnownHostsFile=…`). */
+    readonly knownHostsPath: string;
+    /** The VM's dockerd, unauthenticated, on loopback: `tcp://127.0.0.1:PORT` (DOCKER_HOST). */
+    readonly dockerHost: string;
+    /** The guest's serial console (kernel + systemd messages). */
+    readonly consoleLog: string;
+    readonly stateDir: string;
+    /** PID of the QEMU process. */
+    readonly pid: number;
+    /** Whether the booted kernel has AppArmor enabled (false when booted with `apparmor=0`). */
+    readonly apparmor: boolean;
+    /** The kernel command line extras it was booted with. */
+    readonly kernelArgs: readonly string[];
+    /** Milliseconds from QEMU start until SSH answered, and until docker + busybox were ready. */
+    readonly bootMs: { readonly ssh: number; readonly docker: number };
+    readonly image: string;
+}
+
+export interface TestHostStatus {
+    readonly running: boolean;
+    readonly stateDir: string;
+    /** Present when a VM was started in this state dir and has not been stopped. */
+    readonly info?: TestHostInfo;
+}
+
+const STATE_FILE = "state.json";
+
+function findBuildScript(): string {
+    const candidates = [
+        path.join(__dirname, "build-image.sh"),
+        path.resolve(__dirname, "..", "..", "..", "src", "testhost", "build-image.sh"),
+    ];
+    const found = candidates.find((c) => fs.existsSync(c));
+    if (!found) {
+        throw new Error(`testhost: build-image.sh not found (looked in ${candidates.join(", ")})`);
+    }
+    return found;
+}
+
+function which(tool: string): boolean {
+    const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/sbin", "/usr/bin"]);
+    return dirs.some((d) => d !== "" && fs.existsSync(path.join(d, tool)));
+}
+
+function readImage(dir: string): TestHostImage {
+    return {
+        dir,
+        disk: path.join(dir, "disk.raw"),
+        kernel: path.join(dir, "vmlinuz"),
+        initrd: path.join(dir, "initrd.img"),
+        hostKey: fs.readFileSync(path.join(dir, "ssh_host_ed25519_key.pub"), "utf8").trim(),
+    };
+}
+
+/** The cached image's directory (whether or not it is built yet). */
+export function imageDir(): string {
+    const r = spawnSync("sh", [findBuildScript(), "path"], { encoding: "utf8" });
+    if (r.status !== 0) {
+        throw new Error(`testhost: build-image.sh path failed: ${r.stderr}`);
+    }
+    return r.stdout.trim();
+}
+
+/**
+ * Builds the image unless the cache has it (a few minutes cold, needs root and debootstrap), and
+ * returns it. Concurrent callers wait for one build.
+ */
+export async function ensureImage(log?: (message: string) => void): Promise<TestHostImage> {
+    const script = findBuildScript();
+    const dir = await new Promise<string>((resolve, reject) => {
+        const child = spawn("sh", [script, "ensure"], { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => {
+            err += d.toString();
+            for (const line of d.toString().split("\n")) {
+                if (line.trim() !== "") log?.(line);
+            }
+        });
+        child.on("error", reject);
+        child.on("close", (code) => {
+            if (code === 0) {
+                resolve(out.trim().split("\n").pop() ?? "");
+            } else {
+                reject(new Error(`testhost: image build failed (exit ${code}):\n${err.trim()}`));
+            }
+        });
+    });
+    return readImage(dir);
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.unref();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const addr = srv.address();
+            const port = typeof addr === "object" && addr ? addr.port : 0;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Whether `pid` is a live QEMU process started for `stateDir`. */
+function isOurQemu(pid: number, stateDir: string): boolean {
+    try {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+        return state !== "Z" && cmdline.includes(path.join(stateDir, "overlay.qcow2"));
+    } catch {
+        return false;
+    }
+}
+
+/** The last `lines` lines of a file (empty string when missing). */
+export function tailFile(file: string, lines = 40): string {
+    try {
+        const text = fs.readFileSync(file, "utf8");
+        return text
+            .split("\n")
+            .slice(-lines - 1)
+            .join("\n");
+    } catch {
+        return "";
+    }
+}
+
+function dockerPing(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const req = http.get({ host: "127.0.0.1", port, path: "/_ping", timeout: 5000 }, (res) => {
+            let body = "";
+            res.on("data", (d: Buffer) => (body += d.toString()));
+            res.on("end", () => resolve(res.statusCode === 200 && body.trim() === "OK"));
+        });
+        req.on("timeout", () => req.destroy());
+        req.on("error", () => resolve(false));
+    });
+}
+
+function readState(stateDir: string): TestHostInfo | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(path.join(stateDir, STATE_FILE), "utf8")) as TestHostInfo;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether a VM started in `stateDir` is running, and how to reach it. */
+export function testHostStatus(stateDir: string = defaultStateDir()): TestHostStatus {
+    const info = readState(stateDir);
+    const running = info !== undefined && isOurQemu(info.pid, stateDir);
+    return { running, stateDir, ...(info ? { info } : {}) };
+}
+
+/**
+ * Stops the VM of `stateDir` (SIGTERM, then SIGKILL after 10 s) and deletes its overlay and key.
+ * The console log stays for post-mortems. Stopping a stopped VM is a no-op.
+ */
+export async function stopTestHost(stateDir: string = defaultStateDir()): Promise<void> {
+    let pid: number | undefined = readState(stateDir)?.pid;
+    if (pid === undefined) {
+        try {
+            pid = Number(fs.readFileSync(path.join(stateDir, "qemu.pid"), "utf8").trim());
+        } catch {
+            pid = undefined;
+        }
+    }
+    if (pid !== undefined && pid > 0 && isOurQemu(pid, stateDir)) {
+        process.kill(pid, "SIGTERM");
+        const deadline = Date.now() + 10000;
+        while (isOurQemu(pid, stateDir) && Date.now() < deadline) {
+            await sleep(100);
+        }
+        if (isOurQemu(pid, stateDir)) {
+            process.kill(pid, "SIGKILL");
+            while (isOurQemu(pid, stateDir)) await sleep(100);
+        }
+    }
+    for (const f of [STATE_FILE, "overlay.qcow2", "qemu.pid", "id_ed25519", "id_ed25519.pub"]) {
+        fs.rmSync(path.join(stateDir, f), { force: true });
+    }
+}
+
+const SSH_KEY_ARG = "pulumi_apparmor.authorized_key";
+
+/**
+ * Boots a test host and waits until SSH works, dockerd answers on the forwarded port and the
+ * `local/busybox:latest` image exists (and, when the kernel has AppArmor on, until docker reports
+ * AppArmor in its SecurityOptions). A VM already running in the same state dir is stopped first.
+ * Builds the image on first use.
+ */
+export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHostInfo> {
+    const log = opts.log ?? (() => undefined);
+    const missing = ["qemu-system-x86_64", "qemu-img"].filter((t) => !which(t));
+    if (missing.length > 0) {
+        throw new Error(
+            `testhost: ${missing.join(", ")} not found; install with: apt-get install qemu-system-x86 qemu-utils`,
+        );
+    }
+    const stateDir = path.resolve(opts.stateDir ?? defaultStateDir());
+    const kernelArgs = [...(opts.kernelArgs ?? [])];
+    for (const a of kernelArgs) {
+        if (!/^[A-Za-z0-9_.,:=/+-]+$/.test(a) || a.startsWith(SSH_KEY_ARG)) {
+            throw new Error(`testhost: kernel argument "${a}" is not allowed`);
+        }
+    }
+    const image = await ensureImage(log);
+    await stopTestHost(stateDir);
+    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+
+    // Per-run client key pair; the public half goes to the guest on the kernel command line.
+    const keys = sshUtils.generateKeyPairSync("ed25519", { comment: "pulumi-apparmor-testhost" });
+    const privateKeyPath = path.join(stateDir, "id_ed25519");
+    fs.writeFileSync(privateKeyPath, keys.private, { mode: 0o600 });
+    fs.writeFileSync(`${privateKeyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
+    const keyArg = Buffer.from(keys.public.trim()).toString("base64");
+
+    const overlay = path.join(stateDir, "overlay.qcow2");
+    fs.rmSync(overlay, { force: true });
+    const img = spawnSync(
+        "qemu-img",
+        ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "raw", overlay],
+        { encoding: "utf8" },
+    );
+    if (img.status !== 0) {
+        throw new Error(`testhost: qemu-img create failed: ${img.stderr}`);
+    }
+
+    const consoleLog = path.join(stateDir, "console.log");
+    const qemuLog = path.join(stateDir, "qemu.log");
+    const bootTimeoutMs = opts.bootTimeoutMs ?? 600000;
+
+    // Ports are picked free just before QEMU binds them; retry if another process won the race.
+    let child: ReturnType<typeof spawn> | undefined;
+    let sshPort = 0;
+    let dockerPort = 0;
+    let started = 0;
+    for (let attempt = 1; ; attempt++) {
+        sshPort = await freePort();
+        dockerPort = await freePort();
+        if (sshPort === dockerPort) continue;
+        const append = [
+            "root=/dev/vda",
+            "rw",
+            "console=ttyS0",
+            "panic=-1",
+            `${SSH_KEY_ARG}=${keyArg}`,
+            ...kernelArgs,
+        ].join(" ");
+        const args = [
+            "-name",
+            "pulumi-apparmor-testhost",
+            "-nodefaults",
+            "-accel",
+            "tcg,thread=multi",
+            "-cpu",
+            "max",
+            "-m",
+            String(opts.memoryMiB ?? 2048),
+            "-smp",
+            String(opts.cpus ?? 2),
+            "-kernel",
+            image.kernel,
+            "-initrd",
+            image.initrd,
+            "-append",
+            append,
+            "-drive",
+            `file=${overlay},if=virtio,format=qcow2,cache=unsafe`,
+            "-netdev",
+            `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22,hostfwd=tcp:127.0.0.1:${dockerPort}-:2375`,
+            "-device",
+            "virtio-net-pci,netdev=n0",
+            "-object",
+            "rng-random,filename=/dev/urandom,id=rng0",
+            "-device",
+            "virtio-rng-pci,rng=rng0",
+            "-serial",
+            `file:${consoleLog}`,
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-no-reboot",
+            "-pidfile",
+            path.join(stateDir, "qemu.pid"),
+        ];
+        const logFd = fs.openSync(qemuLog, "w");
+        started = Date.now();
+        child = spawn("qemu-system-x86_64", args, {
+            stdio: ["ignore", logFd, logFd],
+            detached: opts.keepAfterExit === true,
+        });
+        fs.closeSync(logFd);
+        const early = await new Promise<number | null | undefined>((resolve) => {
+            const t = setTimeout(() => resolve(undefined), 1500);
+            child!.once("exit", (code) => {
+                clearTimeout(t);
+                resolve(code);
+            });
+            child!.once("error", () => {
+                clearTimeout(t);
+                resolve(-1);
+            });
+        });
+        if (early === undefined) break;
+        const why = tailFile(qemuLog, 10);
+        if (attempt < 3 && /host forwarding|Address already in use/i.test(why)) {
+            log(`qemu could not bind its ports, retrying: ${why.trim()}`);
+            continue;
+        }
+        throw new Error(`testhost: qemu exited at once (code ${early}):\n${why}`);
+    }
+    const pid = child!.pid!;
+    if (opts.keepAfterExit) {
+        child!.unref();
+    } else {
+        const kill = () => {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // already gone
+            }
+        };
+        process.once("exit", kill);
+        child!.once("exit", () => process.removeListener("exit", kill));
+    }
+    let exited = false;
+    child!.once("exit", () => (exited = true));
+
+    const knownHostsPath = path.join(stateDir, "known_hosts");
+    fs.writeFileSync(knownHostsPath, `[127.0.0.1]:${sshPort} ${image.hostKey}\n`);
+    const partial = {
+        host: "127.0.0.1",
+        port: sshPort,
+        user: "tester",
+        rootUser: "root",
+        privateKeyPath,
+        hostKey: image.hostKey,
+        knownHostsPath,
+        dockerHost: `tcp://127.0.0.1:${dockerPort}`,
+        consoleLog,
+        stateDir,
+        pid,
+        kernelArgs,
+        image: image.dir,
+    };
+    log(`booting (pid ${pid}, ssh 127.0.0.1:${sshPort}, docker 127.0.0.1:${dockerPort})`);
+
+    const fail = async (why: string): Promise<never> => {
+        const tail = tailFile(consoleLog, 30);
+        await stopTestHost(stateDir);
+        throw new Error(`testhost: ${why}\n--- console (${consoleLog}) ---\n${tail}`);
+    };
+    const deadline = started + bootTimeoutMs;
+
+    // 1. SSH (as root) answers with the pinned host key and the run's key.
+    let sshMs = 0;
+    let client: Awaited<ReturnType<typeof connectSsh>> | undefined;
+    let lastErr = "";
+    while (!client) {
+        if (exited) return fail(`qemu exited during boot: ${tailFile(qemuLog, 5)}`);
+        if (Date.now() > deadline) return fail(`no SSH after ${bootTimeoutMs} ms (${lastErr})`);
+        try {
+            client = await connectSsh(partial, { asRoot: true, readyTimeoutMs: 30000 });
+            sshMs = Date.now() - started;
+        } catch (e) {
+            lastErr = (e as Error).message;
+            await sleep(2000);
+        }
+    }
+    log(`ssh answered after ${(sshMs / 1000).toFixed(1)} s`);
+
+    // 2. dockerd on the forwarded port, the busybox image imported, AppArmor state consistent.
+    let apparmor = false;
+    let dockerMs = 0;
+    try {
+        for (;;) {
+            if (exited) return fail("qemu exited during boot");
+            if (Date.now() > deadline) return fail(`docker not ready after ${bootTimeoutMs} ms`);
+            const r: ExecResult = await execOn(
+                client,
+                "test -e /run/pulumi-apparmor-ready && cat /sys/module/apparmor/parameters/enabled 2>/dev/null; " +
+                    "test -e /run/pulumi-apparmor-ready && docker info --format '{{json .SecurityOptions}}'",
+                { timeoutMs: 60000 },
+            );
+            if (r.code === 0 && (await dockerPing(dockerPort))) {
+                const [enabled, secopts] = r.stdout.trim().split("\n");
+                apparmor = enabled === "Y";
+                if (apparmor && !/apparmor/.test(secopts ?? "")) {
+                    return fail(`AppArmor is on but docker does not use it: ${secopts}`);
+                }
+                dockerMs = Date.now() - started;
+                break;
+            }
+            const state = await execOn(
+                client,
+                "systemctl is-failed docker.service pulumi-apparmor-ready.service",
+                {
+                    timeoutMs: 30000,
+                },
+            );
+            if (/^failed$/m.test(state.stdout)) {
+                const j = await execOn(
+                    client,
+                    "journalctl -b -u docker -u pulumi-apparmor-ready -n 30 --no-pager",
+                );
+                return fail(`docker or the busybox import failed:\n${j.stdout}`);
+            }
+            await sleep(2000);
+        }
+    } finally {
+        client.end();
+    }
+    log(`docker ready after ${(dockerMs / 1000).toFixed(1)} s`);
+
+    const info: TestHostInfo = { ...partial, apparmor, bootMs: { ssh: sshMs, docker: dockerMs } };
+    fs.writeFileSync(path.join(stateDir, STATE_FILE), `${JSON.stringify(info, null, 2)}\n`);
+    return info;
+}

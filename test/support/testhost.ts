@@ -1,0 +1,227 @@
+/**
+ * The test VM for mocha: one per mocha process, booted lazily by the first test that asks for it and
+ * stopped by the root hook in `hooks.ts` (registered in `.mocharc.json`).
+ *
+ *     import { sharedTestHost, sshExec } from "../support/testhost";
+ *     before(async function () { this.timeout(900_000); host = await sharedTestHost(); });
+ *     const r = await sshExec(host, "cat /sys/module/apparmor/parameters/enabled");  // { code, stdout, stderr }
+ *     await sshExec(host, "apparmor_parser -r -W", { asRoot: true, stdin: profileText });
+ *
+ * Booting takes 1-3 minutes under TCG (longer on the first run ever: the image is built, ~4-5 min), so
+ * give the `before` hook that calls `sharedTestHost()` a generous timeout (900 s covers a cold build).
+ *
+ * Environment:
+ *  - PULUMI_APPARMOR_TESTHOST_STATE=DIR: use the VM already running in DIR (started with
+ *    `pulumi-apparmor testhost start --state-dir DIR`) instead of booting one; it is not stopped at the end.
+ *    Handy while iterating on tests; each test must still clean up what it creates.
+ *
+ * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
+ * stopped by the same root hook.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Client } from "ssh2";
+import {
+    cacheRoot,
+    connectSsh,
+    execOn,
+    startTestHost,
+    stopTestHost,
+    tailFile,
+    testHostStatus,
+    type ExecResult,
+    type TestHostInfo,
+    type TestHostOptions,
+} from "../../src/testhost";
+
+export type { ExecResult, TestHostInfo } from "../../src/testhost";
+
+const runDir = path.join(cacheRoot(), "testhost-run");
+let shared: Promise<TestHostInfo> | undefined;
+/** State dirs this process booted (and must stop). */
+const owned = new Set<string>();
+let extraCount = 0;
+
+function log(message: string): void {
+    if (process.env.PULUMI_APPARMOR_TESTHOST_QUIET !== "1") {
+        process.stderr.write(`    [testhost] ${message}\n`);
+    }
+}
+
+/** Stops VMs left behind by mocha processes that died without stopping theirs. */
+async function reapOrphans(): Promise<void> {
+    let entries: string[] = [];
+    try {
+        entries = fs.readdirSync(runDir);
+    } catch {
+        return;
+    }
+    for (const name of entries) {
+        const m = /^mocha-(\d+)(?:-\d+)?$/.exec(name);
+        if (!m) continue;
+        const ownerPid = Number(m[1]);
+        let alive = true;
+        try {
+            process.kill(ownerPid, 0);
+        } catch {
+            alive = false;
+        }
+        if (!alive || ownerPid === process.pid) {
+            if (ownerPid === process.pid && owned.has(path.join(runDir, name))) continue;
+            await stopTestHost(path.join(runDir, name));
+            fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+        }
+    }
+}
+
+async function boot(
+    stateDir: string,
+    opts: Omit<TestHostOptions, "stateDir">,
+): Promise<TestHostInfo> {
+    owned.add(stateDir);
+    const t0 = Date.now();
+    const info = await startTestHost({ ...opts, stateDir, log });
+    log(
+        `up in ${((Date.now() - t0) / 1000).toFixed(1)} s (ssh ${(info.bootMs.ssh / 1000).toFixed(1)} s, ` +
+            `docker ${(info.bootMs.docker / 1000).toFixed(1)} s) at ${info.host}:${info.port}`,
+    );
+    return info;
+}
+
+/**
+ * The VM shared by every test of this mocha process (booted on the first call, memoised). A failed boot
+ * is memoised too, so the remaining tests fail fast with the same error.
+ */
+export function sharedTestHost(): Promise<TestHostInfo> {
+    if (!shared) {
+        const external = process.env.PULUMI_APPARMOR_TESTHOST_STATE;
+        if (external) {
+            const status = testHostStatus(path.resolve(external));
+            shared =
+                status.running && status.info
+                    ? Promise.resolve(status.info)
+                    : Promise.reject(new Error(`no test host running in ${external}`));
+        } else {
+            shared = reapOrphans().then(() => boot(path.join(runDir, `mocha-${process.pid}`), {}));
+        }
+    }
+    return shared;
+}
+
+/**
+ * Boots another VM (e.g. `{ kernelArgs: ["apparmor=0"] }`) owned by this process; stop it with
+ * `stopExtraTestHost(info)` when done (the root hook stops it otherwise).
+ */
+export async function startExtraTestHost(
+    opts: Omit<TestHostOptions, "stateDir" | "keepAfterExit" | "log"> = {},
+): Promise<TestHostInfo> {
+    extraCount += 1;
+    return boot(path.join(runDir, `mocha-${process.pid}-${extraCount}`), opts);
+}
+
+export async function stopExtraTestHost(info: TestHostInfo): Promise<void> {
+    closeConnections(info);
+    await stopTestHost(info.stateDir);
+    owned.delete(info.stateDir);
+}
+
+const connections = new Map<string, Promise<Client>>();
+
+function connKey(info: TestHostInfo, asRoot: boolean): string {
+    return `${info.host}:${info.port}:${asRoot ? info.rootUser : info.user}`;
+}
+
+function closeConnections(info?: TestHostInfo): void {
+    for (const [key, conn] of connections) {
+        if (!info || key.startsWith(`${info.host}:${info.port}:`)) {
+            connections.delete(key);
+            conn.then((c) => c.end()).catch(() => undefined);
+        }
+    }
+}
+
+function connection(info: TestHostInfo, asRoot: boolean): Promise<Client> {
+    const key = connKey(info, asRoot);
+    let conn = connections.get(key);
+    if (!conn) {
+        conn = connectSsh(info, { asRoot });
+        connections.set(key, conn);
+        conn.then(
+            (c) => c.once("close", () => connections.get(key) === conn && connections.delete(key)),
+            () => connections.get(key) === conn && connections.delete(key),
+        );
+    }
+    return conn;
+}
+
+/**
+ * Runs a shell command on the VM over SSH (one reused connection per host and user) and returns its
+ * exit code and output; a non-zero exit does not throw. `asRoot` logs in as root (default: the
+ * unprivileged `tester`, who has passwordless sudo). `stdin` is written to the command and closed.
+ * `timeoutMs` (default 120000) rejects the promise when exceeded.
+ */
+export async function sshExec(
+    info: TestHostInfo,
+    command: string,
+    opts: { stdin?: string | Buffer; asRoot?: boolean; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+    const asRoot = opts.asRoot === true;
+    const client = await connection(info, asRoot);
+    try {
+        return await execOn(client, command, opts);
+    } catch (e) {
+        // A dead connection: forget it so the next call reconnects; retry once if it never ran.
+        connections.delete(connKey(info, asRoot));
+        client.end();
+        if (
+            /No response from server|Not connected|channel open failure/i.test((e as Error).message)
+        ) {
+            return execOn(await connection(info, asRoot), command, opts);
+        }
+        throw e;
+    }
+}
+
+/** A fresh, unshared SSH connection (e.g. to kill it mid-command); the caller ends it. */
+export function openSsh(info: TestHostInfo, opts: { asRoot?: boolean } = {}): Promise<Client> {
+    return connectSsh(info, opts);
+}
+
+/** The last lines of the VM's serial console. */
+export function consoleTail(info: TestHostInfo, lines = 40): string {
+    return tailFile(info.consoleLog, lines);
+}
+
+/** Whether this process booted (or attached to) a VM: the root hook prints console tails only then. */
+export function testHostsInUse(): boolean {
+    return shared !== undefined || owned.size > 0;
+}
+
+/** Console tails of every VM this process uses (for failure reports). */
+export async function consoleTails(lines = 40): Promise<string> {
+    const parts: string[] = [];
+    if (shared) {
+        const info = await shared.catch(() => undefined);
+        if (info)
+            parts.push(
+                `--- test host console (${info.consoleLog}) ---\n${consoleTail(info, lines)}`,
+            );
+    }
+    for (const dir of owned) {
+        const file = path.join(dir, "console.log");
+        if (shared && (await shared.catch(() => undefined))?.stateDir === dir) continue;
+        parts.push(`--- test host console (${file}) ---\n${tailFile(file, lines)}`);
+    }
+    return parts.join("\n");
+}
+
+/** Stops every VM this process booted (called by the root hook after all tests). */
+export async function stopAllTestHosts(): Promise<void> {
+    closeConnections();
+    for (const dir of owned) {
+        await stopTestHost(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    owned.clear();
+    shared = undefined;
+}
