@@ -1,2 +1,11 @@
-/** The pure profile core: typed model, renderer, parser, version hash. */
+/**
+ * The pure profile core: typed model, parser, renderer, version hash, validation, builders and the
+ * docker-default template.
+ */
 export * from "./model";
+export * from "./parser";
+export * from "./render";
+export * from "./version";
+export * from "./validate";
+export * from "./builders";
+export * from "./dockerDefault";
