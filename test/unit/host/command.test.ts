@@ -1,0 +1,292 @@
+/** Command building: quoting, validators (tables) and the typed builders of src/host. */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as ts from "typescript";
+import {
+    buildHostCommand,
+    DEFAULT_PROFILE_DIR,
+    denialsCommand,
+    hostScriptDir,
+    hostScriptText,
+    installCommand,
+    modeCommand,
+    preflightCommand,
+    removeCommand,
+    sha256Hex,
+    shellQuote,
+    statusCommand,
+    validateCursor,
+    validateHostDirectory,
+    validateMaxBytes,
+    validateMode,
+    validateProfileName,
+} from "../../../src/host";
+
+/** Runs `sh -c CMD` where CMD prints its positional arguments NUL-separated. */
+function argsSeenByShell(quoted: string[]): string[] {
+    const cmd = `sh -c 'printf "%s\\0" "$@"' argv0 ${quoted.join(" ")}`;
+    const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return r.stdout.split("\0").slice(0, -1);
+}
+
+describe("host command: shellQuote", () => {
+    const table: [string, string][] = [
+        ["plain", "'plain'"],
+        ["", "''"],
+        ["it's", "'it'\\''s'"],
+        ["'", "''\\'''"],
+        ["$(rm -rf /)", "'$(rm -rf /)'"],
+        ["a b\tc\nd", "'a b\tc\nd'"],
+    ];
+    for (const [input, want] of table) {
+        it(`quotes ${JSON.stringify(input)}`, () => assert.strictEqual(shellQuote(input), want));
+    }
+    it("sh receives every hostile string byte for byte", () => {
+        const hostile = [
+            "plain",
+            "",
+            "it's",
+            "''''",
+            "$(touch /tmp/pwned)",
+            "`id`",
+            '"; id; "',
+            "a\\b\\'c",
+            "line1\nline2",
+            "* ? [a] ~ $HOME ${x:-y}",
+            "é ✓ \u0001",
+            "-n",
+        ];
+        assert.deepStrictEqual(argsSeenByShell(hostile.map(shellQuote)), hostile);
+    });
+    it("refuses NUL", () => assert.throws(() => shellQuote("a\0b"), /NUL/));
+});
+
+describe("host command: validators", () => {
+    const names: [string, boolean][] = [
+        ["docker-default-secure", true],
+        ["web.v2", true],
+        ["a", true],
+        ["A_b+c-1.2", true],
+        ["0abc", true],
+        ["x".repeat(200), true],
+        ["x".repeat(201), false],
+        ["", false],
+        ["-r", false],
+        [".hidden", false],
+        ["_x", false],
+        ["a b", false],
+        ["a/b", false],
+        ["a'b", false],
+        ['a"b', false],
+        ["a;b", false],
+        ["a$b", false],
+        ["a\nb", false],
+        ["a//b", false],
+        ["é", false],
+        ["unconfined", false],
+        ["/usr/bin/foo", false],
+    ];
+    for (const [name, ok] of names) {
+        it(`profile name ${JSON.stringify(name.length > 30 ? name.slice(0, 10) + "…" : name)} → ${ok ? "valid" : "invalid"}`, () => {
+            const err = validateProfileName(name);
+            assert.strictEqual(err === undefined, ok, err);
+        });
+    }
+    it("name errors name the fix", () => {
+        assert.match(validateProfileName("a b")!, /letters, digits and \. _ \+ -/);
+        assert.match(validateProfileName("unconfined")!, /choose another name/);
+    });
+    const dirs: [string, boolean][] = [
+        [DEFAULT_PROFILE_DIR, true],
+        ["/etc/apparmor.d", true],
+        ["/opt/my-app/profiles_v1.2", true],
+        ["/", false],
+        ["", false],
+        ["etc/apparmor.d", false],
+        ["/etc/apparmor.d/", false],
+        ["/etc//apparmor.d", false],
+        ["/etc/./apparmor.d", false],
+        ["/etc/../root", false],
+        ["/etc/..", false],
+        ["/tmp/a b", false],
+        ["/tmp/$(id)", false],
+        ["/tmp/a'b", false],
+        ["/tmp/é", false],
+        ["/" + "a".repeat(1024), false],
+    ];
+    for (const [dir, ok] of dirs) {
+        it(`directory ${JSON.stringify(dir.slice(0, 40))} → ${ok ? "valid" : "invalid"}`, () => {
+            const err = validateHostDirectory(dir);
+            assert.strictEqual(err === undefined, ok, err);
+        });
+    }
+    const modes: [string, boolean][] = [
+        ["enforce", true],
+        ["complain", true],
+        ["kill", false],
+        ["Enforce", false],
+        ["", false],
+    ];
+    for (const [mode, ok] of modes) {
+        it(`mode ${JSON.stringify(mode)} → ${ok ? "valid" : "invalid"}`, () =>
+            assert.strictEqual(validateMode(mode) === undefined, ok));
+    }
+    const cursors: [string, boolean][] = [
+        ["start", true],
+        ["now", true],
+        ["journal:s=0123abcd;i=1f;b=ab12;m=3f;t=5f;x=9a", true],
+        ["kernlog:1234:5678", true],
+        ["auditlog:1:0", true],
+        ["journal:", true],
+        ["", false],
+        ["s=abc;i=1", false],
+        ["journal:a b", false],
+        ["journal:a'b", false],
+        ["journal:$(id)", false],
+        ["dmesg:1", false],
+        ["journal:" + "a".repeat(1100), false],
+    ];
+    for (const [c, ok] of cursors) {
+        it(`cursor ${JSON.stringify(c.slice(0, 40))} → ${ok ? "valid" : "invalid"}`, () =>
+            assert.strictEqual(validateCursor(c) === undefined, ok));
+    }
+    const sizes: [number, boolean][] = [
+        [1, true],
+        [65536, true],
+        [16 * 1024 * 1024, true],
+        [0, false],
+        [-1, false],
+        [1.5, false],
+        [16 * 1024 * 1024 + 1, false],
+        [NaN, false],
+    ];
+    for (const [n, ok] of sizes) {
+        it(`maxBytes ${n} → ${ok ? "valid" : "invalid"}`, () =>
+            assert.strictEqual(validateMaxBytes(n) === undefined, ok));
+    }
+});
+
+describe("host command: builders", () => {
+    const prefix = (name: string) =>
+        `sh -c ${shellQuote(hostScriptText(name as "install"))} pulumi-apparmor-${name}`;
+    it("buildHostCommand: sh -c 'SCRIPT' pulumi-apparmor-NAME 'ARG'…, with sudo -n on request", () => {
+        assert.strictEqual(buildHostCommand("remove", ["p", "/d"]), `${prefix("remove")} 'p' '/d'`);
+        assert.strictEqual(
+            buildHostCommand("remove", ["p", "/d"], { sudo: true }),
+            `sudo -n ${prefix("remove")} 'p' '/d'`,
+        );
+    });
+    it("the script text is lib.sh followed by the script", () => {
+        const dir = hostScriptDir();
+        const text = hostScriptText("install");
+        assert.ok(text.startsWith(fs.readFileSync(path.join(dir, "lib.sh"), "utf8")));
+        assert.ok(text.endsWith(fs.readFileSync(path.join(dir, "install.sh"), "utf8")));
+    });
+    it("installCommand: text on stdin, its sha256 as the last argument, defaults keep + default dir", () => {
+        const text = "profile p {\n}\n";
+        const c = installCommand({ name: "p", text, sudo: true });
+        assert.strictEqual(c.stdin, text);
+        assert.strictEqual(
+            c.command,
+            `sudo -n ${prefix("install")} 'p' 'keep' '${DEFAULT_PROFILE_DIR}' '${sha256Hex(text)}'`,
+        );
+        assert.ok(!c.command.includes("profile p {"), "the text must not be in the command");
+    });
+    it("installCommand hashes UTF-8 bytes", () => {
+        const text = "# é\nprofile p {\n}\n";
+        const c = installCommand({ name: "p", text, mode: "complain", dir: "/x" });
+        assert.ok(
+            c.command.endsWith(`'p' 'complain' '/x' '${sha256Hex(Buffer.from(text, "utf8"))}'`),
+        );
+    });
+    const bad: [string, () => unknown, RegExp][] = [
+        [
+            "install: bad name",
+            () => installCommand({ name: "a b", text: "x" }),
+            /invalid profile name/,
+        ],
+        [
+            "install: bad dir",
+            () => installCommand({ name: "a", text: "x", dir: "rel" }),
+            /invalid directory/,
+        ],
+        [
+            "install: bad mode",
+            () => installCommand({ name: "a", text: "x", mode: "kill" as "enforce" }),
+            /invalid mode/,
+        ],
+        ["install: empty text", () => installCommand({ name: "a", text: "" }), /empty/],
+        [
+            "mode: keep is not a mode",
+            () => modeCommand({ name: "a", mode: "keep" as "enforce" }),
+            /invalid mode/,
+        ],
+        ["status: bad name", () => statusCommand({ names: ["ok", "b;c"] }), /invalid profile name/],
+        [
+            "remove: bad dir",
+            () => removeCommand({ name: "a", dir: "/a/../b" }),
+            /invalid directory/,
+        ],
+        ["denials: bad cursor", () => denialsCommand({ cursor: "x" }), /invalid cursor/],
+        ["denials: bad size", () => denialsCommand({ maxBytes: 0 }), /invalid maxBytes/],
+        [
+            "denials: bad source",
+            () => denialsCommand({ source: "dmesg" as "kernlog" }),
+            /invalid source/,
+        ],
+    ];
+    for (const [title, fn, re] of bad) {
+        it(`${title} throws before building`, () => assert.throws(fn, re));
+    }
+    it("argument lists", () => {
+        assert.ok(preflightCommand().command.endsWith("pulumi-apparmor-preflight 'check-docker'"));
+        assert.ok(preflightCommand({ checkDocker: false }).command.endsWith("'skip-docker'"));
+        assert.ok(!preflightCommand().command.startsWith("sudo"), "preflight runs as the SSH user");
+        assert.ok(
+            modeCommand({ name: "p", mode: "complain" }).command.endsWith(
+                `'p' 'complain' '${DEFAULT_PROFILE_DIR}'`,
+            ),
+        );
+        assert.ok(
+            statusCommand().command.endsWith(`pulumi-apparmor-status '${DEFAULT_PROFILE_DIR}'`),
+        );
+        assert.ok(statusCommand({ names: ["a", "b"], dir: "/d" }).command.endsWith("'/d' 'a' 'b'"));
+        assert.ok(removeCommand({ name: "p" }).command.endsWith(`'p' '${DEFAULT_PROFILE_DIR}'`));
+        assert.ok(denialsCommand().command.endsWith("'start' '1048576' 'auto'"));
+        assert.ok(
+            denialsCommand({
+                cursor: "kernlog:1:2",
+                maxBytes: 10,
+                source: "kernlog",
+            }).command.endsWith("'kernlog:1:2' '10' 'kernlog'"),
+        );
+    });
+});
+
+describe("host command: script files are found from the compiled dist/ layout", function () {
+    this.timeout(30000);
+    it("dist/src/host/index.js resolves ../../../src/host", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "pa-host-dist-"));
+        try {
+            fs.mkdirSync(path.join(root, "dist/src/host"), { recursive: true });
+            fs.mkdirSync(path.join(root, "src"), { recursive: true });
+            fs.symlinkSync(hostScriptDir(), path.join(root, "src/host"));
+            const source = fs.readFileSync(path.join(hostScriptDir(), "index.ts"), "utf8");
+            const js = ts.transpileModule(source, {
+                compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+            }).outputText;
+            const out = path.join(root, "dist/src/host/index.js");
+            fs.writeFileSync(out, js);
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const mod = require(out) as typeof import("../../../src/host");
+            assert.strictEqual(mod.hostScriptDir(), path.join(root, "src/host"));
+            assert.strictEqual(mod.hostScriptText("status"), hostScriptText("status"));
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+});

@@ -1,0 +1,217 @@
+/**
+ * Host scripts, locally (no VM): shellcheck, argument checks done by the scripts themselves (defence in
+ * depth behind the TypeScript validators), the header/flags rewriter and the JSON string escaper.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildHostCommand, HOST_SCRIPTS, hostScriptDir, hostScriptText } from "../../../src/host";
+
+function sh(command: string, stdin?: string) {
+    const r = spawnSync("sh", ["-c", command], { input: stdin ?? "", encoding: "utf8" });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("host scripts: shellcheck", function () {
+    this.timeout(60000);
+    it("shellcheck is installed (CI installs it)", () => {
+        const r = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
+        assert.strictEqual(r.status, 0, "shellcheck missing: apt-get install shellcheck");
+    });
+    it("every .sh file is clean under shellcheck -s sh", () => {
+        const dir = hostScriptDir();
+        const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sh"));
+        assert.deepStrictEqual(
+            files.sort(),
+            ["lib.sh", ...HOST_SCRIPTS.map((s) => `${s}.sh`)].sort(),
+        );
+        const r = spawnSync("shellcheck", ["-s", "sh", ...files.map((f) => path.join(dir, f))], {
+            encoding: "utf8",
+        });
+        assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+    });
+    for (const name of HOST_SCRIPTS) {
+        it(`the text sent for ${name} (lib.sh + ${name}.sh) is clean`, () => {
+            const r = spawnSync("shellcheck", ["-s", "sh", "-"], {
+                input: hostScriptText(name),
+                encoding: "utf8",
+            });
+            assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+        });
+    }
+    it("each script parses under dash (sh -n)", () => {
+        for (const name of HOST_SCRIPTS) {
+            const r = spawnSync("sh", ["-n", "-c", hostScriptText(name)], { encoding: "utf8" });
+            assert.strictEqual(r.status, 0, `${name}: ${r.stderr}`);
+        }
+    });
+});
+
+describe("host scripts: the scripts re-check their arguments", () => {
+    // buildHostCommand quotes but does not validate: these reach the script as-is and must be refused
+    // before anything runs (exit 2, JSON error line), and the hostile text must not execute.
+    const marker = path.join(os.tmpdir(), `pa-host-marker-${process.pid}`);
+    const hostile = `x';touch ${marker};'`;
+    const cases: [string, (typeof HOST_SCRIPTS)[number], string[], string][] = [
+        ["install: name with quote", "install", [hostile, "enforce", "/tmp/d", "-"], "bad-name"],
+        ["install: name with slash", "install", ["a/b", "enforce", "/tmp/d", "-"], "bad-name"],
+        [
+            "install: name starting with dash",
+            "install",
+            ["-r", "enforce", "/tmp/d", "-"],
+            "bad-name",
+        ],
+        ["install: unconfined", "install", ["unconfined", "enforce", "/tmp/d", "-"], "bad-name"],
+        ["install: bad mode", "install", ["p", "kill", "/tmp/d", "-"], "bad-mode"],
+        ["install: relative dir", "install", ["p", "enforce", "tmp/d", "-"], "bad-dir"],
+        ["install: dir with ..", "install", ["p", "enforce", "/tmp/../etc", "-"], "bad-dir"],
+        ["install: dir with space", "install", ["p", "enforce", "/tmp/a b", "-"], "bad-dir"],
+        ["install: bad sha", "install", ["p", "enforce", "/tmp/d", "ABC"], "bad-sha256"],
+        ["install: missing args", "install", ["p"], "usage"],
+        ["mode: bad mode", "mode", ["p", "keep", "/tmp/d"], "bad-mode"],
+        ["status: bad name", "status", ["/tmp/d", "ok", hostile], "bad-name"],
+        ["remove: bad dir", "remove", ["p", "/"], "bad-dir"],
+        ["denials: hostile cursor", "denials", [`journal:${hostile}`, "10"], "bad-cursor"],
+        ["denials: unknown cursor kind", "denials", ["foo:1", "10"], "bad-cursor"],
+        ["denials: zero max", "denials", ["start", "0"], "bad-max"],
+        ["denials: huge max", "denials", ["start", "99999999"], "bad-max"],
+        ["denials: bad source", "denials", ["start", "10", "dmesg"], "bad-source"],
+        ["preflight: bad flag", "preflight", ["--x"], "usage"],
+    ];
+    for (const [title, script, args, code] of cases) {
+        it(title, () => {
+            const r = sh(buildHostCommand(script, args));
+            assert.strictEqual(r.code, 2, r.stdout + r.stderr);
+            const first = JSON.parse(r.stdout.split("\n")[0]);
+            assert.strictEqual(first.ok, false);
+            assert.strictEqual(first.error, code);
+            assert.match(r.stderr, new RegExp(`^pulumi-apparmor-${script}: `));
+            assert.ok(!fs.existsSync(marker), "hostile argument was executed");
+        });
+    }
+});
+
+describe("host scripts: header flags rewriter (lib.sh set_mode / file_mode)", () => {
+    const lib = path.join(hostScriptDir(), "lib.sh");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pa-host-flags-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    function setMode(name: string, mode: string, text: string) {
+        const input = path.join(tmp, "in");
+        const out = path.join(tmp, "out");
+        fs.writeFileSync(input, text);
+        fs.rmSync(out, { force: true });
+        const r = sh(`. '${lib}'; trap - EXIT; set_mode '${name}' '${mode}' '${input}' '${out}'`);
+        return {
+            code: r.code,
+            text: r.code === 0 ? fs.readFileSync(out, "utf8") : "",
+            stderr: r.stderr,
+        };
+    }
+    function fileMode(name: string, text: string) {
+        const input = path.join(tmp, "in");
+        fs.writeFileSync(input, text);
+        return sh(`. '${lib}'; trap - EXIT; file_mode '${name}' '${input}'`).stdout.trim();
+    }
+    const table: [string, string, string, string | null, string][] = [
+        // [title, input header, mode, expected header (null = no header found), file mode of input]
+        [
+            "adds complain to existing flags",
+            "profile p flags=(attach_disconnected,mediate_deleted) {",
+            "complain",
+            "profile p flags=(attach_disconnected,mediate_deleted,complain) {",
+            "enforce",
+        ],
+        [
+            "removes complain for enforce",
+            "profile p flags=(attach_disconnected, complain) {",
+            "enforce",
+            "profile p flags=(attach_disconnected) {",
+            "complain",
+        ],
+        [
+            "drops the flags group when empty",
+            "profile p flags=(complain) {",
+            "enforce",
+            "profile p {",
+            "complain",
+        ],
+        [
+            "adds a flags group",
+            "profile p {",
+            "complain",
+            "profile p flags=(complain) {",
+            "enforce",
+        ],
+        [
+            "no space before brace",
+            "profile p{",
+            "complain",
+            "profile p flags=(complain) {",
+            "enforce",
+        ],
+        [
+            "bare parenthesised flags",
+            "  profile p (complain,attach_disconnected) {",
+            "complain",
+            "  profile p flags=(attach_disconnected,complain) {",
+            "complain",
+        ],
+        [
+            "replaces explicit enforce",
+            "profile p flags=(enforce) {",
+            "complain",
+            "profile p flags=(complain) {",
+            "enforce",
+        ],
+        ["replaces kill", "profile p flags=(kill) {", "enforce", "profile p {", "kill"],
+        [
+            "keeps a comment after the brace",
+            "profile p { # x",
+            "complain",
+            "profile p flags=(complain) { # x",
+            "enforce",
+        ],
+        ["other profile name", "profile px {", "complain", null, ""],
+        ["prefix of the name", "profile p-x {", "complain", null, ""],
+        ["commented header", "# profile p {", "complain", null, ""],
+        ["attachment path is not supported", "profile p /usr/bin/p {", "complain", null, ""],
+    ];
+    for (const [title, header, mode, want, fmode] of table) {
+        it(title, () => {
+            const text = `#include <tunables/global>\n${header}\n  file,\n}\n`;
+            const r = setMode("p", mode, text);
+            if (want === null) {
+                assert.strictEqual(r.code, 3, r.stderr);
+            } else {
+                assert.strictEqual(r.code, 0, r.stderr);
+                assert.strictEqual(r.text, `#include <tunables/global>\n${want}\n  file,\n}\n`);
+            }
+            assert.strictEqual(fileMode("p", text), fmode);
+        });
+    }
+    it("rewrites only the first matching header (a child profile of the same name stays)", () => {
+        const r = setMode("p", "complain", "profile p {\n  profile p {\n  }\n}\n");
+        assert.strictEqual(r.text, "profile p flags=(complain) {\n  profile p {\n  }\n}\n");
+    });
+});
+
+describe("host scripts: json_str escaping (lib.sh)", () => {
+    const lib = path.join(hostScriptDir(), "lib.sh");
+    const table: [string, string][] = [
+        ["plain", "plain"],
+        ['a "quoted" word', 'a "quoted" word'],
+        ["back\\slash", "back\\slash"],
+        ["two\nlines", "two\nlines"],
+        ["tab\there", "tab here"],
+        ["ctrl\u0001\u001fchars", "ctrlchars"],
+        ["utf-8 é ✓", "utf-8 é ✓"],
+    ];
+    for (const [input, want] of table) {
+        it(JSON.stringify(input), () => {
+            const r = sh(`. '${lib}'; trap - EXIT; json_str`, input);
+            assert.strictEqual(JSON.parse(r.stdout), want);
+        });
+    }
+});
