@@ -30,17 +30,17 @@ export interface HostProfileArgs {
 
 /** One profile on one host (a dynamic resource; see `hostProfileProvider.ts`). */
 export class HostProfile extends pulumi.dynamic.Resource {
-    public readonly profileName!: pulumi.Output<string>;
-    public readonly target!: pulumi.Output<string>;
-    public readonly version!: pulumi.Output<string>;
-    public readonly mode!: pulumi.Output<ProfileMode>;
-    public readonly installed!: pulumi.Output<VersionRecord & { fileSha256: string }>;
-    public readonly history!: pulumi.Output<VersionRecord[]>;
-    public readonly denials!: pulumi.Output<HostDenials>;
-    public readonly drift!: pulumi.Output<string[]>;
-    public readonly live!: pulumi.Output<LiveState>;
-    public readonly writes!: pulumi.Output<number>;
-    public readonly hostKeySeen!: pulumi.Output<string | undefined>;
+    declare public readonly profileName: pulumi.Output<string>;
+    declare public readonly target: pulumi.Output<string>;
+    declare public readonly version: pulumi.Output<string>;
+    declare public readonly mode: pulumi.Output<ProfileMode>;
+    declare public readonly installed: pulumi.Output<VersionRecord & { fileSha256: string }>;
+    declare public readonly history: pulumi.Output<VersionRecord[]>;
+    declare public readonly denials: pulumi.Output<HostDenials>;
+    declare public readonly drift: pulumi.Output<string[]>;
+    declare public readonly live: pulumi.Output<LiveState>;
+    declare public readonly writes: pulumi.Output<number>;
+    declare public readonly hostKeySeen: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: HostProfileArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -87,9 +87,9 @@ export interface ConfinementArgs {
 /** A container's real AppArmor label, checked on create and on refresh. */
 export class Confinement extends pulumi.dynamic.Resource {
     /** Label of the container's init process, e.g. `docker-default-secure (enforce)`. */
-    public readonly label!: pulumi.Output<string>;
-    public readonly drift!: pulumi.Output<string[]>;
-    public readonly restarts!: pulumi.Output<number>;
+    declare public readonly label: pulumi.Output<string>;
+    declare public readonly drift: pulumi.Output<string[]>;
+    declare public readonly restarts: pulumi.Output<number>;
 
     constructor(name: string, args: ConfinementArgs, opts?: pulumi.CustomResourceOptions) {
         super(

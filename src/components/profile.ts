@@ -9,6 +9,8 @@ import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as core from "../profile";
+import { toModel, type ProfileSource } from "../profile/builders";
+import { validateProfile } from "../profile/validate";
 import type { HostDenials, HostVersions, ProfileMode } from "../state";
 import {
     ArgProblem,
@@ -34,7 +36,7 @@ export interface ProfileArgs {
      * The profile as a typed model, e.g. `dockerDefault({ name }).with(deny.file("/tmp/a/**", "rwlx"))`.
      * Defaults to none (then `profileText` or `profileFile` is required).
      */
-    readonly profile?: core.ProfileSource;
+    readonly profile?: ProfileSource;
     /** The profile as AppArmor policy text (one top-level `profile NAME … { … }`). Defaults to none. */
     readonly profileText?: pulumi.Input<string>;
     /** Path of a local file holding the profile text, read when the program runs. Defaults to none. */
@@ -75,11 +77,11 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
             message: `has ${profiles.length} top-level profiles`,
             fix: "keep exactly one `profile NAME { … }` per Profile resource",
         });
-    for (const p of core.validateProfile(model))
+    for (const p of validateProfile(model))
         out.push({
             field: p.path ? `${field}: ${p.path}` : field,
             message: p.message,
-            fix: "correct the rule (see `npx pulumi-apparmor check`)",
+            fix: p.fix,
         });
     const name = profiles[0]?.name;
     if (name !== undefined && !PROFILE_NAME_RE.test(name))
@@ -93,12 +95,12 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
 
 /** Resolves a model. Throws {@link ProfileArgsError} problems as a list. */
 export function resolveModel(
-    source: core.ProfileSource,
+    source: ProfileSource,
     field = "profile",
 ): { resolved?: ResolvedProfile; problems: ArgProblem[] } {
     let model: core.Profile | core.PolicyDocument;
     try {
-        model = core.toModel(source);
+        model = toModel(source);
     } catch (e) {
         return { problems: [{ field, message: (e as Error).message, fix: "pass one profile" }] };
     }

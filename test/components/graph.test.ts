@@ -1,0 +1,236 @@
+/**
+ * Resource-graph unit tests with `pulumi.runtime.setMocks`: what the components create, their names,
+ * parents, inputs, secretness and outputs — no engine, no host. Behaviour on real hosts is proven by
+ * `provider.vm.test.ts` and `engine.vm.test.ts`.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+
+interface Created {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    provider?: string;
+}
+
+const created: Created[] = [];
+/** Pulumi's wire form of a secret: { [SIG_KEY]: SECRET_SIG, value }. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const isSecret = (v: unknown) =>
+    (v as Record<string, unknown> | undefined)?.[SIG_KEY] === SECRET_SIG;
+
+function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+    if (args.type === "pulumi-nodejs:dynamic/apparmor:HostProfile") {
+        const i = args.inputs;
+        return {
+            ...i,
+            installed: {
+                version: i.version,
+                mode: i.mode,
+                loadedAt: "2026-11-25T00:00:00.000Z",
+                fileSha256: "f",
+            },
+            history: [{ version: i.version, mode: i.mode, loadedAt: "2026-11-25T00:00:00.000Z" }],
+            denials: { lost: 0, byVersion: {} },
+            drift: [],
+            writes: 1,
+        };
+    }
+    if (args.type === "pulumi-nodejs:dynamic/apparmor:Confinement")
+        return {
+            ...args.inputs,
+            label: `${args.inputs.profileName} (${args.inputs.mode})`,
+            restarts: 0,
+        };
+    return args.inputs;
+}
+
+let apparmor: typeof import("../../src");
+import { deny } from "../../src/profile/builders";
+import { dockerDefault } from "../../src/profile/dockerDefault";
+
+function outputOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+async function settle(): Promise<void> {
+    // Let registrations reach the mock monitor.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+const KEY =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAfakekeymaterialZZZ\n-----END OPENSSH PRIVATE KEY-----\n";
+
+describe("components: resource graph (setMocks)", () => {
+    before(async () => {
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    created.push({
+                        type: args.type,
+                        name: args.name,
+                        inputs: args.inputs,
+                        provider: args.provider,
+                    });
+                    return { id: `${args.name}-id`, state: fakeOutputs(args) };
+                },
+                call: (args) => args.inputs,
+            },
+            "project",
+            "stack",
+            true,
+        );
+        apparmor = await import("../../src");
+    });
+    beforeEach(() => {
+        created.length = 0;
+    });
+
+    function secureProfile(name: string, hosts: import("../../src").HostConnectionArgs[]) {
+        return new apparmor.Profile(name, {
+            hosts,
+            profile: dockerDefault({ name: "docker-default-secure" }).with(
+                deny.file("/tmp/a/**", "rwlx"),
+                deny.capability("fsetid"),
+            ),
+            mode: "enforce",
+        });
+    }
+
+    it("creates a prepare Command and a HostProfile per host, named after the host, parented to the component", async () => {
+        const p = secureProfile("secure", [
+            { host: "10.0.0.5", user: "deploy", privateKey: pulumi.secret(KEY) },
+            { host: "10.0.0.6", port: 2222, privateKey: pulumi.secret(KEY), mode: "complain" },
+        ]);
+        assert.strictEqual(await outputOf(p.securityOpt), "apparmor=docker-default-secure");
+        await settle();
+        const names = created.map((c) => `${c.type} ${c.name}`).sort();
+        assert.deepStrictEqual(names, [
+            "apparmor:index:Profile secure",
+            "command:remote:Command secure-10.0.0.5-prepare",
+            "command:remote:Command secure-10.0.0.6:2222-prepare",
+            "pulumi-nodejs:dynamic/apparmor:HostProfile secure-10.0.0.5",
+            "pulumi-nodejs:dynamic/apparmor:HostProfile secure-10.0.0.6:2222",
+        ]);
+        const versions = (await outputOf(p.versions)) as Record<
+            string,
+            { mode: string; version: string }
+        >;
+        assert.deepStrictEqual(Object.keys(versions).sort(), ["10.0.0.5", "10.0.0.6:2222"]);
+        assert.strictEqual(versions["10.0.0.5"].mode, "enforce");
+        assert.strictEqual(versions["10.0.0.6:2222"].mode, "complain", "per-host mode override");
+        assert.match(versions["10.0.0.5"].version, /^[0-9a-f]{64}$/);
+        assert.deepStrictEqual(await outputOf(p.drift), { "10.0.0.5": [], "10.0.0.6:2222": [] });
+    });
+
+    it("passes the rendered profile, its version, mode and directory; connection is a secret", async () => {
+        secureProfile("s2", [{ host: "h1", user: "deploy", privateKey: pulumi.secret(KEY) }]);
+        await settle();
+        const hp = created.find((c) => c.type.endsWith(":HostProfile"))!;
+        assert.match(String(hp.inputs.profileText), /deny \/tmp\/a\/\*\* rwlx,/);
+        assert.match(String(hp.inputs.profileText), /deny capability fsetid,/);
+        assert.strictEqual(hp.inputs.profileName, "docker-default-secure");
+        assert.strictEqual(hp.inputs.mode, "enforce");
+        assert.strictEqual(hp.inputs.directory, "/etc/apparmor.d/containers");
+        assert.strictEqual(hp.inputs.target, "deploy@h1:22");
+        const conn = hp.inputs.connection as Record<string, unknown>;
+        assert.ok(isSecret(conn), "connection must arrive as a secret");
+        const value = conn.value as Record<string, unknown>;
+        assert.strictEqual(value.sudo, true, "non-root users go through sudo");
+        assert.strictEqual(value.privateKey, KEY);
+        // The serialized provider code stored in state must not contain the key.
+        assert.ok(typeof hp.inputs.__provider === "string");
+        assert.ok(!String(hp.inputs.__provider).includes("fakekeymaterial"));
+        const prep = created.find((c) => c.type === "command:remote:Command")!;
+        assert.ok(isSecret(prep.inputs.connection), "prepare connection is secret");
+        assert.ok(!String(prep.inputs.create).includes("fakekeymaterial"));
+        assert.match(String(prep.inputs.create), /^sudo -n sh -c /);
+        assert.match(String(prep.inputs.create), /'\/etc\/apparmor\.d\/containers'$/);
+    });
+
+    it("accepts profileText and profileFile, installing the text verbatim", async () => {
+        const text =
+            "abi <abi/3.0>,\nprofile t1 flags=(attach_disconnected) {\n  file,\n  deny /tmp/x w,\n}\n";
+        const p = new apparmor.Profile("t", {
+            hosts: [{ host: "h", privateKey: KEY }],
+            profileText: text,
+            prepareHosts: false,
+        });
+        assert.strictEqual(await outputOf(p.profileName), "t1");
+        await settle();
+        const hp = created.find((c) => c.type.endsWith(":HostProfile"))!;
+        assert.strictEqual(hp.inputs.profileText, text);
+        assert.ok(!created.some((c) => c.type === "command:remote:Command"), "prepareHosts: false");
+        const fs = await import("fs");
+        const os = await import("os");
+        const path = await import("path");
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pa-")), "t1");
+        fs.writeFileSync(file, text);
+        const q = new apparmor.Profile("tf", {
+            hosts: [{ host: "h", privateKey: KEY }],
+            profileFile: file,
+        });
+        assert.strictEqual(await outputOf(q.profileName), "t1");
+    });
+
+    it("ProfiledContainer adds apparmor=NAME to securityOpts, uses a docker provider for the same host, checks the label", async () => {
+        const p = secureProfile("sec", [
+            {
+                host: "10.0.0.5",
+                user: "deploy",
+                privateKey: pulumi.secret(KEY),
+                dockerHost: "tcp://10.0.0.5:2375",
+            },
+        ]);
+        const c = new apparmor.ProfiledContainer("web", {
+            profile: p,
+            container: {
+                image: "nginx",
+                securityOpts: ["no-new-privileges", "apparmor=unconfined"],
+            },
+        });
+        assert.strictEqual(await outputOf(c.label), "docker-default-secure (enforce)");
+        await settle();
+        const cont = created.find((x) => x.type === "docker:index/container:Container")!;
+        assert.strictEqual(cont.name, "web-container");
+        assert.deepStrictEqual(cont.inputs.securityOpts, [
+            "no-new-privileges",
+            "apparmor=docker-default-secure",
+        ]);
+        const prov = created.find((x) => x.type === "pulumi:providers:docker")!;
+        assert.strictEqual(prov.name, "web-docker");
+        assert.strictEqual(prov.inputs.host, "tcp://10.0.0.5:2375");
+        assert.match(String(cont.provider), /pulumi:providers:docker::web-docker/);
+        const conf = created.find((x) => x.type.endsWith(":Confinement"))!;
+        assert.strictEqual(conf.inputs.containerId, "web-container-id");
+        assert.strictEqual(conf.inputs.profileName, "docker-default-secure");
+    });
+
+    it("dockerProvider defaults to ssh://user@host:port", async () => {
+        apparmor.dockerProvider("d", { host: "10.1.1.1", port: 2200, user: "ops" });
+        await settle();
+        const prov = created.find((x) => x.type === "pulumi:providers:docker")!;
+        assert.strictEqual(prov.inputs.host, "ssh://ops@10.1.1.1:2200");
+    });
+
+    it("ProfiledContainer refuses an ambiguous or unknown host", () => {
+        const p = secureProfile("two", [
+            { host: "a", privateKey: KEY },
+            { host: "b", privateKey: KEY },
+        ]);
+        assert.throws(
+            () => new apparmor.ProfiledContainer("c", { profile: p, container: { image: "x" } }),
+            /apparmor:index:ProfiledContainer "c": invalid arguments:\n {2}- host: the profile has 2 hosts/,
+        );
+        assert.throws(
+            () =>
+                new apparmor.ProfiledContainer("c2", {
+                    profile: p,
+                    host: "zz",
+                    container: { image: "x" },
+                }),
+            /"zz" is not one of the profile's hosts \(a, b\)/,
+        );
+    });
+});

@@ -1,0 +1,298 @@
+/** Argument validation tables: every bad input fails with the resource, the field and the fix. */
+import * as assert from "assert";
+import { validateProfileArgs, argsError } from "../../src/components/profile";
+import { validateConnection } from "../../src/components/connection";
+import { checkInputs, diffHostProfile } from "../../src/components/hostProfileProvider";
+import { labelDrift } from "../../src/components/confinementProvider";
+import { pinFingerprint, fingerprint } from "../../src/components/ssh";
+import { prepareScript } from "../../src/components/hostops";
+
+const GOOD = "profile ok flags=(attach_disconnected) {\n  file,\n}\n";
+const host = { host: "10.0.0.5", privateKey: "k" };
+
+describe("components: argument validation", () => {
+    it('rejects more than one profile source with "Only one of … can be specified"', () => {
+        const cases = [
+            { profileText: GOOD, profileFile: "/x" },
+            { profileText: GOOD, profile: { kind: "profile", name: "a", rules: [] } },
+            { profileFile: "/x", profile: { kind: "profile", name: "a", rules: [] } },
+        ];
+        for (const c of cases)
+            assert.throws(
+                () => validateProfileArgs({ hosts: [host], ...(c as object) }),
+                /^Error: Only one of \[profile\], \[profileText\] and \[profileFile\] can be specified$/,
+            );
+    });
+
+    const table: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["no profile", { hosts: [host] }, /^profile: no profile given/],
+        ["no hosts", { profileText: GOOD, hosts: [] }, /^hosts: no hosts given/],
+        ["missing host", { profileText: GOOD, hosts: [{}] }, /^hosts\[0\]\.host: is required/],
+        [
+            "host with user@",
+            { profileText: GOOD, hosts: [{ host: "root@h" }] },
+            /^hosts\[0\]\.host: .* not a host name/,
+        ],
+        [
+            "host with option",
+            { profileText: GOOD, hosts: [{ host: "-oProxyCommand=x" }] },
+            /^hosts\[0\]\.host:/,
+        ],
+        [
+            "host with ;",
+            { profileText: GOOD, hosts: [{ host: "h;rm -rf /" }] },
+            /^hosts\[0\]\.host:/,
+        ],
+        [
+            "port 0",
+            { profileText: GOOD, hosts: [{ host: "h", port: 0 }] },
+            /^hosts\[0\]\.port: 0 is not a TCP port \(fix: use 1–65535\)/,
+        ],
+        [
+            "port 70000",
+            { profileText: GOOD, hosts: [{ host: "h", port: 70000 }] },
+            /^hosts\[0\]\.port:/,
+        ],
+        [
+            "port 22.5",
+            { profileText: GOOD, hosts: [{ host: "h", port: 22.5 }] },
+            /^hosts\[0\]\.port:/,
+        ],
+        [
+            "user with $()",
+            { profileText: GOOD, hosts: [{ host: "h", user: "$(id)" }] },
+            /^hosts\[0\]\.user:/,
+        ],
+        [
+            "user with space",
+            { profileText: GOOD, hosts: [{ host: "h", user: "a b" }] },
+            /^hosts\[0\]\.user:/,
+        ],
+        [
+            "host mode",
+            { profileText: GOOD, hosts: [{ host: "h", mode: "kill" }] },
+            /^hosts\[0\]\.mode: "kill" is not a mode/,
+        ],
+        [
+            "duplicate hosts",
+            { profileText: GOOD, hosts: [{ host: "h" }, { host: "h" }] },
+            /^hosts\[1\]: same host key "h" as hosts\[0\]/,
+        ],
+        [
+            "bad host name key",
+            { profileText: GOOD, hosts: [{ host: "h", name: "a/b" }] },
+            /^hosts\[0\]\.name:/,
+        ],
+        [
+            "mode",
+            { profileText: GOOD, hosts: [host], mode: "audit" },
+            /^mode: "audit" is not a mode \(fix: use "enforce" or "complain"\)/,
+        ],
+        [
+            "relative directory",
+            { profileText: GOOD, hosts: [host], directory: "etc/x" },
+            /^directory: .*not an absolute path/,
+        ],
+        [
+            "directory with space",
+            { profileText: GOOD, hosts: [host], directory: "/etc/a b" },
+            /^directory:/,
+        ],
+        [
+            "directory with $",
+            { profileText: GOOD, hosts: [host], directory: "/etc/$(x)" },
+            /^directory:/,
+        ],
+        [
+            "unparsable text",
+            { profileText: "profile x {\n  bogus stuff here\n", hosts: [host] },
+            /^profileText: /,
+        ],
+        [
+            "two profiles",
+            { profileText: "profile a { file, }\nprofile b { file, }\n", hosts: [host] },
+            /^profileText: has 2 top-level profiles/,
+        ],
+        [
+            "no profile",
+            { profileText: "abi <abi/3.0>,\n", hosts: [host] },
+            /^profileText: has 0 top-level profiles/,
+        ],
+        [
+            "name with ;",
+            { profileText: 'profile "a;b" { file, }\n', hosts: [host] },
+            /^profileText/,
+        ],
+        [
+            "name with $(…)",
+            { profileText: 'profile "$(reboot)" { file, }\n', hosts: [host] },
+            /^profileText/,
+        ],
+        [
+            "name with space",
+            { profileText: 'profile "a b" { file, }\n', hosts: [host] },
+            /^profileText/,
+        ],
+        [
+            "keywordless header",
+            { profileText: "/usr/bin/foo { file, }\n", hosts: [host] },
+            /^profileText/,
+        ],
+        [
+            "bad capability",
+            { profileText: "profile a { capability frobnicate, }\n", hosts: [host] },
+            /^profileText/,
+        ],
+        [
+            "bad permission",
+            { profileText: "profile a { /x rwz, }\n", hosts: [host] },
+            /^profileText/,
+        ],
+        [
+            "missing file",
+            { profileFile: "/nonexistent/profile", hosts: [host] },
+            /^profileFile: cannot read \/nonexistent\/profile: ENOENT/,
+        ],
+    ];
+    for (const [what, args, re] of table) {
+        it(`reports ${what}`, () => {
+            const problems = validateProfileArgs(args as never);
+            assert.ok(problems.length > 0, `expected a problem for ${what}`);
+            const lines = problems.map((p) => `${p.field}: ${p.message} (fix: ${p.fix})`);
+            assert.ok(
+                lines.some((l) => re.test(l)),
+                `no line matches ${re}:\n${lines.join("\n")}`,
+            );
+            for (const p of problems) assert.ok(p.fix.length > 0, "every problem names a fix");
+        });
+    }
+
+    it("accepts a good profile and good hosts", () => {
+        assert.deepStrictEqual(
+            validateProfileArgs({
+                profileText: GOOD,
+                hosts: [host, { host: "fe80::1", port: 2222, user: "deploy", mode: "complain" }],
+                mode: "enforce",
+                directory: "/etc/apparmor.d/containers",
+            }),
+            [],
+        );
+    });
+
+    it("formats errors with the resource type, name, field and fix", () => {
+        const e = argsError("apparmor:index:Profile", "secure", [
+            { field: "hosts[0].port", message: "0 is not a TCP port", fix: "use 1–65535" },
+        ]);
+        assert.strictEqual(
+            e.message,
+            'apparmor:index:Profile "secure": invalid arguments:\n  - hosts[0].port: 0 is not a TCP port (fix: use 1–65535)',
+        );
+    });
+
+    it("validateConnection escapes control characters in messages", () => {
+        const p = validateConnection({ host: "a\nb" }, "hosts[0]");
+        assert.ok(p[0].message.includes("a\\nb"));
+    });
+
+    it("provider check validates values that were Outputs at construction", () => {
+        const f = checkInputs({
+            connection: { host: "h;x", port: 22, user: "root", sudo: false },
+            profileName: "a b",
+            directory: "rel",
+            mode: "kill" as never,
+        });
+        const props = f.map((x) => x.property).sort();
+        assert.deepStrictEqual(props, [
+            "connection.host",
+            "connection.privateKey",
+            "directory",
+            "mode",
+            "profileName",
+        ]);
+        assert.deepStrictEqual(
+            checkInputs({
+                connection: {
+                    host: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+                    port: 22,
+                    user: "root",
+                    sudo: false,
+                },
+            }),
+            [],
+            "unknown values are not validated",
+        );
+    });
+
+    it("diff: content/mode change updates in place, rename/host/directory replace, drift updates", () => {
+        const c = { host: "h", port: 22, user: "root", sudo: false, privateKey: "k" };
+        const base = {
+            connection: c,
+            target: "root@h:22",
+            hostName: "h",
+            profileName: "p",
+            profileText: "t",
+            version: "v1",
+            mode: "enforce" as const,
+            directory: "/d",
+            drift: [],
+        };
+        assert.deepStrictEqual(diffHostProfile(base, base), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        assert.deepStrictEqual(
+            diffHostProfile(base, { ...base, version: "v2", profileText: "t2" }).replaces,
+            [],
+        );
+        assert.strictEqual(diffHostProfile(base, { ...base, version: "v2" }).changes, true);
+        assert.strictEqual(diffHostProfile(base, { ...base, mode: "complain" }).changes, true);
+        assert.deepStrictEqual(diffHostProfile(base, { ...base, mode: "complain" }).replaces, []);
+        assert.deepStrictEqual(diffHostProfile(base, { ...base, profileName: "q" }).replaces, [
+            "profileName",
+        ]);
+        assert.deepStrictEqual(diffHostProfile(base, { ...base, directory: "/e" }).replaces, [
+            "directory",
+        ]);
+        assert.deepStrictEqual(
+            diffHostProfile(base, { ...base, connection: { ...c, port: 2222 } }).replaces,
+            ["connection"],
+        );
+        const rotated = diffHostProfile(base, { ...base, connection: { ...c, privateKey: "k2" } });
+        assert.deepStrictEqual([rotated.changes, rotated.replaces], [true, []]);
+        const drifted = diffHostProfile(
+            { ...base, drift: ["profile is not loaded in the kernel"] },
+            base,
+        );
+        assert.deepStrictEqual([drifted.changes, drifted.replaces], [true, []]);
+    });
+
+    it("labelDrift names unconfined, wrong and missing labels", () => {
+        assert.deepStrictEqual(labelDrift("p (enforce)", "p", "enforce"), []);
+        assert.match(labelDrift("unconfined", "p", "enforce")[0], /runs unconfined/);
+        assert.match(labelDrift("p (complain)", "p", "enforce")[0], /label "p \(complain\)"/);
+        assert.match(labelDrift(undefined, "p", "enforce")[0], /not running/);
+    });
+
+    it("host key pins: key lines, known_hosts lines and SHA256 fingerprints", () => {
+        const blob = Buffer.from(
+            "AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5Ynl0ZXN0a2V5Ynl0ZXN0a2V5Ynl0ZXN0",
+            "base64",
+        );
+        const b64 = blob.toString("base64");
+        const fp = fingerprint(blob);
+        assert.strictEqual(pinFingerprint(`ssh-ed25519 ${b64} root@vm`), fp);
+        assert.strictEqual(pinFingerprint(`[127.0.0.1]:2222 ssh-ed25519 ${b64}`), fp);
+        assert.strictEqual(pinFingerprint(fp), fp);
+        assert.throws(() => pinFingerprint("yes"), /hostKey must be/);
+    });
+
+    it("prepare script quotes the directory and refuses hostile ones", () => {
+        assert.match(
+            prepareScript("/etc/apparmor.d/containers", false),
+            /^sh -c '.*' pulumi-apparmor-prepare '\/etc\/apparmor\.d\/containers'$/s,
+        );
+        assert.throws(() => prepareScript("/etc/x;reboot", true), /invalid directory/);
+        assert.throws(() => prepareScript("/etc/$(reboot)", true), /invalid directory/);
+    });
+});
