@@ -675,7 +675,20 @@ export function validateRawText(text: string): ValueProblem {
     let last = "";
     for (let i = 0; i < text.length; i++) {
         const ch = text[i];
-        if (ch === "#" && (i === 0 || /\s/.test(text[i - 1])) && !text.startsWith("#include", i)) {
+        const atToken = i === 0 || /\s/.test(text[i - 1]);
+        if (atToken && (text.startsWith("#include", i) || text.startsWith("include", i))) {
+            // an include statement ends at its closing > or " (no comma)
+            const inc = /^#?include(?:\s+if\s+exists)?\s*(?:<[^>\n]*>|"[^"\n]*")/.exec(
+                text.slice(i),
+            );
+            if (!inc) {
+                return { message: "raw rule has a malformed include", fix: "write include <path>" };
+            }
+            i += inc[0].length - 1;
+            last = ",";
+            continue;
+        }
+        if (ch === "#" && atToken) {
             while (i < text.length && text[i] !== "\n") i++;
             continue;
         }
