@@ -24,6 +24,7 @@ const secure = new apparmor.Profile("secure", {
         .dockerDefault({ name: cfg.get("profileName") ?? "docker-default-secure" })
         .with(apparmor.deny.file("/tmp/a/**", "rwlx"), apparmor.deny.capability("fsetid")),
     mode: (cfg.get("mode") as "enforce" | "complain" | undefined) ?? "enforce",
+    prepareHosts: cfg.getBoolean("prepareHosts") ?? true,
 });
 
 const command = (cfg.get("command") ?? "").split(" ").filter((w) => w !== "");
