@@ -253,6 +253,11 @@ function rawText(text: string): string {
         .join("\n");
 }
 
+/** Set-valued fields are stored sorted and de-duplicated (the renderer writes them that way too). */
+function canon(values: readonly string[]): string[] {
+    return [...new Set(values)].sort();
+}
+
 class Parser {
     readonly s: Scanner;
     constructor(text: string) {
@@ -568,7 +573,7 @@ class Parser {
             name,
             ...(attachment !== undefined ? { attachment } : {}),
             ...(xattrs ? { xattrs } : {}),
-            ...(flags ? { flags } : {}),
+            ...(flags ? { flags: canon(flags) } : {}),
             ...(hat ? { hat: true } : {}),
             rules,
         };
@@ -942,7 +947,7 @@ class Parser {
             s.pos += w.length;
             caps.push(w);
         }
-        return { kind: "capability", ...qualifiers(p), capabilities: caps };
+        return { kind: "capability", ...qualifiers(p), capabilities: canon(caps) };
     }
 
     network(p: Prefix): NetworkRule {
@@ -1205,7 +1210,7 @@ class Parser {
         const t = this.modeTokens(true);
         if (t.ids.length || t.arrowAt >= 0) throw new Untyped();
         const q = qualifiers(p);
-        const access = t.perms ?? [];
+        const access = canon(t.perms ?? []);
         const single = (name: string): string | undefined => {
             const cs = t.conds.filter((c) => c.name === name);
             if (cs.length === 0) return undefined;
@@ -1237,7 +1242,13 @@ class Parser {
                     if (c.op !== "=") throw new Untyped();
                     signals.push(...c.values);
                 }
-            return { kind: "signal", ...q, access, signals, ...opt("peer", single("peer")) };
+            return {
+                kind: "signal",
+                ...q,
+                access,
+                signals: canon(signals),
+                ...opt("peer", single("peer")),
+            };
         }
         if (w === "ptrace") {
             only(["peer"]);

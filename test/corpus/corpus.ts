@@ -7,6 +7,7 @@
  */
 
 import { spawn, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -97,6 +98,8 @@ export interface CompileResult {
     readonly binary: Buffer;
     readonly stderr: string;
     readonly ms: number;
+    /** exit code (null when killed by a signal or not started). */
+    readonly code: number | null;
 }
 
 /** Arguments shared by every compile: compile only, no cache, same include/base dir. */
@@ -115,7 +118,7 @@ export function compile(
         child.stdout.on("data", (b: Buffer) => out.push(b));
         child.stderr.on("data", (b: Buffer) => err.push(b));
         child.on("error", (e) =>
-            resolve({ ok: false, binary: Buffer.alloc(0), stderr: String(e), ms: 0 }),
+            resolve({ ok: false, binary: Buffer.alloc(0), stderr: String(e), ms: 0, code: null }),
         );
         child.on("close", (code) => {
             const ms = Number(process.hrtime.bigint() - start) / 1e6;
@@ -128,11 +131,105 @@ export function compile(
                     .filter((l) => l && !l.startsWith("Cache read/write disabled"))
                     .join("\n"),
                 ms,
+                code,
             });
         });
         child.stdin.on("error", () => undefined);
         child.stdin.end(text);
     });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Compile cache: apparmor_parser is deterministic, so its output for the same parser binary, the same
+// arguments, the same include tree and the same input bytes can be reused across runs. The key covers
+// all four, so a changed renderer (new text) or an upgraded apparmor package always compiles afresh.
+// Disable with PULUMI_APPARMOR_COMPILE_CACHE=0. The benchmark never uses it.
+// ---------------------------------------------------------------------------------------------------
+
+let environmentKey: string | undefined;
+
+function hashTree(dir: string, h: ReturnType<typeof createHash>): void {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs
+        .readdirSync(dir, { withFileTypes: true })
+        .sort((a, b) => a.name.localeCompare(b.name))) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+            if (e.name !== "cache") hashTree(p, h);
+        } else if (e.isFile()) {
+            h.update(p + "\0");
+            h.update(fs.readFileSync(p));
+            h.update("\0");
+        }
+    }
+}
+
+/** sha256 of the parser binary, its version and the whole include tree (/etc/apparmor.d). */
+export function compileEnvironmentKey(): string {
+    if (environmentKey === undefined) {
+        const h = createHash("sha256");
+        const which = spawnSync("sh", ["-c", "command -v apparmor_parser"], { encoding: "utf8" });
+        const bin = which.stdout.trim();
+        if (bin && fs.existsSync(bin)) h.update(fs.readFileSync(bin));
+        h.update(spawnSync("apparmor_parser", ["--version"], { encoding: "utf8" }).stdout ?? "");
+        hashTree(APPARMOR_D, h);
+        environmentKey = h.digest("hex");
+    }
+    return environmentKey;
+}
+
+function cacheDir(): string | undefined {
+    if (process.env.PULUMI_APPARMOR_COMPILE_CACHE === "0") return undefined;
+    const root = process.env.PULUMI_APPARMOR_CACHE || "/var/cache/pulumi-apparmor";
+    const dir = path.join(root, "apparmor-compile");
+    try {
+        fs.mkdirSync(dir, { recursive: true });
+        return dir;
+    } catch {
+        return undefined;
+    }
+}
+
+/** {@link compile}, reusing a cached result for identical (parser, include tree, args, text). */
+export async function compileCached(
+    text: string,
+    args: readonly string[] = PARSER_ARGS,
+): Promise<CompileResult & { readonly cached: boolean }> {
+    const dir = cacheDir();
+    if (!dir) return { ...(await compile(text, args)), cached: false };
+    const key = createHash("sha256")
+        .update(compileEnvironmentKey())
+        .update("\0" + args.join("\0") + "\0")
+        .update(text, "utf8")
+        .digest("hex");
+    const ok = path.join(dir, key + ".bin");
+    const bad = path.join(dir, key + ".rejected");
+    if (fs.existsSync(ok)) {
+        return { ok: true, binary: fs.readFileSync(ok), stderr: "", ms: 0, code: 0, cached: true };
+    }
+    if (fs.existsSync(bad)) {
+        return {
+            ok: false,
+            binary: Buffer.alloc(0),
+            stderr: fs.readFileSync(bad, "utf8"),
+            ms: 0,
+            code: 1,
+            cached: true,
+        };
+    }
+    const r = await compile(text, args);
+    // cache successes and ordinary rejections (exit 1), never crashes, signals or spawn failures
+    if (r.code === 0 || (r.code === 1 && /error/i.test(r.stderr))) {
+        const target = r.ok ? ok : bad;
+        const tmp = `${target}.${process.pid}.tmp`;
+        try {
+            fs.writeFileSync(tmp, r.ok ? r.binary : r.stderr);
+            fs.renameSync(tmp, target);
+        } catch {
+            // a read-only cache is not an error
+        }
+    }
+    return { ...r, cached: false };
 }
 
 /** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
