@@ -6,5 +6,11 @@ cd "$(dirname "$0")/.."
 export PULUMI_APPARMOR_CACHE="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
 mkdir -p "$PULUMI_APPARMOR_CACHE"
 
+# Test VM image (cached by recipe hash; a cold build takes several minutes): built in the background
+# while the other steps run, awaited before mocha.
+sh src/testhost/build-image.sh ensure >/dev/null &
+testhost_image=$!
+
 npx tsc -p tsconfig.test.json
+wait "$testhost_image" || { echo "run-all: test VM image build failed" >&2; exit 1; }
 npx mocha 'test/**/*.test.ts'
