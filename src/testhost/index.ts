@@ -324,6 +324,8 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
             "root=/dev/vda",
             "rw",
             "console=ttyS0",
+            // Kernel chatter off the (slow, emulated) serial console; systemd's status lines stay.
+            "loglevel=4",
             "panic=-1",
             `${SSH_KEY_ARG}=${keyArg}`,
             ...kernelArgs,
