@@ -390,6 +390,8 @@ function variableRefProblem(value: string, what: string): ValueProblem {
 
 const STRICT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 const PATH_NAME_CHARS = /^[A-Za-z0-9_.+\-/@{}*?[\]^,~:=]+$/;
+/** Label patterns may also use `&` (stacking, e.g. `/usr/bin/man//&man_groff`). */
+const LABEL_CHARS = /^[A-Za-z0-9_.+\-/@{}*?[\]^,~:=&]+$/;
 
 /**
  * A managed profile name: what `docker run --security-opt apparmor=NAME` refers to and what hosts use
@@ -600,11 +602,11 @@ export function validateLabel(label: string, what = "label"): ValueProblem {
     if (byteLength(label) > MAX_PATH_BYTES) {
         return { message: `${what} is too long`, fix: "use a shorter label" };
     }
-    const bad = [...label].find((c) => !PATH_NAME_CHARS.test(c));
+    const bad = [...label].find((c) => !LABEL_CHARS.test(c));
     if (bad !== undefined) {
         return {
             message: `${what} contains ${describeChar(bad)}`,
-            fix: "use only letters, digits, _ . + - / : and AppArmor globs",
+            fix: "use only letters, digits, _ . + - / : & and AppArmor globs",
         };
     }
     return globProblem(label, what, true) ?? variableRefProblem(label, what);
@@ -620,7 +622,7 @@ export function validateToken(value: string, what = "value"): ValueProblem {
     if (byteLength(value) > MAX_PATH_BYTES) {
         return { message: `${what} is too long`, fix: `shorten the ${what}` };
     }
-    const bad = [...value].find((c) => !/[A-Za-z0-9_.+\-/@{}*?[\]^~:=]/.test(c));
+    const bad = [...value].find((c) => !/[A-Za-z0-9_.+\-/@{}*?[\]^~:=,]/.test(c));
     if (bad !== undefined) {
         return {
             message: `${what} contains ${describeChar(bad)}`,
