@@ -1,0 +1,146 @@
+/**
+ * The harness on the real engine without the test VM: a dynamic-provider resource (run by the
+ * `pulumi-resource-pulumi-nodejs` launcher) that owns a file on this machine goes through
+ * up → preview (no changes) → update → refresh → export (secret encrypted) → destroy.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { createThrowawayStack, engineBinDir, ThrowawayStack } from "../support/engine";
+
+interface LocalFileInputs {
+    path: string;
+    content: string;
+    token: string;
+}
+
+/** A dynamic provider owning one local file; `token` only exists to travel as a secret input. */
+const localFileProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: LocalFileInputs) {
+        require("fs").writeFileSync(inputs.path, inputs.content);
+        return { id: inputs.path, outs: { path: inputs.path, content: inputs.content } };
+    },
+    async diff(_id: string, olds: LocalFileInputs, news: LocalFileInputs) {
+        const replaces = olds.path !== news.path ? ["path"] : [];
+        const changes = replaces.length > 0 || olds.content !== news.content;
+        return { changes, replaces, deleteBeforeReplace: true };
+    },
+    async update(_id: string, _olds: LocalFileInputs, news: LocalFileInputs) {
+        require("fs").writeFileSync(news.path, news.content);
+        return { outs: { path: news.path, content: news.content } };
+    },
+    async read(id: string, props: LocalFileInputs) {
+        const nodeFs = require("fs");
+        const content = nodeFs.existsSync(id) ? nodeFs.readFileSync(id, "utf8") : "";
+        return { id, props: { ...props, content } };
+    },
+    async delete(id: string) {
+        require("fs").rmSync(id, { force: true });
+    },
+};
+
+class LocalFile extends pulumi.dynamic.Resource {
+    declare readonly content: pulumi.Output<string>;
+    constructor(
+        name: string,
+        args: { path: pulumi.Input<string>; content: pulumi.Input<string>; token: pulumi.Input<string> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(localFileProvider, name, { ...args, content: args.content }, opts);
+    }
+}
+
+describe("engine harness (real engine, local only)", function () {
+    this.timeout(300_000);
+    let dir: string;
+    let stack: ThrowawayStack | undefined;
+    const token = "local-secret-token-7f1c2e9a";
+
+    before(function () {
+        this.timeout(3_600_000); // a cold test/engine/build.sh run
+        engineBinDir();
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "pa-engine-local-"));
+    });
+
+    after(async function () {
+        await stack?.dispose();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("creates, keeps, updates, refreshes and destroys a dynamic-provider resource", async () => {
+        const file = path.join(dir, "owned.txt");
+        let content = "one\n";
+        stack = await createThrowawayStack({
+            program: async () => {
+                const cfg = new pulumi.Config();
+                const f = new LocalFile("owned", {
+                    path: file,
+                    content,
+                    token: cfg.requireSecret("token"),
+                });
+                return { content: f.content };
+            },
+            config: { token: { value: token, secret: true }, plainSetting: "visible" },
+        });
+
+        const up1 = await stack.up();
+        assert.strictEqual(up1.result.summary.result, "succeeded");
+        assert.deepStrictEqual(
+            up1.changes().map((s) => [s.op, s.type, s.name]),
+            [
+                ["create", "pulumi:pulumi:Stack", "pa-test-test"],
+                ["create", "pulumi-nodejs:dynamic:Resource", "owned"],
+            ],
+        );
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "one\n");
+        assert.strictEqual(up1.result.outputs.content.value, "one\n");
+        assert.deepStrictEqual(
+            up1.diagnostics().filter((d) => /from \$PATH/.test(d.message)),
+            [],
+            "no ambient-plugin warnings",
+        );
+
+        // Nothing changed: the engine itself fails the preview if it would change anything.
+        const pre = await stack.preview({ expectNoChanges: true });
+        assert.deepStrictEqual(pre.changes(), []);
+        const up2 = await stack.up();
+        assert.deepStrictEqual(up2.changes(), []);
+        assert.deepStrictEqual(up2.result.summary.resourceChanges, { same: 2 });
+
+        content = "two\n";
+        const up3 = await stack.up();
+        const update = up3.changes().find((s) => s.name === "owned");
+        assert.strictEqual(update?.op, "update");
+        assert.deepStrictEqual(update?.diffs, ["content"]);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "two\n");
+
+        // Drift: refresh reads the file back and records what it found.
+        fs.writeFileSync(file, "edited by hand\n");
+        const refresh = await stack.refresh();
+        const refreshed = refresh.steps.find((s) => s.name === "owned");
+        assert.strictEqual(refreshed?.op, "update");
+        const exported = await stack.exportStack();
+        const res = exported.deployment.resources.find((r: { urn: string }) =>
+            r.urn.endsWith("::owned"),
+        );
+        assert.strictEqual(res.outputs.content, "edited by hand\n");
+
+        const text = await stack.exportStackText();
+        assert.ok(!text.includes(token), "the secret token is not in the export");
+        assert.ok(text.includes("ciphertext"), "the secret is stored encrypted");
+
+        const down = await stack.destroy();
+        assert.deepStrictEqual(
+            down.changes().map((s) => [s.op, s.name]),
+            [
+                ["delete", "owned"],
+                ["delete", "pa-test-test"],
+            ],
+        );
+        assert.strictEqual(fs.existsSync(file), false);
+    });
+});

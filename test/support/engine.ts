@@ -1,0 +1,344 @@
+/**
+ * Real-engine test harness around the Pulumi Automation API.
+ *
+ * Every stack it makes is a throwaway: its own `file://` backend, its own `PULUMI_HOME` and work
+ * directory under the OS temp folder, a fixed test passphrase for secrets, no update checks and no
+ * plugin downloads. The engine binaries come from `test/engine/build.sh` (Go-built CLI, language
+ * host and providers, cached in `$PULUMI_APPARMOR_CACHE`).
+ *
+ * ```ts
+ * const s = await createThrowawayStack({
+ *     program: async () => { ... },
+ *     config: { "docker:host": hostUrl, "test:privateKey": { value: key, secret: true } },
+ * });
+ * try {
+ *     const up = await s.up();
+ *     expect(up.changes()).to.deep.include({ op: "create", type: "docker:index/container:Container", ... });
+ *     await s.preview({ expectNoChanges: true });
+ * } finally {
+ *     await s.dispose(); // destroys what is left, removes the temp folders
+ * }
+ * ```
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+import {
+    ConfigMap,
+    Deployment,
+    DestroyResult,
+    EngineEvent,
+    LocalWorkspace,
+    OpType,
+    PreviewResult,
+    ProjectSettings,
+    PulumiCommand,
+    PulumiFn,
+    RefreshResult,
+    Stack,
+    UpResult,
+} from "@pulumi/pulumi/automation";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** Passphrase of every throwaway stack's secrets provider (test-only, not a secret). */
+export const TEST_PASSPHRASE = "pulumi-apparmor-test-passphrase";
+
+let cachedBinDir: string | undefined;
+
+/**
+ * The folder holding the engine binaries (`pulumi`, `pulumi-language-nodejs`,
+ * `pulumi-resource-pulumi-nodejs`, `pulumi-resource-docker`, …).
+ *
+ * Taken from `$PULUMI_APPARMOR_ENGINE_BIN` when set (as `test/run-all.sh` does); otherwise runs
+ * `test/engine/build.sh`, which answers at once when its cache is warm and builds (slowly) when it
+ * is cold, and uses its last output line.
+ */
+export function engineBinDir(): string {
+    if (cachedBinDir) {
+        return cachedBinDir;
+    }
+    let dir = process.env.PULUMI_APPARMOR_ENGINE_BIN;
+    if (!dir) {
+        const out = execFileSync("bash", [path.join(repoRoot, "test/engine/build.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+        });
+        dir = out.trim().split("\n").pop() ?? "";
+    }
+    if (!fs.existsSync(path.join(dir, "pulumi"))) {
+        throw new Error(`no pulumi binary in engine bin folder ${JSON.stringify(dir)}`);
+    }
+    cachedBinDir = dir;
+    return dir;
+}
+
+/** Whether the engine bin folder has the provider plugin `pulumi-resource-<name>`. */
+export function hasProviderPlugin(name: string): boolean {
+    return fs.existsSync(path.join(engineBinDir(), `pulumi-resource-${name}`));
+}
+
+/**
+ * The environment the CLI and its plugins run with: the bin folder first on PATH, a `file://`
+ * backend, a temp `PULUMI_HOME`, the test passphrase, no update check, no automatic plugin
+ * downloads, and `NODE_PATH` pointing at this repo's `node_modules` so the dynamic-provider
+ * launcher (`pulumi-resource-pulumi-nodejs`) resolves `@pulumi/pulumi` from any work directory.
+ */
+export function engineEnv(backendDir: string, pulumiHome: string): { [key: string]: string } {
+    return {
+        PATH: `${engineBinDir()}${path.delimiter}${process.env.PATH ?? ""}`,
+        PULUMI_BACKEND_URL: `file://${backendDir}`,
+        PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+        PULUMI_HOME: pulumiHome,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        NODE_PATH: path.join(repoRoot, "node_modules"),
+    };
+}
+
+/** A config value: a plain string, or `{ value, secret: true }` to store it as a secret. */
+export type TestConfigValue = string | { value: string; secret?: boolean };
+
+/** Options of {@link createThrowawayStack}. */
+export interface ThrowawayStackOptions {
+    /** The inline Pulumi program. */
+    readonly program: PulumiFn;
+    /** Project name (also the namespace of unqualified config keys). Defaults to `"pa-test"`. */
+    readonly projectName?: string;
+    /** Stack name. Defaults to `"test"`. */
+    readonly stackName?: string;
+    /**
+     * Stack config. Keys are `namespace:key` (`docker:host`) or bare keys in the project namespace;
+     * secrets are encrypted with the test passphrase. Defaults to no config.
+     */
+    readonly config?: { readonly [key: string]: TestConfigValue };
+    /**
+     * Provider plugins (by package name) the project pins to the engine bin folder through
+     * `plugins.providers`, so the engine neither searches for them nor warns "using … from $PATH".
+     * Defaults to every `pulumi-resource-*` in the bin folder except the dynamic-provider launcher.
+     */
+    readonly providers?: readonly string[];
+    /** Extra environment variables for the CLI and its plugins. Defaults to none. */
+    readonly envVars?: { readonly [key: string]: string };
+}
+
+/** One resource step the engine reported (from its `resourcePreEvent`s). */
+export interface StepRecord {
+    /** `create`, `update`, `replace`, `create-replacement`, `delete`, `same`, `read`, `refresh`, … */
+    readonly op: OpType;
+    readonly urn: string;
+    /** Resource type token, e.g. `docker:index/container:Container`. */
+    readonly type: string;
+    /** The resource's name (last URN segment). */
+    readonly name: string;
+    /** Top-level input keys that changed. */
+    readonly diffs: readonly string[];
+    /** Keys that forced a replacement. */
+    readonly keys: readonly string[];
+    /** Property paths of the detailed diff, with their kind (`add`, `update`, `delete`, `*-replace`). */
+    readonly detailedDiff: { readonly [path: string]: string };
+}
+
+/** The result of one engine operation plus what the engine said while running it. */
+export interface OperationOutcome<R> {
+    /** The Automation API result (stdout, summary, outputs, …). */
+    readonly result: R;
+    /** Every engine event, in order. */
+    readonly events: readonly EngineEvent[];
+    /** Every resource step, including `same`. */
+    readonly steps: readonly StepRecord[];
+    /** The steps that change something (all but `same` and `read`). */
+    changes(): StepRecord[];
+    /** Diagnostics (warnings, errors, info) the engine printed. */
+    diagnostics(): { severity: string; message: string; urn?: string }[];
+}
+
+function stepsOf(events: readonly EngineEvent[]): StepRecord[] {
+    const steps: StepRecord[] = [];
+    for (const e of events) {
+        const m = e.resourcePreEvent?.metadata;
+        if (!m) {
+            continue;
+        }
+        const detailedDiff: { [path: string]: string } = {};
+        for (const [k, v] of Object.entries(m.detailedDiff ?? {})) {
+            detailedDiff[k] = v.diffKind;
+        }
+        steps.push({
+            op: m.op,
+            urn: m.urn,
+            type: m.type,
+            name: m.urn.split("::").pop() ?? m.urn,
+            diffs: m.diffs ?? [],
+            keys: m.keys ?? [],
+            detailedDiff,
+        });
+    }
+    return steps;
+}
+
+function outcome<R>(result: R, events: EngineEvent[]): OperationOutcome<R> {
+    const steps = stepsOf(events);
+    return {
+        result,
+        events,
+        steps,
+        changes: () => steps.filter((s) => s.op !== "same" && s.op !== "read"),
+        diagnostics: () =>
+            events
+                .filter((e) => e.diagnosticEvent)
+                .map((e) => ({
+                    severity: e.diagnosticEvent!.severity,
+                    message: e.diagnosticEvent!.message,
+                    urn: e.diagnosticEvent!.urn,
+                })),
+    };
+}
+
+/**
+ * A throwaway stack on the real engine. Operations collect the engine events; `dispose()` destroys
+ * whatever is left and removes the temp folders.
+ */
+export class ThrowawayStack {
+    private destroyed = true;
+
+    /** @internal use {@link createThrowawayStack} */
+    constructor(
+        /** The Automation API stack (for anything the wrappers below don't cover). */
+        readonly stack: Stack,
+        /** Temp folder holding the backend, PULUMI_HOME and the work directory. */
+        readonly tempDir: string,
+    ) {}
+
+    /** `pulumi up`. */
+    async up(opts: { readonly expectNoChanges?: boolean } = {}): Promise<OperationOutcome<UpResult>> {
+        const events: EngineEvent[] = [];
+        this.destroyed = false;
+        const result = await this.stack.up({
+            ...opts,
+            color: "never",
+            onEvent: (e) => events.push(e),
+        });
+        return outcome(result, events);
+    }
+
+    /** `pulumi preview`; with `expectNoChanges` the engine itself fails if anything would change. */
+    async preview(
+        opts: { readonly expectNoChanges?: boolean; readonly refresh?: boolean } = {},
+    ): Promise<OperationOutcome<PreviewResult>> {
+        const events: EngineEvent[] = [];
+        const result = await this.stack.preview({
+            ...opts,
+            color: "never",
+            onEvent: (e) => events.push(e),
+        });
+        return outcome(result, events);
+    }
+
+    /** `pulumi refresh` (reads every resource back through its provider). */
+    async refresh(
+        opts: { readonly expectNoChanges?: boolean } = {},
+    ): Promise<OperationOutcome<RefreshResult>> {
+        const events: EngineEvent[] = [];
+        const result = await this.stack.refresh({
+            ...opts,
+            color: "never",
+            onEvent: (e) => events.push(e),
+        });
+        return outcome(result, events);
+    }
+
+    /** `pulumi destroy`. */
+    async destroy(): Promise<OperationOutcome<DestroyResult>> {
+        const events: EngineEvent[] = [];
+        const result = await this.stack.destroy({ color: "never", onEvent: (e) => events.push(e) });
+        this.destroyed = true;
+        return outcome(result, events);
+    }
+
+    /** `pulumi stack export`: the checkpoint as the engine stores it (secrets stay encrypted). */
+    async exportStack(): Promise<Deployment> {
+        return this.stack.exportStack();
+    }
+
+    /** {@link exportStack} as JSON text, for "does not contain" assertions. */
+    async exportStackText(): Promise<string> {
+        return JSON.stringify(await this.exportStack());
+    }
+
+    /** The stack's outputs (secret values stay marked `secret: true`). */
+    async outputs(): Promise<{ [key: string]: { value: unknown; secret: boolean } }> {
+        return this.stack.outputs();
+    }
+
+    /**
+     * Destroys what is left (best effort: an error is reported on stderr, not thrown, so it does
+     * not hide the test's own failure) and removes the temp folders.
+     */
+    async dispose(): Promise<void> {
+        try {
+            if (!this.destroyed) {
+                await this.destroy();
+            }
+        } catch (err) {
+            process.stderr.write(`engine harness: destroy during dispose failed: ${String(err)}\n`);
+        } finally {
+            fs.rmSync(this.tempDir, { recursive: true, force: true });
+        }
+    }
+}
+
+/**
+ * Creates a throwaway stack running `opts.program` inline on the real engine, with its config set
+ * (secrets as secrets). Call {@link ThrowawayStack.dispose} when done.
+ */
+export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise<ThrowawayStack> {
+    const binDir = engineBinDir();
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-apparmor-engine-"));
+    const backendDir = path.join(tempDir, "backend");
+    const pulumiHome = path.join(tempDir, "home");
+    const workDir = path.join(tempDir, "work");
+    for (const d of [backendDir, pulumiHome, workDir]) {
+        fs.mkdirSync(d);
+    }
+    try {
+        const providers =
+            opts.providers ??
+            fs
+                .readdirSync(binDir)
+                .filter((f) => f.startsWith("pulumi-resource-") && f !== "pulumi-resource-pulumi-nodejs")
+                .map((f) => f.slice("pulumi-resource-".length));
+        const projectName = opts.projectName ?? "pa-test";
+        // `plugins` is a real Pulumi.yaml key the SDK's ProjectSettings type does not declare.
+        const projectSettings = {
+            name: projectName,
+            runtime: "nodejs",
+            backend: { url: `file://${backendDir}` },
+            plugins: { providers: providers.map((name) => ({ name, path: binDir })) },
+        } as ProjectSettings;
+        const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
+        const stack = await LocalWorkspace.createStack(
+            { projectName, stackName: opts.stackName ?? "test", program: opts.program },
+            {
+                workDir,
+                pulumiHome,
+                pulumiCommand,
+                projectSettings,
+                envVars: { ...engineEnv(backendDir, pulumiHome), ...(opts.envVars ?? {}) },
+            },
+        );
+        const config: ConfigMap = {};
+        for (const [key, v] of Object.entries(opts.config ?? {})) {
+            config[key] = typeof v === "string" ? { value: v } : { value: v.value, secret: !!v.secret };
+        }
+        if (Object.keys(config).length > 0) {
+            await stack.setAllConfig(config);
+        }
+        return new ThrowawayStack(stack, tempDir);
+    } catch (err) {
+        fs.rmSync(tempDir, { recursive: true, force: true });
+        throw err;
+    }
+}
