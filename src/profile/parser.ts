@@ -426,7 +426,6 @@ class Parser {
     /** `@{NAME} = v1 v2` / `+=` (values up to the end of the line, `\` continues). */
     variable(): VariableAssignment {
         const s = this.s;
-        const start = s.pos;
         s.pos++; // @
         let name: string;
         if (s.peek() === "{") {
@@ -462,7 +461,7 @@ class Parser {
             if (c === ",") throw s.error("a value (variable declarations take no trailing comma)");
             values.push(s.id("a variable value"));
         }
-        if (values.length === 0) throw s.error("at least one value", start);
+        if (values.length === 0) throw s.error(`at least one value for @{${name}}`);
         return { kind: "variable", name, op, values };
     }
 
@@ -510,6 +509,7 @@ class Parser {
             hat = s.atWord("hat");
             s.pos += hat ? 3 : 7;
             s.skipWs();
+            if (s.peek() === "{") throw s.error(hat ? "a hat name" : "a profile name");
             name = s.id(hat ? "a hat name" : "a profile name");
         } else {
             if (nested) throw s.error("a rule");
