@@ -257,7 +257,6 @@ export const MAX_PATH_BYTES = 4096;
  * overrides/isolates, line/paragraph separators, BOM), which would make text read differently than it
  * looks. Tab is handled by callers (allowed only in raw text and comments).
  */
-// eslint-disable-next-line no-control-regex
 const INVISIBLE =
     /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/u;
 

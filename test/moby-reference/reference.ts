@@ -24,7 +24,12 @@ function cacheRoot(): string {
 
 /** Path of the built binary, building it first when the cache has none for this recipe. */
 export function mobyReferenceBinary(): string {
-    const goVersion = execFileSync("go", ["version"], { encoding: "utf8" }).trim();
+    let goVersion: string;
+    try {
+        goVersion = execFileSync("go", ["version"], { encoding: "utf8" }).trim();
+    } catch {
+        throw new Error("go (>= 1.23) is required to build test/moby-reference");
+    }
     const h = createHash("sha256");
     h.update(goVersion);
     for (const f of ["go.mod", "go.sum", "main.go"]) {
@@ -39,7 +44,15 @@ export function mobyReferenceBinary(): string {
         execFileSync("go", ["build", "-trimpath", "-o", tmp, "."], {
             cwd: dir,
             stdio: ["ignore", "inherit", "inherit"],
-            env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false" },
+            env: {
+                ...process.env,
+                // same module/build caches as test/engine/build.sh; the go.sum here is authoritative
+                GOMODCACHE: path.join(cacheRoot(), "go", "mod"),
+                GOCACHE: path.join(cacheRoot(), "go", "build"),
+                GOFLAGS: "-mod=readonly -buildvcs=false",
+                GOTOOLCHAIN: "local",
+                CGO_ENABLED: "0",
+            },
         });
         fs.renameSync(tmp, bin);
     }
