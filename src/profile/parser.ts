@@ -68,8 +68,8 @@ export class ProfileParseError extends Error {
 
 const isBlank = (c: string): boolean => c === " " || c === "\t";
 const isWs = (c: string): boolean => c === " " || c === "\t" || c === "\n" || c === "\r";
-const isAlpha = (c: string): boolean => /^[A-Za-z]$/.test(c);
-const isAlnum_ = (c: string): boolean => /^[A-Za-z0-9_]$/.test(c);
+const isAlpha = (c: string): boolean => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z");
+const isAlnum_ = (c: string): boolean => isAlpha(c) || (c >= "0" && c <= "9") || c === "_";
 /** ID_CHARS: anything but whitespace, quote, `!` and `,`. */
 const isIdChar = (c: string): boolean =>
     c !== "" &&
