@@ -1211,6 +1211,24 @@ function checkProfile(c: Collector, p: Obj, base: string, depth: number): void {
         return;
     }
     rules.forEach((r, i) => checkRule(c, r, join(base, `rules[${i}]`), depth));
+    // apparmor_parser merges allow rules with the same path and refuses different exec transitions
+    // ("has merged rule /x with conflicting x modifiers"), whatever their owner/audit qualifiers.
+    const execByPath = new Map<string, { mode: string; index: number }>();
+    rules.forEach((r, i) => {
+        if (!isObj(r) || r.kind !== "file" || r.deny || typeof r.path !== "string") return;
+        if (typeof r.exec !== "string") return;
+        const mode = r.target !== undefined ? `${r.exec} -> ${String(r.target)}` : r.exec;
+        const prev = execByPath.get(r.path);
+        if (!prev) {
+            execByPath.set(r.path, { mode, index: i });
+        } else if (prev.mode !== mode) {
+            c.fail(
+                join(base, `rules[${i}].exec`),
+                `conflicting exec modes for ${r.path}: ${prev.mode} (rules[${prev.index}]) and ${mode}`,
+                "give each path one exec transition",
+            );
+        }
+    });
     const meaningful = rules.some((r) => isObj(r) && r.kind !== "comment");
     if (!meaningful && depth === 0) {
         c.fail(

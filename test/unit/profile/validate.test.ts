@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { checkWithParser, findApparmorParser } from "../../../src/local";
 import {
     audit,
     capability,
@@ -11,6 +12,7 @@ import {
 } from "../../../src/profile/builders";
 import { dockerDefaultModel } from "../../../src/profile/dockerDefault";
 import type { PolicyDocument, Profile } from "../../../src/profile/model";
+import { renderProfile } from "../../../src/profile/render";
 import {
     CAPABILITIES,
     formatProblem,
@@ -338,6 +340,26 @@ describe("profile/validate: validateProfile", () => {
             [{ path: "rules[0].target", message: /needs a p or c exec mode/ }],
         ],
         [
+            "conflicting exec modes for one path (even with owner/audit)",
+            ok([
+                file("/usr/bin/x", "rix"),
+                file("/usr/bin/x", "r"),
+                owner.file("/usr/bin/x", "px"),
+                audit.file("/usr/bin/y", "Px", "a"),
+                file("/usr/bin/y", "Px", "b"),
+                file("/usr/bin/z", "ix"),
+                file("/usr/bin/z", "mix"),
+                deny.file("/usr/bin/z", "x"),
+            ]),
+            [
+                {
+                    path: "rules[2].exec",
+                    message: /conflicting exec modes for \/usr\/bin\/x: ix \(rules\[0\]\) and px/,
+                },
+                { path: "rules[4].exec", message: /Px -> a \(rules\[3\]\) and Px -> b/ },
+            ],
+        ],
+        [
             "relative path",
             ok([file("tmp/x", "r")]),
             [{ path: "rules[0].path", message: /relative/ }],
@@ -473,4 +495,61 @@ describe("profile/validate: validateProfile", () => {
         validateProfile(m);
         assert.strictEqual(JSON.stringify(m), before);
     });
+});
+
+describe("profile/validate: agrees with apparmor_parser on policy errors", function () {
+    this.timeout(60_000);
+    // each model: validateProfile reports a problem AND the real parser refuses the rendered text
+    const refused: [string, Profile][] = [
+        ["unknown capability", profileModel("t", { rules: [capability("sys_admn")] })],
+        [
+            "w and a",
+            profileModel("t", { rules: [{ kind: "file", path: "/x", access: ["w", "a"] }] }),
+        ],
+        [
+            "bare x in allow",
+            profileModel("t", { rules: [{ kind: "file", path: "/x", access: [], exec: "x" }] }),
+        ],
+        [
+            "ix in deny",
+            profileModel("t", {
+                rules: [{ kind: "file", deny: true, path: "/x", access: [], exec: "ix" }],
+            }),
+        ],
+        [
+            "conflicting exec modes",
+            profileModel("t", { rules: [file("/x", "ix"), file("/x", "px")] }),
+        ],
+        ["unknown signal", profileModel("t", { rules: [signal({ signals: ["lost"] })] })],
+        [
+            "network type and protocol",
+            profileModel("t", {
+                rules: [{ kind: "network", domain: "inet", type: "stream", protocol: "tcp" }],
+            }),
+        ],
+        [
+            "unknown network domain",
+            profileModel("t", { rules: [{ kind: "network", domain: "local" }] }),
+        ],
+        ["relative path", profileModel("t", { rules: [file("tmp/x", "r")] })],
+        ["unbalanced glob", profileModel("t", { rules: [file("/tmp/{a", "r")] })],
+        [
+            "unknown rlimit",
+            profileModel("t", { rules: [{ kind: "rlimit", resource: "files", value: "10" }] }),
+        ],
+    ];
+    for (const [label, model] of refused) {
+        it(`${label}: both refuse`, async () => {
+            assert.ok(findApparmorParser(), "apparmor_parser is required");
+            assert.ok(validateProfile(model).length > 0, "validateProfile accepted it");
+            let text: string;
+            try {
+                text = renderProfile(model);
+            } catch {
+                return; // the renderer refuses too: nothing can reach a host
+            }
+            const r = await checkWithParser(text);
+            assert.strictEqual(r.ok, false, `apparmor_parser accepted:\n${text}`);
+        });
+    }
 });
