@@ -5,6 +5,7 @@
  * components/ (Pulumi) → state/ (what stack state records).
  */
 export * from "./profile";
+export * from "./local";
 export * from "./components";
 // The component `Profile` shadows the model's `Profile` type at the top level (the model type stays
 // available as `import type { Profile } from "pulumi-apparmor/dist/src/profile"`).

@@ -19,7 +19,8 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Subcomm
         load: async () => (await import("./fmt")).run,
     },
     check: {
-        summary: "check FILE|-          validate a profile (and compile it with apparmor_parser when present)",
+        summary:
+            "check [--no-parser] [-I DIR]... FILE|-  validate a profile (and compile it with apparmor_parser when present)",
         load: async () => (await import("./check")).run,
     },
     denials: {
