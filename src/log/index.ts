@@ -1,0 +1,6 @@
+/**
+ * AppArmor audit logs: parser, aggregation with version attribution, cursors, rule suggestions.
+ * Pure code: callers (CLI, components) read the text and hand it in.
+ */
+export * from "./record";
+export * from "./parse";
