@@ -23,7 +23,7 @@ import {
     recordDenials,
     VersionRecord,
 } from "../state";
-import { SshError, seenHostKey, SshTarget } from "./ssh";
+import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
 
 /** Inputs of a `HostProfile` (what the component passes). */
 export interface HostProfileInputs {
@@ -100,6 +100,15 @@ export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.Ch
         if (!hasUnknown)
             for (const p of validatePlainConnection(news.connection))
                 f.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+        const key = news.connection.privateKey;
+        if (typeof key === "string" && !unknown(key)) {
+            const why = privateKeyProblem(key);
+            if (why)
+                f.push({
+                    property: "connection.privateKey",
+                    reason: `cannot be read as an SSH private key (${why}); fix: pass the key file's text (OpenSSH or PEM), unencrypted`,
+                });
+        }
     }
     if (known(news.profileName) && !PROFILE_NAME_RE.test(String(news.profileName)))
         f.push({

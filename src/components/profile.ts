@@ -5,6 +5,7 @@
  * apparmor-utils when `apparmor_parser` is missing, creates the directory) and a `HostProfile`
  * dynamic resource that installs, refreshes (status, denials, drift) and removes the profile.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -277,29 +278,8 @@ export class Profile extends pulumi.ComponentResource {
             const connection = secretConnection(h);
             const target = connectionLabel(h);
             const deps: pulumi.Resource[] = [];
-            if (args.prepareHosts ?? true) {
-                deps.push(
-                    new command.remote.Command(
-                        `${name}-${key}-prepare`,
-                        {
-                            connection: pulumi.secret({
-                                host: h.host,
-                                port: h.port ?? 22,
-                                user: h.user ?? "root",
-                                ...(h.privateKey !== undefined ? { privateKey: h.privateKey } : {}),
-                                ...(h.password !== undefined ? { password: h.password } : {}),
-                            }),
-                            create: pulumi
-                                .all([directory, h.user, h.sudo])
-                                .apply(([d, user, sudo]) =>
-                                    prepareScript(d, sudo ?? (user ?? "root") !== "root"),
-                                ),
-                            triggers: [directory],
-                        },
-                        { parent: this },
-                    ),
-                );
-            }
+            if (args.prepareHosts ?? true)
+                deps.push(this.prepare(name, key, h, args.directory, directory));
             const hostMode = pulumi.output(h.mode ?? mode);
             this.modes[key] = hostMode;
             this.hostProfiles[key] = new HostProfile(
@@ -352,6 +332,73 @@ export class Profile extends pulumi.ComponentResource {
             drift: this.drift,
         });
     }
+
+    /**
+     * The `remote.Command` preparing host `key` (install apparmor + apparmor-utils when
+     * `apparmor_parser` is missing, create the directory), shared with the other Profiles of this
+     * program on the same host, user and directory. A directory given as an Output gets its own.
+     */
+    private prepare(
+        name: string,
+        key: string,
+        h: HostConnectionArgs,
+        dirArg: pulumi.Input<string> | undefined,
+        directory: pulumi.Output<string>,
+    ): command.remote.Command {
+        const plainDir =
+            dirArg === undefined
+                ? DEFAULT_DIRECTORY
+                : typeof dirArg === "string"
+                  ? dirArg
+                  : undefined;
+        const user =
+            typeof h.user === "string" ? h.user : h.user === undefined ? "root" : undefined;
+        const shareable = plainDir !== undefined && user !== undefined;
+        const id = `${key}|${user}|${plainDir}`;
+        const registry = preparedIn();
+        const existing = shareable ? registry.get(id) : undefined;
+        if (existing) return existing;
+        let cname = shareable ? `apparmor-prepare-${key}` : `${name}-${key}-prepare`;
+        if (shareable && user !== "root") cname += `-${user}`;
+        if (shareable && plainDir !== DEFAULT_DIRECTORY)
+            cname += `-${createHash("sha256").update(plainDir!).digest("hex").slice(0, 8)}`;
+        const cmd = new command.remote.Command(
+            cname,
+            {
+                connection: pulumi.secret({
+                    host: h.host,
+                    port: h.port ?? 22,
+                    user: h.user ?? "root",
+                    ...(h.privateKey !== undefined ? { privateKey: h.privateKey } : {}),
+                    ...(h.password !== undefined ? { password: h.password } : {}),
+                }),
+                create: pulumi
+                    .all([directory, h.user, h.sudo])
+                    .apply(([d, u, sudo]) => prepareScript(d, sudo ?? (u ?? "root") !== "root")),
+                triggers: [directory],
+            },
+            { parent: this },
+        );
+        if (shareable) registry.set(id, cmd);
+        return cmd;
+    }
+}
+
+/**
+ * Host-preparation Commands already declared in this program run, per stack (one per host, user and
+ * directory, shared by every Profile on that host: preparing a host is the same work for each).
+ */
+const prepared = new WeakMap<object, Map<string, command.remote.Command>>();
+const noStack = {};
+
+function preparedIn(): Map<string, command.remote.Command> {
+    const stack: object = pulumi.runtime.getStackResource() ?? noStack;
+    let m = prepared.get(stack);
+    if (!m) {
+        m = new Map();
+        prepared.set(stack, m);
+    }
+    return m;
 }
 
 /** The profile text/name/version as an Output (validated when the text is only known later). */

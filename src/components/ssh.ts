@@ -4,7 +4,7 @@
  * share one TCP/SSH handshake), host key pinned, credentials only in memory.
  */
 import { createHash } from "crypto";
-import { Client, ConnectConfig } from "ssh2";
+import { Client, ConnectConfig, utils as sshUtils } from "ssh2";
 
 /** A connection as the provider receives it (plain values; the engine keeps it secret in state). */
 export interface SshTarget {
@@ -135,7 +135,18 @@ function connect(t: SshTarget): Pooled {
     });
     // The promise may be awaited later; avoid an unhandled rejection in between.
     entry.ready.catch(() => undefined);
-    client.connect(cfg);
+    try {
+        client.connect(cfg);
+    } catch (e) {
+        // ssh2 throws synchronously for a key it cannot parse; never echo the key itself.
+        pool.delete(poolKey(t));
+        const err = new SshError(
+            `cannot use the privateKey for ${targetLabel(t)}: ${(e as Error).message}`,
+            "auth",
+        );
+        (entry as { ready: Promise<Client> }).ready = Promise.reject(err);
+        entry.ready.catch(() => undefined);
+    }
     return entry;
 }
 
@@ -198,4 +209,11 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
 export function closeAll(): void {
     for (const e of pool.values()) e.client.end();
     pool.clear();
+}
+
+/** Why ssh2 cannot use a private key (undefined when it can). Never includes the key. */
+export function privateKeyProblem(key: string): string | undefined {
+    const parsed = sshUtils.parseKey(key);
+    if (parsed instanceof Error) return parsed.message;
+    return undefined;
 }

@@ -108,8 +108,8 @@ describe("components: resource graph (setMocks)", () => {
         const names = created.map((c) => `${c.type} ${c.name}`).sort();
         assert.deepStrictEqual(names, [
             "apparmor:index:Profile secure",
-            "command:remote:Command secure-10.0.0.5-prepare",
-            "command:remote:Command secure-10.0.0.6:2222-prepare",
+            "command:remote:Command apparmor-prepare-10.0.0.5-deploy",
+            "command:remote:Command apparmor-prepare-10.0.0.6:2222",
             "pulumi-nodejs:dynamic/apparmor:HostProfile secure-10.0.0.5",
             "pulumi-nodejs:dynamic/apparmor:HostProfile secure-10.0.0.6:2222",
         ]);
@@ -147,6 +147,24 @@ describe("components: resource graph (setMocks)", () => {
         assert.ok(!String(prep.inputs.create).includes("fakekeymaterial"));
         assert.match(String(prep.inputs.create), /^sudo -n sh -c /);
         assert.match(String(prep.inputs.create), /'\/etc\/apparmor\.d\/containers'$/);
+    });
+
+    it("prepares each host once per program, shared by the profiles on it", async () => {
+        const h = { host: "shared-host", privateKey: KEY };
+        new apparmor.Profile("one", { hosts: [h], profileText: "profile one { file, }\n" });
+        new apparmor.Profile("two", { hosts: [h], profileText: "profile two { file, }\n" });
+        new apparmor.Profile("three", {
+            hosts: [h],
+            profileText: "profile three { file, }\n",
+            directory: "/etc/apparmor.d/other",
+        });
+        await settle();
+        const prep = created.filter((c) => c.type === "command:remote:Command").map((c) => c.name);
+        assert.deepStrictEqual(prep.sort(), [
+            "apparmor-prepare-shared-host",
+            "apparmor-prepare-shared-host-" + prep.sort()[1].split("-").pop(),
+        ]);
+        assert.strictEqual(created.filter((c) => c.type.endsWith(":HostProfile")).length, 3);
     });
 
     it("accepts profileText and profileFile, installing the text verbatim", async () => {

@@ -155,7 +155,7 @@ describe("components: providers against the test VM", function () {
         outs = o;
         const still = await root(`docker inspect -f '{{.State.Running}} {{.Id}}' pa-prov-c`);
         assert.strictEqual(still.stdout.trim(), `true ${containerId}`);
-        const t = await inContainer("mkdir -p /tmp/b; touch /tmp/b/x");
+        const t = await inContainer("mkdir -p /tmp/b && touch /tmp/b/x");
         assert.match(t.stderr, /Permission denied/);
     });
 
@@ -164,7 +164,7 @@ describe("components: providers against the test VM", function () {
         outs = (await hostProfileProvider.update("id", outs, inputs(text, version, "complain")))
             .outs as HostProfileOutputs;
         assert.strictEqual(outs.live.mode, "complain");
-        const t = await inContainer("touch /tmp/a/y && echo ok");
+        const t = await inContainer("mkdir -p /tmp/a && touch /tmp/a/y && echo ok");
         assert.strictEqual(t.stdout.trim(), "ok", t.stderr);
         let allowed = 0;
         for (let i = 0; i < 10 && allowed === 0; i++) {

@@ -223,6 +223,24 @@ describe("components: argument validation", () => {
         );
     });
 
+    it("provider check refuses a private key ssh2 cannot read, without echoing it", () => {
+        const f = checkInputs({
+            connection: {
+                host: "h",
+                port: 22,
+                user: "root",
+                sudo: false,
+                privateKey: "not-a-key-SECRET",
+            },
+        });
+        assert.deepStrictEqual(
+            f.map((x) => x.property),
+            ["connection.privateKey"],
+        );
+        assert.match(f[0].reason, /cannot be read as an SSH private key/);
+        assert.ok(!f[0].reason.includes("SECRET"));
+    });
+
     it("diff: content/mode change updates in place, rename/host/directory replace, drift updates", () => {
         const c = { host: "h", port: 22, user: "root", sudo: false, privateKey: "k" };
         const base = {
