@@ -4,3 +4,6 @@
  */
 export * from "./record";
 export * from "./parse";
+export * from "./aggregate";
+export * from "./cursor";
+export * from "./suggest";
