@@ -1,0 +1,193 @@
+/**
+ * Helpers for the host-script tests on the real VM: run the scripts over SSH through src/host's typed
+ * API, and read the truth independently of the scripts (kernel files, apparmor_parser, docker).
+ */
+import * as assert from "assert";
+import {
+    hostScripts,
+    type HostExec,
+    type ProfileStatus,
+    DEFAULT_PROFILE_DIR,
+} from "../../src/host";
+import { audit, deny, dockerDefault, renderProfile } from "../../src/profile";
+import { sshExec, type TestHostInfo } from "../support/testhost";
+
+export const IMAGE = "local/busybox:latest";
+
+/** HostExec over the fixture's pooled SSH connection; as the unprivileged user (scripts use sudo). */
+export function execFor(
+    info: TestHostInfo,
+    opts: { asRoot?: boolean; timeoutMs?: number } = {},
+): HostExec {
+    return async (command, stdin) => {
+        const r = await sshExec(info, command, {
+            stdin,
+            asRoot: opts.asRoot,
+            timeoutMs: opts.timeoutMs ?? 180000,
+        });
+        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
+    };
+}
+
+/** Root shell command on the VM; throws on a non-zero exit unless `allowFail`. */
+export async function root(
+    info: TestHostInfo,
+    command: string,
+    opts: { allowFail?: boolean; stdin?: string; timeoutMs?: number } = {},
+) {
+    const r = await sshExec(info, command, {
+        asRoot: true,
+        stdin: opts.stdin,
+        timeoutMs: opts.timeoutMs ?? 180000,
+    });
+    if (!opts.allowFail && r.code !== 0) {
+        throw new Error(`VM command failed (${r.code}): ${command}\n${r.stdout}\n${r.stderr}`);
+    }
+    return r;
+}
+
+/** The seed's profile: docker-default + `audit deny /tmp/a/** rwlx,` + `deny capability chown,` (+ extras). */
+export function secureProfile(name: string, extraDenyDirs: string[] = []): string {
+    const rules = [audit.deny.file("/tmp/a/**", "rwlx"), deny.capability("chown")];
+    for (const d of extraDenyDirs) rules.push(audit.deny.file(`${d}/**`, "rwlx"));
+    return renderProfile(
+        dockerDefault({ name })
+            .with(...rules)
+            .toModel(),
+    );
+}
+
+/** raw_sha1 of the loaded policy named `name`, read from the kernel (empty when not loaded). */
+export async function kernelRawSha1(info: TestHostInfo, name: string): Promise<string> {
+    const r = await root(
+        info,
+        `for d in /sys/kernel/security/apparmor/policy/profiles/*/; do ` +
+            `[ "$(cat "$d/name")" = '${name}' ] && cat "$d/raw_sha1"; done; true`,
+    );
+    return r.stdout.trim();
+}
+
+/** sha1 of `apparmor_parser -Q -K -S FILE` computed on the VM. */
+export async function compiledSha1(info: TestHostInfo, file: string): Promise<string> {
+    const r = await root(info, `apparmor_parser -Q -K -S '${file}' | sha1sum | cut -d' ' -f1`);
+    return r.stdout.trim();
+}
+
+/** The kernel's mode for `name` from /sys/kernel/security/apparmor/profiles ("" when not loaded). */
+export async function kernelMode(info: TestHostInfo, name: string): Promise<string> {
+    const r = await root(
+        info,
+        `sed -n 's/^${name} (\\(.*\\))$/\\1/p' /sys/kernel/security/apparmor/profiles`,
+    );
+    return r.stdout.trim();
+}
+
+export async function fileSha256(info: TestHostInfo, file: string): Promise<string> {
+    const r = await root(
+        info,
+        `if [ -f '${file}' ]; then sha256sum < '${file}' | cut -d' ' -f1; fi`,
+    );
+    return r.stdout.trim();
+}
+
+/** Runs a busybox container (as the docker-group user) and returns its exit code and output. */
+export async function dockerRun(
+    info: TestHostInfo,
+    script: string,
+    opts: { profile?: string; name?: string; detach?: boolean } = {},
+) {
+    const sec = opts.profile ? `--security-opt apparmor=${opts.profile} ` : "";
+    const nm = opts.name ? `--name ${opts.name} ` : "";
+    const mode = opts.detach ? "-d" : "--rm";
+    const quoted = `'${script.replace(/'/g, `'\\''`)}'`;
+    return sshExec(info, `docker run ${mode} ${nm}${sec}${IMAGE} sh -c ${quoted}`, {
+        timeoutMs: 180000,
+    });
+}
+
+export async function dockerExec(info: TestHostInfo, container: string, script: string) {
+    const quoted = `'${script.replace(/'/g, `'\\''`)}'`;
+    return sshExec(info, `docker exec ${container} sh -c ${quoted}`, { timeoutMs: 120000 });
+}
+
+/** Removes profiles and containers a test made (tolerates absence). */
+export async function cleanup(info: TestHostInfo, profiles: string[], containers: string[] = []) {
+    if (containers.length > 0) {
+        await sshExec(info, `docker rm -f ${containers.join(" ")} >/dev/null 2>&1; true`, {
+            timeoutMs: 120000,
+        });
+    }
+    const exec = execFor(info);
+    for (const p of profiles) await hostScripts.remove(exec, { name: p, sudo: true });
+}
+
+/** Asserts the host state for `name` is exactly one consistent install of `text` (or of one of `texts`). */
+export async function assertConsistent(
+    info: TestHostInfo,
+    name: string,
+    texts: string[],
+    dir = DEFAULT_PROFILE_DIR,
+): Promise<{ status: ProfileStatus; index: number }> {
+    const file = `${dir}/${name}`;
+    const onDisk = (await root(info, `cat '${file}'`)).stdout;
+    const index = texts.findIndex(
+        (t) => t === onDisk || stripModeFlags(t) === stripModeFlags(onDisk),
+    );
+    assert.ok(index >= 0, `file ${file} is none of the expected texts:\n${onDisk.slice(0, 400)}`);
+    const raw = await kernelRawSha1(info, name);
+    const compiled = await compiledSha1(info, file);
+    assert.ok(raw.length === 40, `profile ${name} is not loaded`);
+    assert.strictEqual(raw, compiled, "the loaded policy is not the compiled file (a mix)");
+    const st = await hostScripts.status(execFor(info), { names: [name], sudo: true, dir });
+    const p = st.profiles[0];
+    assert.strictEqual(p.policyMatchesFile, true);
+    assert.strictEqual(
+        p.installed?.sha256,
+        p.file.sha256,
+        "manifest does not record the file on disk",
+    );
+    assert.strictEqual(p.installed?.policySha1, raw, "manifest does not record the loaded policy");
+    const leftovers = await root(info, `ls -A '${dir}' | grep '^\\.${name}\\.' || true`);
+    assert.strictEqual(leftovers.stdout.trim(), "", "temp files left behind");
+    return { status: p, index };
+}
+
+function stripModeFlags(t: string): string {
+    return t.replace(/,complain\)/, ")").replace(/ flags=\(complain\)/, "");
+}
+
+/** Wall-clock of an async step, for the per-test timing report. */
+export async function timed<T>(
+    label: string,
+    times: Record<string, number>,
+    fn: () => Promise<T>,
+): Promise<T> {
+    const t0 = Date.now();
+    try {
+        return await fn();
+    } finally {
+        times[label] = Date.now() - t0;
+    }
+}
+
+/**
+ * Log lines after `cursor` (the audit transport unless `source`) that satisfy `keep`, polled until at
+ * least `atLeast` of them arrived: journald stores audit records asynchronously.
+ */
+export async function waitForLogLines(
+    exec: HostExec,
+    cursor: string,
+    keep: (line: string) => boolean,
+    atLeast = 1,
+    opts: { source?: "journal-audit" | "journal-kernel"; timeoutMs?: number } = {},
+): Promise<{ lines: string[]; source: string; suppressed: number }> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60000);
+    for (;;) {
+        const r = await hostScripts.denials(exec, { cursor, source: opts.source, sudo: true });
+        const lines = r.lines.filter(keep);
+        if (lines.length >= atLeast || Date.now() > deadline) {
+            return { lines, source: r.source, suppressed: r.suppressed };
+        }
+        await new Promise((res) => setTimeout(res, 1000));
+    }
+}

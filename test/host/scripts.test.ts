@@ -1,0 +1,589 @@
+/**
+ * Host scripts on the real test VM (kernel AppArmor, dockerd, sshd): the issue's proofs. Every call goes
+ * over SSH as the unprivileged user through src/host's command builders (sudo -n), exactly as the
+ * components call them; the assertions read the truth independently (kernel files, apparmor_parser,
+ * docker).
+ */
+import * as assert from "assert";
+import {
+    DEFAULT_PROFILE_DIR,
+    HostScriptError,
+    hostScripts,
+    installCommand,
+    profileDrift,
+    type HostExec,
+} from "../../src/host";
+import { openSsh, sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
+import {
+    assertConsistent,
+    cleanup,
+    compiledSha1,
+    dockerExec,
+    dockerRun,
+    execFor,
+    fileSha256,
+    kernelMode,
+    kernelRawSha1,
+    root,
+    secureProfile,
+    waitForLogLines,
+} from "./scripts-support";
+
+const SECURE = "docker-default-secure";
+
+describe("host scripts on the test VM", function () {
+    this.timeout(600000);
+    let info: TestHostInfo;
+    let exec: HostExec;
+
+    before(async function () {
+        this.timeout(900000);
+        info = await sharedTestHost();
+        exec = execFor(info);
+    });
+
+    it("preflight: ok as the sudo user and as root, in one JSON line", async () => {
+        const asUser = await hostScripts.preflight(exec);
+        assert.strictEqual(asUser.ok, true, JSON.stringify(asUser.problems));
+        assert.strictEqual(asUser.user, "sudo");
+        assert.strictEqual(asUser.apparmorEnabled, true);
+        assert.strictEqual(asUser.securityfs, true);
+        assert.strictEqual(asUser.docker, "apparmor");
+        assert.match(asUser.parser ?? "", /apparmor_parser$/);
+        assert.deepStrictEqual(asUser.problems, []);
+        const asRoot = await hostScripts.preflight(execFor(info, { asRoot: true }), {
+            checkDocker: false,
+        });
+        assert.strictEqual(asRoot.user, "root");
+        assert.strictEqual(asRoot.docker, "skipped");
+    });
+
+    it("install is idempotent: same text and mode → no write, no reload", async () => {
+        const name = "pa-idem";
+        try {
+            const text = secureProfile(name);
+            const first = await hostScripts.install(exec, {
+                name,
+                text,
+                mode: "enforce",
+                sudo: true,
+            });
+            assert.deepStrictEqual(
+                [first.changed, first.wrote, first.reloaded, first.kernelMode],
+                [true, true, true, "enforce"],
+            );
+            const mtime1 = (await root(info, `stat -c %Y.%i ${DEFAULT_PROFILE_DIR}/${name}`))
+                .stdout;
+            const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
+            const second = await hostScripts.install(exec, {
+                name,
+                text,
+                mode: "enforce",
+                sudo: true,
+            });
+            assert.deepStrictEqual(
+                [second.changed, second.wrote, second.reloaded, second.manifestUpdated],
+                [false, false, false, false],
+            );
+            assert.strictEqual(second.policySha1, first.policySha1);
+            const mtime2 = (await root(info, `stat -c %Y.%i ${DEFAULT_PROFILE_DIR}/${name}`))
+                .stdout;
+            assert.strictEqual(mtime2, mtime1, "the file was rewritten");
+            await new Promise((res) => setTimeout(res, 3000)); // journald stores audit records async
+            const log = await hostScripts.denials(exec, { cursor, sudo: true });
+            assert.ok(
+                !log.lines.some(
+                    (l) => l.includes(`name="${name}"`) && l.includes("profile_replace"),
+                ),
+                `a reload happened:\n${log.lines.join("\n")}`,
+            );
+            // Same rules, other mode → a change.
+            const third = await hostScripts.install(exec, {
+                name,
+                text,
+                mode: "complain",
+                sudo: true,
+            });
+            assert.deepStrictEqual(
+                [third.changed, third.kernelMode, third.mode],
+                [true, "complain", "complain"],
+            );
+            const complainText = (await root(info, `cat ${DEFAULT_PROFILE_DIR}/${name}`)).stdout;
+            assert.match(complainText, /flags=\(attach_disconnected,mediate_deleted,complain\)/);
+            await assertConsistent(info, name, [complainText]);
+        } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("seed scenario: docker-default-secure denies touch /tmp/a/x (logged) and chown; without it both work", async () => {
+        const containers: string[] = [];
+        try {
+            const text = secureProfile(SECURE);
+            const res = await hostScripts.install(exec, {
+                name: SECURE,
+                text,
+                mode: "enforce",
+                sudo: true,
+            });
+            assert.strictEqual(res.kernelMode, "enforce");
+            const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
+
+            const confined = await dockerRun(
+                info,
+                "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
+                    "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?",
+                { profile: SECURE },
+            );
+            assert.match(confined.stdout, new RegExp(`^${SECURE} \\(enforce\\)`), confined.stderr);
+            assert.match(confined.stdout, /touch=1/);
+            assert.match(confined.stderr, /touch: \/tmp\/a\/x: Permission denied/);
+            assert.match(confined.stdout, /chown=1/);
+            assert.match(confined.stderr, /chown: \/tmp\/f: Operation not permitted/);
+
+            const plain = await dockerRun(
+                info,
+                "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
+                    "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?",
+            );
+            assert.match(plain.stdout, /^docker-default \(enforce\)/);
+            assert.match(plain.stdout, /touch=0/);
+            assert.match(plain.stdout, /chown=0/);
+
+            const log = await waitForLogLines(
+                exec,
+                cursor,
+                (l) =>
+                    l.includes('apparmor="DENIED"') &&
+                    l.includes(`profile="${SECURE}"`) &&
+                    l.includes('name="/tmp/a/x"'),
+            );
+            assert.strictEqual(log.source, "journal-audit");
+            const denial = log.lines[0];
+            assert.ok(denial, `no denial for /tmp/a/x in:\n${log.lines.join("\n")}`);
+            assert.match(
+                denial,
+                /^audit: type=1400 audit\(\d+\.\d{3}:\d+\): apparmor="DENIED" operation="/,
+            );
+        } finally {
+            await cleanup(info, [SECURE], containers);
+        }
+    });
+
+    it("reload with a changed rule takes effect in the already-running container", async () => {
+        const name = "pa-reload";
+        const ctr = "pa-reload-ctr";
+        try {
+            await hostScripts.install(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                sudo: true,
+            });
+            // The container's first process loops: on /tmp/go it tries to create a file in /tmp/b and
+            // records the result, so the action runs in the process tree started before the reload.
+            const loop =
+                "mkdir -p /tmp/b; i=0; while :; do if [ -e /tmp/go ]; then rm -f /tmp/go; i=$((i+1)); " +
+                "if touch /tmp/b/f$i 2>/dev/null; then echo ok >> /tmp/res; else echo denied >> /tmp/res; fi; fi; " +
+                "sleep 0.2; done";
+            const started = await dockerRun(info, loop, { profile: name, name: ctr, detach: true });
+            assert.strictEqual(started.code, 0, started.stderr);
+            const attempt = async (): Promise<string> => {
+                await dockerExec(info, ctr, "rm -f /tmp/res; touch /tmp/go");
+                for (let i = 0; i < 100; i++) {
+                    const r = await dockerExec(info, ctr, "cat /tmp/res 2>/dev/null");
+                    if (r.stdout.trim() !== "") return r.stdout.trim();
+                    await new Promise((res) => setTimeout(res, 300));
+                }
+                throw new Error("the container loop did not answer");
+            };
+            assert.strictEqual(await attempt(), "ok");
+            const pid1 = (
+                await sshExec(info, `docker inspect -f '{{.State.Pid}}' ${ctr}`)
+            ).stdout.trim();
+            const changed = await hostScripts.install(exec, {
+                name,
+                text: secureProfile(name, ["/tmp/b"]),
+                mode: "enforce",
+                sudo: true,
+            });
+            assert.strictEqual(changed.reloaded, true);
+            assert.strictEqual(await attempt(), "denied");
+            const pid2 = (
+                await sshExec(info, `docker inspect -f '{{.State.Pid}}' ${ctr}`)
+            ).stdout.trim();
+            assert.strictEqual(pid2, pid1, "the container was restarted");
+            const label = await root(info, `cat /proc/${pid1}/attr/current`);
+            assert.strictEqual(label.stdout.trim(), `${name} (enforce)`);
+        } finally {
+            await cleanup(info, [name], [ctr]);
+        }
+    });
+
+    it("complain mode: the action succeeds and logs ALLOWED; enforce again denies", async () => {
+        const name = "pa-complain";
+        const action = "mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?";
+        try {
+            await hostScripts.install(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                sudo: true,
+            });
+            const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
+
+            const toComplain = await hostScripts.mode(exec, { name, mode: "complain", sudo: true });
+            assert.deepStrictEqual(
+                [toComplain.changed, toComplain.kernelMode, toComplain.mode],
+                [true, "complain", "complain"],
+            );
+            assert.strictEqual(await kernelMode(info, name), "complain");
+            const onDisk = (
+                await root(info, `grep '^profile ${name}' ${DEFAULT_PROFILE_DIR}/${name}`)
+            ).stdout;
+            assert.match(onDisk, /flags=\(attach_disconnected,mediate_deleted,complain\) \{/);
+            const r1 = await dockerRun(info, action, { profile: name });
+            assert.match(r1.stdout, /touch=0/, r1.stderr);
+
+            const again = await hostScripts.mode(exec, { name, mode: "complain", sudo: true });
+            assert.strictEqual(again.changed, false);
+
+            const toEnforce = await hostScripts.mode(exec, { name, mode: "enforce", sudo: true });
+            assert.strictEqual(toEnforce.kernelMode, "enforce");
+            const r2 = await dockerRun(info, action, { profile: name });
+            assert.match(r2.stdout, /touch=1/);
+            assert.match(r2.stderr, /Permission denied/);
+
+            // Both the ALLOWED (complain) and the DENIED (enforce again) record must arrive.
+            const log = await waitForLogLines(
+                exec,
+                cursor,
+                (l) => l.includes(`profile="${name}"`) && l.includes('name="/tmp/a/x"'),
+                2,
+            );
+            const mine = log.lines;
+            const kinds = mine.map((l) => /apparmor="(\w+)"/.exec(l)?.[1]);
+            assert.ok(kinds.includes("ALLOWED"), `no ALLOWED line:\n${mine.join("\n")}`);
+            assert.strictEqual(
+                kinds[kinds.length - 1],
+                "DENIED",
+                `last is not DENIED:\n${mine.join("\n")}`,
+            );
+            // Rules unchanged: enforce again compiles to the first install's policy.
+            const st = await hostScripts.status(exec, { names: [name], sudo: true });
+            assert.strictEqual(st.profiles[0].policyMatchesFile, true);
+        } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("status reports exactly what is loaded; hand edit, unload and mode flip are drift", async () => {
+        const name = "pa-drift";
+        const file = `${DEFAULT_PROFILE_DIR}/${name}`;
+        try {
+            const text = secureProfile(name);
+            const inst = await hostScripts.install(exec, {
+                name,
+                text,
+                mode: "enforce",
+                sudo: true,
+            });
+            const status = async () =>
+                (await hostScripts.status(exec, { names: [name], sudo: true })).profiles[0];
+
+            const st = await status();
+            assert.strictEqual(st.managed, true);
+            assert.strictEqual(st.file.present, true);
+            assert.strictEqual(st.file.sha256, await fileSha256(info, file));
+            assert.strictEqual(st.loaded, true);
+            assert.strictEqual(st.kernelMode, await kernelMode(info, name));
+            assert.strictEqual(st.policySha1, await kernelRawSha1(info, name));
+            assert.strictEqual(st.fileSha1, await compiledSha1(info, file));
+            assert.strictEqual(st.policySha1, inst.policySha1);
+            assert.strictEqual(st.policyMatchesFile, true);
+            assert.deepStrictEqual(profileDrift(st), []);
+            const all = await hostScripts.status(exec, { sudo: true });
+            assert.ok(
+                all.profiles.some((p) => p.name === name),
+                "status without names lists managed profiles",
+            );
+            assert.deepStrictEqual(all.apparmor, { enabled: true, securityfs: true, parser: true });
+
+            // 1. Hand edit of the file (a rule added, not reloaded).
+            await root(info, `sed -i 's|^}$|  deny /etc/hostname r,\\n}|' ${file}`);
+            const edited = await status();
+            assert.deepStrictEqual(profileDrift(edited), ["file-edited", "policy-differs"]);
+            assert.strictEqual(
+                edited.policySha1,
+                inst.policySha1,
+                "the kernel still has the installed policy",
+            );
+            await hostScripts.install(exec, { name, text, mode: "enforce", sudo: true });
+            assert.deepStrictEqual(profileDrift(await status()), []);
+
+            // 2. Unloaded by hand.
+            await root(info, `apparmor_parser -R ${file}`);
+            const unloaded = await status();
+            assert.deepStrictEqual(profileDrift(unloaded), ["not-loaded"]);
+            assert.deepStrictEqual(
+                [unloaded.loaded, unloaded.kernelMode, unloaded.policySha1],
+                [false, null, null],
+            );
+            const back = await hostScripts.install(exec, {
+                name,
+                text,
+                mode: "enforce",
+                sudo: true,
+            });
+            assert.deepStrictEqual(
+                [back.wrote, back.reloaded],
+                [false, true],
+                "same file, reload only",
+            );
+            assert.deepStrictEqual(profileDrift(await status()), []);
+
+            // 3. Mode flipped by hand in the kernel only.
+            await root(info, `apparmor_parser -r -C ${file}`);
+            const flipped = await status();
+            assert.strictEqual(flipped.kernelMode, "complain");
+            assert.deepStrictEqual(profileDrift(flipped), ["policy-differs", "mode-changed"]);
+
+            // 4. Mode flipped by hand with aa-complain (rewrites the file and reloads).
+            await hostScripts.install(exec, { name, text, mode: "enforce", sudo: true });
+            await root(info, `aa-complain ${file}`);
+            const aa = await status();
+            assert.strictEqual(aa.kernelMode, "complain");
+            assert.strictEqual(aa.file.mode, "complain");
+            assert.ok(profileDrift(aa).includes("file-edited"), JSON.stringify(profileDrift(aa)));
+            assert.ok(profileDrift(aa).includes("mode-changed"), JSON.stringify(profileDrift(aa)));
+        } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("a broken profile leaves the old file and the loaded policy untouched", async () => {
+        const name = "pa-broken";
+        const file = `${DEFAULT_PROFILE_DIR}/${name}`;
+        try {
+            await hostScripts.install(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                sudo: true,
+            });
+            const sha = await fileSha256(info, file);
+            const raw = await kernelRawSha1(info, name);
+            const broken = secureProfile(name).replace(
+                "deny capability chown,",
+                "deny capability chownz,",
+            );
+            const wrongName = secureProfile(`${name}-other`);
+            const noHeader = `abi <abi/3.0>,\nprofile "${name}" {\n}\n`;
+            const cases: [string, string, string][] = [
+                ["unknown capability", broken, "parse-failed"],
+                [
+                    "syntax error",
+                    secureProfile(name).replace(/}\n$/, "  /tmp/x rw\n}\n"),
+                    "parse-failed",
+                ],
+                ["another profile name", wrongName, "no-header"],
+                ["quoted header", noHeader, "no-header"],
+            ];
+            for (const [title, text, code] of cases) {
+                await assert.rejects(
+                    hostScripts.install(exec, { name, text, mode: "enforce", sudo: true }),
+                    (e: unknown) => e instanceof HostScriptError && e.code === code,
+                    title,
+                );
+                assert.strictEqual(await fileSha256(info, file), sha, `${title}: file changed`);
+                assert.strictEqual(
+                    await kernelRawSha1(info, name),
+                    raw,
+                    `${title}: policy changed`,
+                );
+            }
+            // With mode "keep" the header is not required, but the profile name still is.
+            await assert.rejects(
+                hostScripts.install(exec, { name, text: wrongName, mode: "keep", sudo: true }),
+                (e: unknown) => e instanceof HostScriptError && e.code === "wrong-name",
+            );
+            await assertConsistent(info, name, [secureProfile(name)]);
+        } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("a cut SSH connection during install, then install again, ends consistent", async () => {
+        const name = "pa-cut";
+        const v1 = secureProfile(name);
+        const v2 = secureProfile(name, ["/tmp/c"]);
+        try {
+            await hostScripts.install(exec, { name, text: v1, mode: "keep", sudo: true });
+            // (a) cut while stdin is half sent: the script sees a short text → refuses, nothing changes.
+            {
+                const cmd = installCommand({ name, text: v2, mode: "keep", sudo: true });
+                const client = await openSsh(info);
+                await new Promise<void>((resolve, reject) =>
+                    client.exec(cmd.command, (err, ch) => {
+                        if (err) return reject(err);
+                        ch.write(v2.slice(0, v2.length >> 1), () => {
+                            setTimeout(() => {
+                                client.end();
+                                resolve();
+                            }, 300);
+                        });
+                    }),
+                );
+                await waitNoInstall(info);
+                const r = await assertConsistent(info, name, [v1, v2]);
+                assert.strictEqual(r.index, 0, "a truncated text was installed");
+            }
+            // (b) cut right after the whole text was sent (during compile/load).
+            for (const delay of [0, 500, 1500]) {
+                const cmd = installCommand({
+                    name,
+                    text: delay === 500 ? v1 : v2,
+                    mode: "keep",
+                    sudo: true,
+                });
+                const client = await openSsh(info);
+                await new Promise<void>((resolve, reject) =>
+                    client.exec(cmd.command, (err, ch) => {
+                        if (err) return reject(err);
+                        ch.end(cmd.stdin, () => {
+                            setTimeout(() => {
+                                client.end();
+                                resolve();
+                            }, delay);
+                        });
+                    }),
+                );
+                await waitNoInstall(info);
+                await assertConsistent(info, name, [v1, v2]);
+            }
+            // Install again: ends with v2, consistent.
+            await hostScripts.install(exec, { name, text: v2, mode: "keep", sudo: true });
+            const end = await assertConsistent(info, name, [v1, v2]);
+            assert.strictEqual(end.index, 1);
+        } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("two installs at once: one of them fully applied, never a mix", async () => {
+        const name = "pa-race";
+        const a = secureProfile(name, ["/tmp/ra"]);
+        const b = secureProfile(name, ["/tmp/rb"]);
+        const execB = execFor(info, { asRoot: true });
+        try {
+            for (let round = 0; round < 3; round++) {
+                const results = await Promise.all([
+                    hostScripts.install(exec, { name, text: a, mode: "enforce", sudo: true }),
+                    hostScripts.install(execB, { name, text: b, mode: "enforce" }),
+                ]);
+                assert.ok(results.every((r) => r.ok));
+                const { index } = await assertConsistent(info, name, [a, b]);
+                // The one applied last is on disk and loaded.
+                const last = results[index];
+                assert.strictEqual(
+                    last.sha256,
+                    await fileSha256(info, `${DEFAULT_PROFILE_DIR}/${name}`),
+                );
+                assert.strictEqual(last.policySha1, await kernelRawSha1(info, name));
+            }
+        } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("remove: unloads and deletes, reports confined processes, tolerates a second remove", async () => {
+        const name = "pa-remove";
+        const ctr = "pa-remove-ctr";
+        try {
+            await hostScripts.install(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                sudo: true,
+            });
+            const started = await dockerRun(info, "sleep 600", {
+                profile: name,
+                name: ctr,
+                detach: true,
+            });
+            assert.strictEqual(started.code, 0, started.stderr);
+            const st = await hostScripts.status(exec, { names: [name], sudo: true });
+            assert.strictEqual(st.profiles[0].processes, 1);
+            const r = await hostScripts.remove(exec, { name, sudo: true });
+            assert.deepStrictEqual(
+                [r.changed, r.unloaded, r.deleted, r.processes],
+                [true, true, true, 1],
+            );
+            assert.strictEqual(await kernelMode(info, name), "");
+            assert.strictEqual(await fileSha256(info, `${DEFAULT_PROFILE_DIR}/${name}`), "");
+            const manifest = await root(info, `test -e /var/lib/pulumi-apparmor/profiles/${name}`, {
+                allowFail: true,
+            });
+            assert.notStrictEqual(manifest.code, 0, "manifest left behind");
+            const again = await hostScripts.remove(exec, { name, sudo: true });
+            assert.deepStrictEqual(
+                [again.changed, again.unloaded, again.deleted],
+                [false, false, false],
+            );
+            const after = await hostScripts.status(exec, { names: [name], sudo: true });
+            assert.deepStrictEqual(
+                [
+                    after.profiles[0].managed,
+                    after.profiles[0].file.present,
+                    after.profiles[0].loaded,
+                ],
+                [false, false, false],
+            );
+        } finally {
+            await cleanup(info, [name], [ctr]);
+        }
+    });
+
+    it("a custom profile directory works end to end", async () => {
+        const name = "pa-dir";
+        const dir = "/srv/pulumi-apparmor/profiles";
+        try {
+            const r = await hostScripts.install(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "complain",
+                dir,
+                sudo: true,
+            });
+            assert.strictEqual(r.dir, dir);
+            await assertConsistent(
+                info,
+                name,
+                [(await root(info, `cat ${dir}/${name}`)).stdout],
+                dir,
+            );
+            const st = await hostScripts.status(exec, { sudo: true });
+            const p = st.profiles.find((x) => x.name === name);
+            assert.strictEqual(p?.dir, dir, "the manifest records the directory");
+            const rm = await hostScripts.remove(exec, { name, dir, sudo: true });
+            assert.deepStrictEqual([rm.unloaded, rm.deleted], [true, true]);
+        } finally {
+            await hostScripts.remove(exec, { name, dir, sudo: true });
+        }
+    });
+});
+
+async function waitNoInstall(info: TestHostInfo): Promise<void> {
+    for (let i = 0; i < 120; i++) {
+        const r = await sshExec(
+            info,
+            "pgrep -f 'pulumi-apparmor-instal[l]' >/dev/null && echo busy || echo idle",
+            {
+                asRoot: true,
+            },
+        );
+        if (r.stdout.trim() === "idle") return;
+        await new Promise((res) => setTimeout(res, 500));
+    }
+    throw new Error("install still running after 60 s");
+}
