@@ -1,18 +1,20 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- stack outputs are untyped JSON */
 /**
- * The issue's proof list, with the real Pulumi engine (Go-built CLI, Automation API, file:// backend)
- * against the test VM: create → confined; no-op up → zero host writes; denials in outputs after
- * refresh; content change → reload in place; mode flip → ALLOWED; each drift kind detected by
- * refresh and repaired by up; rename → container replaced after the new profile is loaded; secrets
+ * The issue's proof list for `Profile`, with the real Pulumi engine (Go-built CLI, Automation API,
+ * file:// backend) against the test VM. The container here is started by hand (`docker run` over
+ * SSH) so this file needs no docker provider; `engine.docker.vm.test.ts` covers ProfiledContainer
+ * (ordering, label check, rename). Proves: create → loaded and the container is confined; no-op up
+ * → zero host writes; denials in outputs after refresh; content change → reload in place, same
+ * container; mode flip → ALLOWED; each drift kind detected by refresh and repaired by up; secrets
  * absent from `stack export`; destroy → nothing left on the host.
  */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
 import { engineStack, type EngineStack } from "./engineHarness";
-import { Profile, ProfiledContainer } from "../../src/components";
+import { Profile } from "../../src/components";
 import { deny } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
 
@@ -24,13 +26,13 @@ interface Spec {
     mode: "enforce" | "complain";
 }
 
-describe("components: real engine + VM (issue proof list)", function () {
+describe("components: Profile on the real engine + VM (issue proof list)", function () {
     this.timeout(900_000);
     let vm: TestHostInfo;
     let key: string;
     let st: EngineStack;
     let stack: Stack;
-    const spec: Spec = { name: "pa-eng-secure", extra: [], mode: "enforce" };
+    const spec: Spec = { name: "pa-eng-profile", extra: [], mode: "enforce" };
     let containerId = "";
     const root = (cmd: string) => sshExec(vm, cmd, { asRoot: true });
 
@@ -56,21 +58,11 @@ describe("components: real engine + VM (issue proof list)", function () {
             // pulumi-resource-command cannot be built here (test/engine/build.sh); the VM is prepared.
             prepareHosts: st.hasCommandProvider,
         });
-        const c = new ProfiledContainer("web", {
-            profile: p,
-            container: {
-                image: "local/busybox:latest",
-                command: ["sleep", "1000000"],
-                mustRun: true,
-            },
-        });
         return {
             securityOpt: p.securityOpt,
             versions: p.versions,
             denials: p.denials,
             drift: p.drift,
-            containerId: c.container.id,
-            label: c.label,
         };
     };
 
@@ -102,35 +94,35 @@ describe("components: real engine + VM (issue proof list)", function () {
         vm = await sharedTestHost();
         key = fs.readFileSync(vm.privateKeyPath, "utf8");
         await root(
-            `for n in pa-eng-secure pa-eng-renamed; do apparmor_parser -R ${DIR}/$n 2>/dev/null; rm -f ${DIR}/$n; done; true`,
+            `for n in pa-eng-profile pa-eng-renamed; do apparmor_parser -R ${DIR}/$n 2>/dev/null; rm -f ${DIR}/$n; done; true`,
         );
         st = await engineStack("components-proof", program);
         stack = st.stack;
     });
     after(async function () {
+        if (vm) await root("docker rm -f pa-eng-c >/dev/null 2>&1; true");
         if (st) await st.cleanup();
     });
 
-    it("up: profile loaded, container created after it and confined (docker inspect + real label), denial happens", async () => {
-        const events: EngineEvent[] = [];
-        const r = await stack.up({ onEvent: (e) => events.push(e) });
+    it("up: profile loaded and a container started with securityOpt is confined; the denial happens", async () => {
+        const r = await stack.up();
         assert.strictEqual(r.summary.result, "succeeded");
         const o = await outputs();
         assert.strictEqual(o.securityOpt, `apparmor=${spec.name}`);
-        assert.strictEqual(o.label, `${spec.name} (enforce)`);
-        containerId = String(o.containerId);
-        const ins = await root(
-            `docker inspect -f '{{.AppArmorProfile}} {{json .HostConfig.SecurityOpt}}' ${containerId}`,
+        const run = await root(
+            `docker rm -f pa-eng-c >/dev/null 2>&1; docker run -d --name pa-eng-c --security-opt ${o.securityOpt} local/busybox:latest sleep 1000000`,
         );
-        assert.strictEqual(ins.stdout.trim(), `${spec.name} ["apparmor=${spec.name}"]`);
-        const t = await root(`docker exec ${containerId} sh -c 'mkdir -p /tmp/a; touch /tmp/a/x'`);
+        assert.strictEqual(run.code, 0, run.stderr);
+        containerId = run.stdout.trim();
+        const ins = await root(`docker inspect -f '{{.AppArmorProfile}}' ${containerId}`);
+        assert.strictEqual(ins.stdout.trim(), spec.name);
+        const pid = (await root(`docker inspect -f '{{.State.Pid}}' ${containerId}`)).stdout.trim();
+        const label = await root(`cat /proc/${pid}/attr/current`);
+        assert.strictEqual(label.stdout.trim(), `${spec.name} (enforce)`);
+        const t = await root(
+            `docker exec ${containerId} sh -c 'mkdir -p /tmp/a && touch /tmp/a/x'`,
+        );
         assert.match(t.stderr, /Permission denied/);
-        // Ordering: the HostProfile finished before the container was created.
-        const done = (suffix: string) =>
-            events.findIndex((e) => e.resOutputsEvent?.metadata.urn.endsWith(suffix) ?? false);
-        const pre = (suffix: string) =>
-            events.findIndex((e) => e.resourcePreEvent?.metadata.urn.endsWith(suffix) ?? false);
-        assert.ok(done("::secure-vm") >= 0 && pre("::web-container") > done("::secure-vm"));
     });
 
     it("no-op up writes nothing to the host (and preview reports no changes)", async () => {
@@ -181,7 +173,7 @@ describe("components: real engine + VM (issue proof list)", function () {
     it("mode flip to complain: the action succeeds and ALLOWED lines are recorded; back to enforce", async () => {
         spec.mode = "complain";
         await stack.up();
-        assert.strictEqual((await outputs()).label, `${spec.name} (complain)`);
+        assert.strictEqual(((await outputs()).versions as Record<string, any>).vm.mode, "complain");
         const t = await root(
             `docker exec ${containerId} sh -c 'mkdir -p /tmp/a && touch /tmp/a/y && echo ok'`,
         );
@@ -193,13 +185,13 @@ describe("components: real engine + VM (issue proof list)", function () {
         assert.ok(s && s.allowed >= 1, JSON.stringify(s));
         spec.mode = "enforce";
         await stack.up();
-        assert.strictEqual((await outputs()).label, `${spec.name} (enforce)`);
+        assert.strictEqual(((await outputs()).versions as Record<string, any>).vm.mode, "enforce");
     });
 
     const driftCases: Array<[string, string, RegExp]> = [
-        ["file edited", `echo '# edited by hand' >> ${DIR}/pa-eng-secure`, /edited on the host/],
-        ["mode flipped by hand", `apparmor_parser -r -C ${DIR}/pa-eng-secure`, /mode is complain/],
-        ["profile unloaded", `apparmor_parser -R ${DIR}/pa-eng-secure`, /not loaded|unconfined/],
+        ["file edited", `echo '# edited by hand' >> ${DIR}/pa-eng-profile`, /edited on the host/],
+        ["mode flipped by hand", `apparmor_parser -r -C ${DIR}/pa-eng-profile`, /mode is complain/],
+        ["profile unloaded", `apparmor_parser -R ${DIR}/pa-eng-profile`, /not loaded/],
     ];
     for (const [what, cmd, re] of driftCases) {
         it(`drift: ${what} → refresh shows the reason, preview sees a change, up repairs`, async () => {
@@ -212,43 +204,16 @@ describe("components: real engine + VM (issue proof list)", function () {
             await stack.up();
             const o = await outputs();
             assert.deepStrictEqual(o.drift, { vm: [] });
-            assert.strictEqual(o.label, `${spec.name} (enforce)`);
             await stack.preview({ expectNoChanges: true, refresh: true });
+            if (what === "profile unloaded") {
+                // The running container lost its confinement when the profile was unloaded (kernel
+                // behaviour); ProfiledContainer's label check restarts it (engine.docker.vm.test.ts).
+                await root(`docker restart -t 1 ${containerId}`);
+            }
             const t = await root(`docker exec ${containerId} sh -c 'touch /tmp/a/z'`);
             assert.match(t.stderr, /Permission denied/, "confinement restored");
         });
     }
-
-    it("rename: the new profile is loaded, then the container is replaced, then the old profile removed", async () => {
-        const events: EngineEvent[] = [];
-        spec.name = "pa-eng-renamed";
-        await stack.up({ onEvent: (e) => events.push(e) });
-        const o = await outputs();
-        assert.notStrictEqual(o.containerId, containerId);
-        assert.strictEqual(o.label, "pa-eng-renamed (enforce)");
-        const seq = events
-            .map((e) => e.resOutputsEvent?.metadata)
-            .filter((m): m is NonNullable<typeof m> => m !== undefined)
-            .map((m) => `${m.op} ${m.urn.split("::").pop()}`);
-        const idx = (s: string) => seq.findIndex((x) => x === s);
-        const newProfile = Math.max(idx("create secure-vm"), idx("create-replacement secure-vm"));
-        const newContainer = Math.max(
-            idx("create web-container"),
-            idx("create-replacement web-container"),
-        );
-        assert.ok(newProfile >= 0 && newContainer > newProfile, seq.join("\n"));
-        const oldProfileGone = Math.max(idx("delete-replaced secure-vm"), idx("delete secure-vm"));
-        const oldContainerGone = Math.max(
-            idx("delete-replaced web-container"),
-            idx("delete web-container"),
-        );
-        assert.ok(oldContainerGone >= 0 && oldProfileGone > oldContainerGone, seq.join("\n"));
-        const left = await root(
-            `ls ${DIR}; grep -c '^pa-eng-secure ' /sys/kernel/security/apparmor/profiles`,
-        );
-        assert.ok(!left.stdout.includes("pa-eng-secure\n"), left.stdout);
-        containerId = String(o.containerId);
-    });
 
     it("secrets are absent from `pulumi stack export`", async () => {
         const dep = await stack.exportStack();
@@ -263,12 +228,13 @@ describe("components: real engine + VM (issue proof list)", function () {
         );
     });
 
-    it("destroy: container first, then unload + remove: nothing left on the host", async () => {
+    it("destroy: unload + remove: nothing left on the host", async () => {
+        await root("docker rm -f pa-eng-c");
         await stack.destroy();
         const r = await root(
-            `ls ${DIR}; grep -c 'pa-eng-' /sys/kernel/security/apparmor/profiles; docker ps -aq --filter id=${containerId} | wc -l; ls /var/lib/pulumi-apparmor/profiles`,
+            `ls ${DIR}; grep -c 'pa-eng-' /sys/kernel/security/apparmor/profiles; ls /var/lib/pulumi-apparmor/profiles`,
         );
         assert.ok(!/pa-eng-/.test(r.stdout), r.stdout);
-        assert.match(r.stdout, /\n0\n0\n/);
+        assert.match(r.stdout, /(^|\n)0\n/);
     });
 });
