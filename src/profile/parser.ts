@@ -471,6 +471,12 @@ class Parser {
         // expression up to the block
         while (!s.eof() && s.peek() !== "{") {
             if (s.peek() === ",") throw s.error("'{' after the if-expression");
+            if ((s.peek() === "$" || s.peek() === "@") && s.peek(1) === "{") {
+                const close = s.text.indexOf("}", s.pos);
+                if (close < 0) throw s.error("'}' closing the variable name");
+                s.pos = close + 1;
+                continue;
+            }
             s.pos++;
         }
         this.skipBlock();

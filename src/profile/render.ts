@@ -69,7 +69,15 @@ function q(v: string, ctx: Ctx, what: string): string {
     let quote = unsafeCommon(v);
     if (!quote) {
         switch (ctx) {
-            case "label":
+            case "label": {
+                // a leading variable must be followed by a character the lexer keeps in the label
+                // (`@{V}=x` would read as an assignment)
+                if (v.startsWith("@")) {
+                    const m = /^@(\{[A-Za-z][A-Za-z0-9_]*\}|[A-Za-z][A-Za-z0-9_]*)/.exec(v);
+                    quote = !m || "=+".includes(v.charAt(m[0].length) || "x");
+                }
+                break;
+            }
             case "id":
                 break;
             case "value":

@@ -99,6 +99,14 @@ const CASES: readonly Case[] = [
         model: { kind: "file", path: "/path with space/**", access: ["r"] },
     },
     {
+        src: '"@{HOME}=/x" r,',
+        model: { kind: "file", path: "@{HOME}=/x", access: ["r"] },
+    },
+    {
+        src: "@{HOME} r,",
+        model: { kind: "file", path: "@{HOME}", access: ["r"] },
+    },
+    {
         src: "/usr/{bin,sbin}/bar ix,",
         model: { kind: "file", path: "/usr/{bin,sbin}/bar", access: [], exec: "ix" },
     },
