@@ -1,7 +1,307 @@
+/**
+ * `pulumi-apparmor denials [FILE|-] [--json] [--profile NAME] [--since TIME] [--suggest]`
+ *
+ * Reads AppArmor audit lines in any supported form (dmesg, journalctl -k / -o json, syslog,
+ * auditd's audit.log, journald's audit transport) from FILE or stdin, and prints a table grouped by
+ * profile and operation (default), one JSON record per line (`--json`), or suggested rules
+ * (`--suggest`, with `--json`: one JSON object per rule).
+ */
+import * as fs from "fs";
 import type { CliIo } from "./main";
+import {
+    AUDIT_EVENT_TYPES,
+    AuditLogParser,
+    AuditRecord,
+    DenialSummary,
+    TypeCounts,
+    renderSuggestions,
+    subjectProfile,
+    suggestRulesByProfile,
+    summarize,
+} from "../log";
+import { renderRule } from "../profile/render";
 
-// Placeholder until the subcommand lands; replaced by its issue's work.
-export async function run(_args: string[], io: CliIo): Promise<number> {
-    io.stderr.write("pulumi-apparmor denials: not built yet\n");
-    return 2;
+const USAGE =
+    "usage: pulumi-apparmor denials [FILE|-] [--json] [--profile NAME] [--since TIME] [--suggest]\n" +
+    "  FILE     log text: dmesg, journalctl -k, journalctl -o json, syslog, audit.log (default: stdin)\n" +
+    "  --json   one JSON record per line\n" +
+    "  --profile NAME   only events of this profile\n" +
+    "  --since TIME     only events at or after TIME: epoch seconds, an ISO date, or 30m / 2h / 1d ago\n" +
+    "  --suggest        print rules that would allow the denied accesses\n";
+
+interface Args {
+    file?: string;
+    json: boolean;
+    suggest: boolean;
+    profile?: string;
+    since?: number;
+}
+
+class UsageError extends Error {}
+
+/** Parses `--since` values: epoch seconds, relative `30m`/`2h`/`1d`/`45s` (ago), or a date. */
+export function parseSince(v: string, now: number = Date.now() / 1000): number {
+    if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+    const rel = /^-?(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(v);
+    if (rel) {
+        const unit = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as "s" | "m" | "h" | "d"];
+        return now - Number(rel[1]) * unit;
+    }
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) {
+        throw new UsageError(
+            `--since: cannot read ${JSON.stringify(v)} (use epoch seconds, an ISO date like 2026-11-25T10:00:00Z, or 30m/2h/1d)`,
+        );
+    }
+    return t / 1000;
+}
+
+function parseArgs(argv: string[]): Args {
+    const a: Args = { json: false, suggest: false };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = (name: string): string => {
+            const eq = arg.indexOf("=");
+            if (eq >= 0) return arg.slice(eq + 1);
+            const v = argv[++i];
+            if (v === undefined) throw new UsageError(`${name} needs a value`);
+            return v;
+        };
+        if (arg === "--json") a.json = true;
+        else if (arg === "--suggest") a.suggest = true;
+        else if (arg === "--profile" || arg.startsWith("--profile="))
+            a.profile = value("--profile");
+        else if (arg === "--since" || arg.startsWith("--since="))
+            a.since = parseSince(value("--since"));
+        else if (arg === "-h" || arg === "--help") throw new UsageError("");
+        else if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${arg}`);
+        else if (a.file !== undefined)
+            throw new UsageError(`only one FILE (got ${a.file} and ${arg})`);
+        else a.file = arg;
+    }
+    return a;
+}
+
+/** Field order of `--json` output: the documented names, `extra` last. */
+const JSON_ORDER: readonly (keyof AuditRecord)[] = [
+    "type",
+    "operation",
+    "profile",
+    "label",
+    "name",
+    "name2",
+    "requestedMask",
+    "deniedMask",
+    "pid",
+    "comm",
+    "fsuid",
+    "ouid",
+    "capability",
+    "capname",
+    "family",
+    "sockType",
+    "protocol",
+    "signal",
+    "peer",
+    "peerProfile",
+    "bus",
+    "path",
+    "interface",
+    "member",
+    "fstype",
+    "flags",
+    "srcname",
+    "info",
+    "error",
+    "timestamp",
+    "serial",
+    "namespace",
+    "extra",
+];
+
+/** A record as one JSON line, fields in documented order. */
+export function recordJson(r: AuditRecord): string {
+    const o: Record<string, unknown> = {};
+    for (const k of JSON_ORDER) if (r[k] !== undefined) o[k] = r[k];
+    return JSON.stringify(o);
+}
+
+async function readRecords(
+    a: Args,
+    io: CliIo,
+): Promise<{ records: AuditRecord[]; malformed: number; samples: string[] }> {
+    const parser = new AuditLogParser({ syslogYear: new Date().getUTCFullYear() });
+    const records: AuditRecord[] = [];
+    const keep = (rs: AuditRecord[]) => {
+        for (const r of rs) {
+            if (a.profile !== undefined && subjectProfile(r) !== a.profile) continue;
+            if (a.since !== undefined && (r.timestamp === undefined || r.timestamp < a.since))
+                continue;
+            records.push(r);
+        }
+    };
+    const stream: NodeJS.ReadableStream =
+        a.file === undefined || a.file === "-" ? io.stdin : fs.createReadStream(a.file);
+    const decoder = new TextDecoder("utf-8");
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+        keep(
+            parser.push(
+                typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }),
+            ),
+        );
+    }
+    keep(parser.push(decoder.decode()));
+    keep(parser.end());
+    return {
+        records,
+        malformed: parser.stats.malformed,
+        samples: parser.stats.malformedSamples,
+    };
+}
+
+function typeList(c: TypeCounts): string {
+    return AUDIT_EVENT_TYPES.filter((t) => c[t])
+        .map((t) => (Object.keys(c).length > 1 ? `${c[t]} ${t}` : t))
+        .join(", ");
+}
+
+function pad(s: string, n: number): string {
+    return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+/** The default output: per profile, one row per operation and target, with counts. */
+export function renderTable(summary: DenialSummary, statusByProfile: Map<string, number>): string {
+    const out: string[] = [];
+    const profiles = [
+        ...new Set([...Object.keys(summary.profiles), ...statusByProfile.keys()]),
+    ].sort();
+    for (const p of profiles) {
+        const ps = summary.profiles[p];
+        const loads = statusByProfile.get(p) ?? 0;
+        const types: TypeCounts = {};
+        const rows: string[][] = [];
+        for (const vs of Object.values(ps?.versions ?? {})) {
+            for (const t of AUDIT_EVENT_TYPES)
+                if (vs.types[t]) types[t] = (types[t] ?? 0) + vs.types[t]!;
+            for (const [op, os] of Object.entries(vs.operations)) {
+                for (const [key, e] of Object.entries(os.entries)) {
+                    const comms = [
+                        ...new Set(e.samples.map((s) => s.comm).filter((c) => c !== undefined)),
+                    ];
+                    rows.push([
+                        op,
+                        String(e.count),
+                        typeList(e.types),
+                        key,
+                        e.deniedMask ?? e.requestedMask ?? "",
+                        comms.join(","),
+                    ]);
+                }
+                if (os.otherEntries > 0)
+                    rows.push([op, String(os.otherEntries), "", "(other targets)", "", ""]);
+            }
+        }
+        const header = `${p}  (${ps?.count ?? 0} event(s)${ps && ps.count > 0 ? `: ${typeList(types)}` : ""}${loads ? `; ${loads} load/replace/remove` : ""})`;
+        out.push(header);
+        if (rows.length === 0) continue;
+        rows.sort((x, y) =>
+            x[0] === y[0]
+                ? Number(y[1]) - Number(x[1]) || (x[3] < y[3] ? -1 : 1)
+                : x[0] < y[0]
+                  ? -1
+                  : 1,
+        );
+        const head = ["OPERATION", "COUNT", "KIND", "TARGET", "MASK", "COMM"];
+        const widths = head.map((h, i) =>
+            Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))),
+        );
+        const line = (r: string[]) =>
+            `  ${r
+                .map((c, i) =>
+                    i === 1 ? c.padStart(widths[i]) : i === r.length - 1 ? c : pad(c, widths[i]),
+                )
+                .join("  ")}`.trimEnd();
+        out.push(line(head));
+        for (const r of rows) out.push(line(r));
+    }
+    return out.length > 0 ? `${out.join("\n")}\n` : "";
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+    let a: Args;
+    try {
+        a = parseArgs(argv);
+    } catch (e) {
+        const msg = (e as Error).message;
+        io.stderr.write(msg ? `pulumi-apparmor denials: ${msg}\n${USAGE}` : USAGE);
+        return msg ? 2 : 0;
+    }
+    let read: Awaited<ReturnType<typeof readRecords>>;
+    try {
+        read = await readRecords(a, io);
+    } catch (e) {
+        io.stderr.write(
+            `pulumi-apparmor denials: cannot read ${a.file ?? "stdin"}: ${(e as Error).message}\n`,
+        );
+        return 1;
+    }
+    const { records, malformed, samples } = read;
+    if (malformed > 0) {
+        io.stderr.write(
+            `pulumi-apparmor denials: ${malformed} malformed AppArmor line(s) skipped, e.g.: ${samples[0]}\n`,
+        );
+    }
+    if (a.suggest) {
+        const suggestions = suggestRulesByProfile(records);
+        if (a.json) {
+            for (const s of suggestions) {
+                for (const rule of s.rules) {
+                    let text: string | undefined;
+                    try {
+                        text = renderRule(rule);
+                    } catch {
+                        text = undefined;
+                    }
+                    io.stdout.write(`${JSON.stringify({ profile: s.profile, rule, text })}\n`);
+                }
+            }
+        } else {
+            const text = renderSuggestions(suggestions);
+            io.stdout.write(text.length > 0 ? text : "# nothing denied: no rules to suggest\n");
+        }
+        return 0;
+    }
+    if (a.json) {
+        for (const r of records) io.stdout.write(`${recordJson(r)}\n`);
+        return 0;
+    }
+    const summary = summarize(records, {
+        limits: {
+            maxProfiles: 10000,
+            maxVersions: 10000,
+            maxOperations: 10000,
+            maxEntries: 100000,
+            maxKeyLength: 1000,
+        },
+    });
+    const statusByProfile = new Map<string, number>();
+    for (const r of records) {
+        if (r.type === "STATUS") {
+            const p = subjectProfile(r);
+            statusByProfile.set(p, (statusByProfile.get(p) ?? 0) + 1);
+        }
+    }
+    io.stdout.write(renderTable(summary, statusByProfile));
+    const total: TypeCounts = {};
+    for (const r of records) total[r.type] = (total[r.type] ?? 0) + 1;
+    io.stdout.write(
+        `${records.length} event(s)${
+            records.length > 0
+                ? ` (${AUDIT_EVENT_TYPES.filter((t) => total[t])
+                      .map((t) => `${total[t]} ${t}`)
+                      .join(", ")})`
+                : ""
+        }, ${malformed} malformed line(s)\n`,
+    );
+    return 0;
 }
