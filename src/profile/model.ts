@@ -152,7 +152,7 @@ export const EXEC_MODES: readonly ExecMode[] = [
 export const FILE_ACCESS_ORDER: readonly FileAccess[] = ["m", "r", "w", "a", "l", "k"];
 
 /**
- * File rule: `[audit] [deny|allow] [owner] [file] PATH PERMS [-> TARGET],`
+ * File rule: `[audit] [deny|allow] [owner] [file] [safe|unsafe] PATH PERMS [-> TARGET],`
  * (or the leading-permissions form `PERMS PATH`, which parses to the same model).
  * A rule with neither `path` nor permissions is the bare `file,` rule (all file access).
  */
@@ -168,6 +168,11 @@ export interface FileRule extends Qualifiers {
     readonly exec?: ExecMode;
     /** `-> TARGET`: profile to transition to (exec rules with p/c modes). */
     readonly target?: string;
+    /**
+     * `safe` / `unsafe` keyword before the path: force environment scrubbing on (`safe`) or off
+     * (`unsafe`) for the exec transition. Only valid with an exec mode.
+     */
+    readonly execMode?: "safe" | "unsafe";
 }
 
 /** Link rule: `[audit] [deny|allow] [owner] link [subset] PATH -> TARGET,` */

@@ -87,6 +87,7 @@ const FILE_MODE_CHARS = "rRwWaAlLmMkKxXiIuUpPcC";
 
 /** Address families known to AppArmor 3.0 (base_af_names.h), used to classify `network` words. */
 const NETWORK_DOMAINS = new Set([
+    "unspec",
     "unix", "inet", "ax25", "ipx", "appletalk", "netrom", "bridge", "atmpvc", "x25", "inet6",
     "rose", "netbeui", "security", "key", "netlink", "packet", "ash", "econet", "atmsvc", "rds",
     "sna", "irda", "pppox", "wanpipe", "llc", "ib", "mpls", "can", "tipc", "bluetooth", "iucv",
@@ -801,7 +802,13 @@ class Parser {
     /** A file rule after the optional `file` keyword: path-first or permissions-first form. */
     fileRuleTail(p: Prefix): FileRule {
         const s = this.s;
-        if (s.atWord("safe") || s.atWord("unsafe")) throw new Untyped();
+        let execMode: "safe" | "unsafe" | undefined;
+        if (s.atWord("safe") || s.atWord("unsafe")) {
+            execMode = s.atWord("safe") ? "safe" : "unsafe";
+            s.pos += execMode.length;
+            s.skipWs();
+        }
+        const withMode = (r: FileRule): FileRule => (execMode ? { ...r, execMode } : r);
         const c = s.peek();
         if (c === "/" || c === "@" || c === '"' || c === ":" || c === "&") {
             const path = this.label("a file path");
@@ -809,7 +816,7 @@ class Parser {
             const mode = this.fileMode();
             const target = this.optArrowTarget();
             s.endOfRule();
-            return this.fileRule(p, path, mode.access, mode.exec, target);
+            return withMode(this.fileRule(p, path, mode.access, mode.exec, target));
         }
         // leading-permissions form
         if (this.atFileMode()) {
@@ -821,7 +828,7 @@ class Parser {
             const target = this.optArrowTarget();
             if (target !== undefined && mode.access.includes("l")) throw new Untyped();
             s.endOfRule();
-            return this.fileRule(p, path, mode.access, mode.exec, target);
+            return withMode(this.fileRule(p, path, mode.access, mode.exec, target));
         }
         throw s.error(
             "a rule (file path, capability, network, mount, signal, ptrace, unix, dbus, …)",

@@ -236,7 +236,8 @@ function renderLine(item: Exclude<AnyItem, Profile | { kind: "raw" }>): string {
             if (item.path === undefined) return `${p}file,`;
             const target =
                 item.target !== undefined ? ` -> ${q(item.target, "id", "exec target")}` : "";
-            return `${p}${q(item.path, "label", "file path")} ${filePerms(item.access, item.exec)}${target},`;
+            const mode = item.execMode ? `${word(item.execMode, "exec mode keyword")} ` : "";
+            return `${p}${mode}${q(item.path, "label", "file path")} ${filePerms(item.access, item.exec)}${target},`;
         }
         case "link":
             return `${prefix(item)}link ${item.subset ? "subset " : ""}${q(item.path, "label", "link path")} -> ${q(item.target, "label", "link target")},`;

@@ -92,6 +92,30 @@ const CASES: readonly Case[] = [
         model: { kind: "file", path: "/explicit/keyword", access: ["r"] },
         out: "/explicit/keyword r,",
     },
+    {
+        src: "file unsafe /usr/bin/u px -> u,",
+        model: {
+            kind: "file",
+            path: "/usr/bin/u",
+            access: [],
+            exec: "px",
+            target: "u",
+            execMode: "unsafe",
+        },
+        out: "unsafe /usr/bin/u px -> u,",
+    },
+    {
+        src: "owner safe /usr/bin/s Px,",
+        model: {
+            kind: "file",
+            owner: true,
+            path: "/usr/bin/s",
+            access: [],
+            exec: "Px",
+            execMode: "safe",
+        },
+    },
+    { src: "network unspec dgram,", model: { kind: "network", domain: "unspec", type: "dgram" } },
     { src: "file,", model: { kind: "file", access: [] } },
     { src: "audit file,", model: { kind: "file", audit: true, access: [] } },
     {
