@@ -7,10 +7,13 @@
  *   hats/child profiles, include lines, comments and raw rules, in model order, plus the final newline;
  * - normalised away (so they do not change the version): whitespace and line layout of the source,
  *   quoting that the lexer does not need, the order and duplicates of set-valued fields (file
- *   permissions, access sets, capabilities, signals, flags), `user` vs `owner`, `unmount` vs `umount`;
+ *   permissions, access sets, capabilities, signals, flags), `user` vs `owner`, `unmount` vs `umount`,
+ *   the optional `file` keyword, the leading-permissions form (`r /x,` = `/x r,`), `flags=` being
+ *   omitted, `profile /x {` vs `/x {`, `set=hup` vs `set=(hup)`;
+ * - kept (so they do change it): the `#include` vs `include` spelling, an explicit `allow`, comments,
+ *   the order of rules, includes, variable values and mount options;
  * - NOT included: the contents of files pulled in by `include` lines (only the include line itself),
  *   the values variables take on a host, and the `apparmor_parser` version/features used to compile.
- * Comments are part of the text, so editing a comment changes the version.
  */
 
 import { createHash } from "crypto";
