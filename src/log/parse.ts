@@ -3,7 +3,7 @@
  *
  * Speed matters because callers hand it whole kernel logs in which most lines are not AppArmor's:
  * `parseAuditLog` never splits the text into lines. It jumps from one AppArmor marker
- * (`apparmor=`, `APPARMOR_`, `type=150`) to the next with `indexOf`, and only the lines holding a
+ * (`apparmor=`, `type=APPARMOR_`, `type=150`, …) to the next with `indexOf`, and only the lines holding a
  * marker are parsed, by a hand-written scanner (no regular expression on the hot path).
  *
  * Never throws on input: a line that carries a marker but cannot be read is counted as malformed.
@@ -786,7 +786,13 @@ function parseJournalJson(line: string, options: ParseOptions, stats?: ParseStat
 }
 
 function hasMarker(s: string): boolean {
-    return s.includes("apparmor=") || s.includes("APPARMOR_") || s.includes("type=150");
+    return (
+        s.includes("apparmor=") ||
+        s.includes("type=APPARMOR_") ||
+        s.includes("type=150") ||
+        s.includes("type=UNKNOWN[150") ||
+        s.includes('"MESSAGE":[')
+    );
 }
 
 /** Reads one log line of any supported form. Never throws. */
@@ -823,19 +829,25 @@ function scanText(
     const maxSamples = options.malformedSamples ?? 5;
     // forward searches whose results are reused until passed: each is linear over the whole text
     let n0 = -2; // apparmor=
-    let n1 = -2; // APPARMOR_ (auditd's legacy type names)
+    let n1 = -2; // type=APPARMOR_ (auditd's legacy type names)
     let n2 = -2; // type=150x (legacy kernels)
+    let n3 = -2; // type=UNKNOWN[150x] (auditd without AppArmor's type names)
+    let n4 = -2; // journalctl -o json with a non-UTF-8 MESSAGE (a byte array)
     let nextStamp = -2;
     let nextType = -2;
     let nextGs = -2;
     let pos = 0;
     while (pos < limit) {
         if (n0 !== -1 && n0 < pos) n0 = text.indexOf("apparmor=", pos);
-        if (n1 !== -1 && n1 < pos) n1 = text.indexOf("APPARMOR_", pos);
+        if (n1 !== -1 && n1 < pos) n1 = text.indexOf("type=APPARMOR_", pos);
         if (n2 !== -1 && n2 < pos) n2 = text.indexOf("type=150", pos);
+        if (n3 !== -1 && n3 < pos) n3 = text.indexOf("type=UNKNOWN[150", pos);
+        if (n4 !== -1 && n4 < pos) n4 = text.indexOf('"MESSAGE":[', pos);
         let hit = n0;
         if (n1 !== -1 && (hit === -1 || n1 < hit)) hit = n1;
         if (n2 !== -1 && (hit === -1 || n2 < hit)) hit = n2;
+        if (n3 !== -1 && (hit === -1 || n3 < hit)) hit = n3;
+        if (n4 !== -1 && (hit === -1 || n4 < hit)) hit = n4;
         if (hit === -1 || hit >= limit) break;
         const lineStart = text.lastIndexOf("\n", hit) + 1;
         let lineEnd = text.indexOf("\n", hit);
