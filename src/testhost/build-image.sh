@@ -21,6 +21,9 @@
 # Installs nothing on this machine.
 set -eu
 
+# One brace group: the shell parses the whole script before running any of it, so editing this file
+# while a build runs cannot derail that build.
+{
 cmd="${1:-ensure}"
 self="$(readlink -f "$0")"
 cache="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
@@ -54,8 +57,8 @@ fi
 
 # --- preconditions -------------------------------------------------------------------------------
 missing=""
-for tool in debootstrap:debootstrap mke2fs:e2fsprogs ssh-keygen:openssh-client chroot:coreutils \
-    flock:util-linux; do
+for tool in debootstrap:debootstrap mke2fs:e2fsprogs debugfs:e2fsprogs ssh-keygen:openssh-client \
+    qemu-system-x86_64:qemu-system-x86 chroot:coreutils flock:util-linux timeout:coreutils; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" \
         >/dev/null 2>&1 || missing="$missing ${tool#*:}"
 done
@@ -101,13 +104,27 @@ if [ -f "$dest/image.json" ]; then
     exit 0
 fi
 
+# Leftovers of builds of this recipe that were killed (we hold the lock, so none is running).
+unmount_under() {
+    awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+for old in "$top/.build-$hash".*; do
+    [ -d "$old" ] || continue
+    unmount_under "$old"
+    rm -rf "$old"
+done
+# Images of other recipes not touched for a day (a running VM keeps its open backing file).
+find "$top" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' ! -name "$hash" -mtime +0 \
+    -exec rm -rf {} + 2>/dev/null || true
+
 start="$(date +%s)"
 tmp="$(mktemp -d "$top/.build-$hash.XXXXXX")"
 rootfs="$tmp/rootfs"
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
     # debootstrap and this script mount proc/sys inside the rootfs: unmount before deleting.
-    awk -v p="$tmp/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
-        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    unmount_under "$tmp"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -243,6 +260,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$bb/etc/group"
 mkdir -p "$rootfs/usr/local/share/pulumi-apparmor"
 tar -C "$bb" --owner=0 --group=0 --numeric-owner -cf "$rootfs/usr/local/share/pulumi-apparmor/busybox-rootfs.tar" .
+rm -rf "$bb"
 put 0755 /usr/local/sbin/pulumi-apparmor-ready <<'EOF'
 #!/bin/sh
 # Imports local/busybox:latest into docker (once per disk) and marks the host ready.
@@ -269,11 +287,32 @@ WantedBy=multi-user.target
 EOF
 in_root systemctl enable pulumi-apparmor-ready.service >/dev/null 2>&1
 
-# Journal on disk, with the audit transport (journald's audit socket) on.
-mkdir -p "$rootfs/var/log/journal"
+# The build boots the image once (kernel argument pulumi_apparmor.prewarm=1) so that docker's first
+# start, the busybox import and the AppArmor policy cache are done in the image, not in every run.
+put 0644 /etc/systemd/system/pulumi-apparmor-prewarm.service <<'EOF'
+[Unit]
+Description=Image build: record a complete first boot, then power off
+ConditionKernelCommandLine=pulumi_apparmor.prewarm=1
+Requires=pulumi-apparmor-ready.service
+After=pulumi-apparmor-ready.service multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'mkdir -p /var/lib/pulumi-apparmor && docker image inspect -f "{{.Id}}" local/busybox:latest > /var/lib/pulumi-apparmor/prewarmed && sync'
+ExecStartPost=/bin/systemctl --no-block poweroff
+
+[Install]
+WantedBy=multi-user.target
+EOF
+in_root systemctl enable pulumi-apparmor-prewarm.service >/dev/null 2>&1
+
+# Journal in memory (each boot starts empty; no disk writes), with the audit transport (journald's
+# audit socket) on.
+rm -rf "$rootfs/var/log/journal"
 put 0644 /etc/systemd/journald.conf.d/10-pulumi-apparmor.conf <<'EOF'
 [Journal]
-Storage=persistent
+Storage=volatile
+RuntimeMaxUse=256M
 EOF
 in_root systemctl enable systemd-journald-audit.socket >/dev/null 2>&1 || true
 
@@ -284,7 +323,9 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_re
 done
 
 # Initramfs with the virtio and ext4 drivers the VM boots from.
-printf 'virtio_pci\nvirtio_blk\nvirtio_net\next4\n' >>"$rootfs/etc/initramfs-tools/modules"
+# MODULES=list: only these (and their dependencies), a small initramfs that unpacks fast under TCG.
+printf 'virtio_pci\nvirtio_blk\nvirtio_net\nvirtio_rng\next4\n' >>"$rootfs/etc/initramfs-tools/modules"
+sed -i 's/^MODULES=.*/MODULES=list/' "$rootfs/etc/initramfs-tools/initramfs.conf"
 mount -t proc proc "$rootfs/proc"
 in_root update-initramfs -u -k all >"$tmp/initramfs.log" 2>&1 || {
     cat "$tmp/initramfs.log" >&2
@@ -299,7 +340,7 @@ in_root lsinitramfs "/boot/initrd.img-$version" >"$tmp/initrd.list"
 for m in virtio_blk.ko virtio_pci.ko ext4.ko; do
     grep -q "/$m" "$tmp/initrd.list" || die "initramfs lacks $m"
 done
-rm -f "$tmp/initrd.list"
+rm -f "$tmp/initrd.list" "$tmp/initramfs.log"
 
 # Slim down and make the disk (no mount needed: mke2fs copies the directory).
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs/debootstrap"
@@ -307,6 +348,24 @@ cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$tmp/ssh_host_ed25519_key.pub"
 truncate -s 8G "$tmp/disk.raw"
 mke2fs -q -F -t ext4 -L testhost -d "$rootfs" "$tmp/disk.raw"
 rm -rf "$rootfs"
+
+log "first boot of the image (docker init, busybox import, AppArmor cache) after $(($(date +%s) - start)) s"
+prewarm_timeout="${PULUMI_APPARMOR_PREWARM_TIMEOUT:-1500}"
+if ! timeout "$prewarm_timeout" qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -cpu max \
+    -m 2048 -smp 2 -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 pulumi_apparmor.prewarm=1" \
+    -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0 \
+    -device virtio-net-pci,netdev=n0 -object rng-random,filename=/dev/urandom,id=rng0 \
+    -device virtio-rng-pci,rng=rng0 -serial "file:$tmp/prewarm-console.log" -display none \
+    -monitor none -no-reboot >"$tmp/prewarm-qemu.log" 2>&1; then
+    tail -n 40 "$tmp/prewarm-console.log" "$tmp/prewarm-qemu.log" >&2
+    die "the first boot of the image failed or took over $prewarm_timeout s"
+fi
+if ! debugfs -R 'cat /var/lib/pulumi-apparmor/prewarmed' "$tmp/disk.raw" 2>/dev/null | grep -q sha256:; then
+    tail -n 40 "$tmp/prewarm-console.log" >&2
+    die "the first boot of the image did not complete (no busybox image recorded)"
+fi
+rm -f "$tmp/prewarm-qemu.log"
 
 build_s="$(($(date +%s) - start))"
 printf '{"recipe":"%s","kernel":"%s","mirror":"%s","builtAt":"%s","buildSeconds":%s}\n' \
@@ -316,3 +375,5 @@ mv -T "$tmp" "$dest"
 trap - EXIT
 log "built $dest in $build_s s"
 echo "$dest"
+exit 0
+}
