@@ -226,6 +226,11 @@ function renderLine(item: Exclude<AnyItem, Profile | { kind: "raw" }>): string {
             if (item.values.length === 0) {
                 throw new ProfileRenderError(`variable @{${item.name}} has no values`);
             }
+            if (item.op !== "=" && item.op !== "+=") {
+                throw new ProfileRenderError(
+                    `invalid assignment operator ${JSON.stringify(item.op)}`,
+                );
+            }
             const vs = item.values.map((v) => q(v, "assign", `value of @{${item.name}}`));
             return `@{${item.name}} ${item.op} ${vs.join(" ")}`;
         }
@@ -302,7 +307,7 @@ function renderLine(item: Exclude<AnyItem, Profile | { kind: "raw" }>): string {
             return `${prefix(item)}dbus${access("dbus", item.access)}${fields}${peer},`;
         }
         case "change_profile": {
-            const mode = item.execMode ? ` ${item.execMode}` : "";
+            const mode = item.execMode ? ` ${word(item.execMode, "exec mode keyword")}` : "";
             const exec = item.exec !== undefined ? " " + q(item.exec, "id", "exec path") : "";
             const tgt =
                 item.target !== undefined ? " -> " + q(item.target, "id", "target profile") : "";
@@ -310,6 +315,10 @@ function renderLine(item: Exclude<AnyItem, Profile | { kind: "raw" }>): string {
         }
         case "rlimit":
             return `set rlimit ${word(item.resource, "rlimit resource")} <= ${word(item.value, "rlimit value")},`;
+        default:
+            throw new ProfileRenderError(
+                `unknown item kind ${JSON.stringify((item as { kind?: unknown }).kind)}`,
+            );
     }
 }
 

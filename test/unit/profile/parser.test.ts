@@ -333,6 +333,14 @@ describe("renderer refuses values it cannot write faithfully", function () {
         ["bad permission", { kind: "file", path: "/a", access: ["q" as "r"] }],
         ["capability with space", { kind: "capability", capabilities: ["chown, setuid"] }],
         ["variable name", { kind: "variable", name: "A}B", op: "=", values: ["x"] }],
+        [
+            "assignment operator",
+            { kind: "variable", name: "A", op: "= x\n/y r," as "=", values: ["x"] },
+        ],
+        ["unknown kind", { kind: "bogus" } as unknown as Parameters<typeof renderRule>[0]],
+        ["exec mode keyword", { kind: "change_profile", execMode: "safe /x" as "safe" }],
+        ["network word", { kind: "network", domain: "inet,\n/x" }],
+        ["rlimit value", { kind: "rlimit", resource: "nofile", value: "1, /x r" }],
     ];
     for (const [name, item] of bad) {
         it(name, function () {
