@@ -47,7 +47,7 @@ export interface TestHostOptions {
     readonly memoryMiB?: number;
     /** Guest CPUs. Defaults to 2. */
     readonly cpus?: number;
-    /** Milliseconds from QEMU start until SSH, dockerd and the busybox image answer. Defaults to 600000. */
+    /** Milliseconds from QEMU start until SSH, dockerd and the busybox image answer. Defaults to 1200000. */
     readonly bootTimeoutMs?: number;
     /**
      * Keep the VM running after this Node process exits (the CLI does). When false, the VM is killed
@@ -309,7 +309,8 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
 
     const consoleLog = path.join(stateDir, "console.log");
     const qemuLog = path.join(stateDir, "qemu.log");
-    const bootTimeoutMs = opts.bootTimeoutMs ?? 600000;
+    // Generous: a 2-core machine shared with other heavy jobs has taken 9 minutes to get dockerd up.
+    const bootTimeoutMs = opts.bootTimeoutMs ?? 1200000;
 
     // Ports are picked free just before QEMU binds them; retry if another process won the race.
     let child: ReturnType<typeof spawn> | undefined;

@@ -23,7 +23,7 @@ describe("pulumi-apparmor testhost (CLI)", function () {
     let empty: string;
 
     before(async function () {
-        this.timeout(1_200_000);
+        this.timeout(1_800_000);
         host = await sharedTestHost();
         empty = fs.mkdtempSync(path.join(os.tmpdir(), "testhost-cli-"));
     });

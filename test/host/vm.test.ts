@@ -52,7 +52,7 @@ describe("test host VM", function () {
     let host: TestHostInfo;
 
     before(async function () {
-        this.timeout(1_200_000);
+        this.timeout(1_800_000);
         host = await sharedTestHost();
     });
 

@@ -7,8 +7,9 @@
  *     const r = await sshExec(host, "cat /sys/module/apparmor/parameters/enabled");  // { code, stdout, stderr }
  *     await sshExec(host, "apparmor_parser -r -W", { asRoot: true, stdin: profileText });
  *
- * Booting takes 1-3 minutes under TCG (longer on the first run ever: the image is built, ~4-5 min), so
- * give the `before` hook that calls `sharedTestHost()` a generous timeout (900 s covers a cold build).
+ * Booting takes 1-3 minutes under TCG on an idle machine, far longer on a busy one (9 min seen), and the
+ * first run ever also builds the image (4-17 min): give the `before` hook that calls `sharedTestHost()`
+ * a generous timeout (1_800_000 ms); the boot itself gives up after 20 minutes.
  *
  * Environment:
  *  - PULUMI_APPARMOR_TESTHOST_STATE=DIR: use the VM already running in DIR (started with
@@ -74,10 +75,28 @@ async function reapOrphans(): Promise<void> {
     }
 }
 
+let signalsHooked = false;
+
+/**
+ * A mocha killed by SIGTERM/SIGHUP (e.g. by `timeout`) would otherwise exit without "exit" handlers and
+ * leave its VMs running: exit properly so `startTestHost`'s exit handler kills them.
+ */
+function hookSignals(): void {
+    if (signalsHooked) return;
+    signalsHooked = true;
+    for (const [sig, code] of [
+        ["SIGTERM", 143],
+        ["SIGHUP", 129],
+    ] as const) {
+        process.once(sig, () => process.exit(code));
+    }
+}
+
 async function boot(
     stateDir: string,
     opts: Omit<TestHostOptions, "stateDir">,
 ): Promise<TestHostInfo> {
+    hookSignals();
     owned.add(stateDir);
     const t0 = Date.now();
     const info = await startTestHost({ ...opts, stateDir, log });
