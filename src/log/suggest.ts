@@ -54,7 +54,8 @@ const TEMP_DIRS = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/"];
 
 /** Escapes AppArmor glob characters so a logged path is matched literally. */
 export function escapeGlob(s: string): string {
-    return s.replace(/[\\*?[\]{}^"]/g, (c) => `\\${c}`).replace(/@\{/g, "\\@{");
+    // escaping `{` also disarms `@{VAR}`
+    return s.replace(/[\\*?[\]{}^"]/g, (c) => `\\${c}`);
 }
 
 /** A random-looking per-run token (mktemp, python tempfile, ssh agent dirs): letters and digits mixed. */
