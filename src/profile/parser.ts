@@ -734,6 +734,12 @@ class Parser {
         if (s.peek() === "{") throw new Untyped(); // qualifier block
         if (p.other) throw new Untyped();
         const w = s.word();
+        // AppArmor 4.x rules (userns, mqueue, io_uring, `all,`, `priority=N` prefixes): kept raw
+        if (FOUR_X_RULES.has(w) && !isAlnum_(s.peek(w.length))) throw new Untyped();
+        if (w === "all" && /^all\s*,/.test(s.text.slice(s.pos, s.pos + 20))) throw new Untyped();
+        if (w === "priority" && /^priority\s*=/.test(s.text.slice(s.pos, s.pos + 20))) {
+            throw new Untyped();
+        }
         const notFile = (): void => {
             if (p.owner) throw new Untyped();
         };
@@ -1317,6 +1323,9 @@ interface ModeTokens {
     arrowAt: number;
     condsAfterArrow?: boolean;
 }
+
+/** Rule keywords of AppArmor 4.x that 3.x does not have; such rules are kept as raw text. */
+const FOUR_X_RULES = new Set(["userns", "mqueue", "io_uring"]);
 
 /** Bare permission words the IPC lexer modes return as tokens (not ids). */
 const PERM_WORDS = new Set([
