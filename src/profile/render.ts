@@ -15,7 +15,6 @@ import {
     MountCondition,
     PolicyDocument,
     Profile,
-    ProfileItem,
     Qualifiers,
 } from "./model";
 
@@ -346,33 +345,46 @@ function profileHeader(p: Profile): string {
     return h;
 }
 
-function renderProfileBlock(p: Profile, indent: string): string {
-    const lines = [`${indent}${profileHeader(p)} {`];
-    const inner = indent + INDENT;
-    let prevProfile = false;
-    p.rules.forEach((r: ProfileItem, i) => {
-        const isProfile = r.kind === "profile";
-        if (i > 0 && (isProfile || prevProfile)) lines.push("");
-        lines.push(renderRule(r, inner));
-        prevProfile = isProfile;
+/**
+ * Join rendered items, separating profiles (hats, child profiles) from their neighbours by a blank
+ * line; comments directly above a profile stay attached to it.
+ */
+function joinItems(items: readonly AnyItem[], indent: string): string[] {
+    const out: string[] = [];
+    const startsProfileGroup = (i: number): boolean => {
+        let j = i;
+        while (j < items.length && items[j].kind === "comment") j++;
+        return j < items.length && items[j].kind === "profile";
+    };
+    items.forEach((it, i) => {
+        if (i > 0) {
+            const prev = items[i - 1];
+            if (
+                prev.kind === "profile" ||
+                (prev.kind !== "comment" && (it.kind === "profile" || startsProfileGroup(i)))
+            ) {
+                out.push("");
+            }
+        }
+        out.push(renderRule(it, indent));
     });
-    lines.push(`${indent}}`);
-    return lines.join("\n");
+    return out;
+}
+
+function renderProfileBlock(p: Profile, indent: string): string {
+    return [
+        `${indent}${profileHeader(p)} {`,
+        ...joinItems(p.rules, indent + INDENT),
+        `${indent}}`,
+    ].join("\n");
 }
 
 /**
  * Render a whole policy document (or a single profile) as canonical policy text ending in a
- * newline: preamble statements one per line, a blank line around each top-level profile.
+ * newline: preamble statements one per line, a blank line around each profile (comments directly
+ * above a profile stay attached to it).
  */
 export function renderProfile(model: PolicyDocument | Profile): string {
     const items = model.kind === "document" ? model.items : [model];
-    const out: string[] = [];
-    let prevProfile = false;
-    items.forEach((it, i) => {
-        const isProfile = it.kind === "profile";
-        if (i > 0 && (isProfile || prevProfile)) out.push("");
-        out.push(renderRule(it));
-        prevProfile = isProfile;
-    });
-    return out.join("\n") + "\n";
+    return joinItems(items, "").join("\n") + "\n";
 }

@@ -167,6 +167,15 @@ describe("profile documents", function () {
         assert.deepStrictEqual(parseProfile(text).items[0], p);
     });
 
+    it("keeps comments directly above a profile attached to it", function () {
+        const text =
+            "profile a {\n  /x r,\n  # about the hat\n  ^h {\n  }\n}\n# top comment\nprofile b {\n}\n";
+        assert.strictEqual(
+            renderProfile(parseProfile(text)),
+            "profile a {\n  /x r,\n\n  # about the hat\n  ^h {\n  }\n}\n\n# top comment\nprofile b {\n}\n",
+        );
+    });
+
     it("accepts CRLF line endings, tabs and rules spanning lines", function () {
         const doc = parseProfile(
             "profile x {\r\n\tdbus send\r\n\t\tbus=system\r\n\t\tpath=/a,\r\n\t/b r,\r\n}\r\n",
