@@ -159,9 +159,9 @@ async function readRecords(
     };
 }
 
-function typeList(c: TypeCounts): string {
+function typeList(c: TypeCounts, counts: boolean): string {
     return AUDIT_EVENT_TYPES.filter((t) => c[t])
-        .map((t) => (Object.keys(c).length > 1 ? `${c[t]} ${t}` : t))
+        .map((t) => (counts || Object.keys(c).length > 1 ? `${c[t]} ${t}` : t))
         .join(", ");
 }
 
@@ -191,7 +191,7 @@ export function renderTable(summary: DenialSummary, statusByProfile: Map<string,
                     rows.push([
                         op,
                         String(e.count),
-                        typeList(e.types),
+                        typeList(e.types, false),
                         key,
                         e.deniedMask ?? e.requestedMask ?? "",
                         comms.join(","),
@@ -201,7 +201,7 @@ export function renderTable(summary: DenialSummary, statusByProfile: Map<string,
                     rows.push([op, String(os.otherEntries), "", "(other targets)", "", ""]);
             }
         }
-        const header = `${p}  (${ps?.count ?? 0} event(s)${ps && ps.count > 0 ? `: ${typeList(types)}` : ""}${loads ? `; ${loads} load/replace/remove` : ""})`;
+        const header = `${p}  (${ps?.count ?? 0} event(s)${ps && ps.count > 0 ? `: ${typeList(types, true)}` : ""}${loads ? `; ${loads} load/replace/remove` : ""})`;
         out.push(header);
         if (rows.length === 0) continue;
         rows.sort((x, y) =>
