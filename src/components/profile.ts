@@ -269,6 +269,9 @@ export class Profile extends pulumi.ComponentResource {
         });
         const mode = pulumi.output(args.mode ?? "enforce");
 
+        const profileName = resolved.apply((r) => r.name);
+        const profileText = resolved.apply((r) => r.text);
+        const version = resolved.apply((r) => r.version);
         this.hostProfiles = {};
         this.modes = {};
         this.hosts = {};
@@ -288,9 +291,9 @@ export class Profile extends pulumi.ComponentResource {
                     connection,
                     target,
                     hostName: key,
-                    profileName: resolved.apply((r) => r.name),
-                    profileText: resolved.apply((r) => r.text),
-                    version: resolved.apply((r) => r.version),
+                    profileName,
+                    profileText,
+                    version,
                     mode: hostMode,
                     directory,
                 },
@@ -299,7 +302,7 @@ export class Profile extends pulumi.ComponentResource {
         });
 
         const hps = Object.entries(this.hostProfiles);
-        this.profileName = resolved.apply((r) => r.name);
+        this.profileName = profileName;
         this.securityOpt = pulumi
             .all(hps.map(([, hp]) => hp.profileName))
             .apply((names) => `apparmor=${names[0]}`);
