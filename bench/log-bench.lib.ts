@@ -114,7 +114,10 @@ export function appArmorLine(rand: () => number, i: number, opts: GenOptions = {
             `comm="${comm}" requested_mask="read" denied_mask="read" peer="unconfined"`;
     } else if (kind < 0.96) {
         const op = pick(["profile_load", "profile_replace", "profile_replace", "profile_remove"]);
-        const info = op === "profile_replace" && rand() < 0.3 ? ` info="same as current profile, skipping"` : "";
+        const info =
+            op === "profile_replace" && rand() < 0.3
+                ? ` info="same as current profile, skipping"`
+                : "";
         body =
             `apparmor="STATUS" operation="${op}"${info} profile="unconfined" name="${profile}" ` +
             `pid=${pid} comm="apparmor_parser"`;
@@ -171,7 +174,11 @@ const NOISE = [
 ];
 
 /** A mixed kernel/syslog text of about `bytes` characters in which 1 line in `every` is AppArmor's. */
-export function mixedLog(bytes: number, every = 100, seed = 7): { text: string; lines: number; appArmor: number } {
+export function mixedLog(
+    bytes: number,
+    every = 100,
+    seed = 7,
+): { text: string; lines: number; appArmor: number } {
     const rand = rng(seed);
     const parts: string[] = [];
     let size = 0;
@@ -208,14 +215,19 @@ export function libapparmorPython(): string {
             /* next */
         }
     }
-    throw new Error("python3-libapparmor is not installed (apt-get install -y python3-libapparmor)");
+    throw new Error(
+        "python3-libapparmor is not installed (apt-get install -y python3-libapparmor)",
+    );
 }
 
 export function libapparmorDump(file: string): LibRecord[] {
-    const out = execFileSync(libapparmorPython(), [`${__dirname}/log-bench.py`, "dump", file], {
+    const outFile = `${file}.libapparmor.jsonl`;
+    execFileSync(libapparmorPython(), [`${__dirname}/log-bench.py`, "dump", file, outFile], {
         maxBuffer: 1 << 30,
-        encoding: "utf8",
+        stdio: ["ignore", "ignore", "pipe"],
     });
+    const out = fs.readFileSync(outFile, "utf8");
+    fs.rmSync(outFile, { force: true });
     return out
         .split("\n")
         .filter((l) => l.length > 0)
@@ -254,7 +266,9 @@ export function projectOurs(r: AuditRecord): Record<string, string | number> {
         net_family: r.family,
         net_sock_type: r.sockType,
         net_protocol:
-            r.protocol === undefined ? undefined : (PROTO_NAMES[r.protocol] ?? `unknown(${r.protocol})`),
+            r.protocol === undefined
+                ? undefined
+                : (PROTO_NAMES[r.protocol] ?? `unknown(${r.protocol})`),
         signal: r.signal,
         peer: r.peer,
         peer_profile: r.peerProfile,
@@ -282,7 +296,10 @@ export function projectOurs(r: AuditRecord): Record<string, string | number> {
 /** A short description of the line's form, to group disagreements into kinds. */
 export function lineForm(line: string): string {
     if (line.startsWith("{")) return "journalctl -o json line";
-    if (/ class="/.test(line)) return 'line with class= (kernel ≥ 6.2)';
+    if (line.startsWith("node=")) return "auditd node= prefix";
+    if (/type=USER_AVC .* subj=/.test(line))
+        return "USER_AVC with subj= (libapparmor wants pid uid auid ses msg only)";
+    if (/ class="/.test(line)) return "line with class= (kernel ≥ 6.2)";
     if (/\[\s*\d+\.\d{0,5}\]/.test(line)) return "dmesg stamp with fewer than 6 decimals";
     if (/ audit\[\d+\]: /.test(line)) return "journald audit transport (no audit(...) stamp)";
     if (!line.includes("audit(")) return "no audit(...) stamp";
@@ -315,7 +332,12 @@ export function compareWithLibapparmor(lines: string[], lib: LibRecord[]): Agree
         const form = lineForm(line);
         if (ours.kind !== "record") {
             if (theirs === null) result.agree++;
-            else note(`libapparmor reads an event we ${ours.kind === "skip" ? "skip" : "reject"} [${form}]`, line, JSON.stringify(theirs));
+            else
+                note(
+                    `libapparmor reads an event we ${ours.kind === "skip" ? "skip" : "reject"} [${form}]`,
+                    line,
+                    JSON.stringify(theirs),
+                );
             return;
         }
         if (theirs === null) {
@@ -331,7 +353,12 @@ export function compareWithLibapparmor(lines: string[], lib: LibRecord[]): Agree
         }
         if (diffs.length === 0) result.agree++;
         else {
-            const detail = diffs.map((f) => `${f}: ours=${JSON.stringify(mine[f])} libapparmor=${JSON.stringify(theirs[f])}`).join("; ");
+            const detail = diffs
+                .map(
+                    (f) =>
+                        `${f}: ours=${JSON.stringify(mine[f])} libapparmor=${JSON.stringify(theirs[f])}`,
+                )
+                .join("; ");
             note(`field(s) ${diffs.sort().join(",")} differ [${form}]`, line, detail);
         }
     });

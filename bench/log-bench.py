@@ -2,7 +2,8 @@
 """libapparmor side of the log benchmark (Debian's python3-libapparmor, LibAppArmor.parse_record).
 
   log-bench.py time FILE REPEATS   -> {"lines": N, "best_seconds": S, "runs": [...]} on stdout
-  log-bench.py dump FILE           -> one JSON object per input line: libapparmor's fields (or null)
+  log-bench.py dump FILE OUT       -> OUT: one JSON object per input line: libapparmor's fields (or null)
+                                      (a file, not stdout: libapparmor's flex scanner echoes some input to fd 1)
 
 Used by bench/log-bench.ts (timing + field-by-field agreement) and by the agreement unit test.
 """
@@ -46,12 +47,12 @@ def time_parse(lines, repeats):
     return {"lines": len(lines), "best_seconds": min(runs), "runs": runs}
 
 
-def dump(lines):
+def dump(lines, out):
     for line in lines:
         r = LibAppArmor.parse_record(line)
         ev = EVENTS.get(r.event)
         if ev is None:
-            print("null")
+            out.write("null\n")
         else:
             d = {"event": ev}
             for f in STRING_FIELDS:
@@ -66,7 +67,7 @@ def dump(lines):
                 v = getattr(r, f)
                 if v != UNSET:
                     d[f] = v
-            print(json.dumps(d, ensure_ascii=False))
+            out.write(json.dumps(d, ensure_ascii=False) + "\n")
         LibAppArmor.free_record(r)
 
 
@@ -76,7 +77,8 @@ def main():
     if mode == "time":
         print(json.dumps(time_parse(lines, int(sys.argv[3]) if len(sys.argv) > 3 else 3)))
     elif mode == "dump":
-        dump(lines)
+        with open(sys.argv[3], "w", encoding="utf-8", errors="surrogateescape") as out:
+            dump(lines, out)
     else:
         sys.exit(f"unknown mode {mode}")
 
