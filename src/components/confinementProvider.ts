@@ -12,7 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { HostStepError } from "./errors";
 import * as ops from "./hostops";
-import { sshTarget } from "./hostProfileProvider";
+import { canonicalJson, sshTarget } from "./hostProfileProvider";
 import type { ProfileMode } from "../state";
 import { SshError } from "./ssh";
 
@@ -122,7 +122,7 @@ export const confinementProvider = {
             olds.profileName !== news.profileName ||
             olds.mode !== news.mode ||
             olds.target !== news.target ||
-            JSON.stringify(olds.connection) !== JSON.stringify(news.connection) ||
+            canonicalJson(olds.connection) !== canonicalJson(news.connection) ||
             (olds.drift?.length ?? 0) > 0;
         return { changes, replaces, deleteBeforeReplace: false };
     },

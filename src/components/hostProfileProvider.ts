@@ -122,8 +122,20 @@ export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.Ch
     return f;
 }
 
+/** Order-insensitive JSON (the engine does not keep object key order). */
+export function canonicalJson(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+    if (v !== null && typeof v === "object")
+        return `{${Object.keys(v)
+            .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+            .join(",")}}`;
+    return JSON.stringify(v);
+}
+
 function sameConnection(a: PlainConnection | undefined, b: PlainConnection | undefined): boolean {
-    return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+    return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
 }
 
 /** `diff`: desired (news) vs state (olds, possibly refreshed). */
