@@ -93,6 +93,7 @@ describe("engine harness (real engine, local only)", function () {
             up1.changes().map((s) => [s.op, s.type, s.name]),
             [
                 ["create", "pulumi:pulumi:Stack", "pa-test-test"],
+                ["create", "pulumi:providers:pulumi-nodejs", "default"],
                 ["create", "pulumi-nodejs:dynamic:Resource", "owned"],
             ],
         );
@@ -115,14 +116,15 @@ describe("engine harness (real engine, local only)", function () {
         const up3 = await stack.up();
         const update = up3.changes().find((s) => s.name === "owned");
         assert.strictEqual(update?.op, "update");
-        assert.deepStrictEqual(update?.diffs, ["content"]);
+        // Dynamic providers report changes but not which keys (their DiffResult has no `diffs`).
+        assert.deepStrictEqual(update?.keys, []);
         assert.strictEqual(fs.readFileSync(file, "utf8"), "two\n");
 
         // Drift: refresh reads the file back and records what it found.
         fs.writeFileSync(file, "edited by hand\n");
         const refresh = await stack.refresh();
-        const refreshed = refresh.steps.find((s) => s.name === "owned");
-        assert.strictEqual(refreshed?.op, "update");
+        assert.strictEqual(refresh.steps.find((s) => s.name === "owned")?.op, "refresh");
+        assert.deepStrictEqual(refresh.result.summary.resourceChanges, { same: 1, update: 1 });
         const exported = await stack.exportStack();
         const res = exported.deployment.resources.find((r: { urn: string }) =>
             r.urn.endsWith("::owned"),
@@ -132,6 +134,7 @@ describe("engine harness (real engine, local only)", function () {
         const text = await stack.exportStackText();
         assert.ok(!text.includes(token), "the secret token is not in the export");
         assert.ok(text.includes("ciphertext"), "the secret is stored encrypted");
+        assert.ok(!stack.backendText().includes(token), "nor anywhere in the backend's files");
 
         const down = await stack.destroy();
         assert.deepStrictEqual(
@@ -139,8 +142,40 @@ describe("engine harness (real engine, local only)", function () {
             [
                 ["delete", "owned"],
                 ["delete", "pa-test-test"],
+                ["delete", "default"],
             ],
         );
         assert.strictEqual(fs.existsSync(file), false);
+    });
+});
+
+describe("engine harness (real engine, on-disk program)", function () {
+    this.timeout(300_000);
+    let stack: ThrowawayStack | undefined;
+
+    before(function () {
+        this.timeout(3_600_000); // a cold test/engine/build.sh run
+        engineBinDir();
+    });
+
+    after(async () => {
+        await stack?.dispose();
+    });
+
+    it("runs a Pulumi.yaml program through pulumi-language-nodejs", async () => {
+        stack = await createThrowawayStack({
+            programDir: path.join(__dirname, "fixtures/ondisk"),
+            config: { note: { value: "on-disk secret note", secret: true } },
+        });
+        const up = await stack.up();
+        assert.strictEqual(up.result.summary.result, "succeeded");
+        assert.strictEqual(up.result.outputs.greeting.value, "hello from pa-ondisk/test");
+        assert.strictEqual(up.result.outputs.noteLength.value, "on-disk secret note".length);
+        assert.strictEqual(up.result.outputs.noteLength.secret, true);
+        assert.strictEqual(up.result.outputs.node.value, process.version);
+        const text = await stack.exportStackText();
+        assert.ok(!text.includes("on-disk secret note"));
+        assert.ok(!stack.backendText().includes("on-disk secret note"));
+        await stack.destroy();
     });
 });

@@ -178,6 +178,7 @@ describe("engine harness (real engine, test VM)", function () {
             up.changes().map((c) => [c.op, c.name]),
             [
                 ["create", "pa-test-test"],
+                ["create", "default"],
                 ["create", "remote-file"],
             ],
         );
@@ -190,12 +191,15 @@ describe("engine harness (real engine, test VM)", function () {
         assert.deepStrictEqual(again.changes(), []);
 
         const text = await s.exportStackText();
+        const stored = s.backendText();
         const body = keyBodyLines(privateKey);
         assert.ok(body.length > 0);
         for (const line of body) {
             assert.ok(!text.includes(line), "no line of the private key is in the stack export");
+            assert.ok(!stored.includes(line), "no line of the private key is in the backend's files");
         }
         assert.ok(!text.includes("PRIVATE KEY"), "no PEM/OpenSSH key header in the stack export");
+        assert.ok(text.includes("ciphertext"), "the key is stored encrypted");
 
         const down = await s.destroy();
         assert.deepStrictEqual(
@@ -203,6 +207,7 @@ describe("engine harness (real engine, test VM)", function () {
             [
                 ["delete", "remote-file"],
                 ["delete", "pa-test-test"],
+                ["delete", "default"],
             ],
         );
         const gone = await sshExec(host, `test -e '${file}'`);
@@ -260,8 +265,8 @@ describe("engine harness (real engine, test VM)", function () {
         await s.preview({ expectNoChanges: true });
         const again = await s.up();
         assert.deepStrictEqual(again.changes(), []);
-        const refresh = await s.refresh();
-        assert.deepStrictEqual(refresh.changes(), []);
+        const refresh = await s.refresh({ expectNoChanges: true });
+        assert.deepStrictEqual(refresh.result.summary.resourceChanges, { same: 2 });
 
         const down = await s.destroy();
         assert.deepStrictEqual(

@@ -20,10 +20,12 @@
  * }
  * ```
  */
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
+import * as zlib from "zlib";
 
 import {
     ConfigMap,
@@ -103,8 +105,15 @@ export type TestConfigValue = string | { value: string; secret?: boolean };
 
 /** Options of {@link createThrowawayStack}. */
 export interface ThrowawayStackOptions {
-    /** The inline Pulumi program. */
-    readonly program: PulumiFn;
+    /** The inline Pulumi program (run in this process). Give this or `programDir`. */
+    readonly program?: PulumiFn;
+    /**
+     * A folder with an on-disk program (`Pulumi.yaml` with `runtime: nodejs`, `index.js`), run by
+     * the `pulumi-language-nodejs` language host. It is copied into the stack's temp work directory,
+     * next to a `node_modules` link to this repository's, so nothing is written into it.
+     * Give this or `program`.
+     */
+    readonly programDir?: string;
     /** Project name (also the namespace of unqualified config keys). Defaults to `"pa-test"`. */
     readonly projectName?: string;
     /** Stack name. Defaults to `"test"`. */
@@ -149,7 +158,7 @@ export interface OperationOutcome<R> {
     readonly events: readonly EngineEvent[];
     /** Every resource step, including `same`. */
     readonly steps: readonly StepRecord[];
-    /** The steps that change something (all but `same` and `read`). */
+    /** The steps that change something (all but `same`, `read` and `refresh`). */
     changes(): StepRecord[];
     /** Diagnostics (warnings, errors, info) the engine printed. */
     diagnostics(): { severity: string; message: string; urn?: string }[];
@@ -185,7 +194,7 @@ function outcome<R>(result: R, events: EngineEvent[]): OperationOutcome<R> {
         result,
         events,
         steps,
-        changes: () => steps.filter((s) => s.op !== "same" && s.op !== "read"),
+        changes: () => steps.filter((s) => !["same", "read", "refresh"].includes(s.op)),
         diagnostics: () =>
             events
                 .filter((e) => e.diagnosticEvent)
@@ -210,7 +219,28 @@ export class ThrowawayStack {
         readonly stack: Stack,
         /** Temp folder holding the backend, PULUMI_HOME and the work directory. */
         readonly tempDir: string,
+        /** The environment every CLI run of this stack gets (see {@link engineEnv}). */
+        readonly env: { readonly [key: string]: string },
     ) {}
+
+    /** Folder of the `file://` backend (checkpoints, history, backups). */
+    get backendDir(): string {
+        return path.join(this.tempDir, "backend");
+    }
+
+    /** Runs the stack's `pulumi` CLI with `args` (plus `--stack NAME`) in its work directory. */
+    async cli(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+        const { stdout, stderr } = await promisify(execFile)(
+            path.join(engineBinDir(), "pulumi"),
+            [...args, "--stack", this.stack.name, "--non-interactive"],
+            {
+                cwd: this.stack.workspace.workDir,
+                env: { ...process.env, ...this.env },
+                maxBuffer: 256 * 1024 * 1024,
+            },
+        );
+        return { stdout, stderr };
+    }
 
     /** `pulumi up`. */
     async up(opts: { readonly expectNoChanges?: boolean } = {}): Promise<OperationOutcome<UpResult>> {
@@ -237,7 +267,10 @@ export class ThrowawayStack {
         return outcome(result, events);
     }
 
-    /** `pulumi refresh` (reads every resource back through its provider). */
+    /**
+     * `pulumi refresh` (reads every resource back through its provider). Its steps all have op
+     * `refresh`; what changed shows in `result.summary.resourceChanges` (`update` for drift).
+     */
     async refresh(
         opts: { readonly expectNoChanges?: boolean } = {},
     ): Promise<OperationOutcome<RefreshResult>> {
@@ -258,14 +291,41 @@ export class ThrowawayStack {
         return outcome(result, events);
     }
 
-    /** `pulumi stack export`: the checkpoint as the engine stores it (secrets stay encrypted). */
+    /**
+     * `pulumi stack export` as a user runs it: the checkpoint as the engine stores it, secrets as
+     * ciphertext. (The Automation API's own `stack.exportStack()` passes `--show-secrets`.)
+     */
     async exportStack(): Promise<Deployment> {
-        return this.stack.exportStack();
+        return JSON.parse(await this.exportStackText());
     }
 
-    /** {@link exportStack} as JSON text, for "does not contain" assertions. */
+    /** {@link exportStack}'s JSON text, for "does not contain" assertions. */
     async exportStackText(): Promise<string> {
-        return JSON.stringify(await this.exportStack());
+        return (await this.cli(["stack", "export"])).stdout;
+    }
+
+    /**
+     * Every file of the `file://` backend concatenated (current checkpoint, update history,
+     * backups): what actually sits on disk, for "never stored in plain text" assertions.
+     */
+    backendText(): string {
+        const parts: string[] = [];
+        const walk = (dir: string): void => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) {
+                    walk(p);
+                } else if (e.isFile()) {
+                    let data = fs.readFileSync(p);
+                    if (p.endsWith(".gz")) {
+                        data = zlib.gunzipSync(data);
+                    }
+                    parts.push(`== ${path.relative(this.backendDir, p)}\n${data.toString("utf8")}`);
+                }
+            }
+        };
+        walk(this.backendDir);
+        return parts.join("\n");
     }
 
     /** The stack's outputs (secret values stay marked `secret: true`). */
@@ -319,16 +379,26 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
             plugins: { providers: providers.map((name) => ({ name, path: binDir })) },
         } as ProjectSettings;
         const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
-        const stack = await LocalWorkspace.createStack(
-            { projectName, stackName: opts.stackName ?? "test", program: opts.program },
-            {
-                workDir,
-                pulumiHome,
-                pulumiCommand,
-                projectSettings,
-                envVars: { ...engineEnv(backendDir, pulumiHome), ...(opts.envVars ?? {}) },
-            },
-        );
+        const wsOpts = {
+            workDir,
+            pulumiHome,
+            pulumiCommand,
+            envVars: { ...engineEnv(backendDir, pulumiHome), ...(opts.envVars ?? {}) },
+        };
+        const stackName = opts.stackName ?? "test";
+        let stack: Stack;
+        if (opts.program && !opts.programDir) {
+            stack = await LocalWorkspace.createStack(
+                { projectName, stackName, program: opts.program },
+                { ...wsOpts, projectSettings },
+            );
+        } else if (opts.programDir && !opts.program) {
+            fs.cpSync(opts.programDir, workDir, { recursive: true });
+            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(workDir, "node_modules"));
+            stack = await LocalWorkspace.createStack({ stackName, workDir }, wsOpts);
+        } else {
+            throw new Error("createThrowawayStack needs exactly one of program and programDir");
+        }
         const config: ConfigMap = {};
         for (const [key, v] of Object.entries(opts.config ?? {})) {
             config[key] = typeof v === "string" ? { value: v } : { value: v.value, secret: !!v.secret };
@@ -336,7 +406,7 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
         if (Object.keys(config).length > 0) {
             await stack.setAllConfig(config);
         }
-        return new ThrowawayStack(stack, tempDir);
+        return new ThrowawayStack(stack, tempDir, wsOpts.envVars);
     } catch (err) {
         fs.rmSync(tempDir, { recursive: true, force: true });
         throw err;
