@@ -12,5 +12,10 @@ sh src/testhost/build-image.sh ensure >/dev/null &
 testhost_image=$!
 
 npx tsc -p tsconfig.test.json
+# Pulumi engine (CLI, nodejs language host, docker provider) built from Go modules and cached by recipe
+# hash (cold: 30-60 min on 2 cores); its last output line is the bin folder. The engine harness
+# (test/support/engine.ts) reads PULUMI_APPARMOR_ENGINE_BIN and sets the rest of the engine env per stack.
+PULUMI_APPARMOR_ENGINE_BIN="$(bash test/engine/build.sh | tail -n 1)"
+export PULUMI_APPARMOR_ENGINE_BIN PATH="$PULUMI_APPARMOR_ENGINE_BIN:$PATH"
 wait "$testhost_image" || { echo "run-all: test VM image build failed" >&2; exit 1; }
 npx mocha 'test/**/*.test.ts'

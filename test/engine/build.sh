@@ -49,6 +49,7 @@ SDK_PKG="$repo/node_modules/@pulumi/pulumi"
 
 log() { echo "engine-build: $*" >&2; }
 
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { log "go is not installed"; exit 1; }
 [ -f "$SDK_PKG/package.json" ] || { log "missing $SDK_PKG (run npm ci first)"; exit 1; }
 sdk_version="$(node -p "require('$SDK_PKG/package.json').version")"
