@@ -73,7 +73,13 @@ out=$(mktemp) || fail io "cannot create a temp file"
 track_tmp "$out"
 reset=false
 
-# header CURSOR: prints the header for an empty result.
+# last_cursor MATCH: cursor of the newest journal entry matching MATCH (empty when none).
+last_cursor() {
+    journalctl -q -n 1 --show-cursor -o cat "$1" 2>/dev/null | sed -n 's/^-- cursor: //p' | tail -n 1 |
+        tr -cd 'A-Za-z0-9=;_-'
+}
+
+# empty_header CURSOR: prints the header for an empty result.
 empty_header() {
     printf '{"ok":true,"source":"%s","cursor":"%s","lines":0,"bytes":0,"suppressed":0,"truncated":false,"cursorReset":%s}\n' \
         "$source" "$1" "$reset"
@@ -89,18 +95,19 @@ case $source in
             now) ;;
             *) reset=true ;;
         esac
-        if [ "$cursor" = now ]; then
-            c=$(journalctl -q -n 0 --show-cursor 2>/dev/null | sed -n 's/^-- cursor: //p' | tr -cd 'A-Za-z0-9=;_-')
-            [ -n "$c" ] || fail no-cursor "journalctl printed no cursor"
-            empty_header "journal:$c"
-            exit 0
-        fi
         if [ "$source" = journal-audit ]; then
             match=_TRANSPORT=audit
             kind=audit
         else
             match=_TRANSPORT=kernel
             kind=kernel
+        fi
+        if [ "$cursor" = now ]; then
+            # The newest entry OF THIS SOURCE: a cursor of another journal file (e.g. a user journal,
+            # other seqnum id) makes --after-cursor skip entries.
+            c=$(last_cursor "$match")
+            if [ -n "$c" ]; then empty_header "journal:$c"; else empty_header start; fi
+            exit 0
         fi
         if [ -n "$jc" ]; then set -- "$match" --after-cursor "$jc"; else set -- "$match"; fi
         # The trailing __PA_RC line reports a journalctl failure (e.g. a malformed cursor) to awk.
@@ -167,9 +174,8 @@ case $source in
         esac
         case $header in
             *'"cursor":""'*)
-                # Nothing in the journal yet: hand out the position of "now".
-                c=$(journalctl -q -n 0 --show-cursor 2>/dev/null | sed -n 's/^-- cursor: //p' | tr -cd 'A-Za-z0-9=;_-')
-                header=$(printf '%s' "$header" | sed "s/\"cursor\":\"\"/\"cursor\":\"journal:$c\"/")
+                # No entry of this source yet: the next call starts from the beginning.
+                header=$(printf '%s' "$header" | sed 's/"cursor":""/"cursor":"start"/')
                 ;;
         esac
         ;;

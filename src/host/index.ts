@@ -23,7 +23,10 @@
  * - Mode (enforce/complain) lives in the profile file's header flags, so the file on disk is the single
  *   truth: `install NAME MODE` rewrites the `flags=(…)` of the `profile NAME … {` header itself (callers
  *   may render any flags; `keep` uses the text as given), and `mode` rewrites the installed file's header
- *   and reloads.
+ *   and reloads. When the text is already in the requested mode the file is the text byte for byte
+ *   (installCommand adds a final newline when missing); otherwise only the header line changes
+ *   (`complain` added to / mode flags removed from the flags, separator style kept). The result's
+ *   `sha256` is always that of the file as installed.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -232,11 +235,14 @@ export function installCommand(args: InstallArgs): HostCommand {
     if (mode !== "keep") check("mode", validateMode(mode));
     if (typeof args.text !== "string" || args.text.length === 0)
         throw new Error("profile text is empty");
-    const sha = sha256Hex(Buffer.from(args.text, "utf8"));
+    // The file on the host is the text byte for byte (plus the mode flag when it changes the mode);
+    // line-oriented rewriting ends every line with a newline, so the text must too.
+    const text = args.text.endsWith("\n") ? args.text : `${args.text}\n`;
+    const sha = sha256Hex(Buffer.from(text, "utf8"));
     return {
         script: "install",
         command: buildHostCommand("install", [args.name, mode, dir, sha], args),
-        stdin: args.text,
+        stdin: text,
     };
 }
 

@@ -52,14 +52,16 @@ track_tmp() {
 }
 
 trap cleanup EXIT
+# A closed stdout (cut connection) must not kill a script before its EXIT trap cleans up.
+trap '' PIPE
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Mutating scripts call this: an SSH drop (SIGHUP/SIGPIPE) must not stop them half-way once the
-# input is complete; the lock and the ordering below keep the host consistent either way.
+# Mutating scripts call this once their input is complete: an SSH drop (SIGHUP) must not stop them
+# half-way; the lock and the ordering in apply_profile keep the host consistent either way.
 ignore_hangup() {
-    trap '' HUP PIPE
+    trap '' HUP
 }
 
 # valid_name NAME: the profile-name subset this library accepts (see validateProfileName in index.ts).
@@ -133,9 +135,10 @@ sha1_of() {
 }
 
 # header_awk: awk program over a profile text with -v n=NAME -v op=rewrite|mode [-v mode=M].
-# Finds the first line `[ws]profile NAME [flags=](FLAGS) {…`. op=rewrite prints the text with the mode
-# flags (enforce, complain, kill, unconfined, prompt) removed from FLAGS and `complain` appended when
-# mode=complain; op=mode prints the file's mode. Exit 3 when the header is absent.
+# Finds the first line `[ws]profile NAME [flags=](FLAGS) {…`. op=rewrite prints the text with that line
+# unchanged when the profile is already in `mode`, else with the mode flags (enforce, complain, kill,
+# unconfined, prompt) removed from FLAGS and `complain` appended when mode=complain (separator style ","
+# or ", " kept); op=mode prints the file's mode. Exit 3 when the header is absent.
 # shellcheck disable=SC2016 # awk program, not shell expansion
 header_awk='
 function mode_flag(f) {
@@ -171,15 +174,18 @@ function mode_flag(f) {
                 if (ok && substr(rest, 1, 1) == "{") {
                     found = 1
                     nf = split(flags, fl, /[ \t,]+/)
+                    sep = index(flags, ", ") ? ", " : ","
                     kept = ""
                     filemode = "enforce"
                     for (i = 1; i <= nf; i++) {
                         if (fl[i] == "") continue
                         if (mode_flag(fl[i])) { if (fl[i] != "enforce") filemode = fl[i]; continue }
-                        kept = kept (kept == "" ? "" : ",") fl[i]
+                        kept = kept (kept == "" ? "" : sep) fl[i]
                     }
                     if (op == "mode") { print filemode; exit 0 }
-                    if (mode == "complain") kept = kept (kept == "" ? "" : ",") "complain"
+                    # Already in that mode: keep the line byte for byte.
+                    if (filemode == mode) { print; next }
+                    if (mode == "complain") kept = kept (kept == "" ? "" : sep) "complain"
                     out = indent "profile " n
                     if (kept != "") out = out " flags=(" kept ")"
                     print out " " rest
@@ -273,6 +279,9 @@ apply_profile() {
     bin=$new.bin
     err=$new.err
     track_tmp "$bin" "$err"
+
+    # Temp files of runs killed hard (SIGKILL, power loss) more than an hour ago.
+    find "$dir" -maxdepth 1 -name ".$name.*" -mmin +60 -exec rm -f {} + 2>/dev/null
 
     names=$(profile_names "$new")
     if [ "$names" != "$name" ]; then

@@ -109,7 +109,10 @@ describe("host scripts on the test VM", function () {
                 [true, "complain", "complain"],
             );
             const complainText = (await root(info, `cat ${DEFAULT_PROFILE_DIR}/${name}`)).stdout;
-            assert.match(complainText, /flags=\(attach_disconnected,mediate_deleted,complain\)/);
+            assert.match(
+                complainText,
+                /flags=\(attach_disconnected,\s*mediate_deleted,\s*complain\)/,
+            );
             await assertConsistent(info, name, [complainText]);
         } finally {
             await cleanup(info, [name]);
@@ -241,7 +244,7 @@ describe("host scripts on the test VM", function () {
             const onDisk = (
                 await root(info, `grep '^profile ${name}' ${DEFAULT_PROFILE_DIR}/${name}`)
             ).stdout;
-            assert.match(onDisk, /flags=\(attach_disconnected,mediate_deleted,complain\) \{/);
+            assert.match(onDisk, /flags=\(attach_disconnected,\s*mediate_deleted,\s*complain\) \{/);
             const r1 = await dockerRun(info, action, { profile: name });
             assert.match(r1.stdout, /touch=0/, r1.stderr);
 

@@ -196,6 +196,11 @@ describe("host command: builders", () => {
         );
         assert.ok(!c.command.includes("profile p {"), "the text must not be in the command");
     });
+    it("installCommand ends the text with a newline (the file on the host always does)", () => {
+        const c = installCommand({ name: "p", text: "profile p {\n}" });
+        assert.strictEqual(c.stdin, "profile p {\n}\n");
+        assert.ok(c.command.endsWith(`'${sha256Hex("profile p {\n}\n")}'`));
+    });
     it("installCommand hashes UTF-8 bytes", () => {
         const text = "# é\nprofile p {\n}\n";
         const c = installCommand({ name: "p", text, mode: "complain", dir: "/x" });

@@ -154,9 +154,30 @@ describe("host scripts: header flags rewriter (lib.sh set_mode / file_mode)", ()
         [
             "bare parenthesised flags",
             "  profile p (complain,attach_disconnected) {",
+            "enforce",
+            "  profile p flags=(attach_disconnected) {",
             "complain",
-            "  profile p flags=(attach_disconnected,complain) {",
+        ],
+        [
+            "already in the mode: line kept byte for byte",
+            "  profile  p (complain,attach_disconnected)   {",
             "complain",
+            "  profile  p (complain,attach_disconnected)   {",
+            "complain",
+        ],
+        [
+            "already enforce: spaced flags kept",
+            "profile p flags=(attach_disconnected, mediate_deleted) {",
+            "enforce",
+            "profile p flags=(attach_disconnected, mediate_deleted) {",
+            "enforce",
+        ],
+        [
+            'the ", " separator style is kept',
+            "profile p flags=(attach_disconnected, mediate_deleted) {",
+            "complain",
+            "profile p flags=(attach_disconnected, mediate_deleted, complain) {",
+            "enforce",
         ],
         [
             "replaces explicit enforce",
@@ -191,6 +212,13 @@ describe("host scripts: header flags rewriter (lib.sh set_mode / file_mode)", ()
             assert.strictEqual(fileMode("p", text), fmode);
         });
     }
+    it("enforce → complain → enforce restores the exact text", () => {
+        const text =
+            "abi <abi/3.0>,\nprofile p flags=(attach_disconnected, mediate_deleted) {\n  file,\n}\n";
+        const c = setMode("p", "complain", text);
+        assert.strictEqual(c.code, 0);
+        assert.strictEqual(setMode("p", "enforce", c.text).text, text);
+    });
     it("rewrites only the first matching header (a child profile of the same name stays)", () => {
         const r = setMode("p", "complain", "profile p {\n  profile p {\n  }\n}\n");
         assert.strictEqual(r.text, "profile p flags=(complain) {\n  profile p {\n  }\n}\n");
