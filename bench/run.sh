@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
+npx ts-node bench/profile-bench.ts
