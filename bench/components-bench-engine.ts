@@ -12,7 +12,7 @@ import {
 } from "../test/support/testhost";
 import { engineStack } from "../test/components/engineHarness";
 import { Profile } from "../src/components";
-import { deny } from "../src/profile/builders";
+import { audit, deny } from "../src/profile/builders";
 import { dockerDefault } from "../src/profile/dockerDefault";
 
 const N = 20;
@@ -39,7 +39,9 @@ export async function partB(lines: string[]): Promise<void> {
             name: "vm",
         };
         for (let i = 0; i < N; i++) {
-            let p = dockerDefault({ name: `bench-${i}` }).with(deny.file("/tmp/a/**", "rwlx"));
+            let p = dockerDefault({ name: `bench-${i}` }).with(
+                audit.deny.file("/tmp/a/**", "rwlx"),
+            );
             if (i === 0 && changed) p = p.with(deny.file("/tmp/changed/**", "w"));
             new Profile(`b${i}`, {
                 hosts: [host],

@@ -11,11 +11,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
 import { engineStack, type EngineStack } from "./engineHarness";
 import { Profile } from "../../src/components";
-import { deny } from "../../src/profile/builders";
+import { audit, deny } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
 
 const DIR = "/etc/apparmor.d/containers";
@@ -47,10 +47,10 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
             name: "vm",
         };
         let profile = dockerDefault({ name: spec.name }).with(
-            deny.file("/tmp/a/**", "rwlx"),
+            audit.deny.file("/tmp/a/**", "rwlx"),
             deny.capability("fsetid"),
         );
-        for (const p of spec.extra) profile = profile.with(deny.file(p, "rwlx"));
+        for (const p of spec.extra) profile = profile.with(audit.deny.file(p, "rwlx"));
         const p = new Profile("secure", {
             hosts: [host],
             profile,
@@ -161,7 +161,12 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
             JSON.stringify(r.summary.resourceChanges),
         );
         const o = await outputs();
-        assert.strictEqual(o.containerId, containerId);
+        const still = await root(`docker inspect -f '{{.State.Running}} {{.Id}}' pa-eng-c`);
+        assert.strictEqual(
+            still.stdout.trim(),
+            `true ${containerId}`,
+            "same container, still running",
+        );
         const t = await root(
             `docker exec ${containerId} sh -c 'mkdir -p /tmp/b && touch /tmp/b/x'`,
         );
@@ -196,9 +201,14 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
     for (const [what, cmd, re] of driftCases) {
         it(`drift: ${what} → refresh shows the reason, preview sees a change, up repairs`, async () => {
             assert.strictEqual((await root(cmd)).code, 0);
-            let refreshOut = "";
-            await stack.refresh({ onOutput: (s) => (refreshOut += s) });
-            assert.match(refreshOut, re, refreshOut);
+            // What `pulumi refresh --diff` prints: the refreshed `drift` output with its reasons.
+            const events: EngineEvent[] = [];
+            await stack.refresh({ onEvent: (e) => events.push(e) });
+            const reasons = events
+                .map((e) => e.resOutputsEvent?.metadata)
+                .filter((m) => m !== undefined && ["::secure-vm"].some((n) => m.urn.endsWith(n)))
+                .flatMap((m) => (m!.new?.outputs?.drift as string[] | undefined) ?? []);
+            assert.match(reasons.join("\n"), re, JSON.stringify(reasons));
             const pv = await stack.preview();
             assert.ok((pv.changeSummary.update ?? 0) >= 1, JSON.stringify(pv.changeSummary));
             await stack.up();

@@ -17,7 +17,7 @@ import {
 import { resolveModel, resolveText } from "../../src/components/profile";
 import { closeAll, connectionsOpened } from "../../src/components/ssh";
 import type { PlainConnection } from "../../src/components/connection";
-import { deny } from "../../src/profile/builders";
+import { audit, deny } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
 
 const NAME = "pa-prov-secure";
@@ -25,10 +25,10 @@ const DIR = "/etc/apparmor.d/containers";
 
 function secureText(extra: string[] = []): { text: string; version: string } {
     let b = dockerDefault({ name: NAME }).with(
-        deny.file("/tmp/a/**", "rwlx"),
+        audit.deny.file("/tmp/a/**", "rwlx"),
         deny.capability("fsetid"),
     );
-    for (const p of extra) b = b.with(deny.file(p, "rwlx"));
+    for (const p of extra) b = b.with(audit.deny.file(p, "rwlx"));
     const r = resolveModel(b);
     assert.ok(r.resolved, JSON.stringify(r.problems));
     return r.resolved!;
