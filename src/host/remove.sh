@@ -32,6 +32,8 @@ if [ -e "$target" ]; then
     deleted=true
 fi
 rm -f "$PA_MANIFESTS/$name"
+# Temp files of installs killed hard (SIGKILL, power loss) more than an hour ago.
+find "$2" -maxdepth 1 -name ".$name.*" -mmin +60 -exec rm -f {} + 2>/dev/null
 if command -v apparmor_parser >/dev/null 2>&1; then
     cache=$(apparmor_parser --print-cache-dir 2>/dev/null) || cache=
     if [ -n "$cache" ] && [ -f "$cache/$name" ]; then rm -f "$cache/$name"; fi
