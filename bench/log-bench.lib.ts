@@ -303,6 +303,8 @@ export function lineForm(line: string): string {
     if (/\[\s*\d+\.\d{0,5}\]/.test(line)) return "dmesg stamp with fewer than 6 decimals";
     if (/ audit\[\d+\]: /.test(line)) return "journald audit transport (no audit(...) stamp)";
     if (!line.includes("audit(")) return "no audit(...) stamp";
+    if (/^audit: type=/.test(line))
+        return "kernel line without dmesg/syslog prefix (journalctl -k -o cat)";
     if (/\\/.test(line)) return "backslash in a quoted value";
     return "other";
 }

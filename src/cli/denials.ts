@@ -12,7 +12,7 @@ import {
     AUDIT_EVENT_TYPES,
     AuditLogParser,
     AuditRecord,
-    DenialSummary,
+    AuditSummary,
     TypeCounts,
     renderSuggestions,
     subjectProfile,
@@ -170,7 +170,7 @@ function pad(s: string, n: number): string {
 }
 
 /** The default output: per profile, one row per operation and target, with counts. */
-export function renderTable(summary: DenialSummary, statusByProfile: Map<string, number>): string {
+export function renderTable(summary: AuditSummary, statusByProfile: Map<string, number>): string {
     const out: string[] = [];
     const profiles = [
         ...new Set([...Object.keys(summary.profiles), ...statusByProfile.keys()]),

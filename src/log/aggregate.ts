@@ -113,7 +113,7 @@ export interface ProfileSummary {
     loads: LoadEvent[];
 }
 
-export interface DenialSummary {
+export interface AuditSummary {
     readonly schema: 1;
     /** Opaque position of the last read (see cursor.ts); set by the caller through `mergeEvents`. */
     cursor?: string;
@@ -142,7 +142,7 @@ export interface MergeOptions {
     readonly limits?: SummaryLimits;
 }
 
-export function emptySummary(): DenialSummary {
+export function emptySummary(): AuditSummary {
     return { schema: 1, events: 0, statusEvents: 0, malformed: 0, profiles: {}, otherProfiles: 0 };
 }
 
@@ -150,7 +150,7 @@ export function emptySummary(): DenialSummary {
 export function summarize(
     records: Iterable<AuditRecord>,
     options: MergeOptions = {},
-): DenialSummary {
+): AuditSummary {
     return mergeEvents(emptySummary(), records, options);
 }
 
@@ -177,12 +177,12 @@ export function subjectProfile(r: AuditRecord): string {
  * Merging A then B gives the same summary as summarising A+B at once (as long as no cap is hit).
  */
 export function mergeEvents(
-    previous: DenialSummary,
+    previous: AuditSummary,
     records: Iterable<AuditRecord>,
     options: MergeOptions = {},
-): DenialSummary {
+): AuditSummary {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const s = structuredClone(previous) as DenialSummary;
+    const s = structuredClone(previous) as AuditSummary;
     if (options.cursor !== undefined) s.cursor = options.cursor;
     s.malformed += options.malformed ?? 0;
 
@@ -371,7 +371,7 @@ function versionAt(bounds: Boundary[] | undefined, t: number | undefined): strin
 }
 
 function profileSummary(
-    s: DenialSummary,
+    s: AuditSummary,
     p: string,
     limits: Required<SummaryLimits>,
 ): ProfileSummary | undefined {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
     AuditRecord,
-    DenialSummary,
+    AuditSummary,
     KnownLoad,
     attributeVersions,
     decodeCursor,
@@ -25,7 +25,7 @@ function events(lines: string[]): AuditRecord[] {
     return parseAuditLog(lines.join("\n")).events;
 }
 
-function versionsOf(s: DenialSummary, profile = "web"): Record<string, number> {
+function versionsOf(s: AuditSummary, profile = "web"): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [v, vs] of Object.entries(s.profiles[profile]?.versions ?? {})) out[v] = vs.count;
     return out;

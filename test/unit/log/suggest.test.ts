@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import {
     generalizePath,
@@ -147,7 +148,7 @@ describe("suggestRules", () => {
         this.timeout(60000);
         const body = renderSuggestions(suggestRulesByProfile(records));
         const profile = `abi <abi/3.0>,\ninclude <tunables/global>\nprofile suggest-test {\n${body}}\n`;
-        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "suggest-"));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "suggest-"));
         const file = path.join(dir, "p");
         fs.writeFileSync(file, profile);
         try {
