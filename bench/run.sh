@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
 npx ts-node bench/profile-bench.ts
+npx ts-node bench/log-bench.ts

@@ -5,6 +5,7 @@
  * components/ (Pulumi) → state/ (what stack state records).
  */
 export * from "./profile";
+export * from "./log";
 export * from "./local";
 export * from "./components";
 // The component `Profile` shadows the model's `Profile` type at the top level (the model type stays
