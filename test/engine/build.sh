@@ -29,7 +29,32 @@
 # - pulumi-resource-command (@pulumi/command 1.2.1) is NOT built: github.com/pulumi/pulumi-command/provider
 #   has no tags and the proxy serves no pseudo-version of it (v1.2.1's v0.0.0-20260303235922-7f3eb6f3b77c,
 #   v1.2.0's and v1.1.3's all answer 403), and the repository's root module at v1.2.1 excludes provider/.
-# - pulumi-resource-docker: see docker/ (built only when that wrapper is present).
+# - pulumi-resource-docker, reporting 5.0.0 to match @pulumi/docker 5.0.0 (package.json). Upstream
+#   builds it from github.com/pulumi/pulumi-docker/provider/v5 at tag v5.0.0 (commit c2baf6a4997f), whose
+#   go.mod replaces github.com/terraform-providers/terraform-provider-docker with its `upstream`
+#   submodule (kreuzwerker/terraform-provider-docker at 619686ddb44a) patched by 0001 (adds the `shim`
+#   package), 0002 (drops a Service default) and 0003 (no empty TLS config for the registry HTTP client).
+#   Neither that provider module (no tags; the pseudo-versions of v5.0.0 and v5.1.0 answer 403) nor
+#   kreuzwerker at 619686ddb44a is served by the proxy here, nor pulumi-terraform-bridge v3.126.0 that
+#   v5.0.0 uses. So docker/ is our own wrapper with what IS served:
+#     * kreuzwerker/terraform-provider-docker v0.0.0-20260916201441-96d331c98ff4 (newer upstream) as the
+#       replacement of github.com/terraform-providers/terraform-provider-docker;
+#     * github.com/hashicorp/terraform-plugin-sdk/v2 => github.com/pulumi/terraform-plugin-sdk/v2
+#       v2.0.0-20260318212141-5525259d096b, the fork replace pulumi-docker v5.0.0 carries;
+#     * docker/shim: a local module at .../terraform-provider-docker/shim returning
+#       provider.New(version)() (what patch 0001 adds; Go checks `internal` on import paths);
+#     * pulumi-terraform-bridge v3.120.0 and docker/info: our own mapping of the SDKv2 resources to the
+#       tokens and names @pulumi/docker 5.x uses (docker:index/container:Container, `command` kept
+#       singular, DeleteBeforeReplace on Container, `host` defaulting to DOCKER_HOST, RemoteImage `name`);
+#     * schema.json generated at build time by docker/tfgen from that mapping and embedded into the
+#       provider (tfbridge.Main("docker", version, info, schema)); -tags no_compose drops the compose
+#       resource and its heavy dependencies.
+#   Left out, with why `Container` is unaffected: patch 0002 (Service only) and 0003 (registry client
+#   only) are not applied; the upstream's plugin-framework resources are not mapped (Container,
+#   RemoteImage, Network, Volume… are SDKv2); pulumi-docker's native `docker:index/image:Image` (its
+#   hybrid provider) is absent. docker_container's schema and CRUD code are the upstream's own, so
+#   `docker.Container` behaves as the kreuzwerker provider at 96d331c98ff4 does, which is newer than
+#   what @pulumi/docker 5.0.0 shipped.
 #
 # Env: PULUMI_APPARMOR_CACHE (default /var/cache/pulumi-apparmor). CGO_ENABLED=0, GOTOOLCHAIN=local,
 # -mod=readonly (go.sum of each wrapper is authoritative). Concurrent callers serialize on a lock; the
@@ -89,6 +114,7 @@ export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" CGO_ENABLED=0 GOTOOL
 export GOFLAGS="-mod=readonly -buildvcs=false" GOWORK=off
 tmp="$(mktemp -d "$cache/engine/.tmp.$key.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
 mkdir -p "$tmp/bin" "$tmp/src" "$tmp/tools" "$tmp/schema"
 for d in cli langhost docker; do
     cp -r "$here/$d" "$tmp/src/$d"

@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+/* eslint-disable @typescript-eslint/no-require-imports -- dynamic-provider methods are serialized into
+   the provider process, so the modules they use are required inside them. */
 import * as pulumi from "@pulumi/pulumi";
 
 import { createThrowawayStack, engineBinDir, ThrowawayStack } from "../support/engine";
@@ -47,7 +49,11 @@ class LocalFile extends pulumi.dynamic.Resource {
     declare readonly content: pulumi.Output<string>;
     constructor(
         name: string,
-        args: { path: pulumi.Input<string>; content: pulumi.Input<string>; token: pulumi.Input<string> },
+        args: {
+            path: pulumi.Input<string>;
+            content: pulumi.Input<string>;
+            token: pulumi.Input<string>;
+        },
         opts?: pulumi.CustomResourceOptions,
     ) {
         super(localFileProvider, name, { ...args, content: args.content }, opts);

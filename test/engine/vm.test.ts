@@ -12,10 +12,18 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 
+/* eslint-disable @typescript-eslint/no-require-imports -- dynamic-provider methods are serialized into
+   the provider process, so the modules they use are required inside them. */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClientChannel } from "ssh2";
 
-import { createThrowawayStack, engineBinDir, hasProviderPlugin, ThrowawayStack } from "../support/engine";
+import {
+    createThrowawayStack,
+    engineBinDir,
+    hasProviderPlugin,
+    ThrowawayStack,
+} from "../support/engine";
 import { sharedTestHost, sshExec, TestHostInfo } from "../support/testhost";
 
 interface SshFileInputs {
@@ -40,7 +48,7 @@ const sshFileProvider: pulumi.dynamic.ResourceProvider = {
                 const pinned = target.hostKey.trim().split(/\s+/)[1];
                 const conn = new Client();
                 conn.on("ready", () => {
-                    conn.exec(command, (err: Error | undefined, stream: any) => {
+                    conn.exec(command, (err: Error | undefined, stream: ClientChannel) => {
                         if (err) {
                             conn.end();
                             return reject(err);
@@ -67,11 +75,16 @@ const sshFileProvider: pulumi.dynamic.ResourceProvider = {
         if (code !== 0) {
             throw new Error(`writing ${inputs.path} over SSH exited ${code}`);
         }
-        return { id: inputs.path, outs: { path: inputs.path, content: inputs.content } };
+        // Everything goes to the outputs: `diff` compares against them, and `delete` (which only
+        // gets the outputs) needs the connection details; `privateKey` stays secret through
+        // additionalSecretOutputs.
+        return { id: inputs.path, outs: { ...inputs } };
     },
     async diff(_id: string, olds: SshFileInputs, news: SshFileInputs) {
         const replaces = ["path", "content", "host", "port", "user"].filter(
-            (k) => (olds as any)[k] !== (news as any)[k],
+            (k) =>
+                (olds as unknown as Record<string, unknown>)[k] !==
+                (news as unknown as Record<string, unknown>)[k],
         );
         return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
     },
@@ -81,7 +94,7 @@ const sshFileProvider: pulumi.dynamic.ResourceProvider = {
             const pinned = props.hostKey.trim().split(/\s+/)[1];
             const conn = new Client();
             conn.on("ready", () => {
-                conn.exec(`rm -f '${id}'`, (err: Error | undefined, stream: any) => {
+                conn.exec(`rm -f '${id}'`, (err: Error | undefined, stream: ClientChannel) => {
                     if (err) {
                         conn.end();
                         return reject(err);
@@ -117,7 +130,10 @@ class SshFile extends pulumi.dynamic.Resource {
         args: { [K in keyof SshFileInputs]: pulumi.Input<SshFileInputs[K]> },
         opts?: pulumi.CustomResourceOptions,
     ) {
-        super(sshFileProvider, name, args, opts);
+        super(sshFileProvider, name, args, {
+            ...opts,
+            additionalSecretOutputs: ["privateKey", ...(opts?.additionalSecretOutputs ?? [])],
+        });
     }
 }
 
@@ -196,7 +212,10 @@ describe("engine harness (real engine, test VM)", function () {
         assert.ok(body.length > 0);
         for (const line of body) {
             assert.ok(!text.includes(line), "no line of the private key is in the stack export");
-            assert.ok(!stored.includes(line), "no line of the private key is in the backend's files");
+            assert.ok(
+                !stored.includes(line),
+                "no line of the private key is in the backend's files",
+            );
         }
         assert.ok(!text.includes("PRIVATE KEY"), "no PEM/OpenSSH key header in the stack export");
         assert.ok(text.includes("ciphertext"), "the key is stored encrypted");
@@ -222,7 +241,9 @@ describe("engine harness (real engine, test VM)", function () {
         const s = await createThrowawayStack({
             program: async () => {
                 const cfg = new pulumi.Config();
-                const provider = new docker.Provider("vm-docker", { host: cfg.require("dockerHost") });
+                const provider = new docker.Provider("vm-docker", {
+                    host: cfg.require("dockerHost"),
+                });
                 const c = new docker.Container(
                     "confined",
                     {
@@ -254,7 +275,10 @@ describe("engine harness (real engine, test VM)", function () {
             `docker inspect -f '{{.State.Running}} {{.AppArmorProfile}} {{json .HostConfig.SecurityOpt}}' ${name}`,
         );
         assert.strictEqual(inspect.code, 0, inspect.stderr);
-        assert.strictEqual(inspect.stdout.trim(), 'true docker-default ["apparmor=docker-default"]');
+        assert.strictEqual(
+            inspect.stdout.trim(),
+            'true docker-default ["apparmor=docker-default"]',
+        );
         // The kernel agrees: the container's PID 1 runs confined.
         const pid = await sshExec(host, `docker inspect -f '{{.State.Pid}}' ${name}`);
         const attr = await sshExec(host, `cat /proc/${pid.stdout.trim()}/attr/current`, {
@@ -266,7 +290,7 @@ describe("engine harness (real engine, test VM)", function () {
         const again = await s.up();
         assert.deepStrictEqual(again.changes(), []);
         const refresh = await s.refresh({ expectNoChanges: true });
-        assert.deepStrictEqual(refresh.result.summary.resourceChanges, { same: 2 });
+        assert.deepStrictEqual(refresh.result.summary.resourceChanges, { same: 3 });
 
         const down = await s.destroy();
         assert.deepStrictEqual(

@@ -243,7 +243,9 @@ export class ThrowawayStack {
     }
 
     /** `pulumi up`. */
-    async up(opts: { readonly expectNoChanges?: boolean } = {}): Promise<OperationOutcome<UpResult>> {
+    async up(
+        opts: { readonly expectNoChanges?: boolean } = {},
+    ): Promise<OperationOutcome<UpResult>> {
         const events: EngineEvent[] = [];
         this.destroyed = false;
         const result = await this.stack.up({
@@ -368,7 +370,10 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
             opts.providers ??
             fs
                 .readdirSync(binDir)
-                .filter((f) => f.startsWith("pulumi-resource-") && f !== "pulumi-resource-pulumi-nodejs")
+                .filter(
+                    (f) =>
+                        f.startsWith("pulumi-resource-") && f !== "pulumi-resource-pulumi-nodejs",
+                )
                 .map((f) => f.slice("pulumi-resource-".length));
         const projectName = opts.projectName ?? "pa-test";
         // `plugins` is a real Pulumi.yaml key the SDK's ProjectSettings type does not declare.
@@ -401,7 +406,8 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
         }
         const config: ConfigMap = {};
         for (const [key, v] of Object.entries(opts.config ?? {})) {
-            config[key] = typeof v === "string" ? { value: v } : { value: v.value, secret: !!v.secret };
+            config[key] =
+                typeof v === "string" ? { value: v } : { value: v.value, secret: !!v.secret };
         }
         if (Object.keys(config).length > 0) {
             await stack.setAllConfig(config);
