@@ -9,6 +9,11 @@ export interface EngineStack {
     readonly stack: Stack;
     /** The command provider (remote.Command) is available to the engine. */
     readonly hasCommandProvider: boolean;
+    /**
+     * `pulumi stack export` as the CLI prints it (secrets stay ciphertext). The Automation API's
+     * own `stack.exportStack()` passes `--show-secrets`, which decrypts them.
+     */
+    exportStackText(): Promise<string>;
     cleanup(): Promise<void>;
 }
 
@@ -17,6 +22,7 @@ export async function engineStack(project: string, program: PulumiFn): Promise<E
     return {
         stack: s.stack,
         hasCommandProvider: hasProviderPlugin("command"),
+        exportStackText: () => s.exportStackText(),
         cleanup: async () => {
             try {
                 await s.stack.destroy({ color: "never" });
