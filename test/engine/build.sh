@@ -112,6 +112,8 @@ fi
 
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" CGO_ENABLED=0 GOTOOLCHAIN=local
 export GOFLAGS="-mod=readonly -buildvcs=false" GOWORK=off
+# Under the lock, any temp folder left is from a build that was killed: drop it.
+rm -rf "$cache/engine"/.tmp.*
 tmp="$(mktemp -d "$cache/engine/.tmp.$key.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
@@ -159,5 +161,8 @@ touch "$tmp/bin/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
+# Builds of other recipes unused for a week go (each is ~220 MB).
+find "$cache/engine" -mindepth 1 -maxdepth 1 -type d ! -name "$key" ! -name '.tmp.*' -mtime +7 \
+    -exec rm -rf {} + 2>/dev/null || true
 log "built in $(($(date +%s) - start)) s: $out/bin"
 echo "$out/bin"
