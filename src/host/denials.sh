@@ -146,7 +146,7 @@ case $source in
                 }
                 clear()
             }
-            BEGIN { clear() }
+            BEGIN { max += 0; clear() }
             /^$/ { flush(); next }
             {
                 eq = index($0, "=")
@@ -225,6 +225,7 @@ case $source in
                 }
                 used += length(l) + 1
             }
+            BEGIN { max += 0; off += 0 }
             { if (havep) process(prev); prev = $0; havep = 1 }
             END {
                 if (havep && !partial) process(prev)
