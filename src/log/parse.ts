@@ -549,7 +549,8 @@ function assign(r: AuditRecord, key: string, v: string, quoted: boolean, scan: S
             return;
         case K.Protocol: {
             let n = intValue(v);
-            if (n !== n) n = PROTOCOL_NUMBERS[v] ?? NaN;
+            // own properties only: `protocol=constructor` must not find Object.prototype's
+            if (n !== n) n = Object.hasOwn(PROTOCOL_NUMBERS, v) ? PROTOCOL_NUMBERS[v] : NaN;
             if (n === n) r.protocol = n;
             else setExtra(r, key, v);
             return;
