@@ -41,7 +41,11 @@ describe("agreement with libapparmor (LibAppArmor.parse_record)", function () {
             .filter((f) => f.endsWith(".log") && f !== "malformed.log")
             .sort()
             .flatMap((f) => fs.readFileSync(path.join(FIXTURES, f), "utf8").split("\n"))
-            .filter((l) => l.length > 0);
+            .filter((l) => l.length > 0)
+            // The VM capture keeps the journal's bare kernel form (`audit: type=1400 …`), which
+            // libapparmor 3.0.8 only reads behind a dmesg stamp: give it one so these real lines
+            // are compared field by field instead of counted as rejections.
+            .map((l) => (l.startsWith("audit: type=") ? `[ 1234.567890] ${l}` : l));
         const file = path.join(dir, "fixtures.log");
         writeLines(file, lines);
         const a = compareWithLibapparmor(lines, libapparmorDump(file));
