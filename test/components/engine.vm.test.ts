@@ -139,7 +139,7 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
 
     it("denials appear in the stack outputs after refresh", async () => {
         // /tmp/a does not exist in the image: `mkdir /tmp/a` is what gets denied (`/tmp/a/` matches /tmp/a/**).
-        await root(`docker exec ${containerId} sh -c 'mkdir -p /tmp/a'`);
+        await root(`docker exec ${containerId} sh -c 'mkdir -p /tmp/a; touch /tmp/a/x2'`);
         await new Promise((r) => setTimeout(r, 1500));
         await stack.refresh();
         await stack.up({ expectNoChanges: true }); // re-evaluates the stack outputs from refreshed state
@@ -243,7 +243,7 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
         assert.ok(!text.includes("BEGIN OPENSSH PRIVATE KEY"));
         assert.match(
             text,
-            /"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext"/,
+            /"4dabf18193072939515e22adb298388d":\s*"1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/,
         );
     });
 
