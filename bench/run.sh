@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 mkdir -p bench/results
 npx ts-node bench/profile-bench.ts
 npx ts-node bench/log-bench.ts
+npx ts-node --transpile-only bench/components-bench.ts
