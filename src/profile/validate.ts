@@ -228,20 +228,10 @@ export const RLIMITS: readonly string[] = [
 ];
 
 const FILE_ACCESS_LETTERS = new Set(["r", "w", "a", "l", "k", "m"]);
-const TARGET_EXEC_MODES = new Set([
-    "px",
-    "Px",
-    "cx",
-    "Cx",
-    "pix",
-    "Pix",
-    "cix",
-    "Cix",
-    "pux",
-    "PUx",
-    "cux",
-    "CUx",
-]);
+/** Exec modes that may name a target (`px -> foo`): all but the plain, inherit and unconfined ones. */
+const TARGET_EXEC_MODES: ReadonlySet<string> = new Set(
+    EXEC_MODES.filter((m) => !["x", "ix", "ux", "Ux"].includes(m)),
+);
 
 /** Longest accepted profile name, in UTF-8 bytes (hosts store profiles in files named after them). */
 export const MAX_NAME_BYTES = 200;
