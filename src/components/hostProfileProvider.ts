@@ -163,6 +163,26 @@ export function diffHostProfile(
     return { changes: changed, replaces, deleteBeforeReplace: false };
 }
 
+/**
+ * Drift reasons of the profile on host `target` ({@link driftReasons}), naming the host when AppArmor
+ * itself is off there: then nothing of the profile is enforced, and docker silently runs the
+ * containers started with it unconfined.
+ */
+export function hostDriftReasons(
+    target: string,
+    expected: { fileSha256: string; mode: ProfileMode },
+    live: LiveState,
+): string[] {
+    if (!live.enabled)
+        return [
+            `AppArmor is disabled on host ${target} (not enabled in the kernel, or securityfs not ` +
+                "mounted): the profile is not enforced and containers started with it run unconfined; " +
+                "enable AppArmor on the host (apparmor=1 security=apparmor on the kernel command " +
+                "line, reboot), then run `pulumi up`",
+        ];
+    return driftReasons(expected, live);
+}
+
 function nowIso(): string {
     return new Date().toISOString();
 }
@@ -206,7 +226,11 @@ async function apply(
             news.profileName,
             news.directory,
         );
-        const problems = driftReasons({ fileSha256: inst.fileSha256, mode: news.mode }, live);
+        const problems = hostDriftReasons(
+            where,
+            { fileSha256: inst.fileSha256, mode: news.mode },
+            live,
+        );
         if (problems.length > 0)
             throw new HostStepError(where, "load", `after install: ${problems.join("; ")}`);
         const prevInstalled = olds?.installed;
@@ -321,7 +345,8 @@ export const hostProfileProvider = {
                 props.profileName,
                 props.directory,
             );
-            const drift = driftReasons(
+            const drift = hostDriftReasons(
+                where,
                 { fileSha256: props.installed.fileSha256, mode: props.installed.mode },
                 live,
             );
