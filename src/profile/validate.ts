@@ -843,6 +843,32 @@ function inSet(set: readonly string[], what: string, fix: string): (s: string) =
         set.includes(s) ? undefined : { message: `unknown ${what} ${JSON.stringify(s)}`, fix };
 }
 
+/**
+ * `safe` / `unsafe` before a file rule (`unsafe /usr/bin/foo px,`) says whether the exec transition
+ * scrubs the environment; apparmor_parser rejects it on a rule without exec permission ("unsafe rule
+ * missing exec permissions") and `unsafe` on a deny rule (a denied exec has no transition).
+ */
+function checkExecSafety(c: Collector, r: Obj, base: string, deny: boolean): void {
+    const m = r.execMode;
+    if (m === undefined) return;
+    const at = join(base, "execMode");
+    if (m !== "safe" && m !== "unsafe") {
+        c.fail(at, `unknown exec safety ${JSON.stringify(m)}`, 'use "safe" or "unsafe"');
+    } else if (r.exec === undefined) {
+        c.fail(
+            at,
+            `${m} applies to exec permissions, and the rule has none`,
+            "add an exec mode (e.g. px) or drop execMode",
+        );
+    } else if (deny && m === "unsafe") {
+        c.fail(
+            at,
+            "a deny rule cannot be unsafe (a denied exec has no transition)",
+            "drop execMode",
+        );
+    }
+}
+
 function checkFileRule(c: Collector, r: Obj, base: string): void {
     const deny = !!r.deny;
     const access = r.access;
@@ -859,6 +885,7 @@ function checkFileRule(c: Collector, r: Obj, base: string): void {
                 : execProblem(String(r.exec), deny),
         );
     }
+    checkExecSafety(c, r, base, deny);
     if (r.path === undefined) {
         if (
             (Array.isArray(access) && access.length > 0) ||

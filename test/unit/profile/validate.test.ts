@@ -330,6 +330,23 @@ describe("profile/validate: validateProfile", () => {
             [{ path: "rules[0].exec", message: /bare x/ }],
         ],
         [
+            "safe/unsafe without exec permission",
+            ok([{ kind: "file", path: "/x", access: ["r"], execMode: "unsafe" }]),
+            [{ path: "rules[0].execMode", message: /unsafe applies to exec permissions/ }],
+        ],
+        [
+            "unsafe deny rule",
+            ok([
+                { kind: "file", deny: true, path: "/x", access: [], exec: "x", execMode: "unsafe" },
+            ]),
+            [{ path: "rules[0].execMode", message: /deny rule cannot be unsafe/ }],
+        ],
+        [
+            "unknown exec safety",
+            ok([{ kind: "file", path: "/x", access: [], exec: "px", execMode: "risky" as never }]),
+            [{ path: "rules[0].execMode", message: /unknown exec safety "risky"/ }],
+        ],
+        [
             "unknown exec mode",
             ok([{ kind: "file", path: "/x", access: [], exec: "zx" as never }]),
             [{ path: "rules[0].exec", message: /invalid exec mode "zx"/ }],
@@ -532,6 +549,27 @@ describe("profile/validate: agrees with apparmor_parser on policy errors", funct
             profileModel("t", { rules: [{ kind: "network", domain: "local" }] }),
         ],
         ["relative path", profileModel("t", { rules: [file("tmp/x", "r")] })],
+        [
+            "unsafe without exec",
+            profileModel("t", {
+                rules: [{ kind: "file", path: "/x", access: ["r"], execMode: "unsafe" }],
+            }),
+        ],
+        [
+            "unsafe deny",
+            profileModel("t", {
+                rules: [
+                    {
+                        kind: "file",
+                        deny: true,
+                        path: "/x",
+                        access: [],
+                        exec: "x",
+                        execMode: "unsafe",
+                    },
+                ],
+            }),
+        ],
         ["unbalanced glob", profileModel("t", { rules: [file("/tmp/{a", "r")] })],
         [
             "unknown rlimit",
@@ -550,6 +588,48 @@ describe("profile/validate: agrees with apparmor_parser on policy errors", funct
             }
             const r = await checkWithParser(text);
             assert.strictEqual(r.ok, false, `apparmor_parser accepted:\n${text}`);
+        });
+    }
+});
+
+describe("profile/validate: safe/unsafe exec rules the parser accepts are accepted", function () {
+    this.timeout(60_000);
+    const accepted: [string, Profile][] = [
+        [
+            "unsafe px",
+            profileModel("t", {
+                rules: [
+                    {
+                        kind: "file",
+                        path: "/usr/bin/x",
+                        access: [],
+                        exec: "px",
+                        execMode: "unsafe",
+                    },
+                ],
+            }),
+        ],
+        [
+            "safe deny x",
+            profileModel("t", {
+                rules: [
+                    {
+                        kind: "file",
+                        deny: true,
+                        path: "/usr/bin/x",
+                        access: [],
+                        exec: "x",
+                        execMode: "safe",
+                    },
+                ],
+            }),
+        ],
+    ];
+    for (const [label, model] of accepted) {
+        it(`${label}: both accept`, async () => {
+            assert.deepStrictEqual(validateProfile(model), []);
+            const r = await checkWithParser(renderProfile(model));
+            assert.strictEqual(r.ok, true, JSON.stringify(r));
         });
     }
 });
