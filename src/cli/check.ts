@@ -1,12 +1,12 @@
 /**
  * `pulumi-apparmor check [--no-parser] [-I DIR]… FILE|-`: parses the policy, runs `validateProfile`,
  * then compiles the text with the real `apparmor_parser -Q -K` when it is installed (never loading
- * anything). Prints one line per problem (`FILE:LINE:COL: …` for syntax, `FILE: FIELD: message (fix:
+ * anything), and checks that the `fmt` output of the file compiles to the same policy bytes. Prints one line per problem (`FILE:LINE:COL: …` for syntax, `FILE: FIELD: message (fix:
  * …)` for validation, `FILE:LINE: apparmor_parser: …` for the compiler). Exit 0 valid, 1 invalid,
  * 2 usage or read errors.
  */
 import { checkWithParser } from "../local";
-import { parseProfile, validateProfile } from "../profile";
+import { parseProfile, renderProfile, validateProfile } from "../profile";
 import { formatError } from "./fmt";
 import type { CliIo } from "./main";
 import { readSource } from "./io";
@@ -54,8 +54,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
 
     let problems = 0;
+    let canonical: string | undefined;
     try {
         const doc = parseProfile(source.text);
+        try {
+            canonical = renderProfile(doc);
+        } catch (e) {
+            io.stderr.write(`${source.name}: fmt cannot render it: ${(e as Error).message}\n`);
+            problems++;
+        }
         for (const p of validateProfile(doc)) {
             io.stderr.write(
                 `${source.name}: ${p.path || "(file)"}: ${p.message} (fix: ${p.fix})\n`,
@@ -68,7 +75,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
 
     if (useParser) {
-        const r = await checkWithParser(source.text, { includeDirs });
+        const r = await checkWithParser(source.text, { includeDirs, compile: true });
         if (!r.available) {
             io.stderr.write(
                 `${source.name}: note: apparmor_parser not found; compile check skipped (install apparmor)\n`,
@@ -80,6 +87,23 @@ export async function run(args: string[], io: CliIo): Promise<number> {
                 io.stderr.write(`${where}: apparmor_parser ${d.severity}: ${d.message}\n`);
             }
             if (!r.ok) problems++;
+            else if (canonical !== undefined && problems === 0) {
+                // `fmt` must never change what a profile means: its output has to compile to the
+                // same bytes as the input.
+                const theirs = await checkWithParser(canonical, { includeDirs, compile: true });
+                if (
+                    !theirs.ok ||
+                    !r.compiled ||
+                    !theirs.compiled ||
+                    !r.compiled.equals(theirs.compiled)
+                ) {
+                    io.stderr.write(
+                        `${source.name}: the \`fmt\` output of this file compiles to a different policy ` +
+                            `(a pulumi-apparmor renderer bug; please report it with this file)\n`,
+                    );
+                    problems++;
+                }
+            }
         }
     }
 
