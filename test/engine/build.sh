@@ -10,6 +10,8 @@
 #       pulumi-resource-pulumi-nodejs   dynamic-provider launcher shipped at the root of the npm
 #                                       package @pulumi/pulumi (copied next to `pulumi`, where the
 #                                       engine looks for bundled plugins, so it warns about nothing)
+#       pulumi-resource-command         @pulumi/command's provider, hard link from build-command.sh's
+#                                       cache (VERSIONS-command says where its source came from)
 #   $PULUMI_APPARMOR_CACHE/go/{mod,build}  GOMODCACHE and GOCACHE, shared by every key: warm rebuilds
 #                                          after a script change only relink.
 #
@@ -26,9 +28,19 @@
 #   them. The engine tests use inline Automation API programs, which the CLI runs through the
 #   in-process language server of @pulumi/pulumi/automation (runtime "client"), not through this
 #   binary; it serves on-disk programs (Pulumi.yaml with runtime nodejs).
-# - pulumi-resource-command (@pulumi/command 1.2.1) is NOT built: github.com/pulumi/pulumi-command/provider
-#   has no tags and the proxy serves no pseudo-version of it (v1.2.1's v0.0.0-20260303235922-7f3eb6f3b77c,
-#   v1.2.0's and v1.1.3's all answer 403), and the repository's root module at v1.2.1 excludes provider/.
+# - pulumi-resource-command 1.2.1 (@pulumi/command 1.2.1, whose remote.Command prepares hosts) is built
+#   by test/engine/build-command.sh into its own cache ($PULUMI_APPARMOR_CACHE/engine-command/<key>), so
+#   it never invalidates this one, and hard-linked into this bin folder on every call (also when this
+#   build is cached). It is built from a verified source checkout because the Go module proxy refuses
+#   the module: github.com/pulumi/pulumi-command/provider (own go.mod, no tags) answers 403 for every
+#   pseudo-version tried (v1.2.1's v0.0.0-20260303235922-7f3eb6f3b77c, v1.2.0's, v1.1.3's), and the
+#   root module at v1.2.1 excludes provider/. So build-command.sh tries the proxy once, then takes a git
+#   repository of pulumi/pulumi-command from $PULUMI_COMMAND_GIT (default: the local mirror
+#   /work/.mirror/pulumi+pulumi-command/repo when present), checks that tag v1.2.1 is commit
+#   7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25, extracts provider/ at that commit with `git archive` and
+#   builds it with its own go.mod/go.sum (dependencies from the proxy, verified by that go.sum). Without
+#   a source this build still succeeds, without the plugin (it says how to provide one), and the tests
+#   that need remote.Command fail naming the missing plugin.
 # - pulumi-resource-docker, reporting 5.0.0 to match @pulumi/docker 5.0.0 (package.json). Upstream
 #   builds it from github.com/pulumi/pulumi-docker/provider/v5 at tag v5.0.0 (commit c2baf6a4997f), whose
 #   go.mod replaces github.com/terraform-providers/terraform-provider-docker with its `upstream`
@@ -79,10 +91,10 @@ command -v go >/dev/null || { log "go is not installed"; exit 1; }
 [ -f "$SDK_PKG/package.json" ] || { log "missing $SDK_PKG (run npm ci first)"; exit 1; }
 sdk_version="$(node -p "require('$SDK_PKG/package.json').version")"
 
-# Cache key: everything that changes the output.
+# Cache key: everything that changes the output (comment lines of this script do not).
 key="$(
     {
-        echo "script"; cat "$here/build.sh"
+        echo "script"; grep -v '^[[:space:]]*#' "$here/build.sh"
         for f in $(cd "$here" && find cli langhost docker -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' -o -name '*.json' \) 2>/dev/null | LC_ALL=C sort); do
             echo "file $f"; cat "$here/$f"
         done
@@ -94,8 +106,29 @@ key="$(
 )"
 out="$cache/engine/$key"
 
+# Links pulumi-resource-command (test/engine/build-command.sh, own cache) into bin folder $1.
+add_command_provider() {
+    local cbin rc=0
+    cbin="$(bash "$here/build-command.sh" | tail -n 1)" || rc=$?
+    if [ "$rc" = 3 ]; then
+        log "continuing without pulumi-resource-command (tests using remote.Command will fail)"
+        return 0
+    elif [ "$rc" != 0 ] || [ ! -x "$cbin/pulumi-resource-command" ]; then
+        log "building pulumi-resource-command failed (exit $rc)"
+        return 1
+    fi
+    local f
+    for f in pulumi-resource-command:pulumi-resource-command VERSIONS:VERSIONS-command; do
+        if ! cmp -s "$cbin/${f%%:*}" "$1/${f#*:}"; then
+            ln -f "$cbin/${f%%:*}" "$1/.${f#*:}.$$" 2>/dev/null || cp "$cbin/${f%%:*}" "$1/.${f#*:}.$$"
+            mv -f "$1/.${f#*:}.$$" "$1/${f#*:}"
+        fi
+    done
+}
+
 if [ -f "$out/bin/.complete" ]; then
     log "cached: $out/bin"
+    add_command_provider "$out/bin"
     echo "$out/bin"
     exit 0
 fi
@@ -106,6 +139,8 @@ log "waiting for the build lock"
 flock 9
 if [ -f "$out/bin/.complete" ]; then
     log "built by another caller: $out/bin"
+    exec 9>&-
+    add_command_provider "$out/bin"
     echo "$out/bin"
     exit 0
 fi
@@ -165,4 +200,6 @@ trap - EXIT
 find "$cache/engine" -mindepth 1 -maxdepth 1 -type d ! -name "$key" ! -name '.tmp.*' -mtime +7 \
     -exec rm -rf {} + 2>/dev/null || true
 log "built in $(($(date +%s) - start)) s: $out/bin"
+exec 9>&-
+add_command_provider "$out/bin"
 echo "$out/bin"

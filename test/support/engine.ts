@@ -82,6 +82,29 @@ export function hasProviderPlugin(name: string): boolean {
     return fs.existsSync(path.join(engineBinDir(), `pulumi-resource-${name}`));
 }
 
+/** How to get each provider plugin the engine build may leave out. */
+const PLUGIN_HINTS: { readonly [name: string]: string } = {
+    command:
+        "test/engine/build-command.sh builds it from a git repository of pulumi/pulumi-command " +
+        "(the Go module proxy refuses the module): `git clone --branch v1.2.1 " +
+        "https://github.com/pulumi/pulumi-command`, set PULUMI_COMMAND_GIT to the clone, and re-run " +
+        "test/engine/build.sh (then unset or update PULUMI_APPARMOR_ENGINE_BIN)",
+    docker: "see test/engine/build.sh",
+};
+
+/**
+ * Throws unless the engine bin folder has `pulumi-resource-<name>`, with a message naming the
+ * missing plugin and how to provide it (tests that need a provider fail, they do not skip).
+ */
+export function requireProviderPlugin(name: string): void {
+    if (!hasProviderPlugin(name)) {
+        throw new Error(
+            `provider plugin pulumi-resource-${name} is missing from the engine bin folder ` +
+                `${engineBinDir()}: ${PLUGIN_HINTS[name] ?? "see test/engine/build.sh"}`,
+        );
+    }
+}
+
 /**
  * The environment the CLI and its plugins run with: the bin folder first on PATH, a `file://`
  * backend, a temp `PULUMI_HOME`, the test passphrase, no update check, no automatic plugin
