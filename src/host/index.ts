@@ -438,6 +438,12 @@ export interface InstallResult {
     readonly sha256: string;
     readonly policySha1: string;
     readonly kernelMode: string;
+    /**
+     * The host's boot unit (`pulumi-apparmor.service`, which reloads every profile we installed after a
+     * reboot) is in place and enabled; false on hosts that do not run systemd, where profiles last only
+     * until the next reboot.
+     */
+    readonly bootLoad: boolean;
 }
 
 export function parseInstall(

@@ -4,7 +4,8 @@
 #   SHA256  sha256 of the exact stdin bytes, or - to skip the check (a cut SSH connection then cannot
 #           install a truncated text)
 # Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","mode","sha256",
-#          "policySha1","kernelMode"}
+#          "policySha1","kernelMode","bootLoad"}  (bootLoad: the boot unit that reloads our profiles after a
+#          reboot is in place; false on hosts without systemd)
 
 [ $# -eq 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- <PROFILE"
 check_name "$1"

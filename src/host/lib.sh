@@ -249,6 +249,110 @@ profile_names() {
     apparmor_parser -N "$1" 2>/dev/null | grep -v '//'
 }
 
+# Reboot survival. Debian's and Ubuntu's apparmor.service load only the top level of /etc/apparmor.d,
+# not subdirectories such as containers/, so without this every profile we installed there is gone
+# after a reboot and containers started with --security-opt apparmor=NAME (restart policies) fail to
+# start. A oneshot unit, ordered after apparmor.service and before sysinit.target (so before dockerd and
+# containerd), loads every profile that has a manifest, one at a time (a bad file does not keep the
+# others from loading). The files hold the mode in their header flags, so modes survive as well.
+PA_UNIT=/etc/systemd/system/pulumi-apparmor.service
+PA_UNIT_LINK=/etc/systemd/system/sysinit.target.wants/pulumi-apparmor.service
+PA_BOOT_LOADER=$PA_STATE/boot-load
+
+boot_loader_text() {
+    cat <<'EOF'
+#!/bin/sh
+# Written by pulumi-apparmor (run by pulumi-apparmor.service at boot): loads every profile it
+# installed, one manifest each in /var/lib/pulumi-apparmor/profiles.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+rc=0
+for m in /var/lib/pulumi-apparmor/profiles/*; do
+    [ -f "$m" ] || continue
+    name=$(sed -n 's/^name=//p' "$m" | head -n 1)
+    dir=$(sed -n 's/^dir=//p' "$m" | head -n 1)
+    if [ -f "$dir/$name" ]; then
+        apparmor_parser -r -W -- "$dir/$name" || rc=1
+    else
+        echo "pulumi-apparmor: $dir/$name is missing; profile $name not loaded" >&2
+        rc=1
+    fi
+done
+exit $rc
+EOF
+}
+
+boot_unit_text() {
+    cat <<EOF
+[Unit]
+Description=AppArmor profiles installed by pulumi-apparmor
+DefaultDependencies=no
+After=local-fs.target apparmor.service
+Before=sysinit.target containerd.service docker.service
+ConditionSecurity=apparmor
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh $PA_BOOT_LOADER
+
+[Install]
+WantedBy=sysinit.target
+EOF
+}
+
+# put_file FILE PERM TEXTFN: FILE = output of TEXTFN (atomic rename) unless it already is; sets
+# put_changed to true or false. Comparing through a pipe keeps an unchanged host free of any write.
+# (Not meant for $(...): `fail` must end the script itself.)
+put_file() {
+    put_changed=false
+    if "$3" | cmp -s - "$1"; then
+        return 0
+    fi
+    t=$(mktemp "$1.XXXXXX") || fail io "cannot create a temp file beside $1"
+    track_tmp "$t"
+    if ! { "$3" >"$t" && chmod "$2" "$t" && mv -f "$t" "$1"; }; then
+        fail io "cannot write $1"
+    fi
+    put_changed=true
+}
+
+# ensure_boot_load: make the installed profiles survive a reboot. Sets boot_load to true when the
+# unit is in place and enabled, false when the host does not run systemd (profiles then last until
+# the next reboot; README). Caller holds the lock.
+ensure_boot_load() {
+    boot_load=false
+    if [ ! -d /run/systemd/system ] || ! command -v systemctl >/dev/null 2>&1; then
+        return 0
+    fi
+    mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
+    put_file "$PA_BOOT_LOADER" 755 boot_loader_text
+    put_file "$PA_UNIT" 644 boot_unit_text
+    if $put_changed && ! systemctl daemon-reload >/dev/null 2>&1; then
+        fail io "systemctl daemon-reload failed after writing $PA_UNIT"
+    fi
+    if [ ! -L "$PA_UNIT_LINK" ]; then
+        systemctl enable --quiet pulumi-apparmor.service >/dev/null 2>&1 ||
+            fail io "cannot enable pulumi-apparmor.service (systemctl enable)"
+    fi
+    boot_load=true
+}
+
+# drop_boot_load_if_unused: once no manifest is left, disable and delete the unit and its loader (a
+# host we no longer manage keeps nothing of ours). Caller holds the lock.
+drop_boot_load_if_unused() {
+    for m in "$PA_MANIFESTS"/*; do
+        [ -f "$m" ] && return 0
+    done
+    [ -e "$PA_UNIT" ] || [ -L "$PA_UNIT_LINK" ] || [ -e "$PA_BOOT_LOADER" ] || return 0
+    if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --quiet pulumi-apparmor.service >/dev/null 2>&1 || true
+    fi
+    rm -f "$PA_UNIT_LINK" "$PA_UNIT" "$PA_BOOT_LOADER"
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl daemon-reload >/dev/null 2>&1 || true
+    fi
+}
+
 # write_manifest NAME DIR SHA256 MODE POLICYSHA1: atomically record what we installed.
 write_manifest() {
     mkdir -p "$PA_MANIFESTS" || fail io "cannot create $PA_MANIFESTS"
@@ -340,6 +444,7 @@ apply_profile() {
     if $wrote || $reloaded; then changed=true; fi
     manifest=false
     [ "$old_manifest" = "$(cat "$PA_MANIFESTS/$name")" ] || manifest=true
-    printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s"}\n' \
-        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$newmode" "$newsha256" "$newsha1" "$(kernel_mode "$name")"
+    ensure_boot_load
+    printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":%s}\n' \
+        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$newmode" "$newsha256" "$newsha1" "$(kernel_mode "$name")" "$boot_load"
 }

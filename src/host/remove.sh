@@ -32,6 +32,7 @@ if [ -e "$target" ]; then
     deleted=true
 fi
 rm -f "$PA_MANIFESTS/$name"
+drop_boot_load_if_unused
 # Temp files of installs killed hard (SIGKILL, power loss) more than an hour ago.
 find "$2" -maxdepth 1 -name ".$name.*" -mmin +60 -exec rm -f {} + 2>/dev/null
 if command -v apparmor_parser >/dev/null 2>&1; then
