@@ -8,55 +8,23 @@
  * (`engine.vm.test.ts` covers the rest of the proof list for Profile alone.)
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
+import { PROFILE_DIR as DIR, secureProfileOnVm, vmContext } from "../support/vmStack";
+import type { ProfileSpec, VmContext } from "../support/vmStack";
 import { engineStack, type EngineStack } from "./engineHarness";
-import { Profile, ProfiledContainer } from "../../src/components";
-import { audit, deny } from "../../src/profile/builders";
-import { dockerDefault } from "../../src/profile/dockerDefault";
-
-const DIR = "/etc/apparmor.d/containers";
-
-interface Spec {
-    name: string;
-    extra: string[];
-    mode: "enforce" | "complain";
-}
+import { ProfiledContainer } from "../../src/components";
 
 describe("components: ProfiledContainer on the real engine + VM", function () {
     this.timeout(900_000);
-    let vm: TestHostInfo;
-    let key: string;
+    let ctx: VmContext;
     let st: EngineStack;
     let stack: Stack;
-    const spec: Spec = { name: "pa-eng-secure", extra: [], mode: "enforce" };
+    const spec: ProfileSpec = { name: "pa-eng-secure", extra: [], mode: "enforce" };
     let containerId = "";
-    const root = (cmd: string) => sshExec(vm, cmd, { asRoot: true });
+    const root = (cmd: string) => ctx.root(cmd);
 
     const program = async () => {
-        const host = {
-            host: vm.host,
-            port: vm.port,
-            user: vm.user,
-            privateKey: pulumi.secret(key),
-            hostKey: vm.hostKey,
-            dockerHost: vm.dockerHost,
-            name: "vm",
-        };
-        let profile = dockerDefault({ name: spec.name }).with(
-            audit.deny.file("/tmp/a/**", "rwlx"),
-            deny.capability("fsetid"),
-        );
-        for (const p of spec.extra) profile = profile.with(audit.deny.file(p, "rwlx"));
-        const p = new Profile("secure", {
-            hosts: [host],
-            profile,
-            mode: spec.mode,
-            // pulumi-resource-command cannot be built here (test/engine/build.sh); the VM is prepared.
-            prepareHosts: st.hasCommandProvider,
-        });
+        const p = secureProfileOnVm(ctx, spec, st.hasCommandProvider);
         const c = new ProfiledContainer("web", {
             profile: p,
             container: {
@@ -75,17 +43,11 @@ describe("components: ProfiledContainer on the real engine + VM", function () {
         };
     };
 
-    async function outputs(): Promise<Record<string, unknown>> {
-        const o = await stack.outputs();
-        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
-    }
+    const outputs = () => st.outputs();
 
     before(async function () {
-        vm = await sharedTestHost();
-        key = fs.readFileSync(vm.privateKeyPath, "utf8");
-        await root(
-            `for n in pa-eng-secure pa-eng-renamed; do apparmor_parser -R ${DIR}/$n 2>/dev/null; rm -f ${DIR}/$n; done; true`,
-        );
+        ctx = await vmContext();
+        await ctx.clearProfiles(["pa-eng-secure", "pa-eng-renamed"]);
         st = await engineStack("components-proof", program);
         stack = st.stack;
     });
@@ -145,16 +107,7 @@ describe("components: ProfiledContainer on the real engine + VM", function () {
         it(`drift: ${what} → refresh shows the reason, preview sees a change, up repairs`, async () => {
             assert.strictEqual((await root(cmd)).code, 0);
             // What `pulumi refresh --diff` prints: the refreshed `drift` output with its reasons.
-            const events: EngineEvent[] = [];
-            await stack.refresh({ onEvent: (e) => events.push(e) });
-            const reasons = events
-                .map((e) => e.resOutputsEvent?.metadata)
-                .filter(
-                    (m) =>
-                        m !== undefined &&
-                        ["::secure-vm", "::web-confinement"].some((n) => m.urn.endsWith(n)),
-                )
-                .flatMap((m) => (m!.new?.outputs?.drift as string[] | undefined) ?? []);
+            const reasons = await st.refreshDrift(["::secure-vm", "::web-confinement"]);
             assert.match(reasons.join("\n"), re, JSON.stringify(reasons));
             const pv = await stack.preview();
             assert.ok((pv.changeSummary.update ?? 0) >= 1, JSON.stringify(pv.changeSummary));

@@ -9,55 +9,22 @@
  * absent from `stack export`; destroy → nothing left on the host.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { PROFILE_DIR as DIR, secureProfileOnVm, vmContext } from "../support/vmStack";
+import type { ProfileSpec, VmContext } from "../support/vmStack";
 import { engineStack, type EngineStack } from "./engineHarness";
-import { Profile } from "../../src/components";
-import { audit, deny } from "../../src/profile/builders";
-import { dockerDefault } from "../../src/profile/dockerDefault";
-
-const DIR = "/etc/apparmor.d/containers";
-
-interface Spec {
-    name: string;
-    extra: string[];
-    mode: "enforce" | "complain";
-}
 
 describe("components: Profile on the real engine + VM (issue proof list)", function () {
     this.timeout(900_000);
-    let vm: TestHostInfo;
-    let key: string;
+    let ctx: VmContext;
     let st: EngineStack;
     let stack: Stack;
-    const spec: Spec = { name: "pa-eng-profile", extra: [], mode: "enforce" };
+    const spec: ProfileSpec = { name: "pa-eng-profile", extra: [], mode: "enforce" };
     let containerId = "";
-    const root = (cmd: string) => sshExec(vm, cmd, { asRoot: true });
+    const root = (cmd: string) => ctx.root(cmd);
 
     const program = async () => {
-        const host = {
-            host: vm.host,
-            port: vm.port,
-            user: vm.user,
-            privateKey: pulumi.secret(key),
-            hostKey: vm.hostKey,
-            dockerHost: vm.dockerHost,
-            name: "vm",
-        };
-        let profile = dockerDefault({ name: spec.name }).with(
-            audit.deny.file("/tmp/a/**", "rwlx"),
-            deny.capability("fsetid"),
-        );
-        for (const p of spec.extra) profile = profile.with(audit.deny.file(p, "rwlx"));
-        const p = new Profile("secure", {
-            hosts: [host],
-            profile,
-            mode: spec.mode,
-            // pulumi-resource-command cannot be built here (test/engine/build.sh); the VM is prepared.
-            prepareHosts: st.hasCommandProvider,
-        });
+        const p = secureProfileOnVm(ctx, spec, st.hasCommandProvider);
         return {
             securityOpt: p.securityOpt,
             versions: p.versions,
@@ -78,10 +45,7 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
         return r.stdout;
     }
 
-    async function outputs(): Promise<Record<string, unknown>> {
-        const o = await stack.outputs();
-        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
-    }
+    const outputs = () => st.outputs();
 
     async function denialsFor(version: string) {
         const d = ((await outputs()).denials as Record<string, any>).vm;
@@ -91,16 +55,13 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
     }
 
     before(async function () {
-        vm = await sharedTestHost();
-        key = fs.readFileSync(vm.privateKeyPath, "utf8");
-        await root(
-            `for n in pa-eng-profile pa-eng-renamed; do apparmor_parser -R ${DIR}/$n 2>/dev/null; rm -f ${DIR}/$n; done; true`,
-        );
+        ctx = await vmContext();
+        await ctx.clearProfiles(["pa-eng-profile", "pa-eng-renamed"]);
         st = await engineStack("components-proof", program);
         stack = st.stack;
     });
     after(async function () {
-        if (vm) await root("docker rm -f pa-eng-c >/dev/null 2>&1; true");
+        if (ctx) await root("docker rm -f pa-eng-c >/dev/null 2>&1; true");
         if (st) await st.cleanup();
     });
 
@@ -202,12 +163,7 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
         it(`drift: ${what} → refresh shows the reason, preview sees a change, up repairs`, async () => {
             assert.strictEqual((await root(cmd)).code, 0);
             // What `pulumi refresh --diff` prints: the refreshed `drift` output with its reasons.
-            const events: EngineEvent[] = [];
-            await stack.refresh({ onEvent: (e) => events.push(e) });
-            const reasons = events
-                .map((e) => e.resOutputsEvent?.metadata)
-                .filter((m) => m !== undefined && ["::secure-vm"].some((n) => m.urn.endsWith(n)))
-                .flatMap((m) => (m!.new?.outputs?.drift as string[] | undefined) ?? []);
+            const reasons = await st.refreshDrift(["::secure-vm"]);
             assert.match(reasons.join("\n"), re, JSON.stringify(reasons));
             const pv = await stack.preview();
             assert.ok((pv.changeSummary.update ?? 0) >= 1, JSON.stringify(pv.changeSummary));
@@ -228,7 +184,7 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
     it("secrets are absent from `pulumi stack export`", async () => {
         const text = await st.exportStackText();
         const dep: unknown = JSON.parse(text);
-        const body = key.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
+        const body = ctx.key.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
         assert.ok(body.length > 0);
         const where = (o: unknown, needle: string, p = ""): string[] =>
             typeof o === "string"

@@ -2,11 +2,18 @@
  * The component engine tests' view of the shared harness (`test/support/engine.ts`): a throwaway
  * stack on the Go-built engine, plus whether `remote.Command`'s provider is available.
  */
-import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { createThrowawayStack, hasProviderPlugin } from "../support/engine";
 
 export interface EngineStack {
     readonly stack: Stack;
+    /** The stack outputs' plain values. */
+    outputs(): Promise<Record<string, unknown>>;
+    /**
+     * `pulumi refresh`, returning the refreshed `drift` outputs of the resources whose URN ends
+     * with one of `urnSuffixes` (what `pulumi refresh --diff` prints as the reasons).
+     */
+    refreshDrift(urnSuffixes: readonly string[]): Promise<string[]>;
     /** The command provider (remote.Command) is available to the engine. */
     readonly hasCommandProvider: boolean;
     /**
@@ -21,6 +28,18 @@ export async function engineStack(project: string, program: PulumiFn): Promise<E
     const s = await createThrowawayStack({ program, projectName: project });
     return {
         stack: s.stack,
+        outputs: async () => {
+            const o = await s.stack.outputs();
+            return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
+        },
+        refreshDrift: async (urnSuffixes) => {
+            const events: EngineEvent[] = [];
+            await s.stack.refresh({ onEvent: (e) => events.push(e) });
+            return events
+                .map((e) => e.resOutputsEvent?.metadata)
+                .filter((m) => m !== undefined && urnSuffixes.some((n) => m.urn.endsWith(n)))
+                .flatMap((m) => (m!.new?.outputs?.drift as string[] | undefined) ?? []);
+        },
         hasCommandProvider: hasProviderPlugin("command"),
         exportStackText: () => s.exportStackText(),
         cleanup: async () => {
