@@ -150,9 +150,30 @@ export function printable(s: string): string {
  * The secret plain connection for the providers. Secret as a whole: host, user and port are not
  * secrets, but keeping the object in one piece means a key can never leak through a partially
  * revealed structure; the non-secret label `user@host:port` is passed separately for display.
+ *
+ * One Output per connection object and program run: every Profile on the same host (the same
+ * `hosts` entry) shares it, instead of building the same secret once per profile and host. Reused
+ * only while the object's fields are still the very values it was built from.
  */
 export function secretConnection(h: HostConnectionArgs): pulumi.Output<PlainConnection> {
-    return pulumi.secret(
+    const fields: readonly unknown[] = [
+        h.host,
+        h.port,
+        h.user,
+        h.privateKey,
+        h.password,
+        h.hostKey,
+        h.sudo,
+    ];
+    const stack: object = pulumi.runtime.getStackResource() ?? noStack;
+    let cache = secretConnections.get(stack);
+    if (!cache) {
+        cache = new WeakMap();
+        secretConnections.set(stack, cache);
+    }
+    const hit = cache.get(h);
+    if (hit && hit.fields.every((v, i) => v === fields[i])) return hit.connection;
+    const connection = pulumi.secret(
         pulumi
             .all([h.host, h.port, h.user, h.privateKey, h.password, h.hostKey, h.sudo])
             .apply(([host, port, user, privateKey, password, hostKey, sudo]) => {
@@ -169,11 +190,31 @@ export function secretConnection(h: HostConnectionArgs): pulumi.Output<PlainConn
                 return c;
             }),
     );
+    cache.set(h, { fields, connection });
+    return connection;
 }
 
-/** `user@host:port` of a connection (never secret). */
-export function connectionLabel(h: HostConnectionArgs): pulumi.Output<string> {
+/** Per stack (program run): per connection object, its fields and secret connection. */
+const secretConnections = new WeakMap<
+    object,
+    WeakMap<
+        HostConnectionArgs,
+        { fields: readonly unknown[]; connection: pulumi.Output<PlainConnection> }
+    >
+>();
+const noStack = {};
+
+/** `user@host:port` of a connection (never secret): plain when host, port and user are plain. */
+export function connectionLabel(h: HostConnectionArgs): pulumi.Input<string> {
+    const label = (host: string, port: number | undefined, user: string | undefined) =>
+        `${user ?? "root"}@${host}:${port ?? 22}`;
+    if (
+        typeof h.host === "string" &&
+        (h.port === undefined || typeof h.port === "number") &&
+        (h.user === undefined || typeof h.user === "string")
+    )
+        return label(h.host, h.port, h.user);
     return pulumi
         .all([h.host, h.port, h.user])
-        .apply(([host, port, user]) => `${user ?? "root"}@${host}:${port ?? 22}`);
+        .apply(([host, port, user]) => label(host, port, user));
 }

@@ -108,10 +108,11 @@ export function resolveModel(
     const problems = modelProblems(model, field);
     if (problems.length > 0) return { problems };
     const name = mainProfile(model)[0].name;
-    return {
-        resolved: { name, text: core.renderProfile(model), version: core.profileVersion(model) },
-        problems,
-    };
+    const text = core.renderProfile(model);
+    // The version is `core.profileVersion(model)`, the sha256 of this same rendered text: hashed
+    // here so the model is rendered once.
+    const version = createHash("sha256").update(text, "utf8").digest("hex");
+    return { resolved: { name, text, version }, problems };
 }
 
 /** Resolves policy text (installed verbatim; the version is that of its parsed canonical form). */
@@ -156,6 +157,17 @@ export function resolveText(
  * validated later, with the same rules, when they are known (still at preview when possible).
  */
 export function validateProfileArgs(args: Partial<ProfileArgs>): ArgProblem[] {
+    return checkProfileArgs(args).problems;
+}
+
+/**
+ * {@link validateProfileArgs}, plus the resolved profile when it is known now (a model, a file, or
+ * plain text), so the component validates, renders and hashes it once.
+ */
+function checkProfileArgs(args: Partial<ProfileArgs>): {
+    problems: ArgProblem[];
+    resolved?: ResolvedProfile;
+} {
     const out: ArgProblem[] = [];
     const given = [args.profile, args.profileText, args.profileFile].filter((v) => v !== undefined);
     if (given.length > 1)
@@ -198,9 +210,10 @@ export function validateProfileArgs(args: Partial<ProfileArgs>): ArgProblem[] {
             message: `"${printable(args.directory)}" is not an absolute path of plain characters`,
             fix: `use e.g. ${DEFAULT_DIRECTORY}`,
         });
-    if (args.profile !== undefined) out.push(...resolveModel(args.profile).problems);
+    let profile: { resolved?: ResolvedProfile; problems: ArgProblem[] } | undefined;
+    if (args.profile !== undefined) profile = resolveModel(args.profile);
     if (typeof args.profileText === "string")
-        out.push(...resolveText(args.profileText, "profileText").problems);
+        profile = resolveText(args.profileText, "profileText");
     if (args.profileFile !== undefined) {
         let text: string | undefined;
         try {
@@ -212,9 +225,10 @@ export function validateProfileArgs(args: Partial<ProfileArgs>): ArgProblem[] {
                 fix: "give the path of a readable profile file (relative to the program's directory)",
             });
         }
-        if (text !== undefined) out.push(...resolveText(text, "profileFile").problems);
+        if (text !== undefined) profile = resolveText(text, "profileFile");
     }
-    return out;
+    if (profile) out.push(...profile.problems);
+    return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
 }
 
 /** The error a component throws for bad arguments: resource, fields and fixes. */
@@ -252,44 +266,56 @@ export class Profile extends pulumi.ComponentResource {
 
     constructor(name: string, args: ProfileArgs, opts?: pulumi.ComponentResourceOptions) {
         super("apparmor:index:Profile", name, {}, opts);
-        const problems = validateProfileArgs(args);
-        if (problems.length > 0) throw argsError("apparmor:index:Profile", name, problems);
+        const checked = checkProfileArgs(args);
+        if (checked.problems.length > 0)
+            throw argsError("apparmor:index:Profile", name, checked.problems);
 
-        const resolved = resolveProfile(name, args);
-        const directory = pulumi.output(args.directory ?? DEFAULT_DIRECTORY).apply((d) => {
-            if (!DIRECTORY_RE.test(d))
-                throw argsError("apparmor:index:Profile", name, [
-                    {
-                        field: "directory",
-                        message: `"${printable(d)}" is not an absolute path`,
-                        fix: `use e.g. ${DEFAULT_DIRECTORY}`,
-                    },
-                ]);
-            return d;
-        });
-        const mode = pulumi.output(args.mode ?? "enforce");
+        // Values known now are passed to the children as plain values (the common case: a model or
+        // file, plain hosts, mode and directory), Outputs only where the program gave Outputs. Both
+        // register the same inputs; plain ones spare an Output chain per host.
+        const resolved = checked.resolved ?? resolveProfileText(name, args.profileText!);
+        const field = (k: keyof ResolvedProfile): pulumi.Input<string> =>
+            pulumi.Output.isInstance(resolved) ? resolved.apply((r) => r[k]) : resolved[k];
+        const profileName = field("name");
+        const profileText = field("text");
+        const version = field("version");
+        // A plain directory was validated by checkProfileArgs; an Output is validated when known.
+        const directory: pulumi.Input<string> =
+            args.directory === undefined || typeof args.directory === "string"
+                ? (args.directory ?? DEFAULT_DIRECTORY)
+                : pulumi.output(args.directory).apply((d) => {
+                      if (!DIRECTORY_RE.test(d))
+                          throw argsError("apparmor:index:Profile", name, [
+                              {
+                                  field: "directory",
+                                  message: `"${printable(d)}" is not an absolute path`,
+                                  fix: `use e.g. ${DEFAULT_DIRECTORY}`,
+                              },
+                          ]);
+                      return d;
+                  });
+        const mode: pulumi.Input<ProfileMode> = args.mode ?? "enforce";
 
-        const profileName = resolved.apply((r) => r.name);
-        const profileText = resolved.apply((r) => r.text);
-        const version = resolved.apply((r) => r.version);
         this.hostProfiles = {};
         this.modes = {};
         this.hosts = {};
-        args.hosts.forEach((h, i) => {
+        // A plain loop (not forEach): Pulumi records the full call stack of every resource
+        // registration, and each frame costs a source-map lookup.
+        const hosts = args.hosts;
+        for (let i = 0; i < hosts.length; i++) {
+            const h = hosts[i];
             const key = hostKeyOf(h, i);
             this.hosts[key] = h;
-            const connection = secretConnection(h);
-            const target = connectionLabel(h);
             const deps: pulumi.Resource[] = [];
             if (args.prepareHosts ?? true)
                 deps.push(this.prepare(name, key, h, args.directory, directory));
-            const hostMode = pulumi.output(h.mode ?? mode);
-            this.modes[key] = hostMode;
+            const hostMode = h.mode ?? mode;
+            this.modes[key] = pulumi.output(hostMode);
             this.hostProfiles[key] = new HostProfile(
                 `${name}-${key}`,
                 {
-                    connection,
-                    target,
+                    connection: secretConnection(h),
+                    target: connectionLabel(h),
                     hostName: key,
                     profileName,
                     profileText,
@@ -299,33 +325,44 @@ export class Profile extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: deps },
             );
-        });
+        }
 
-        const hps = Object.entries(this.hostProfiles);
-        this.profileName = profileName;
+        const keys = Object.keys(this.hostProfiles);
+        const hps = Object.values(this.hostProfiles);
+        this.profileName = pulumi.output(profileName);
         this.securityOpt = pulumi
-            .all(hps.map(([, hp]) => hp.profileName))
+            .all(hps.map((hp) => hp.profileName))
             .apply((names) => `apparmor=${names[0]}`);
+        // One `all` per aggregate over the hosts (not one per host and aggregate).
         this.versions = pulumi
-            .all(hps.map(([k, hp]) => pulumi.all([k, hp.installed, hp.history])))
-            .apply((rows) => {
+            .all([
+                pulumi.all(hps.map((hp) => hp.installed)),
+                pulumi.all(hps.map((hp) => hp.history)),
+            ])
+            .apply(([installed, histories]) => {
                 const out: VersionsOutput = {};
-                for (const [k, inst, history] of rows)
+                keys.forEach((k, i) => {
+                    const inst = installed[i];
                     if (inst)
                         out[k] = {
                             version: inst.version,
                             mode: inst.mode,
                             loadedAt: inst.loadedAt,
-                            history: history ?? [],
+                            history: histories[i] ?? [],
                         };
+                });
                 return out;
             });
         this.denials = pulumi
-            .all(hps.map(([k, hp]) => pulumi.all([k, hp.denials])))
-            .apply((rows) => Object.fromEntries(rows.filter(([, d]) => d !== undefined)));
+            .all(hps.map((hp) => hp.denials))
+            .apply((ds) =>
+                Object.fromEntries(
+                    keys.flatMap((k, i) => (ds[i] !== undefined ? [[k, ds[i]]] : [])),
+                ),
+            );
         this.drift = pulumi
-            .all(hps.map(([k, hp]) => pulumi.all([k, hp.drift])))
-            .apply((rows) => Object.fromEntries(rows.map(([k, d]) => [k, d ?? []])));
+            .all(hps.map((hp) => hp.drift))
+            .apply((ds) => Object.fromEntries(keys.map((k, i) => [k, ds[i] ?? []])));
 
         this.registerOutputs({
             profileName: this.profileName,
@@ -346,7 +383,7 @@ export class Profile extends pulumi.ComponentResource {
         key: string,
         h: HostConnectionArgs,
         dirArg: pulumi.Input<string> | undefined,
-        directory: pulumi.Output<string>,
+        directory: pulumi.Input<string>,
     ): command.remote.Command {
         const plainDir =
             dirArg === undefined
@@ -404,18 +441,14 @@ function preparedIn(): Map<string, command.remote.Command> {
     return m;
 }
 
-/** The profile text/name/version as an Output (validated when the text is only known later). */
-function resolveProfile(name: string, args: ProfileArgs): pulumi.Output<ResolvedProfile> {
-    const check = (r: { resolved?: ResolvedProfile; problems: ArgProblem[] }): ResolvedProfile => {
+/** The profile given as an Output of text: resolved and validated when the text is known. */
+function resolveProfileText(
+    name: string,
+    text: pulumi.Input<string>,
+): pulumi.Output<ResolvedProfile> {
+    return pulumi.output(text).apply((t) => {
+        const r = resolveText(t, "profileText");
         if (!r.resolved) throw argsError("apparmor:index:Profile", name, r.problems);
         return r.resolved;
-    };
-    if (args.profile !== undefined) return pulumi.output(check(resolveModel(args.profile)));
-    if (args.profileFile !== undefined)
-        return pulumi.output(
-            check(resolveText(fs.readFileSync(args.profileFile, "utf8"), "profileFile")),
-        );
-    return pulumi
-        .output(args.profileText as pulumi.Input<string>)
-        .apply((t) => check(resolveText(t, "profileText")));
+    });
 }

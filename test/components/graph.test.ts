@@ -192,6 +192,102 @@ describe("components: resource graph (setMocks)", () => {
         assert.strictEqual(await outputOf(q.profileName), "t1");
     });
 
+    it("passes the same inputs whether the profile, mode, directory and host are plain values or Outputs", async () => {
+        const text = "profile o1 flags=(attach_disconnected) {\n  file,\n  deny /tmp/o w,\n}\n";
+        new apparmor.Profile("plain", {
+            hosts: [{ host: "h9", user: "deploy", privateKey: KEY }],
+            profileText: text,
+            mode: "complain",
+            directory: "/etc/apparmor.d/x",
+            prepareHosts: false,
+        });
+        const q = new apparmor.Profile("outs", {
+            hosts: [
+                {
+                    host: pulumi.output("h9"),
+                    user: pulumi.output("deploy"),
+                    privateKey: KEY,
+                    name: "h9",
+                },
+            ],
+            profileText: pulumi.output(text),
+            mode: pulumi.output("complain" as const),
+            directory: pulumi.output("/etc/apparmor.d/x"),
+            prepareHosts: false,
+        });
+        assert.strictEqual(await outputOf(q.profileName), "o1");
+        assert.strictEqual(await outputOf(q.modes["h9"]), "complain");
+        await settle();
+        const [a, b] = ["plain-h9", "outs-h9"].map(
+            (n) => created.find((c) => c.name === n)!.inputs,
+        );
+        for (const k of [
+            "target",
+            "hostName",
+            "profileName",
+            "profileText",
+            "version",
+            "mode",
+            "directory",
+            "drift",
+        ])
+            assert.deepStrictEqual(b[k], a[k], k);
+        assert.strictEqual(a.target, "deploy@h9:22");
+        assert.strictEqual(a.profileText, text);
+        assert.match(String(a.version), /^[0-9a-f]{64}$/);
+        assert.deepStrictEqual(
+            (b.connection as { value: unknown }).value,
+            (a.connection as { value: unknown }).value,
+        );
+    });
+
+    it("a model's version is the core profileVersion of the rendered model", async () => {
+        const model = dockerDefault({ name: "vv" }).with(deny.file("/tmp/v/**", "w"));
+        new apparmor.Profile("vv", {
+            hosts: [{ host: "hv", privateKey: KEY }],
+            profile: model,
+            prepareHosts: false,
+        });
+        await settle();
+        const hp = created.find((c) => c.name === "vv-hv")!;
+        const core = await import("../../src/profile");
+        assert.strictEqual(hp.inputs.version, core.profileVersion(model.toModel()));
+        assert.strictEqual(hp.inputs.profileText, core.renderProfile(model.toModel()));
+    });
+
+    it("profiles on the same host entry share its secret connection; a changed entry gets a new one", async () => {
+        const conn = await import("../../src/components/connection");
+        const h: { host: string; privateKey: pulumi.Input<string>; user?: string } = {
+            host: "10.9.9.9",
+            privateKey: pulumi.secret(KEY),
+        };
+        const first = conn.secretConnection(h);
+        assert.strictEqual(conn.secretConnection(h), first, "same entry, same Output");
+        assert.strictEqual(await pulumi.isSecret(first), true);
+        h.user = "deploy";
+        const second = conn.secretConnection(h);
+        assert.notStrictEqual(second, first, "a changed field is not served from the cache");
+        assert.strictEqual((await outputOf(second)).user, "deploy");
+        assert.strictEqual((await outputOf(second)).sudo, true);
+        const p1 = new apparmor.Profile("c1", {
+            hosts: [h],
+            profileText: "profile c1 { file, }\n",
+            prepareHosts: false,
+        });
+        const p2 = new apparmor.Profile("c2", {
+            hosts: [h],
+            profileText: "profile c2 { file, }\n",
+            prepareHosts: false,
+        });
+        assert.ok(p1.hostProfiles["10.9.9.9"] && p2.hostProfiles["10.9.9.9"]);
+        await settle();
+        for (const n of ["c1-10.9.9.9", "c2-10.9.9.9"]) {
+            const c = created.find((x) => x.name === n)!.inputs.connection;
+            assert.ok(isSecret(c), `${n}: connection is secret`);
+            assert.strictEqual((c as { value: { user: string } }).value.user, "deploy");
+        }
+    });
+
     it("ProfiledContainer adds apparmor=NAME to securityOpts, uses a docker provider for the same host, checks the label", async () => {
         const p = secureProfile("sec", [
             {
