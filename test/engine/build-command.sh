@@ -31,7 +31,6 @@
 # Cache key: this script's non-comment lines, version and commit, Go version, GOOS/GOARCH.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
 
 COMMAND_VERSION=1.2.1
@@ -50,7 +49,7 @@ command -v go >/dev/null || { log "go is not installed"; exit 1; }
 
 key="$(
     {
-        grep -v '^[[:space:]]*#' "$here/build-command.sh"
+        grep -v '^[[:space:]]*#' "${BASH_SOURCE[0]}"
         echo "$COMMAND_VERSION $COMMAND_COMMIT"
         go version
         go env GOOS GOARCH
@@ -118,6 +117,11 @@ if [ -z "$source_note" ]; then
         gitdir="$gitrepo"
     fi
     G() { git --git-dir="$gitdir" "$@"; }
+    if ! G rev-parse --git-dir >/dev/null 2>&1; then
+        log "pulumi-resource-command $COMMAND_VERSION NOT built: PULUMI_COMMAND_GIT=$gitrepo is not a git repository."
+        log "Point it at a clone of https://github.com/pulumi/pulumi-command that has the upstream tag $COMMAND_TAG."
+        exit 3
+    fi
     got="$(G rev-parse --verify -q "refs/tags/$COMMAND_TAG^{commit}" 2>/dev/null || true)"
     if [ "$got" != "$COMMAND_COMMIT" ]; then
         log "pulumi-resource-command $COMMAND_VERSION NOT built: in PULUMI_COMMAND_GIT=$gitrepo tag $COMMAND_TAG"

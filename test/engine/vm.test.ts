@@ -2,8 +2,8 @@
  * The harness on the real engine against the test VM:
  * - a command run over SSH (private key as a secret) creates a file on the VM and `destroy` removes
  *   it; a second `up` reports no changes; `pulumi stack export` holds no private key in plain text.
- *   The SSH command goes through a dynamic provider (ssh2), the way the components run host scripts:
- *   `pulumi-resource-command` cannot be built here (see test/engine/build.sh).
+ *   The SSH command goes through a dynamic provider (ssh2), the way the components run host scripts;
+ *   the same with `@pulumi/command`'s remote.Command (pulumi-resource-command) is command.vm.test.ts.
  * - a `docker.Container` with `securityOpts: ["apparmor=docker-default"]`, created by
  *   `pulumi-resource-docker` against the VM's dockerd, runs confined by that profile (`docker
  *   inspect`), a second `up` reports no changes, and `destroy` removes it.
