@@ -411,6 +411,11 @@ export class Profile extends pulumi.ComponentResource {
                     user: h.user ?? "root",
                     ...(h.privateKey !== undefined ? { privateKey: h.privateKey } : {}),
                     ...(h.password !== undefined ? { password: h.password } : {}),
+                    // pulumi-command pins only an OpenSSH key line (it ignores host keys without
+                    // one); a `SHA256:` fingerprint pin is enforced by our own SSH connections only.
+                    ...(h.hostKey !== undefined
+                        ? { hostKey: pulumi.output(h.hostKey).apply(commandHostKey) }
+                        : {}),
                 }),
                 create: pulumi
                     .all([directory, h.user, h.sudo])
@@ -428,6 +433,16 @@ export class Profile extends pulumi.ComponentResource {
  * Host-preparation Commands already declared in this program run, per stack (one per host, user and
  * directory, shared by every Profile on that host: preparing a host is the same work for each).
  */
+/**
+ * The `hostKey` to give pulumi-command (which wants `TYPE BASE64`): the key of an OpenSSH public key
+ * or known_hosts line; undefined for a `SHA256:` fingerprint, which pulumi-command cannot check.
+ */
+export function commandHostKey(pin: string | undefined): string | undefined {
+    const words = (pin ?? "").trim().split(/\s+/);
+    const i = words.findIndex((w) => /^(ssh-|ecdsa-sha2-|sk-)/.test(w));
+    return i >= 0 && words[i + 1] ? `${words[i]} ${words[i + 1]}` : undefined;
+}
+
 const prepared = new WeakMap<object, Map<string, command.remote.Command>>();
 const noStack = {};
 
