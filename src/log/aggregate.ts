@@ -17,8 +17,9 @@
  * its own time. Events before any boundary, or without a time, are `"unknown"` too.
  */
 import type { AuditEventType, AuditRecord } from "./record";
-import { recordProfile } from "./record";
 import { generalizePath } from "./suggest";
+import type { ParseOptions, ParseStats } from "./parse";
+import { scanAuditEvents } from "./parse";
 
 /** A version of a profile that the caller loaded (or verified as loaded) at a given time. */
 export interface KnownLoad {
@@ -156,8 +157,49 @@ export function summarize(
 
 const LOAD_OPERATIONS = new Set(["profile_load", "profile_replace", "profile_remove"]);
 
+/** The fields `denialKey` reads. An `AuditRecord` has them, and so has an `AuditEventView`. */
+export type DenialKeyFields = Pick<
+    AuditRecord,
+    | "capname"
+    | "capability"
+    | "operation"
+    | "bus"
+    | "path"
+    | "interface"
+    | "member"
+    | "name"
+    | "signal"
+    | "peer"
+    | "peerProfile"
+    | "family"
+    | "sockType"
+    | "protocol"
+    | "fstype"
+    | "srcname"
+    | "name2"
+    | "info"
+>;
+
+/**
+ * The fields aggregation reads: an `AuditRecord`, or an `AuditEventView` (the scanner's on-demand
+ * view, which decodes only these).
+ */
+export type AggregatedFields = DenialKeyFields &
+    Pick<
+        AuditRecord,
+        | "type"
+        | "profile"
+        | "label"
+        | "timestamp"
+        | "serial"
+        | "requestedMask"
+        | "deniedMask"
+        | "pid"
+        | "comm"
+    >;
+
 /** True for STATUS events that change what is loaded (not `same as current profile, skipping`). */
-export function isLoadEvent(r: AuditRecord): boolean {
+export function isLoadEvent(r: Pick<AuditRecord, "type" | "operation" | "info">): boolean {
     return (
         r.type === "STATUS" &&
         r.operation !== undefined &&
@@ -167,9 +209,11 @@ export function isLoadEvent(r: AuditRecord): boolean {
 }
 
 /** The profile a STATUS event is about (its `name`), or the confining profile of any other event. */
-export function subjectProfile(r: AuditRecord): string {
-    if (r.type === "STATUS") return r.name ?? recordProfile(r) ?? "(none)";
-    return recordProfile(r) ?? "(none)";
+export function subjectProfile(
+    r: Pick<AuditRecord, "type" | "name" | "profile" | "label">,
+): string {
+    if (r.type === "STATUS") return r.name ?? r.profile ?? r.label ?? "(none)";
+    return r.profile ?? r.label ?? "(none)";
 }
 
 /**
@@ -181,119 +225,213 @@ export function mergeEvents(
     records: Iterable<AuditRecord>,
     options: MergeOptions = {},
 ): AuditSummary {
-    const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const s = structuredClone(previous) as AuditSummary;
-    if (options.cursor !== undefined) s.cursor = options.cursor;
-    s.malformed += options.malformed ?? 0;
+    const a = new AuditAggregator(previous, options);
+    for (const r of records) a.add(r);
+    return a.finish();
+}
 
-    // Pass 1: load events per profile (needed before attributing anything).
-    const events: AuditRecord[] = [];
-    const newLoads = new Map<string, LoadEvent[]>();
-    for (const r of records) {
+/**
+ * Parses `text` and merges its events into `previous` in one pass, through the scanner's
+ * on-demand views: no record is built, only the fields aggregation needs are decoded. Gives the
+ * same summary as `mergeEvents(previous, parseAuditLog(text).events, options)`; the parser's
+ * malformed lines are added to `malformed` (besides `options.malformed`).
+ */
+export function mergeAuditLog(
+    previous: AuditSummary,
+    text: string,
+    options: MergeOptions = {},
+    parseOptions: ParseOptions = {},
+): { summary: AuditSummary; stats: ParseStats } {
+    const a = new AuditAggregator(previous, options);
+    const stats = scanAuditEvents(text, (ev) => a.add(ev), parseOptions);
+    a.addMalformed(stats.malformed);
+    return { summary: a.finish(), stats };
+}
+
+/** Event data kept between the two passes of an aggregation (load boundaries come first). */
+interface Pending {
+    readonly profile: string;
+    readonly t: number | undefined;
+    readonly type: AuditEventType;
+    readonly operation: string;
+    readonly key: string;
+    readonly requestedMask: string | undefined;
+    readonly deniedMask: string | undefined;
+    readonly pid: number | undefined;
+    readonly comm: string | undefined;
+}
+
+/**
+ * Incremental aggregation: `add` events one by one (records, or the scanner's views inside a
+ * `scanAuditEvents` callback: only what is needed is read from them, nothing keeps them), then
+ * `finish` once. `mergeEvents` and `mergeAuditLog` are built on it.
+ */
+export class AuditAggregator {
+    private readonly limits: Required<SummaryLimits>;
+    private readonly s: AuditSummary;
+    private readonly pending: Pending[] = [];
+    private readonly newLoads = new Map<string, LoadEvent[]>();
+    /** `generalizePath` results (paths repeat; it is the costliest part of an entry key). */
+    private readonly generalized = new Map<string, string>();
+    private readonly generalize = (path: string): string => {
+        let g = this.generalized.get(path);
+        if (g === undefined) {
+            if (this.generalized.size >= 10000) this.generalized.clear();
+            g = generalizePath(path);
+            this.generalized.set(path, g);
+        }
+        return g;
+    };
+    private finished = false;
+
+    constructor(
+        previous: AuditSummary = emptySummary(),
+        private readonly options: MergeOptions = {},
+    ) {
+        this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+        this.s = structuredClone(previous) as AuditSummary;
+        if (options.cursor !== undefined) this.s.cursor = options.cursor;
+        this.s.malformed += options.malformed ?? 0;
+    }
+
+    /** Adds one event: an `AuditRecord`, or an `AuditEventView` (read at once, not kept). */
+    add(r: AggregatedFields): void {
+        if (this.finished) throw new Error("AuditAggregator: add after finish");
         if (r.type === "STATUS") {
-            s.statusEvents++;
+            this.s.statusEvents++;
             if (isLoadEvent(r)) {
                 const p = subjectProfile(r);
-                let list = newLoads.get(p);
-                if (!list) newLoads.set(p, (list = []));
+                let list = this.newLoads.get(p);
+                if (!list) this.newLoads.set(p, (list = []));
                 list.push({ operation: r.operation!, at: r.timestamp, serial: r.serial });
             }
-            continue;
+            return;
         }
-        events.push(r);
-    }
-    const knownByProfile = new Map<string, KnownLoad[]>();
-    for (const k of options.loads ?? []) {
-        let list = knownByProfile.get(k.profile);
-        if (!list) knownByProfile.set(k.profile, (list = []));
-        list.push(k);
-    }
-    const tolerance = options.toleranceSeconds ?? 5;
-    const boundaries = new Map<string, Boundary[]>();
-    const profilesWithLoads = new Set([
-        ...Object.keys(s.profiles).filter((p) => s.profiles[p].loads.length > 0),
-        ...newLoads.keys(),
-        ...knownByProfile.keys(),
-    ]);
-    for (const p of profilesWithLoads) {
-        const stored = s.profiles[p]?.loads ?? [];
-        const loads = [
-            ...stored.map((l) => ({ ...l, version: undefined })),
-            ...(newLoads.get(p) ?? []),
-        ];
-        const { resolved, bounds } = resolveLoads(loads, knownByProfile.get(p) ?? [], tolerance);
-        boundaries.set(p, bounds);
-        if (resolved.length > 0 || s.profiles[p]) {
-            const ps = profileSummary(s, p, limits);
-            if (ps) ps.loads = resolved.slice(-limits.maxLoads);
-        }
+        this.pending.push({
+            profile: subjectProfile(r),
+            t: r.timestamp,
+            type: r.type,
+            operation: r.operation ?? "(none)",
+            key: clip(denialKeyWith(r, this.generalize), this.limits.maxKeyLength),
+            requestedMask: r.requestedMask,
+            deniedMask: r.deniedMask,
+            pid: r.pid,
+            comm: r.comm,
+        });
     }
 
-    // Pass 2: count events.
-    for (const r of events) {
-        s.events++;
-        const t = r.timestamp;
-        if (t !== undefined) {
-            if (s.firstSeen === undefined || t < s.firstSeen) s.firstSeen = t;
-            if (s.lastSeen === undefined || t > s.lastSeen) s.lastSeen = t;
-        }
-        const p = subjectProfile(r);
-        const ps = profileSummary(s, p, limits);
-        if (!ps) {
-            s.otherProfiles++;
-            continue;
-        }
-        ps.count++;
-        const version = versionAt(boundaries.get(p), t);
-        let vs = ps.versions[version];
-        if (!vs) {
-            if (Object.keys(ps.versions).length >= limits.maxVersions) {
-                ps.otherVersions++;
-                continue;
-            }
-            vs = ps.versions[version] = { count: 0, types: {}, operations: {}, otherOperations: 0 };
-        }
-        vs.count++;
-        bump(vs.types, r.type);
-        seen(vs, t);
-        const op = r.operation ?? "(none)";
-        let os = vs.operations[op];
-        if (!os) {
-            if (Object.keys(vs.operations).length >= limits.maxOperations) {
-                vs.otherOperations++;
-                continue;
-            }
-            os = vs.operations[op] = { count: 0, entries: {}, otherEntries: 0 };
-        }
-        os.count++;
-        const key = clip(denialKey(r), limits.maxKeyLength);
-        let e = os.entries[key];
-        if (!e) {
-            if (Object.keys(os.entries).length >= limits.maxEntries) {
-                os.otherEntries++;
-                continue;
-            }
-            e = os.entries[key] = { count: 0, types: {}, samples: [] };
-        }
-        e.count++;
-        bump(e.types, r.type);
-        seen(e, t);
-        if (r.requestedMask !== undefined)
-            e.requestedMask = unionMask(e.requestedMask, r.requestedMask);
-        if (r.deniedMask !== undefined) e.deniedMask = unionMask(e.deniedMask, r.deniedMask);
-        if (
-            e.samples.length < limits.maxSamples &&
-            (r.pid !== undefined || r.comm !== undefined) &&
-            !e.samples.some((x) => x.pid === r.pid && x.comm === r.comm)
-        ) {
-            const sample: { pid?: number; comm?: string; at?: number } = {};
-            if (r.pid !== undefined) sample.pid = r.pid;
-            if (r.comm !== undefined) sample.comm = r.comm;
-            if (t !== undefined) sample.at = t;
-            e.samples.push(sample);
-        }
+    /** Adds to the malformed-line count. */
+    addMalformed(n: number): void {
+        this.s.malformed += n;
     }
-    return s;
+
+    /** The merged summary. Call once, after the last `add`. */
+    finish(): AuditSummary {
+        if (this.finished) throw new Error("AuditAggregator: finish called twice");
+        this.finished = true;
+        const { s, limits, options, newLoads } = this;
+        const knownByProfile = new Map<string, KnownLoad[]>();
+        for (const k of options.loads ?? []) {
+            let list = knownByProfile.get(k.profile);
+            if (!list) knownByProfile.set(k.profile, (list = []));
+            list.push(k);
+        }
+        const tolerance = options.toleranceSeconds ?? 5;
+        const boundaries = new Map<string, Boundary[]>();
+        const profilesWithLoads = new Set([
+            ...Object.keys(s.profiles).filter((p) => s.profiles[p].loads.length > 0),
+            ...newLoads.keys(),
+            ...knownByProfile.keys(),
+        ]);
+        for (const p of profilesWithLoads) {
+            const stored = s.profiles[p]?.loads ?? [];
+            const loads = [
+                ...stored.map((l) => ({ ...l, version: undefined })),
+                ...(newLoads.get(p) ?? []),
+            ];
+            const { resolved, bounds } = resolveLoads(
+                loads,
+                knownByProfile.get(p) ?? [],
+                tolerance,
+            );
+            boundaries.set(p, bounds);
+            if (resolved.length > 0 || s.profiles[p]) {
+                const ps = profileSummary(s, p, limits);
+                if (ps) ps.loads = resolved.slice(-limits.maxLoads);
+            }
+        }
+
+        // Pass 2: count events.
+        for (const r of this.pending) {
+            s.events++;
+            const t = r.t;
+            if (t !== undefined) {
+                if (s.firstSeen === undefined || t < s.firstSeen) s.firstSeen = t;
+                if (s.lastSeen === undefined || t > s.lastSeen) s.lastSeen = t;
+            }
+            const p = r.profile;
+            const ps = profileSummary(s, p, limits);
+            if (!ps) {
+                s.otherProfiles++;
+                continue;
+            }
+            ps.count++;
+            const version = versionAt(boundaries.get(p), t);
+            let vs = ps.versions[version];
+            if (!vs) {
+                if (Object.keys(ps.versions).length >= limits.maxVersions) {
+                    ps.otherVersions++;
+                    continue;
+                }
+                vs = ps.versions[version] = {
+                    count: 0,
+                    types: {},
+                    operations: {},
+                    otherOperations: 0,
+                };
+            }
+            vs.count++;
+            bump(vs.types, r.type);
+            seen(vs, t);
+            const op = r.operation;
+            let os = vs.operations[op];
+            if (!os) {
+                if (Object.keys(vs.operations).length >= limits.maxOperations) {
+                    vs.otherOperations++;
+                    continue;
+                }
+                os = vs.operations[op] = { count: 0, entries: {}, otherEntries: 0 };
+            }
+            os.count++;
+            const key = r.key;
+            let e = os.entries[key];
+            if (!e) {
+                if (Object.keys(os.entries).length >= limits.maxEntries) {
+                    os.otherEntries++;
+                    continue;
+                }
+                e = os.entries[key] = { count: 0, types: {}, samples: [] };
+            }
+            e.count++;
+            bump(e.types, r.type);
+            seen(e, t);
+            if (r.requestedMask !== undefined)
+                e.requestedMask = unionMask(e.requestedMask, r.requestedMask);
+            if (r.deniedMask !== undefined) e.deniedMask = unionMask(e.deniedMask, r.deniedMask);
+            if (
+                e.samples.length < limits.maxSamples &&
+                (r.pid !== undefined || r.comm !== undefined) &&
+                !e.samples.some((x) => x.pid === r.pid && x.comm === r.comm)
+            ) {
+                const sample: { pid?: number; comm?: string; at?: number } = {};
+                if (r.pid !== undefined) sample.pid = r.pid;
+                if (r.comm !== undefined) sample.comm = r.comm;
+                if (t !== undefined) sample.at = t;
+                e.samples.push(sample);
+            }
+        }
+        return s;
+    }
 }
 
 interface Boundary {
@@ -359,15 +497,43 @@ function resolveLoads(
 
 function versionAt(bounds: Boundary[] | undefined, t: number | undefined): string {
     if (!bounds || bounds.length === 0 || t === undefined) return UNKNOWN_VERSION;
-    let v: string | undefined;
-    let found = false;
-    for (const b of bounds) {
-        if (b.at <= t) {
-            v = b.version;
-            found = true;
-        } else break;
+    let i: number;
+    if (sortedBounds(bounds)) {
+        // the last boundary at or before t, by bisection (what the loop below finds)
+        let lo = 0;
+        let hi = bounds.length;
+        while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (bounds[mid].at <= t) lo = mid + 1;
+            else hi = mid;
+        }
+        i = lo - 1;
+    } else {
+        // boundaries with a NaN time (a caller's load): walk them as they are
+        i = -1;
+        for (let k = 0; k < bounds.length; k++) {
+            if (bounds[k].at <= t) i = k;
+            else break;
+        }
     }
-    return found && v !== undefined ? v : UNKNOWN_VERSION;
+    const v = i >= 0 ? bounds[i].version : undefined;
+    return v !== undefined ? v : UNKNOWN_VERSION;
+}
+
+const SORTED = new WeakMap<Boundary[], boolean>();
+
+/** True when every boundary time is a number in ascending order (then bisection is exact). */
+function sortedBounds(bounds: Boundary[]): boolean {
+    let ok = SORTED.get(bounds);
+    if (ok === undefined) {
+        ok = true;
+        for (let k = 0; k < bounds.length; k++) {
+            const at = bounds[k].at;
+            if (Number.isNaN(at) || (k > 0 && at < bounds[k - 1].at)) ok = false;
+        }
+        SORTED.set(bounds, ok);
+    }
+    return ok;
 }
 
 function profileSummary(
@@ -416,38 +582,48 @@ function isWordMask(m: string): boolean {
 }
 
 /** The entry an event is counted under: what was accessed (path, capability, peer, socket…). */
-export function denialKey(r: AuditRecord): string {
-    if (r.capname !== undefined) return r.capname;
-    if (r.capability !== undefined) return `capability ${r.capability}`;
-    if (r.operation !== undefined && r.operation.startsWith("dbus")) {
-        const parts = [
-            r.bus,
-            r.path,
-            r.interface && r.member ? `${r.interface}.${r.member}` : (r.interface ?? r.member),
-        ];
-        if (r.name !== undefined) parts.push(`name=${r.name}`);
+export function denialKey(r: DenialKeyFields): string {
+    return denialKeyWith(r, generalizePath);
+}
+
+/** `denialKey` with a given path generalisation (a memoised one when aggregating). */
+function denialKeyWith(r: DenialKeyFields, generalize: (path: string) => string): string {
+    const capname = r.capname;
+    if (capname !== undefined) return capname;
+    const capability = r.capability;
+    if (capability !== undefined) return `capability ${capability}`;
+    const operation = r.operation;
+    if (operation !== undefined && operation.startsWith("dbus")) {
+        const iface = r.interface;
+        const member = r.member;
+        const parts = [r.bus, r.path, iface && member ? `${iface}.${member}` : (iface ?? member)];
+        const name = r.name;
+        if (name !== undefined) parts.push(`name=${name}`);
         return parts.filter((x) => x !== undefined).join(" ");
     }
-    if (r.signal !== undefined) return `${r.signal} peer=${r.peer ?? r.peerProfile ?? "?"}`;
-    if (r.operation === "ptrace") return `peer=${r.peer ?? r.peerProfile ?? "?"}`;
-    if (r.family !== undefined && r.name === undefined) {
-        return [
-            r.family,
-            r.sockType,
-            r.protocol !== undefined ? `protocol=${r.protocol}` : undefined,
-        ]
+    const signal = r.signal;
+    if (signal !== undefined) return `${signal} peer=${r.peer ?? r.peerProfile ?? "?"}`;
+    if (operation === "ptrace") return `peer=${r.peer ?? r.peerProfile ?? "?"}`;
+    const name = r.name;
+    const family = r.family;
+    if (family !== undefined && name === undefined) {
+        const protocol = r.protocol;
+        return [family, r.sockType, protocol !== undefined ? `protocol=${protocol}` : undefined]
             .filter((x) => x !== undefined)
             .join(" ");
     }
-    if (r.fstype !== undefined || r.srcname !== undefined) {
-        return `${r.srcname ?? "?"} -> ${r.name ?? "?"}${r.fstype ? ` (${r.fstype})` : ""}`;
+    const fstype = r.fstype;
+    const srcname = r.srcname;
+    if (fstype !== undefined || srcname !== undefined) {
+        return `${srcname ?? "?"} -> ${name ?? "?"}${fstype ? ` (${fstype})` : ""}`;
     }
-    if (r.name !== undefined) {
+    if (name !== undefined) {
         // paths generalised like suggestions (pids, uids, UUIDs, temp names) to bound distinct keys
-        const name = r.name.startsWith("/") ? generalizePath(r.name) : r.name;
-        return r.name2 !== undefined ? `${name} -> ${r.name2}` : name;
+        const g = name.startsWith("/") ? generalize(name) : name;
+        const name2 = r.name2;
+        return name2 !== undefined ? `${g} -> ${name2}` : g;
     }
-    return r.info ?? r.operation ?? "?";
+    return r.info ?? operation ?? "?";
 }
 
 /** Attributes each event to a version (same rules as `mergeEvents`). Useful for callers listing events. */
