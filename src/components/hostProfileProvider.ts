@@ -193,7 +193,7 @@ function wrap(target: string, e: unknown): Error {
     return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Installs desired state and confirms it with status; shared by create and update. */
+/** Installs desired state (the install script verifies what it loaded); shared by create and update. */
 async function apply(
     news: HostProfileInputs,
     olds: Partial<HostProfileOutputs> | undefined,
@@ -201,31 +201,37 @@ async function apply(
     const t = sshTarget(news.connection, olds?.hostKeySeen);
     const where = news.target;
     try {
-        // Denials logged before this change belong to the version loaded until now.
-        let denials: HostDenials | undefined = olds?.denials;
-        if (olds?.denials?.cursor !== undefined && olds.history) {
-            const d = await ops.denials(t, where, news.connection.sudo, olds.denials.cursor);
-            denials = recordDenials(
-                olds.denials,
-                olds.history,
-                eventsFor(d.records, news.profileName),
-                d,
-            );
-        }
-        await ops.preflight(t, where, news.connection.sudo);
+        // Denials logged before this change belong to the version loaded until now; a new resource
+        // starts reading them from now (older lines are not its own). Both reads run alongside the
+        // preflight on the same pooled connection: each is a round trip that changes nothing.
+        const prev = olds?.denials;
+        const history = olds?.history;
+        const read = async () =>
+            prev === undefined
+                ? ops.denials(t, where, news.connection.sudo, undefined)
+                : prev.cursor !== undefined && history
+                  ? ops.denials(t, where, news.connection.sudo, prev.cursor)
+                  : undefined;
+        const [d] = await Promise.all([read(), ops.preflight(t, where, news.connection.sudo)]);
+        const denials: HostDenials =
+            prev === undefined
+                ? {
+                      ...(d?.cursor ? { cursor: d.cursor } : {}),
+                      source: d?.source,
+                      lost: 0,
+                      byVersion: {},
+                  }
+                : d && history
+                  ? recordDenials(prev, history, eventsFor(d.records, news.profileName), d)
+                  : prev;
         const inst = await ops.install(t, where, news.connection.sudo, {
             name: news.profileName,
             directory: news.directory,
             text: news.profileText,
             mode: news.mode,
         });
-        const live = await ops.status(
-            t,
-            where,
-            news.connection.sudo,
-            news.profileName,
-            news.directory,
-        );
+        // The install's own result is the live state (see ops.install): no second status/compile.
+        const live = inst.live;
         const problems = hostDriftReasons(
             where,
             { fileSha256: inst.fileSha256, mode: news.mode },
@@ -241,23 +247,13 @@ async function apply(
         const rec: VersionRecord = same
             ? { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt }
             : { version: news.version, mode: news.mode, loadedAt: nowIso() };
-        const history = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
-        if (denials === undefined) {
-            // Start reading denials from now: older lines are not this resource's.
-            const d = await ops.denials(t, where, news.connection.sudo, undefined);
-            denials = {
-                ...(d.cursor ? { cursor: d.cursor } : {}),
-                source: d.source,
-                lost: 0,
-                byVersion: {},
-            };
-        }
+        const versions = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
         const seen = seenHostKey(t);
         return {
             ...pickInputs(news),
             drift: [],
             installed: { ...rec, fileSha256: inst.fileSha256 },
-            history,
+            history: versions,
             denials,
             live,
             ...(seen

@@ -61,7 +61,7 @@ export async function install(
     where: string,
     sudo: boolean,
     a: { name: string; directory: string; text: string; mode: ProfileMode },
-): Promise<{ changed: boolean; fileSha256: string }> {
+): Promise<{ changed: boolean; fileSha256: string; live: LiveState }> {
     return step(where, "load", async () => {
         const r = await host.hostScripts.install(hostExec(t), {
             name: a.name,
@@ -70,7 +70,19 @@ export async function install(
             mode: a.mode,
             sudo,
         });
-        return { changed: r.changed, fileSha256: r.sha256 };
+        // A successful install is what `status` would report right after it: the script checks that
+        // AppArmor is enabled with securityfs mounted, writes the file (sha256), and leaves the kernel's
+        // raw_sha1 of the profile equal to the compiled file's (it reloads otherwise and verifies),
+        // then reads the kernel's mode. Asking `status` again would compile the profile once more.
+        const live: LiveState = {
+            enabled: true,
+            filePresent: true,
+            fileSha256: r.sha256,
+            loaded: r.kernelMode !== "",
+            ...(r.kernelMode ? { mode: r.kernelMode } : {}),
+            policyMatchesFile: true,
+        };
+        return { changed: r.changed, fileSha256: r.sha256, live };
     });
 }
 
