@@ -6,6 +6,11 @@
  *
  * State of a running VM (pid, ports, per-run key, console log) lives in a state directory, by default
  * `$PULUMI_APPARMOR_CACHE/testhost-run/default`. Several VMs can run at once with different state dirs.
+ *
+ * A host can also be rebooted on the same disk, e.g. with other kernel arguments: stop it with
+ * `stopTestHost(dir, { keepDisk: true })` (guest caches synced, overlay, key and ports kept), then
+ * `startTestHost({ stateDir: dir, reuseDisk: true, kernelArgs })` boots that disk again on the same
+ * ports with the same keys, so a stack that recorded the host still finds it.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -56,6 +61,23 @@ export interface TestHostOptions {
     readonly keepAfterExit?: boolean;
     /** Progress messages (image build, boot). Defaults to silence. */
     readonly log?: (message: string) => void;
+    /**
+     * Boot the disk kept by `stopTestHost(stateDir, { keepDisk: true })` instead of a fresh overlay:
+     * a reboot of the same host (files, docker containers and images as it left them), on the same
+     * SSH and docker ports with the same client key, with this call's `kernelArgs`. Fails when the
+     * state dir has no kept disk or a VM is still running in it. Defaults to false.
+     */
+    readonly reuseDisk?: boolean;
+}
+
+export interface StopTestHostOptions {
+    /**
+     * Flush the guest's file system caches (`sync` over SSH) before stopping QEMU (a power cut
+     * after sync: files, journal and docker state are on the disk), and keep its overlay, key,
+     * ports and state file, for `startTestHost({ reuseDisk: true })`. Defaults to false: kill QEMU
+     * and delete the overlay and key.
+     */
+    readonly keepDisk?: boolean;
 }
 
 /** How to reach a running test host. */
@@ -235,10 +257,16 @@ export function testHostStatus(stateDir: string = defaultStateDir()): TestHostSt
 
 /**
  * Stops the VM of `stateDir` (SIGTERM, then SIGKILL after 10 s) and deletes its overlay and key.
- * The console log stays for post-mortems. Stopping a stopped VM is a no-op.
+ * The console log stays for post-mortems. Stopping a stopped VM is a no-op. With `keepDisk`, the
+ * guest's caches are synced to its disk first, and its disk, key and ports are kept (see
+ * {@link StopTestHostOptions}).
  */
-export async function stopTestHost(stateDir: string = defaultStateDir()): Promise<void> {
-    let pid: number | undefined = readState(stateDir)?.pid;
+export async function stopTestHost(
+    stateDir: string = defaultStateDir(),
+    opts: StopTestHostOptions = {},
+): Promise<void> {
+    const info = readState(stateDir);
+    let pid: number | undefined = info?.pid;
     if (pid === undefined) {
         try {
             pid = Number(fs.readFileSync(path.join(stateDir, "qemu.pid"), "utf8").trim());
@@ -246,16 +274,35 @@ export async function stopTestHost(stateDir: string = defaultStateDir()): Promis
             pid = undefined;
         }
     }
-    if (pid !== undefined && pid > 0 && isOurQemu(pid, stateDir)) {
-        process.kill(pid, "SIGTERM");
+    const running = pid !== undefined && pid > 0 && isOurQemu(pid, stateDir);
+    if (running && opts.keepDisk && info) {
+        // Flush the guest's caches to the disk, then cut the power: a clean `poweroff` took over two
+        // minutes under TCG on a busy machine, and the kept disk only needs its data written.
+        try {
+            const c = await connectSsh(info, { asRoot: true, readyTimeoutMs: 30000 });
+            try {
+                await execOn(c, "sync", { timeoutMs: 60000 });
+            } finally {
+                c.end();
+            }
+        } catch {
+            // unreachable guest: the disk is kept as it is
+        }
+    }
+    if (running && isOurQemu(pid!, stateDir)) {
+        process.kill(pid!, "SIGTERM");
         const deadline = Date.now() + 10000;
-        while (isOurQemu(pid, stateDir) && Date.now() < deadline) {
+        while (isOurQemu(pid!, stateDir) && Date.now() < deadline) {
             await sleep(100);
         }
-        if (isOurQemu(pid, stateDir)) {
-            process.kill(pid, "SIGKILL");
-            while (isOurQemu(pid, stateDir)) await sleep(100);
+        if (isOurQemu(pid!, stateDir)) {
+            process.kill(pid!, "SIGKILL");
+            while (isOurQemu(pid!, stateDir)) await sleep(100);
         }
+    }
+    if (opts.keepDisk) {
+        fs.rmSync(path.join(stateDir, "qemu.pid"), { force: true });
+        return;
     }
     for (const f of [STATE_FILE, "overlay.qcow2", "qemu.pid", "id_ed25519", "id_ed25519.pub"]) {
         fs.rmSync(path.join(stateDir, f), { force: true });
@@ -286,26 +333,46 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         }
     }
     const image = await ensureImage(log);
-    await stopTestHost(stateDir);
-    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-
-    // Per-run client key pair; the public half goes to the guest on the kernel command line.
-    const keys = sshUtils.generateKeyPairSync("ed25519", { comment: "pulumi-apparmor-testhost" });
     const privateKeyPath = path.join(stateDir, "id_ed25519");
-    fs.writeFileSync(privateKeyPath, keys.private, { mode: 0o600 });
-    fs.writeFileSync(`${privateKeyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
-    const keyArg = Buffer.from(keys.public.trim()).toString("base64");
-
     const overlay = path.join(stateDir, "overlay.qcow2");
-    fs.rmSync(overlay, { force: true });
-    const img = spawnSync(
-        "qemu-img",
-        ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "raw", overlay],
-        { encoding: "utf8" },
-    );
-    if (img.status !== 0) {
-        throw new Error(`testhost: qemu-img create failed: ${img.stderr}`);
+    let kept: TestHostInfo | undefined;
+    if (opts.reuseDisk) {
+        // A reboot of the kept disk: same key and ports (see StopTestHostOptions.keepDisk).
+        kept = readState(stateDir);
+        if (!kept || !fs.existsSync(overlay) || !fs.existsSync(`${privateKeyPath}.pub`)) {
+            throw new Error(
+                `testhost: no kept disk in ${stateDir} (stop the host with stopTestHost(dir, { keepDisk: true }) first)`,
+            );
+        }
+        if (isOurQemu(kept.pid, stateDir)) {
+            throw new Error(`testhost: the VM of ${stateDir} is still running (pid ${kept.pid})`);
+        }
+        if (kept.image !== image.dir) {
+            throw new Error(`testhost: the kept disk of ${stateDir} was made from another image`);
+        }
+        fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
+    } else {
+        await stopTestHost(stateDir);
+        fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+        // Per-run client key pair; the public half goes to the guest on the kernel command line.
+        const keys = sshUtils.generateKeyPairSync("ed25519", {
+            comment: "pulumi-apparmor-testhost",
+        });
+        fs.writeFileSync(privateKeyPath, keys.private, { mode: 0o600 });
+        fs.writeFileSync(`${privateKeyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
+
+        fs.rmSync(overlay, { force: true });
+        const img = spawnSync(
+            "qemu-img",
+            ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "raw", overlay],
+            { encoding: "utf8" },
+        );
+        if (img.status !== 0) {
+            throw new Error(`testhost: qemu-img create failed: ${img.stderr}`);
+        }
     }
+    const publicKey = fs.readFileSync(`${privateKeyPath}.pub`, "utf8");
+    const keyArg = Buffer.from(publicKey.trim()).toString("base64");
 
     const consoleLog = path.join(stateDir, "console.log");
     const qemuLog = path.join(stateDir, "qemu.log");
@@ -318,9 +385,14 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     let dockerPort = 0;
     let started = 0;
     for (let attempt = 1; ; attempt++) {
-        sshPort = await freePort();
-        dockerPort = await freePort();
-        if (sshPort === dockerPort) continue;
+        if (kept) {
+            sshPort = kept.port;
+            dockerPort = Number(new URL(kept.dockerHost.replace(/^tcp:/, "http:")).port);
+        } else {
+            sshPort = await freePort();
+            dockerPort = await freePort();
+            if (sshPort === dockerPort) continue;
+        }
         const append = [
             "root=/dev/vda",
             "rw",
@@ -391,7 +463,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         });
         if (early === undefined) break;
         const why = tailFile(qemuLog, 10);
-        if (attempt < 3 && /host forwarding|Address already in use/i.test(why)) {
+        if (!kept && attempt < 3 && /host forwarding|Address already in use/i.test(why)) {
             log(`qemu could not bind its ports, retrying: ${why.trim()}`);
             continue;
         }
