@@ -5,8 +5,10 @@
  * off, and unloading a profile silently unconfines its running containers; both show up here.
  *
  * - create/update: check the label; a wrong label fails the step (update first restarts the
- *   container once, which re-applies the profile: the repair for a container left unconfined).
- * - read: the live label; a mismatch is drift, repaired by the next `up`.
+ *   container once, which re-applies the profile: the repair for a container left unconfined;
+ *   not when AppArmor is disabled on the host, which no restart can repair).
+ * - read: the live label; a mismatch is drift, repaired by the next `up`. When AppArmor is off on
+ *   the host, the reason says so and names the host.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
@@ -14,7 +16,7 @@ import { HostStepError } from "./errors";
 import * as ops from "./hostops";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
 import type { ProfileMode } from "../state";
-import { SshError } from "./ssh";
+import { exec, SshError } from "./ssh";
 
 export interface ConfinementInputs {
     connection: PlainConnection;
@@ -40,14 +42,23 @@ export function expectedLabel(profileName: string, mode: ProfileMode): string {
     return `${profileName} (${mode})`;
 }
 
-/** Drift reasons for a container label. */
+/**
+ * Drift reasons for a container label. `apparmorOffOn` names the host when AppArmor is disabled
+ * there: its running containers are unconfined whatever label another LSM reports (e.g. `kernel`).
+ */
 export function labelDrift(
     label: string | undefined,
     profileName: string,
     mode: ProfileMode,
+    apparmorOffOn?: string,
 ): string[] {
     const want = expectedLabel(profileName, mode);
     if (label === undefined) return [`container is not running (expected label ${want})`];
+    if (apparmorOffOn !== undefined)
+        return [
+            `container runs unconfined: AppArmor is disabled on host ${apparmorOffOn} ` +
+                `(label ${JSON.stringify(label)}, expected ${want})`,
+        ];
     if (label === want) return [];
     if (label === "unconfined") return [`container runs unconfined (expected ${want})`];
     return [`container runs with label "${label}" (expected ${want})`];
@@ -59,6 +70,25 @@ async function label(i: ConfinementInputs): Promise<string | undefined> {
     return r.label;
 }
 
+/** Constant command: whether AppArmor is enabled in the host's kernel (prints Y or N). */
+const APPARMOR_ENABLED = "cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo N";
+
+/**
+ * The drift of a container's label; only when the label is wrong, asks the host whether AppArmor is
+ * enabled at all, so that case is named (and not "repaired" by a restart that cannot help).
+ */
+async function drift(
+    i: ConfinementInputs,
+    l: string | undefined,
+): Promise<{ problems: string[]; apparmorOff: boolean }> {
+    let problems = labelDrift(l, i.profileName, i.mode);
+    if (problems.length === 0 || l === undefined) return { problems, apparmorOff: false };
+    const r = await exec(sshTarget(i.connection), APPARMOR_ENABLED);
+    const apparmorOff = r.stdout.trim() !== "Y";
+    if (apparmorOff) problems = labelDrift(l, i.profileName, i.mode, i.target);
+    return { problems, apparmorOff };
+}
+
 function wrap(target: string, e: unknown): Error {
     if (e instanceof HostStepError) return e;
     if (e instanceof SshError) return new HostStepError(target, "connect", e.message);
@@ -68,8 +98,9 @@ function wrap(target: string, e: unknown): Error {
 async function verify(i: ConfinementInputs, restartIfWrong: boolean, restarts: number) {
     try {
         let l = await label(i);
-        let problems = labelDrift(l, i.profileName, i.mode);
-        if (problems.length > 0 && restartIfWrong) {
+        let { problems, apparmorOff } = await drift(i, l);
+        // With AppArmor off on the host a restart cannot confine the container: fail at once.
+        if (problems.length > 0 && restartIfWrong && !apparmorOff) {
             await ops.restartContainer(
                 sshTarget(i.connection),
                 i.target,
@@ -78,7 +109,7 @@ async function verify(i: ConfinementInputs, restartIfWrong: boolean, restarts: n
             );
             restarts++;
             l = await label(i);
-            problems = labelDrift(l, i.profileName, i.mode);
+            ({ problems, apparmorOff } = await drift(i, l));
         }
         if (problems.length > 0)
             throw new HostStepError(
@@ -150,18 +181,18 @@ export const confinementProvider = {
     async read(id: string, props: ConfinementOutputs): Promise<pulumi.dynamic.ReadResult> {
         try {
             const l = await label(props);
-            const drift = labelDrift(l, props.profileName, props.mode);
+            const { problems } = await drift(props, l);
             const outs: ConfinementOutputs = {
                 ...props,
                 label: l ?? "not running",
-                drift,
+                drift: problems,
                 checkedAt: new Date().toISOString(),
             };
             const { connection, target, containerId, profileName, mode } = props;
             return {
                 id,
                 props: outs,
-                inputs: { connection, target, containerId, profileName, mode, drift },
+                inputs: { connection, target, containerId, profileName, mode, drift: problems },
             };
         } catch (e) {
             throw wrap(props.target, e);

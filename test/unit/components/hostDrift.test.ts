@@ -1,5 +1,9 @@
-/** Drift reasons of a profile on a named host, when AppArmor itself is off there (pure). */
+/**
+ * Drift reasons of a profile and of a container on a named host, when AppArmor itself is off there
+ * (pure).
+ */
 import * as assert from "assert";
+import { labelDrift } from "../../../src/components/confinementProvider";
 import { hostDriftReasons } from "../../../src/components/hostProfileProvider";
 import { parseStatus } from "../../../src/host";
 import { driftReasons } from "../../../src/state";
@@ -53,5 +57,24 @@ describe("components: drift reasons on a named host", () => {
         });
         assert.strictEqual(s.apparmor.enabled, false);
         assert.strictEqual(s.profiles[0].loaded, false);
+    });
+});
+
+describe("components: container label drift when AppArmor is off on the host", () => {
+    it("a running container is reported unconfined, naming the host, whatever label another LSM shows", () => {
+        // Seen on the test VM booted with apparmor=0: /proc/<pid>/attr/current reads "kernel".
+        assert.deepStrictEqual(labelDrift("kernel", "p", "enforce", TARGET), [
+            'container runs unconfined: AppArmor is disabled on host deploy@10.0.0.5:22 (label "kernel", expected p (enforce))',
+        ]);
+        assert.match(
+            labelDrift("unconfined", "p", "complain", TARGET)[0],
+            /^container runs unconfined: AppArmor is disabled on host deploy@10\.0\.0\.5:22 .*expected p \(complain\)/,
+        );
+    });
+
+    it("a stopped container is still reported as not running; AppArmor on: unchanged reasons", () => {
+        assert.match(labelDrift(undefined, "p", "enforce", TARGET)[0], /not running/);
+        assert.deepStrictEqual(labelDrift("p (enforce)", "p", "enforce"), []);
+        assert.match(labelDrift("unconfined", "p", "enforce")[0], /^container runs unconfined \(/);
     });
 });
