@@ -23,7 +23,7 @@ import {
     isSpace,
 } from "./view";
 
-export { AuditEventView, InternCache, decodeHex } from "./view";
+export { AuditEventView, decodeHex } from "./view";
 export type { ViewStringField } from "./view";
 
 export interface ParseOptions {

@@ -978,19 +978,6 @@ export class AuditEventView {
         return ve - vs === s.length && sameAt(this.src, vs, s);
     }
 
-    /**
-     * The decoded value of a string field through `cache` (an `InternCache`): a value seen before is
-     * returned as the same string without slicing or decoding (found by hashing it in place).
-     */
-    interned(field: ViewStringField, cache: InternCache): string | undefined {
-        const code = STRING_FIELD_CODES[field];
-        const o = this.at(code);
-        if (o < 0) return undefined;
-        const p = this.pairs;
-        const decode = UNTRUSTED[code] !== 0 && (p[o] & QUOTED) === 0;
-        return cache.get(this.src, p[o + P_VS], p[o + P_VE], decode);
-    }
-
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
     toRecord(): AuditRecord {
         const r: AuditRecord = { type: EVENT_TYPES[this.kind] };
@@ -1173,7 +1160,7 @@ export class AuditEventView {
     }
 }
 
-/** Names of the view's string fields, for `is` and `interned`. */
+/** Names of the view's string fields, for `is`. */
 export type ViewStringField =
     | "operation"
     | "profile"
@@ -1249,61 +1236,6 @@ function intAt(s: string): number {
         v = v * 10 + c;
     }
     return neg ? -v : v;
-}
-
-/**
- * A bounded cache of decoded values keyed by their raw text, looked up in place: the raw characters
- * are hashed where they are and compared with the cached raw text, so a value seen before costs no
- * allocation. Meant for values that repeat (profiles, operations, masks, comms, paths).
- */
-export class InternCache {
-    private readonly mask: number;
-    private readonly hashes: Int32Array;
-    private readonly raws: (string | undefined)[];
-    private readonly values: string[];
-    private readonly decoded: Uint8Array;
-
-    /** `size`: slots, rounded up to a power of two (a colliding value replaces the older one). */
-    constructor(size = 4096) {
-        let n = 16;
-        while (n < size) n <<= 1;
-        this.mask = n - 1;
-        this.hashes = new Int32Array(n);
-        this.raws = new Array<string | undefined>(n).fill(undefined);
-        this.values = new Array<string>(n).fill("");
-        this.decoded = new Uint8Array(n);
-    }
-
-    /** `s[start, end)`, hex-decoded when `decode` and it is hex, as a cached string. */
-    get(s: string, start: number, end: number, decode: boolean): string {
-        let h = end - start;
-        for (let i = start; i < end; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-        const slot = (h ^ (h >>> 15)) & this.mask;
-        const raw = this.raws[slot];
-        const d = decode ? 1 : 0;
-        if (
-            raw !== undefined &&
-            this.hashes[slot] === h &&
-            this.decoded[slot] === d &&
-            raw.length === end - start
-        ) {
-            let same = true;
-            for (let i = 0; i < raw.length; i++) {
-                if (raw.charCodeAt(i) !== s.charCodeAt(start + i)) {
-                    same = false;
-                    break;
-                }
-            }
-            if (same) return this.values[slot];
-        }
-        const r = s.slice(start, end);
-        const v = decode && isHexAt(r, 0, r.length) ? decodeHexAt(r, 0, r.length) : r;
-        this.hashes[slot] = h;
-        this.raws[slot] = r;
-        this.values[slot] = v;
-        this.decoded[slot] = d;
-        return v;
-    }
 }
 
 /** What `scanLine` found. */
