@@ -198,11 +198,14 @@ function messageArrayAt(text: string, from: number): number {
     return -1;
 }
 
+/** The view `parseAuditLine` reuses (no caller code runs while it is in use). */
+const lineView = new AuditEventView();
+
 /** Reads one log line of any supported form. Never throws. */
 export function parseAuditLine(line: string, options: ParseOptions = {}): LineResult {
     try {
         if (!hasMarker(line)) return { kind: "skip" };
-        const view = new AuditEventView();
+        const view = lineView;
         const res = view.scanOneLine(line, options);
         if (res === LINE_EVENT) return { kind: "record", record: view.toRecord() };
         if (res === LINE_MALFORMED) return { kind: "malformed", reason: view.malformedReason };

@@ -7,10 +7,11 @@
  * `toRecord()`, so views and records cannot disagree.
  *
  * Like libapparmor's struct of char pointers (or simdjson's on-demand API), the scanner only locates
- * each `key=value` pair: the key is identified in place (hash of its characters, then one compare)
- * and the value's start and end are stored in a reused Int32Array, with a flag for quoted values.
- * Nothing is sliced, decoded or converted until a getter asks for that field: `ev.pid` reads the
- * digits in place, `ev.name` slices (and hex-decodes) only then.
+ * each `key=value` pair (`=` and the value's end found with `indexOf`): the key is guessed from its
+ * length and first two characters and compared in full only when that field is read (at once for
+ * the keys the scan itself needs), and the offsets are stored in a reused Int32Array, with a flag
+ * for quoted values. Nothing is sliced, decoded or converted until a getter asks for that field:
+ * `ev.pid` reads the digits in place, `ev.name` slices (and hex-decodes) only then.
  *
  * Never throws on input: a line that carries a marker but cannot be read is counted as malformed.
  */
