@@ -12,6 +12,7 @@ import {
     installCommand,
     profileDrift,
     type HostExec,
+    type InstallArgs,
 } from "../../src/host";
 import { openSsh, sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
 import {
@@ -42,6 +43,17 @@ describe("host scripts on the test VM", function () {
         exec = execFor(info);
     });
 
+    /** Install as the sudo user, as the components do: the example's rules in enforce mode unless told. */
+    const install = (name: string, over: Partial<Omit<InstallArgs, "name" | "sudo">> = {}) =>
+        hostScripts.install(exec, {
+            name,
+            text: secureProfile(name),
+            mode: "enforce",
+            sudo: true,
+            ...over,
+        });
+    const statusOf = (name: string) => hostScripts.status(exec, { names: [name], sudo: true });
+
     it("preflight: ok as the sudo user and as root, in one JSON line", async () => {
         const asUser = await hostScripts.preflight(exec);
         assert.strictEqual(asUser.ok, true, JSON.stringify(asUser.problems));
@@ -62,12 +74,7 @@ describe("host scripts on the test VM", function () {
         const name = "pa-idem";
         try {
             const text = secureProfile(name);
-            const first = await hostScripts.install(exec, {
-                name,
-                text,
-                mode: "enforce",
-                sudo: true,
-            });
+            const first = await install(name, { text });
             assert.deepStrictEqual(
                 [first.changed, first.wrote, first.reloaded, first.kernelMode],
                 [true, true, true, "enforce"],
@@ -75,12 +82,7 @@ describe("host scripts on the test VM", function () {
             const mtime1 = (await root(info, `stat -c %Y.%i ${DEFAULT_PROFILE_DIR}/${name}`))
                 .stdout;
             const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
-            const second = await hostScripts.install(exec, {
-                name,
-                text,
-                mode: "enforce",
-                sudo: true,
-            });
+            const second = await install(name, { text });
             assert.deepStrictEqual(
                 [second.changed, second.wrote, second.reloaded, second.manifestUpdated],
                 [false, false, false, false],
@@ -98,12 +100,7 @@ describe("host scripts on the test VM", function () {
                 `a reload happened:\n${log.lines.join("\n")}`,
             );
             // Same rules, other mode → a change.
-            const third = await hostScripts.install(exec, {
-                name,
-                text,
-                mode: "complain",
-                sudo: true,
-            });
+            const third = await install(name, { text, mode: "complain" });
             assert.deepStrictEqual(
                 [third.changed, third.kernelMode, third.mode],
                 [true, "complain", "complain"],
@@ -123,32 +120,21 @@ describe("host scripts on the test VM", function () {
         const containers: string[] = [];
         try {
             const text = secureProfile(SECURE);
-            const res = await hostScripts.install(exec, {
-                name: SECURE,
-                text,
-                mode: "enforce",
-                sudo: true,
-            });
+            const res = await install(SECURE, { text });
             assert.strictEqual(res.kernelMode, "enforce");
             const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
 
-            const confined = await dockerRun(
-                info,
+            const action =
                 "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
-                    "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?",
-                { profile: SECURE },
-            );
+                "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?";
+            const confined = await dockerRun(info, action, { profile: SECURE });
             assert.match(confined.stdout, new RegExp(`^${SECURE} \\(enforce\\)`), confined.stderr);
             assert.match(confined.stdout, /touch=1/);
             assert.match(confined.stderr, /touch: \/tmp\/a\/x: Permission denied/);
             assert.match(confined.stdout, /chown=1/);
             assert.match(confined.stderr, /chown: \/tmp\/f: Operation not permitted/);
 
-            const plain = await dockerRun(
-                info,
-                "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
-                    "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?",
-            );
+            const plain = await dockerRun(info, action);
             assert.match(plain.stdout, /^docker-default \(enforce\)/);
             assert.match(plain.stdout, /touch=0/);
             assert.match(plain.stdout, /chown=0/);
@@ -177,12 +163,7 @@ describe("host scripts on the test VM", function () {
         const name = "pa-reload";
         const ctr = "pa-reload-ctr";
         try {
-            await hostScripts.install(exec, {
-                name,
-                text: secureProfile(name),
-                mode: "enforce",
-                sudo: true,
-            });
+            await install(name);
             // The container's first process loops: on /tmp/go it tries to create a file in /tmp/b and
             // records the result, so the action runs in the process tree started before the reload.
             const loop =
@@ -204,12 +185,7 @@ describe("host scripts on the test VM", function () {
             const pid1 = (
                 await sshExec(info, `docker inspect -f '{{.State.Pid}}' ${ctr}`)
             ).stdout.trim();
-            const changed = await hostScripts.install(exec, {
-                name,
-                text: secureProfile(name, ["/tmp/b"]),
-                mode: "enforce",
-                sudo: true,
-            });
+            const changed = await install(name, { text: secureProfile(name, ["/tmp/b"]) });
             assert.strictEqual(changed.reloaded, true);
             assert.strictEqual(await attempt(), "denied");
             const pid2 = (
@@ -227,12 +203,7 @@ describe("host scripts on the test VM", function () {
         const name = "pa-complain";
         const action = "mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?";
         try {
-            await hostScripts.install(exec, {
-                name,
-                text: secureProfile(name),
-                mode: "enforce",
-                sudo: true,
-            });
+            await install(name);
             const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
 
             const toComplain = await hostScripts.mode(exec, { name, mode: "complain", sudo: true });
@@ -273,7 +244,7 @@ describe("host scripts on the test VM", function () {
                 `last is not DENIED:\n${mine.join("\n")}`,
             );
             // Rules unchanged: enforce again compiles to the first install's policy.
-            const st = await hostScripts.status(exec, { names: [name], sudo: true });
+            const st = await statusOf(name);
             assert.strictEqual(st.profiles[0].policyMatchesFile, true);
         } finally {
             await cleanup(info, [name]);
@@ -285,14 +256,8 @@ describe("host scripts on the test VM", function () {
         const file = `${DEFAULT_PROFILE_DIR}/${name}`;
         try {
             const text = secureProfile(name);
-            const inst = await hostScripts.install(exec, {
-                name,
-                text,
-                mode: "enforce",
-                sudo: true,
-            });
-            const status = async () =>
-                (await hostScripts.status(exec, { names: [name], sudo: true })).profiles[0];
+            const inst = await install(name, { text });
+            const status = async () => (await statusOf(name)).profiles[0];
 
             const st = await status();
             assert.strictEqual(st.managed, true);
@@ -321,7 +286,7 @@ describe("host scripts on the test VM", function () {
                 inst.policySha1,
                 "the kernel still has the installed policy",
             );
-            await hostScripts.install(exec, { name, text, mode: "enforce", sudo: true });
+            await install(name, { text });
             assert.deepStrictEqual(profileDrift(await status()), []);
 
             // 2. Unloaded by hand.
@@ -332,12 +297,7 @@ describe("host scripts on the test VM", function () {
                 [unloaded.loaded, unloaded.kernelMode, unloaded.policySha1],
                 [false, null, null],
             );
-            const back = await hostScripts.install(exec, {
-                name,
-                text,
-                mode: "enforce",
-                sudo: true,
-            });
+            const back = await install(name, { text });
             assert.deepStrictEqual(
                 [back.wrote, back.reloaded],
                 [false, true],
@@ -352,7 +312,7 @@ describe("host scripts on the test VM", function () {
             assert.deepStrictEqual(profileDrift(flipped), ["policy-differs", "mode-changed"]);
 
             // 4. Mode flipped by hand with aa-complain (rewrites the file and reloads).
-            await hostScripts.install(exec, { name, text, mode: "enforce", sudo: true });
+            await install(name, { text });
             await root(info, `aa-complain ${file}`);
             const aa = await status();
             assert.strictEqual(aa.kernelMode, "complain");
@@ -368,12 +328,7 @@ describe("host scripts on the test VM", function () {
         const name = "pa-broken";
         const file = `${DEFAULT_PROFILE_DIR}/${name}`;
         try {
-            await hostScripts.install(exec, {
-                name,
-                text: secureProfile(name),
-                mode: "enforce",
-                sudo: true,
-            });
+            await install(name);
             const sha = await fileSha256(info, file);
             const raw = await kernelRawSha1(info, name);
             const broken = secureProfile(name).replace(
@@ -394,7 +349,7 @@ describe("host scripts on the test VM", function () {
             ];
             for (const [title, text, code] of cases) {
                 await assert.rejects(
-                    hostScripts.install(exec, { name, text, mode: "enforce", sudo: true }),
+                    install(name, { text }),
                     (e: unknown) => e instanceof HostScriptError && e.code === code,
                     title,
                 );
@@ -407,7 +362,7 @@ describe("host scripts on the test VM", function () {
             }
             // With mode "keep" the header is not required, but the profile name still is.
             await assert.rejects(
-                hostScripts.install(exec, { name, text: wrongName, mode: "keep", sudo: true }),
+                install(name, { text: wrongName, mode: "keep" }),
                 (e: unknown) => e instanceof HostScriptError && e.code === "wrong-name",
             );
             await assertConsistent(info, name, [secureProfile(name)]);
@@ -421,23 +376,11 @@ describe("host scripts on the test VM", function () {
         const v1 = secureProfile(name);
         const v2 = secureProfile(name, ["/tmp/c"]);
         try {
-            await hostScripts.install(exec, { name, text: v1, mode: "keep", sudo: true });
+            await install(name, { text: v1, mode: "keep" });
             // (a) cut while stdin is half sent: the script sees a short text → refuses, nothing changes.
             {
                 const cmd = installCommand({ name, text: v2, mode: "keep", sudo: true });
-                const client = await openSsh(info);
-                await new Promise<void>((resolve, reject) =>
-                    client.exec(cmd.command, (err, ch) => {
-                        if (err) return reject(err);
-                        ch.write(v2.slice(0, v2.length >> 1), () => {
-                            setTimeout(() => {
-                                client.end();
-                                resolve();
-                            }, 300);
-                        });
-                    }),
-                );
-                await waitNoInstall(info);
+                await sendThenCut(info, cmd.command, v2.slice(0, v2.length >> 1), false, 300);
                 const r = await assertConsistent(info, name, [v1, v2]);
                 assert.strictEqual(r.index, 0, "a truncated text was installed");
             }
@@ -449,23 +392,11 @@ describe("host scripts on the test VM", function () {
                     mode: "keep",
                     sudo: true,
                 });
-                const client = await openSsh(info);
-                await new Promise<void>((resolve, reject) =>
-                    client.exec(cmd.command, (err, ch) => {
-                        if (err) return reject(err);
-                        ch.end(cmd.stdin, () => {
-                            setTimeout(() => {
-                                client.end();
-                                resolve();
-                            }, delay);
-                        });
-                    }),
-                );
-                await waitNoInstall(info);
+                await sendThenCut(info, cmd.command, cmd.stdin ?? "", true, delay);
                 await assertConsistent(info, name, [v1, v2]);
             }
             // Install again: ends with v2, consistent.
-            await hostScripts.install(exec, { name, text: v2, mode: "keep", sudo: true });
+            await install(name, { text: v2, mode: "keep" });
             const end = await assertConsistent(info, name, [v1, v2]);
             assert.strictEqual(end.index, 1);
         } finally {
@@ -481,7 +412,7 @@ describe("host scripts on the test VM", function () {
         try {
             for (let round = 0; round < 3; round++) {
                 const results = await Promise.all([
-                    hostScripts.install(exec, { name, text: a, mode: "enforce", sudo: true }),
+                    install(name, { text: a }),
                     hostScripts.install(execB, { name, text: b, mode: "enforce" }),
                 ]);
                 assert.ok(results.every((r) => r.ok));
@@ -503,19 +434,14 @@ describe("host scripts on the test VM", function () {
         const name = "pa-remove";
         const ctr = "pa-remove-ctr";
         try {
-            await hostScripts.install(exec, {
-                name,
-                text: secureProfile(name),
-                mode: "enforce",
-                sudo: true,
-            });
+            await install(name);
             const started = await dockerRun(info, "sleep 600", {
                 profile: name,
                 name: ctr,
                 detach: true,
             });
             assert.strictEqual(started.code, 0, started.stderr);
-            const st = await hostScripts.status(exec, { names: [name], sudo: true });
+            const st = await statusOf(name);
             assert.strictEqual(st.profiles[0].processes, 1);
             const r = await hostScripts.remove(exec, { name, sudo: true });
             assert.deepStrictEqual(
@@ -533,7 +459,7 @@ describe("host scripts on the test VM", function () {
                 [again.changed, again.unloaded, again.deleted],
                 [false, false, false],
             );
-            const after = await hostScripts.status(exec, { names: [name], sudo: true });
+            const after = await statusOf(name);
             assert.deepStrictEqual(
                 [
                     after.profiles[0].managed,
@@ -551,13 +477,7 @@ describe("host scripts on the test VM", function () {
         const name = "pa-dir";
         const dir = "/srv/pulumi-apparmor/profiles";
         try {
-            const r = await hostScripts.install(exec, {
-                name,
-                text: secureProfile(name),
-                mode: "complain",
-                dir,
-                sudo: true,
-            });
+            const r = await install(name, { mode: "complain", dir });
             assert.strictEqual(r.dir, dir);
             await assertConsistent(
                 info,
@@ -575,6 +495,33 @@ describe("host scripts on the test VM", function () {
         }
     });
 });
+
+/**
+ * Runs `command` on a fresh connection, writes `input` to it (closing stdin when `endInput`), cuts
+ * the connection `delayMs` later and waits until no install script runs on the host any more.
+ */
+async function sendThenCut(
+    info: TestHostInfo,
+    command: string,
+    input: string,
+    endInput: boolean,
+    delayMs: number,
+): Promise<void> {
+    const client = await openSsh(info);
+    await new Promise<void>((resolve, reject) =>
+        client.exec(command, (err, ch) => {
+            if (err) return reject(err);
+            const cut = () =>
+                setTimeout(() => {
+                    client.end();
+                    resolve();
+                }, delayMs);
+            if (endInput) ch.end(input, cut);
+            else ch.write(input, cut);
+        }),
+    );
+    await waitNoInstall(info);
+}
 
 async function waitNoInstall(info: TestHostInfo): Promise<void> {
     for (let i = 0; i < 120; i++) {
