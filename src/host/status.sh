@@ -6,7 +6,9 @@
 #   installed          the manifest's {sha256, mode, policySha1}, or null
 #   loaded, kernelMode from /sys/kernel/security/apparmor/profiles
 #   policySha1         raw_sha1 of the loaded policy (found by its `name` file), or null
-#   fileSha1           sha1 of `apparmor_parser -Q -K -S FILE` on this host, or null
+#   fileSha1           sha1 of `apparmor_parser -Q -K -S FILE` on this host, or null. Not compiled again
+#                      when the file's sha256 and the loaded policy's raw_sha1 are both the manifest's
+#                      (what install compiled and verified): then it is that recorded sha1
 #   policyMatchesFile  policySha1 = fileSha1 (the loaded policy is exactly the compiled file)
 #   compileError       apparmor_parser's message when the file does not compile, or null
 #   processes          processes currently confined by the profile
@@ -58,17 +60,6 @@ for name in "$@"; do
     fmode=
     fsha1=
     cerr=
-    if [ -f "$file" ]; then
-        present=true
-        fsha=$(sha256_of "$file")
-        fmode=$(file_mode "$name" "$file")
-        if $parser; then
-            if ! fsha1=$(compile_sha1 "$file" "$work/bin" "$work/err"); then
-                fsha1=
-                cerr=$(json_str <"$work/err")
-            fi
-        fi
-    fi
     kmode=
     psha1=
     procs=0
@@ -76,6 +67,22 @@ for name in "$@"; do
         kmode=$(kernel_mode "$name")
         psha1=$(loaded_sha1 "$name")
         [ -n "$kmode" ] && procs=$(confined_count "$name")
+    fi
+    if [ -f "$file" ]; then
+        present=true
+        fsha=$(sha256_of "$file")
+        fmode=$(file_mode "$name" "$file")
+        if $managed && [ -n "$psha1" ] && [ "$fsha" = "$(manifest_get "$name" sha256)" ] &&
+            [ "$psha1" = "$(manifest_get "$name" policySha1)" ]; then
+            # The file is byte for byte the one we compiled at install and that policy is still the
+            # loaded one: no need to compile it again (the slow part of a refresh).
+            fsha1=$psha1
+        elif $parser; then
+            if ! fsha1=$(compile_sha1 "$file" "$work/bin" "$work/err"); then
+                fsha1=
+                cerr=$(json_str <"$work/err")
+            fi
+        fi
     fi
     loaded=false
     [ -n "$kmode" ] && loaded=true
