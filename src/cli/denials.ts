@@ -10,14 +10,17 @@ import * as fs from "fs";
 import type { CliIo } from "./main";
 import {
     AUDIT_EVENT_TYPES,
+    AUDIT_RECORD_FIELDS,
+    AuditAggregator,
+    AuditEventView,
     AuditLogParser,
     AuditRecord,
     AuditSummary,
     TypeCounts,
+    emptySummary,
     renderSuggestions,
     subjectProfile,
     suggestRulesByProfile,
-    summarize,
 } from "../log";
 import { renderRule } from "../profile/render";
 
@@ -82,81 +85,43 @@ function parseArgs(argv: string[]): Args {
     return a;
 }
 
-/** Field order of `--json` output: the documented names, `extra` last. */
-const JSON_ORDER: readonly (keyof AuditRecord)[] = [
-    "type",
-    "operation",
-    "profile",
-    "label",
-    "name",
-    "name2",
-    "requestedMask",
-    "deniedMask",
-    "pid",
-    "comm",
-    "fsuid",
-    "ouid",
-    "capability",
-    "capname",
-    "family",
-    "sockType",
-    "protocol",
-    "signal",
-    "peer",
-    "peerProfile",
-    "bus",
-    "path",
-    "interface",
-    "member",
-    "fstype",
-    "flags",
-    "srcname",
-    "info",
-    "error",
-    "timestamp",
-    "serial",
-    "namespace",
-    "extra",
-];
-
-/** A record as one JSON line, fields in documented order. */
+/** A record as one JSON line, fields in documented order (`AUDIT_RECORD_FIELDS`). */
 export function recordJson(r: AuditRecord): string {
     const o: Record<string, unknown> = {};
-    for (const k of JSON_ORDER) if (r[k] !== undefined) o[k] = r[k];
+    for (const k of AUDIT_RECORD_FIELDS) if (r[k] !== undefined) o[k] = r[k];
     return JSON.stringify(o);
 }
 
-async function readRecords(
+/**
+ * Reads the input and hands each event that passes `--profile` / `--since` to `onEvent` as the
+ * scanner's view (valid only during the call). Returns the parser's malformed-line statistics.
+ */
+async function readEvents(
     a: Args,
     io: CliIo,
-): Promise<{ records: AuditRecord[]; malformed: number; samples: string[] }> {
+    onEvent: (ev: AuditEventView) => void,
+): Promise<{ malformed: number; samples: string[] }> {
     const parser = new AuditLogParser({ syslogYear: new Date().getUTCFullYear() });
-    const records: AuditRecord[] = [];
-    const keep = (rs: AuditRecord[]) => {
-        for (const r of rs) {
-            if (a.profile !== undefined && subjectProfile(r) !== a.profile) continue;
-            if (a.since !== undefined && (r.timestamp === undefined || r.timestamp < a.since))
-                continue;
-            records.push(r);
+    const keep = (ev: AuditEventView) => {
+        if (a.profile !== undefined && subjectProfile(ev) !== a.profile) return;
+        if (a.since !== undefined) {
+            const t = ev.timestamp;
+            if (t === undefined || t < a.since) return;
         }
+        onEvent(ev);
     };
     const stream: NodeJS.ReadableStream =
         a.file === undefined || a.file === "-" ? io.stdin : fs.createReadStream(a.file);
     const decoder = new TextDecoder("utf-8");
     for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-        keep(
-            parser.push(
-                typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }),
-            ),
+        parser.pushEvents(
+            typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }),
+            keep,
         );
     }
-    keep(parser.push(decoder.decode()));
-    keep(parser.end());
-    return {
-        records,
-        malformed: parser.stats.malformed,
-        samples: parser.stats.malformedSamples,
-    };
+    parser.pushEvents(decoder.decode(), keep);
+    parser.endEvents(keep);
+    return { malformed: parser.stats.malformed, samples: parser.stats.malformedSamples };
 }
 
 function typeList(c: TypeCounts, counts: boolean): string {
@@ -236,16 +201,46 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         io.stderr.write(msg ? `pulumi-apparmor denials: ${msg}\n${USAGE}` : USAGE);
         return msg ? 2 : 0;
     }
-    let read: Awaited<ReturnType<typeof readRecords>>;
+    // --json and --suggest need records; the table aggregates the views directly
+    const records: AuditRecord[] = [];
+    const aggregator = new AuditAggregator(emptySummary(), {
+        limits: {
+            maxProfiles: 10000,
+            maxVersions: 10000,
+            maxOperations: 10000,
+            maxEntries: 100000,
+            maxKeyLength: 1000,
+        },
+    });
+    const statusByProfile = new Map<string, number>();
+    const total: TypeCounts = {};
+    let events = 0;
+    const table = !a.json && !a.suggest;
+    let read: Awaited<ReturnType<typeof readEvents>>;
     try {
-        read = await readRecords(a, io);
+        read = await readEvents(
+            a,
+            io,
+            table
+                ? (ev) => {
+                      aggregator.add(ev);
+                      const type = ev.type;
+                      if (type === "STATUS") {
+                          const p = subjectProfile(ev);
+                          statusByProfile.set(p, (statusByProfile.get(p) ?? 0) + 1);
+                      }
+                      total[type] = (total[type] ?? 0) + 1;
+                      events++;
+                  }
+                : (ev) => records.push(ev.toRecord()),
+        );
     } catch (e) {
         io.stderr.write(
             `pulumi-apparmor denials: cannot read ${a.file ?? "stdin"}: ${(e as Error).message}\n`,
         );
         return 1;
     }
-    const { records, malformed, samples } = read;
+    const { malformed, samples } = read;
     if (malformed > 0) {
         io.stderr.write(
             `pulumi-apparmor denials: ${malformed} malformed AppArmor line(s) skipped, e.g.: ${samples[0]}\n`,
@@ -275,28 +270,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         for (const r of records) io.stdout.write(`${recordJson(r)}\n`);
         return 0;
     }
-    const summary = summarize(records, {
-        limits: {
-            maxProfiles: 10000,
-            maxVersions: 10000,
-            maxOperations: 10000,
-            maxEntries: 100000,
-            maxKeyLength: 1000,
-        },
-    });
-    const statusByProfile = new Map<string, number>();
-    for (const r of records) {
-        if (r.type === "STATUS") {
-            const p = subjectProfile(r);
-            statusByProfile.set(p, (statusByProfile.get(p) ?? 0) + 1);
-        }
-    }
+    const summary = aggregator.finish();
     io.stdout.write(renderTable(summary, statusByProfile));
-    const total: TypeCounts = {};
-    for (const r of records) total[r.type] = (total[r.type] ?? 0) + 1;
     io.stdout.write(
-        `${records.length} event(s)${
-            records.length > 0
+        `${events} event(s)${
+            events > 0
                 ? ` (${AUDIT_EVENT_TYPES.filter((t) => total[t])
                       .map((t) => `${total[t]} ${t}`)
                       .join(", ")})`

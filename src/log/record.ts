@@ -80,6 +80,46 @@ export interface AuditRecord {
     extra?: Record<string, string>;
 }
 
+/**
+ * Every field of `AuditRecord`, in the documented order (`extra` last): the key order of the CLI's
+ * `--json` output, and the list the view tests check getter by getter.
+ */
+export const AUDIT_RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
+    "type",
+    "operation",
+    "profile",
+    "label",
+    "name",
+    "name2",
+    "requestedMask",
+    "deniedMask",
+    "pid",
+    "comm",
+    "fsuid",
+    "ouid",
+    "capability",
+    "capname",
+    "family",
+    "sockType",
+    "protocol",
+    "signal",
+    "peer",
+    "peerProfile",
+    "bus",
+    "path",
+    "interface",
+    "member",
+    "fstype",
+    "flags",
+    "srcname",
+    "info",
+    "error",
+    "timestamp",
+    "serial",
+    "namespace",
+    "extra",
+];
+
 /** The profile a record is about: `profile=`, else `label=` (user-space mediators log `label=`). */
 export function recordProfile(r: AuditRecord): string | undefined {
     return r.profile ?? r.label;

@@ -15,6 +15,7 @@
  *
  * Never throws on input: a line that carries a marker but cannot be read is counted as malformed.
  */
+import { AUDIT_EVENT_TYPES } from "./record";
 import type { AuditEventType, AuditRecord } from "./record";
 import type { ParseOptions, ParseStats } from "./parse";
 
@@ -143,15 +144,7 @@ function keyCodeAt(s: string, start: number, len: number): K {
     return K.Other;
 }
 
-/** Event kinds by code (the view stores the code). */
-const EVENT_TYPES: readonly AuditEventType[] = [
-    "DENIED",
-    "ALLOWED",
-    "AUDIT",
-    "STATUS",
-    "HINT",
-    "ERROR",
-];
+/** Event codes (the view stores the code): indexes into AUDIT_EVENT_TYPES, in its order. */
 const T_NONE = -1;
 const T_DENIED = 0;
 const T_ALLOWED = 1;
@@ -312,6 +305,27 @@ export function isSpace(c: number): boolean {
 
 function setExtra(r: AuditRecord, key: string, value: string): void {
     (r.extra ??= {})[key] = value;
+}
+
+/** Stores the integer field `code` (pid, fsuid, ouid, error, capability) on `r`. */
+function setIntField(r: AuditRecord, code: K, n: number): void {
+    switch (code) {
+        case K.Pid:
+            r.pid = n;
+            break;
+        case K.Fsuid:
+            r.fsuid = n;
+            break;
+        case K.Ouid:
+            r.ouid = n;
+            break;
+        case K.Error:
+            r.error = n;
+            break;
+        case K.Capability:
+            r.capability = n;
+            break;
+    }
 }
 
 /** Fields whose unquoted values are hex-decoded (the kernel's `audit_log_untrustedstring`). */
@@ -842,7 +856,7 @@ export class AuditEventView {
     }
 
     get type(): AuditEventType {
-        return EVENT_TYPES[this.kind];
+        return AUDIT_EVENT_TYPES[this.kind];
     }
     /** True for STATUS events (no string is made). */
     get isStatus(): boolean {
@@ -981,7 +995,7 @@ export class AuditEventView {
 
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
     toRecord(): AuditRecord {
-        const r: AuditRecord = { type: EVENT_TYPES[this.kind] };
+        const r: AuditRecord = { type: AUDIT_EVENT_TYPES[this.kind] };
         if (this.tsSrc === SRC_LINE) r.timestamp = this.ts;
         if (this.serialSrc === SRC_LINE) r.serial = this.serialValue;
         this.replay(r, false);
@@ -1027,11 +1041,15 @@ export class AuditEventView {
                 case K.Name:
                     r.name = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
                     break;
-                case K.Pid: {
+                case K.Pid:
+                case K.Fsuid:
+                case K.Ouid:
+                case K.Error:
+                case K.Capability: {
+                    // integers; a value that is not one is kept in `extra` under its key
                     const n = intValueAt(s, vs, ve);
-                    if (n === n) {
-                        if (!extraOnly) r.pid = n;
-                    } else setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    if (n !== n) setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    else if (!extraOnly) setIntField(r, code, n);
                     break;
                 }
                 case K.Comm:
@@ -1043,20 +1061,6 @@ export class AuditEventView {
                 case K.Denied:
                     r.deniedMask = s.slice(vs, ve);
                     break;
-                case K.Fsuid: {
-                    const n = intValueAt(s, vs, ve);
-                    if (n === n) {
-                        if (!extraOnly) r.fsuid = n;
-                    } else setExtra(r, this.keyOf(o), s.slice(vs, ve));
-                    break;
-                }
-                case K.Ouid: {
-                    const n = intValueAt(s, vs, ve);
-                    if (n === n) {
-                        if (!extraOnly) r.ouid = n;
-                    } else setExtra(r, this.keyOf(o), s.slice(vs, ve));
-                    break;
-                }
                 case K.Type: {
                     const v = s.slice(vs, ve);
                     if (
@@ -1082,20 +1086,6 @@ export class AuditEventView {
                 case K.Info:
                     r.info = s.slice(vs, ve);
                     break;
-                case K.Error: {
-                    const n = intValueAt(s, vs, ve);
-                    if (n === n) {
-                        if (!extraOnly) r.error = n;
-                    } else setExtra(r, this.keyOf(o), s.slice(vs, ve));
-                    break;
-                }
-                case K.Capability: {
-                    const n = intValueAt(s, vs, ve);
-                    if (n === n) {
-                        if (!extraOnly) r.capability = n;
-                    } else setExtra(r, this.keyOf(o), s.slice(vs, ve));
-                    break;
-                }
                 case K.Capname:
                     r.capname = s.slice(vs, ve);
                     break;

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
+    AUDIT_RECORD_FIELDS,
     AuditAggregator,
     AuditEventView,
     AuditLogParser,
@@ -19,42 +20,6 @@ import {
     summarize,
 } from "../../../src/log";
 import { appArmorLine, mixedLog, rng } from "../../../bench/log-bench.lib";
-
-const FIELDS: readonly (keyof AuditRecord)[] = [
-    "type",
-    "operation",
-    "profile",
-    "label",
-    "name",
-    "name2",
-    "requestedMask",
-    "deniedMask",
-    "pid",
-    "comm",
-    "fsuid",
-    "ouid",
-    "capability",
-    "capname",
-    "family",
-    "sockType",
-    "protocol",
-    "signal",
-    "peer",
-    "peerProfile",
-    "bus",
-    "path",
-    "interface",
-    "member",
-    "fstype",
-    "flags",
-    "srcname",
-    "info",
-    "error",
-    "timestamp",
-    "serial",
-    "namespace",
-    "extra",
-];
 
 const FIXTURES = path.join(__dirname, "../../fixtures/logs");
 const OPTIONS = { syslogYear: 2026 };
@@ -71,7 +36,7 @@ function checkText(text: string, label: string): number {
         (ev: AuditEventView) => {
             const r = expected.events[n++];
             const where = `${label}: event ${n}: ${ev.line}`;
-            for (const f of FIELDS) {
+            for (const f of AUDIT_RECORD_FIELDS) {
                 const v = ev[f as keyof AuditEventView];
                 assert.deepStrictEqual(v, r[f], `${where}: ${f}`);
                 if (typeof v === "number") assert.ok(Object.is(v, r[f]), `${where}: ${f} (-0)`);
