@@ -26,26 +26,36 @@ need_apparmor
 name=$1
 mode=$2
 dir=$3
-mkdir -p "$dir" || fail io "cannot create $dir"
-input=$(mktemp "$dir/.$name.in.XXXXXX") || fail io "cannot create a temp file in $dir"
-track_tmp "$input"
+[ -d "$dir" ] || mkdir -p "$dir" || fail io "cannot create $dir"
+work_dir "$dir" "$name"
+# shellcheck disable=SC2154 # pa_work: set by work_dir (lib.sh)
+input=$pa_work/in
+new=$pa_work/new
 # Read the whole input before taking the lock: a slow sender must not block other hosts' changes.
 head -c 4194305 >"$input" || fail io "cannot read the profile from stdin"
-[ "$(wc -c <"$input")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
-if [ "$4" != - ]; then
-    got=$(sha256_of "$input")
-    [ "$got" = "$4" ] || fail incomplete-input "stdin sha256 $got differs from the expected $4 (connection cut?); nothing was changed"
+if [ "$4" = - ]; then
+    # (With a SHA256 the size is checked only when the digest differs: see apply_profile.)
+    [ "$(wc -c <"$input")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
 fi
 ignore_hangup
 
-new=$(mktemp "$dir/.$name.new.XXXXXX") || fail io "cannot create a temp file in $dir"
-track_tmp "$new"
+newmode=$mode
 if [ "$mode" = keep ]; then
-    cp "$input" "$new" || fail io "cannot copy the input"
-else
-    set_mode "$name" "$mode" "$input" "$new" ||
-        fail no-header "no line 'profile $name [flags=(...)] {' found; the text must start the profile with that header"
+    new=$input
+    newmode=
+elif ! set_mode "$name" "$mode" "$input" "$new"; then
+    # Verify the input first: a truncated text may well have lost its header.
+    if [ "$4" != - ]; then
+        got=$(sha256sum <"$input")
+        [ "${got%%" "*}" = "$4" ] ||
+            fail incomplete-input "stdin sha256 ${got%%" "*} differs from the expected $4 (connection cut?); nothing was changed"
+    fi
+    fail no-header "no line 'profile $name [flags=(...)] {' found; the text must start the profile with that header"
 fi
 
 take_lock
-apply_profile "$name" "$dir" "$new"
+if [ "$4" = - ]; then
+    apply_profile "$name" "$dir" "$new" "$newmode"
+else
+    apply_profile "$name" "$dir" "$new" "$newmode" "$input" "$4"
+fi

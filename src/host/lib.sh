@@ -20,6 +20,7 @@ PA_LOCK=$PA_STATE/lock
 PA_SECFS=/sys/kernel/security/apparmor
 PA_SCRIPT=${0##*/}
 PA_TMPS=
+PA_WORKS=
 
 # json_str: stdin → one JSON string literal (quotes included). Control characters other than newline
 # and tab are dropped, tabs become spaces, newlines become \n.
@@ -40,9 +41,9 @@ usage() {
 }
 
 cleanup() {
-    if [ -n "$PA_TMPS" ]; then
-        # shellcheck disable=SC2086 # PA_TMPS is a list of our own mktemp paths (no spaces: validated)
-        rm -f $PA_TMPS
+    if [ -n "$PA_TMPS$PA_WORKS" ]; then
+        # shellcheck disable=SC2086 # our own mktemp paths (no spaces: validated directory and name)
+        rm -rf $PA_TMPS $PA_WORKS
     fi
 }
 
@@ -99,8 +100,19 @@ check_dir() {
     valid_dir "$1" || fail bad-dir "invalid directory (absolute, normalised, characters [A-Za-z0-9._/+-])" 2
 }
 
+# is_root: the shell's real uid is 0, read from /proc/self/status by builtins (every process started
+# costs ~0.1 s on a slow host; `id -u` was one of ~60 per install). Falls back to `id -u` without /proc.
+is_root() {
+    if [ -r /proc/self/status ]; then
+        while read -r k v _; do
+            [ "$k" = Uid: ] && { [ "$v" = 0 ]; return; }
+        done </proc/self/status
+    fi
+    [ "$(id -u)" = 0 ]
+}
+
 need_root() {
-    [ "$(id -u)" = 0 ] || fail not-root "must run as root (connect as root or use passwordless sudo)"
+    is_root || fail not-root "must run as root (connect as root or use passwordless sudo)"
 }
 
 need_parser() {
@@ -209,26 +221,43 @@ file_mode() {
     awk -v n="$1" -v op=mode "$header_awk" <"$2" 2>/dev/null
 }
 
-# kernel_mode NAME: mode from $PA_SECFS/profiles, empty when not loaded.
-kernel_mode() {
+# kernel_mode_var NAME: sets pa_kmode to NAME's mode from $PA_SECFS/profiles (builtins only), empty
+# when not loaded. kernel_mode NAME prints it.
+kernel_mode_var() {
+    pa_kmode=
     [ -r "$PA_SECFS/profiles" ] || return 0
-    awk -v n="$1" '
-        substr($0, 1, length(n) + 2) == n " (" && substr($0, length($0)) == ")" {
-            print substr($0, length(n) + 3, length($0) - length(n) - 3); exit
-        }' "$PA_SECFS/profiles"
+    while IFS= read -r ln; do
+        case $ln in
+            "$1 ("*")")
+                pa_kmode=${ln#"$1 ("}
+                pa_kmode=${pa_kmode%")"}
+                return 0
+                ;;
+        esac
+    done <"$PA_SECFS/profiles"
+}
+kernel_mode() {
+    kernel_mode_var "$1"
+    [ -z "$pa_kmode" ] || printf '%s\n' "$pa_kmode"
 }
 
-# loaded_sha1 NAME: raw_sha1 of the loaded policy whose `name` file is NAME (empty when none).
-loaded_sha1() {
+# loaded_sha1_var NAME: sets pa_lsha1 to the raw_sha1 of the loaded policy whose `name` file is NAME
+# (empty when none), builtins only. loaded_sha1 NAME prints it.
+loaded_sha1_var() {
+    pa_lsha1=
     for d in "$PA_SECFS"/policy/profiles/*/; do
         [ -r "${d}name" ] || continue
         ln=
         IFS= read -r ln <"${d}name" || true
         if [ "$ln" = "$1" ]; then
-            [ -r "${d}raw_sha1" ] && cat "${d}raw_sha1"
+            [ -r "${d}raw_sha1" ] && { IFS= read -r pa_lsha1 <"${d}raw_sha1" || true; }
             return 0
         fi
     done
+}
+loaded_sha1() {
+    loaded_sha1_var "$1"
+    [ -z "$pa_lsha1" ] || printf '%s\n' "$pa_lsha1"
 }
 
 # confined_count NAME: number of processes whose label is NAME (any mode).
@@ -259,17 +288,17 @@ PA_UNIT=/etc/systemd/system/pulumi-apparmor.service
 PA_UNIT_LINK=/etc/systemd/system/sysinit.target.wants/pulumi-apparmor.service
 PA_BOOT_LOADER=$PA_STATE/boot-load
 
-boot_loader_text() {
-    cat <<'EOF'
-#!/bin/sh
+# The boot loader and unit texts are shell variables (no process to produce or compare them).
+# shellcheck disable=SC2016 # the loader's own expansions, at boot
+PA_BOOT_LOADER_TEXT='#!/bin/sh
 # Written by pulumi-apparmor (run by pulumi-apparmor.service at boot): loads every profile it
 # installed, one manifest each in /var/lib/pulumi-apparmor/profiles.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 rc=0
 for m in /var/lib/pulumi-apparmor/profiles/*; do
     [ -f "$m" ] || continue
-    name=$(sed -n 's/^name=//p' "$m" | head -n 1)
-    dir=$(sed -n 's/^dir=//p' "$m" | head -n 1)
+    name=$(sed -n "s/^name=//p" "$m" | head -n 1)
+    dir=$(sed -n "s/^dir=//p" "$m" | head -n 1)
     if [ -f "$dir/$name" ]; then
         apparmor_parser -r -W -- "$dir/$name" || rc=1
     else
@@ -278,12 +307,8 @@ for m in /var/lib/pulumi-apparmor/profiles/*; do
     fi
 done
 exit $rc
-EOF
-}
-
-boot_unit_text() {
-    cat <<EOF
-[Unit]
+'
+PA_UNIT_TEXT="[Unit]
 Description=AppArmor profiles installed by pulumi-apparmor
 DefaultDependencies=no
 After=local-fs.target apparmor.service
@@ -297,20 +322,39 @@ ExecStart=/bin/sh $PA_BOOT_LOADER
 
 [Install]
 WantedBy=sysinit.target
-EOF
+"
+
+boot_loader_text() {
+    printf '%s' "$PA_BOOT_LOADER_TEXT"
 }
 
-# put_file FILE PERM TEXTFN: FILE = output of TEXTFN (atomic rename) unless it already is; sets
-# put_changed to true or false. Comparing through a pipe keeps an unchanged host free of any write.
+boot_unit_text() {
+    printf '%s' "$PA_UNIT_TEXT"
+}
+
+# file_is FILE TEXT: FILE exists and holds exactly TEXT (TEXT ends with a newline), read by builtins.
+file_is() {
+    [ -f "$1" ] || return 1
+    fc=
+    while IFS= read -r ln; do
+        fc="$fc$ln
+"
+    done <"$1" || return 1
+    # A last line without its newline ends the loop early: fc then lacks it, so it differs from TEXT.
+    [ "$fc" = "$2" ]
+}
+
+# put_file FILE PERM TEXT: FILE = TEXT (temp file + atomic rename) unless it already is; sets
+# put_changed to true or false. An unchanged host sees no write and no process started.
 # (Not meant for $(...): `fail` must end the script itself.)
 put_file() {
     put_changed=false
-    if "$3" | cmp -s - "$1"; then
+    if file_is "$1" "$3"; then
         return 0
     fi
     t=$(mktemp "$1.XXXXXX") || fail io "cannot create a temp file beside $1"
     track_tmp "$t"
-    if ! { "$3" >"$t" && chmod "$2" "$t" && mv -f "$t" "$1"; }; then
+    if ! { printf '%s' "$3" >"$t" && chmod "$2" "$t" && mv -f "$t" "$1"; }; then
         fail io "cannot write $1"
     fi
     put_changed=true
@@ -324,9 +368,9 @@ ensure_boot_load() {
     if [ ! -d /run/systemd/system ] || ! command -v systemctl >/dev/null 2>&1; then
         return 0
     fi
-    mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
-    put_file "$PA_BOOT_LOADER" 755 boot_loader_text
-    put_file "$PA_UNIT" 644 boot_unit_text
+    [ -d "$PA_STATE" ] || mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
+    put_file "$PA_BOOT_LOADER" 755 "$PA_BOOT_LOADER_TEXT"
+    put_file "$PA_UNIT" 644 "$PA_UNIT_TEXT"
     if $put_changed && ! systemctl daemon-reload >/dev/null 2>&1; then
         fail io "systemctl daemon-reload failed after writing $PA_UNIT"
     fi
@@ -353,13 +397,39 @@ drop_boot_load_if_unused() {
     fi
 }
 
-# write_manifest NAME DIR SHA256 MODE POLICYSHA1: atomically record what we installed.
+# read_manifest NAME: sets m_text (the whole manifest) and m_dir, m_sha256, m_mode, m_policySha1 from
+# NAME's manifest (all empty when there is none), builtins only.
+read_manifest() {
+    m_text=
+    m_dir=
+    m_sha256=
+    m_mode=
+    m_policySha1=
+    [ -f "$PA_MANIFESTS/$1" ] || return 0
+    while IFS= read -r ln; do
+        m_text="$m_text$ln
+"
+        case $ln in
+            dir=*) [ -n "$m_dir" ] || m_dir=${ln#dir=} ;;
+            sha256=*) [ -n "$m_sha256" ] || m_sha256=${ln#sha256=} ;;
+            mode=*) [ -n "$m_mode" ] || m_mode=${ln#mode=} ;;
+            policySha1=*) [ -n "$m_policySha1" ] || m_policySha1=${ln#policySha1=} ;;
+        esac
+    done <"$PA_MANIFESTS/$1"
+}
+
+# manifest_text NAME DIR SHA256 MODE POLICYSHA1: the manifest's exact text.
+manifest_text() {
+    printf 'name=%s\ndir=%s\nsha256=%s\nmode=%s\npolicySha1=%s\n' "$1" "$2" "$3" "$4" "$5"
+}
+
+# write_manifest NAME DIR SHA256 MODE POLICYSHA1: atomically record what we installed. Caller holds
+# the lock (the temp name is fixed: $PA_MANIFESTS is ours, root-owned, and only written under it).
 write_manifest() {
-    mkdir -p "$PA_MANIFESTS" || fail io "cannot create $PA_MANIFESTS"
-    mt=$(mktemp "$PA_MANIFESTS/.$1.XXXXXX") || fail io "cannot create a temp file in $PA_MANIFESTS"
+    [ -d "$PA_MANIFESTS" ] || mkdir -p "$PA_MANIFESTS" || fail io "cannot create $PA_MANIFESTS"
+    mt=$PA_MANIFESTS/.$1.tmp
     track_tmp "$mt"
-    if ! { printf 'name=%s\ndir=%s\nsha256=%s\nmode=%s\npolicySha1=%s\n' "$1" "$2" "$3" "$4" "$5" >"$mt" &&
-        chmod 644 "$mt" && mv -f "$mt" "$PA_MANIFESTS/$1"; }; then
+    if ! { manifest_text "$@" >"$mt" && mv -f "$mt" "$PA_MANIFESTS/$1"; }; then
         fail io "cannot write the manifest of $1"
     fi
 }
@@ -370,81 +440,137 @@ manifest_get() {
     sed -n "s/^$2=//p" "$PA_MANIFESTS/$1" | head -n 1
 }
 
-# apply_profile NAME DIR NEWFILE: install NEWFILE (a temp file inside DIR, already in its final mode)
-# as DIR/NAME and load it. Caller holds the lock. Steps: compile check (nothing touched on failure) →
-# compare with the file and the loaded policy (identical → no write, no reload) → rename into place →
-# apparmor_parser -r -W → on failure put the previous file back (the kernel keeps the previous policy:
-# replacement is atomic) → manifest. Prints the result JSON.
+# work_dir DIR NAME: creates a private temp directory (mode 0700, mktemp) beside the profile file, so
+# the final rename stays on one file system; sets pa_work. Every temp file of the run lives in it and
+# is created there by plain redirection (safe: nobody else can write into it). Removed on exit.
+work_dir() {
+    pa_work=$(mktemp -d "$1/.$2.XXXXXX") || fail io "cannot create a temp directory in $1"
+    PA_WORKS="$PA_WORKS $pa_work"
+}
+
+# clean_stale DIR NAME: removes temp files and directories of runs killed hard (SIGKILL, power loss)
+# more than an hour ago; starts `find` only when something besides this run's own work dir is there.
+clean_stale() {
+    for f in "$1/.$2".*; do
+        [ -e "$f" ] || continue
+        case " $PA_WORKS " in
+            *" $f "*) continue ;;
+        esac
+        find "$1" -maxdepth 1 -name ".$2.*" -mmin +60 -exec rm -rf {} + 2>/dev/null
+        return 0
+    done
+}
+
+# apply_profile NAME DIR NEWFILE NEWMODE [INPUT INSHA256]: install NEWFILE (in this run's work dir,
+# already in its final mode NEWMODE, or "" to read it from the header) as DIR/NAME and load it. When
+# INPUT is given, its sha256 must be INSHA256 (a cut SSH connection cannot install a truncated text).
+# Caller holds the lock. Prints the result JSON. Steps:
+#   1. one sha256sum of (input,) new file and current file;
+#   2. unchanged: the current file is byte for byte the new one, the manifest says it was compiled to
+#      the policy the kernel has loaded now (raw_sha1) → nothing is compiled, written or loaded;
+#   3. otherwise ONE compile (apparmor_parser -Q -K -S, nothing touched on failure), with the name
+#      check (-N) running beside it; the compiled binary is what gets loaded (-r -B: no second
+#      compile), and only after the kernel took it is the file renamed into place. A rejected load
+#      therefore leaves the previous file and policy (replacement is atomic in the kernel);
+#   4. verify the kernel's raw_sha1 is the compiled binary's, write the manifest, boot unit.
 apply_profile() {
     name=$1
     dir=$2
     new=$3
+    newmode=$4
     target=$dir/$name
-    bin=$new.bin
-    err=$new.err
-    track_tmp "$bin" "$err"
+    w=${new%/*}
+    bin=$w/bin
+    err=$w/err
+    names_f=$w/names
 
-    # Temp files of runs killed hard (SIGKILL, power loss) more than an hour ago.
-    find "$dir" -maxdepth 1 -name ".$name.*" -mmin +60 -exec rm -f {} + 2>/dev/null
+    clean_stale "$dir" "$name"
+    [ -n "$newmode" ] || newmode=$(file_mode "$name" "$new")
 
-    names=$(profile_names "$new")
-    if [ "$names" != "$name" ]; then
-        compile_sha1 "$new" "$bin" "$err" >/dev/null ||
-            fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(cat "$err")"
-        fail wrong-name "the text must define exactly one top-level profile named $name (found: $(printf '%s' "$names" | tr '\n' ' '))"
+    files="$new"
+    [ -n "${5:-}" ] && files="$5 $files"
+    [ -f "$target" ] && files="$files $target"
+    # shellcheck disable=SC2086 # our own paths: validated directory and name, mktemp names
+    sums=$(sha256sum -- $files) || fail io "cannot read $files"
+    if [ -n "${5:-}" ]; then
+        got=${sums%%" "*}
+        sums=${sums#*"
+"}
+        if [ "$got" != "$6" ]; then
+            [ "$(wc -c <"$5")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
+            fail incomplete-input "stdin sha256 $got differs from the expected $6 (connection cut?); nothing was changed"
+        fi
     fi
-    newsha1=$(compile_sha1 "$new" "$bin" "$err") ||
-        fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(cat "$err")"
-    newsha256=$(sha256_of "$new")
-    newmode=$(file_mode "$name" "$new")
+    newsha256=${sums%%" "*}
     oldsha256=
-    [ -f "$target" ] && oldsha256=$(sha256_of "$target")
-    oldsha1=$(loaded_sha1 "$name")
+    if [ -f "$target" ]; then
+        oldsha256=${sums#*"
+"}
+        oldsha256=${oldsha256%%" "*}
+    fi
+    loaded_sha1_var "$name"
+    oldsha1=$pa_lsha1
+    read_manifest "$name"
 
     wrote=false
     reloaded=false
-    if [ "$oldsha256" = "$newsha256" ] && [ "$oldsha1" = "$newsha1" ]; then
-        rm -f "$new"
+    if [ -n "$oldsha1" ] && [ "$oldsha256" = "$newsha256" ] && [ "$m_sha256" = "$newsha256" ] &&
+        [ "$m_policySha1" = "$oldsha1" ] && [ "$m_dir" = "$dir" ]; then
+        # Step 2: the file and the loaded policy are exactly what an earlier run compiled and
+        # verified (the same rule `status` uses).
+        newsha1=$oldsha1
     else
-        backup=
-        if [ -n "$oldsha256" ] && [ "$oldsha256" != "$newsha256" ]; then
-            backup=$(mktemp "$dir/.$name.bak.XXXXXX") || fail io "cannot create a backup in $dir"
-            track_tmp "$backup"
-            cp "$target" "$backup" || fail io "cannot back up $target"
+        apparmor_parser -N "$new" >"$names_f" 2>/dev/null &
+        npid=$!
+        crc=0
+        apparmor_parser -Q -K -S "$new" >"$bin" 2>"$err" || crc=$?
+        wait "$npid" || true
+        names=
+        while IFS= read -r ln; do
+            case $ln in
+                *//*) ;;
+                *) names="$names${names:+ }$ln" ;;
+            esac
+        done <"$names_f"
+        [ "$crc" -eq 0 ] ||
+            fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(cat "$err")"
+        [ "$names" = "$name" ] ||
+            fail wrong-name "the text must define exactly one top-level profile named $name (found: $names)"
+        newsha1=$(sha1sum <"$bin") || fail io "cannot read the compiled policy"
+        newsha1=${newsha1%%" "*}
+        if [ "$oldsha1" != "$newsha1" ]; then
+            if ! apparmor_parser -r -B "$bin" >"$err" 2>&1; then
+                msg=$(cat "$err")
+                loaded_sha1_var "$name"
+                if [ "$pa_lsha1" != "$oldsha1" ] && [ -f "$target" ]; then
+                    apparmor_parser -r -W "$target" >/dev/null 2>&1
+                fi
+                fail load-failed "the kernel rejected the profile; the previous file and policy were kept: $msg"
+            fi
+            reloaded=true
+            loaded_sha1_var "$name"
+            [ "$pa_lsha1" = "$newsha1" ] ||
+                fail verify-failed "after loading, the kernel's raw_sha1 ($pa_lsha1) differs from the compiled file ($newsha1)"
         fi
         if [ "$oldsha256" != "$newsha256" ]; then
-            if ! { chmod 644 "$new" && mv -f "$new" "$target"; }; then
-                fail io "cannot rename into $target"
-            fi
+            mv -f "$new" "$target" || fail io "cannot rename into $target"
             wrote=true
-        else
-            rm -f "$new"
         fi
-        if ! apparmor_parser -r -W "$target" >"$err" 2>&1; then
-            msg=$(cat "$err")
-            if [ -n "$backup" ]; then
-                mv -f "$backup" "$target"
-            elif [ -z "$oldsha256" ]; then
-                rm -f "$target"
-            fi
-            now=$(loaded_sha1 "$name")
-            if [ "$now" != "$oldsha1" ] && [ -f "$target" ]; then
-                apparmor_parser -r -W "$target" >/dev/null 2>&1
-            fi
-            fail load-failed "the kernel rejected the profile; the previous file and policy were kept: $msg"
-        fi
-        reloaded=true
-        loaded=$(loaded_sha1 "$name")
-        [ "$loaded" = "$newsha1" ] ||
-            fail verify-failed "after loading, the kernel's raw_sha1 ($loaded) differs from the compiled file ($newsha1)"
     fi
-    old_manifest=$(cat "$PA_MANIFESTS/$name" 2>/dev/null)
-    write_manifest "$name" "$dir" "$newsha256" "$newmode" "$newsha1"
+    manifest=false
+    if [ "$m_text" != "name=$name
+dir=$dir
+sha256=$newsha256
+mode=$newmode
+policySha1=$newsha1
+" ]; then
+        write_manifest "$name" "$dir" "$newsha256" "$newmode" "$newsha1"
+        manifest=true
+    fi
     changed=false
     if $wrote || $reloaded; then changed=true; fi
-    manifest=false
-    [ "$old_manifest" = "$(cat "$PA_MANIFESTS/$name")" ] || manifest=true
     ensure_boot_load
+    kernel_mode_var "$name"
     printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":%s}\n' \
-        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$newmode" "$newsha256" "$newsha1" "$(kernel_mode "$name")" "$boot_load"
+        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$newmode" "$newsha256" "$newsha1" "$pa_kmode" "$boot_load"
 }

@@ -15,8 +15,9 @@ name=$1
 dir=$3
 take_lock
 [ -f "$dir/$name" ] || fail not-installed "no profile file $dir/$name; install it first"
-new=$(mktemp "$dir/.$name.new.XXXXXX") || fail io "cannot create a temp file in $dir"
-track_tmp "$new"
+work_dir "$dir" "$name"
+# shellcheck disable=SC2154 # pa_work: set by work_dir (lib.sh)
+new=$pa_work/new
 set_mode "$name" "$2" "$dir/$name" "$new" ||
     fail no-header "no line 'profile $name [flags=(...)] {' in $dir/$name"
-apply_profile "$name" "$dir" "$new"
+apply_profile "$name" "$dir" "$new" "$2"

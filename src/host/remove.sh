@@ -34,7 +34,7 @@ fi
 rm -f "$PA_MANIFESTS/$name"
 drop_boot_load_if_unused
 # Temp files of installs killed hard (SIGKILL, power loss) more than an hour ago.
-find "$2" -maxdepth 1 -name ".$name.*" -mmin +60 -exec rm -f {} + 2>/dev/null
+find "$2" -maxdepth 1 -name ".$name.*" -mmin +60 -exec rm -rf {} + 2>/dev/null
 if command -v apparmor_parser >/dev/null 2>&1; then
     cache=$(apparmor_parser --print-cache-dir 2>/dev/null) || cache=
     if [ -n "$cache" ] && [ -f "$cache/$name" ]; then rm -f "$cache/$name"; fi
