@@ -4,6 +4,8 @@
  *   npx ts-node bench/components-bench.ts            # all parts
  *   npx ts-node bench/components-bench.ts mocks      # only the setMocks part (no VM, no engine);
  *                                                    # rewrites only the "## A." section
+ *   npx ts-node bench/components-bench.ts engine     # only part B (VM + real engine); rewrites
+ *                                                    # only the "## B." section
  *
  * Parts:
  *  A. setMocks preview of P profiles × H hosts (default 1000 × 10) vs a plain remote.Command program
@@ -21,6 +23,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { writeResultsSection } from "./results-section";
 
 const repo = path.resolve(__dirname, "..");
 const results = path.join(repo, "bench/results/components.md");
@@ -208,19 +211,6 @@ function partA(lines: string[]): void {
     );
 }
 
-/** Replaces the "## A." section of the results file with `section`, keeping the rest. */
-function writeSectionA(section: string[]): void {
-    const old = fs.existsSync(results)
-        ? fs.readFileSync(results, "utf8")
-        : "# Components benchmark\n\n";
-    const start = old.search(/^## A\./m);
-    const before = start >= 0 ? old.slice(0, start) : old.replace(/\n*$/, "\n\n");
-    const rest = start >= 0 ? old.slice(start + 1) : "";
-    const next = rest.search(/^## /m);
-    const after = next >= 0 ? rest.slice(next) : "";
-    fs.writeFileSync(results, before + section.join("\n") + "\n" + (after ? "\n" + after : ""));
-}
-
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -237,7 +227,16 @@ async function main(): Promise<void> {
         // Only part A: its section of the results file is replaced, the rest (part B) kept.
         const section: string[] = [];
         partA(section);
-        writeSectionA(section);
+        writeResultsSection(results, "A", section);
+        process.stdout.write(section.join("\n") + "\n");
+        return;
+    }
+    if (mode === "engine") {
+        // Only part B (VM + real engine): its section is replaced, part A (and its notes) kept.
+        const section: string[] = [];
+        const { partB } = await import("./components-bench-engine");
+        await partB(section);
+        writeResultsSection(results, "B", section);
         process.stdout.write(section.join("\n") + "\n");
         return;
     }

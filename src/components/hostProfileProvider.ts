@@ -3,8 +3,9 @@
  * `pulumi-resource-pulumi-nodejs` process, loaded by path from {@link ./dynamic.ts}; every SSH
  * connection it opens is pooled per host in that process.
  *
- * - create/update: preflight → install (validate, atomic write, `apparmor_parser -r -W`, rollback,
- *   host lock; idempotent) in the desired mode → status must confirm it.
+ * - create/update: preflight, the denials read and install run at once (install: one compile, load
+ *   the compiled policy, then the atomic file write; a rejected load changes nothing; host lock;
+ *   idempotent) in the desired mode; the install's verified result is the live state.
  * - read (refresh): status + the denials since the stored cursor; live state and drift reasons.
  * - diff: desired inputs vs what state (refreshed or not) says; drift forces an update.
  * - delete: unload + remove; an unreachable host fails clearly unless told to forget it.
@@ -201,35 +202,33 @@ async function apply(
     const t = sshTarget(news.connection, olds?.hostKeySeen);
     const where = news.target;
     try {
-        // Denials logged before this change belong to the version loaded until now; a new resource
-        // starts reading them from now (older lines are not its own). Both reads run alongside the
-        // preflight on the same pooled connection: each is a round trip that changes nothing.
+        // Preflight, the denials read and the install run at once on the same pooled connection (one
+        // SSH channel each): the time to "reloaded" is then the install's own. Running the install
+        // beside the preflight is safe: the install script re-checks root, apparmor_parser and
+        // AppArmor before it touches anything, and a host that fails the preflight fails those too;
+        // the preflight's error is the one reported, as it carries the fix.
         const prev = olds?.denials;
-        const history = olds?.history;
         const read = async () =>
             prev === undefined
                 ? ops.denials(t, where, news.connection.sudo, undefined)
-                : prev.cursor !== undefined && history
+                : prev.cursor !== undefined && olds?.history
                   ? ops.denials(t, where, news.connection.sudo, prev.cursor)
                   : undefined;
-        const [d] = await Promise.all([read(), ops.preflight(t, where, news.connection.sudo)]);
-        const denials: HostDenials =
-            prev === undefined
-                ? {
-                      ...(d?.cursor ? { cursor: d.cursor } : {}),
-                      source: d?.source,
-                      lost: 0,
-                      byVersion: {},
-                  }
-                : d && history
-                  ? recordDenials(prev, history, eventsFor(d.records, news.profileName), d)
-                  : prev;
-        const inst = await ops.install(t, where, news.connection.sudo, {
-            name: news.profileName,
-            directory: news.directory,
-            text: news.profileText,
-            mode: news.mode,
-        });
+        const [dR, pR, iR] = await Promise.allSettled([
+            read(),
+            ops.preflight(t, where, news.connection.sudo),
+            ops.install(t, where, news.connection.sudo, {
+                name: news.profileName,
+                directory: news.directory,
+                text: news.profileText,
+                mode: news.mode,
+            }),
+        ]);
+        if (pR.status === "rejected") throw pR.reason;
+        if (iR.status === "rejected") throw iR.reason;
+        if (dR.status === "rejected") throw dR.reason;
+        const d = dR.value;
+        const inst = iR.value;
         // The install's own result is the live state (see ops.install): no second status/compile.
         const live = inst.live;
         const problems = hostDriftReasons(
@@ -248,6 +247,19 @@ async function apply(
             ? { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt }
             : { version: news.version, mode: news.mode, loadedAt: nowIso() };
         const versions = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
+        // Lines read beside the install are attributed by their time against the version history
+        // including this load, exactly as the next refresh would attribute them.
+        const denials: HostDenials =
+            prev === undefined
+                ? {
+                      ...(d?.cursor ? { cursor: d.cursor } : {}),
+                      source: d?.source,
+                      lost: 0,
+                      byVersion: {},
+                  }
+                : d && olds?.history
+                  ? recordDenials(prev, versions, eventsFor(d.records, news.profileName), d)
+                  : prev;
         const seen = seenHostKey(t);
         return {
             ...pickInputs(news),
