@@ -12,9 +12,8 @@
  *     of the same size (one Command per profile and host carrying the same text), each in its own
  *     process, the two alternating in one run so the machine's load falls on both: wall and CPU
  *     time until every resource is registered, peak RSS. Goal ≤ 1.5×. Environment: BENCH_PROFILES,
- *     BENCH_HOSTS, BENCH_ROUNDS (default 1), BENCH_SHAPE (`module`, default: the programs are
- *     top-level code of bench/components-bench-program.ts, like an index.ts; `function`: the first
- *     form, the body of the child function).
+ *     BENCH_HOSTS, BENCH_ROUNDS (default 1). The programs are the top-level code of
+ *     bench/components-bench-program.ts, like an index.ts.
  *  B. (VM + real engine) 20 profiles on one host: no-op `up --refresh` wall time and SSH connections
  *     opened (sshd's "Accepted publickey" lines in the VM's journal; goal 1); one profile change:
  *     `up` wall time vs the engine's fixed cost (a no-op `up`) vs bare
@@ -35,7 +34,6 @@ async function mocksChild(
     kind: "profile" | "command",
     profiles: number,
     hosts: number,
-    shape: "module" | "function",
 ): Promise<void> {
     const pulumi = await import("@pulumi/pulumi");
     let registered = 0;
@@ -56,57 +54,15 @@ async function mocksChild(
         true,
     );
     // Load the modules first: their import (and ts-node compile) is not part of the measurement.
-    const apparmor = await import("../src");
-    const command = await import("@pulumi/command");
+    await import("../src");
+    await import("@pulumi/command");
     expected = kind === "profile" ? profiles * (1 + hosts) + hosts : profiles * hosts;
     const t0 = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
-    if (shape === "module") {
-        // The program as a module's top-level code, as `pulumi preview` runs index.ts.
-        (globalThis as { __paBenchProgram?: unknown }).__paBenchProgram = { kind, profiles, hosts };
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require("./components-bench-program");
-    } else {
-        // The program as the body of this function (the benchmark's first form, before 2026-11-25
-        // 20:40): the peer's Commands are then constructed 2 frames below the top of the stack, ours
-        // 4 frames deeper (Profile, HostProfile, dynamic.Resource), so each of Pulumi's per-property
-        // stack captures maps fewer frames for the peer than for us (a real program runs under the
-        // module loader, where both reach the capture limit).
-        const hostList = Array.from({ length: hosts }, (_, i) => ({
-            host: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-            user: "deploy",
-            privateKey: pulumi.secret(
-                "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
-            ),
-        }));
-        if (kind === "profile") {
-            // per profile: the component + one HostProfile per host; one prepare Command per host.
-            for (let p = 0; p < profiles; p++) {
-                new apparmor.Profile(`p${p}`, {
-                    hosts: hostList,
-                    profile: apparmor
-                        .dockerDefault({ name: `bench-${p}` })
-                        .with(apparmor.deny.file("/tmp/a/**", "rwlx")),
-                });
-            }
-        } else {
-            const { dockerDefault, deny, renderProfile } = apparmor;
-            for (let p = 0; p < profiles; p++) {
-                const text = renderProfile(
-                    dockerDefault({ name: `bench-${p}` })
-                        .with(deny.file("/tmp/a/**", "rwlx"))
-                        .toModel(),
-                );
-                for (const h of hostList) {
-                    new command.remote.Command(`p${p}-${h.host}`, {
-                        connection: { host: h.host, user: h.user, privateKey: h.privateKey },
-                        create: `sudo -n apparmor_parser -r -W /etc/apparmor.d/containers/bench-${p}`,
-                        stdin: text,
-                    });
-                }
-            }
-        }
-    }
+    // The program as a module's top-level code, as `pulumi preview` runs index.ts.
+    (globalThis as { __paBenchProgram?: unknown }).__paBenchProgram = { kind, profiles, hosts };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("./components-bench-program");
     await all;
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const cpu = process.cpuUsage(cpu0);
@@ -128,7 +84,7 @@ interface ChildResult {
     maxRssMb: number;
 }
 
-function runChild(kind: string, profiles: number, hosts: number, shape: string): ChildResult {
+function runChild(kind: string, profiles: number, hosts: number): ChildResult {
     const r = spawnSync(
         process.execPath,
         [
@@ -139,7 +95,6 @@ function runChild(kind: string, profiles: number, hosts: number, shape: string):
             kind,
             String(profiles),
             String(hosts),
-            shape,
         ],
         {
             cwd: repo,
@@ -161,7 +116,6 @@ function partA(lines: string[]): void {
     const profiles = Number(process.env.BENCH_PROFILES ?? 1000);
     const hosts = Number(process.env.BENCH_HOSTS ?? 10);
     const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
-    const shape = process.env.BENCH_SHAPE ?? "module";
     const started = new Date().toISOString();
     const load0 = loadavg();
     // Both sides in the same run, alternating (peer, ours, peer, ours, …), so load from the other
@@ -169,9 +123,9 @@ function partA(lines: string[]): void {
     const peer: ChildResult[] = [];
     const ours: ChildResult[] = [];
     for (let i = 0; i < rounds; i++) {
-        peer.push(runChild("command", profiles, hosts, shape));
+        peer.push(runChild("command", profiles, hosts));
         process.stderr.write(`round ${i + 1} peer ${JSON.stringify(peer[i])}\n`);
-        ours.push(runChild("profile", profiles, hosts, shape));
+        ours.push(runChild("profile", profiles, hosts));
         process.stderr.write(`round ${i + 1} ours ${JSON.stringify(ours[i])}\n`);
     }
     const sum = (rs: ChildResult[], k: "ms" | "cpuMs") => rs.reduce((t, r) => t + r[k], 0);
@@ -200,9 +154,7 @@ function partA(lines: string[]): void {
         "",
         `Ratio ours / plain: **${wallRatio.toFixed(2)}× wall**, **${cpuRatio.toFixed(2)}× CPU** (goal ≤ 1.5×).`,
         "Each program runs in its own Node process (ts-node, as `pulumi preview` runs a TypeScript",
-        shape === "module"
-            ? "program), as the top-level code of a module (`bench/components-bench-program.ts`), like an index.ts;"
-            : "program), as the body of the benchmark's child function (its first form; see the source);",
+        "program), as the top-level code of a module (`bench/components-bench-program.ts`), like an index.ts;",
         "time from the first constructor to the last registration seen by the mock monitor",
         "(validation, rendering and the profile version hash included on our side; the peer renders the",
         "same text once per profile). CPU time is the process's own over the same span; peak RSS is",
@@ -216,12 +168,7 @@ function partA(lines: string[]): void {
 async function main(): Promise<void> {
     const [mode, ...rest] = process.argv.slice(2);
     if (mode === "child")
-        return mocksChild(
-            rest[0] as "profile" | "command",
-            Number(rest[1]),
-            Number(rest[2]),
-            (rest[3] ?? "module") as "module" | "function",
-        );
+        return mocksChild(rest[0] as "profile" | "command", Number(rest[1]), Number(rest[2]));
     fs.mkdirSync(path.dirname(results), { recursive: true });
     if (mode === "mocks") {
         // Only part A: its section of the results file is replaced, the rest (part B) kept.

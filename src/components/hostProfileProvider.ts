@@ -3,9 +3,10 @@
  * `pulumi-resource-pulumi-nodejs` process, loaded by path from {@link ./dynamic.ts}; every SSH
  * connection it opens is pooled per host in that process.
  *
- * - create/update: preflight, the denials read and install run at once (install: one compile, load
- *   the compiled policy, then the atomic file write; a rejected load changes nothing; host lock;
- *   idempotent) in the desired mode; the install's verified result is the live state.
+ * - create/update: install (one compile, load the compiled policy, then the atomic file write; a
+ *   rejected load changes nothing; host lock; idempotent) in the desired mode; its verified result
+ *   is the live state. Preflight runs only to explain a failed install. Create also takes the log
+ *   position to read denials from; update leaves denials to the next refresh.
  * - read (refresh): status + the denials since the stored cursor; live state and drift reasons.
  * - diff: desired inputs vs what state (refreshed or not) says; drift forces an update.
  * - delete: unload + remove; an unreachable host fails clearly unless told to forget it.
@@ -202,21 +203,18 @@ async function apply(
     const t = sshTarget(news.connection, olds?.hostKeySeen);
     const where = news.target;
     try {
-        // Preflight, the denials read and the install run at once on the same pooled connection (one
-        // SSH channel each): the time to "reloaded" is then the install's own. Running the install
-        // beside the preflight is safe: the install script re-checks root, apparmor_parser and
-        // AppArmor before it touches anything, and a host that fails the preflight fails those too;
-        // the preflight's error is the one reported, as it carries the fix.
+        // On the success path only the install script runs: it re-checks root, apparmor_parser and
+        // AppArmor itself before touching anything. When it fails, the preflight diagnoses the host
+        // and its error (cause and fix) is reported instead; otherwise the install's own.
+        // A new resource also reads the log position ("now", beside the install) so that older
+        // lines are not counted as its own. An update reads no denials: the next refresh reads them
+        // from the stored cursor and attributes each line by its time to the version loaded then
+        // (the history keeps the load times), so a change costs one script run, like a bare reload.
         const prev = olds?.denials;
-        const read = async () =>
+        const [dR, iR] = await Promise.allSettled([
             prev === undefined
                 ? ops.denials(t, where, news.connection.sudo, undefined)
-                : prev.cursor !== undefined && olds?.history
-                  ? ops.denials(t, where, news.connection.sudo, prev.cursor)
-                  : undefined;
-        const [dR, pR, iR] = await Promise.allSettled([
-            read(),
-            ops.preflight(t, where, news.connection.sudo),
+                : Promise.resolve(undefined),
             ops.install(t, where, news.connection.sudo, {
                 name: news.profileName,
                 directory: news.directory,
@@ -224,8 +222,10 @@ async function apply(
                 mode: news.mode,
             }),
         ]);
-        if (pR.status === "rejected") throw pR.reason;
-        if (iR.status === "rejected") throw iR.reason;
+        if (iR.status === "rejected") {
+            await ops.preflight(t, where, news.connection.sudo);
+            throw iR.reason;
+        }
         if (dR.status === "rejected") throw dR.reason;
         const d = dR.value;
         const inst = iR.value;
@@ -247,19 +247,12 @@ async function apply(
             ? { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt }
             : { version: news.version, mode: news.mode, loadedAt: nowIso() };
         const versions = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
-        // Lines read beside the install are attributed by their time against the version history
-        // including this load, exactly as the next refresh would attribute them.
-        const denials: HostDenials =
-            prev === undefined
-                ? {
-                      ...(d?.cursor ? { cursor: d.cursor } : {}),
-                      source: d?.source,
-                      lost: 0,
-                      byVersion: {},
-                  }
-                : d && olds?.history
-                  ? recordDenials(prev, versions, eventsFor(d.records, news.profileName), d)
-                  : prev;
+        const denials: HostDenials = prev ?? {
+            ...(d?.cursor ? { cursor: d.cursor } : {}),
+            source: d?.source,
+            lost: 0,
+            byVersion: {},
+        };
         const seen = seenHostKey(t);
         return {
             ...pickInputs(news),

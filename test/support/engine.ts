@@ -20,6 +20,7 @@
  * }
  * ```
  */
+import * as assert from "assert";
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -440,4 +441,46 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
         fs.rmSync(tempDir, { recursive: true, force: true });
         throw err;
     }
+}
+
+/** Lines of the base64 body of an OpenSSH private key, long enough to be unique. */
+export function keyBodyLines(privateKey: string): string[] {
+    return privateKey
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.length >= 40 && !l.startsWith("-----"));
+}
+
+/**
+ * Asserts that no line of `privateKey` is in `pulumi stack export` or in any file of the stack's
+ * backend, that no key header is in the export, and that the export holds ciphertext (the secret is
+ * stored encrypted).
+ */
+export async function assertKeyNotStored(s: ThrowawayStack, privateKey: string): Promise<void> {
+    const text = await s.exportStackText();
+    const stored = s.backendText();
+    const body = keyBodyLines(privateKey);
+    assert.ok(body.length > 0);
+    for (const line of body) {
+        assert.ok(!text.includes(line), "no line of the private key is in the stack export");
+        assert.ok(!stored.includes(line), "no line of the private key is in the backend's files");
+    }
+    assert.ok(!text.includes("PRIVATE KEY"), "no PEM/OpenSSH key header in the stack export");
+    assert.ok(text.includes("ciphertext"), "the secret is stored encrypted");
+}
+
+/**
+ * Asserts the deletes of a destroy: `first` before anything else, then exactly `rest` in any order
+ * (the stack resource and a default provider have no dependency between them, so the engine deletes
+ * them in either order). Each step is compared as [op, pick(step)].
+ */
+export function assertDestroyOrder(
+    steps: readonly StepRecord[],
+    pick: (s: StepRecord) => string,
+    first: string,
+    rest: readonly string[],
+): void {
+    const deletes = steps.map((c) => [c.op, pick(c)]);
+    assert.deepStrictEqual(deletes[0], ["delete", first]);
+    assert.deepStrictEqual(deletes.slice(1).sort(), rest.map((r) => ["delete", r]).sort());
 }
