@@ -144,6 +144,23 @@ function keyCodeAt(s: string, start: number, len: number): K {
     return K.Other;
 }
 
+/**
+ * `keyCodeAt` for a key guessed as candidate `k` (1 + index in KEYS) from its length and first
+ * two characters: the guess is compared from the third character on, then the candidates after
+ * it with the same length and first character (the second one compared too).
+ */
+function guessedKeyCode(s: string, start: number, len: number, k: number): K {
+    let j = 2;
+    while (k !== 0) {
+        const base = (k - 1) * KEY_MAX;
+        while (j < len && s.charCodeAt(start + j) === KEY_CHARS[base + j]) j++;
+        if (j === len) return KEY_CODE[k - 1];
+        k = KEY_NEXT[k - 1];
+        j = 1;
+    }
+    return K.Other;
+}
+
 /** Event codes (the view stores the code): indexes into AUDIT_EVENT_TYPES, in its order. */
 const T_NONE = -1;
 const T_DENIED = 0;
@@ -360,6 +377,8 @@ const P_SIZE = 4;
 const QUOTED = 0x100;
 const UNVERIFIED = 0x200;
 const CODE_MASK = 0xff;
+/** With UNVERIFIED: 1 + the index in KEYS of the guessed key, from this bit on. */
+const GUESS_SHIFT = 10;
 
 /** Where `timestamp` / `serial` came from: none, the line itself, or journald's JSON fields. */
 const SRC_NONE = 0;
@@ -482,7 +501,7 @@ export class AuditEventView {
                     } else if (word === K.Type) {
                         word = keyCodeAt(s, i, len);
                     } else if (len > 2) {
-                        word |= UNVERIFIED;
+                        word |= UNVERIFIED | (k << GUESS_SHIFT);
                     }
                 }
             } else {
@@ -802,7 +821,7 @@ export class AuditEventView {
         const w = p[o];
         const ks = p[o + P_KEY];
         const eq = p[o + P_VS] - ((w & QUOTED) !== 0 ? 2 : 1);
-        const code = keyCodeAt(this.src, ks, eq - ks);
+        const code = guessedKeyCode(this.src, ks, eq - ks, w >>> GUESS_SHIFT);
         p[o] = code | (w & QUOTED);
         return code;
     }
