@@ -161,7 +161,11 @@ function guessedKeyCode(s: string, start: number, len: number, k: number): K {
     return K.Other;
 }
 
-/** Event codes (the view stores the code): indexes into AUDIT_EVENT_TYPES, in its order. */
+/**
+ * Event codes (the view stores the code): indexes into AUDIT_EVENT_TYPES, in its order. A module
+ * constant, so that the getters index a known array (not a property of the imported module).
+ */
+const EVENT_TYPES = AUDIT_EVENT_TYPES;
 const T_NONE = -1;
 const T_DENIED = 0;
 const T_ALLOWED = 1;
@@ -875,7 +879,7 @@ export class AuditEventView {
     }
 
     get type(): AuditEventType {
-        return AUDIT_EVENT_TYPES[this.kind];
+        return EVENT_TYPES[this.kind];
     }
     /** True for STATUS events (no string is made). */
     get isStatus(): boolean {
@@ -1014,7 +1018,7 @@ export class AuditEventView {
 
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
     toRecord(): AuditRecord {
-        const r: AuditRecord = { type: AUDIT_EVENT_TYPES[this.kind] };
+        const r: AuditRecord = { type: EVENT_TYPES[this.kind] };
         if (this.tsSrc === SRC_LINE) r.timestamp = this.ts;
         if (this.serialSrc === SRC_LINE) r.serial = this.serialValue;
         this.replay(r, false);
