@@ -4,7 +4,7 @@
  * the secretness of the input.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostDenials, LiveState, ProfileMode, VersionRecord } from "../state";
+import type { HostDenials, ProfileMode, VersionRecord } from "../state";
 import type { PlainConnection } from "./connection";
 import { confinementShim, hostProfileShim } from "./dynamic";
 
@@ -38,9 +38,6 @@ export class HostProfile extends pulumi.dynamic.Resource {
     declare public readonly history: pulumi.Output<VersionRecord[]>;
     declare public readonly denials: pulumi.Output<HostDenials>;
     declare public readonly drift: pulumi.Output<string[]>;
-    declare public readonly live: pulumi.Output<LiveState>;
-    declare public readonly writes: pulumi.Output<number>;
-    declare public readonly hostKeySeen: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: HostProfileArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -59,9 +56,6 @@ export class HostProfile extends pulumi.dynamic.Resource {
                 installed: undefined,
                 history: undefined,
                 denials: undefined,
-                live: undefined,
-                writes: undefined,
-                hostKeySeen: undefined,
             },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
             "apparmor",
