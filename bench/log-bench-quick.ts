@@ -9,9 +9,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AuditRecord, scanAuditEvents, scanAuditLog, subjectProfile } from "../src/log";
-import type { AuditEventView } from "../src/log";
-import { appArmorLine, rng, writeLines } from "./log-bench.lib";
+import { AuditRecord, scanAuditEvents, scanAuditLog } from "../src/log";
+import { appArmorLine, readAggregatorFields, rng, writeLines } from "./log-bench.lib";
 
 function arg(name: string): string | undefined {
     const i = process.argv.indexOf(name);
@@ -21,18 +20,6 @@ function arg(name: string): string | undefined {
 const LINES = Number(arg("--lines") ?? 200000);
 const RUNS = Number(arg("--runs") ?? 7);
 const ONLY = arg("--only");
-
-/** Same reads as bench/log-bench.ts's readAggregatorFields. */
-function readAggregatorFields(ev: AuditEventView): number {
-    let n = subjectProfile(ev).length + (ev.timestamp ?? 0) + (ev.serial ?? 0);
-    if (ev.type === "STATUS") return n + (ev.operation?.length ?? 0) + (ev.info?.length ?? 0);
-    n += (ev.operation?.length ?? 0) + (ev.capname?.length ?? 0) + (ev.capability ?? 0);
-    n += (ev.signal?.length ?? 0) + (ev.peer?.length ?? 0) + (ev.family?.length ?? 0);
-    n += (ev.sockType?.length ?? 0) + (ev.protocol ?? 0) + (ev.fstype?.length ?? 0);
-    n += (ev.srcname?.length ?? 0) + (ev.name?.length ?? 0) + (ev.name2?.length ?? 0);
-    n += (ev.requestedMask?.length ?? 0) + (ev.deniedMask?.length ?? 0);
-    return n + (ev.pid ?? 0) + (ev.comm?.length ?? 0);
-}
 
 function cpuBest(fn: () => number): number {
     let best = Infinity;

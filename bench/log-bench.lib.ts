@@ -7,8 +7,8 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import { parseAuditLine } from "../src/log";
-import type { AuditRecord } from "../src/log";
+import { parseAuditLine, subjectProfile } from "../src/log";
+import type { AuditEventView, AuditRecord } from "../src/log";
 
 /** Small deterministic PRNG (mulberry32) so every run generates the same corpus. */
 export function rng(seed: number): () => number {
@@ -370,4 +370,20 @@ export function compareWithLibapparmor(lines: string[], lib: LibRecord[]): Agree
 /** Writes lines to a temp file for the python side. */
 export function writeLines(file: string, lines: string[]): void {
     fs.writeFileSync(file, lines.join("\n") + "\n");
+}
+
+/**
+ * What the aggregator reads from an event (AuditAggregator.add): the kind, the subject profile,
+ * time and serial, the operation, every field the entry key may use, masks, pid and comm. Strings
+ * are made (and hex decoded) for each field present; absent ones cost a look-up.
+ */
+export function readAggregatorFields(ev: AuditEventView): number {
+    let n = subjectProfile(ev).length + (ev.timestamp ?? 0) + (ev.serial ?? 0);
+    if (ev.type === "STATUS") return n + (ev.operation?.length ?? 0) + (ev.info?.length ?? 0);
+    n += (ev.operation?.length ?? 0) + (ev.capname?.length ?? 0) + (ev.capability ?? 0);
+    n += (ev.signal?.length ?? 0) + (ev.peer?.length ?? 0) + (ev.family?.length ?? 0);
+    n += (ev.sockType?.length ?? 0) + (ev.protocol ?? 0) + (ev.fstype?.length ?? 0);
+    n += (ev.srcname?.length ?? 0) + (ev.name?.length ?? 0) + (ev.name2?.length ?? 0);
+    n += (ev.requestedMask?.length ?? 0) + (ev.deniedMask?.length ?? 0);
+    return n + (ev.pid ?? 0) + (ev.comm?.length ?? 0);
 }

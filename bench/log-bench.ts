@@ -21,7 +21,6 @@ import {
     parseAuditLog,
     scanAuditEvents,
     scanAuditLog,
-    subjectProfile,
     summarize,
 } from "../src/log";
 import {
@@ -31,6 +30,7 @@ import {
     libapparmorDump,
     libapparmorPython,
     mixedLog,
+    readAggregatorFields,
     rng,
     writeLines,
 } from "./log-bench.lib";
@@ -61,22 +61,6 @@ function time(fn: () => void, runs = RUNS): Timing {
         if (cpu < best.cpu) best = { cpu, wall };
     }
     return best;
-}
-
-/**
- * What the aggregator reads from an event (AuditAggregator.add): the kind, the subject profile,
- * time and serial, the operation, every field the entry key may use, masks, pid and comm. Strings
- * are made (and hex decoded) for each field present; absent ones cost a look-up.
- */
-function readAggregatorFields(ev: AuditEventView): number {
-    let n = subjectProfile(ev).length + (ev.timestamp ?? 0) + (ev.serial ?? 0);
-    if (ev.type === "STATUS") return n + (ev.operation?.length ?? 0) + (ev.info?.length ?? 0);
-    n += (ev.operation?.length ?? 0) + (ev.capname?.length ?? 0) + (ev.capability ?? 0);
-    n += (ev.signal?.length ?? 0) + (ev.peer?.length ?? 0) + (ev.family?.length ?? 0);
-    n += (ev.sockType?.length ?? 0) + (ev.protocol ?? 0) + (ev.fstype?.length ?? 0);
-    n += (ev.srcname?.length ?? 0) + (ev.name?.length ?? 0) + (ev.name2?.length ?? 0);
-    n += (ev.requestedMask?.length ?? 0) + (ev.deniedMask?.length ?? 0);
-    return n + (ev.pid ?? 0) + (ev.comm?.length ?? 0);
 }
 
 /** Every typed field of the event (what libapparmor's struct holds after parse_record). */

@@ -273,11 +273,6 @@ compile_sha1() {
     sha1_of "$2"
 }
 
-# profile_names FILE: the top-level profile names defined in FILE, one a line.
-profile_names() {
-    apparmor_parser -N "$1" 2>/dev/null | grep -v '//'
-}
-
 # Reboot survival. Debian's and Ubuntu's apparmor.service load only the top level of /etc/apparmor.d,
 # not subdirectories such as containers/, so without this every profile we installed there is gone
 # after a reboot and containers started with --security-opt apparmor=NAME (restart policies) fail to
@@ -323,14 +318,6 @@ ExecStart=/bin/sh $PA_BOOT_LOADER
 [Install]
 WantedBy=sysinit.target
 "
-
-boot_loader_text() {
-    printf '%s' "$PA_BOOT_LOADER_TEXT"
-}
-
-boot_unit_text() {
-    printf '%s' "$PA_UNIT_TEXT"
-}
 
 # file_is FILE TEXT: FILE exists and holds exactly TEXT (TEXT ends with a newline), read by builtins.
 file_is() {
@@ -418,18 +405,13 @@ read_manifest() {
     done <"$PA_MANIFESTS/$1"
 }
 
-# manifest_text NAME DIR SHA256 MODE POLICYSHA1: the manifest's exact text.
-manifest_text() {
-    printf 'name=%s\ndir=%s\nsha256=%s\nmode=%s\npolicySha1=%s\n' "$1" "$2" "$3" "$4" "$5"
-}
-
-# write_manifest NAME DIR SHA256 MODE POLICYSHA1: atomically record what we installed. Caller holds
-# the lock (the temp name is fixed: $PA_MANIFESTS is ours, root-owned, and only written under it).
+# write_manifest NAME TEXT: atomically record what we installed. Caller holds the lock (the temp
+# name is fixed: $PA_MANIFESTS is ours, root-owned, and only written under it).
 write_manifest() {
     [ -d "$PA_MANIFESTS" ] || mkdir -p "$PA_MANIFESTS" || fail io "cannot create $PA_MANIFESTS"
     mt=$PA_MANIFESTS/.$1.tmp
     track_tmp "$mt"
-    if ! { manifest_text "$@" >"$mt" && mv -f "$mt" "$PA_MANIFESTS/$1"; }; then
+    if ! { printf '%s' "$2" >"$mt" && mv -f "$mt" "$PA_MANIFESTS/$1"; }; then
         fail io "cannot write the manifest of $1"
     fi
 }
@@ -558,13 +540,14 @@ apply_profile() {
         fi
     fi
     manifest=false
-    if [ "$m_text" != "name=$name
+    mtext="name=$name
 dir=$dir
 sha256=$newsha256
 mode=$newmode
 policySha1=$newsha1
-" ]; then
-        write_manifest "$name" "$dir" "$newsha256" "$newmode" "$newsha1"
+"
+    if [ "$m_text" != "$mtext" ]; then
+        write_manifest "$name" "$mtext"
         manifest=true
     fi
     changed=false
