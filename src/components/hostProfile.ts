@@ -26,6 +26,10 @@ export interface HostProfileArgs {
     readonly mode?: pulumi.Input<ProfileMode>;
     /** Directory of the profile file. Defaults to "/etc/apparmor.d/containers". */
     readonly directory?: pulumi.Input<string>;
+    /** Take over an unmanaged file or loaded profile of the same name. Defaults to false. */
+    readonly adopt?: pulumi.Input<boolean>;
+    /** Delete while processes are confined by the profile: refuse or remove. Defaults to "refuse". */
+    readonly onDeleteInUse?: pulumi.Input<"refuse" | "remove">;
 }
 
 /** One profile on one host (a dynamic resource; see `hostProfileProvider.ts`). */
@@ -52,6 +56,8 @@ export class HostProfile extends pulumi.dynamic.Resource {
                 version: args.version,
                 mode: args.mode ?? "enforce",
                 directory: args.directory ?? "/etc/apparmor.d/containers",
+                adopt: args.adopt ?? false,
+                onDeleteInUse: args.onDeleteInUse ?? "refuse",
                 drift: [],
                 installed: undefined,
                 history: undefined,

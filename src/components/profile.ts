@@ -23,7 +23,8 @@ import {
     validateConnection,
 } from "./connection";
 import { HostProfile } from "./hostProfile";
-import { DIRECTORY_RE, PROFILE_NAME_RE } from "./hostProfileProvider";
+import { PROFILE_NAME_RE } from "./hostProfileProvider";
+import { validateHostDirectory } from "../host";
 import { prepareScript } from "./hostops";
 
 /** Arguments of {@link Profile}. Exactly one of `profile`, `profileText` and `profileFile`. */
@@ -44,8 +45,30 @@ export interface ProfileArgs {
     readonly profileFile?: string;
     /** `enforce` denies and logs; `complain` allows and logs `ALLOWED`. Defaults to "enforce". */
     readonly mode?: pulumi.Input<ProfileMode>;
-    /** Directory of the profile file on each host. Defaults to "/etc/apparmor.d/containers". */
+    /**
+     * Directory of the profile file on each host: below `/etc/apparmor.d`, not one of AppArmor's own
+     * trees (abstractions, tunables, local, abi, disable, force-complain, cache, `*.d`); every
+     * existing component must be a root-owned directory not writable by group or others (checked on
+     * the host before anything is written). Defaults to "/etc/apparmor.d/containers".
+     */
     readonly directory?: pulumi.Input<string>;
+    /**
+     * Take over a profile file (`directory/NAME`) or a loaded profile of the same name that
+     * pulumi-apparmor did not install. Without it such a host fails the install (code `unmanaged`)
+     * and nothing there is changed. With it, the original file and loaded policy are kept on the
+     * host (under `/var/lib/pulumi-apparmor/adopted`) and deleting this resource restores both (the
+     * file, and the very same compiled policy reloaded) instead of removing the profile.
+     * Defaults to false.
+     */
+    readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * What deleting the profile does when processes on a host still run confined by it (unloading
+     * a profile leaves them running unconfined, silently). Containers of this stack are deleted
+     * before their profile, so these are someone else's. "refuse": after waiting up to 10 s for
+     * them to go, the delete fails naming the host, the profile and the process count, and nothing
+     * is changed; "remove": unload anyway. Defaults to "refuse".
+     */
+    readonly onDeleteInUse?: pulumi.Input<"refuse" | "remove">;
     /**
      * Prepare each host with a `remote.Command` first (install `apparmor`/`apparmor-utils` with
      * apt-get when `apparmor_parser` is missing, create `directory`). Defaults to true.
@@ -204,11 +227,27 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
             message: `"${printable(args.mode)}" is not a mode`,
             fix: 'use "enforce" or "complain"',
         });
-    if (typeof args.directory === "string" && !DIRECTORY_RE.test(args.directory))
+    if (typeof args.directory === "string") {
+        const why = validateHostDirectory(args.directory);
+        if (why)
+            out.push({ field: "directory", message: why, fix: `use e.g. ${DEFAULT_DIRECTORY}` });
+    }
+    // adopt and onDeleteInUse given as Outputs are checked by the provider's `check`.
+    if (isPlain(args.adopt) && typeof args.adopt !== "boolean")
         out.push({
-            field: "directory",
-            message: `"${printable(args.directory)}" is not an absolute path of plain characters`,
-            fix: `use e.g. ${DEFAULT_DIRECTORY}`,
+            field: "adopt",
+            message: `"${printable(String(args.adopt))}" is not a boolean`,
+            fix: "use true (take over an unmanaged profile of the same name) or false",
+        });
+    if (
+        isPlain(args.onDeleteInUse) &&
+        args.onDeleteInUse !== "refuse" &&
+        args.onDeleteInUse !== "remove"
+    )
+        out.push({
+            field: "onDeleteInUse",
+            message: `"${printable(String(args.onDeleteInUse))}" is not a choice`,
+            fix: 'use "refuse" (keep a profile still in use) or "remove" (unload it anyway)',
         });
     let profile: { resolved?: ResolvedProfile; problems: ArgProblem[] } | undefined;
     if (args.profile !== undefined) profile = resolveModel(args.profile);
@@ -229,6 +268,15 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
     }
     if (profile) out.push(...profile.problems);
     return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
+}
+
+/** A value given as is (not an Output or a Promise), so it can be validated now. */
+function isPlain(v: unknown): boolean {
+    return (
+        v !== undefined &&
+        !pulumi.Output.isInstance(v) &&
+        typeof (v as { then?: unknown } | null)?.then !== "function"
+    );
 }
 
 /** The error a component throws for bad arguments: resource, fields and fixes. */
@@ -284,11 +332,12 @@ export class Profile extends pulumi.ComponentResource {
             args.directory === undefined || typeof args.directory === "string"
                 ? (args.directory ?? DEFAULT_DIRECTORY)
                 : pulumi.output(args.directory).apply((d) => {
-                      if (!DIRECTORY_RE.test(d))
+                      const why = validateHostDirectory(d);
+                      if (why)
                           throw argsError("apparmor:index:Profile", name, [
                               {
                                   field: "directory",
-                                  message: `"${printable(d)}" is not an absolute path`,
+                                  message: why,
                                   fix: `use e.g. ${DEFAULT_DIRECTORY}`,
                               },
                           ]);
@@ -322,6 +371,10 @@ export class Profile extends pulumi.ComponentResource {
                     version,
                     mode: hostMode,
                     directory,
+                    ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                    ...(args.onDeleteInUse !== undefined
+                        ? { onDeleteInUse: args.onDeleteInUse }
+                        : {}),
                 },
                 { parent: this, dependsOn: deps },
             );
