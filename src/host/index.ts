@@ -16,10 +16,14 @@
  * - Output: the first stdout line is one JSON object with `ok`; `denials` follows it with raw log lines.
  *   Exit status 0 = ok, 1 = error, 2 = usage, 3 = preflight found problems. Use {@link parseHostResult}
  *   (or the typed `parse*` functions), which throw {@link HostScriptError} on `ok: false`.
- * - Host layout: profile files in `dir` (default {@link DEFAULT_PROFILE_DIR}), one top-level profile per
- *   file named after the profile; manifests of what this library installed under
- *   `/var/lib/pulumi-apparmor/profiles/NAME` (they mark a profile as "managed"); a host-wide `flock` on
- *   `/var/lib/pulumi-apparmor/lock` serialises install/mode/remove.
+ * - Host layout: profile files in `dir` (default {@link DEFAULT_PROFILE_DIR}; below `/etc/apparmor.d`,
+ *   see {@link validateHostDirectory}), one top-level profile per file named after the profile;
+ *   manifests of what this library installed under `/var/lib/pulumi-apparmor/profiles/NAME` (they mark
+ *   a profile as "managed": a file or loaded profile without one is never replaced unless `adopt`, never
+ *   unloaded or deleted); adopted originals under `/var/lib/pulumi-apparmor/adopted/NAME` (restored by
+ *   `remove`); a host-wide `flock` on `/var/lib/pulumi-apparmor/lock` serialises install/mode/remove.
+ * - Every `apparmor_parser` step runs under a timeout ({@link PARSER_TIMEOUT_SECONDS}) without the lock's
+ *   descriptor, and its messages are reduced so they cannot quote files the client could not read.
  * - Mode (enforce/complain) lives in the profile file's header flags, so the file on disk is the single
  *   truth: `install NAME MODE` rewrites the `flags=(…)` of the `profile NAME … {` header itself (callers
  *   may render any flags; `keep` uses the text as given), and `mode` rewrites the installed file's header

@@ -43,7 +43,9 @@ need_root
 need_parser
 need_apparmor
 
+# Refused before anything is written (checked again under the lock).
 safe_dir "$dir"
+check_target "$dir/$name"
 [ -d "$dir" ] || mkdir -p "$dir" || fail io "cannot create $dir"
 work_dir "$dir" "$name"
 # shellcheck disable=SC2154 # pa_work: set by work_dir (lib.sh)

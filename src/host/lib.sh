@@ -290,10 +290,10 @@ need_parser() {
 }
 
 # run_parser ARGS...: apparmor_parser ARGS under `timeout` (TERM after $PA_TIMEOUT s, KILL 5 s later)
-# and without the lock descriptor (fd 9): a parser blocked on an included FIFO or device ends, and never
-# keeps the host lock. Status 124 or 137: timed out (see timed_out).
+# and without the lock descriptor (fd 9) or our stdin: a parser blocked on an included FIFO or device
+# ends, and never keeps the host lock. Status 124 or 137: timed out (see timed_out).
 run_parser() {
-    timeout -k 5 "$PA_TIMEOUT" apparmor_parser "$@" 9>&-
+    timeout -k 5 "$PA_TIMEOUT" apparmor_parser "$@" 9>&- </dev/null
 }
 
 # timed_out STATUS: STATUS is what `timeout` returns for a command it had to stop.
@@ -797,6 +797,10 @@ apply_profile() {
         # verified (the same rule `status` uses).
         newsha1=$oldsha1
     else
+        # A NUL byte is no part of a profile, and the parser accepts some (inside a path).
+        # shellcheck disable=SC2094 # both only read $new
+        tr -d '\000' <"$new" | cmp -s - "$new" ||
+            fail nul-byte "the profile text contains NUL bytes; nothing was changed"
         run_parser -N "$new" >"$names_f" 2>/dev/null 9>&- &
         npid=$!
         crc=0
