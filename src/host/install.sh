@@ -65,6 +65,7 @@ if [ "$mode" = keep ]; then
     newmode=
 elif ! set_mode "$name" "$mode" "$input" "$new"; then
     # Verify the input first: a truncated text may well have lost its header.
+    [ "$(wc -c <"$input")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
     if [ "$sha" != - ]; then
         got=$(sha256sum <"$input")
         [ "${got%%" "*}" = "$sha" ] ||

@@ -19,7 +19,6 @@ PA_MANIFESTS=$PA_STATE/profiles
 PA_LOCK=$PA_STATE/lock
 PA_ADOPTED=$PA_STATE/adopted
 # Our own apparmor_parser cache (the boot loader's -W -L; see PA_BOOT_LOADER_TEXT).
-# shellcheck disable=SC2034 # used by remove.sh
 PA_CACHE=$PA_STATE/cache
 PA_SECFS=/sys/kernel/security/apparmor
 PA_SCRIPT=${0##*/}
@@ -562,12 +561,14 @@ ensure_boot_load() {
     boot_load=true
 }
 
-# drop_boot_load_if_unused: once no manifest is left, disable and delete the unit and its loader (a
-# host we no longer manage keeps nothing of ours). Caller holds the lock.
+# drop_boot_load_if_unused: once no manifest is left, disable and delete the unit, its loader and its
+# cache (a host we no longer manage keeps nothing of ours). Caller holds the lock.
 drop_boot_load_if_unused() {
     for m in "$PA_MANIFESTS"/*; do
         [ -f "$m" ] && return 0
     done
+    [ ! -d "$PA_CACHE" ] || rm -rf "$PA_CACHE"
+    [ ! -d "$PA_ADOPTED" ] || rmdir "$PA_ADOPTED" 2>/dev/null || true
     [ -e "$PA_UNIT" ] || [ -L "$PA_UNIT_LINK" ] || [ -e "$PA_BOOT_LOADER" ] || return 0
     if command -v systemctl >/dev/null 2>&1; then
         systemctl disable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- || true

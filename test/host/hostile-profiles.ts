@@ -135,7 +135,7 @@ export function hostileProfiles(name: string, base: string): HostileCase[] {
         ["wrong-name", "parse-failed"],
         "keep",
     );
-    add("name", "profile from an included file", `include "/tmp/pa-hostile-other"\n${base}`, [
+    add("name", "profile from an included file", `${base}include "/tmp/pa-hostile-other"\n`, [
         "wrong-name",
     ]);
 
