@@ -30,7 +30,8 @@ export const HOSTILE_SETUP = [
     `printf -- '-----BEGIN ${SECRET_MARKER}-----\\n' >> ${SECRET_FILE}`,
     `umask 022; rm -rf ${LOCAL}/pa-hostile-*`,
     `mkfifo -m 600 ${LOCAL}/pa-hostile-fifo /tmp/pa-hostile-fifo`,
-    `mkdir ${LOCAL}/pa-hostile-dird && mkfifo ${LOCAL}/pa-hostile-dird/f`,
+    // A directory include reads the regular files in it (it skips a FIFO): one that includes a FIFO.
+    `mkdir ${LOCAL}/pa-hostile-dird && printf '%s\\n' 'include "/tmp/pa-hostile-fifo"' > ${LOCAL}/pa-hostile-dird/f`,
     `ln -s /run/systemd/inaccessible/fifo ${LOCAL}/pa-hostile-link`,
     `ln -s ${SECRET_FILE} ${LOCAL}/pa-hostile-secret-link`,
     `printf 'profile pa-hostile-included {\\n  file,\\n}\\n' > /tmp/pa-hostile-other`,
@@ -145,7 +146,7 @@ export function hostileProfiles(name: string, base: string): HostileCase[] {
         ["a FIFO under local/", "include <local/pa-hostile-fifo>"],
         ["if exists, a FIFO", "include if exists <local/pa-hostile-fifo>"],
         ["a FIFO in /tmp", 'include "/tmp/pa-hostile-fifo"'],
-        ["a directory holding a FIFO", "include <local/pa-hostile-dird>"],
+        ["a directory whose file includes a FIFO", "include <local/pa-hostile-dird>"],
         ["a symlink to a FIFO", "include <local/pa-hostile-link>"],
     ])
         add("include", title, withRule(base, inc), ["parse-timeout"]);
