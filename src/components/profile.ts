@@ -25,6 +25,7 @@ import {
 import { HostProfile } from "./hostProfile";
 import { DIRECTORY_RE, PROFILE_NAME_RE } from "./hostProfileProvider";
 import { prepareScript } from "./hostops";
+import { installHeaderProblem } from "../host/header";
 
 /** Arguments of {@link Profile}. Exactly one of `profile`, `profileText` and `profileFile`. */
 export interface ProfileArgs {
@@ -78,7 +79,7 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
             message: `has ${profiles.length} top-level profiles`,
             fix: "keep exactly one `profile NAME { … }` per Profile resource",
         });
-    for (const p of validateProfile(model))
+    for (const p of validateProfile(model, { container: true }))
         out.push({
             field: p.path ? `${field}: ${p.path}` : field,
             message: p.message,
@@ -131,17 +132,8 @@ export function resolveText(
     const problems = modelProblems(doc, field);
     if (problems.length > 0) return { problems };
     const name = mainProfile(doc)[0].name;
-    const header = new RegExp(`^\\s*profile\\s+"?${name.replace(/[.+]/g, "\\$&")}"?[\\s{]`, "m");
-    if (!header.test(text))
-        return {
-            problems: [
-                {
-                    field,
-                    message: `profile "${name}" has no \`profile ${name} … {\` header`,
-                    fix: `start it with \`profile ${name} flags=(attach_disconnected,mediate_deleted) {\``,
-                },
-            ],
-        };
+    const header = installHeaderProblem(text, name);
+    if (header) return { problems: [{ field, ...header }] };
     return {
         resolved: {
             name,
