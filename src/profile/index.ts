@@ -9,3 +9,4 @@ export * from "./version";
 export * from "./validate";
 export * from "./builders";
 export * from "./dockerDefault";
+export * from "./auditDenies";
