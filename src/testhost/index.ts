@@ -598,10 +598,14 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
 
     // 2. The docker socket forward (over SSH, as the unprivileged user), then dockerd on it, the
     //    busybox image imported, AppArmor state consistent.
-    await startDockerForward(partial, pid, { keepAfterExit: opts.keepAfterExit });
     let apparmor = false;
     let dockerMs = 0;
     try {
+        try {
+            await startDockerForward(partial, pid, { keepAfterExit: opts.keepAfterExit });
+        } catch (e) {
+            return fail(`could not start the docker socket forward: ${(e as Error).message}`);
+        }
         for (;;) {
             if (exited) return fail("qemu exited during boot");
             if (Date.now() > deadline) {
