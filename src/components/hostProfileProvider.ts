@@ -26,6 +26,23 @@ import {
     VersionRecord,
 } from "../state";
 import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
+import { suggestRules } from "../log";
+import { renderRule } from "../profile";
+
+/** The suggested rules (profile text, one line each) that would allow what a record reports. */
+export function ruleSuggestions(r: ops.LogRecord): string[] {
+    const out: string[] = [];
+    for (const rule of suggestRules([r])) {
+        try {
+            const text = renderRule(rule);
+            // One rule per line: a logged name the renderer wrote over several lines is not offered.
+            if (!/[\u0000-\u001f\u007f]/.test(text)) out.push(text);
+        } catch {
+            // A logged name the renderer cannot write safely: no suggestion.
+        }
+    }
+    return out;
+}
 
 /** Inputs of a `HostProfile` (what the component passes). */
 export interface HostProfileInputs {
@@ -343,6 +360,7 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
             ...(r.deniedMask ? { mask: r.deniedMask } : {}),
             time: r.timestamp ?? Date.now() / 1000,
             ...(r.line ? { line: r.line } : {}),
+            rules: ruleSuggestions(r),
         });
     }
     return out;

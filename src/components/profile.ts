@@ -328,6 +328,11 @@ export class Profile extends pulumi.ComponentResource {
     public readonly denials: pulumi.Output<Record<string, HostDenials>>;
     /** Per host: drift found by the last refresh (empty when in sync). */
     public readonly drift: pulumi.Output<Record<string, string[]>>;
+    /**
+     * Per host, per profile version: rules (profile text, one per line) that would allow what that
+     * version denied (or, in complain mode, logged as ALLOWED) — proposals to review, not policy.
+     */
+    public readonly suggestions: pulumi.Output<Record<string, Record<string, string>>>;
     /** The per-host resources, by host key. */
     public readonly hostProfiles: Record<string, HostProfile>;
     /** Effective mode per host key (the host's override or the profile's mode). */
@@ -497,6 +502,18 @@ export class Profile extends pulumi.ComponentResource {
                     keys.flatMap((k, i) => (ds[i] !== undefined ? [[k, ds[i]]] : [])),
                 ),
             );
+        this.suggestions = this.denials.apply((byHost) =>
+            Object.fromEntries(
+                Object.entries(byHost).map(([k, d]) => [
+                    k,
+                    Object.fromEntries(
+                        Object.entries(d.byVersion ?? {})
+                            .filter(([, sum]) => (sum.suggested ?? []).length > 0)
+                            .map(([v, sum]) => [v, `${(sum.suggested ?? []).join("\n")}\n`]),
+                    ),
+                ]),
+            ),
+        );
         this.drift = pulumi
             .all(hps.map((hp) => hp.drift))
             .apply((ds) => Object.fromEntries(keys.map((k, i) => [k, ds[i] ?? []])));
@@ -507,6 +524,7 @@ export class Profile extends pulumi.ComponentResource {
             versions: this.versions,
             denials: this.denials,
             drift: this.drift,
+            suggestions: this.suggestions,
         });
     }
 

@@ -160,13 +160,29 @@ function message(e: unknown): string {
     return e instanceof Error ? e.message : String(e);
 }
 
-/** The records of profile `name` (or its children) that count against the budget. */
+/**
+ * The records of profile `name` (or its children) that count against the budget: DENIED (and
+ * ALLOWED with `includeAllowed`) logged after the kernel loaded the new version. The log position
+ * is taken before the install, so lines of the old version may come first: the kernel's own STATUS
+ * record of the load (`profile_replace`/`profile_load` of NAME) separates them. Without one (the
+ * install changed nothing in the kernel) every line counts.
+ */
 export function countedRecords(
     records: readonly AuditRecord[],
     name: string,
     includeAllowed: boolean,
 ): AuditRecord[] {
-    return records.filter((r) => {
+    let from = 0;
+    records.forEach((r, i) => {
+        if (
+            r.type === "STATUS" &&
+            (r.operation === "profile_replace" || r.operation === "profile_load") &&
+            r.name === name &&
+            !(r.info ?? "").startsWith("same as current")
+        )
+            from = i + 1;
+    });
+    return records.slice(from).filter((r) => {
         if (r.type !== "DENIED" && !(includeAllowed && r.type === "ALLOWED")) return false;
         const p = recordProfile(r);
         return p === name || (p ?? "").startsWith(`${name}//`);

@@ -13,6 +13,7 @@ import {
     type RolloutArgs,
 } from "../../../src/components/rollout/args";
 import {
+    countedRecords,
     runWave,
     type WaveHost,
     type WaveHostOps,
@@ -20,7 +21,8 @@ import {
     type WaveSnapshot,
     type WaveSpec,
 } from "../../../src/components/rollout/wave";
-import { historyAfterLoad } from "../../../src/components/hostProfileProvider";
+import { eventsFor, historyAfterLoad } from "../../../src/components/hostProfileProvider";
+import { mergeDenials, SUGGESTION_LIMIT } from "../../../src/state";
 
 describe("rollout: validateRollout (table)", () => {
     const ok: [string, RolloutArgs, number][] = [
@@ -419,6 +421,52 @@ describe("rollout: runWave against fake hosts", () => {
     });
 });
 
+describe("rollout: countedRecords", () => {
+    const rec = (r: Partial<AuditRecord>) =>
+        ({ type: "DENIED", profile: "web", ...r }) as AuditRecord;
+    it("counts only what the kernel logged after its load of the new version", () => {
+        const records = [
+            rec({ type: "ALLOWED", name: "/old" }),
+            rec({
+                type: "STATUS",
+                operation: "profile_replace",
+                name: "web",
+                profile: "unconfined",
+            }),
+            rec({ name: "/new" }),
+            rec({ type: "ALLOWED", name: "/new2" }),
+            rec({ profile: "other", name: "/x" }),
+            rec({ profile: "web//child", name: "/c" }),
+            rec({ type: "AUDIT", name: "/a" }),
+        ];
+        assert.deepStrictEqual(
+            countedRecords(records, "web", true).map((r) => r.name),
+            ["/new", "/new2", "/c"],
+        );
+        assert.deepStrictEqual(
+            countedRecords(records, "web", false).map((r) => r.name),
+            ["/new", "/c"],
+        );
+    });
+    it("a 'same as current' STATUS is not a load; another profile's load is not ours", () => {
+        const records = [
+            rec({ name: "/1" }),
+            rec({
+                type: "STATUS",
+                operation: "profile_replace",
+                name: "web",
+                info: "same as current profile, skipping",
+            }),
+            rec({ type: "STATUS", operation: "profile_load", name: "web2" }),
+            rec({ name: "/2" }),
+        ];
+        assert.deepStrictEqual(
+            countedRecords(records, "web", false).map((r) => r.name),
+            ["/1", "/2"],
+        );
+    });
+});
+
 describe("rollout: history after a staged load", () => {
     it("a promoted version records the complain load at its staging time, then the declared mode", () => {
         const r = historyAfterLoad(
@@ -445,5 +493,54 @@ describe("rollout: history after a staged load", () => {
             stagedAt: "S",
         });
         assert.deepStrictEqual(r.rec, { version: "v2", mode: "enforce", loadedAt: "T" });
+    });
+});
+
+describe("denial store: suggested rules per version", () => {
+    it("eventsFor attaches the rule that would allow each record; mergeDenials keeps them bounded", () => {
+        const records = [
+            {
+                type: "DENIED",
+                profile: "web",
+                operation: "mknod",
+                name: "/tmp/a/x",
+                requestedMask: "c",
+                deniedMask: "c",
+                timestamp: 1,
+            },
+            {
+                type: "DENIED",
+                profile: "web",
+                operation: "capable",
+                capname: "fsetid",
+                capability: 4,
+                timestamp: 2,
+            },
+            {
+                type: "DENIED",
+                profile: "web",
+                operation: "open",
+                name: "/x\ncapability sys_admin,",
+                requestedMask: "r",
+                deniedMask: "r",
+                timestamp: 3,
+            },
+        ] as AuditRecord[];
+        const events = eventsFor(records, "web");
+        const s = mergeDenials(undefined, events);
+        assert.ok(s.suggested?.includes("capability fsetid,"), JSON.stringify(s.suggested));
+        assert.ok(
+            s.suggested?.some((r) => r.includes("/tmp/a/x")),
+            JSON.stringify(s.suggested),
+        );
+        for (const r of s.suggested ?? []) assert.doesNotMatch(r, /\n/);
+        const many = Array.from({ length: 40 }, (_, i) => ({
+            kind: "DENIED" as const,
+            operation: "open",
+            target: `/f${i}`,
+            time: i,
+            rules: [`/f${i} r,`],
+        }));
+        assert.strictEqual(mergeDenials(s, many).suggested?.length, SUGGESTION_LIMIT);
     });
 });
