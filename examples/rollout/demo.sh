@@ -74,7 +74,7 @@ pulumi config set soakSeconds 10
 command -v pulumi-resource-command >/dev/null || pulumi config set prepareHosts false
 pulumi up --yes --skip-preview --non-interactive
 for vm in vm1 vm2; do
-    on "$vm" "docker run -d --name web --security-opt apparmor=web local/busybox:latest sh -c 'mkdir -p /tmp/b; while :; do touch /tmp/b/x; sleep 1; done'" >/dev/null
+    on "$vm" "docker run -d --name web --security-opt apparmor=web local/busybox:latest sh -c 'mkdir -p /tmp/b; while :; do echo x > /tmp/b/x 2>/dev/null; sleep 1; done'" >/dev/null
 done
 echo "containers running under: $(on vm1 "cat /proc/\$(docker inspect -f '{{.State.Pid}}' web)/attr/current")"
 

@@ -9,8 +9,8 @@
  *   when quiet the same `up` ends in enforce;
  * - one VM stopped: the `up` fails naming it, the other host is updated and recorded; with the VM
  *   back the next `up` converges without touching (or soaking) the host that already passed.
- * Containers run under the profile on both VMs (`docker run` over SSH), touching /tmp/b/x once a
- * second: allowed by the base versions, denied by the "noisy" one.
+ * Containers run under the profile on both VMs (`docker run` over SSH), writing /tmp/b/x once a
+^ * second: allowed by the base versions, denied by the "noisy" one.
  */
 import * as assert from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -116,7 +116,7 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
             vm,
             `docker rm -f pa-roll-c >/dev/null 2>&1; docker run -d --name pa-roll-c ` +
                 `--security-opt apparmor=${NAME} local/busybox:latest ` +
-                `sh -c 'mkdir -p /tmp/b; while :; do touch /tmp/b/x 2>/dev/null; sleep 1; done'`,
+                `sh -c 'mkdir -p /tmp/b; while :; do echo x > /tmp/b/x 2>/dev/null; sleep 1; done'`,
         );
         assert.strictEqual(r.code, 0, r.stderr);
     }
