@@ -10,3 +10,5 @@ export * from "./validate";
 export * from "./builders";
 export * from "./dockerDefault";
 export * from "./auditDenies";
+export * from "./code";
+export * from "./rename";
