@@ -12,16 +12,23 @@
  *   (`{}`, `,`, `#`, `"`, `//`, a leading `:` or `^`) would read differently. Profiles named after the
  *   program they confine (`/usr/bin/foo`, `@{exec_path}`, globs) are accepted in that path form.
  * - **Strings the renderer cannot write faithfully** (paths, globs, labels, mount options, comments,
- *   raw text): NUL, control and invisible Unicode characters, a bare `"`, a trailing lone `\`,
+ *   raw text): NUL, control and invisible Unicode characters, a bare `"`, a trailing backslash,
  *   unbalanced `{}`/`[]`, a newline in a comment, raw text whose braces would close the profile.
  * - **Policy errors `apparmor_parser` would refuse** (so preview fails before a host is touched):
  *   unknown capability/signal/network/rlimit names, invalid or conflicting permission letters
  *   (`w` with `a`; two exec modes; bare `x` in an allow rule; `ix` in a deny rule), relative paths,
- *   both `allow` and `deny`, empty profiles, documents without a profile.
+ *   both `allow` and `deny`, empty profiles, documents without a profile; glob groups the regex
+ *   converter refuses (`{a}`, `[]`); unknown mount options and profile flags, rlimit values, rule
+ *   combinations (`semantics.ts`); undeclared or redeclared variables (`variables.ts`); the typed
+ *   statements inside raw text.
+ * - **Container profiles** ({@link ValidateOptions.container}): includes only of AppArmor's own files
+ *   (`includes.ts`), no attachment, no xattrs.
  *
  * Accepting a value promises: the renderer writes it so that `apparmor_parser` reads back the same
  * value (the hostile-input table in `test/unit/profile/validate.hostile.test.ts` proves it by
- * compiling). Rejecting is always allowed.
+ * compiling), and the parser accepts it (`validate.generated.test.ts` compiles every generated value
+ * the validator accepts). What depends on the host (which include files exist, AppArmor 4 syntax) is
+ * left to the compile at preview on each host. Rejecting is always allowed.
  */
 import { containerIncludeProblem, type IncludePlace } from "./includes";
 import { EXEC_MODES, type PolicyDocument, type Profile } from "./model";
