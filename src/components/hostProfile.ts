@@ -59,6 +59,9 @@ export class HostProfile extends pulumi.dynamic.Resource {
                 mode: args.mode ?? "enforce",
                 directory: args.directory ?? "/etc/apparmor.d/containers",
                 drift: [],
+                // Preview runs only: the provider's check then compiles a new version on the host
+                // (and drops this flag from the inputs it returns, so state never holds it).
+                ...(pulumi.runtime.isDryRun() ? { preview: true } : {}),
                 ...(args.rolloutStage !== undefined ? { rolloutStage: args.rolloutStage } : {}),
                 installed: undefined,
                 history: undefined,

@@ -60,6 +60,11 @@ export interface HostProfileInputs {
     directory: string;
     /** desired drift: always empty; `read` fills the refreshed copy with the reasons found. */
     drift: string[];
+    /**
+     * Set by `HostProfile` in preview runs only: `check` then compiles a new version on the host
+     * ({@link compileAtPreview}) and leaves this flag out of the inputs it returns.
+     */
+    preview?: boolean;
     /** With a rollout: what the host's wave did (load times for `history`; not compared by diff). */
     rolloutStage?: RolloutStage;
 }
@@ -173,6 +178,62 @@ export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.Ch
     if (known(news.mode) && news.mode !== "enforce" && news.mode !== "complain")
         f.push({ property: "mode", reason: 'must be "enforce" or "complain"' });
     return f;
+}
+
+/**
+ * Whether `check` compiles the desired text on the host: in a preview, for a version that is new to
+ * this host (created, changed, renamed or moved to another host), once every value it needs is
+ * known, and only when connecting cannot hand a secret to an unverified host (the host key is
+ * pinned, or the connection authenticates with a key, not a password: `check` does not see the key
+ * recorded on first use). A no-op preview compiles nothing.
+ */
+export function compileNeeded(
+    olds: Partial<HostProfileInputs>,
+    news: Partial<HostProfileInputs>,
+): boolean {
+    const c = news.connection;
+    if (!c || typeof c !== "object" || unknown(c)) return false;
+    const needed = [news.profileText, news.version, news.target, c.host, c.port, c.user];
+    if (needed.some((v) => v === undefined || unknown(v))) return false;
+    if ([c.privateKey, c.password, c.hostKey].some(unknown)) return false;
+    if (!c.hostKey && c.password) return false;
+    const oc = olds.connection;
+    return (
+        olds.version !== news.version ||
+        olds.profileName !== news.profileName ||
+        !oc ||
+        oc.host !== c.host ||
+        oc.port !== c.port
+    );
+}
+
+/**
+ * Compiles the desired text on the host (`compile` script: `apparmor_parser -Q -K`, the host's own
+ * include files, nothing loaded). Returns the check failure reason when the host refuses it, naming
+ * the host, the line and the parser's message; undefined when it compiles or the host cannot compile
+ * yet (no apparmor_parser: the preparation step installs it before the install runs). Only the
+ * diagnostics are reported, never the connection.
+ */
+export async function compileAtPreview(news: HostProfileInputs): Promise<string | undefined> {
+    const where = news.target;
+    const lines = news.profileText.split("\n");
+    let v: ops.CompileVerdict;
+    try {
+        v = await ops.compile(sshTarget(news.connection), where, news.profileText);
+    } catch (e) {
+        return `host ${where}: cannot compile the new profile version at preview: ${wrap(where, e).message}; fix: make the host reachable over SSH, then preview again`;
+    }
+    if (v.ok || v.reason === "unavailable") return undefined;
+    const errors = v.diagnostics.filter((d) => d.severity === "error");
+    const shown = (errors.length ? errors : v.diagnostics).slice(0, 3).map((d) => {
+        if (d.line === undefined) return d.message;
+        const src = (lines[d.line - 1] ?? "").trim().slice(0, 120);
+        return `line ${d.line}${src ? ` (\`${src}\`)` : ""}: ${d.message}`;
+    });
+    const detail = shown.length ? shown.join("; ") : v.message;
+    return v.reason === "timeout"
+        ? `host ${where}: apparmor_parser did not finish compiling the profile (${detail}); fix: remove includes of special files`
+        : `host ${where} refuses the profile (apparmor_parser -Q on the host): ${detail}; fix: correct the rule, or make the file it names exist on the host`;
 }
 
 /** Order-insensitive JSON (the engine does not keep object key order). */
@@ -369,10 +430,16 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
 /** The provider object (also tested directly, without the engine). */
 export const hostProfileProvider = {
     async check(
-        _olds: Partial<HostProfileInputs>,
+        olds: Partial<HostProfileInputs>,
         news: Partial<HostProfileInputs>,
     ): Promise<pulumi.dynamic.CheckResult> {
-        return { inputs: news, failures: checkInputs(news) };
+        const { preview, ...inputs } = news;
+        const failures = checkInputs(news);
+        if (failures.length === 0 && preview === true && compileNeeded(olds, news)) {
+            const reason = await compileAtPreview(inputs as HostProfileInputs);
+            if (reason) failures.push({ property: "profileText", reason });
+        }
+        return { inputs, failures };
     },
 
     async diff(

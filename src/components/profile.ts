@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as core from "../profile";
+import { AUDIT_DENIES, auditDenies, quietDenies, type AuditDenies } from "../profile/auditDenies";
 import { toModel, type ProfileSource } from "../profile/builders";
 import { validateProfile } from "../profile/validate";
 import type { HostDenials, HostVersions, ProfileMode } from "../state";
@@ -27,6 +28,7 @@ import { planWaves, rolloutSettings, validateRollout, type RolloutArgs } from ".
 import { RolloutWave } from "./rollout/resource";
 import { DIRECTORY_RE, PROFILE_NAME_RE } from "./hostProfileProvider";
 import { prepareScript } from "./hostops";
+import { installHeaderProblem } from "../host/header";
 
 /** Arguments of {@link Profile}. Exactly one of `profile`, `profileText` and `profileFile`. */
 export interface ProfileArgs {
@@ -48,6 +50,16 @@ export interface ProfileArgs {
     readonly mode?: pulumi.Input<ProfileMode>;
     /** Directory of the profile file on each host. Defaults to "/etc/apparmor.d/containers". */
     readonly directory?: pulumi.Input<string>;
+    /**
+     * Which deny rules of a `profile` model are rendered `audit deny`, so that what they refuse is
+     * logged and reaches the `denials` output (AppArmor never logs what a plain `deny` refuses).
+     * `audit` changes logging only: the permissions stay the same. "user": the deny rules you add are
+     * audited, while the docker-default template's own denies stay quiet as in moby's profile (a busy
+     * host hits them constantly); "all": every deny rule; "none": the rules as written. Policy text
+     * (`profileText`, `profileFile`) is installed as written: write `audit deny` in it. A preview
+     * warning names the deny rules that stay quiet. Defaults to "user".
+     */
+    readonly auditDenies?: AuditDenies;
     /**
      * Prepare each host with a `remote.Command` first (install `apparmor`/`apparmor-utils` with
      * apt-get when `apparmor_parser` is missing, create `directory`). Defaults to true.
@@ -76,6 +88,8 @@ export interface ResolvedProfile {
     readonly name: string;
     readonly text: string;
     readonly version: string;
+    /** Deny rules that stay quiet (not logged), for the preview warning. */
+    readonly quietDenies?: readonly string[];
 }
 
 /** The one top-level profile of a model. */
@@ -94,7 +108,7 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
             message: `has ${profiles.length} top-level profiles`,
             fix: "keep exactly one `profile NAME { … }` per Profile resource",
         });
-    for (const p of validateProfile(model))
+    for (const p of validateProfile(model, { container: true }))
         out.push({
             field: p.path ? `${field}: ${p.path}` : field,
             message: p.message,
@@ -110,14 +124,18 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
     return out;
 }
 
-/** Resolves a model. Throws {@link ProfileArgsError} problems as a list. */
+/**
+ * Resolves a model: its deny rules audited as `audit` says (see {@link ProfileArgs.auditDenies}),
+ * validated as a container profile, rendered and hashed. Returns the problems as a list.
+ */
 export function resolveModel(
     source: ProfileSource,
     field = "profile",
+    audit: AuditDenies = "user",
 ): { resolved?: ResolvedProfile; problems: ArgProblem[] } {
     let model: core.Profile | core.PolicyDocument;
     try {
-        model = toModel(source);
+        model = auditDenies(toModel(source), audit);
     } catch (e) {
         return { problems: [{ field, message: (e as Error).message, fix: "pass one profile" }] };
     }
@@ -128,7 +146,7 @@ export function resolveModel(
     // The version is `core.profileVersion(model)`, the sha256 of this same rendered text: hashed
     // here so the model is rendered once.
     const version = createHash("sha256").update(text, "utf8").digest("hex");
-    return { resolved: { name, text, version }, problems };
+    return { resolved: { name, text, version, quietDenies: quietDenies(model, audit) }, problems };
 }
 
 /** Resolves policy text (installed verbatim; the version is that of its parsed canonical form). */
@@ -147,22 +165,14 @@ export function resolveText(
     const problems = modelProblems(doc, field);
     if (problems.length > 0) return { problems };
     const name = mainProfile(doc)[0].name;
-    const header = new RegExp(`^\\s*profile\\s+"?${name.replace(/[.+]/g, "\\$&")}"?[\\s{]`, "m");
-    if (!header.test(text))
-        return {
-            problems: [
-                {
-                    field,
-                    message: `profile "${name}" has no \`profile ${name} … {\` header`,
-                    fix: `start it with \`profile ${name} flags=(attach_disconnected,mediate_deleted) {\``,
-                },
-            ],
-        };
+    const header = installHeaderProblem(text, name);
+    if (header) return { problems: [{ field, ...header }] };
     return {
         resolved: {
             name,
             text: text.endsWith("\n") ? text : `${text}\n`,
             version: core.profileVersion(doc),
+            quietDenies: quietDenies(doc, "none"),
         },
         problems,
     };
@@ -195,7 +205,15 @@ export function versionedProfile(
             ],
         };
     const doc = core.renameProfile(core.parseProfile(r.text), r.name, name);
-    return { resolved: { name, text: core.renderProfile(doc), version: r.version }, problems: [] };
+    return {
+        resolved: {
+            name,
+            text: core.renderProfile(doc),
+            version: r.version,
+            quietDenies: r.quietDenies,
+        },
+        problems: [],
+    };
 }
 
 /**
@@ -250,6 +268,24 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
             message: `"${printable(args.mode)}" is not a mode`,
             fix: 'use "enforce" or "complain"',
         });
+    if (args.auditDenies !== undefined && !AUDIT_DENIES.includes(args.auditDenies))
+        out.push({
+            field: "auditDenies",
+            message: `"${printable(String(args.auditDenies))}" is not a choice`,
+            fix: 'use "user", "all" or "none"',
+        });
+    else if (
+        args.auditDenies !== undefined &&
+        args.auditDenies !== "none" &&
+        args.profile === undefined &&
+        given.length > 0
+    )
+        out.push({
+            field: "auditDenies",
+            message:
+                "rewrites the deny rules of a `profile` model; policy text is installed as written",
+            fix: "write `audit deny` in the text (or pass profile: parseProfile(text)), or drop auditDenies",
+        });
     if (typeof args.directory === "string" && !DIRECTORY_RE.test(args.directory))
         out.push({
             field: "directory",
@@ -257,7 +293,14 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
             fix: `use e.g. ${DEFAULT_DIRECTORY}`,
         });
     let profile: { resolved?: ResolvedProfile; problems: ArgProblem[] } | undefined;
-    if (args.profile !== undefined) profile = resolveModel(args.profile);
+    if (args.profile !== undefined)
+        profile = resolveModel(
+            args.profile,
+            "profile",
+            AUDIT_DENIES.includes(args.auditDenies as AuditDenies)
+                ? (args.auditDenies as AuditDenies)
+                : "user",
+        );
     if (typeof args.profileText === "string")
         profile = resolveText(args.profileText, "profileText");
     if (args.profileFile !== undefined) {
@@ -355,8 +398,11 @@ export class Profile extends pulumi.ComponentResource {
         // register the same inputs; plain ones spare an Output chain per host.
         const resolved =
             checked.resolved ??
-            resolveProfileText(name, args.profileText!, args.versionedName === true);
-        const field = (k: keyof ResolvedProfile): pulumi.Input<string> =>
+            resolveProfileText(name, args.profileText!, args.versionedName === true, (r) =>
+                warnQuietDenies(this, r, args),
+            );
+        if (checked.resolved) warnQuietDenies(this, checked.resolved, args);
+        const field = (k: "name" | "text" | "version"): pulumi.Input<string> =>
             pulumi.Output.isInstance(resolved) ? resolved.apply((r) => r[k]) : resolved[k];
         const profileName = field("name");
         const profileText = field("text");
@@ -616,11 +662,36 @@ function resolveProfileText(
     name: string,
     text: pulumi.Input<string>,
     versioned: boolean,
+    known: (r: ResolvedProfile) => void,
 ): pulumi.Output<ResolvedProfile> {
     return pulumi.output(text).apply((t) => {
         let r = resolveText(t, "profileText");
         if (r.resolved && versioned) r = versionedProfile(r.resolved, "profileText");
         if (!r.resolved) throw argsError("apparmor:index:Profile", name, r.problems);
+        known(r.resolved);
         return r.resolved;
     });
+}
+
+/**
+ * Warns (on the component, at preview and up) when deny rules will not be logged: their denials
+ * happen but never reach the `denials` output.
+ */
+function warnQuietDenies(
+    resource: pulumi.Resource,
+    r: ResolvedProfile,
+    args: Pick<ProfileArgs, "profile" | "auditDenies">,
+): void {
+    const quiet = r.quietDenies ?? [];
+    if (quiet.length === 0) return;
+    const shown =
+        quiet.slice(0, 5).join("; ") + (quiet.length > 5 ? `; … (${quiet.length} in all)` : "");
+    const fix =
+        args.profile === undefined
+            ? "write `audit deny` in the policy text"
+            : 'drop auditDenies: "none" (the default "user" audits the deny rules you add), or use audit.deny…';
+    pulumi.log.warn(
+        `profile ${r.name}: ${quiet.length} deny rule(s) will not be logged, so what they refuse never shows up in \`denials\` (AppArmor does not log a plain deny): ${shown}. Fix: ${fix}.`,
+        resource,
+    );
 }

@@ -40,7 +40,8 @@ export type HostScriptName =
     | "status"
     | "remove"
     | "denials"
-    | "snapshot";
+    | "snapshot"
+    | "compile";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -50,6 +51,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "remove",
     "denials",
     "snapshot",
+    "compile",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -251,6 +253,35 @@ export function installCommand(args: InstallArgs): HostCommand {
         script: "install",
         command: buildHostCommand("install", [args.name, mode, dir, sha], args),
         stdin: text,
+    };
+}
+
+export interface CompileArgs {
+    /** The policy text to compile (as the install would receive it). */
+    readonly text: string;
+    /** Kill the parser after this many seconds (1–600). Defaults to {@link COMPILE_TIMEOUT_SECONDS}. */
+    readonly timeoutSeconds?: number;
+}
+
+/** How long `compile` lets apparmor_parser run on a host. */
+export const COMPILE_TIMEOUT_SECONDS = 120;
+
+/**
+ * `compile`: apparmor_parser -Q -K on the host's own include files, text on stdin, nothing loaded or
+ * written, no lock. Never through sudo: compiling needs no privilege (as root the script drops to
+ * nobody), so an include cannot read a root-only file.
+ */
+export function compileCommand(args: CompileArgs): HostCommand {
+    const seconds = args.timeoutSeconds ?? COMPILE_TIMEOUT_SECONDS;
+    if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= 600))
+        throw new Error(`invalid timeout: ${seconds} (1–600 seconds)`);
+    if (typeof args.text !== "string" || args.text.length === 0)
+        throw new Error("profile text is empty");
+    const sha = sha256Hex(Buffer.from(args.text, "utf8"));
+    return {
+        script: "compile",
+        command: buildHostCommand("compile", [String(seconds), sha]),
+        stdin: args.text,
     };
 }
 
@@ -507,6 +538,22 @@ export interface StatusResult {
     readonly profiles: readonly ProfileStatus[];
 }
 
+/** Result of `compile`: the host's parser accepted the text. */
+export interface CompileResult {
+    readonly ok: true;
+    /** The host's apparmor_parser version. */
+    readonly parser: string;
+}
+
+/**
+ * `compile`'s result. A text the parser refuses throws {@link HostScriptError} with code
+ * `compile-failed` (its message holds the parser's lines, use {@link parseParserStderr} for them)
+ * or `compile-timeout`.
+ */
+export function parseCompile(out: ScriptOutput): CompileResult {
+    return parseHostResult("compile", out) as unknown as CompileResult;
+}
+
 export function parseStatus(out: ScriptOutput): StatusResult {
     return parseHostResult("status", out) as unknown as StatusResult;
 }
@@ -648,4 +695,5 @@ export const hostScripts = {
     remove: (exec: HostExec, a: RemoveArgs) => run(exec, removeCommand(a), parseRemove),
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
     snapshot: (exec: HostExec, a: SnapshotArgs) => run(exec, snapshotCommand(a), parseSnapshot),
+    compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };
