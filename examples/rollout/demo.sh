@@ -55,6 +55,8 @@ const vm = (f, name) => { const o = JSON.parse(fs.readFileSync(f, "utf8"));
 process.stdout.write(JSON.stringify([vm(process.argv[1], "canary"), vm(process.argv[2], "host2")]));
 ' "$work/vm1.json" "$work/vm2.json")
 echo "hosts: $hosts"
+# The program uses one SSH key for the whole fleet: let vm1's key in on vm2 too.
+on vm2 "cat >> /home/$(j vm2 user)/.ssh/authorized_keys" <"$(j vm1 privateKeyPath).pub"
 
 step "2/6 Pulumi engine (built from Go modules, cached)"
 bin="$(bash "$repo/test/engine/build.sh" | tail -n 1)"
