@@ -1258,6 +1258,9 @@ export const LINE_EVENT = 1;
 export const LINE_MALFORMED = 2;
 export const LINE_UNKNOWN = 3;
 
+/** Length of the longest marker `hasMarker` looks for (`type=UNKNOWN[150`). */
+export const MARKER_MAX = 16;
+
 export function hasMarker(s: string): boolean {
     return (
         s.includes("apparmor=") ||
