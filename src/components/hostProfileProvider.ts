@@ -14,6 +14,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { validatePlainConnection } from "./connection";
+import { kernelAuditType } from "../log";
 import { HostStepError } from "./errors";
 import * as ops from "./hostops";
 import {
@@ -280,11 +281,16 @@ function pickInputs(v: Partial<HostProfileInputs>): HostProfileInputs {
     return out as unknown as HostProfileInputs;
 }
 
-/** Maps parsed audit records of this profile to the denial store's events. */
+/**
+ * Maps parsed audit records of this profile to the denial store's events. Only records read from a
+ * line the kernel wrote count (`kernelAuditType`: AVC or APPARMOR_*, never a USER_AVC whose text a
+ * process with CAP_AUDIT_WRITE chose), so a forged line can never be attributed to a profile.
+ */
 export function eventsFor(records: readonly ops.LogRecord[], profileName: string) {
     const out: import("../state").DenialEvent[] = [];
     for (const r of records) {
         if (r.type !== "DENIED" && r.type !== "ALLOWED") continue;
+        if (r.line === undefined || kernelAuditType(r.line) === undefined) continue;
         const prof = r.profile ?? r.label;
         if (prof !== profileName && !(prof ?? "").startsWith(`${profileName}//`)) continue;
         const op = r.operation ?? "unknown";

@@ -7,3 +7,4 @@ export * from "./parse";
 export * from "./aggregate";
 export * from "./cursor";
 export * from "./suggest";
+export * from "./kernel";
