@@ -8,3 +8,4 @@ export * from "./aggregate";
 export * from "./cursor";
 export * from "./suggest";
 export * from "./kernel";
+export * from "./escape";
