@@ -14,7 +14,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { validatePlainConnection } from "./connection";
-import { kernelAuditType } from "../log";
+import { escapeControls, kernelAuditType } from "../log";
 import { HostStepError } from "./errors";
 import * as ops from "./hostops";
 import {
@@ -282,8 +282,8 @@ function pickInputs(v: Partial<HostProfileInputs>): HostProfileInputs {
 }
 
 /**
- * Maps parsed audit records of this profile to the denial store's events. Only records read from a
- * line the kernel wrote count (`kernelAuditType`: AVC or APPARMOR_*, never a USER_AVC whose text a
+ * Maps parsed audit records of this profile to the denial store's events (targets escaped with
+ * `escapeControls`: they are hex-decoded names). Only records read from a line the kernel wrote count (`kernelAuditType`: AVC or APPARMOR_*, never a USER_AVC whose text a
  * process with CAP_AUDIT_WRITE chose), so a forged line can never be attributed to a profile.
  */
 export function eventsFor(records: readonly ops.LogRecord[], profileName: string) {
@@ -302,7 +302,8 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
         out.push({
             kind: r.type,
             operation: op,
-            target,
+            // names are hex-decoded log text: stored (and shown by `pulumi stack output`) escaped
+            target: escapeControls(target),
             ...(r.deniedMask ? { mask: r.deniedMask } : {}),
             time: r.timestamp ?? Date.now() / 1000,
             ...(r.line ? { line: r.line } : {}),

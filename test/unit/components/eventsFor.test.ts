@@ -37,6 +37,17 @@ describe("components: eventsFor counts kernel records only", () => {
             ],
         );
     });
+    it("targets are stored escaped (hex-decoded names may hold control characters)", () => {
+        const name = Buffer.from("/tmp/x\n\x1b[2J\u202e").toString("hex").toUpperCase();
+        const r = rec(
+            `audit: type=1400 audit(1700000000.123:1): apparmor="DENIED" operation="open" profile="web" name=${name} pid=9 comm="cat" requested_mask="r" denied_mask="r"`,
+        );
+        assert.strictEqual(r.name, "/tmp/x\n\x1b[2J\u202e");
+        assert.deepStrictEqual(
+            eventsFor([r], "web").map((e) => e.target),
+            ["/tmp/x\\n\\x1b[2J\\u{202E}"],
+        );
+    });
     it("a record without its line is not attributed", () => {
         const { line: _line, ...bare } = rec(`audit: type=1400 audit(1700000000.123:1): ${BODY}`);
         void _line;
