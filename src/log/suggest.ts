@@ -258,6 +258,12 @@ function fileAccess(mask: string): { access: Set<FileAccess>; exec: boolean } {
     return { access, exec };
 }
 
+/** The dbus access an operation implies (`dbus_send` → send), for messages without a mask. */
+function dbusAccessOf(op: string): string[] {
+    const a = op.slice(5);
+    return a === "send" || a === "receive" || a === "bind" || a === "eavesdrop" ? [a] : [];
+}
+
 function words(mask: string | undefined): string[] {
     return (mask ?? "").split(/\s+/).filter((w) => w.length > 0);
 }
@@ -317,6 +323,9 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
     if (unsafeField(r, [r.family, r.sockType, r.fstype, r.flags, mask])) {
         return skip(acc, r, "a logged field holds control or invisible characters");
     }
+    if (op.startsWith("uring_")) {
+        return skip(acc, r, "io_uring rules are not generated (not in the profile model)");
+    }
     if (op === "signal") {
         const rule: SignalRule = {
             kind: "signal",
@@ -341,9 +350,11 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
     }
     if (op.startsWith("dbus")) {
         const peerLabel = r.peerProfile;
+        // dbus-broker's older messages carry no mask: the operation says it
+        const access = mask !== undefined ? words(mask) : dbusAccessOf(op);
         const rule: DbusRule = {
             kind: "dbus",
-            access: words(mask).sort(),
+            access: access.sort(),
             ...(r.bus !== undefined ? { bus: r.bus } : {}),
             ...(r.path !== undefined ? { path: r.path } : {}),
             ...(r.interface !== undefined ? { interface: r.interface } : {}),
