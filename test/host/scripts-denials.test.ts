@@ -8,6 +8,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { hostScripts, type HostExec } from "../../src/host";
 import { denials as readDenials } from "../../src/components/hostops";
+import { parseAuditLine, suggestRules, type AuditRecord } from "../../src/log";
+import { renderRule } from "../../src/profile/render";
 import { eventsFor } from "../../src/components/hostProfileProvider";
 import { closeAll } from "../../src/components/ssh";
 import { sharedTestHost, type TestHostInfo } from "../support/testhost";
@@ -388,6 +390,53 @@ describe("host scripts on the test VM: denials", function () {
             assert.strictEqual(k2.suppressed, 3);
         } finally {
             await root(info, "rm -rf /var/log/audit /var/log/kern.log");
+        }
+    });
+
+    it("a suggested rule for a name with a newline and ESC (octal escapes) allows exactly that file", async () => {
+        const p = "pa-octal";
+        const file = "/tmp/pa-octal/a\nb\x1bc";
+        const profile = (rule: string) =>
+            `abi <abi/3.0>,\ninclude <tunables/global>\nprofile ${p} {\n  include <abstractions/base>\n  /{usr/,}bin/** rix,\n  /tmp/pa-octal/ r,\n${rule}}\n`;
+        const read = `aa-exec -p ${p} -- cat "$(printf '/tmp/pa-octal/a\\nb\\033c')" && echo read-ok`;
+        try {
+            const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
+            const first = await root(
+                info,
+                `mkdir -p /tmp/pa-octal && printf x > "$(printf '/tmp/pa-octal/a\\nb\\033c')" && ` +
+                    `printf y > /tmp/pa-octal/other && apparmor_parser -r -K <<'PA_EOF'\n${profile("")}PA_EOF\n${read}`,
+                { allowFail: true },
+            );
+            assert.ok(!first.stdout.includes("read-ok"), "the read must be denied first");
+            const got = await waitForLogLines(exec, cursor, (l) => l.includes(`profile="${p}"`));
+            const records = got.lines
+                .map((l) => parseAuditLine(l))
+                .filter((r) => r.kind === "record")
+                .map((r) => (r as { record: AuditRecord }).record);
+            assert.ok(
+                records.some((r) => r.name === file),
+                JSON.stringify(records),
+            );
+            const rules = suggestRules(records.filter((r) => r.name === file)).map((r) =>
+                renderRule(r, "  "),
+            );
+            assert.deepStrictEqual(rules, ["  /tmp/pa-octal/a\\012b\\033c r,"]);
+            const second = await root(
+                info,
+                `apparmor_parser -r -K <<'PA_EOF'\n${profile(`${rules[0]}\n`)}PA_EOF\n${read}; ` +
+                    `aa-exec -p ${p} -- cat /tmp/pa-octal/other || echo other-denied`,
+                { allowFail: true },
+            );
+            assert.match(second.stdout, /^xread-ok$/m, second.stderr);
+            assert.match(second.stdout, /other-denied/);
+        } finally {
+            await root(
+                info,
+                `apparmor_parser -R -K <<'PA_EOF'\n${profile("")}PA_EOF\nrm -rf /tmp/pa-octal`,
+                {
+                    allowFail: true,
+                },
+            );
         }
     });
 
