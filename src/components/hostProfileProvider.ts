@@ -14,7 +14,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { validatePlainConnection } from "./connection";
-import { escapeControls, kernelAuditType } from "../log";
+import { dangerousRule, escapeControls, kernelAuditType } from "../log";
 import { HostStepError } from "./errors";
 import * as ops from "./hostops";
 import {
@@ -30,14 +30,21 @@ import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
 import { suggestRules } from "../log";
 import { renderRule } from "../profile";
 
-/** The suggested rules (profile text, one line each) that would allow what a record reports. */
+/**
+ * The suggested rules (profile text, one line each) that would allow what a record reports. A rule
+ * that would weaken the confinement itself (`dangerousRule`: CAP_SYS_ADMIN, mounts,
+ * change_profile to unconfined, …) is offered only commented out, with the reason:
+ * `# DANGEROUS (REASON): capability sys_admin,`.
+ */
 export function ruleSuggestions(r: ops.LogRecord): string[] {
     const out: string[] = [];
     for (const rule of suggestRules([r])) {
         try {
             const text = renderRule(rule);
             // One rule per line: a logged name the renderer wrote over several lines is not offered.
-            if (!/[\u0000-\u001f\u007f]/.test(text)) out.push(text);
+            if (/[\u0000-\u001f\u007f]/.test(text)) continue;
+            const danger = dangerousRule(rule);
+            out.push(danger === undefined ? text : `# DANGEROUS (${danger}): ${text}`);
         } catch {
             // A logged name the renderer cannot write safely: no suggestion.
         }
