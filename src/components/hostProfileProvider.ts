@@ -14,6 +14,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { validatePlainConnection } from "./connection";
+import { dangerousRule, escapeControls, kernelAuditType } from "../log";
 import { HostStepError } from "./errors";
 import * as ops from "./hostops";
 import {
@@ -29,14 +30,21 @@ import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
 import { suggestRules } from "../log";
 import { renderRule } from "../profile";
 
-/** The suggested rules (profile text, one line each) that would allow what a record reports. */
+/**
+ * The suggested rules (profile text, one line each) that would allow what a record reports. A rule
+ * that would weaken the confinement itself (`dangerousRule`: CAP_SYS_ADMIN, mounts,
+ * change_profile to unconfined, …) is offered only commented out, with the reason:
+ * `# DANGEROUS (REASON): capability sys_admin,`.
+ */
 export function ruleSuggestions(r: ops.LogRecord): string[] {
     const out: string[] = [];
     for (const rule of suggestRules([r])) {
         try {
             const text = renderRule(rule);
             // One rule per line: a logged name the renderer wrote over several lines is not offered.
-            if (!/[\u0000-\u001f\u007f]/.test(text)) out.push(text);
+            if (/[\u0000-\u001f\u007f]/.test(text)) continue;
+            const danger = dangerousRule(rule);
+            out.push(danger === undefined ? text : `# DANGEROUS (${danger}): ${text}`);
         } catch {
             // A logged name the renderer cannot write safely: no suggestion.
         }
@@ -401,11 +409,16 @@ function pickInputs(v: Partial<HostProfileInputs>): HostProfileInputs {
     return out as unknown as HostProfileInputs;
 }
 
-/** Maps parsed audit records of this profile to the denial store's events. */
+/**
+ * Maps parsed audit records of this profile to the denial store's events (targets escaped with
+ * `escapeControls`: they are hex-decoded names). Only records read from a line the kernel wrote count (`kernelAuditType`: AVC or APPARMOR_*, never a USER_AVC whose text a
+ * process with CAP_AUDIT_WRITE chose), so a forged line can never be attributed to a profile.
+ */
 export function eventsFor(records: readonly ops.LogRecord[], profileName: string) {
     const out: import("../state").DenialEvent[] = [];
     for (const r of records) {
         if (r.type !== "DENIED" && r.type !== "ALLOWED") continue;
+        if (r.line === undefined || kernelAuditType(r.line) === undefined) continue;
         const prof = r.profile ?? r.label;
         if (prof !== profileName && !(prof ?? "").startsWith(`${profileName}//`)) continue;
         const op = r.operation ?? "unknown";
@@ -414,10 +427,13 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
         else if (r.family) target = `network:${r.family}/${r.sockType ?? "?"}`;
         else if (r.signal) target = `signal:${r.signal} peer=${r.peer ?? "?"}`;
         else if (op === "ptrace") target = `ptrace peer=${r.peer ?? "?"}`;
+        else if (op.startsWith("uring_"))
+            target = `io_uring:${r.deniedMask ?? r.requestedMask ?? "?"}${r.peer !== undefined ? ` peer=${r.peer}` : ""}`;
         out.push({
             kind: r.type,
             operation: op,
-            target,
+            // names are hex-decoded log text: stored (and shown by `pulumi stack output`) escaped
+            target: escapeControls(target),
             ...(r.deniedMask ? { mask: r.deniedMask } : {}),
             time: r.timestamp ?? Date.now() / 1000,
             ...(r.line ? { line: r.line } : {}),

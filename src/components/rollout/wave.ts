@@ -17,7 +17,7 @@
  * `promote` switches the hosts to the declared mode.
  */
 import type { AuditRecord } from "../../log";
-import { recordProfile, suggestRules } from "../../log";
+import { dangerousRule, escapeControls, recordProfile, suggestRules } from "../../log";
 import { renderRule, ruleCode } from "../../profile";
 import type { ProfileMode } from "../../state";
 import type { RolloutSettings } from "./args";
@@ -124,10 +124,7 @@ export interface WaveResult {
  * paragraph separators, bidi overrides) as `\uXXXX`, at most 300 characters.
  */
 export function printable(s: string): string {
-    const t = s.length > 300 ? `${s.slice(0, 300)}…` : s;
-    return t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) =>
-        c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
+    return escapeControls(s.length > 300 ? `${s.slice(0, 300)}…` : s);
 }
 
 /** Most denial targets and suggested rules listed per host in a gate failure. */
@@ -219,14 +216,28 @@ export function overBudgetReport(
     const rules = suggestRules(counted).slice(0, TOP);
     const text: string[] = [];
     const code: string[] = [];
+    // rules that would open the confinement itself, shown commented out in both forms, and notes go
+    // last (the profile text is one line: a `#` comment runs to its end)
+    const commented: string[] = [];
+    const commentedCode: string[] = [];
     for (const rule of rules) {
         try {
-            text.push(printable(renderRule(rule)));
-            code.push(printable(ruleCode(rule)));
+            const t = printable(renderRule(rule));
+            const c = printable(ruleCode(rule));
+            const danger = dangerousRule(rule);
+            if (danger === undefined) {
+                text.push(t);
+                code.push(c);
+            } else {
+                commented.push(`# DANGEROUS (${danger}): ${t}`);
+                commentedCode.push(`/* DANGEROUS (${danger}): ${c.replace(/\*\//g, "*\\/")} */`);
+            }
         } catch (e) {
-            text.push(`# not renderable: ${printable(message(e))}`);
+            commented.push(`# not renderable: ${printable(message(e))}`);
         }
     }
+    text.push(...commented);
+    code.push(...commentedCode);
     const lines = [
         `  - ${h.target} (${h.hostName}): ${counted.length} new event(s) of the new version ` +
             `(DENIED ${denied}, ALLOWED ${allowed}; budget ${settings.maxNewDenials})`,

@@ -404,6 +404,25 @@ describe("rollout: runWave against fake hosts", () => {
         );
     });
 
+    it("a dangerous suggestion is shown commented out in the failure, in text and code", async () => {
+        const f = new FakeHosts("web");
+        f.files.set("a", { text: "v1", mode: "enforce" });
+        f.onInstall = (h) => {
+            f.log(h, { operation: "capable", capname: "sys_admin", capability: 21 });
+            f.log(h, { operation: "capable", capname: "fsetid", capability: 4 });
+        };
+        const r = await runWave(spec(["a"]), undefined, f);
+        assert.ok(r.failure);
+        assert.match(
+            r.failure,
+            /suggested rules \(profile text\): capability fsetid, # DANGEROUS \(capability sys_admin [^)]*\): capability sys_admin,$/m,
+        );
+        assert.match(
+            r.failure,
+            /suggested rules \(code\): capability\("fsetid"\), \/\* DANGEROUS \(capability sys_admin [^)]*\): capability\("sys_admin"\) \*\/$/m,
+        );
+    });
+
     it("log text in the failure is escaped (no control characters reach the terminal)", async () => {
         const f = new FakeHosts("web");
         f.files.set("a", { text: "v1", mode: "enforce" });
@@ -496,6 +515,9 @@ describe("rollout: history after a staged load", () => {
     });
 });
 
+/** The kernel's form of a record line (eventsFor counts only records read from one). */
+const K = "audit: type=1400 audit(1700000000.100:1): ";
+
 describe("denial store: suggested rules per version", () => {
     it("eventsFor attaches the rule that would allow each record; mergeDenials keeps them bounded", () => {
         const records = [
@@ -507,6 +529,7 @@ describe("denial store: suggested rules per version", () => {
                 requestedMask: "c",
                 deniedMask: "c",
                 timestamp: 1,
+                line: `${K}apparmor="DENIED" operation="mknod" profile="web" name="/tmp/a/x" requested_mask="c" denied_mask="c"`,
             },
             {
                 type: "DENIED",
@@ -515,6 +538,7 @@ describe("denial store: suggested rules per version", () => {
                 capname: "fsetid",
                 capability: 4,
                 timestamp: 2,
+                line: `${K}apparmor="DENIED" operation="capable" profile="web" capability=4  capname="fsetid"`,
             },
             {
                 type: "DENIED",
@@ -524,8 +548,9 @@ describe("denial store: suggested rules per version", () => {
                 requestedMask: "r",
                 deniedMask: "r",
                 timestamp: 3,
+                line: `${K}apparmor="DENIED" operation="open" profile="web" name=${Buffer.from("/x\ncapability sys_admin,").toString("hex").toUpperCase()} requested_mask="r" denied_mask="r"`,
             },
-        ] as AuditRecord[];
+        ] as (AuditRecord & { line: string })[];
         const events = eventsFor(records, "web");
         const s = mergeDenials(undefined, events);
         assert.ok(s.suggested?.includes("capability fsetid,"), JSON.stringify(s.suggested));
@@ -542,5 +567,22 @@ describe("denial store: suggested rules per version", () => {
             rules: [`/f${i} r,`],
         }));
         assert.strictEqual(mergeDenials(s, many).suggested?.length, SUGGESTION_LIMIT);
+    });
+
+    it("a rule that would open the confinement is offered only commented out, with the reason", () => {
+        const rec = (capname: string) =>
+            ({
+                type: "DENIED",
+                profile: "web",
+                operation: "capable",
+                capname,
+                timestamp: 1,
+                line: `${K}apparmor="DENIED" operation="capable" profile="web" capname="${capname}"`,
+            }) as AuditRecord & { line: string };
+        const s = mergeDenials(undefined, eventsFor([rec("sys_admin"), rec("chown")], "web"));
+        assert.deepStrictEqual(s.suggested, [
+            "# DANGEROUS (capability sys_admin lets the process escape its confinement or take the host): capability sys_admin,",
+            "capability chown,",
+        ]);
     });
 });
