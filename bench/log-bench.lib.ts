@@ -234,22 +234,6 @@ export function libapparmorDump(file: string): LibRecord[] {
         .map((l) => JSON.parse(l) as LibRecord);
 }
 
-const PROTO_NAMES: Record<number, string> = {
-    0: "ip",
-    1: "icmp",
-    2: "igmp",
-    6: "tcp",
-    17: "udp",
-    41: "ipv6",
-    47: "gre",
-    50: "esp",
-    51: "ah",
-    58: "icmpv6",
-    132: "sctp",
-    136: "udplite",
-    255: "raw",
-    262: "mptcp",
-};
 
 /** Our record projected on libapparmor's field names (what libapparmor should report). */
 export function projectOurs(r: AuditRecord): Record<string, string | number> {
@@ -265,10 +249,9 @@ export function projectOurs(r: AuditRecord): Record<string, string | number> {
         comm: r.extra?.exe ?? r.comm,
         net_family: r.family,
         net_sock_type: r.sockType,
+        // libapparmor names the numbers it knows and writes `unknown(N)` for the others
         net_protocol:
-            r.protocol === undefined
-                ? undefined
-                : (PROTO_NAMES[r.protocol] ?? `unknown(${r.protocol})`),
+            r.protocolName ?? (r.protocol === undefined ? undefined : `unknown(${r.protocol})`),
         signal: r.signal,
         peer: r.peer,
         peer_profile: r.peerProfile,
@@ -299,6 +282,8 @@ export function lineForm(line: string): string {
     if (line.startsWith("node=")) return "auditd node= prefix";
     if (/type=USER_AVC .* subj=/.test(line))
         return "USER_AVC with subj= (libapparmor wants pid uid auid ses msg only)";
+    if (/ operation="dbus_[a-z_]+" .*\bmethod="/.test(line))
+        return "dbus-broker message with method= (libapparmor 3.0.8 knows member= only)";
     if (/ class="/.test(line)) return "line with class= (kernel ≥ 6.2)";
     if (/\[\s*\d+\.\d{0,5}\]/.test(line)) return "dmesg stamp with fewer than 6 decimals";
     if (/ audit\[\d+\]: /.test(line)) return "journald audit transport (no audit(...) stamp)";

@@ -1,8 +1,9 @@
 // The seed's scenario: moby's docker-default profile plus `deny /tmp/a/** rwlx,` and
 // `deny capability fsetid,`, loaded on a host over SSH, and a container confined by it.
-// The file rule is `audit deny`: AppArmor does not log plain `deny` rules (they are "quiet"), so
-// without `audit` the denial would happen but never reach the `denials` output; `audit deny` is
-// also what complain mode turns into logged `ALLOWED` events.
+// Both are rendered `audit deny` (the Profile's `auditDenies: "user"`, the default): AppArmor does not
+// log plain `deny` rules (they are "quiet"), so without `audit` the denial would happen but never
+// reach the `denials` output; `audit deny` is also what complain mode turns into logged `ALLOWED`
+// events. The docker-default template's own denies stay quiet, as in moby's profile.
 //
 // In your own project: `import * as apparmor from "pulumi-apparmor";`
 import * as pulumi from "@pulumi/pulumi";
@@ -25,7 +26,7 @@ const secure = new apparmor.Profile("secure", {
     hosts: [host],
     profile: apparmor
         .dockerDefault({ name: cfg.get("profileName") ?? "docker-default-secure" })
-        .with(apparmor.audit.deny.file("/tmp/a/**", "rwlx"), apparmor.deny.capability("fsetid")),
+        .with(apparmor.deny.file("/tmp/a/**", "rwlx"), apparmor.deny.capability("fsetid")),
     mode: (cfg.get("mode") as "enforce" | "complain" | undefined) ?? "enforce",
     prepareHosts: cfg.getBoolean("prepareHosts") ?? true,
 });

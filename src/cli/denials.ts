@@ -5,6 +5,10 @@
  * auditd's audit.log, journald's audit transport) from FILE or stdin, and prints a table grouped by
  * profile and operation (default), one JSON record per line (`--json`), or suggested rules
  * (`--suggest`, with `--json`: one JSON object per rule).
+ *
+ * Every piece of log text is escaped before it is printed (`escapeControls`: control, bidi and
+ * other invisible characters as visible escapes; `safeJson` for JSON), so a logged name cannot
+ * start a line of its own, move the cursor or reorder what the reader sees.
  */
 import * as fs from "fs";
 import type { CliIo } from "./main";
@@ -17,8 +21,11 @@ import {
     AuditRecord,
     AuditSummary,
     TypeCounts,
+    dangerousRule,
     emptySummary,
+    escapeControls,
     renderSuggestions,
+    safeJson,
     subjectProfile,
     suggestRulesByProfile,
 } from "../log";
@@ -85,11 +92,14 @@ function parseArgs(argv: string[]): Args {
     return a;
 }
 
-/** A record as one JSON line, fields in documented order (`AUDIT_RECORD_FIELDS`). */
+/**
+ * A record as one JSON line, fields in documented order (`AUDIT_RECORD_FIELDS`), with every
+ * control and invisible character escaped (`safeJson`).
+ */
 export function recordJson(r: AuditRecord): string {
     const o: Record<string, unknown> = {};
     for (const k of AUDIT_RECORD_FIELDS) if (r[k] !== undefined) o[k] = r[k];
-    return JSON.stringify(o);
+    return safeJson(o);
 }
 
 /**
@@ -134,7 +144,10 @@ function pad(s: string, n: number): string {
     return s.length >= n ? s : s + " ".repeat(n - s.length);
 }
 
-/** The default output: per profile, one row per operation and target, with counts. */
+/**
+ * The default output: per profile, one row per operation and target, with counts. Every cell and
+ * profile name is log text, printed through `escapeControls`.
+ */
 export function renderTable(summary: AuditSummary, statusByProfile: Map<string, number>): string {
     const out: string[] = [];
     const profiles = [
@@ -154,19 +167,26 @@ export function renderTable(summary: AuditSummary, statusByProfile: Map<string, 
                         ...new Set(e.samples.map((s) => s.comm).filter((c) => c !== undefined)),
                     ];
                     rows.push([
-                        op,
+                        escapeControls(op),
                         String(e.count),
                         typeList(e.types, false),
-                        key,
-                        e.deniedMask ?? e.requestedMask ?? "",
-                        comms.join(","),
+                        escapeControls(key),
+                        escapeControls(e.deniedMask ?? e.requestedMask ?? ""),
+                        comms.map(escapeControls).join(","),
                     ]);
                 }
                 if (os.otherEntries > 0)
-                    rows.push([op, String(os.otherEntries), "", "(other targets)", "", ""]);
+                    rows.push([
+                        escapeControls(op),
+                        String(os.otherEntries),
+                        "",
+                        "(other targets)",
+                        "",
+                        "",
+                    ]);
             }
         }
-        const header = `${p}  (${ps?.count ?? 0} event(s)${ps && ps.count > 0 ? `: ${typeList(types, true)}` : ""}${loads ? `; ${loads} load/replace/remove` : ""})`;
+        const header = `${escapeControls(p)}  (${ps?.count ?? 0} event(s)${ps && ps.count > 0 ? `: ${typeList(types, true)}` : ""}${loads ? `; ${loads} load/replace/remove` : ""})`;
         out.push(header);
         if (rows.length === 0) continue;
         rows.sort((x, y) =>
@@ -198,7 +218,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         a = parseArgs(argv);
     } catch (e) {
         const msg = (e as Error).message;
-        io.stderr.write(msg ? `pulumi-apparmor denials: ${msg}\n${USAGE}` : USAGE);
+        io.stderr.write(msg ? `pulumi-apparmor denials: ${escapeControls(msg)}\n${USAGE}` : USAGE);
         return msg ? 2 : 0;
     }
     // --json and --suggest need records; the table aggregates the views directly
@@ -236,28 +256,35 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         );
     } catch (e) {
         io.stderr.write(
-            `pulumi-apparmor denials: cannot read ${a.file ?? "stdin"}: ${(e as Error).message}\n`,
+            `pulumi-apparmor denials: cannot read ${escapeControls(a.file ?? "stdin")}: ${escapeControls((e as Error).message)}\n`,
         );
         return 1;
     }
     const { malformed, samples } = read;
     if (malformed > 0) {
         io.stderr.write(
-            `pulumi-apparmor denials: ${malformed} malformed AppArmor line(s) skipped, e.g.: ${samples[0]}\n`,
+            `pulumi-apparmor denials: ${malformed} malformed AppArmor line(s) skipped, e.g.: ${escapeControls(samples[0])}\n`,
         );
     }
     if (a.suggest) {
         const suggestions = suggestRulesByProfile(records);
         if (a.json) {
+            // one object per rule; `dangerous` (the reason) marks a rule to review, never to paste
             for (const s of suggestions) {
-                for (const rule of s.rules) {
+                s.rules.forEach((rule, i) => {
                     let text: string | undefined;
                     try {
                         text = renderRule(rule);
                     } catch {
                         text = undefined;
                     }
-                    io.stdout.write(`${JSON.stringify({ profile: s.profile, rule, text })}\n`);
+                    const dangerous = s.dangerous[i] ?? dangerousRule(rule);
+                    io.stdout.write(
+                        `${safeJson({ profile: s.profile, rule, text, ...(dangerous ? { dangerous } : {}) })}\n`,
+                    );
+                });
+                for (const skipped of s.skipped) {
+                    io.stdout.write(`${safeJson({ profile: s.profile, skipped })}\n`);
                 }
             }
         } else {

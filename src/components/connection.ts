@@ -2,6 +2,7 @@
  * How a component reaches a host: the SSH connection arguments users write, their validation, and
  * the plain form the dynamic providers receive (always wrapped in a Pulumi secret).
  */
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProfileMode } from "../state";
 
@@ -77,8 +78,13 @@ export interface ArgProblem {
     readonly fix: string;
 }
 
-/** Host names: DNS names, IPv4, IPv6 (no shell or ssh option syntax). */
-const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/;
+/** DNS names and IPv4 addresses (no shell or ssh option syntax). */
+const DNS_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+/** A host name: a DNS name, an IPv4 address, or an IPv6 address (optionally in brackets). */
+function validHost(h: string): boolean {
+    return DNS_RE.test(h) || net.isIPv6(h.replace(/^\[(.*)\]$/, "$1"));
+}
 /** POSIX portable user names. */
 const USER_RE = /^[A-Za-z_][A-Za-z0-9._-]{0,31}$/;
 
@@ -94,7 +100,7 @@ export function validateConnection(h: Partial<HostConnectionArgs>, path: string)
             message: "is required",
             fix: "set it to the host name or IP",
         });
-    else if (typeof h.host === "string" && !HOST_RE.test(h.host))
+    else if (typeof h.host === "string" && !validHost(h.host))
         out.push({
             field: `${path}.host`,
             message: `"${printable(h.host)}" is not a host name or IP address`,
@@ -143,7 +149,13 @@ export function validatePlainConnection(c: Partial<PlainConnection> | undefined)
 
 /** Control characters shown escaped so a message cannot forge lines. */
 export function printable(s: string): string {
-    return JSON.stringify(s).slice(1, -1).slice(0, 200);
+    return JSON.stringify(s)
+        .slice(1, -1)
+        .replace(
+            /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g,
+            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        )
+        .slice(0, 200);
 }
 
 /**

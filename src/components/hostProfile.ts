@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostDenials, ProfileMode, VersionRecord } from "../state";
+import type { RolloutStage } from "./hostProfileProvider";
 import type { PlainConnection } from "./connection";
 import { confinementShim, hostProfileShim } from "./dynamic";
 
@@ -30,6 +31,11 @@ export interface HostProfileArgs {
     readonly adopt?: pulumi.Input<boolean>;
     /** Delete while processes are confined by the profile: refuse or remove. Defaults to "refuse". */
     readonly onDeleteInUse?: pulumi.Input<"refuse" | "remove">;
+    /**
+     * What this host's rollout wave did (when the profile has a `rollout`): the load times of the
+     * staged and promoted version go into `history`. Defaults to none.
+     */
+    readonly rolloutStage?: pulumi.Input<RolloutStage | undefined>;
 }
 
 /** One profile on one host (a dynamic resource; see `hostProfileProvider.ts`). */
@@ -56,9 +62,14 @@ export class HostProfile extends pulumi.dynamic.Resource {
                 version: args.version,
                 mode: args.mode ?? "enforce",
                 directory: args.directory ?? "/etc/apparmor.d/containers",
-                adopt: args.adopt ?? false,
-                onDeleteInUse: args.onDeleteInUse ?? "refuse",
+                // Only when given (the provider applies the defaults): fewer inputs to register.
+                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                ...(args.onDeleteInUse !== undefined ? { onDeleteInUse: args.onDeleteInUse } : {}),
                 drift: [],
+                // Preview runs only: the provider's check then compiles a new version on the host
+                // (and drops this flag from the inputs it returns, so state never holds it).
+                ...(pulumi.runtime.isDryRun() ? { preview: true } : {}),
+                ...(args.rolloutStage !== undefined ? { rolloutStage: args.rolloutStage } : {}),
                 installed: undefined,
                 history: undefined,
                 denials: undefined,

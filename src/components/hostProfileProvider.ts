@@ -16,6 +16,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { validatePlainConnection } from "./connection";
+import { dangerousRule, escapeControls, kernelAuditType } from "../log";
 import { HostStepError } from "./errors";
 import * as ops from "./hostops";
 import {
@@ -29,6 +30,30 @@ import {
 } from "../state";
 import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
 import { validateHostDirectory } from "../host";
+import { suggestRules } from "../log";
+import { renderRule } from "../profile";
+
+/**
+ * The suggested rules (profile text, one line each) that would allow what a record reports. A rule
+ * that would weaken the confinement itself (`dangerousRule`: CAP_SYS_ADMIN, mounts,
+ * change_profile to unconfined, …) is offered only commented out, with the reason:
+ * `# DANGEROUS (REASON): capability sys_admin,`.
+ */
+export function ruleSuggestions(r: ops.LogRecord): string[] {
+    const out: string[] = [];
+    for (const rule of suggestRules([r])) {
+        try {
+            const text = renderRule(rule);
+            // One rule per line: a logged name the renderer wrote over several lines is not offered.
+            if (/[\u0000-\u001f\u007f]/.test(text)) continue;
+            const danger = dangerousRule(rule);
+            out.push(danger === undefined ? text : `# DANGEROUS (${danger}): ${text}`);
+        } catch {
+            // A logged name the renderer cannot write safely: no suggestion.
+        }
+    }
+    return out;
+}
 
 /** Inputs of a `HostProfile` (what the component passes). */
 export interface HostProfileInputs {
@@ -50,6 +75,45 @@ export interface HostProfileInputs {
     adopt?: boolean;
     /** delete while processes are confined by the profile: "refuse" (default) or "remove". */
     onDeleteInUse?: OnDeleteInUse;
+    /**
+     * Set by `HostProfile` in preview runs only: `check` then compiles a new version on the host
+     * ({@link compileAtPreview}) and leaves this flag out of the inputs it returns.
+     */
+    preview?: boolean;
+    /** With a rollout: what the host's wave did (load times for `history`; not compared by diff). */
+    rolloutStage?: RolloutStage;
+}
+
+/** The part of a rollout wave's host record a HostProfile uses (see `rollout/wave.ts`). */
+export interface RolloutStage {
+    readonly version: string;
+    readonly stagedAt?: string;
+    readonly stagedMode?: ProfileMode;
+    readonly promotedAt?: string;
+}
+
+/**
+ * The history after installing `version` in `mode`: a version a rollout wave staged (possibly in
+ * complain mode first) is recorded with the wave's load times, so that denials during the soak are
+ * attributed to it; otherwise the load happens now.
+ */
+export function historyAfterLoad(
+    history: readonly VersionRecord[] | undefined,
+    version: string,
+    mode: ProfileMode,
+    now: string,
+    stage: RolloutStage | undefined,
+): { rec: VersionRecord; history: VersionRecord[] } {
+    let h = history ? [...history] : undefined;
+    let loadedAt = now;
+    if (stage?.version === version && stage.stagedAt) {
+        if (stage.stagedMode && stage.stagedMode !== mode) {
+            h = pushHistory(h, { version, mode: stage.stagedMode, loadedAt: stage.stagedAt });
+            loadedAt = stage.promotedAt ?? now;
+        } else loadedAt = stage.stagedAt;
+    }
+    const rec: VersionRecord = { version, mode, loadedAt };
+    return { rec, history: pushHistory(h, rec) };
 }
 
 /** What deleting a profile does when processes on the host still run confined by it. */
@@ -156,6 +220,62 @@ export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.Ch
     if (known(news.mode) && news.mode !== "enforce" && news.mode !== "complain")
         f.push({ property: "mode", reason: 'must be "enforce" or "complain"' });
     return f;
+}
+
+/**
+ * Whether `check` compiles the desired text on the host: in a preview, for a version that is new to
+ * this host (created, changed, renamed or moved to another host), once every value it needs is
+ * known, and only when connecting cannot hand a secret to an unverified host (the host key is
+ * pinned, or the connection authenticates with a key, not a password: `check` does not see the key
+ * recorded on first use). A no-op preview compiles nothing.
+ */
+export function compileNeeded(
+    olds: Partial<HostProfileInputs>,
+    news: Partial<HostProfileInputs>,
+): boolean {
+    const c = news.connection;
+    if (!c || typeof c !== "object" || unknown(c)) return false;
+    const needed = [news.profileText, news.version, news.target, c.host, c.port, c.user];
+    if (needed.some((v) => v === undefined || unknown(v))) return false;
+    if ([c.privateKey, c.password, c.hostKey].some(unknown)) return false;
+    if (!c.hostKey && c.password) return false;
+    const oc = olds.connection;
+    return (
+        olds.version !== news.version ||
+        olds.profileName !== news.profileName ||
+        !oc ||
+        oc.host !== c.host ||
+        oc.port !== c.port
+    );
+}
+
+/**
+ * Compiles the desired text on the host (`compile` script: `apparmor_parser -Q -K`, the host's own
+ * include files, nothing loaded). Returns the check failure reason when the host refuses it, naming
+ * the host, the line and the parser's message; undefined when it compiles or the host cannot compile
+ * yet (no apparmor_parser: the preparation step installs it before the install runs). Only the
+ * diagnostics are reported, never the connection.
+ */
+export async function compileAtPreview(news: HostProfileInputs): Promise<string | undefined> {
+    const where = news.target;
+    const lines = news.profileText.split("\n");
+    let v: ops.CompileVerdict;
+    try {
+        v = await ops.compile(sshTarget(news.connection), where, news.profileText);
+    } catch (e) {
+        return `host ${where}: cannot compile the new profile version at preview: ${wrap(where, e).message}; fix: make the host reachable over SSH, then preview again`;
+    }
+    if (v.ok || v.reason === "unavailable") return undefined;
+    const errors = v.diagnostics.filter((d) => d.severity === "error");
+    const shown = (errors.length ? errors : v.diagnostics).slice(0, 3).map((d) => {
+        if (d.line === undefined) return d.message;
+        const src = (lines[d.line - 1] ?? "").trim().slice(0, 120);
+        return `line ${d.line}${src ? ` (\`${src}\`)` : ""}: ${d.message}`;
+    });
+    const detail = shown.length ? shown.join("; ") : v.message;
+    return v.reason === "timeout"
+        ? `host ${where}: apparmor_parser did not finish compiling the profile (${detail}); fix: remove includes of special files`
+        : `host ${where} refuses the profile (apparmor_parser -Q on the host): ${detail}; fix: correct the rule, or make the file it names exist on the host`;
 }
 
 /** Order-insensitive JSON (the engine does not keep object key order). */
@@ -280,10 +400,19 @@ async function apply(
             !inst.changed &&
             prevInstalled?.version === news.version &&
             prevInstalled?.mode === news.mode;
-        const rec: VersionRecord = same
-            ? { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt }
-            : { version: news.version, mode: news.mode, loadedAt: nowIso() };
-        const versions = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
+        let rec: VersionRecord;
+        let versions: VersionRecord[];
+        if (same) {
+            rec = { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt };
+            versions = [...(olds?.history ?? [rec])];
+        } else
+            ({ rec, history: versions } = historyAfterLoad(
+                olds?.history,
+                news.version,
+                news.mode,
+                nowIso(),
+                news.rolloutStage,
+            ));
         const denials: HostDenials = prev ?? {
             ...(d?.cursor ? { cursor: d.cursor } : {}),
             source: d?.source,
@@ -317,11 +446,16 @@ function pickInputs(v: Partial<HostProfileInputs>): HostProfileInputs {
     return out as unknown as HostProfileInputs;
 }
 
-/** Maps parsed audit records of this profile to the denial store's events. */
+/**
+ * Maps parsed audit records of this profile to the denial store's events (targets escaped with
+ * `escapeControls`: they are hex-decoded names). Only records read from a line the kernel wrote count (`kernelAuditType`: AVC or APPARMOR_*, never a USER_AVC whose text a
+ * process with CAP_AUDIT_WRITE chose), so a forged line can never be attributed to a profile.
+ */
 export function eventsFor(records: readonly ops.LogRecord[], profileName: string) {
     const out: import("../state").DenialEvent[] = [];
     for (const r of records) {
         if (r.type !== "DENIED" && r.type !== "ALLOWED") continue;
+        if (r.line === undefined || kernelAuditType(r.line) === undefined) continue;
         const prof = r.profile ?? r.label;
         if (prof !== profileName && !(prof ?? "").startsWith(`${profileName}//`)) continue;
         const op = r.operation ?? "unknown";
@@ -330,13 +464,17 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
         else if (r.family) target = `network:${r.family}/${r.sockType ?? "?"}`;
         else if (r.signal) target = `signal:${r.signal} peer=${r.peer ?? "?"}`;
         else if (op === "ptrace") target = `ptrace peer=${r.peer ?? "?"}`;
+        else if (op.startsWith("uring_"))
+            target = `io_uring:${r.deniedMask ?? r.requestedMask ?? "?"}${r.peer !== undefined ? ` peer=${r.peer}` : ""}`;
         out.push({
             kind: r.type,
             operation: op,
-            target,
+            // names are hex-decoded log text: stored (and shown by `pulumi stack output`) escaped
+            target: escapeControls(target),
             ...(r.deniedMask ? { mask: r.deniedMask } : {}),
             time: r.timestamp ?? Date.now() / 1000,
             ...(r.line ? { line: r.line } : {}),
+            rules: ruleSuggestions(r),
         });
     }
     return out;
@@ -345,10 +483,16 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
 /** The provider object (also tested directly, without the engine). */
 export const hostProfileProvider = {
     async check(
-        _olds: Partial<HostProfileInputs>,
+        olds: Partial<HostProfileInputs>,
         news: Partial<HostProfileInputs>,
     ): Promise<pulumi.dynamic.CheckResult> {
-        return { inputs: news, failures: checkInputs(news) };
+        const { preview, ...inputs } = news;
+        const failures = checkInputs(news);
+        if (failures.length === 0 && preview === true && compileNeeded(olds, news)) {
+            const reason = await compileAtPreview(inputs as HostProfileInputs);
+            if (reason) failures.push({ property: "profileText", reason });
+        }
+        return { inputs, failures };
     },
 
     async diff(

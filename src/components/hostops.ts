@@ -8,6 +8,8 @@ import { parseAuditLine } from "../log";
 import * as host from "../host";
 import type { LiveState, ProfileMode } from "../state";
 import { HostStepError, Step } from "./errors";
+import * as fs from "fs";
+import { parseParserStderr, type ParserDiagnostic } from "../local/parser";
 import { exec, ExecResult, SshError, SshTarget } from "./ssh";
 
 /** An audit record with the line it came from (for samples). */
@@ -18,9 +20,28 @@ export const DENIAL_BYTES = 1024 * 1024;
 
 function hostExec(t: SshTarget): host.HostExec {
     return async (command, stdin) => {
+        const t0 = Date.now();
         const r: ExecResult = await exec(t, command, stdin);
+        trace(t, command, r.code, Date.now() - t0);
         return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
     };
+}
+
+/**
+ * With `PULUMI_APPARMOR_TRACE_FILE` set (in the environment of `pulumi`, which passes it to the
+ * provider process), one JSON line per host script run is appended to that file: script, host,
+ * exit status, milliseconds. For debugging and for tests that count host steps; no secrets, no text.
+ */
+function trace(t: SshTarget, command: string, code: number, ms: number): void {
+    const file = process.env.PULUMI_APPARMOR_TRACE_FILE;
+    if (!file) return;
+    const script = / pulumi-apparmor-([a-z]+)(?: |$)/.exec(command)?.[1] ?? "command";
+    const line = { script, host: `${t.user}@${t.host}:${t.port}`, code, ms, at: Date.now() };
+    try {
+        fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
+    } catch {
+        // tracing never breaks a step
+    }
 }
 
 async function step<T>(where: string, s: Step, f: () => Promise<T>): Promise<T> {
@@ -63,7 +84,13 @@ export async function install(
     t: SshTarget,
     where: string,
     sudo: boolean,
-    a: { name: string; directory: string; text: string; mode: ProfileMode; adopt?: boolean },
+    a: {
+        name: string;
+        directory: string;
+        text: string;
+        mode: ProfileMode | "keep";
+        adopt?: boolean;
+    },
 ): Promise<{ changed: boolean; fileSha256: string; live: LiveState }> {
     return step(where, "load", async () => {
         const r = await host.hostScripts.install(hostExec(t), {
@@ -87,6 +114,46 @@ export async function install(
             policyMatchesFile: true,
         };
         return { changed: r.changed, fileSha256: r.sha256, live };
+    });
+}
+
+/** What the host's parser said of a text (see {@link compile}). */
+export type CompileVerdict =
+    | { readonly ok: true; readonly parser: string }
+    /** refused by the parser (its lines), or killed after the timeout */
+    | {
+          readonly ok: false;
+          readonly reason: "refused" | "timeout";
+          readonly diagnostics: readonly ParserDiagnostic[];
+          readonly message: string;
+      }
+    /** the host cannot compile yet (no apparmor_parser or no timeout): the install will tell */
+    | { readonly ok: false; readonly reason: "unavailable"; readonly message: string };
+
+/**
+ * Compiles `text` on the host with its own apparmor_parser and include files (the `compile` script:
+ * `-Q -K`, text on stdin, nothing loaded or written, no lock, under a timeout, never through sudo).
+ * A refusal is a verdict, not an error; an unreachable host throws.
+ */
+export async function compile(t: SshTarget, where: string, text: string): Promise<CompileVerdict> {
+    return step(where, "validate", async () => {
+        try {
+            const r = await host.hostScripts.compile(hostExec(t), { text });
+            return { ok: true, parser: r.parser };
+        } catch (e) {
+            if (!(e instanceof host.HostScriptError)) throw e;
+            const message = e.message.replace(/^pulumi-apparmor compile: /, "");
+            if (e.code === "compile-failed" || e.code === "compile-timeout")
+                return {
+                    ok: false,
+                    reason: e.code === "compile-failed" ? "refused" : "timeout",
+                    diagnostics: parseParserStderr(message, true),
+                    message,
+                };
+            if (e.code === "no-parser" || e.code === "no-timeout")
+                return { ok: false, reason: "unavailable", message };
+            throw e;
+        }
     });
 }
 
@@ -156,6 +223,19 @@ export async function remove(
             throw e;
         }
     });
+}
+
+/** The profile's file, kernel mode and the containers running under it (changes nothing). */
+export async function snapshot(
+    t: SshTarget,
+    where: string,
+    sudo: boolean,
+    name: string,
+    directory: string,
+): Promise<host.SnapshotResult> {
+    return step(where, "status", () =>
+        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo }),
+    );
 }
 
 /** New AppArmor lines since `cursor` (undefined: position at the end, return nothing). */

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as core from "../profile";
+import { AUDIT_DENIES, auditDenies, quietDenies, type AuditDenies } from "../profile/auditDenies";
 import { toModel, type ProfileSource } from "../profile/builders";
 import { validateProfile } from "../profile/validate";
 import type { HostDenials, HostVersions, ProfileMode } from "../state";
@@ -23,9 +24,12 @@ import {
     validateConnection,
 } from "./connection";
 import { HostProfile } from "./hostProfile";
+import { planWaves, rolloutSettings, validateRollout, type RolloutArgs } from "./rollout/args";
+import { RolloutWave } from "./rollout/resource";
 import { PROFILE_NAME_RE } from "./hostProfileProvider";
 import { validateHostDirectory } from "../host";
 import { prepareScript } from "./hostops";
+import { installHeaderProblem } from "../host/header";
 
 /** Arguments of {@link Profile}. Exactly one of `profile`, `profileText` and `profileFile`. */
 export interface ProfileArgs {
@@ -70,10 +74,34 @@ export interface ProfileArgs {
      */
     readonly onDeleteInUse?: pulumi.Input<"refuse" | "remove">;
     /**
+     * Which deny rules of a `profile` model are rendered `audit deny`, so that what they refuse is
+     * logged and reaches the `denials` output (AppArmor never logs what a plain `deny` refuses).
+     * `audit` changes logging only: the permissions stay the same. "user": the deny rules you add are
+     * audited, while the docker-default template's own denies stay quiet as in moby's profile (a busy
+     * host hits them constantly); "all": every deny rule; "none": the rules as written. Policy text
+     * (`profileText`, `profileFile`) is installed as written: write `audit deny` in it. A preview
+     * warning names the deny rules that stay quiet. Defaults to "user".
+     */
+    readonly auditDenies?: AuditDenies;
+    /**
      * Prepare each host with a `remote.Command` first (install `apparmor`/`apparmor-utils` with
      * apt-get when `apparmor_parser` is missing, create `directory`). Defaults to true.
      */
     readonly prepareHosts?: boolean;
+    /**
+     * Roll a new version out in waves over `hosts` (in its order), each gated on the denials the new
+     * version causes during a soak, optionally loading it in complain mode first (see
+     * {@link RolloutArgs}). Defaults to none: every host gets a new version at once, straight in its mode.
+     */
+    readonly rollout?: RolloutArgs;
+    /**
+     * Load the profile as `NAME-<first 8 hex digits of its version>`: a content change loads a new
+     * profile beside the old one, containers linked with {@link ProfiledContainer} (or
+     * `securityOpt`) move onto it (they are replaced), and the old profile is removed once nothing
+     * runs under it. The text is re-rendered canonically with the new name (self-references such as
+     * `ptrace peer=NAME` follow). Defaults to false (the profile keeps its name and is reloaded in place).
+     */
+    readonly versionedName?: boolean;
 }
 
 export const DEFAULT_DIRECTORY = "/etc/apparmor.d/containers";
@@ -83,6 +111,8 @@ export interface ResolvedProfile {
     readonly name: string;
     readonly text: string;
     readonly version: string;
+    /** Deny rules that stay quiet (not logged), for the preview warning. */
+    readonly quietDenies?: readonly string[];
 }
 
 /** The one top-level profile of a model. */
@@ -101,7 +131,7 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
             message: `has ${profiles.length} top-level profiles`,
             fix: "keep exactly one `profile NAME { … }` per Profile resource",
         });
-    for (const p of validateProfile(model))
+    for (const p of validateProfile(model, { container: true }))
         out.push({
             field: p.path ? `${field}: ${p.path}` : field,
             message: p.message,
@@ -117,14 +147,18 @@ function modelProblems(model: core.Profile | core.PolicyDocument, field: string)
     return out;
 }
 
-/** Resolves a model. Throws {@link ProfileArgsError} problems as a list. */
+/**
+ * Resolves a model: its deny rules audited as `audit` says (see {@link ProfileArgs.auditDenies}),
+ * validated as a container profile, rendered and hashed. Returns the problems as a list.
+ */
 export function resolveModel(
     source: ProfileSource,
     field = "profile",
+    audit: AuditDenies = "user",
 ): { resolved?: ResolvedProfile; problems: ArgProblem[] } {
     let model: core.Profile | core.PolicyDocument;
     try {
-        model = toModel(source);
+        model = auditDenies(toModel(source), audit);
     } catch (e) {
         return { problems: [{ field, message: (e as Error).message, fix: "pass one profile" }] };
     }
@@ -135,7 +169,7 @@ export function resolveModel(
     // The version is `core.profileVersion(model)`, the sha256 of this same rendered text: hashed
     // here so the model is rendered once.
     const version = createHash("sha256").update(text, "utf8").digest("hex");
-    return { resolved: { name, text, version }, problems };
+    return { resolved: { name, text, version, quietDenies: quietDenies(model, audit) }, problems };
 }
 
 /** Resolves policy text (installed verbatim; the version is that of its parsed canonical form). */
@@ -154,24 +188,54 @@ export function resolveText(
     const problems = modelProblems(doc, field);
     if (problems.length > 0) return { problems };
     const name = mainProfile(doc)[0].name;
-    const header = new RegExp(`^\\s*profile\\s+"?${name.replace(/[.+]/g, "\\$&")}"?[\\s{]`, "m");
-    if (!header.test(text))
-        return {
-            problems: [
-                {
-                    field,
-                    message: `profile "${name}" has no \`profile ${name} … {\` header`,
-                    fix: `start it with \`profile ${name} flags=(attach_disconnected,mediate_deleted) {\``,
-                },
-            ],
-        };
+    const header = installHeaderProblem(text, name);
+    if (header) return { problems: [{ field, ...header }] };
     return {
         resolved: {
             name,
             text: text.endsWith("\n") ? text : `${text}\n`,
             version: core.profileVersion(doc),
+            quietDenies: quietDenies(doc, "none"),
         },
         problems,
+    };
+}
+
+/** Length of the version suffix of a versioned name (`NAME-1a2b3c4d`). */
+export const VERSION_SUFFIX_HEX = 8;
+
+/**
+ * The resolved profile under its versioned name `NAME-<8 hex of version>` (see
+ * {@link ProfileArgs.versionedName}): parsed, renamed and rendered canonically; the version stays the
+ * content version of the original text.
+ */
+export function versionedProfile(
+    r: ResolvedProfile,
+    field: string,
+): {
+    resolved?: ResolvedProfile;
+    problems: ArgProblem[];
+} {
+    const name = `${r.name}-${r.version.slice(0, VERSION_SUFFIX_HEX)}`;
+    if (!PROFILE_NAME_RE.test(name))
+        return {
+            problems: [
+                {
+                    field: `${field}: name`,
+                    message: `the versioned name "${printable(name)}" is too long`,
+                    fix: `use a profile name of at most ${200 - VERSION_SUFFIX_HEX - 1} characters`,
+                },
+            ],
+        };
+    const doc = core.renameProfile(core.parseProfile(r.text), r.name, name);
+    return {
+        resolved: {
+            name,
+            text: core.renderProfile(doc),
+            version: r.version,
+            quietDenies: r.quietDenies,
+        },
+        problems: [],
     };
 }
 
@@ -227,6 +291,24 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
             message: `"${printable(args.mode)}" is not a mode`,
             fix: 'use "enforce" or "complain"',
         });
+    if (args.auditDenies !== undefined && !AUDIT_DENIES.includes(args.auditDenies))
+        out.push({
+            field: "auditDenies",
+            message: `"${printable(String(args.auditDenies))}" is not a choice`,
+            fix: 'use "user", "all" or "none"',
+        });
+    else if (
+        args.auditDenies !== undefined &&
+        args.auditDenies !== "none" &&
+        args.profile === undefined &&
+        given.length > 0
+    )
+        out.push({
+            field: "auditDenies",
+            message:
+                "rewrites the deny rules of a `profile` model; policy text is installed as written",
+            fix: "write `audit deny` in the text (or pass profile: parseProfile(text)), or drop auditDenies",
+        });
     if (typeof args.directory === "string") {
         const why = validateHostDirectory(args.directory);
         if (why)
@@ -250,7 +332,14 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
             fix: 'use "refuse" (keep a profile still in use) or "remove" (unload it anyway)',
         });
     let profile: { resolved?: ResolvedProfile; problems: ArgProblem[] } | undefined;
-    if (args.profile !== undefined) profile = resolveModel(args.profile);
+    if (args.profile !== undefined)
+        profile = resolveModel(
+            args.profile,
+            "profile",
+            AUDIT_DENIES.includes(args.auditDenies as AuditDenies)
+                ? (args.auditDenies as AuditDenies)
+                : "user",
+        );
     if (typeof args.profileText === "string")
         profile = resolveText(args.profileText, "profileText");
     if (args.profileFile !== undefined) {
@@ -266,7 +355,32 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
         }
         if (text !== undefined) profile = resolveText(text, "profileFile");
     }
+    if (Array.isArray(args.hosts)) out.push(...validateRollout(args.rollout, args.hosts.length));
+    if (args.versionedName !== undefined && typeof args.versionedName !== "boolean")
+        out.push({
+            field: "versionedName",
+            message: `${JSON.stringify(args.versionedName)} is not a boolean`,
+            fix: "use true or false",
+        });
+    if (args.versionedName === true && args.rollout !== undefined)
+        out.push({
+            field: "rollout",
+            message: "cannot be combined with versionedName",
+            fix:
+                "use one of them: a versioned name moves the containers onto a new profile (they are " +
+                "replaced), so a wave has nothing to soak before the containers move",
+        });
     if (profile) out.push(...profile.problems);
+    if (args.versionedName === true && profile?.resolved && out.length === 0)
+        profile = versionedProfile(
+            profile.resolved,
+            args.profile !== undefined
+                ? "profile"
+                : args.profileText !== undefined
+                  ? "profileText"
+                  : "profileFile",
+        );
+    if (profile && args.versionedName === true) out.push(...profile.problems);
     return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
 }
 
@@ -305,12 +419,21 @@ export class Profile extends pulumi.ComponentResource {
     public readonly denials: pulumi.Output<Record<string, HostDenials>>;
     /** Per host: drift found by the last refresh (empty when in sync). */
     public readonly drift: pulumi.Output<Record<string, string[]>>;
+    /**
+     * Per host, per profile version: rules (profile text, one per line) that would allow what that
+     * version denied (or, in complain mode, logged as ALLOWED) — proposals to review, not policy.
+     */
+    public readonly suggestions: pulumi.Output<Record<string, Record<string, string>>>;
     /** The per-host resources, by host key. */
     public readonly hostProfiles: Record<string, HostProfile>;
     /** Effective mode per host key (the host's override or the profile's mode). */
     public readonly modes: Record<string, pulumi.Output<ProfileMode>>;
     /** The connections, by host key (for {@link ProfiledContainer} and {@link dockerProvider}). */
     public readonly hosts: Record<string, HostConnectionArgs>;
+    /** With `rollout`: the host keys of each wave, in order (empty without `rollout`). */
+    public readonly rolloutPlan: string[][];
+    /** With `rollout`: the wave resources, in order (empty without `rollout`). */
+    public readonly waves: RolloutWave[];
 
     constructor(name: string, args: ProfileArgs, opts?: pulumi.ComponentResourceOptions) {
         super("apparmor:index:Profile", name, {}, opts);
@@ -321,8 +444,13 @@ export class Profile extends pulumi.ComponentResource {
         // Values known now are passed to the children as plain values (the common case: a model or
         // file, plain hosts, mode and directory), Outputs only where the program gave Outputs. Both
         // register the same inputs; plain ones spare an Output chain per host.
-        const resolved = checked.resolved ?? resolveProfileText(name, args.profileText!);
-        const field = (k: keyof ResolvedProfile): pulumi.Input<string> =>
+        const resolved =
+            checked.resolved ??
+            resolveProfileText(name, args.profileText!, args.versionedName === true, (r) =>
+                warnQuietDenies(this, r, args),
+            );
+        if (checked.resolved) warnQuietDenies(this, checked.resolved, args);
+        const field = (k: "name" | "text" | "version"): pulumi.Input<string> =>
             pulumi.Output.isInstance(resolved) ? resolved.apply((r) => r[k]) : resolved[k];
         const profileName = field("name");
         const profileText = field("text");
@@ -351,15 +479,23 @@ export class Profile extends pulumi.ComponentResource {
         // A plain loop (not forEach): Pulumi records the full call stack of every resource
         // registration, and each frame costs a source-map lookup.
         const hosts = args.hosts;
+        const hostKeys: string[] = [];
+        const prepares: pulumi.Resource[][] = [];
         for (let i = 0; i < hosts.length; i++) {
             const h = hosts[i];
             const key = hostKeyOf(h, i);
+            hostKeys.push(key);
             this.hosts[key] = h;
-            const deps: pulumi.Resource[] = [];
-            if (args.prepareHosts ?? true)
-                deps.push(this.prepare(name, key, h, args.directory, directory));
-            const hostMode = h.mode ?? mode;
-            this.modes[key] = pulumi.output(hostMode);
+            prepares.push(
+                (args.prepareHosts ?? true)
+                    ? [this.prepare(name, key, h, args.directory, directory)]
+                    : [],
+            );
+            this.modes[key] = pulumi.output(h.mode ?? mode);
+        }
+        const hostProfile = (i: number, deps: pulumi.Resource[], wave?: RolloutWave) => {
+            const h = hosts[i];
+            const key = hostKeys[i];
             this.hostProfiles[key] = new HostProfile(
                 `${name}-${key}`,
                 {
@@ -369,15 +505,68 @@ export class Profile extends pulumi.ComponentResource {
                     profileName,
                     profileText,
                     version,
-                    mode: hostMode,
+                    mode: h.mode ?? mode,
                     directory,
                     ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
                     ...(args.onDeleteInUse !== undefined
                         ? { onDeleteInUse: args.onDeleteInUse }
                         : {}),
+                    ...(wave ? { rolloutStage: wave.hostStates.apply((s) => s?.[key]) } : {}),
                 },
                 { parent: this, dependsOn: deps },
             );
+            return this.hostProfiles[key];
+        };
+        this.rolloutPlan = [];
+        this.waves = [];
+        if (args.rollout === undefined) {
+            for (let i = 0; i < hosts.length; i++) hostProfile(i, prepares[i]);
+        } else {
+            // Wave k+1 (and its hosts' HostProfiles) waits for every HostProfile of wave k, which
+            // waits for wave k's gate: the engine runs the waves in order.
+            const plan = planWaves(args.rollout.waves, hosts.length);
+            let previous: pulumi.Resource[] = [];
+            for (let k = 0; k < plan.length; k++) {
+                const idx = plan[k];
+                this.rolloutPlan.push(idx.map((i) => hostKeys[i]));
+                const wave = new RolloutWave(
+                    `${name}-wave-${k + 1}`,
+                    {
+                        wave: k + 1,
+                        waves: plan.length,
+                        profileName,
+                        profileText,
+                        version,
+                        directory,
+                        hosts: idx.map((i) =>
+                            pulumi.output({
+                                hostName: hostKeys[i],
+                                target: connectionLabel(hosts[i]),
+                                mode: hosts[i].mode ?? mode,
+                            }),
+                        ),
+                        connections: Object.fromEntries(
+                            idx.map((i) => [hostKeys[i], secretConnection(hosts[i])]),
+                        ),
+                        settings: rolloutSettings(args.rollout, idx.length),
+                        ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                    },
+                    { parent: this, dependsOn: [...idx.flatMap((i) => prepares[i]), ...previous] },
+                );
+                this.waves.push(wave);
+                previous = idx.map((i) => hostProfile(i, [...prepares[i], wave], wave));
+            }
+            if (pulumi.runtime.isDryRun())
+                pulumi.log.info(
+                    `rollout plan: ${this.rolloutPlan
+                        .map(
+                            (w, k) =>
+                                `wave ${k + 1}: ${w.slice(0, 5).join(", ")}` +
+                                (w.length > 5 ? ` and ${w.length - 5} more` : ""),
+                        )
+                        .join("; ")}`,
+                    this,
+                );
         }
 
         const keys = Object.keys(this.hostProfiles);
@@ -413,6 +602,18 @@ export class Profile extends pulumi.ComponentResource {
                     keys.flatMap((k, i) => (ds[i] !== undefined ? [[k, ds[i]]] : [])),
                 ),
             );
+        this.suggestions = this.denials.apply((byHost) =>
+            Object.fromEntries(
+                Object.entries(byHost).map(([k, d]) => [
+                    k,
+                    Object.fromEntries(
+                        Object.entries(d.byVersion ?? {})
+                            .filter(([, sum]) => (sum.suggested ?? []).length > 0)
+                            .map(([v, sum]) => [v, `${(sum.suggested ?? []).join("\n")}\n`]),
+                    ),
+                ]),
+            ),
+        );
         this.drift = pulumi
             .all(hps.map((hp) => hp.drift))
             .apply((ds) => Object.fromEntries(keys.map((k, i) => [k, ds[i] ?? []])));
@@ -423,6 +624,7 @@ export class Profile extends pulumi.ComponentResource {
             versions: this.versions,
             denials: this.denials,
             drift: this.drift,
+            suggestions: this.suggestions,
         });
     }
 
@@ -513,10 +715,37 @@ function preparedIn(): Map<string, command.remote.Command> {
 function resolveProfileText(
     name: string,
     text: pulumi.Input<string>,
+    versioned: boolean,
+    known: (r: ResolvedProfile) => void,
 ): pulumi.Output<ResolvedProfile> {
     return pulumi.output(text).apply((t) => {
-        const r = resolveText(t, "profileText");
+        let r = resolveText(t, "profileText");
+        if (r.resolved && versioned) r = versionedProfile(r.resolved, "profileText");
         if (!r.resolved) throw argsError("apparmor:index:Profile", name, r.problems);
+        known(r.resolved);
         return r.resolved;
     });
+}
+
+/**
+ * Warns (on the component, at preview and up) when deny rules will not be logged: their denials
+ * happen but never reach the `denials` output.
+ */
+function warnQuietDenies(
+    resource: pulumi.Resource,
+    r: ResolvedProfile,
+    args: Pick<ProfileArgs, "profile" | "auditDenies">,
+): void {
+    const quiet = r.quietDenies ?? [];
+    if (quiet.length === 0) return;
+    const shown =
+        quiet.slice(0, 5).join("; ") + (quiet.length > 5 ? `; … (${quiet.length} in all)` : "");
+    const fix =
+        args.profile === undefined
+            ? "write `audit deny` in the policy text"
+            : 'drop auditDenies: "none" (the default "user" audits the deny rules you add), or use audit.deny…';
+    pulumi.log.warn(
+        `profile ${r.name}: ${quiet.length} deny rule(s) will not be logged, so what they refuse never shows up in \`denials\` (AppArmor does not log a plain deny): ${shown}. Fix: ${fix}.`,
+        resource,
+    );
 }

@@ -35,9 +35,18 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { isKernelAppArmorType, kernelAuditType } from "../log/kernel";
 
 /** The scripts in `src/host/`. */
-export type HostScriptName = "preflight" | "install" | "mode" | "status" | "remove" | "denials";
+export type HostScriptName =
+    | "preflight"
+    | "install"
+    | "mode"
+    | "status"
+    | "remove"
+    | "denials"
+    | "snapshot"
+    | "compile";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -46,6 +55,8 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "status",
     "remove",
     "denials",
+    "snapshot",
+    "compile",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -333,6 +344,35 @@ export function installCommand(args: InstallArgs): HostCommand {
     };
 }
 
+export interface CompileArgs {
+    /** The policy text to compile (as the install would receive it). */
+    readonly text: string;
+    /** Kill the parser after this many seconds (1–600). Defaults to {@link COMPILE_TIMEOUT_SECONDS}. */
+    readonly timeoutSeconds?: number;
+}
+
+/** How long `compile` lets apparmor_parser run on a host. */
+export const COMPILE_TIMEOUT_SECONDS = 120;
+
+/**
+ * `compile`: apparmor_parser -Q -K on the host's own include files, text on stdin, nothing loaded or
+ * written, no lock. Never through sudo: compiling needs no privilege (as root the script drops to
+ * nobody), so an include cannot read a root-only file.
+ */
+export function compileCommand(args: CompileArgs): HostCommand {
+    const seconds = args.timeoutSeconds ?? COMPILE_TIMEOUT_SECONDS;
+    if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= 600))
+        throw new Error(`invalid timeout: ${seconds} (1–600 seconds)`);
+    if (typeof args.text !== "string" || args.text.length === 0)
+        throw new Error("profile text is empty");
+    const sha = sha256Hex(Buffer.from(args.text, "utf8"));
+    return {
+        script: "compile",
+        command: buildHostCommand("compile", [String(seconds), sha]),
+        stdin: args.text,
+    };
+}
+
 export interface ModeArgs extends HostCommandOptions, ParserOptions {
     readonly name: string;
     readonly mode: ProfileMode;
@@ -418,6 +458,19 @@ export function removeCommand(args: RemoveArgs): HostCommand {
         script: "remove",
         command: buildHostCommand("remove", [args.name, dir, ...opts], args),
     };
+}
+
+export interface SnapshotArgs extends HostCommandOptions {
+    readonly name: string;
+    /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
+    readonly dir?: string;
+}
+
+export function snapshotCommand(args: SnapshotArgs): HostCommand {
+    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
+    check("profile name", validateProfileName(args.name));
+    check("directory", validateHostDirectory(dir));
+    return { script: "snapshot", command: buildHostCommand("snapshot", [args.name, dir], args) };
 }
 
 export type DenialSource = "journal-audit" | "auditlog" | "journal-kernel" | "kernlog";
@@ -623,6 +676,22 @@ export interface StatusResult {
     readonly profiles: readonly ProfileStatus[];
 }
 
+/** Result of `compile`: the host's parser accepted the text. */
+export interface CompileResult {
+    readonly ok: true;
+    /** The host's apparmor_parser version. */
+    readonly parser: string;
+}
+
+/**
+ * `compile`'s result. A text the parser refuses throws {@link HostScriptError} with code
+ * `compile-failed` (its message holds the parser's lines, use {@link parseParserStderr} for them)
+ * or `compile-timeout`.
+ */
+export function parseCompile(out: ScriptOutput): CompileResult {
+    return parseHostResult("compile", out) as unknown as CompileResult;
+}
+
 export function parseStatus(out: ScriptOutput): StatusResult {
     return parseHostResult("status", out) as unknown as StatusResult;
 }
@@ -682,7 +751,13 @@ export interface DenialsResult {
     readonly source: DenialSource;
     /** Pass to the next call to continue after the last returned line. */
     readonly cursor: string;
+    /**
+     * The kernel's AppArmor records, in the kernel's text form (`audit: type=1400 audit(…): …`;
+     * kernlog: with the file's syslog prefix; auditlog: `type=AVC msg=audit(…): …`). Never a user
+     * audit message (USER_AVC) and never a line with a control character.
+     */
     readonly lines: readonly string[];
+    /** Bytes of `lines` (each with its newline). */
     readonly bytes: number;
     /** Audit lines the kernel log dropped (`kauditd_printk_skb: N callbacks suppressed`). */
     readonly suppressed: number;
@@ -690,24 +765,140 @@ export interface DenialsResult {
     readonly truncated: boolean;
     /** The given cursor could not be used (other source, rotated file); read from the start. */
     readonly cursorReset: boolean;
+    /**
+     * Lines the script returned that are not kernel AppArmor records, dropped here (0 unless
+     * something got past the script's own filter).
+     */
+    readonly rejected: number;
+}
+
+/** True when `s` holds a control character (C0, DEL). */
+function hasControl(s: string): boolean {
+    for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 0x20 || c === 0x7f) return true;
+    }
+    return false;
+}
+
+/**
+ * One line of the `denials` script's journal-json format, in the kernel's text form; undefined when
+ * it is not a kernel AppArmor record. The script copies journalctl's JSON string of MESSAGE, so the
+ * record's text cannot end a line early; here it is decoded and checked again:
+ * - journal-audit `{"m":MESSAGE,"t":_AUDIT_TYPE,"i":_AUDIT_ID,"s":_SOURCE_REALTIME_TIMESTAMP}`: the
+ *   type must be a kernel AppArmor one (journald's trusted field, set from the netlink message type
+ *   that only the kernel can give 1400 or 150x), and the result is `audit: type=T audit(S:I): BODY`
+ *   (BODY: MESSAGE without journald's leading type name);
+ * - journal-kernel `{"m":MESSAGE}` (the script keeps only SYSLOG_FACILITY 0): MESSAGE itself, which
+ *   must start with `audit: type=T audit(`.
+ * In both, a control character anywhere (a newline, ESC…) refuses the line: the kernel hex-encodes
+ * every logged string that has one.
+ */
+export function journalLineToKernelForm(raw: string, source: DenialSource): string | undefined {
+    let o: unknown;
+    try {
+        o = JSON.parse(raw);
+    } catch {
+        return undefined;
+    }
+    if (typeof o !== "object" || o === null || Array.isArray(o)) return undefined;
+    const { m, t, i, s, ...rest } = o as Record<string, unknown>;
+    if (Object.keys(rest).length > 0 || typeof m !== "string" || hasControl(m)) return undefined;
+    let line: string;
+    if (source === "journal-kernel") {
+        if (t !== undefined || i !== undefined || s !== undefined) return undefined;
+        line = m;
+    } else if (source === "journal-audit") {
+        if (typeof t !== "string" || !/^\d{1,5}$/.test(t)) return undefined;
+        if (!isKernelAppArmorType(Number(t))) return undefined;
+        if (typeof i !== "string" || !/^\d{1,20}$/.test(i)) return undefined;
+        if (typeof s !== "string" || !/^\d{7,20}$/.test(s)) return undefined;
+        const sp = m.indexOf(" ");
+        const body = sp > 0 && !m.slice(0, sp).includes("=") ? m.slice(sp + 1) : m;
+        line = `audit: type=${t} audit(${s.slice(0, -6)}.${s.slice(-6, -3)}:${i}): ${body}`;
+    } else {
+        return undefined;
+    }
+    return kernelAuditType(line) !== undefined ? line : undefined;
 }
 
 export function parseDenials(out: ScriptOutput): DenialsResult {
     const header = parseHostResult("denials", out);
     const nl = out.stdout.indexOf("\n");
     const rest = nl < 0 ? "" : out.stdout.slice(nl + 1);
-    const lines = rest === "" ? [] : rest.replace(/\n$/, "").split("\n");
+    const raw = rest === "" ? [] : rest.replace(/\n$/, "").split("\n");
     const count = Number(header.lines);
-    if (lines.length !== count) {
+    if (raw.length !== count) {
         throw new HostScriptError(
             "denials",
             "bad-output",
-            `header announced ${count} lines, got ${lines.length}`,
+            `header announced ${count} lines, got ${raw.length}`,
             out.exitCode ?? null,
             out.stderr ?? "",
         );
     }
-    return { ...(header as unknown as Omit<DenialsResult, "lines">), lines };
+    const source = header.source as DenialSource;
+    const json = header.format === "journal-json";
+    const lines: string[] = [];
+    let rejected = 0;
+    let bytes = 0;
+    for (const r of raw) {
+        const line = json
+            ? journalLineToKernelForm(r, source)
+            : kernelAuditType(r) !== undefined
+              ? r
+              : undefined;
+        if (line === undefined) {
+            rejected++;
+            continue;
+        }
+        lines.push(line);
+        bytes += Buffer.byteLength(line) + 1;
+    }
+    const fields = { ...header };
+    delete fields.format;
+    return {
+        ...(fields as unknown as Omit<DenialsResult, "lines" | "bytes" | "rejected">),
+        lines,
+        bytes,
+        rejected,
+    };
+}
+
+/** A profile as a rollout sees it on a host before/after changing it (changes nothing). */
+export interface SnapshotResult {
+    readonly ok: true;
+    readonly name: string;
+    /** The profile file is a regular file. */
+    readonly present: boolean;
+    /** This library installed it (a manifest exists). */
+    readonly managed: boolean;
+    /** sha256 of the file ("" when absent). */
+    readonly sha256: string;
+    /** The kernel's mode of the profile, "" when not loaded. */
+    readonly kernelMode: string;
+    /** The docker CLI answered (then `containers` is complete). */
+    readonly docker: boolean;
+    /** Running containers started with `apparmor=NAME`, with their init process's kernel label. */
+    readonly containers: readonly { readonly id: string; readonly label: string }[];
+    /** The file's exact text ("" when absent). */
+    readonly text: string;
+}
+
+export function parseSnapshot(out: ScriptOutput): SnapshotResult {
+    const header = parseHostResult("snapshot", out);
+    const nl = out.stdout.indexOf("\n");
+    const text = nl < 0 ? "" : out.stdout.slice(nl + 1);
+    const bytes = Number(header.bytes);
+    if (Buffer.byteLength(text, "utf8") !== bytes)
+        throw new HostScriptError(
+            "snapshot",
+            "bad-output",
+            `header announced ${bytes} bytes of profile text, got ${Buffer.byteLength(text, "utf8")}`,
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    return { ...(header as unknown as Omit<SnapshotResult, "text">), text };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -731,4 +922,6 @@ export const hostScripts = {
     status: (exec: HostExec, a?: StatusArgs) => run(exec, statusCommand(a), parseStatus),
     remove: (exec: HostExec, a: RemoveArgs) => run(exec, removeCommand(a), parseRemove),
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
+    snapshot: (exec: HostExec, a: SnapshotArgs) => run(exec, snapshotCommand(a), parseSnapshot),
+    compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };

@@ -178,6 +178,8 @@ export type DenialKeyFields = Pick<
     | "srcname"
     | "name2"
     | "info"
+    | "requestedMask"
+    | "deniedMask"
 >;
 
 /**
@@ -603,6 +605,12 @@ function denialKeyWith(r: DenialKeyFields, generalize: (path: string) => string)
     }
     const signal = r.signal;
     if (signal !== undefined) return `${signal} peer=${r.peer ?? r.peerProfile ?? "?"}`;
+    if (operation !== undefined && operation.startsWith("uring_")) {
+        // io_uring: what was asked (sqpoll, override_creds) and, for override_creds, whose
+        const peer = r.peer;
+        const what = r.deniedMask ?? r.requestedMask ?? operation;
+        return peer !== undefined ? `${what} peer=${peer}` : what;
+    }
     if (operation === "ptrace") return `peer=${r.peer ?? r.peerProfile ?? "?"}`;
     const name = r.name;
     const family = r.family;

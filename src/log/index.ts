@@ -7,3 +7,5 @@ export * from "./parse";
 export * from "./aggregate";
 export * from "./cursor";
 export * from "./suggest";
+export * from "./kernel";
+export * from "./escape";

@@ -19,6 +19,7 @@ import {
     LINE_EVENT,
     LINE_MALFORMED,
     LINE_UNKNOWN,
+    MARKER_MAX,
     hasMarker,
     isSpace,
 } from "./view";
@@ -37,6 +38,27 @@ export interface ParseOptions {
     readonly syslogLocalTime?: boolean;
     /** How many malformed lines to keep as samples. Defaults to 5. */
     readonly malformedSamples?: number;
+    /**
+     * Longest line read, in characters (UTF-16 code units). A longer line that carries an AppArmor
+     * marker is counted as malformed without being read (the kernel's audit records are at most
+     * 8970 bytes, so such a line is not one), and `AuditLogParser` never holds more than this much
+     * of an unfinished line. Defaults to 1048576 (`DEFAULT_MAX_LINE_LENGTH`).
+     */
+    readonly maxLineLength?: number;
+}
+
+/** The default `maxLineLength`: 1 MiB of characters. */
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+
+/** `options.maxLineLength` when it is a positive integer, else the default. */
+function maxLineOf(options: ParseOptions): number {
+    const m = options.maxLineLength;
+    return m !== undefined && Number.isInteger(m) && m > 0 ? m : DEFAULT_MAX_LINE_LENGTH;
+}
+
+/** The malformed-line reason of a line over `maxLineLength`. */
+function overLongReason(length: number, max: number): string {
+    return `line of ${length} characters is longer than maxLineLength (${max})`;
 }
 
 export interface ParseStats {
@@ -82,6 +104,7 @@ function scanText(
     sink: (ev: AuditEventView) => void,
 ): void {
     const maxSamples = options.malformedSamples ?? 5;
+    const maxLine = maxLineOf(options);
     // forward searches whose results are reused until passed: each is linear over the whole text
     let n0 = -2; // apparmor=
     let n4 = -2; // journalctl -o json with a non-UTF-8 MESSAGE (a byte array): "MESSAGE":[
@@ -123,6 +146,12 @@ function scanText(
                     lineEnd = text.indexOf("\n", hit);
                     if (lineEnd === -1 || lineEnd > limit) lineEnd = limit;
                 }
+            }
+            if (lineEnd - lineStart > maxLine) {
+                // never read (nor guessed as the line after an event): malformed when marked
+                if (attempt === 0) continue;
+                res = LINE_MALFORMED;
+                break;
             }
             if (nextStamp !== -1 && nextStamp < lineStart)
                 nextStamp = text.indexOf("audit(", lineStart);
@@ -205,6 +234,9 @@ const lineView = new AuditEventView();
 export function parseAuditLine(line: string, options: ParseOptions = {}): LineResult {
     try {
         if (!hasMarker(line)) return { kind: "skip" };
+        const max = maxLineOf(options);
+        if (line.length > max)
+            return { kind: "malformed", reason: overLongReason(line.length, max) };
         const view = lineView;
         const res = view.scanOneLine(line, options);
         if (res === LINE_EVENT) return { kind: "record", record: view.toRecord() };
@@ -275,13 +307,31 @@ function lastJournalCursor(text: string, limit: number, stats: ParseStats): void
  *     handle(p.end());
  *
  * `pushEvents` / `endEvents` are the on-demand variants (views instead of records).
+ *
+ * Linear in the input: each chunk is searched for newlines once, the pieces of an unfinished line
+ * are joined only when its newline arrives, and at most `maxLineLength` characters of it are held:
+ * a longer line is dropped as it streams by (counted as malformed when it carries a marker, like
+ * `parseAuditLog` counts it).
  */
 export class AuditLogParser {
-    private rest = "";
+    /** Pieces of the unfinished last line, `heldChars` characters in all. */
+    private held: string[] = [];
+    private heldChars = 0;
+    /** The unfinished line is longer than `maxLine`: it is being dropped. */
+    private dropping = false;
+    private dropChars = 0;
+    private dropMarked = false;
+    /** First characters of the dropped line (its malformed sample). */
+    private dropHead = "";
+    /** Last characters seen of the dropped line: a marker may straddle two chunks. */
+    private dropTail = "";
+    private readonly maxLine: number;
     private readonly statsValue: ParseStats = emptyStats();
     private readonly view = new AuditEventView();
 
-    constructor(private readonly options: ParseOptions = {}) {}
+    constructor(private readonly options: ParseOptions = {}) {
+        this.maxLine = maxLineOf(options);
+    }
 
     /** Adds text; returns the events of the lines it completed. */
     push(chunk: string): AuditRecord[] {
@@ -299,23 +349,44 @@ export class AuditLogParser {
 
     /** Adds text; hands the events of the lines it completed to `onEvent` as views. */
     pushEvents(chunk: string, onEvent: (ev: AuditEventView) => void): void {
-        const text = this.rest.length > 0 ? this.rest + chunk : chunk;
+        const nl = chunk.indexOf("\n");
+        if (nl < 0) {
+            this.hold(chunk);
+            return;
+        }
+        let text: string;
+        if (this.dropping) {
+            this.drop(chunk.slice(0, nl));
+            this.endDrop(true);
+            text = chunk.slice(nl + 1);
+        } else if (this.heldChars > 0) {
+            text = this.held.join("") + chunk;
+            this.held = [];
+            this.heldChars = 0;
+        } else {
+            text = chunk;
+        }
         const lastNl = text.lastIndexOf("\n");
         if (lastNl < 0) {
-            this.rest = text;
+            this.hold(text);
             return;
         }
         scanText(text, lastNl, this.options, this.statsValue, this.view, onEvent);
         lastJournalCursor(text, lastNl, this.statsValue);
         this.statsValue.chars += 1; // the newline itself
-        this.rest = text.slice(lastNl + 1);
+        this.hold(text.slice(lastNl + 1));
     }
 
     /** Flushes the last line (without a final newline) to `onEvent` as a view. */
     endEvents(onEvent: (ev: AuditEventView) => void): void {
-        if (this.rest.length > 0) {
-            const rest = this.rest;
-            this.rest = "";
+        if (this.dropping) {
+            this.endDrop(false);
+            return;
+        }
+        if (this.heldChars > 0) {
+            const rest = this.held.join("");
+            this.held = [];
+            this.heldChars = 0;
             scanText(rest, rest.length, this.options, this.statsValue, this.view, onEvent);
             lastJournalCursor(rest, rest.length, this.statsValue);
         }
@@ -323,6 +394,65 @@ export class AuditLogParser {
 
     get stats(): ParseStats {
         return this.statsValue;
+    }
+
+    /**
+     * Characters held for the unfinished last line (never more than `maxLineLength`; what remains
+     * of a dropped over-long line is not held). For monitoring and tests.
+     */
+    get bufferedChars(): number {
+        return this.heldChars;
+    }
+
+    /** Keeps `s` (newline-free) as the next piece of the unfinished line, or drops it. */
+    private hold(s: string): void {
+        if (s.length === 0) return;
+        if (this.dropping) {
+            this.drop(s);
+            return;
+        }
+        if (this.heldChars + s.length <= this.maxLine) {
+            this.held.push(s);
+            this.heldChars += s.length;
+            return;
+        }
+        // over the limit: from here on the line is only looked at for a marker, never kept
+        const head = this.held.join("") + s;
+        this.held = [];
+        this.heldChars = 0;
+        this.dropping = true;
+        this.dropChars = 0;
+        this.dropMarked = false;
+        this.dropHead = "";
+        this.dropTail = "";
+        this.drop(head);
+    }
+
+    /** Looks at one more newline-free piece of the dropped line. */
+    private drop(s: string): void {
+        this.dropChars += s.length;
+        if (this.dropHead.length < 300) this.dropHead += s.slice(0, 300 - this.dropHead.length);
+        if (!this.dropMarked) {
+            const t = this.dropTail + s;
+            this.dropMarked = hasMarker(t);
+            this.dropTail = t.slice(-MARKER_MAX + 1);
+        }
+    }
+
+    /** The dropped line ended (with a newline when `newline`): count it like scanText would. */
+    private endDrop(newline: boolean): void {
+        const st = this.statsValue;
+        st.chars += this.dropChars + (newline ? 1 : 0);
+        if (this.dropMarked) {
+            st.malformed++;
+            if (st.malformedSamples.length < (this.options.malformedSamples ?? 5))
+                st.malformedSamples.push(
+                    this.dropChars > 300 ? `${this.dropHead}…` : this.dropHead,
+                );
+        }
+        this.dropping = false;
+        this.dropHead = "";
+        this.dropTail = "";
     }
 }
 

@@ -23,7 +23,10 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
 export interface AuditRecord {
     /** Event kind. */
     type: AuditEventType;
-    /** `operation=` e.g. `open`, `mknod`, `capable`, `create`, `signal`, `ptrace`, `profile_replace`. */
+    /**
+     * `operation=` e.g. `open`, `mknod`, `capable`, `create`, `signal`, `ptrace`, `profile_replace`,
+     * `uring_override`. Absent only on some STATUS events (`info="failed to unpack profile"`).
+     */
     operation?: string;
     /** `profile=`: the confining profile (or the loader's label for STATUS events). */
     profile?: string;
@@ -38,6 +41,10 @@ export interface AuditRecord {
     /** `denied_mask=` (or `denied=`, or `mask=` from user-space mediators). */
     deniedMask?: string;
     pid?: number;
+    /**
+     * `comm=`: the process's command name. User-space mediators (dbus-daemon, dbus-broker) log no
+     * `comm=` but `exe=` (their own executable): then its value, as libapparmor reports it.
+     */
     comm?: string;
     fsuid?: number;
     ouid?: number;
@@ -51,9 +58,11 @@ export interface AuditRecord {
     sockType?: string;
     /** IP protocol number (`protocol=6`; quoted names such as `"tcp"` are mapped to their number). */
     protocol?: number;
+    /** The protocol's name (`tcp` for 6) when it has one, as libapparmor reports it. */
+    protocolName?: string;
     /** Signal name (`signal=kill`). */
     signal?: string;
-    /** `peer=`: the peer label for signal, ptrace and unix socket events. */
+    /** `peer=`: the peer label for signal, ptrace and unix socket events (`tcontext=` for io_uring). */
     peer?: string;
     /** `peer_profile=` / `peer_label=`. */
     peerProfile?: string;
@@ -102,6 +111,7 @@ export const AUDIT_RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
     "family",
     "sockType",
     "protocol",
+    "protocolName",
     "signal",
     "peer",
     "peerProfile",

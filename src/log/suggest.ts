@@ -7,6 +7,15 @@
  *
  * The variables used (`@{pid}`, `@{tid}`, `@{uid}`) come from `<tunables/global>`, which moby's
  * docker-default and most distribution profiles include.
+ *
+ * Logged names are chosen by whoever made the process act, so nothing from the log reaches a rule
+ * unchecked: a path character that is a control, bidi or other invisible character is written as
+ * AppArmor's octal escape of its UTF-8 bytes (`\012`), a name that cannot be written exactly (NUL,
+ * bytes that were not UTF-8) or any other field holding such a character gives no rule but a note
+ * (`ProfileSuggestion.skipped`), and rules that would open the confinement itself (`dangerousRule`:
+ * CAP_SYS_ADMIN and kin, mounts, change_profile to unconfined, unconfined exec modes, writes to
+ * /proc/sys, /sys, /proc/sysrq-trigger) are marked: `renderSuggestions` writes them commented out
+ * with the reason.
  */
 import type {
     CapabilityRule,
@@ -27,6 +36,7 @@ import type {
 } from "../profile/model";
 import { FILE_ACCESS_ORDER } from "../profile/model";
 import { renderRule } from "../profile/render";
+import { escapeControls, hasUnsafeChars } from "./escape";
 import type { AuditRecord } from "./record";
 import { recordProfile } from "./record";
 
@@ -43,6 +53,14 @@ export interface ProfileSuggestion {
     readonly rules: Rule[];
     /** Events the rules were derived from. */
     readonly events: number;
+    /**
+     * Per rule (same index as `rules`): why allowing it would weaken the confinement itself
+     * (`dangerousRule`), or undefined. Such rules are proposals to review, never to paste:
+     * `renderSuggestions` writes them commented out with this reason.
+     */
+    readonly dangerous: (string | undefined)[];
+    /** Denials no rule could be written for safely, one line each (log text escaped). */
+    readonly skipped: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,6 +122,111 @@ export function generalizePath(path: string): string {
     return out.join("/");
 }
 
+/** AppArmor's octal escape (`\ooo`, always three digits) of each UTF-8 byte of `c`. */
+function octalEscape(c: string): string {
+    let out = "";
+    for (const b of Buffer.from(c, "utf8")) out += `\\${b.toString(8).padStart(3, "0")}`;
+    return out;
+}
+
+/** Characters a rule cannot say exactly: NUL (no path holds one), U+FFFD (bytes that were not UTF-8). */
+const UNWRITABLE = /[\0\ufffd]/;
+
+/**
+ * A logged path as rule text: `generalizePath`, then every control, bidi or other invisible
+ * character (see `hasUnsafeChars`) written as AppArmor's octal escapes of its UTF-8 bytes, which
+ * apparmor_parser reads back as those bytes. Undefined when the path cannot be written exactly.
+ */
+export function rulePath(logged: string): string | undefined {
+    if (UNWRITABLE.test(logged)) return undefined;
+    return escapeUnsafe(generalizePath(logged));
+}
+
+/** `escapeGlob` (a logged name matched literally, not generalised) with unsafe characters escaped. */
+function ruleName(logged: string): string | undefined {
+    if (UNWRITABLE.test(logged)) return undefined;
+    return escapeUnsafe(escapeGlob(logged));
+}
+
+function escapeUnsafe(text: string): string {
+    if (!hasUnsafeChars(text)) return text;
+    let out = "";
+    for (const c of text) out += hasUnsafeChars(c) ? octalEscape(c) : c;
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dangerous rules
+
+/**
+ * Capabilities that let a confined process undo its confinement or take the host: CAP_SYS_ADMIN
+ * (mount, namespaces, BPF, …), SYS_MODULE (kernel modules), SYS_PTRACE (other processes' memory),
+ * SYS_RAWIO (raw devices, /dev/mem), SYS_BOOT, MAC_ADMIN / MAC_OVERRIDE (AppArmor policy itself),
+ * DAC_READ_SEARCH (open_by_handle_at: files outside the container), BPF.
+ */
+export const DANGEROUS_CAPABILITIES: readonly string[] = [
+    "bpf",
+    "dac_read_search",
+    "mac_admin",
+    "mac_override",
+    "sys_admin",
+    "sys_boot",
+    "sys_module",
+    "sys_ptrace",
+    "sys_rawio",
+];
+
+/** Exec modes that leave the profile for an unconfined process. */
+const UNCONFINED_EXEC = new Set(["ux", "Ux", "pux", "PUx", "cux", "CUx"]);
+
+/** Paths whose writes change the kernel's own settings. */
+function kernelSettingsPath(path: string): boolean {
+    return (
+        path === "/proc/sys" ||
+        path.startsWith("/proc/sys/") ||
+        path === "/sys" ||
+        path.startsWith("/sys/") ||
+        path === "/proc/sysrq-trigger"
+    );
+}
+
+/**
+ * Why allowing `rule` would weaken the confinement itself, or undefined when it does not: the
+ * capabilities in `DANGEROUS_CAPABILITIES`, any mount, remount, umount or pivot_root,
+ * `change_profile` to unconfined (or to any profile), exec modes that run unconfined
+ * (ux, Ux, pux, PUx, cux, CUx), and writes under /proc/sys, /sys or to /proc/sysrq-trigger.
+ */
+export function dangerousRule(rule: Rule): string | undefined {
+    switch (rule.kind) {
+        case "capability": {
+            const bad = rule.capabilities.filter((c) => DANGEROUS_CAPABILITIES.includes(c));
+            return bad.length > 0
+                ? `capability ${bad.join(", ")} lets the process escape its confinement or take the host`
+                : undefined;
+        }
+        case "mount":
+        case "remount":
+        case "umount":
+        case "pivot_root":
+            return `${rule.kind} lets the process change what the profile's paths refer to (a container escape)`;
+        case "change_profile": {
+            const t = rule.target;
+            if (t === undefined || t === "unconfined" || /[*?[\]{}]/.test(t))
+                return `change_profile to ${t ?? "any profile"} leaves the profile (unconfined)`;
+            return undefined;
+        }
+        case "file": {
+            if (rule.exec !== undefined && UNCONFINED_EXEC.has(rule.exec))
+                return `exec mode ${rule.exec} runs ${rule.path ?? "the program"} unconfined`;
+            const writes = rule.access.includes("w") || rule.access.includes("a");
+            if (writes && rule.path !== undefined && kernelSettingsPath(rule.path))
+                return `writing ${rule.path} changes kernel settings for the whole host`;
+            return undefined;
+        }
+    }
+    return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Events → rules
 
@@ -135,6 +258,12 @@ function fileAccess(mask: string): { access: Set<FileAccess>; exec: boolean } {
     return { access, exec };
 }
 
+/** The dbus access an operation implies (`dbus_send` → send), for messages without a mask. */
+function dbusAccessOf(op: string): string[] {
+    const a = op.slice(5);
+    return a === "send" || a === "receive" || a === "bind" || a === "eavesdrop" ? [a] : [];
+}
+
 function words(mask: string | undefined): string[] {
     return (mask ?? "").split(/\s+/).filter((w) => w.length > 0);
 }
@@ -144,6 +273,22 @@ interface Acc {
     caps: Set<string>;
     other: Map<string, Rule>;
     events: number;
+    /** Notes on denials that gave no rule (raw: escaped when rendered). */
+    skipped: Set<string>;
+}
+
+function newAcc(): Acc {
+    return { files: new Map(), caps: new Set(), other: new Map(), events: 0, skipped: new Set() };
+}
+
+/** Fields of `r` that go into a rule as they are (not as paths): none may hold an unsafe character. */
+function unsafeField(r: AuditRecord, values: (string | undefined)[]): boolean {
+    return values.some((v) => v !== undefined && (hasUnsafeChars(v) || UNWRITABLE.test(v)));
+}
+
+function skip(acc: Acc, r: AuditRecord, why: string): void {
+    const what = r.name ?? r.capname ?? r.peer ?? r.member;
+    acc.skipped.add(`${r.operation ?? "?"}${what !== undefined ? ` of "${what}"` : ""}: ${why}`);
 }
 
 function mergeWordsRule<T extends { access: readonly string[] }>(
@@ -167,8 +312,19 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
     const mask = r.deniedMask ?? r.requestedMask;
     acc.events++;
     if (op === "capable" || r.capname !== undefined) {
-        if (r.capname !== undefined) acc.caps.add(r.capname);
+        if (r.capname === undefined) return;
+        if (!/^[a-z_]+$/.test(r.capname)) return skip(acc, r, "not a capability name");
+        acc.caps.add(r.capname);
         return;
+    }
+    if (unsafeField(r, [r.signal, r.peer, r.peerProfile, r.bus, r.path, r.interface, r.member])) {
+        return skip(acc, r, "a logged field holds control or invisible characters");
+    }
+    if (unsafeField(r, [r.family, r.sockType, r.fstype, r.flags, mask])) {
+        return skip(acc, r, "a logged field holds control or invisible characters");
+    }
+    if (op.startsWith("uring_")) {
+        return skip(acc, r, "io_uring rules are not generated (not in the profile model)");
     }
     if (op === "signal") {
         const rule: SignalRule = {
@@ -194,9 +350,11 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
     }
     if (op.startsWith("dbus")) {
         const peerLabel = r.peerProfile;
+        // dbus-broker's older messages carry no mask: the operation says it
+        const access = mask !== undefined ? words(mask) : dbusAccessOf(op);
         const rule: DbusRule = {
             kind: "dbus",
-            access: words(mask).sort(),
+            access: access.sort(),
             ...(r.bus !== undefined ? { bus: r.bus } : {}),
             ...(r.path !== undefined ? { path: r.path } : {}),
             ...(r.interface !== undefined ? { interface: r.interface } : {}),
@@ -210,6 +368,9 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
                   }
                 : {}),
         };
+        if (unsafeField(r, [r.name])) {
+            return skip(acc, r, "a logged field holds control or invisible characters");
+        }
         mergeWordsRule(
             acc,
             `dbus ${r.bus} ${r.path} ${r.interface} ${r.member} ${r.name} ${peerLabel}`,
@@ -218,18 +379,23 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
         return;
     }
     if (op === "mount" || op === "remount" || op === "umount" || op === "pivotroot") {
+        const name = r.name ? ruleName(r.name) : undefined;
+        const src = r.srcname ? ruleName(r.srcname) : undefined;
+        if ((r.name && name === undefined) || (r.srcname && src === undefined)) {
+            return skip(acc, r, "the logged path cannot be written exactly (NUL or not UTF-8)");
+        }
         if (op === "umount") {
             const rule: UmountRule = {
                 kind: "umount",
                 conditions: [],
-                ...(r.name ? { target: escapeGlob(r.name) } : {}),
+                ...(name ? { target: name } : {}),
             };
             acc.other.set(`umount ${r.name}`, rule);
         } else if (op === "pivotroot") {
             const rule: PivotRootRule = {
                 kind: "pivot_root",
-                ...(r.srcname ? { oldroot: escapeGlob(r.srcname) } : {}),
-                ...(r.name ? { newroot: escapeGlob(r.name) } : {}),
+                ...(src ? { oldroot: src } : {}),
+                ...(name ? { newroot: name } : {}),
             };
             acc.other.set(`pivot_root ${r.srcname} ${r.name}`, rule);
         } else {
@@ -242,15 +408,15 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
                 const rule: RemountRule = {
                     kind: "remount",
                     conditions,
-                    ...(r.name ? { target: escapeGlob(r.name) } : {}),
+                    ...(name ? { target: name } : {}),
                 };
                 acc.other.set(`remount ${r.name} ${r.flags}`, rule);
             } else {
                 const rule: MountRule = {
                     kind: "mount",
                     conditions,
-                    ...(r.srcname ? { source: escapeGlob(r.srcname) } : {}),
-                    ...(r.name ? { target: escapeGlob(r.name) } : {}),
+                    ...(src ? { source: src } : {}),
+                    ...(name ? { target: name } : {}),
                 };
                 acc.other.set(`mount ${r.fstype} ${r.flags} ${r.srcname} ${r.name}`, rule);
             }
@@ -259,16 +425,20 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
     }
     if (op === "change_profile" || op === "change_onexec") {
         const target = r.name2 ?? r.name;
+        if (unsafeField(r, [target])) {
+            return skip(acc, r, "the logged target holds control or invisible characters");
+        }
         const rule: ChangeProfileRule = { kind: "change_profile", ...(target ? { target } : {}) };
         acc.other.set(`change_profile ${target}`, rule);
         return;
     }
     if (op === "link" && r.name !== undefined && r.name2 !== undefined) {
-        const rule: LinkRule = {
-            kind: "link",
-            path: generalizePath(r.name),
-            target: generalizePath(r.name2),
-        };
+        const from = rulePath(r.name);
+        const to = rulePath(r.name2);
+        if (from === undefined || to === undefined) {
+            return skip(acc, r, "the logged path cannot be written exactly (NUL or not UTF-8)");
+        }
+        const rule: LinkRule = { kind: "link", path: from, target: to };
         acc.other.set(`link ${rule.path} ${rule.target}`, rule);
         return;
     }
@@ -282,7 +452,10 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
         return;
     }
     if (r.name !== undefined && r.name.startsWith("/") && mask !== undefined) {
-        const path = generalizePath(r.name);
+        const path = rulePath(r.name);
+        if (path === undefined) {
+            return skip(acc, r, "the logged path cannot be written exactly (NUL or not UTF-8)");
+        }
         const { access, exec } = fileAccess(mask);
         if (access.size === 0 && !exec) return;
         let f = acc.files.get(path);
@@ -326,7 +499,7 @@ function wanted(r: AuditRecord, opts: SuggestOptions): boolean {
 
 /** Rules that would allow what `records` show denied (all profiles together; filter first if needed). */
 export function suggestRules(records: Iterable<AuditRecord>, options: SuggestOptions = {}): Rule[] {
-    const acc: Acc = { files: new Map(), caps: new Set(), other: new Map(), events: 0 };
+    const acc = newAcc();
     for (const r of records) if (wanted(r, options)) addEvent(acc, r, options);
     return toRules(acc, options);
 }
@@ -341,23 +514,28 @@ export function suggestRulesByProfile(
         if (!wanted(r, options)) continue;
         const p = recordProfile(r) ?? "(none)";
         let acc = byProfile.get(p);
-        if (!acc)
-            byProfile.set(
-                p,
-                (acc = { files: new Map(), caps: new Set(), other: new Map(), events: 0 }),
-            );
+        if (!acc) byProfile.set(p, (acc = newAcc()));
         addEvent(acc, r, options);
     }
     return [...byProfile.keys()].sort().map((profile) => {
         const acc = byProfile.get(profile)!;
-        return { profile, rules: toRules(acc, options), events: acc.events };
+        const rules = toRules(acc, options);
+        return {
+            profile,
+            rules,
+            events: acc.events,
+            dangerous: rules.map(dangerousRule),
+            skipped: [...acc.skipped].sort(),
+        };
     });
 }
 
 /**
  * Profile text for suggestions: per profile, a comment naming it and the rules (rendered by the
- * profile renderer), ready to paste into the profile body. A rule the renderer refuses (a logged
- * name it cannot write safely) becomes a comment saying so.
+ * profile renderer), ready to paste into the profile body. Log text in comments is escaped
+ * (`escapeControls`). A dangerous rule (`dangerousRule`) is written commented out after a line
+ * giving the reason; a rule the renderer refuses, and a denial no rule could be written for, become
+ * a comment saying so.
  */
 export function renderSuggestions(
     suggestions: readonly ProfileSuggestion[],
@@ -365,15 +543,32 @@ export function renderSuggestions(
 ): string {
     const out: string[] = [];
     for (const s of suggestions) {
-        out.push(`# profile ${s.profile}: ${s.rules.length} rule(s) from ${s.events} event(s)`);
-        for (const rule of s.rules) {
+        out.push(
+            `# profile ${escapeControls(s.profile)}: ${s.rules.length} rule(s) from ${s.events} event(s)`,
+        );
+        s.rules.forEach((rule, i) => {
+            let text: string;
             try {
-                out.push(renderRule(rule, indent));
+                text = renderRule(rule);
             } catch (e) {
-                out.push(
-                    `${indent}# not renderable: ${(e as Error).message.replace(/[\r\n]/g, " ")}`,
-                );
+                out.push(`${indent}# not renderable: ${escapeControls((e as Error).message)}`);
+                return;
             }
+            if (hasUnsafeChars(text)) {
+                // never reached with the rules built here; a guard for hand-made suggestions
+                out.push(`${indent}# not shown: ${escapeControls(text)}`);
+                return;
+            }
+            const danger = s.dangerous?.[i] ?? dangerousRule(rule);
+            if (danger !== undefined) {
+                out.push(`${indent}# DANGEROUS, left commented out: ${escapeControls(danger)}`);
+                out.push(`${indent}# ${text}`);
+            } else {
+                out.push(`${indent}${text}`);
+            }
+        });
+        for (const note of s.skipped ?? []) {
+            out.push(`${indent}# no rule for ${escapeControls(note)}`);
         }
     }
     return out.length > 0 ? `${out.join("\n")}\n` : "";

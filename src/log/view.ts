@@ -57,6 +57,8 @@ const enum K {
     Error,
     Namespace,
     ExtraUntrusted,
+    /** `exe=`: kept in `extra`, and the `comm` of lines without `comm=` (user-space mediators). */
+    Exe,
     /** Number of codes that are stored as pairs. */
     Count,
     /** `apparmor=`: read while scanning (it decides the event type), never stored as a pair. */
@@ -69,7 +71,7 @@ const KEYS: readonly (readonly [string, K])[] = [
     ["msg", K.Msg],
     ["pid", K.Pid],
     ["bus", K.Bus],
-    ["exe", K.ExtraUntrusted],
+    ["exe", K.Exe],
     ["type", K.Type],
     ["name", K.Name],
     ["mask", K.Denied],
@@ -97,6 +99,7 @@ const KEYS: readonly (readonly [string, K])[] = [
     ["apparmor", K.Apparmor],
     ["protocol", K.Protocol],
     ["execpath", K.ExtraUntrusted],
+    ["tcontext", K.Peer],
     ["operation", K.Operation],
     ["requested", K.Requested],
     ["sock_type", K.SockType],
@@ -362,6 +365,7 @@ for (const k of [
     K.Srcname,
     K.Namespace,
     K.ExtraUntrusted,
+    K.Exe,
 ]) {
     UNTRUSTED[k] = 1;
 }
@@ -686,6 +690,12 @@ export class AuditEventView {
             if (m < 0) m = line.indexOf("type=");
             if (m < 0) return LINE_SKIP;
             bodyStart = start + m;
+            // journald's audit transport in text form: `audit[812]: USER_AVC pid=… msg='apparmor=…'`
+            // (the message of a user-space mediator, quoted): it ends at the closing quote
+            if (m >= 5 && line.startsWith("msg='", m - 5)) {
+                const close = line.lastIndexOf("'");
+                if (close > m) end = start + close;
+            }
             const t = prefixTime(line, options);
             if (t !== undefined) {
                 this.ts = t;
@@ -709,7 +719,9 @@ export class AuditEventView {
             this.errorReason = "no AppArmor event type";
             return LINE_MALFORMED;
         }
-        if (this.at(K.Operation) < 0) {
+        // the kernel logs some STATUS records without an operation (policy unpack failures:
+        // `apparmor="STATUS" info="failed to unpack profile" … offset=151`)
+        if (this.at(K.Operation) < 0 && this.kind !== T_STATUS) {
             this.errorReason = "no operation";
             return LINE_MALFORMED;
         }
@@ -909,8 +921,9 @@ export class AuditEventView {
     get pid(): number | undefined {
         return this.int(K.Pid);
     }
+    /** `comm=`, else `exe=` (dbus-daemon and dbus-broker log only that; as libapparmor does). */
     get comm(): string | undefined {
-        return this.untrusted(K.Comm);
+        return this.at(K.Comm) >= 0 ? this.untrusted(K.Comm) : this.untrusted(K.Exe);
     }
     get fsuid(): number | undefined {
         return this.int(K.Fsuid);
@@ -941,6 +954,10 @@ export class AuditEventView {
             while (o >= 0 && this.codeOf(o) !== K.Protocol);
             if (o < 0) return undefined;
         }
+    }
+    /** The name of `protocol` (`tcp` for 6), as libapparmor reports it; undefined when unnamed. */
+    get protocolName(): string | undefined {
+        return protocolName(this.protocol);
     }
     get signal(): string | undefined {
         return this.raw(K.Signal);
@@ -1004,7 +1021,8 @@ export class AuditEventView {
      * `field` is one of the view's string getters' names; values are compared decoded.
      */
     is(field: ViewStringField, s: string): boolean {
-        const code = STRING_FIELD_CODES[field];
+        let code = STRING_FIELD_CODES[field];
+        if (code === K.Comm && this.at(K.Comm) < 0) code = K.Exe;
         const o = this.at(code);
         if (o < 0) return false;
         const p = this.pairs;
@@ -1022,6 +1040,11 @@ export class AuditEventView {
         if (this.tsSrc === SRC_LINE) r.timestamp = this.ts;
         if (this.serialSrc === SRC_LINE) r.serial = this.serialValue;
         this.replay(r, false);
+        if (r.comm === undefined && r.extra?.exe !== undefined) r.comm = r.extra.exe;
+        if (r.protocol !== undefined) {
+            const name = protocolName(r.protocol);
+            if (name !== undefined) r.protocolName = name;
+        }
         if (this.tsSrc === SRC_JSON) r.timestamp = this.ts;
         if (this.serialSrc === SRC_JSON) r.serial = this.serialValue;
         return r;
@@ -1048,6 +1071,7 @@ export class AuditEventView {
                     case K.Type:
                     case K.Msg:
                     case K.ExtraUntrusted:
+                    case K.Exe:
                     case K.Other:
                         break;
                     default:
@@ -1163,6 +1187,7 @@ export class AuditEventView {
                     r.namespace = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
                     break;
                 case K.ExtraUntrusted:
+                case K.Exe:
                     // other keys the kernel writes with audit_log_untrustedstring (hex when unsafe)
                     setExtra(r, this.keyOf(o), quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve));
                     break;
@@ -1226,6 +1251,16 @@ const STRING_FIELD_CODES: Readonly<Record<ViewStringField, K>> = {
     namespace: K.Namespace,
 };
 
+/** Names of the IP protocol numbers libapparmor names (its `net_protocol`), by number. */
+const PROTOCOL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+    Object.entries(PROTOCOL_NUMBERS).map(([name, n]) => [n, name]),
+);
+
+/** The name of IP protocol `n` (`6` → `tcp`), or undefined when it has none. */
+export function protocolName(n: number | undefined): string | undefined {
+    return n !== undefined && Object.hasOwn(PROTOCOL_NAMES, n) ? PROTOCOL_NAMES[n] : undefined;
+}
+
 function protocolValue(v: string): number {
     const n = intValue(v);
     if (n === n) return n;
@@ -1257,6 +1292,9 @@ export const LINE_SKIP = 0;
 export const LINE_EVENT = 1;
 export const LINE_MALFORMED = 2;
 export const LINE_UNKNOWN = 3;
+
+/** Length of the longest marker `hasMarker` looks for (`type=UNKNOWN[150`). */
+export const MARKER_MAX = 16;
 
 export function hasMarker(s: string): boolean {
     return (

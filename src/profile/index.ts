@@ -9,3 +9,6 @@ export * from "./version";
 export * from "./validate";
 export * from "./builders";
 export * from "./dockerDefault";
+export * from "./auditDenies";
+export * from "./code";
+export * from "./rename";

@@ -1343,6 +1343,20 @@ export function parseProfile(text: string): PolicyDocument {
 }
 
 /**
+ * Parse a sequence of body items (rules, includes, comments, hats) as they would appear inside a
+ * profile body, e.g. the text of a raw rule. Throws {@link ProfileParseError} on syntax errors.
+ */
+export function parseRules(text: string): ProfileItem[] {
+    const p = new Parser(text);
+    const items: ProfileItem[] = [];
+    for (;;) {
+        p.s.skipWs();
+        if (p.s.eof()) return items;
+        items.push(p.bodyItem());
+    }
+}
+
+/**
  * Parse a single rule (or include/comment) as it would appear inside a profile body, e.g.
  * `deny /tmp/a/** rwl,`. Throws {@link ProfileParseError} on syntax errors or trailing text.
  */

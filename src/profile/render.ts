@@ -84,7 +84,10 @@ function q(v: string, ctx: Ctx, what: string): string {
                 break;
             case "modeid":
                 quote =
-                    !/^[/@:&]/.test(v) && (/[=)]/.test(v) || /^[(+]/.test(v) || v.startsWith("->"));
+                    (!/^[/@:&]/.test(v) &&
+                        (/[=)]/.test(v) || /^[(+]/.test(v) || v.startsWith("->"))) ||
+                    // a lone variable is no LABEL for the lexer (it needs a character after it)
+                    /^@\{[A-Za-z][A-Za-z0-9_]*\}$/.test(v);
                 break;
             case "list":
                 quote = /[(),]/.test(v);

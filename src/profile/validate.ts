@@ -12,18 +12,39 @@
  *   (`{}`, `,`, `#`, `"`, `//`, a leading `:` or `^`) would read differently. Profiles named after the
  *   program they confine (`/usr/bin/foo`, `@{exec_path}`, globs) are accepted in that path form.
  * - **Strings the renderer cannot write faithfully** (paths, globs, labels, mount options, comments,
- *   raw text): NUL, control and invisible Unicode characters, a bare `"`, a trailing lone `\`,
+ *   raw text): NUL, control and invisible Unicode characters, a bare `"`, a trailing backslash,
  *   unbalanced `{}`/`[]`, a newline in a comment, raw text whose braces would close the profile.
  * - **Policy errors `apparmor_parser` would refuse** (so preview fails before a host is touched):
  *   unknown capability/signal/network/rlimit names, invalid or conflicting permission letters
  *   (`w` with `a`; two exec modes; bare `x` in an allow rule; `ix` in a deny rule), relative paths,
- *   both `allow` and `deny`, empty profiles, documents without a profile.
+ *   both `allow` and `deny`, empty profiles, documents without a profile; glob groups the regex
+ *   converter refuses (`{a}`, `[]`); unknown mount options and profile flags, rlimit values, rule
+ *   combinations (`semantics.ts`); undeclared or redeclared variables (`variables.ts`); the typed
+ *   statements inside raw text.
+ * - **Container profiles** ({@link ValidateOptions.container}): includes only of AppArmor's own files
+ *   (`includes.ts`), no attachment, no xattrs.
  *
  * Accepting a value promises: the renderer writes it so that `apparmor_parser` reads back the same
  * value (the hostile-input table in `test/unit/profile/validate.hostile.test.ts` proves it by
- * compiling). Rejecting is always allowed.
+ * compiling), and the parser accepts it (`validate.generated.test.ts` compiles every generated value
+ * the validator accepts). What depends on the host (which include files exist, AppArmor 4 syntax) is
+ * left to the compile at preview on each host. Rejecting is always allowed.
  */
+import { containerIncludeProblem, type IncludePlace } from "./includes";
 import { EXEC_MODES, type PolicyDocument, type Profile } from "./model";
+import { parseProfile, parseRules } from "./parser";
+import {
+    dbusProblems,
+    flagConflict,
+    knownFlagProblem,
+    labelShapeProblem,
+    mountOptionProblem,
+    networkProtocolProblem,
+    PROFILE_FLAGS,
+    rlimitValueProblem,
+    unixProblems,
+} from "./semantics";
+import { variableProblems } from "./variables";
 
 /** One problem found by {@link validateProfile}. */
 export interface ValidationProblem {
@@ -258,6 +279,8 @@ function describeChar(ch: string): string {
     if (ch === "\t") return "a tab";
     if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return `control character U+${hex(cp)}`;
     if (ch.trim() === "") return `whitespace U+${hex(cp)}`;
+    // invisible and direction-changing characters are named, never printed
+    if (INVISIBLE.test(ch)) return `invisible character U+${hex(cp)}`;
     return cp < 0x7f ? JSON.stringify(ch) : `${JSON.stringify(ch)} (U+${hex(cp)})`;
 }
 
@@ -299,11 +322,15 @@ function byteLength(s: string): number {
 
 /**
  * Escapes and brackets in an AppArmor string value: a `"` must be escaped (`\"`), a value must not end
- * in a lone `\`, and `{}` / `[]` must be balanced (they are glob syntax).
+ * in a backslash (a lone one escapes what follows; an escaped one `\\` still makes the closing quote
+ * or the space after the value read as escaped), `{}` / `[]` must be balanced, every `{ }` group needs
+ * two alternatives or more (`{a}` and `{}` are refused), and a `[ ]` class must hold something and not
+ * end in `-` (they are glob syntax).
  */
 function globProblem(value: string, what: string, globs: boolean): ValueProblem {
-    let brace = 0;
-    let bracket = false;
+    // per open `{`: whether a `,` was seen at its level
+    const braces: boolean[] = [];
+    let bracket = -1; // index of the open `[`, -1 outside a class
     for (let i = 0; i < value.length; i++) {
         const ch = value[i];
         if (ch === "\\") {
@@ -311,6 +338,12 @@ function globProblem(value: string, what: string, globs: boolean): ValueProblem 
                 return {
                     message: `${what} ends with a lone backslash`,
                     fix: "remove the trailing \\ or escape it as \\\\",
+                };
+            }
+            if (i + 2 === value.length && value[i + 1] === "\\") {
+                return {
+                    message: `${what} ends with a backslash (apparmor_parser would read it as escaping what follows the value)`,
+                    fix: "do not end a value with \\\\ (match the character with ? instead)",
                 };
             }
             i++;
@@ -323,34 +356,66 @@ function globProblem(value: string, what: string, globs: boolean): ValueProblem 
             };
         }
         if (!globs) continue;
-        if (bracket) {
-            if (ch === "]") bracket = false;
+        if (bracket < 0 && ch === "@" && value[i + 1] === "{") {
+            // a variable reference @{NAME} is no alternation (variableRefProblem checks its form)
+            const close = value.indexOf("}", i + 2);
+            if (close > 0 && !/[{,\\]/.test(value.slice(i + 2, close))) {
+                i = close;
+                continue;
+            }
+        }
+        if (bracket >= 0) {
+            if (ch === "]") {
+                const body = value.slice(bracket + 1, i).replace(/^\^/, "");
+                if (body === "") {
+                    return {
+                        message: `${what} has an empty character class`,
+                        fix: "put characters between [ and ] (a literal ] is written \\])",
+                    };
+                }
+                if (body.endsWith("-") && !body.endsWith("\\-")) {
+                    return {
+                        message: `${what} has a character class ending in "-"`,
+                        fix: "end the range (e.g. [a-z]) or escape the dash as \\-",
+                    };
+                }
+                bracket = -1;
+            }
             continue;
         }
-        if (ch === "[") bracket = true;
-        else if (ch === "{") brace++;
+        if (ch === "[") bracket = i;
+        else if (ch === "{") braces.push(false);
         else if (ch === "}") {
-            brace--;
-            if (brace < 0) {
+            const comma = braces.pop();
+            if (comma === undefined) {
                 return {
                     message: `${what} has a "}" without a matching "{"`,
                     fix: "balance the { } alternation or escape the brace as \\}",
                 };
             }
-        } else if (ch === "," && brace === 0) {
-            return {
-                message: `${what} has a "," outside a { } alternation`,
-                fix: "remove the comma, or escape it as \\, if it is part of a file name",
-            };
+            if (!comma) {
+                return {
+                    message: `${what} has a { } group with fewer than two alternatives`,
+                    fix: "separate the alternatives with , (e.g. {a,b} or {,a}), or escape the braces as \\{ \\}",
+                };
+            }
+        } else if (ch === ",") {
+            if (braces.length === 0) {
+                return {
+                    message: `${what} has a "," outside a { } alternation`,
+                    fix: "remove the comma, or escape it as \\, if it is part of a file name",
+                };
+            }
+            braces[braces.length - 1] = true;
         }
     }
-    if (bracket) {
+    if (bracket >= 0) {
         return {
             message: `${what} has a "[" without a matching "]"`,
             fix: "close the [ ] character class or escape the bracket as \\[",
         };
     }
-    if (brace > 0) {
+    if (braces.length > 0) {
         return {
             message: `${what} has a "{" without a matching "}"`,
             fix: "close the { } alternation or escape the brace as \\{",
@@ -363,10 +428,10 @@ function variableRefProblem(value: string, what: string): ValueProblem {
     const re = /@\{([^}]*)\}?/g;
     let m: RegExpExecArray | null;
     while ((m = re.exec(value)) !== null) {
-        if (!m[0].endsWith("}") || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[1])) {
+        if (!m[0].endsWith("}") || !/^[A-Za-z][A-Za-z0-9_]*$/.test(m[1])) {
             return {
                 message: `${what} has a malformed variable reference ${JSON.stringify(m[0])}`,
-                fix: "write variables as @{NAME} with letters, digits and _",
+                fix: "write variables as @{NAME}: a letter, then letters, digits and _",
             };
         }
     }
@@ -550,8 +615,9 @@ function execProblem(mode: string, deny: boolean): ValueProblem {
 }
 
 /**
- * A path or glob in a rule: absolute (`/…`), or starting with a variable (`@{HOME}/…`) or an
- * alternation (`{/a,/b}`); printable, no bare `"`, balanced globs, well-formed variables.
+ * A path or glob in a rule: absolute (`/…`) or starting with a variable (`@{HOME}/…`); printable, no
+ * bare `"`, balanced globs, well-formed variables. (apparmor_parser reads no path starting with an
+ * alternation: write `/{a,b}/x`, not `{/a,/b}/x`.)
  */
 export function validatePath(path: string, what = "path"): ValueProblem {
     if (typeof path !== "string" || path === "") {
@@ -568,7 +634,13 @@ export function validatePath(path: string, what = "path"): ValueProblem {
             fix: "shorten it, e.g. with a ** glob",
         };
     }
-    if (!(path.startsWith("/") || path.startsWith("@{") || path.startsWith("{"))) {
+    if (path.startsWith("{")) {
+        return {
+            message: `${what} ${JSON.stringify(path)} starts with an alternation, which apparmor_parser cannot read`,
+            fix: "start it with / (write {/a,/b}/x as /{a,b}/x), or write one rule per path",
+        };
+    }
+    if (!(path.startsWith("/") || path.startsWith("@{"))) {
         return {
             message: `${what} ${JSON.stringify(path)} is relative`,
             fix: "write an absolute path (/…) or start it with a variable such as @{HOME}/",
@@ -598,7 +670,11 @@ export function validateLabel(label: string, what = "label"): ValueProblem {
             fix: "use only letters, digits, _ . + - / : & and AppArmor globs",
         };
     }
-    return globProblem(label, what, true) ?? variableRefProblem(label, what);
+    return (
+        labelShapeProblem(label, what) ??
+        globProblem(label, what, true) ??
+        variableRefProblem(label, what)
+    );
 }
 
 /** A plain token such as a mount option, fstype, dbus interface or unix attribute. */
@@ -621,29 +697,39 @@ export function validateToken(value: string, what = "value"): ValueProblem {
     return globProblem(value, what, true);
 }
 
-/** A profile flag (open list): lower-case word, optionally `=value` (e.g. `attach_disconnected`). */
+/**
+ * A profile flag apparmor_parser knows ({@link PROFILE_FLAGS}: complain, audit, attach_disconnected,
+ * mediate_deleted, …; AppArmor 4 flags such as `error=EACCES` are accepted too and checked by the
+ * host's parser at preview).
+ */
 export function validateFlag(flag: string): ValueProblem {
-    if (typeof flag === "string" && /^[a-z][a-z0-9_]*(=[A-Za-z0-9_./-]+)?$/.test(flag)) {
-        return undefined;
-    }
+    if (typeof flag === "string" && knownFlagProblem(flag) === undefined) return undefined;
     return {
-        message: `invalid profile flag ${JSON.stringify(flag)}`,
-        fix: "use flags such as complain, audit, attach_disconnected, mediate_deleted",
+        message: `invalid profile flag ${JSON.stringify(flag)}${flag === "debug" ? " (no longer valid)" : ""}`,
+        fix: `use ${PROFILE_FLAGS.join(", ")} (AppArmor 4 also: prompt, interruptible, error=EACCES, kill.signal=…, attach_disconnected.path=/…)`,
     };
 }
 
-/** A variable name without `@{}`. */
+/** A variable name without `@{}`: a letter, then letters, digits and `_`. */
 export function validateVariableName(name: string): ValueProblem {
-    if (typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+    if (typeof name === "string" && /^[A-Za-z][A-Za-z0-9_]*$/.test(name)) return undefined;
     return {
         message: `invalid variable name ${JSON.stringify(name)}`,
-        fix: "use letters, digits and _ (written without @{ })",
+        fix: "start with a letter, then letters, digits and _ (written without @{ })",
     };
 }
 
-/** A comment's text: one line, no control characters. */
+/**
+ * A comment's text: one line, no control characters, and not starting with `include` (`#include` is
+ * an include statement, not a comment).
+ */
 export function validateCommentText(text: string): ValueProblem {
     if (typeof text !== "string") return { message: "comment is not text", fix: "use a string" };
+    if (/^include/.test(text))
+        return {
+            message: `comment ${JSON.stringify(text)} would be read as an #include statement`,
+            fix: "start the comment with a space (# include …)",
+        };
     return invisibleProblem(text, "comment", true);
 }
 
@@ -778,8 +864,27 @@ export function formatProblem(
 
 type Obj = Record<string, unknown>;
 
+/** Options of {@link validateProfile}. */
+export interface ValidateOptions {
+    /**
+     * The model is the whole policy file of a profile this library installs for containers (what the
+     * `Profile` component validates): includes only of AppArmor's own files, in angle brackets
+     * (`abstractions/` and `local/` in the profile, `tunables/` at the top, `abi/` in `abi`), and
+     * `abstractions/` only with `tunables/global` included; no attachment (`profile web /** {` would
+     * confine every program it matches on the host) and no xattrs; variables checked even in a bare
+     * profile (it is rendered on its own). Defaults to false: any include, attachment and xattrs are
+     * accepted, and a bare profile's variables are not checked (a document declares them).
+     */
+    readonly container?: boolean;
+}
+
 class Collector {
     readonly problems: ValidationProblem[] = [];
+    /** container mode (see {@link ValidateOptions}) */
+    container = false;
+    /** paths of `abstractions/` includes, and whether `tunables/global` is included at the top */
+    readonly abstractions: string[] = [];
+    tunablesGlobal = false;
 
     add(path: string, p: ValueProblem): void {
         if (p) this.problems.push({ path, message: p.message, fix: p.fix });
@@ -836,6 +941,13 @@ function checkQualifiers(c: Collector, rule: Obj, base: string): void {
     if (rule.deny && rule.allow) {
         c.fail(join(base, "deny"), "rule is both allow and deny", "keep either allow or deny");
     }
+    if (rule.owner && rule.kind !== "file" && rule.kind !== "link") {
+        c.fail(
+            join(base, "owner"),
+            `owner applies to file and link rules, not ${String(rule.kind)} rules`,
+            "drop owner",
+        );
+    }
 }
 
 function inSet(set: readonly string[], what: string, fix: string): (s: string) => ValueProblem {
@@ -886,6 +998,13 @@ function checkFileRule(c: Collector, r: Obj, base: string): void {
         );
     }
     checkExecSafety(c, r, base, deny);
+    if (r.path === undefined && deny && (!Array.isArray(access) || access.length === 0)) {
+        c.fail(
+            join(base, "deny"),
+            "apparmor_parser 3 refuses a bare deny file, rule",
+            "deny the paths instead, e.g. deny /** rwlkmx,",
+        );
+    }
     if (r.path === undefined) {
         if (
             (Array.isArray(access) && access.length > 0) ||
@@ -918,6 +1037,55 @@ function checkFileRule(c: Collector, r: Obj, base: string): void {
         }
         checkOptional(c, r, base, "target", (s) => validateLabel(s, "target"));
     }
+}
+
+function addFieldProblems(
+    c: Collector,
+    base: string,
+    problems: readonly { field: string; message: string; fix: string }[],
+): void {
+    for (const p of problems) c.fail(join(base, p.field), p.message, p.fix);
+}
+
+/** An include statement (`place`: at the top of the file or inside a profile). */
+function checkInclude(c: Collector, r: Obj, base: string, place: IncludePlace): void {
+    const path = r.path as string;
+    const problem = validateIncludePath(path, r.form as "angle" | "quoted");
+    c.add(join(base, "path"), problem);
+    if (problem || !c.container) return;
+    c.add(join(base, "path"), containerIncludeProblem(path, String(r.form), place));
+    if (path.startsWith("abstractions/")) c.abstractions.push(join(base, "path"));
+    if (place === "preamble" && path === "tunables/global") c.tunablesGlobal = true;
+}
+
+/**
+ * Raw policy text: balanced and closed (validateRawText), then parsed like policy; the statements
+ * the model types are checked like model items (so a raw rule is no way around the validator), and
+ * statements it does not type (AppArmor 4 rules, conditionals) are left to the host's parser, which
+ * compiles every new version at preview.
+ */
+function checkRaw(c: Collector, r: Obj, base: string, depth: number, preamble: boolean): void {
+    const problem = validateRawText(r.text as string);
+    c.add(join(base, "text"), problem);
+    if (problem) return;
+    let items: readonly unknown[];
+    try {
+        items = preamble ? parseProfile(r.text as string).items : parseRules(r.text as string);
+    } catch (e) {
+        c.fail(
+            join(base, "text"),
+            `raw rule is not valid policy (${(e as Error).message})`,
+            "correct the policy text, or write the rule with the builder helpers",
+        );
+        return;
+    }
+    if (items.length === 1 && isObj(items[0]) && items[0].kind === "raw") return; // untyped
+    items.forEach((it, i) => {
+        const at = join(base, `text[${i}]`);
+        if (!isObj(it)) return;
+        if (preamble) checkPreamble(c, it, at);
+        else checkRule(c, it, at, depth);
+    });
 }
 
 function checkRule(c: Collector, r: unknown, base: string, depth: number): void {
@@ -979,6 +1147,13 @@ function checkRule(c: Collector, r: unknown, base: string, depth: number): void 
                     "a network rule takes a type or a protocol, not both",
                     "drop the type or the protocol",
                 );
+            } else if (
+                typeof r.domain === "string" &&
+                typeof r.protocol === "string" &&
+                NETWORK_DOMAINS.includes(r.domain) &&
+                NETWORK_PROTOCOLS.includes(r.protocol)
+            ) {
+                c.add(join(base, "protocol"), networkProtocolProblem(r.domain, r.protocol));
             }
             break;
         }
@@ -1009,8 +1184,14 @@ function checkRule(c: Collector, r: unknown, base: string, depth: number): void 
                             'use "=" or "in"',
                         );
                     }
-                    checkStringArray(c, join(p, "values"), cond.values, (s) =>
-                        validateToken(s, "mount condition value"),
+                    const isOptions = cond.name === "options" || cond.name === "option";
+                    checkStringArray(
+                        c,
+                        join(p, "values"),
+                        cond.values,
+                        (s) =>
+                            validateToken(s, "mount condition value") ??
+                            (isOptions ? mountOptionProblem(s) : undefined),
                     );
                     if (!Array.isArray(cond.values) || cond.values.length === 0) {
                         c.fail(
@@ -1078,6 +1259,7 @@ function checkRule(c: Collector, r: unknown, base: string, depth: number): void 
                 checkOptional(c, r, base, f, (s) => validateToken(s, f));
             checkOptional(c, r, base, "addr", (s) => validateToken(s, "addr"));
             checkOptional(c, r, base, "label", (s) => validateLabel(s, "label"));
+            addFieldProblems(c, base, unixProblems(r));
             if (r.peer !== undefined) {
                 if (!isObj(r.peer))
                     c.fail(join(base, "peer"), "peer is not an object", "use { label, addr }");
@@ -1114,6 +1296,7 @@ function checkRule(c: Collector, r: unknown, base: string, depth: number): void 
                     );
                 }
             }
+            addFieldProblems(c, base, dbusProblems(r));
             break;
         }
         case "change_profile":
@@ -1122,6 +1305,12 @@ function checkRule(c: Collector, r: unknown, base: string, depth: number): void 
                     join(base, "execMode"),
                     `invalid exec mode ${JSON.stringify(r.execMode)}`,
                     'use "safe" or "unsafe"',
+                );
+            } else if (r.execMode !== undefined && r.exec === undefined) {
+                c.fail(
+                    join(base, "execMode"),
+                    `${r.execMode} needs an exec path (apparmor_parser: "Exec condition is required")`,
+                    "add the executable (exec) or drop execMode",
                 );
             }
             checkOptional(c, r, base, "exec", (s) => validatePath(s, "exec path"));
@@ -1143,19 +1332,18 @@ function checkRule(c: Collector, r: unknown, base: string, depth: number): void 
                     `invalid rlimit value ${JSON.stringify(r.value)}`,
                     "use a number with an optional unit (1024, 10MB, 5s) or infinity",
                 );
+            } else if (typeof r.resource === "string" && RLIMITS.includes(r.resource)) {
+                c.add(join(base, "value"), rlimitValueProblem(r.resource, r.value));
             }
             break;
         case "include":
-            c.add(
-                join(base, "path"),
-                validateIncludePath(r.path as string, r.form as "angle" | "quoted"),
-            );
+            checkInclude(c, r, base, "profile");
             break;
         case "comment":
             c.add(join(base, "text"), validateCommentText(r.text as string));
             break;
         case "raw":
-            c.add(join(base, "text"), validateRawText(r.text as string));
+            checkRaw(c, r, base, depth, false);
             break;
         case "profile":
             checkProfile(c, r, base, depth + 1);
@@ -1191,24 +1379,30 @@ function checkProfile(c: Collector, p: Obj, base: string, depth: number): void {
     } else {
         c.add(join(base, "name"), validateProfileName(name, { allowPath: true }));
     }
-    checkOptional(c, p, base, "attachment", (s) => validatePath(s, "attachment"));
+    if (c.container && p.attachment !== undefined) {
+        c.fail(
+            join(base, "attachment"),
+            "a container profile cannot have an attachment (it would confine every program on the host whose path matches)",
+            "drop the attachment: containers get the profile by name (--security-opt apparmor=NAME)",
+        );
+    } else checkOptional(c, p, base, "attachment", (s) => validatePath(s, "attachment"));
     if (p.flags !== undefined) {
         checkStringArray(c, join(base, "flags"), p.flags, validateFlag);
         if (Array.isArray(p.flags)) {
-            const f = p.flags as unknown[];
-            const modes = ["complain", "enforce", "kill", "unconfined"].filter((m) =>
-                f.includes(m),
+            const conflict = flagConflict(
+                p.flags.filter((f): f is string => typeof f === "string"),
             );
-            if (modes.length > 1) {
-                c.fail(
-                    join(base, "flags"),
-                    `conflicting profile modes ${modes.join(" and ")}`,
-                    "keep one mode flag",
-                );
-            }
+            if (conflict)
+                c.fail(join(base, "flags"), conflict, "keep one of the conflicting flags");
         }
     }
-    if (p.xattrs !== undefined) {
+    if (c.container && p.xattrs !== undefined) {
+        c.fail(
+            join(base, "xattrs"),
+            "a container profile cannot have xattrs conditions (they attach it to programs on the host)",
+            "drop xattrs: containers get the profile by name",
+        );
+    } else if (p.xattrs !== undefined) {
         if (!Array.isArray(p.xattrs))
             c.fail(join(base, "xattrs"), "must be a list", "use [{ key, value }]");
         else
@@ -1218,7 +1412,15 @@ function checkProfile(c: Collector, p: Obj, base: string, depth: number): void {
                     c.fail(xp, "xattr needs a key", "use { key, value }");
                     return;
                 }
-                c.add(join(xp, "key"), validateToken(x.key, "xattr key"));
+                c.add(
+                    join(xp, "key"),
+                    /^[A-Za-z0-9_.+-]+$/.test(x.key)
+                        ? undefined
+                        : {
+                              message: `xattr key ${JSON.stringify(x.key)} is not a plain attribute name`,
+                              fix: "use a name such as security.foo or user.bar",
+                          },
+                );
                 checkOptional(c, x, xp, "value", (s) => validateToken(s, "xattr value"));
             });
     }
@@ -1228,6 +1430,19 @@ function checkProfile(c: Collector, p: Obj, base: string, depth: number): void {
         return;
     }
     rules.forEach((r, i) => checkRule(c, r, join(base, `rules[${i}]`), depth));
+    // hats and child profiles share one name space per profile ("Multiple definitions for hat")
+    const nested = new Map<string, number>();
+    rules.forEach((r, i) => {
+        if (!isObj(r) || r.kind !== "profile" || typeof r.name !== "string") return;
+        const prev = nested.get(r.name);
+        if (prev === undefined) nested.set(r.name, i);
+        else
+            c.fail(
+                join(base, `rules[${i}].name`),
+                `${r.hat ? "hat" : "child profile"} ${JSON.stringify(r.name)} is defined twice (also rules[${prev}])`,
+                "rename or merge one of them",
+            );
+    });
     // apparmor_parser merges allow rules with the same path and refuses different exec transitions
     // ("has merged rule /x with conflicting x modifiers"), whatever their owner/audit qualifiers.
     const execByPath = new Map<string, { mode: string; index: number }>();
@@ -1258,15 +1473,26 @@ function checkProfile(c: Collector, p: Obj, base: string, depth: number): void {
 
 function checkPreamble(c: Collector, item: Obj, base: string): void {
     switch (item.kind) {
-        case "abi":
-            c.add(
-                join(base, "path"),
-                validateIncludePath(item.path as string, item.form as "angle" | "quoted"),
+        case "abi": {
+            const problem = validateIncludePath(
+                item.path as string,
+                item.form as "angle" | "quoted",
             );
+            c.add(join(base, "path"), problem);
+            if (!problem && c.container)
+                c.add(
+                    join(base, "path"),
+                    containerIncludeProblem(item.path as string, String(item.form), "abi"),
+                );
             break;
+        }
         case "include":
-        case "comment":
+            checkInclude(c, item, base, "preamble");
+            break;
         case "raw":
+            checkRaw(c, item, base, 0, true);
+            break;
+        case "comment":
             checkRule(c, item, base, 0);
             break;
         case "variable":
@@ -1291,8 +1517,23 @@ function checkPreamble(c: Collector, item: Obj, base: string): void {
             }
             break;
         case "alias":
-            c.add(join(base, "from"), validatePath(item.from as string, "alias source"));
-            c.add(join(base, "to"), validatePath(item.to as string, "alias target"));
+            for (const [f, what] of [
+                ["from", "alias source"],
+                ["to", "alias target"],
+            ] as const) {
+                const v = item[f] as string;
+                const problem = validatePath(v, what);
+                c.add(
+                    join(base, f),
+                    problem ??
+                        (v.includes("@")
+                            ? {
+                                  message: `${what} ${JSON.stringify(v)} uses a variable (apparmor_parser reads alias paths literally)`,
+                                  fix: "write the path itself",
+                              }
+                            : undefined),
+                );
+            }
             break;
         case "profile":
             checkProfile(c, item, base, 0);
@@ -1311,8 +1552,12 @@ function checkPreamble(c: Collector, item: Obj, base: string): void {
  * Pure: no I/O; safe to run at Pulumi preview time. Paths are relative to the argument:
  * `rules[3].path` for a profile, `items[1].rules[3].path` for a document.
  */
-export function validateProfile(model: Profile | PolicyDocument): ValidationProblem[] {
+export function validateProfile(
+    model: Profile | PolicyDocument,
+    opts: ValidateOptions = {},
+): ValidationProblem[] {
     const c = new Collector();
+    c.container = !!opts.container;
     if (!isObj(model)) {
         c.fail(
             "",
@@ -1323,7 +1568,7 @@ export function validateProfile(model: Profile | PolicyDocument): ValidationProb
     }
     if (model.kind === "profile") {
         checkProfile(c, model as unknown as Obj, "", 0);
-        return c.problems;
+        return finish(c, model);
     }
     if (model.kind !== "document") {
         c.fail(
@@ -1360,5 +1605,24 @@ export function validateProfile(model: Profile | PolicyDocument): ValidationProb
     if (names.size === 0 && !items.some((it) => isObj(it) && it.kind === "profile")) {
         c.fail("items", "the document holds no profile", "add a profile");
     }
+    return finish(c, model);
+}
+
+/**
+ * Checks that need the whole file: variables (a document, or any model in container mode, where a
+ * bare profile is the whole file), and `abstractions/` includes needing `tunables/global`.
+ */
+function finish(c: Collector, model: Profile | PolicyDocument): ValidationProblem[] {
+    if (c.container || model.kind === "document") {
+        const known = new Set(c.problems.map((p) => p.path));
+        for (const p of variableProblems(model)) if (!known.has(p.path)) c.problems.push(p);
+    }
+    if (c.container && !c.tunablesGlobal)
+        for (const at of c.abstractions)
+            c.fail(
+                at,
+                "abstractions use the variables of tunables/global (@{PROC}, @{HOMEDIRS}, …), which this file does not include",
+                "add include <tunables/global> at the top of the file (dockerDefault() does)",
+            );
     return c.problems;
 }

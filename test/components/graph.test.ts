@@ -251,8 +251,23 @@ describe("components: resource graph (setMocks)", () => {
         await settle();
         const hp = created.find((c) => c.name === "vv-hv")!;
         const core = await import("../../src/profile");
-        assert.strictEqual(hp.inputs.version, core.profileVersion(model.toModel()));
-        assert.strictEqual(hp.inputs.profileText, core.renderProfile(model.toModel()));
+        // What is rendered is the model with the user's deny rules audited (auditDenies "user", the
+        // default): `deny /tmp/v/** w,` becomes `audit deny …` so its denials are logged.
+        const rendered = core.auditDenies(model.toModel(), "user");
+        assert.strictEqual(hp.inputs.version, core.profileVersion(rendered));
+        assert.strictEqual(hp.inputs.profileText, core.renderProfile(rendered));
+        assert.match(String(hp.inputs.profileText), /^ {2}audit deny \/tmp\/v\/\*\* w,$/m);
+        // auditDenies "none" renders the model as written
+        new apparmor.Profile("vn", {
+            hosts: [{ host: "hn", privateKey: KEY }],
+            profile: model,
+            auditDenies: "none",
+            prepareHosts: false,
+        });
+        await settle();
+        const hn = created.find((c) => c.name === "vn-hn")!;
+        assert.strictEqual(hn.inputs.version, core.profileVersion(model.toModel()));
+        assert.strictEqual(hn.inputs.profileText, core.renderProfile(model.toModel()));
     });
 
     it("profiles on the same host entry share its secret connection; a changed entry gets a new one", async () => {

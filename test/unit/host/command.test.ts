@@ -318,6 +318,18 @@ describe("host command: script files are found from the compiled dist/ layout", 
             }).outputText;
             const out = path.join(root, "dist/src/host/index.js");
             fs.writeFileSync(out, js);
+            // the one module it imports from the package (pure, no imports of its own)
+            fs.mkdirSync(path.join(root, "dist/src/log"), { recursive: true });
+            const kernel = fs.readFileSync(path.join(hostScriptDir(), "../log/kernel.ts"), "utf8");
+            fs.writeFileSync(
+                path.join(root, "dist/src/log/kernel.js"),
+                ts.transpileModule(kernel, {
+                    compilerOptions: {
+                        module: ts.ModuleKind.CommonJS,
+                        target: ts.ScriptTarget.ES2022,
+                    },
+                }).outputText,
+            );
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const mod = require(out) as typeof import("../../../src/host");
             assert.strictEqual(mod.hostScriptDir(), path.join(root, "src/host"));

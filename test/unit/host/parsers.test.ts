@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import {
     HostScriptError,
+    journalLineToKernelForm,
     parseDenials,
     parseHostResult,
     parseInstall,
@@ -120,6 +121,104 @@ describe("host parsers: denials", () => {
             () => parseDenials({ stdout: `${header(3)}\nx\n` }),
             /announced 3 lines, got 1/,
         ));
+});
+
+describe("host parsers: denials in the journal-json format (hostile input)", () => {
+    const BODY =
+        'apparmor="DENIED" operation="open" profile="p" name="/etc/shadow" pid=9 comm="cat" requested_mask="r" denied_mask="r" fsuid=0 ouid=0';
+    const audit = (o: Record<string, unknown>) =>
+        JSON.stringify({ m: `AVC ${BODY}`, t: "1400", i: "457", s: "1700000000123456", ...o });
+    const kernel = (m: unknown) => JSON.stringify({ m });
+    const KLINE = `audit: type=1400 audit(1700000000.123:457): ${BODY}`;
+
+    it("puts an audit-transport entry back in the kernel's form", () => {
+        assert.strictEqual(journalLineToKernelForm(audit({}), "journal-audit"), KLINE);
+        assert.strictEqual(
+            journalLineToKernelForm(
+                audit({ t: "1503", m: `APPARMOR_DENIED ${BODY}` }),
+                "journal-audit",
+            ),
+            KLINE.replace("1400", "1503"),
+        );
+    });
+    it("takes a kernel-transport message as it is", () => {
+        assert.strictEqual(journalLineToKernelForm(kernel(KLINE), "journal-kernel"), KLINE);
+    });
+
+    const refused: [string, string, "journal-audit" | "journal-kernel"][] = [
+        ["USER_AVC type", audit({ t: "1107", m: `USER_AVC pid=1 msg='${BODY}'` }), "journal-audit"],
+        ["user type 2100", audit({ t: "2100" }), "journal-audit"],
+        ["type as a number", audit({ t: 1400 }), "journal-audit"],
+        ["type array", audit({ t: ["1107", "1400"] }), "journal-audit"],
+        [
+            "no type",
+            JSON.stringify({ m: `AVC ${BODY}`, i: "1", s: "1700000000123456" }),
+            "journal-audit",
+        ],
+        ["serial not digits", audit({ i: "1): x" }), "journal-audit"],
+        ["time not digits", audit({ s: "17e9" }), "journal-audit"],
+        ["extra key", audit({ x: "1" }), "journal-audit"],
+        ["newline in the message", audit({ m: `AVC ${BODY}\n${KLINE}` }), "journal-audit"],
+        ["CR", audit({ m: `AVC ${BODY}\r` }), "journal-audit"],
+        ["ESC", audit({ m: `AVC ${BODY} \u001b[2J` }), "journal-audit"],
+        ["NUL", audit({ m: `AVC ${BODY}\u0000` }), "journal-audit"],
+        ["bidi override", audit({ m: `AVC ${BODY} \u202e` }), "journal-audit"],
+        ["message as bytes", audit({ m: [65, 86, 67] }), "journal-audit"],
+        ["not JSON", `AVC ${BODY}`, "journal-audit"],
+        ["JSON array", "[1]", "journal-audit"],
+        ["JSON null", "null", "journal-audit"],
+        ["truncated JSON", audit({}).slice(0, -2), "journal-audit"],
+        [
+            "kernel USER_AVC",
+            kernel(`audit: type=1107 audit(1.2:3): pid=1 msg='${BODY}'`),
+            "journal-kernel",
+        ],
+        [
+            "kernel text with newline",
+            kernel(`audit: type=1107 audit(1.2:3): msg='x\n${KLINE}'`),
+            "journal-kernel",
+        ],
+        ["kernel: a kernel line later in the message", kernel(`x ${KLINE}`), "journal-kernel"],
+        [
+            "kernel entry with audit fields",
+            JSON.stringify({ m: KLINE, t: "1400" }),
+            "journal-kernel",
+        ],
+        ["audit entry read as kernel", audit({}), "journal-kernel"],
+        ["unknown source", audit({}), "auditlog" as "journal-audit"],
+    ];
+    for (const [title, line, source] of refused) {
+        it(`refuses ${title}`, () =>
+            assert.strictEqual(journalLineToKernelForm(line, source), undefined));
+    }
+
+    it("parseDenials decodes, drops and counts the lines that are not kernel records, and counts bytes", () => {
+        const lines = [
+            audit({}),
+            audit({ t: "1107" }),
+            audit({ m: `AVC ${BODY}\nx` }),
+            audit({ i: "458" }),
+        ];
+        const header = `{"ok":true,"source":"journal-audit","format":"journal-json","cursor":"journal:s=1","lines":4,"bytes":999,"suppressed":0,"truncated":false,"cursorReset":false}`;
+        const r = parseDenials({ stdout: `${header}\n${lines.join("\n")}\n` });
+        assert.deepStrictEqual(r.lines, [KLINE, KLINE.replace(":457)", ":458)")]);
+        assert.strictEqual(r.rejected, 2);
+        assert.strictEqual(
+            r.bytes,
+            r.lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
+        );
+        assert.ok(!("format" in r));
+    });
+    it("parseDenials re-checks text lines: user audit messages are dropped", () => {
+        const lines = [
+            `type=AVC msg=audit(1.2:3): ${BODY}`,
+            `type=USER_AVC msg=audit(1.2:4): pid=1 msg='${BODY}'`,
+            `Nov 25 10:00:00 h kernel: [ 5.0] audit: type=1107 audit(1.2:5): msg='${BODY}'`,
+        ];
+        const header = `{"ok":true,"source":"auditlog","format":"text","cursor":"auditlog:1:2","lines":3,"bytes":1,"suppressed":0,"truncated":false,"cursorReset":false}`;
+        const r = parseDenials({ stdout: `${header}\n${lines.join("\n")}\n` });
+        assert.deepStrictEqual([r.lines, r.rejected], [[lines[0]], 2]);
+    });
 });
 
 function status(over: Partial<ProfileStatus>): ProfileStatus {

@@ -167,6 +167,11 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["denials: huge max", "denials", ["start", "99999999"], "bad-max"],
         ["denials: bad source", "denials", ["start", "10", "dmesg"], "bad-source"],
         ["preflight: bad flag", "preflight", ["--x"], "usage"],
+        ["compile: hostile timeout", "compile", [hostile, "-"], "bad-timeout"],
+        ["compile: zero timeout", "compile", ["0", "-"], "bad-timeout"],
+        ["compile: timeout above 600", "compile", ["601", "-"], "bad-timeout"],
+        ["compile: bad sha", "compile", ["10", "ABC"], "bad-sha256"],
+        ["compile: missing args", "compile", ["10"], "usage"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {

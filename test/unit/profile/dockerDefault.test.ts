@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { compileWithParser, findApparmorParser } from "../../../src/local";
+import { auditDenies } from "../../../src/profile/auditDenies";
 import { deny } from "../../../src/profile/builders";
 import { dockerDefault, dockerDefaultModel } from "../../../src/profile/dockerDefault";
 import { parseProfile } from "../../../src/profile/parser";
@@ -104,6 +105,30 @@ describe("profile/dockerDefault: equals moby's docker-default", function () {
             abstractions: true,
         }).replace(/\n}\n$/, "\n  deny /tmp/a/** rwlx,\n  deny capability fsetid,\n}\n");
         assert.ok(hardened.equals(await compileWithParser(mobyHardened)));
+    });
+
+    it("auditDenies \"user\" (Profile's default) leaves the template byte-identical to moby's; the user's rules are audit deny", async () => {
+        for (const c of cases) {
+            const audited = auditDenies(dockerDefaultModel(c.ours), "user");
+            const [mine, theirs] = await Promise.all([
+                compileWithParser(renderProfile(audited)),
+                compileWithParser(mobyReferenceText(c.name, c.moby)),
+            ]);
+            assert.ok(mine.equals(theirs), `${c.name}: auditDenies changed the template`);
+        }
+        const secure = dockerDefault({ name: "docker-default-secure" })
+            .with(deny.file("/tmp/a/**", "rwlx"), deny.capability("fsetid"))
+            .toModel();
+        const mobyAudited = mobyReferenceText("docker-default-secure", {
+            abi: true,
+            tunables: true,
+            abstractions: true,
+        }).replace(
+            /\n}\n$/,
+            "\n  audit deny /tmp/a/** rwlx,\n  audit deny capability fsetid,\n}\n",
+        );
+        const ours = await compileWithParser(renderProfile(auditDenies(secure, "user")));
+        assert.ok(ours.equals(await compileWithParser(mobyAudited)));
     });
 
     it("the default model is valid, JSON-serialisable and deterministic", () => {
