@@ -275,6 +275,56 @@ describe("host command: builders", () => {
     for (const [title, fn, re] of bad) {
         it(`${title} throws before building`, () => assert.throws(fn, re));
     }
+    it("options (issue #13): adopt and parser timeout for install, in-use/wait for remove, timeout for mode and status", () => {
+        const text = "profile p {\n}\n";
+        const sha = sha256Hex(text);
+        assert.ok(
+            installCommand({
+                name: "p",
+                text,
+                adopt: true,
+                parserTimeoutSeconds: 30,
+            }).command.endsWith(
+                `'p' 'keep' '${DEFAULT_PROFILE_DIR}' '${sha}' 'adopt' 'timeout=30'`,
+            ),
+        );
+        assert.ok(installCommand({ name: "p", text, adopt: false }).command.endsWith(`'${sha}'`));
+        assert.ok(
+            removeCommand({ name: "p", onInUse: "remove", waitSeconds: 10 }).command.endsWith(
+                `'p' '${DEFAULT_PROFILE_DIR}' 'in-use=remove' 'wait=10'`,
+            ),
+        );
+        assert.ok(
+            removeCommand({ name: "p", onInUse: "refuse" }).command.endsWith("'in-use=refuse'"),
+        );
+        assert.ok(
+            modeCommand({ name: "p", mode: "enforce", parserTimeoutSeconds: 5 }).command.endsWith(
+                "'timeout=5'",
+            ),
+        );
+        assert.ok(
+            statusCommand({ names: ["a"], parserTimeoutSeconds: 7 }).command.endsWith(
+                "'a' 'timeout=7'",
+            ),
+        );
+        const bad: [() => unknown, RegExp][] = [
+            [() => installCommand({ name: "p", text, parserTimeoutSeconds: 0 }), /parserTimeout/],
+            [() => installCommand({ name: "p", text, parserTimeoutSeconds: 1.5 }), /parserTimeout/],
+            [
+                () => installCommand({ name: "p", text, parserTimeoutSeconds: 3601 }),
+                /parserTimeout/,
+            ],
+            [() => removeCommand({ name: "p", waitSeconds: -1 }), /waitSeconds/],
+            [() => removeCommand({ name: "p", waitSeconds: 601 }), /waitSeconds/],
+            [() => removeCommand({ name: "p", onInUse: "force" as "remove" }), /onInUse/],
+            [
+                () => installCommand({ name: "p", text, dir: "/etc" }),
+                /must be below \/etc\/apparmor\.d/,
+            ],
+        ];
+        for (const [fn, re] of bad) assert.throws(fn, re);
+    });
+
     it("argument lists", () => {
         assert.ok(preflightCommand().command.endsWith("pulumi-apparmor-preflight 'check-docker'"));
         assert.ok(preflightCommand({ checkDocker: false }).command.endsWith("'skip-docker'"));

@@ -336,3 +336,61 @@ describe("host scripts: json_str escaping (lib.sh)", () => {
         });
     }
 });
+
+describe("host scripts: parser_message keeps only what cannot quote an included file (lib.sh)", () => {
+    const lib = path.join(hostScriptDir(), "lib.sh");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pa-host-msg-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const src = path.join(tmp, "new");
+    fs.writeFileSync(src, "profile p {\n  capability chownz,\n  /x/@{MYVAR} r,\n}\n");
+    function message(lines: string[]): string {
+        const err = path.join(tmp, "err");
+        fs.writeFileSync(err, lines.map((l) => `${l}\n`).join(""));
+        const r = sh(`. '${lib}'; trap - EXIT; parser_message '${err}' '${src}'`);
+        assert.strictEqual(r.code, 0, r.stderr);
+        return r.stdout;
+    }
+    const pe = `AppArmor parser error for ${src}`;
+    const table: [string, string, string][] = [
+        [
+            "a message about the sent text is kept",
+            `${pe} in profile ${src} at line 2: Invalid capability chownz.`,
+            "line 2: Invalid capability chownz.\n",
+        ],
+        [
+            "the lexer's quote of an included key is withheld",
+            `${pe} in profile /etc/ssh/ssh_host_ed25519_key at line 1: Lexer found unexpected character: '-' (0x2d) in state: INITIAL`,
+            "line 1 of included file /etc/ssh/ssh_host_ed25519_key: (message withheld: it may quote that file)\n",
+        ],
+        [
+            "a warning about an included file is withheld",
+            `Warning from ${src} (/root/secret line 3): root:$y$j9T$secret`,
+            "warning, line 3 of included file /root/secret: (message withheld: it may quote that file)\n",
+        ],
+        [
+            "a variable of the sent text is named",
+            "Found reference to variable MYVAR, but is never declared",
+            "Found reference to variable MYVAR, but is never declared\n",
+        ],
+        [
+            "a variable read from elsewhere is masked",
+            "Found reference to variable S3cretToken, but is never declared",
+            "Found reference to variable … but is never declared\n",
+        ],
+        [
+            "control characters are dropped",
+            `${pe} in profile ${src} at line 2: bad \u001b[2Jthing`,
+            "line 2: bad [2Jthing\n",
+        ],
+    ];
+    for (const [title, line, want] of table)
+        it(title, () => assert.strictEqual(message([line]), want));
+    it("at most 20 lines of at most 300 bytes", () => {
+        const out = message(
+            Array.from({ length: 30 }, () => `${pe} at line 1: ${"x".repeat(400)}`),
+        ).split("\n");
+        assert.strictEqual(out.length, 22); // 20 lines, the count, the final newline
+        assert.strictEqual(out[20], "(10 more lines)");
+        assert.ok(out.slice(0, 20).every((l) => Buffer.byteLength(l) <= 300));
+    });
+});
