@@ -27,6 +27,10 @@ export interface HostProfileArgs {
     readonly mode?: pulumi.Input<ProfileMode>;
     /** Directory of the profile file. Defaults to "/etc/apparmor.d/containers". */
     readonly directory?: pulumi.Input<string>;
+    /** Take over an unmanaged file or loaded profile of the same name. Defaults to false. */
+    readonly adopt?: pulumi.Input<boolean>;
+    /** Delete while processes are confined by the profile: refuse or remove. Defaults to "refuse". */
+    readonly onDeleteInUse?: pulumi.Input<"refuse" | "remove">;
     /**
      * What this host's rollout wave did (when the profile has a `rollout`): the load times of the
      * staged and promoted version go into `history`. Defaults to none.
@@ -58,6 +62,9 @@ export class HostProfile extends pulumi.dynamic.Resource {
                 version: args.version,
                 mode: args.mode ?? "enforce",
                 directory: args.directory ?? "/etc/apparmor.d/containers",
+                // Only when given (the provider applies the defaults): fewer inputs to register.
+                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                ...(args.onDeleteInUse !== undefined ? { onDeleteInUse: args.onDeleteInUse } : {}),
                 drift: [],
                 // Preview runs only: the provider's check then compiles a new version on the host
                 // (and drops this flag from the inputs it returns, so state never holds it).

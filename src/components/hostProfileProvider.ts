@@ -9,7 +9,9 @@
  *   position to read denials from; update leaves denials to the next refresh.
  * - read (refresh): status + the denials since the stored cursor; live state and drift reasons.
  * - diff: desired inputs vs what state (refreshed or not) says; drift forces an update.
- * - delete: unload + remove; an unreachable host fails clearly unless told to forget it.
+ * - delete: unload by name + remove the file (or restore the adopted original); refused while
+ *   processes still run confined by the profile unless `onDeleteInUse` is "remove"; an unreachable
+ *   host fails clearly unless told to forget it.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
@@ -27,6 +29,7 @@ import {
     VersionRecord,
 } from "../state";
 import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
+import { validateHostDirectory } from "../host";
 import { suggestRules } from "../log";
 import { renderRule } from "../profile";
 
@@ -68,6 +71,10 @@ export interface HostProfileInputs {
     directory: string;
     /** desired drift: always empty; `read` fills the refreshed copy with the reasons found. */
     drift: string[];
+    /** take over an unmanaged file or loaded profile of the same name (restored at delete). */
+    adopt?: boolean;
+    /** delete while processes are confined by the profile: "refuse" (default) or "remove". */
+    onDeleteInUse?: OnDeleteInUse;
     /**
      * Set by `HostProfile` in preview runs only: `check` then compiles a new version on the host
      * ({@link compileAtPreview}) and leaves this flag out of the inputs it returns.
@@ -109,6 +116,12 @@ export function historyAfterLoad(
     return { rec, history: pushHistory(h, rec) };
 }
 
+/** What deleting a profile does when processes on the host still run confined by it. */
+export type OnDeleteInUse = "refuse" | "remove";
+
+/** Seconds delete waits for the processes still confined by the profile to go before refusing. */
+export const DELETE_IN_USE_WAIT_SECONDS = 10;
+
 /** What state records for it. */
 export interface HostProfileOutputs extends HostProfileInputs {
     installed: VersionRecord & { fileSha256: string };
@@ -132,12 +145,23 @@ const INPUT_KEYS: readonly (keyof HostProfileInputs)[] = [
     "mode",
     "directory",
     "drift",
+    "adopt",
+    "onDeleteInUse",
 ];
 
 /** Profile names this library installs: one path component, nothing a shell would read. */
 export const PROFILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
-/** Install directories: absolute, plain path characters only. */
-export const DIRECTORY_RE = /^\/[A-Za-z0-9._/+-]{0,199}$/;
+/**
+ * Install directories: below /etc/apparmor.d, normalised, plain characters, not AppArmor's own trees
+ * (the rule of `validateHostDirectory` in `src/host`, which also gives the message; up to 1024
+ * characters).
+ */
+export const DIRECTORY_RE = new RegExp(
+    "^/etc/apparmor\\.d/" +
+        "(?!(?:abi|abstractions|cache|disable|force-complain|local|tunables)(?:/|$))" +
+        "(?![^/]*\\.d(?:/|$))" +
+        "[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$",
+);
 
 /** The transport target, with the pin or the fingerprint recorded on first use. */
 export function sshTarget(c: PlainConnection, recorded?: string): SshTarget {
@@ -181,8 +205,18 @@ export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.Ch
             property: "profileName",
             reason: "must be 1–200 characters among A-Z a-z 0-9 . _ + - (it becomes a file name)",
         });
-    if (known(news.directory) && !DIRECTORY_RE.test(String(news.directory)))
-        f.push({ property: "directory", reason: "must be an absolute path of plain characters" });
+    if (known(news.directory)) {
+        const why = validateHostDirectory(String(news.directory));
+        if (why) f.push({ property: "directory", reason: why });
+    }
+    if (known(news.adopt) && typeof news.adopt !== "boolean")
+        f.push({ property: "adopt", reason: "must be true or false" });
+    if (
+        known(news.onDeleteInUse) &&
+        news.onDeleteInUse !== "refuse" &&
+        news.onDeleteInUse !== "remove"
+    )
+        f.push({ property: "onDeleteInUse", reason: 'must be "refuse" or "remove"' });
     if (known(news.mode) && news.mode !== "enforce" && news.mode !== "complain")
         f.push({ property: "mode", reason: 'must be "enforce" or "complain"' });
     return f;
@@ -280,6 +314,8 @@ export function diffHostProfile(
         olds.mode !== news.mode ||
         olds.target !== news.target ||
         olds.hostName !== news.hostName ||
+        (olds.adopt ?? false) !== (news.adopt ?? false) ||
+        (olds.onDeleteInUse ?? "refuse") !== (news.onDeleteInUse ?? "refuse") ||
         (olds.drift?.length ?? 0) > 0 ||
         !sameConnection(oc, nc);
     return { changes: changed, replaces, deleteBeforeReplace: false };
@@ -340,6 +376,7 @@ async function apply(
                 directory: news.directory,
                 text: news.profileText,
                 mode: news.mode,
+                adopt: news.adopt === true,
             }),
         ]);
         if (iR.status === "rejected") {
@@ -519,7 +556,12 @@ export const hostProfileProvider = {
         const where = props.target;
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
-            await ops.remove(t, where, props.connection.sudo, props.profileName, props.directory);
+            // Processes still confined by it are not this stack's containers (those are deleted
+            // before their profile): refused unless onDeleteInUse is "remove".
+            await ops.remove(t, where, props.connection.sudo, props.profileName, props.directory, {
+                onInUse: props.onDeleteInUse ?? "refuse",
+                waitSeconds: DELETE_IN_USE_WAIT_SECONDS,
+            });
         } catch (e) {
             const err = wrap(where, e);
             const unreachable = e instanceof SshError && e.kind === "unreachable";

@@ -56,9 +56,12 @@ async function step<T>(where: string, s: Step, f: () => Promise<T>): Promise<T> 
                     : "";
             // The install script's own codes tell validate (apparmor_parser -Q) from load (-r).
             const stepOf: Step =
-                e.code === "parse-failed" || e.code === "no-header" || e.code === "compile-failed"
+                e.code === "parse-failed" ||
+                e.code === "parse-timeout" ||
+                e.code === "no-header" ||
+                e.code === "compile-failed"
                     ? "validate"
-                    : e.code === "load-failed"
+                    : e.code === "load-failed" || e.code === "load-timeout"
                       ? "load"
                       : s;
             throw new HostStepError(where, stepOf, `${e.message}${detail}`);
@@ -81,7 +84,13 @@ export async function install(
     t: SshTarget,
     where: string,
     sudo: boolean,
-    a: { name: string; directory: string; text: string; mode: ProfileMode | "keep" },
+    a: {
+        name: string;
+        directory: string;
+        text: string;
+        mode: ProfileMode | "keep";
+        adopt?: boolean;
+    },
 ): Promise<{ changed: boolean; fileSha256: string; live: LiveState }> {
     return step(where, "load", async () => {
         const r = await host.hostScripts.install(hostExec(t), {
@@ -89,6 +98,7 @@ export async function install(
             dir: a.directory,
             text: a.text,
             mode: a.mode,
+            ...(a.adopt ? { adopt: true } : {}),
             sudo,
         });
         // A successful install is what `status` would report right after it: the script checks that
@@ -174,16 +184,44 @@ export async function status(
     });
 }
 
+/**
+ * Removes the profile (or restores the original it adopted). Processes still confined by it: after
+ * waiting up to `waitSeconds` for them to go, "refuse" fails naming the host, the profile and their
+ * count; "remove" unloads anyway (they run unconfined from then on).
+ */
 export async function remove(
     t: SshTarget,
     where: string,
     sudo: boolean,
     name: string,
     directory: string,
-): Promise<{ changed: boolean; processes: number }> {
+    inUse: { onInUse: host.OnInUse; waitSeconds: number } = { onInUse: "refuse", waitSeconds: 0 },
+): Promise<{ changed: boolean; processes: number; restored: boolean }> {
     return step(where, "remove", async () => {
-        const r = await host.hostScripts.remove(hostExec(t), { name, dir: directory, sudo });
-        return { changed: r.changed, processes: r.processes };
+        try {
+            const r = await host.hostScripts.remove(hostExec(t), {
+                name,
+                dir: directory,
+                sudo,
+                onInUse: inUse.onInUse,
+                waitSeconds: inUse.waitSeconds,
+            });
+            return { changed: r.changed, processes: r.processes, restored: r.restored === true };
+        } catch (e) {
+            if (e instanceof host.HostScriptError && e.code === "in-use") {
+                const n = Number(e.result?.processes ?? 0);
+                throw new HostStepError(
+                    where,
+                    "remove",
+                    `profile ${name} is still in use on host ${where}: ${n} process(es) run ` +
+                        "confined by it (this stack's own containers are deleted before their " +
+                        "profile), and unloading it would leave them running unconfined. Nothing " +
+                        "was changed. Stop them and run again, or set the Profile's " +
+                        '`onDeleteInUse: "remove"` to unload it anyway.',
+                );
+            }
+            throw e;
+        }
     });
 }
 

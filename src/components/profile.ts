@@ -26,7 +26,8 @@ import {
 import { HostProfile } from "./hostProfile";
 import { planWaves, rolloutSettings, validateRollout, type RolloutArgs } from "./rollout/args";
 import { RolloutWave } from "./rollout/resource";
-import { DIRECTORY_RE, PROFILE_NAME_RE } from "./hostProfileProvider";
+import { PROFILE_NAME_RE } from "./hostProfileProvider";
+import { validateHostDirectory } from "../host";
 import { prepareScript } from "./hostops";
 import { installHeaderProblem } from "../host/header";
 
@@ -48,8 +49,30 @@ export interface ProfileArgs {
     readonly profileFile?: string;
     /** `enforce` denies and logs; `complain` allows and logs `ALLOWED`. Defaults to "enforce". */
     readonly mode?: pulumi.Input<ProfileMode>;
-    /** Directory of the profile file on each host. Defaults to "/etc/apparmor.d/containers". */
+    /**
+     * Directory of the profile file on each host: below `/etc/apparmor.d`, not one of AppArmor's own
+     * trees (abstractions, tunables, local, abi, disable, force-complain, cache, `*.d`); every
+     * existing component must be a root-owned directory not writable by group or others (checked on
+     * the host before anything is written). Defaults to "/etc/apparmor.d/containers".
+     */
     readonly directory?: pulumi.Input<string>;
+    /**
+     * Take over a profile file (`directory/NAME`) or a loaded profile of the same name that
+     * pulumi-apparmor did not install. Without it such a host fails the install (code `unmanaged`)
+     * and nothing there is changed. With it, the original file and loaded policy are kept on the
+     * host (under `/var/lib/pulumi-apparmor/adopted`) and deleting this resource restores both (the
+     * file, and the very same compiled policy reloaded) instead of removing the profile.
+     * Defaults to false.
+     */
+    readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * What deleting the profile does when processes on a host still run confined by it (unloading
+     * a profile leaves them running unconfined, silently). Containers of this stack are deleted
+     * before their profile, so these are someone else's. "refuse": after waiting up to 10 s for
+     * them to go, the delete fails naming the host, the profile and the process count, and nothing
+     * is changed; "remove": unload anyway. Defaults to "refuse".
+     */
+    readonly onDeleteInUse?: pulumi.Input<"refuse" | "remove">;
     /**
      * Which deny rules of a `profile` model are rendered `audit deny`, so that what they refuse is
      * logged and reaches the `denials` output (AppArmor never logs what a plain `deny` refuses).
@@ -286,11 +309,27 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
                 "rewrites the deny rules of a `profile` model; policy text is installed as written",
             fix: "write `audit deny` in the text (or pass profile: parseProfile(text)), or drop auditDenies",
         });
-    if (typeof args.directory === "string" && !DIRECTORY_RE.test(args.directory))
+    if (typeof args.directory === "string") {
+        const why = validateHostDirectory(args.directory);
+        if (why)
+            out.push({ field: "directory", message: why, fix: `use e.g. ${DEFAULT_DIRECTORY}` });
+    }
+    // adopt and onDeleteInUse given as Outputs are checked by the provider's `check`.
+    if (isPlain(args.adopt) && typeof args.adopt !== "boolean")
         out.push({
-            field: "directory",
-            message: `"${printable(args.directory)}" is not an absolute path of plain characters`,
-            fix: `use e.g. ${DEFAULT_DIRECTORY}`,
+            field: "adopt",
+            message: `"${printable(String(args.adopt))}" is not a boolean`,
+            fix: "use true (take over an unmanaged profile of the same name) or false",
+        });
+    if (
+        isPlain(args.onDeleteInUse) &&
+        args.onDeleteInUse !== "refuse" &&
+        args.onDeleteInUse !== "remove"
+    )
+        out.push({
+            field: "onDeleteInUse",
+            message: `"${printable(String(args.onDeleteInUse))}" is not a choice`,
+            fix: 'use "refuse" (keep a profile still in use) or "remove" (unload it anyway)',
         });
     let profile: { resolved?: ResolvedProfile; problems: ArgProblem[] } | undefined;
     if (args.profile !== undefined)
@@ -343,6 +382,15 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
         );
     if (profile && args.versionedName === true) out.push(...profile.problems);
     return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
+}
+
+/** A value given as is (not an Output or a Promise), so it can be validated now. */
+function isPlain(v: unknown): boolean {
+    return (
+        v !== undefined &&
+        !pulumi.Output.isInstance(v) &&
+        typeof (v as { then?: unknown } | null)?.then !== "function"
+    );
 }
 
 /** The error a component throws for bad arguments: resource, fields and fixes. */
@@ -412,11 +460,12 @@ export class Profile extends pulumi.ComponentResource {
             args.directory === undefined || typeof args.directory === "string"
                 ? (args.directory ?? DEFAULT_DIRECTORY)
                 : pulumi.output(args.directory).apply((d) => {
-                      if (!DIRECTORY_RE.test(d))
+                      const why = validateHostDirectory(d);
+                      if (why)
                           throw argsError("apparmor:index:Profile", name, [
                               {
                                   field: "directory",
-                                  message: `"${printable(d)}" is not an absolute path`,
+                                  message: why,
                                   fix: `use e.g. ${DEFAULT_DIRECTORY}`,
                               },
                           ]);
@@ -458,6 +507,10 @@ export class Profile extends pulumi.ComponentResource {
                     version,
                     mode: h.mode ?? mode,
                     directory,
+                    ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                    ...(args.onDeleteInUse !== undefined
+                        ? { onDeleteInUse: args.onDeleteInUse }
+                        : {}),
                     ...(wave ? { rolloutStage: wave.hostStates.apply((s) => s?.[key]) } : {}),
                 },
                 { parent: this, dependsOn: deps },
@@ -496,6 +549,7 @@ export class Profile extends pulumi.ComponentResource {
                             idx.map((i) => [hostKeys[i], secretConnection(hosts[i])]),
                         ),
                         settings: rolloutSettings(args.rollout, idx.length),
+                        ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
                     },
                     { parent: this, dependsOn: [...idx.flatMap((i) => prepares[i]), ...previous] },
                 );

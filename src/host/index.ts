@@ -16,10 +16,14 @@
  * - Output: the first stdout line is one JSON object with `ok`; `denials` follows it with raw log lines.
  *   Exit status 0 = ok, 1 = error, 2 = usage, 3 = preflight found problems. Use {@link parseHostResult}
  *   (or the typed `parse*` functions), which throw {@link HostScriptError} on `ok: false`.
- * - Host layout: profile files in `dir` (default {@link DEFAULT_PROFILE_DIR}), one top-level profile per
- *   file named after the profile; manifests of what this library installed under
- *   `/var/lib/pulumi-apparmor/profiles/NAME` (they mark a profile as "managed"); a host-wide `flock` on
- *   `/var/lib/pulumi-apparmor/lock` serialises install/mode/remove.
+ * - Host layout: profile files in `dir` (default {@link DEFAULT_PROFILE_DIR}; below `/etc/apparmor.d`,
+ *   see {@link validateHostDirectory}), one top-level profile per file named after the profile;
+ *   manifests of what this library installed under `/var/lib/pulumi-apparmor/profiles/NAME` (they mark
+ *   a profile as "managed": a file or loaded profile without one is never replaced unless `adopt`, never
+ *   unloaded or deleted); adopted originals under `/var/lib/pulumi-apparmor/adopted/NAME` (restored by
+ *   `remove`); a host-wide `flock` on `/var/lib/pulumi-apparmor/lock` serialises install/mode/remove.
+ * - Every `apparmor_parser` step runs under a timeout ({@link PARSER_TIMEOUT_SECONDS}) without the lock's
+ *   descriptor, and its messages are reduced so they cannot quote files the client could not read.
  * - Mode (enforce/complain) lives in the profile file's header flags, so the file on disk is the single
  *   truth: `install NAME MODE` rewrites the `flags=(…)` of the `profile NAME … {` header itself (callers
  *   may render any flags; `keep` uses the text as given), and `mode` rewrites the installed file's header
@@ -60,6 +64,21 @@ export const DEFAULT_PROFILE_DIR = "/etc/apparmor.d/containers";
 
 /** Where the scripts keep manifests and the lock on a host. */
 export const HOST_STATE_DIR = "/var/lib/pulumi-apparmor";
+
+/**
+ * Seconds each `apparmor_parser` step (compile, name check, load, status compile, restore) may take on
+ * a host unless told otherwise (`parserTimeoutSeconds`): a step that takes longer, e.g. because the
+ * profile includes a FIFO or device, is stopped and fails with code `parse-timeout` or `load-timeout`,
+ * changing nothing. At most {@link MAX_PARSER_TIMEOUT_SECONDS}.
+ */
+export const PARSER_TIMEOUT_SECONDS = 120;
+export const MAX_PARSER_TIMEOUT_SECONDS = 3600;
+
+/** Seconds a mutating script waits for the host lock held by another change before failing. */
+export const LOCK_WAIT_SECONDS = 300;
+
+/** Largest `waitSeconds` of `remove`. */
+export const MAX_REMOVE_WAIT_SECONDS = 600;
 
 /** Largest `maxBytes` accepted by `denials`. */
 export const MAX_DENIAL_BYTES = 16 * 1024 * 1024;
@@ -151,22 +170,68 @@ export function validateProfileName(name: string): string | undefined {
     return undefined;
 }
 
-/** Profile directories on hosts: absolute, normalised (no `.`/`..`/`//`, no trailing `/`), safe characters. */
+/** Where profile directories must be: strictly below it. */
+export const PROFILE_DIR_ROOT = "/etc/apparmor.d";
+
+/**
+ * First components below {@link PROFILE_DIR_ROOT} a profile directory must not start with: AppArmor's
+ * own trees, whose files are included into (or disable, or force into complain) other profiles.
+ * Names ending in `.d` are refused too (include directories).
+ */
+export const RESERVED_PROFILE_SUBDIRS: readonly string[] = [
+    "abi",
+    "abstractions",
+    "cache",
+    "disable",
+    "force-complain",
+    "local",
+    "tunables",
+];
+
+/**
+ * Profile directories on hosts: below `/etc/apparmor.d` (e.g. the default
+ * `/etc/apparmor.d/containers`), normalised (no `.`, `..`, empty or hidden components, no trailing
+ * `/`), of the characters `A-Za-z0-9._/+-`, and not one of AppArmor's own trees
+ * ({@link RESERVED_PROFILE_SUBDIRS}, `*.d`). The host scripts apply the same rule, and also require
+ * every existing component of the directory to be a root-owned directory not writable by group or
+ * others.
+ */
 export function validateHostDirectory(dir: string): string | undefined {
     if (typeof dir !== "string" || dir.length === 0) return "directory is empty";
+    const shown = printable(dir);
     if (!dir.startsWith("/"))
-        return `directory "${printable(dir)}" must be absolute (e.g. ${DEFAULT_PROFILE_DIR})`;
+        return `directory "${shown}" is not an absolute path (use e.g. ${DEFAULT_PROFILE_DIR})`;
     if (dir.length > 1024) return "directory is longer than 1024 characters";
     if (!/^[A-Za-z0-9._/+-]+$/.test(dir)) {
-        return `directory "${printable(dir)}" may only contain letters, digits and . _ / + -`;
+        return `directory "${shown}" may only contain letters, digits and . _ / + -`;
     }
-    if (dir === "/") return `directory "/" is not allowed; use e.g. ${DEFAULT_PROFILE_DIR}`;
-    if (dir.endsWith("/")) return `directory "${dir}" must not end with "/"`;
-    const parts = dir.slice(1).split("/");
-    if (parts.some((p) => p === "" || p === "." || p === "..")) {
-        return `directory "${dir}" must be normalised (no "//", "." or ".." components)`;
+    if (dir.endsWith("/")) return `directory "${shown}" must not end with "/"`;
+    const parts = dir.split("/");
+    if (parts.slice(1).some((p) => p === "" || p.startsWith("."))) {
+        return `directory "${shown}" must be normalised (no "//", ".", ".." or hidden components)`;
+    }
+    if (!dir.startsWith(`${PROFILE_DIR_ROOT}/`)) {
+        return `directory "${shown}" must be below ${PROFILE_DIR_ROOT} (e.g. ${DEFAULT_PROFILE_DIR}): profile files elsewhere could replace other files`;
+    }
+    const first = parts[3];
+    if (RESERVED_PROFILE_SUBDIRS.includes(first) || first.endsWith(".d")) {
+        return `directory "${shown}" is inside ${PROFILE_DIR_ROOT}/${first}, which AppArmor includes into other profiles; use e.g. ${DEFAULT_PROFILE_DIR}`;
     }
     return undefined;
+}
+
+/** `parserTimeoutSeconds`: a whole number of seconds from 1 to {@link MAX_PARSER_TIMEOUT_SECONDS}. */
+export function validateParserTimeout(n: number): string | undefined {
+    return Number.isInteger(n) && n >= 1 && n <= MAX_PARSER_TIMEOUT_SECONDS
+        ? undefined
+        : `parserTimeoutSeconds must be a whole number from 1 to ${MAX_PARSER_TIMEOUT_SECONDS}`;
+}
+
+/** `waitSeconds` of remove: a whole number of seconds from 0 to {@link MAX_REMOVE_WAIT_SECONDS}. */
+export function validateRemoveWait(n: number): string | undefined {
+    return Number.isInteger(n) && n >= 0 && n <= MAX_REMOVE_WAIT_SECONDS
+        ? undefined
+        : `waitSeconds must be a whole number from 0 to ${MAX_REMOVE_WAIT_SECONDS}`;
 }
 
 export function validateMode(mode: string): string | undefined {
@@ -228,7 +293,22 @@ export function preflightCommand(args: PreflightArgs = {}): HostCommand {
     return { script: "preflight", command: buildHostCommand("preflight", a) };
 }
 
-export interface InstallArgs extends HostCommandOptions {
+/** Options shared by the scripts that run `apparmor_parser`. */
+export interface ParserOptions {
+    /**
+     * Seconds each `apparmor_parser` step may take before it is stopped (the run then fails, changing
+     * nothing). Defaults to {@link PARSER_TIMEOUT_SECONDS} (applied by the script).
+     */
+    readonly parserTimeoutSeconds?: number;
+}
+
+function parserOptionArgs(o: ParserOptions): string[] {
+    if (o.parserTimeoutSeconds === undefined) return [];
+    check("parserTimeoutSeconds", validateParserTimeout(o.parserTimeoutSeconds));
+    return [`timeout=${o.parserTimeoutSeconds}`];
+}
+
+export interface InstallArgs extends HostCommandOptions, ParserOptions {
     readonly name: string;
     /** The profile text; its header must be `profile NAME [flags=(…)] {`. */
     readonly text: string;
@@ -236,6 +316,12 @@ export interface InstallArgs extends HostCommandOptions {
     readonly mode?: ProfileMode | "keep";
     /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
     readonly dir?: string;
+    /**
+     * Replace a file `dir/name` or a loaded profile `name` that this library did not install (without
+     * it the install fails with code `unmanaged`); what was there is kept on the host and `remove`
+     * restores it. Defaults to false.
+     */
+    readonly adopt?: boolean;
 }
 
 export function installCommand(args: InstallArgs): HostCommand {
@@ -250,9 +336,10 @@ export function installCommand(args: InstallArgs): HostCommand {
     // line-oriented rewriting ends every line with a newline, so the text must too.
     const text = args.text.endsWith("\n") ? args.text : `${args.text}\n`;
     const sha = sha256Hex(Buffer.from(text, "utf8"));
+    const opts = [...(args.adopt ? ["adopt"] : []), ...parserOptionArgs(args)];
     return {
         script: "install",
-        command: buildHostCommand("install", [args.name, mode, dir, sha], args),
+        command: buildHostCommand("install", [args.name, mode, dir, sha, ...opts], args),
         stdin: text,
     };
 }
@@ -286,7 +373,7 @@ export function compileCommand(args: CompileArgs): HostCommand {
     };
 }
 
-export interface ModeArgs extends HostCommandOptions {
+export interface ModeArgs extends HostCommandOptions, ParserOptions {
     readonly name: string;
     readonly mode: ProfileMode;
     /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
@@ -298,10 +385,17 @@ export function modeCommand(args: ModeArgs): HostCommand {
     check("profile name", validateProfileName(args.name));
     check("mode", validateMode(args.mode));
     check("directory", validateHostDirectory(dir));
-    return { script: "mode", command: buildHostCommand("mode", [args.name, args.mode, dir], args) };
+    return {
+        script: "mode",
+        command: buildHostCommand(
+            "mode",
+            [args.name, args.mode, dir, ...parserOptionArgs(args)],
+            args,
+        ),
+    };
 }
 
-export interface StatusArgs extends HostCommandOptions {
+export interface StatusArgs extends HostCommandOptions, ParserOptions {
     /** Profiles to report; all managed profiles when empty. Defaults to []. */
     readonly names?: readonly string[];
     /** Where to look for names without a manifest. Defaults to {@link DEFAULT_PROFILE_DIR}. */
@@ -314,21 +408,56 @@ export function statusCommand(args: StatusArgs = {}): HostCommand {
     for (const n of args.names ?? []) check("profile name", validateProfileName(n));
     return {
         script: "status",
-        command: buildHostCommand("status", [dir, ...(args.names ?? [])], args),
+        command: buildHostCommand(
+            "status",
+            [dir, ...(args.names ?? []), ...parserOptionArgs(args)],
+            args,
+        ),
     };
 }
 
-export interface RemoveArgs extends HostCommandOptions {
+/** What `remove` does when processes still run confined by the profile. */
+export type OnInUse = "refuse" | "remove";
+
+export interface RemoveArgs extends HostCommandOptions, ParserOptions {
     readonly name: string;
     /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
     readonly dir?: string;
+    /**
+     * When processes still run confined by the profile (unloading it leaves them running
+     * unconfined): "refuse" fails with code `in-use` (its `processes` count in
+     * {@link HostScriptError.result}) and changes nothing; "remove" unloads anyway. Defaults to
+     * "refuse" (applied by the script).
+     */
+    readonly onInUse?: OnInUse;
+    /**
+     * Seconds to wait first for that count to reach 0 (e.g. a container being stopped), at most
+     * {@link MAX_REMOVE_WAIT_SECONDS}. Defaults to 0.
+     */
+    readonly waitSeconds?: number;
 }
 
 export function removeCommand(args: RemoveArgs): HostCommand {
     const dir = args.dir ?? DEFAULT_PROFILE_DIR;
     check("profile name", validateProfileName(args.name));
     check("directory", validateHostDirectory(dir));
-    return { script: "remove", command: buildHostCommand("remove", [args.name, dir], args) };
+    const opts: string[] = [];
+    if (args.onInUse !== undefined) {
+        if (args.onInUse !== "refuse" && args.onInUse !== "remove")
+            throw new Error(
+                `invalid onInUse: "${printable(String(args.onInUse))}" must be "refuse" or "remove"`,
+            );
+        opts.push(`in-use=${args.onInUse}`);
+    }
+    if (args.waitSeconds !== undefined) {
+        check("waitSeconds", validateRemoveWait(args.waitSeconds));
+        opts.push(`wait=${args.waitSeconds}`);
+    }
+    opts.push(...parserOptionArgs(args));
+    return {
+        script: "remove",
+        command: buildHostCommand("remove", [args.name, dir, ...opts], args),
+    };
 }
 
 export interface SnapshotArgs extends HostCommandOptions {
@@ -382,6 +511,8 @@ export class HostScriptError extends Error {
         message: string,
         readonly exitCode: number | null,
         readonly stderr: string,
+        /** The script's whole JSON result line when it printed one (e.g. `processes` of `in-use`). */
+        readonly result?: Readonly<Record<string, unknown>>,
     ) {
         super(`pulumi-apparmor ${script}: ${message}`);
         this.name = "HostScriptError";
@@ -434,6 +565,7 @@ export function parseHostResult(
             String(r.message ?? "failed"),
             out.exitCode ?? null,
             out.stderr ?? "",
+            r,
         );
     }
     return r;
@@ -487,6 +619,11 @@ export interface InstallResult {
     readonly wrote: boolean;
     readonly reloaded: boolean;
     readonly manifestUpdated: boolean;
+    /**
+     * This run took over a file or loaded profile of the same name that this library had not
+     * installed (install's `adopt`); `remove` restores it. Always false for `mode`.
+     */
+    readonly adopted: boolean;
     readonly mode: string;
     readonly sha256: string;
     readonly policySha1: string;
@@ -594,9 +731,13 @@ export function profileDrift(p: ProfileStatus, expectedSha256?: string): DriftRe
 export interface RemoveResult {
     readonly ok: true;
     readonly name: string;
+    /** A manifest of ours was there; false: the name is not this library's and nothing was touched. */
+    readonly managed: boolean;
     readonly changed: boolean;
     readonly unloaded: boolean;
     readonly deleted: boolean;
+    /** The original this library had adopted (file and/or loaded policy) was put back. */
+    readonly restored: boolean;
     /** Processes that were confined by the profile when it was unloaded (now unconfined). */
     readonly processes: number;
 }

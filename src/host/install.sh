@@ -1,13 +1,20 @@
-# install NAME MODE DIR SHA256 — profile text on stdin.
+# install NAME MODE DIR SHA256 [OPTION...] — profile text on stdin.
 #   MODE    enforce | complain | keep (keep = use the text's own header flags)
-#   DIR     directory of the profile files, e.g. /etc/apparmor.d/containers
+#   DIR     directory of the profile files, below /etc/apparmor.d, e.g. /etc/apparmor.d/containers
+#           (every existing component must be root-owned and not writable by group or others)
 #   SHA256  sha256 of the exact stdin bytes, or - to skip the check (a cut SSH connection then cannot
 #           install a truncated text)
-# Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","mode","sha256",
-#          "policySha1","kernelMode","bootLoad"}  (bootLoad: the boot unit that reloads our profiles after a
-#          reboot is in place; false on hosts without systemd)
+#   OPTION  adopt       replace a file DIR/NAME or a loaded profile NAME that pulumi-apparmor did not
+#                       install (refused otherwise); what was there is kept and `remove` restores it
+#           timeout=N   seconds each apparmor_parser step may take (default 120): a step that takes
+#                       longer (e.g. an included FIFO) is stopped and the install fails, changing nothing
+# Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","adopted","mode",
+#          "sha256","policySha1","kernelMode","bootLoad"}  (adopted: this run took over an unmanaged
+#          file or policy; bootLoad: the boot unit that reloads our profiles after a reboot is in place;
+#          false on hosts without systemd)
 
-[ $# -eq 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- <PROFILE"
+# shellcheck disable=SC2034 # pa_adopt: read by apply_profile (lib.sh)
+[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] <PROFILE"
 check_name "$1"
 case $2 in
     enforce | complain | keep) ;;
@@ -19,13 +26,26 @@ case $4 in
     *[!0-9a-f]*) fail bad-sha256 "SHA256 must be 64 lowercase hex digits or -" 2 ;;
     *) [ "${#4}" -eq 64 ] || fail bad-sha256 "SHA256 must be 64 lowercase hex digits or -" 2 ;;
 esac
+name=$1
+mode=$2
+dir=$3
+sha=$4
+shift 4
+pa_adopt=false
+for o in "$@"; do
+    case $o in
+        adopt) pa_adopt=true ;;
+        timeout=*) set_timeout "${o#timeout=}" ;;
+        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS)" 2 ;;
+    esac
+done
 need_root
 need_parser
 need_apparmor
 
-name=$1
-mode=$2
-dir=$3
+# Refused before anything is written (checked again under the lock).
+safe_dir "$dir"
+check_target "$dir/$name"
 [ -d "$dir" ] || mkdir -p "$dir" || fail io "cannot create $dir"
 work_dir "$dir" "$name"
 # shellcheck disable=SC2154 # pa_work: set by work_dir (lib.sh)
@@ -33,7 +53,7 @@ input=$pa_work/in
 new=$pa_work/new
 # Read the whole input before taking the lock: a slow sender must not block other hosts' changes.
 head -c 4194305 >"$input" || fail io "cannot read the profile from stdin"
-if [ "$4" = - ]; then
+if [ "$sha" = - ]; then
     # (With a SHA256 the size is checked only when the digest differs: see apply_profile.)
     [ "$(wc -c <"$input")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
 fi
@@ -45,17 +65,18 @@ if [ "$mode" = keep ]; then
     newmode=
 elif ! set_mode "$name" "$mode" "$input" "$new"; then
     # Verify the input first: a truncated text may well have lost its header.
-    if [ "$4" != - ]; then
+    [ "$(wc -c <"$input")" -le 4194304 ] || fail too-large "the profile text is larger than 4 MiB"
+    if [ "$sha" != - ]; then
         got=$(sha256sum <"$input")
-        [ "${got%%" "*}" = "$4" ] ||
-            fail incomplete-input "stdin sha256 ${got%%" "*} differs from the expected $4 (connection cut?); nothing was changed"
+        [ "${got%%" "*}" = "$sha" ] ||
+            fail incomplete-input "stdin sha256 ${got%%" "*} differs from the expected $sha (connection cut?); nothing was changed"
     fi
     fail no-header "no line 'profile $name [flags=(...)] {' found; the text must start the profile with that header"
 fi
 
 take_lock
-if [ "$4" = - ]; then
+if [ "$sha" = - ]; then
     apply_profile "$name" "$dir" "$new" "$newmode"
 else
-    apply_profile "$name" "$dir" "$new" "$newmode" "$input" "$4"
+    apply_profile "$name" "$dir" "$new" "$newmode" "$input" "$sha"
 fi

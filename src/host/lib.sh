@@ -17,8 +17,42 @@ umask 022
 PA_STATE=/var/lib/pulumi-apparmor
 PA_MANIFESTS=$PA_STATE/profiles
 PA_LOCK=$PA_STATE/lock
+PA_ADOPTED=$PA_STATE/adopted
+# Our own apparmor_parser cache (the boot loader's -W -L; see PA_BOOT_LOADER_TEXT).
+PA_CACHE=$PA_STATE/cache
 PA_SECFS=/sys/kernel/security/apparmor
 PA_SCRIPT=${0##*/}
+# Seconds each apparmor_parser step may take (option timeout=N of install, mode, status and remove).
+PA_TIMEOUT=120
+# The words of apparmor_parser's own messages (its format strings, kernel load errors, errno texts):
+# parser_message keeps these and the client's own words, and masks every other word.
+PA_PARSER_WORDS='t ASSERT Aborting Addition AppArmor Argument Bad Cache Cached Caching Can Cannot Could Device Dump
+ERROR Empty Error Errors Exceeded Failed File Found Function INVALID Ignoring Input Internal Invalid
+Lexer Local Multiple Name Namespace No Operation Optimize Option Permission Profile Protocol RLIMIT
+Referenced Regex Removal Replacement Resource Skipping Sorry The There To Too Unable Unclosed
+Unknown Unset Usage Variable Warning Werror Wrote You aare abi access actions add added adding
+additional addr alias allocate allowed already always an apparmor apparmor_parser argument assigned
+assignment at attempted attr back bad bailing basedir be been being between boolean busy but by
+cache cacheloc cachename can cannot capability capping changehat character class clear close command
+complain conditional config confined conflicting conflicts conform contain context cpus create
+current currently dbus debug declaration declared default defined definitions delete delete_set_var
+deleting denied detected device differs directory disable disabled does doesn due duplicate end
+enforced entire entry equal error escape exist exists expanded expanding expected expecting
+expression failed failure falling false feature features file files find flag flags for force
+forcing found from fs fstat get given got group grouping has hat have header help hit id if
+implemented in include included input internal invalid is isn it items jobs kernel keyword label
+least left line link list load loading location long longopt looking many match matching maximum
+memory merged merges merging message minimum miss missing mode modifiers mount mounted mtime name
+named names namespace need nesting network never newer no not number of on once one only open option
+options or out output overriding parse parser parsing path peer permitted pivotroot policy policydb
+popped prefix previously primary privileges proc process processing profile profiles program
+protocol ptrace range read readonly recursively reference referenced references regexs regular
+reload remove replace resource root rule rules run search seenlist set setting setuid setup should
+shouldn signal signature single size skipped skipping socket space specified stacking state stdin
+stdout succeeded such suitable support supported supports symbol syntax table tdelete temporarily
+terminated tfind than the this to too trailing transition transitions true type unable unavailable
+undefined unexpected unix unknown up update use used using valid value values var variable variables
+version via warn was when which while with without write wrong'
 PA_TMPS=
 PA_WORKS=
 
@@ -29,9 +63,85 @@ json_str() {
         awk 'BEGIN { printf "\"" } { if (NR > 1) printf "\\n"; printf "%s", $0 } END { printf "\"" }'
 }
 
-# fail CODE MESSAGE [EXIT]: JSON error line on stdout, human line on stderr, exit.
+# parser_message ERRFILE SRC: apparmor_parser's messages in ERRFILE, reduced to what cannot quote a
+# file the client could not read (the parser runs as root and may have read included files):
+#  - a message located in SRC, the text the client sent: kept, as "line N: MESSAGE";
+#  - a message located in any other (included) file: only "line N of included file FILE", the message withheld
+#    (the lexer quotes bytes of the file, e.g. the first character of a root-only key);
+#  - any other line: each word is kept only when it is one of the parser's own message words or a
+#    word of SRC, else replaced by "…".
+# At most 20 lines of at most 300 bytes. Prints nothing when ERRFILE is empty.
+parser_message() {
+    awk -v src="$2" -v vocab="$PA_PARSER_WORDS" '
+function words_ok(w,    n, parts, i) {
+    if (w !~ /[A-Za-z0-9_]/) return w == "-" || w == "->" || w == "="
+    n = split(w, parts, /[^A-Za-z0-9_]+/)
+    for (i = 1; i <= n; i++)
+        if (parts[i] != "" && !(parts[i] in voc) && !(parts[i] in own) && parts[i] !~ /^TOK_[A-Z_]+$/) return 0
+    return 1
+}
+function masked(line,    n, ws, i, out) {
+    n = split(line, ws, /[ \t]+/)
+    out = ""
+    for (i = 1; i <= n; i++) {
+        if (ws[i] == "") continue
+        out = out (out == "" ? "" : " ") (words_ok(ws[i]) ? ws[i] : "…")
+    }
+    return out
+}
+function emit(s) {
+    if (++count > 20) return
+    print substr(s, 1, 300)
+}
+BEGIN {
+    n = split(vocab, v, /[ \n]+/)
+    for (i = 1; i <= n; i++) voc[v[i]] = 1
+    while ((getline l < src) > 0) {
+        m = split(l, t, /[^A-Za-z0-9_]+/)
+        for (i = 1; i <= m; i++) if (t[i] != "") own[t[i]] = 1
+    }
+    close(src)
+    pe = "AppArmor parser error for " src
+    wf = "Warning from " src " ("
+}
+{
+    gsub(/[\001-\010\013-\037\177]/, "")
+    if (index($0, pe) == 1) {
+        rest = substr($0, length(pe) + 1)
+        cur = src
+        if (substr(rest, 1, 12) == " in profile ") { rest = substr(rest, 13); cur = "" }
+        else if (substr(rest, 1, 4) == " in ") { rest = substr(rest, 5); cur = "" }
+        if (match(rest, / at line [0-9]+: /)) {
+            if (cur == "") cur = substr(rest, 1, RSTART - 1)
+            ln = substr(rest, RSTART + 9, RLENGTH - 11)
+            msg = substr(rest, RSTART + RLENGTH)
+            if (cur == src) emit("line " ln ": " msg)
+            else emit("line " ln " of included file " cur ": (message withheld: it may quote that file)")
+            next
+        }
+    }
+    if (index($0, wf) == 1) {
+        rest = substr($0, length(wf) + 1)
+        if (match(rest, /line [0-9]+\): /)) {
+            cur = substr(rest, 1, RSTART - 1)
+            sub(/ $/, "", cur)
+            ln = substr(rest, RSTART + 5, RLENGTH - 8)
+            msg = substr(rest, RSTART + RLENGTH)
+            if (cur == "" || cur == src) emit("warning, line " ln ": " msg)
+            else emit("warning, line " ln " of included file " cur ": (message withheld: it may quote that file)")
+            next
+        }
+    }
+    if ($0 != "") emit(masked($0))
+}
+END { if (count > 20) print "(" count - 20 " more lines)" }
+' "$1"
+}
+
+# fail CODE MESSAGE [EXIT [JSON]]: JSON error line on stdout (plus the fields JSON, our own text,
+# e.g. '"processes":2'), human line on stderr, exit.
 fail() {
-    printf '{"ok":false,"error":"%s","message":%s}\n' "$1" "$(printf '%s' "$2" | json_str)"
+    printf '{"ok":false,"error":"%s","message":%s%s}\n' "$1" "$(printf '%s' "$2" | json_str)" "${4:+,$4}"
     printf '%s: %s\n' "$PA_SCRIPT" "$2" >&2
     exit "${3:-1}"
 }
@@ -73,14 +183,22 @@ valid_name() {
     [ "${#1}" -le 200 ] && [ "$1" != unconfined ]
 }
 
-# valid_dir DIR: absolute, normalised, safe characters (see validateHostDirectory in index.ts).
+# valid_dir DIR: a directory below /etc/apparmor.d, normalised (no `.`/`..`/empty/hidden components,
+# no trailing `/`), safe characters, not one of AppArmor's own trees (abstractions, tunables, local,
+# abi, disable, force-complain, cache, or a `*.d` include directory), where a file of ours would be
+# included into, or change, other profiles. Same rule as validateHostDirectory in index.ts.
 valid_dir() {
     case $1 in
-        /*) ;;
+        /etc/apparmor.d/?*) ;;
         *) return 1 ;;
     esac
     case $1 in
-        */ | *//* | */./* | */../* | */. | */.. | *[!A-Za-z0-9._/+-]*) return 1 ;;
+        */ | *//* | */.* | *[!A-Za-z0-9._/+-]*) return 1 ;;
+    esac
+    vd_first=${1#/etc/apparmor.d/}
+    vd_first=${vd_first%%/*}
+    case $vd_first in
+        abi | abstractions | cache | disable | force-complain | local | tunables | *.d) return 1 ;;
     esac
     [ "${#1}" -le 1024 ]
 }
@@ -97,7 +215,55 @@ check_name() {
 }
 
 check_dir() {
-    valid_dir "$1" || fail bad-dir "invalid directory (absolute, normalised, characters [A-Za-z0-9._/+-])" 2
+    valid_dir "$1" || fail bad-dir "invalid directory: it must be below /etc/apparmor.d (e.g. /etc/apparmor.d/containers), normalised, of characters [A-Za-z0-9._/+-], and not abstractions, tunables, local, abi, disable, force-complain, cache or a *.d directory" 2
+}
+
+# check_seconds OPTION VALUE MAX: VALUE is a whole number of seconds from 0 to MAX.
+check_seconds() {
+    case $2 in
+        '' | *[!0-9]*) fail bad-option "$1 must be a whole number of seconds" 2 ;;
+    esac
+    if [ "${#2}" -gt 5 ] || [ "$2" -gt "$3" ]; then
+        fail bad-option "$1 must be at most $3 seconds" 2
+    fi
+}
+
+# set_timeout N: the per-step timeout of apparmor_parser (option timeout=N), 1 to 3600 s.
+set_timeout() {
+    check_seconds timeout "$1" 3600
+    [ "$1" -ge 1 ] || fail bad-option "timeout must be at least 1 second" 2
+    PA_TIMEOUT=$1
+}
+
+# safe_dir DIR: every existing component of DIR (from /etc down) is a real directory (not a symlink),
+# owned by root and not writable by group or others, so nobody but root can swap what we write into.
+# Checked before anything is written (one `find` for all components).
+safe_dir() {
+    sd_list=
+    sd_path=
+    sd_rest=${1#/}
+    while [ -n "$sd_rest" ]; do
+        sd_path=$sd_path/${sd_rest%%/*}
+        case $sd_rest in
+            */*) sd_rest=${sd_rest#*/} ;;
+            *) sd_rest= ;;
+        esac
+        if [ -e "$sd_path" ] || [ -L "$sd_path" ]; then
+            sd_list="$sd_list $sd_path"
+        fi
+    done
+    # shellcheck disable=SC2086 # validated directory: no spaces or glob characters
+    sd_bad=$(find $sd_list -prune \( -type l -o ! -type d -o ! -user 0 -o -perm -020 -o -perm -002 \) -print 2>&1) ||
+        fail io "cannot check the directory $1: $sd_bad"
+    [ -z "$sd_bad" ] || fail unsafe-dir "$(printf '%s' "$sd_bad" | head -n 1) is a symlink, not a directory, not owned by root, or writable by group or others; nothing was changed. Fix: chown root:root and chmod go-w it (or choose another directory below /etc/apparmor.d)"
+}
+
+# check_target FILE: FILE is absent or a regular file (not a symlink, directory, FIFO or device): the
+# profile file is only ever replaced by an atomic rename of a regular file of ours.
+check_target() {
+    if [ -L "$1" ] || { [ -e "$1" ] && [ ! -f "$1" ]; }; then
+        fail bad-target "$1 exists and is not a regular file (a directory, symlink, FIFO or device); nothing was changed. Remove it or choose another profile name"
+    fi
 }
 
 # is_root: the shell's real uid is 0, read from /proc/self/status by builtins (every process started
@@ -118,6 +284,25 @@ need_root() {
 need_parser() {
     command -v apparmor_parser >/dev/null 2>&1 ||
         fail no-parser "apparmor_parser not found; fix: apt-get install apparmor"
+    command -v timeout >/dev/null 2>&1 ||
+        fail no-timeout "timeout (coreutils) not found; fix: apt-get install coreutils"
+}
+
+# run_parser ARGS...: apparmor_parser ARGS under `timeout` (TERM after $PA_TIMEOUT s, KILL 5 s later)
+# and without the lock descriptor (fd 9) or our stdin: a parser blocked on an included FIFO or device
+# ends, and never keeps the host lock. Status 124 or 137: timed out (see timed_out).
+run_parser() {
+    timeout -k 5 "$PA_TIMEOUT" apparmor_parser "$@" 9>&- </dev/null
+}
+
+# timed_out STATUS: STATUS is what `timeout` returns for a command it had to stop.
+timed_out() {
+    [ "$1" -eq 124 ] || [ "$1" -eq 137 ]
+}
+
+# fail_timeout STEP: the parser step STEP (e.g. "compile (apparmor_parser -Q)") did not finish.
+fail_timeout() {
+    fail parse-timeout "$1 did not finish within $PA_TIMEOUT s and was stopped (does the profile include a FIFO, device or other file that never ends?); nothing was changed"
 }
 
 apparmor_enabled() {
@@ -242,14 +427,17 @@ kernel_mode() {
 }
 
 # loaded_sha1_var NAME: sets pa_lsha1 to the raw_sha1 of the loaded policy whose `name` file is NAME
-# (empty when none), builtins only. loaded_sha1 NAME prints it.
+# and pa_ldir to its directory in securityfs (both empty when none), builtins only. loaded_sha1 NAME
+# prints the sha1.
 loaded_sha1_var() {
     pa_lsha1=
+    pa_ldir=
     for d in "$PA_SECFS"/policy/profiles/*/; do
         [ -r "${d}name" ] || continue
         ln=
         IFS= read -r ln <"${d}name" || true
         if [ "$ln" = "$1" ]; then
+            pa_ldir=${d%/}
             [ -r "${d}raw_sha1" ] && { IFS= read -r pa_lsha1 <"${d}raw_sha1" || true; }
             return 0
         fi
@@ -260,16 +448,19 @@ loaded_sha1() {
     [ -z "$pa_lsha1" ] || printf '%s\n' "$pa_lsha1"
 }
 
-# confined_count NAME: number of processes whose label is NAME (any mode).
+# confined_count NAME: number of processes whose label is NAME or one of its children (any mode).
 confined_count() {
     # shellcheck disable=SC2013 # not reading lines of a file list
     cat /proc/[0-9]*/attr/current 2>/dev/null |
-        awk -v n="$1" 'substr($0, 1, length(n) + 2) == n " (" { c++ } END { print c + 0 }'
+        awk -v n="$1" 'substr($0, 1, length(n) + 2) == n " (" || substr($0, 1, length(n) + 2) == n "//" { c++ } END { print c + 0 }'
 }
 
-# compile_sha1 FILE OUTBIN ERRFILE: compile without the kernel; prints the sha1 of the binary policy.
+# compile_sha1 FILE OUTBIN ERRFILE: compile without the kernel (under the parser timeout); prints the
+# sha1 of the binary policy. Returns the parser's status (124/137: timed out).
 compile_sha1() {
-    apparmor_parser -Q -K -S "$1" >"$2" 2>"$3" || return 1
+    cs_rc=0
+    run_parser -Q -K -S "$1" >"$2" 2>"$3" || cs_rc=$?
+    [ "$cs_rc" -eq 0 ] || return "$cs_rc"
     sha1_of "$2"
 }
 
@@ -278,7 +469,9 @@ compile_sha1() {
 # after a reboot and containers started with --security-opt apparmor=NAME (restart policies) fail to
 # start. A oneshot unit, ordered after apparmor.service and before sysinit.target (so before dockerd and
 # containerd), loads every profile that has a manifest, one at a time (a bad file does not keep the
-# others from loading). The files hold the mode in their header flags, so modes survive as well.
+# others from loading), each under a timeout. The files hold the mode in their header flags, so modes
+# survive as well. Its cache is our own ($PA_CACHE): the system cache is keyed by file name only, and a
+# distribution profile of the same name must never be loaded from our compiled policy.
 PA_UNIT=/etc/systemd/system/pulumi-apparmor.service
 PA_UNIT_LINK=/etc/systemd/system/sysinit.target.wants/pulumi-apparmor.service
 PA_BOOT_LOADER=$PA_STATE/boot-load
@@ -294,8 +487,8 @@ for m in /var/lib/pulumi-apparmor/profiles/*; do
     [ -f "$m" ] || continue
     name=$(sed -n "s/^name=//p" "$m" | head -n 1)
     dir=$(sed -n "s/^dir=//p" "$m" | head -n 1)
-    if [ -f "$dir/$name" ]; then
-        apparmor_parser -r -W -- "$dir/$name" || rc=1
+    if [ -f "$dir/$name" ] && [ ! -L "$dir/$name" ]; then
+        timeout -k 5 120 apparmor_parser -r -W -L /var/lib/pulumi-apparmor/cache -- "$dir/$name" || rc=1
     else
         echo "pulumi-apparmor: $dir/$name is missing; profile $name not loaded" >&2
         rc=1
@@ -358,29 +551,31 @@ ensure_boot_load() {
     [ -d "$PA_STATE" ] || mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
     put_file "$PA_BOOT_LOADER" 755 "$PA_BOOT_LOADER_TEXT"
     put_file "$PA_UNIT" 644 "$PA_UNIT_TEXT"
-    if $put_changed && ! systemctl daemon-reload >/dev/null 2>&1; then
+    if $put_changed && ! systemctl daemon-reload >/dev/null 2>&1 9>&-; then
         fail io "systemctl daemon-reload failed after writing $PA_UNIT"
     fi
     if [ ! -L "$PA_UNIT_LINK" ]; then
-        systemctl enable --quiet pulumi-apparmor.service >/dev/null 2>&1 ||
+        systemctl enable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- ||
             fail io "cannot enable pulumi-apparmor.service (systemctl enable)"
     fi
     boot_load=true
 }
 
-# drop_boot_load_if_unused: once no manifest is left, disable and delete the unit and its loader (a
-# host we no longer manage keeps nothing of ours). Caller holds the lock.
+# drop_boot_load_if_unused: once no manifest is left, disable and delete the unit, its loader and its
+# cache (a host we no longer manage keeps nothing of ours). Caller holds the lock.
 drop_boot_load_if_unused() {
     for m in "$PA_MANIFESTS"/*; do
         [ -f "$m" ] && return 0
     done
+    [ ! -d "$PA_CACHE" ] || rm -rf "$PA_CACHE"
+    [ ! -d "$PA_ADOPTED" ] || rmdir "$PA_ADOPTED" 2>/dev/null || true
     [ -e "$PA_UNIT" ] || [ -L "$PA_UNIT_LINK" ] || [ -e "$PA_BOOT_LOADER" ] || return 0
     if command -v systemctl >/dev/null 2>&1; then
-        systemctl disable --quiet pulumi-apparmor.service >/dev/null 2>&1 || true
+        systemctl disable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- || true
     fi
     rm -f "$PA_UNIT_LINK" "$PA_UNIT" "$PA_BOOT_LOADER"
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-        systemctl daemon-reload >/dev/null 2>&1 || true
+        systemctl daemon-reload >/dev/null 2>&1 9>&- || true
     fi
 }
 
@@ -443,18 +638,94 @@ clean_stale() {
     done
 }
 
+# Adoption (install option `adopt`): a file or loaded policy of the profile's name that this library
+# did not install is replaced only when the caller opts in, and what was there is kept in
+# $PA_ADOPTED/NAME so that remove restores it: `file` (a copy, mode/owner/times kept), `policy` (the
+# kernel's raw_data of the loaded policy: reloading it gives back the very same raw_sha1) and `info`
+# (dir=, file=yes|no, policy=yes|no, policySha1=).
+
+# read_adopted NAME: sets a_dir, a_file, a_policy, a_sha1 from NAME's adoption record (a_file and
+# a_policy "no" when there is none), builtins only.
+# shellcheck disable=SC2034 # a_policy, a_sha1: read by remove.sh
+read_adopted() {
+    a_dir=
+    a_file=no
+    a_policy=no
+    a_sha1=
+    [ -f "$PA_ADOPTED/$1/info" ] || return 0
+    while IFS= read -r ln; do
+        case $ln in
+            dir=*) a_dir=${ln#dir=} ;;
+            file=yes) a_file=yes ;;
+            policy=yes) a_policy=yes ;;
+            policySha1=*) a_sha1=${ln#policySha1=} ;;
+        esac
+    done <"$PA_ADOPTED/$1/info"
+}
+
+# write_adopted_info NAME DIR FILE POLICY SHA1: (re)writes the record's info atomically.
+write_adopted_info() {
+    ai=$PA_ADOPTED/$1/.info.tmp
+    track_tmp "$ai"
+    if ! { printf 'dir=%s\nfile=%s\npolicy=%s\npolicySha1=%s\n' "$2" "$3" "$4" "$5" >"$ai" &&
+        mv -f "$ai" "$PA_ADOPTED/$1/info"; }; then
+        fail io "cannot write the adoption record of $1"
+    fi
+}
+
+# save_adopted NAME DIR TARGET SAVEFILE SAVEPOLICY POLICYDIR SHA1: keeps the unmanaged file TARGET
+# (when SAVEFILE is true) and the loaded policy from POLICYDIR (when SAVEPOLICY is true) before they
+# are replaced. Caller holds the lock.
+save_adopted() {
+    st=$PA_ADOPTED/$1
+    if ! { rm -rf "$st" && mkdir -p "$st" && chmod 700 "$st"; }; then
+        fail io "cannot create $st"
+    fi
+    sv_file=no
+    sv_policy=no
+    if $4; then
+        cp -p "$3" "$st/file" || fail io "cannot keep a copy of $3"
+        sv_file=yes
+    fi
+    if $5; then
+        cat "$6/raw_data" >"$st/policy" || fail io "cannot keep the loaded policy of $1"
+        if [ -n "$7" ] && [ "$(sha1_of "$st/policy")" != "$7" ]; then
+            fail io "the kept copy of the loaded policy of $1 differs from the kernel's raw_sha1"
+        fi
+        sv_policy=yes
+    fi
+    write_adopted_info "$1" "$2" "$sv_file" "$sv_policy" "$7"
+}
+
+# restore_adopted_file NAME DIR: puts the adopted original back as DIR/NAME (temp file + rename) and
+# drops it from the record. Caller holds the lock.
+restore_adopted_file() {
+    rt=$(mktemp "$2/.$1.XXXXXX") || fail io "cannot create a temp file in $2"
+    track_tmp "$rt"
+    if ! { cp -p "$PA_ADOPTED/$1/file" "$rt" && mv -f "$rt" "$2/$1"; }; then
+        fail io "cannot restore $2/$1"
+    fi
+    rm -f "$PA_ADOPTED/$1/file"
+}
+
 # apply_profile NAME DIR NEWFILE NEWMODE [INPUT INSHA256]: install NEWFILE (in this run's work dir,
 # already in its final mode NEWMODE, or "" to read it from the header) as DIR/NAME and load it. When
 # INPUT is given, its sha256 must be INSHA256 (a cut SSH connection cannot install a truncated text).
+# $pa_adopt (true|false) allows replacing a file or loaded policy we did not install (see Adoption).
 # Caller holds the lock. Prints the result JSON. Steps:
 #   1. one sha256sum of (input,) new file and current file;
-#   2. unchanged: the current file is byte for byte the new one, the manifest says it was compiled to
+#   2. ownership: DIR/NAME must be absent or ours (our manifest records it in DIR), a loaded policy
+#      NAME must be ours (a manifest of ours exists), else it is refused unless adopting;
+#   3. unchanged: the current file is byte for byte the new one, the manifest says it was compiled to
 #      the policy the kernel has loaded now (raw_sha1) → nothing is compiled, written or loaded;
-#   3. otherwise ONE compile (apparmor_parser -Q -K -S, nothing touched on failure), with the name
-#      check (-N) running beside it; the compiled binary is what gets loaded (-r -B: no second
-#      compile), and only after the kernel took it is the file renamed into place. A rejected load
-#      therefore leaves the previous file and policy (replacement is atomic in the kernel);
-#   4. verify the kernel's raw_sha1 is the compiled binary's, write the manifest, boot unit.
+#   4. otherwise ONE compile (apparmor_parser -Q -K -S, nothing touched on failure), with the name
+#      check (-N) running beside it, both under the parser timeout and without the lock descriptor;
+#      then the claim (adopted originals kept, a manifest naming DIR written first so that a run
+#      killed from here on leaves a profile we know is ours); the compiled binary is what gets loaded
+#      (-r -B: no second compile), and only after the kernel took it is the file renamed into place.
+#      A rejected load therefore leaves the previous file and policy (replacement is atomic in the
+#      kernel) and withdraws the claim;
+#   5. verify the kernel's raw_sha1 is the compiled binary's, write the manifest, boot unit.
 apply_profile() {
     name=$1
     dir=$2
@@ -467,6 +738,7 @@ apply_profile() {
     names_f=$w/names
 
     clean_stale "$dir" "$name"
+    check_target "$target"
     [ -n "$newmode" ] || newmode=$(file_mode "$name" "$new")
 
     files="$new"
@@ -490,23 +762,56 @@ apply_profile() {
 "}
         oldsha256=${oldsha256%%" "*}
     fi
+    kernel_mode_var "$name"
+    oldkmode=$pa_kmode
     loaded_sha1_var "$name"
     oldsha1=$pa_lsha1
+    oldpdir=$pa_ldir
     read_manifest "$name"
+
+    # Step 2: ownership, before anything is compiled or written.
+    take_file=false
+    take_policy=false
+    if [ -n "$oldsha256" ] && { [ -z "$m_text" ] || [ "$m_dir" != "$dir" ]; }; then take_file=true; fi
+    if [ -n "$oldkmode" ] && [ -z "$m_text" ]; then take_policy=true; fi
+    if $take_file || $take_policy; then
+        what="a loaded profile named $name"
+        $take_file && what="the file $target"
+        $take_file && $take_policy && what="the file $target and a loaded profile named $name"
+        [ "${pa_adopt:-false}" = true ] ||
+            fail unmanaged "$what already exist(s) and pulumi-apparmor did not install it; nothing was changed. Choose another profile name, or set adopt: true to take it over (deleting the profile then restores what was there)"
+        read_adopted "$name"
+        if [ -n "$m_text" ] && [ "$a_file" = yes ]; then
+            fail unmanaged "$what already exist(s) and the adopted original of $name in $a_dir is still kept; nothing was changed. Delete the profile there first"
+        fi
+        if $take_policy && [ ! -r "$oldpdir/raw_data" ]; then
+            fail adopt-unsupported "the kernel does not export the loaded policy of $name (no raw_data in securityfs), so it could not be restored later; nothing was changed"
+        fi
+    fi
 
     wrote=false
     reloaded=false
+    adopted=false
     if [ -n "$oldsha1" ] && [ "$oldsha256" = "$newsha256" ] && [ "$m_sha256" = "$newsha256" ] &&
         [ "$m_policySha1" = "$oldsha1" ] && [ "$m_dir" = "$dir" ]; then
-        # Step 2: the file and the loaded policy are exactly what an earlier run compiled and
+        # Step 3: the file and the loaded policy are exactly what an earlier run compiled and
         # verified (the same rule `status` uses).
         newsha1=$oldsha1
     else
-        apparmor_parser -N "$new" >"$names_f" 2>/dev/null &
+        # A NUL byte is no part of a profile, and the parser accepts some (inside a path).
+        # shellcheck disable=SC2094 # both only read $new
+        tr -d '\000' <"$new" | cmp -s - "$new" ||
+            fail nul-byte "the profile text contains NUL bytes; nothing was changed"
+        run_parser -N "$new" >"$names_f" 2>/dev/null 9>&- &
         npid=$!
         crc=0
-        apparmor_parser -Q -K -S "$new" >"$bin" 2>"$err" || crc=$?
-        wait "$npid" || true
+        run_parser -Q -K -S "$new" >"$bin" 2>"$err" || crc=$?
+        nrc=0
+        wait "$npid" || nrc=$?
+        timed_out "$crc" && fail_timeout "compile (apparmor_parser -Q)"
+        [ "$crc" -eq 0 ] ||
+            fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(parser_message "$err" "$new")"
+        timed_out "$nrc" && fail_timeout "name check (apparmor_parser -N)"
         names=
         while IFS= read -r ln; do
             case $ln in
@@ -514,19 +819,40 @@ apply_profile() {
                 *) names="$names${names:+ }$ln" ;;
             esac
         done <"$names_f"
-        [ "$crc" -eq 0 ] ||
-            fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(cat "$err")"
-        [ "$names" = "$name" ] ||
-            fail wrong-name "the text must define exactly one top-level profile named $name (found: $names)"
+        if [ "$names" != "$name" ]; then
+            # Names from included files are shown only when the text itself has them.
+            printf '%s\n' "$names" >"$names_f"
+            fail wrong-name "the text must define exactly one top-level profile named $name (found: $(parser_message "$names_f" "$new"))"
+        fi
         newsha1=$(sha1sum <"$bin") || fail io "cannot read the compiled policy"
         newsha1=${newsha1%%" "*}
+        # The claim: from here on the host holds a profile of ours named NAME in DIR.
+        claimed=false
+        if [ -z "$m_text" ] || [ "$m_dir" != "$dir" ]; then
+            if $take_file || $take_policy; then
+                save_adopted "$name" "$dir" "$target" "$take_file" "$take_policy" "$oldpdir" "$oldsha1"
+                adopted=true
+            fi
+            write_manifest "$name" "name=$name
+dir=$dir
+"
+            claimed=true
+        fi
         if [ "$oldsha1" != "$newsha1" ]; then
-            if ! apparmor_parser -r -B "$bin" >"$err" 2>&1; then
-                msg=$(cat "$err")
+            lrc=0
+            run_parser -r -B "$bin" >"$err" 2>&1 || lrc=$?
+            if [ "$lrc" -ne 0 ]; then
+                msg=$(parser_message "$err" "$new")
                 loaded_sha1_var "$name"
-                if [ "$pa_lsha1" != "$oldsha1" ] && [ -f "$target" ]; then
-                    apparmor_parser -r -W "$target" >/dev/null 2>&1
+                if [ "$pa_lsha1" != "$oldsha1" ] && [ -n "$oldsha256" ] && ! $take_file; then
+                    run_parser -r -K "$target" >/dev/null 2>&1
                 fi
+                if $claimed; then
+                    if [ -n "$m_text" ]; then write_manifest "$name" "$m_text"; else rm -f "$PA_MANIFESTS/$name"; fi
+                    if $adopted; then rm -rf "${PA_ADOPTED:?}/$name"; fi
+                fi
+                timed_out "$lrc" &&
+                    fail load-timeout "load (apparmor_parser -r) did not finish within $PA_TIMEOUT s and was stopped; the previous file and policy were kept"
                 fail load-failed "the kernel rejected the profile; the previous file and policy were kept: $msg"
             fi
             reloaded=true
@@ -534,7 +860,7 @@ apply_profile() {
             [ "$pa_lsha1" = "$newsha1" ] ||
                 fail verify-failed "after loading, the kernel's raw_sha1 ($pa_lsha1) differs from the compiled file ($newsha1)"
         fi
-        if [ "$oldsha256" != "$newsha256" ]; then
+        if [ "$oldsha256" != "$newsha256" ] || $take_file; then
             mv -f "$new" "$target" || fail io "cannot rename into $target"
             wrote=true
         fi
@@ -554,6 +880,6 @@ policySha1=$newsha1
     if $wrote || $reloaded; then changed=true; fi
     ensure_boot_load
     kernel_mode_var "$name"
-    printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":%s}\n' \
-        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$newmode" "$newsha256" "$newsha1" "$pa_kmode" "$boot_load"
+    printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"adopted":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":%s}\n' \
+        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$adopted" "$newmode" "$newsha256" "$newsha1" "$pa_kmode" "$boot_load"
 }

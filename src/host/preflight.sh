@@ -59,7 +59,7 @@ parser=null
 pver=null
 if p=$(command -v apparmor_parser 2>/dev/null); then
     parser="\"$p\""
-    v=$(apparmor_parser --version 2>/dev/null | head -n 1 | awk '{ print $NF }')
+    v=$(apparmor_parser --version 2>/dev/null </dev/null | head -n 1 | awk '{ print $NF }')
     case $v in
         '' | *[!0-9A-Za-z.~+-]*) ;;
         *) pver="\"$v\"" ;;
@@ -67,6 +67,9 @@ if p=$(command -v apparmor_parser 2>/dev/null); then
 else
     problem no-parser "apparmor_parser is not installed" "apt-get install apparmor (Debian and Ubuntu), or your distribution's apparmor package"
 fi
+command -v timeout >/dev/null 2>&1 ||
+    problem no-timeout "timeout (coreutils) is not installed: apparmor_parser steps could not be bounded" \
+        "apt-get install coreutils"
 
 docker=skipped
 if [ "$docker_check" = check-docker ]; then

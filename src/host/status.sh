@@ -1,4 +1,4 @@
-# status DIR [NAME…] — one JSON document about the profiles this library manages (all manifests under
+# status DIR [NAME…] [timeout=SECONDS] — one JSON document about the profiles this library manages (all manifests under
 # /var/lib/pulumi-apparmor/profiles when no NAME is given). DIR is where to look for a NAME that has no
 # manifest. Per profile:
 #   managed            a manifest records our install (name, dir, sha256, mode, policySha1)
@@ -10,14 +10,27 @@
 #                      when the file's sha256 and the loaded policy's raw_sha1 are both the manifest's
 #                      (what install compiled and verified): then it is that recorded sha1
 #   policyMatchesFile  policySha1 = fileSha1 (the loaded policy is exactly the compiled file)
-#   compileError       apparmor_parser's message when the file does not compile, or null
+#   compileError       apparmor_parser's message when the file does not compile (reduced by
+#                      parser_message: nothing quoted from included files), or null
+# timeout=N: seconds the compile may take (default 120); one that takes longer is a compileError.
 #   processes          processes currently confined by the profile
 
-[ $# -ge 1 ] || usage "DIR [NAME...]"
+[ $# -ge 1 ] || usage "DIR [NAME...] [timeout=SECONDS]"
 check_dir "$1"
 defdir=$1
 shift
-for n in "$@"; do check_name "$n"; done
+names=
+for n in "$@"; do
+    case $n in
+        timeout=*) set_timeout "${n#timeout=}" ;;
+        *)
+            check_name "$n"
+            names="$names $n"
+            ;;
+    esac
+done
+# shellcheck disable=SC2086 # validated names: no spaces or glob characters
+set -- $names
 need_root
 
 if [ $# -eq 0 ] && [ -d "$PA_MANIFESTS" ]; then
@@ -68,7 +81,7 @@ for name in "$@"; do
         psha1=$(loaded_sha1 "$name")
         [ -n "$kmode" ] && procs=$(confined_count "$name")
     fi
-    if [ -f "$file" ]; then
+    if [ -f "$file" ] && [ ! -L "$file" ]; then
         present=true
         fsha=$(sha256_of "$file")
         fmode=$(file_mode "$name" "$file")
@@ -78,9 +91,15 @@ for name in "$@"; do
             # loaded one: no need to compile it again (the slow part of a refresh).
             fsha1=$psha1
         elif $parser; then
-            if ! fsha1=$(compile_sha1 "$file" "$work/bin" "$work/err"); then
+            crc=0
+            fsha1=$(compile_sha1 "$file" "$work/bin" "$work/err") || crc=$?
+            if [ "$crc" -ne 0 ]; then
                 fsha1=
-                cerr=$(json_str <"$work/err")
+                if timed_out "$crc"; then
+                    cerr=$(printf 'compile (apparmor_parser -Q) did not finish within %s s and was stopped' "$PA_TIMEOUT" | json_str)
+                else
+                    cerr=$(parser_message "$work/err" "$file" | json_str)
+                fi
             fi
         fi
     fi

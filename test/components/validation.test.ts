@@ -2,7 +2,13 @@
 import * as assert from "assert";
 import { validateProfileArgs, argsError } from "../../src/components/profile";
 import { validateConnection } from "../../src/components/connection";
-import { checkInputs, diffHostProfile } from "../../src/components/hostProfileProvider";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    checkInputs,
+    diffHostProfile,
+    DIRECTORY_RE,
+} from "../../src/components/hostProfileProvider";
+import { validateHostDirectory } from "../../src/host";
 import { labelDrift } from "../../src/components/confinementProvider";
 import { pinFingerprint, fingerprint } from "../../src/components/ssh";
 import { prepareScript } from "../../src/components/hostops";
@@ -153,6 +159,57 @@ describe("components: argument validation", () => {
             { profileFile: "/nonexistent/profile", hosts: [host] },
             /^profileFile: cannot read \/nonexistent\/profile: ENOENT/,
         ],
+        // Issue #13 finding 5: profile files only below /etc/apparmor.d, never its own trees.
+        ...(
+            [
+                ["/etc", /must be below \/etc\/apparmor\.d/],
+                ["/usr/bin", /must be below \/etc\/apparmor\.d/],
+                ["/etc/apparmor.d", /must be below \/etc\/apparmor\.d/],
+                ["/etc/../tmp", /must be normalised/],
+                ["/etc/apparmor.d/../../tmp", /must be normalised/],
+                ["//x", /must be normalised/],
+                ["/etc/apparmor.d/x/", /must not end with "\/"/],
+                ["/etc/apparmor.d/./x", /must be normalised/],
+                ["/etc/apparmor.d/.x", /must be normalised/],
+                ["/etc/apparmor.d/local", /AppArmor includes into other profiles/],
+                ["/etc/apparmor.d/abstractions/base.d", /AppArmor includes/],
+                ["/etc/apparmor.d/tunables", /AppArmor includes/],
+                ["/etc/apparmor.d/disable", /AppArmor includes/],
+                ["/etc/apparmor.d/my.d", /AppArmor includes/],
+            ] as const
+        ).map(([directory, re]): [string, Record<string, unknown>, RegExp] => [
+            `directory ${directory}`,
+            { profileText: GOOD, hosts: [host], directory },
+            new RegExp(
+                `^directory: .*${re.source}.*\\(fix: use e\\.g\\. /etc/apparmor\\.d/containers\\)`,
+            ),
+        ]),
+        // Issue #13 findings 5 and 6: adopt and onDeleteInUse.
+        [
+            "adopt not a boolean",
+            { profileText: GOOD, hosts: [host], adopt: "yes" },
+            /^adopt: "yes" is not a boolean \(fix: use true .* or false\)/,
+        ],
+        [
+            "adopt a number",
+            { profileText: GOOD, hosts: [host], adopt: 1 },
+            /^adopt: "1" is not a boolean/,
+        ],
+        [
+            "onDeleteInUse unknown",
+            { profileText: GOOD, hosts: [host], onDeleteInUse: "delete" },
+            /^onDeleteInUse: "delete" is not a choice \(fix: use "refuse" .* or "remove" .*\)/,
+        ],
+        [
+            "onDeleteInUse wrong case",
+            { profileText: GOOD, hosts: [host], onDeleteInUse: "Remove" },
+            /^onDeleteInUse: "Remove" is not a choice/,
+        ],
+        [
+            "onDeleteInUse a boolean",
+            { profileText: GOOD, hosts: [host], onDeleteInUse: true },
+            /^onDeleteInUse: "true" is not a choice/,
+        ],
     ];
     for (const [what, args, re] of table) {
         it(`reports ${what}`, () => {
@@ -177,6 +234,58 @@ describe("components: argument validation", () => {
             }),
             [],
         );
+    });
+
+    it("accepts adopt and onDeleteInUse, plain or as Outputs (those are checked by the provider)", () => {
+        for (const extra of [
+            { adopt: true, onDeleteInUse: "refuse" },
+            { adopt: false, onDeleteInUse: "remove" },
+            { adopt: pulumi.output("x") as never, onDeleteInUse: pulumi.output("y") as never },
+        ])
+            assert.deepStrictEqual(
+                validateProfileArgs({ profileText: GOOD, hosts: [host], ...extra } as never),
+                [],
+            );
+    });
+
+    it("provider check validates adopt, onDeleteInUse and the directory rule", () => {
+        const f = checkInputs({
+            adopt: "yes" as never,
+            onDeleteInUse: "delete" as never,
+            directory: "/usr/bin",
+        });
+        assert.deepStrictEqual(
+            f.map((x) => x.property),
+            ["directory", "adopt", "onDeleteInUse"],
+        );
+        assert.match(f[0].reason, /must be below \/etc\/apparmor\.d/);
+        assert.deepStrictEqual(
+            checkInputs({ adopt: true, onDeleteInUse: "remove", directory: "/etc/apparmor.d/x" }),
+            [],
+        );
+    });
+
+    it("DIRECTORY_RE accepts exactly what validateHostDirectory accepts", () => {
+        const dirs = [
+            "/etc/apparmor.d/containers",
+            "/etc/apparmor.d/a/b.d",
+            "/etc/apparmor.d/localx",
+            "/etc/apparmor.d/x-1/y_2/z+3",
+            "/etc/apparmor.d",
+            "/etc/apparmor.d/",
+            "/etc/apparmor.d/local",
+            "/etc/apparmor.d/local/x",
+            "/etc/apparmor.d/x.d",
+            "/etc/apparmor.d/.x",
+            "/etc/apparmor.d/x/..",
+            "/etc/apparmor.d//x",
+            "/etc/../tmp",
+            "//x",
+            "/usr/bin",
+            "/etc/apparmor.d/a b",
+        ];
+        for (const d of dirs)
+            assert.strictEqual(DIRECTORY_RE.test(d), validateHostDirectory(d) === undefined, d);
     });
 
     it("formats errors with the resource type, name, field and fix", () => {
@@ -278,6 +387,16 @@ describe("components: argument validation", () => {
         );
         const rotated = diffHostProfile(base, { ...base, connection: { ...c, privateKey: "k2" } });
         assert.deepStrictEqual([rotated.changes, rotated.replaces], [true, []]);
+        // adopt / onDeleteInUse: recorded by an update (the install is a no-op), never a replace.
+        for (const change of [{ adopt: true }, { onDeleteInUse: "remove" as const }]) {
+            const d = diffHostProfile(base, { ...base, ...change });
+            assert.deepStrictEqual([d.changes, d.replaces], [true, []]);
+        }
+        assert.strictEqual(
+            diffHostProfile(base, { ...base, adopt: false, onDeleteInUse: "refuse" }).changes,
+            false,
+            "the defaults are no change for a state written before these inputs existed",
+        );
         const drifted = diffHostProfile(
             { ...base, drift: ["profile is not loaded in the kernel"] },
             base,

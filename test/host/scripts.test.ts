@@ -443,7 +443,12 @@ describe("host scripts on the test VM", function () {
             assert.strictEqual(started.code, 0, started.stderr);
             const st = await statusOf(name);
             assert.strictEqual(st.profiles[0].processes, 1);
-            const r = await hostScripts.remove(exec, { name, sudo: true });
+            // Still in use: refused unless told to remove anyway (scripts-safety.test.ts).
+            await assert.rejects(
+                hostScripts.remove(exec, { name, sudo: true }),
+                (e: unknown) => e instanceof HostScriptError && e.code === "in-use",
+            );
+            const r = await hostScripts.remove(exec, { name, sudo: true, onInUse: "remove" });
             assert.deepStrictEqual(
                 [r.changed, r.unloaded, r.deleted, r.processes],
                 [true, true, true, 1],
@@ -475,7 +480,7 @@ describe("host scripts on the test VM", function () {
 
     it("a custom profile directory works end to end", async () => {
         const name = "pa-dir";
-        const dir = "/srv/pulumi-apparmor/profiles";
+        const dir = "/etc/apparmor.d/pa-custom/profiles";
         try {
             const r = await install(name, { mode: "complain", dir });
             assert.strictEqual(r.dir, dir);
@@ -492,6 +497,7 @@ describe("host scripts on the test VM", function () {
             assert.deepStrictEqual([rm.unloaded, rm.deleted], [true, true]);
         } finally {
             await hostScripts.remove(exec, { name, dir, sudo: true });
+            await root(info, "rm -rf /etc/apparmor.d/pa-custom");
         }
     });
 });

@@ -31,6 +31,8 @@ export interface RolloutWaveInputs {
     /** secret: the connections by host key. */
     connections: Record<string, PlainConnection>;
     settings: RolloutSettings;
+    /** `Profile.adopt`: staging may take over an unmanaged profile of the same name. */
+    adopt?: boolean;
 }
 
 export interface RolloutWaveOutputs extends RolloutWaveInputs {
@@ -116,6 +118,7 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
                 directory: i.directory,
                 text,
                 mode,
+                adopt: i.adopt === true,
             });
             return { fileSha256: r.fileSha256, kernelMode: r.live.mode ?? "" };
         },

@@ -29,6 +29,8 @@ export interface RolloutWaveArgs {
     readonly connections: pulumi.Input<Record<string, pulumi.Input<PlainConnection>>>;
     /** Gate, promotion and parallelism. Required. */
     readonly settings: RolloutSettings;
+    /** Stage over an unmanaged profile of the same name (`Profile.adopt`). Defaults to false. */
+    readonly adopt?: pulumi.Input<boolean>;
 }
 
 /** One wave of a staged rollout. */
@@ -50,6 +52,7 @@ export class RolloutWave extends pulumi.dynamic.Resource {
                 hosts: args.hosts,
                 connections: pulumi.secret(args.connections),
                 settings: args.settings,
+                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
                 hostStates: undefined,
             },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connections"] }),

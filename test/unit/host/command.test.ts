@@ -102,8 +102,34 @@ describe("host command: validators", () => {
     });
     const dirs: [string, boolean][] = [
         [DEFAULT_PROFILE_DIR, true],
-        ["/etc/apparmor.d", true],
-        ["/opt/my-app/profiles_v1.2", true],
+        ["/etc/apparmor.d/my-app/profiles_v1.2", true],
+        ["/etc/apparmor.d/a/b.d", true],
+        ["/etc/apparmor.d/localx", true],
+        // Finding 5: only below /etc/apparmor.d, never AppArmor's own trees.
+        ["/etc/apparmor.d", false],
+        ["/opt/my-app/profiles_v1.2", false],
+        ["/etc", false],
+        ["/usr/bin", false],
+        ["/tmp", false],
+        ["/etc/apparmor.d.x/p", false],
+        ["/etc/apparmor.d/../../tmp", false],
+        ["/etc/../tmp", false],
+        ["//x", false],
+        ["//etc/apparmor.d/x", false],
+        ["/etc/apparmor.d/x/", false],
+        ["/etc/apparmor.d/x//y", false],
+        ["/etc/apparmor.d/./x", false],
+        ["/etc/apparmor.d/.hidden", false],
+        ["/etc/apparmor.d/x/..", false],
+        ["/etc/apparmor.d/abstractions", false],
+        ["/etc/apparmor.d/abstractions/base.d", false],
+        ["/etc/apparmor.d/tunables/home.d", false],
+        ["/etc/apparmor.d/local", false],
+        ["/etc/apparmor.d/abi", false],
+        ["/etc/apparmor.d/disable", false],
+        ["/etc/apparmor.d/force-complain", false],
+        ["/etc/apparmor.d/cache", false],
+        ["/etc/apparmor.d/usr.bin.foo.d", false],
         ["/", false],
         ["", false],
         ["etc/apparmor.d", false],
@@ -203,9 +229,11 @@ describe("host command: builders", () => {
     });
     it("installCommand hashes UTF-8 bytes", () => {
         const text = "# é\nprofile p {\n}\n";
-        const c = installCommand({ name: "p", text, mode: "complain", dir: "/x" });
+        const c = installCommand({ name: "p", text, mode: "complain", dir: "/etc/apparmor.d/x" });
         assert.ok(
-            c.command.endsWith(`'p' 'complain' '/x' '${sha256Hex(Buffer.from(text, "utf8"))}'`),
+            c.command.endsWith(
+                `'p' 'complain' '/etc/apparmor.d/x' '${sha256Hex(Buffer.from(text, "utf8"))}'`,
+            ),
         );
     });
     const bad: [string, () => unknown, RegExp][] = [
@@ -247,6 +275,56 @@ describe("host command: builders", () => {
     for (const [title, fn, re] of bad) {
         it(`${title} throws before building`, () => assert.throws(fn, re));
     }
+    it("options (issue #13): adopt and parser timeout for install, in-use/wait for remove, timeout for mode and status", () => {
+        const text = "profile p {\n}\n";
+        const sha = sha256Hex(text);
+        assert.ok(
+            installCommand({
+                name: "p",
+                text,
+                adopt: true,
+                parserTimeoutSeconds: 30,
+            }).command.endsWith(
+                `'p' 'keep' '${DEFAULT_PROFILE_DIR}' '${sha}' 'adopt' 'timeout=30'`,
+            ),
+        );
+        assert.ok(installCommand({ name: "p", text, adopt: false }).command.endsWith(`'${sha}'`));
+        assert.ok(
+            removeCommand({ name: "p", onInUse: "remove", waitSeconds: 10 }).command.endsWith(
+                `'p' '${DEFAULT_PROFILE_DIR}' 'in-use=remove' 'wait=10'`,
+            ),
+        );
+        assert.ok(
+            removeCommand({ name: "p", onInUse: "refuse" }).command.endsWith("'in-use=refuse'"),
+        );
+        assert.ok(
+            modeCommand({ name: "p", mode: "enforce", parserTimeoutSeconds: 5 }).command.endsWith(
+                "'timeout=5'",
+            ),
+        );
+        assert.ok(
+            statusCommand({ names: ["a"], parserTimeoutSeconds: 7 }).command.endsWith(
+                "'a' 'timeout=7'",
+            ),
+        );
+        const bad: [() => unknown, RegExp][] = [
+            [() => installCommand({ name: "p", text, parserTimeoutSeconds: 0 }), /parserTimeout/],
+            [() => installCommand({ name: "p", text, parserTimeoutSeconds: 1.5 }), /parserTimeout/],
+            [
+                () => installCommand({ name: "p", text, parserTimeoutSeconds: 3601 }),
+                /parserTimeout/,
+            ],
+            [() => removeCommand({ name: "p", waitSeconds: -1 }), /waitSeconds/],
+            [() => removeCommand({ name: "p", waitSeconds: 601 }), /waitSeconds/],
+            [() => removeCommand({ name: "p", onInUse: "force" as "remove" }), /onInUse/],
+            [
+                () => installCommand({ name: "p", text, dir: "/etc" }),
+                /must be below \/etc\/apparmor\.d/,
+            ],
+        ];
+        for (const [fn, re] of bad) assert.throws(fn, re);
+    });
+
     it("argument lists", () => {
         assert.ok(preflightCommand().command.endsWith("pulumi-apparmor-preflight 'check-docker'"));
         assert.ok(preflightCommand({ checkDocker: false }).command.endsWith("'skip-docker'"));
@@ -259,7 +337,11 @@ describe("host command: builders", () => {
         assert.ok(
             statusCommand().command.endsWith(`pulumi-apparmor-status '${DEFAULT_PROFILE_DIR}'`),
         );
-        assert.ok(statusCommand({ names: ["a", "b"], dir: "/d" }).command.endsWith("'/d' 'a' 'b'"));
+        assert.ok(
+            statusCommand({ names: ["a", "b"], dir: "/etc/apparmor.d/d" }).command.endsWith(
+                "'/etc/apparmor.d/d' 'a' 'b'",
+            ),
+        );
         assert.ok(removeCommand({ name: "p" }).command.endsWith(`'p' '${DEFAULT_PROFILE_DIR}'`));
         assert.ok(denialsCommand().command.endsWith("'start' '1048576' 'auto'"));
         assert.ok(

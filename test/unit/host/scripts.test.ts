@@ -55,23 +55,111 @@ describe("host scripts: the scripts re-check their arguments", () => {
     const marker = path.join(os.tmpdir(), `pa-host-marker-${process.pid}`);
     const hostile = `x';touch ${marker};'`;
     const cases: [string, (typeof HOST_SCRIPTS)[number], string[], string][] = [
-        ["install: name with quote", "install", [hostile, "enforce", "/tmp/d", "-"], "bad-name"],
-        ["install: name with slash", "install", ["a/b", "enforce", "/tmp/d", "-"], "bad-name"],
+        [
+            "install: name with quote",
+            "install",
+            [hostile, "enforce", "/etc/apparmor.d/d", "-"],
+            "bad-name",
+        ],
+        [
+            "install: name with slash",
+            "install",
+            ["a/b", "enforce", "/etc/apparmor.d/d", "-"],
+            "bad-name",
+        ],
         [
             "install: name starting with dash",
             "install",
-            ["-r", "enforce", "/tmp/d", "-"],
+            ["-r", "enforce", "/etc/apparmor.d/d", "-"],
             "bad-name",
         ],
-        ["install: unconfined", "install", ["unconfined", "enforce", "/tmp/d", "-"], "bad-name"],
-        ["install: bad mode", "install", ["p", "kill", "/tmp/d", "-"], "bad-mode"],
+        [
+            "install: unconfined",
+            "install",
+            ["unconfined", "enforce", "/etc/apparmor.d/d", "-"],
+            "bad-name",
+        ],
+        ["install: bad mode", "install", ["p", "kill", "/etc/apparmor.d/d", "-"], "bad-mode"],
         ["install: relative dir", "install", ["p", "enforce", "tmp/d", "-"], "bad-dir"],
         ["install: dir with ..", "install", ["p", "enforce", "/tmp/../etc", "-"], "bad-dir"],
         ["install: dir with space", "install", ["p", "enforce", "/tmp/a b", "-"], "bad-dir"],
-        ["install: bad sha", "install", ["p", "enforce", "/tmp/d", "ABC"], "bad-sha256"],
+        // Finding 5: only below /etc/apparmor.d, normalised, never AppArmor's own trees.
+        ["install: dir /etc", "install", ["p", "enforce", "/etc", "-"], "bad-dir"],
+        ["install: dir /usr/bin", "install", ["p", "enforce", "/usr/bin", "-"], "bad-dir"],
+        [
+            "install: dir /etc/apparmor.d",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d", "-"],
+            "bad-dir",
+        ],
+        ["install: dir /etc/../tmp", "install", ["p", "enforce", "/etc/../tmp", "-"], "bad-dir"],
+        [
+            "install: dir escaping with ..",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/../../tmp", "-"],
+            "bad-dir",
+        ],
+        ["install: dir //x", "install", ["p", "enforce", "//x", "-"], "bad-dir"],
+        [
+            "install: dir with trailing /",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/x/", "-"],
+            "bad-dir",
+        ],
+        ["install: hidden dir", "install", ["p", "enforce", "/etc/apparmor.d/.x", "-"], "bad-dir"],
+        [
+            "install: dir local/",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/local", "-"],
+            "bad-dir",
+        ],
+        [
+            "install: dir abstractions/base.d",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/abstractions/base.d", "-"],
+            "bad-dir",
+        ],
+        [
+            "install: include dir *.d",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/x.d", "-"],
+            "bad-dir",
+        ],
+        [
+            "install: unknown option",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/d", "-", "force"],
+            "bad-option",
+        ],
+        [
+            "install: timeout 0",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/d", "-", "timeout=0"],
+            "bad-option",
+        ],
+        [
+            "install: timeout not a number",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/d", "-", "timeout=1;id"],
+            "bad-option",
+        ],
+        [
+            "install: timeout too large",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/d", "-", "timeout=99999"],
+            "bad-option",
+        ],
+        ["remove: dir /etc", "remove", ["p", "/etc"], "bad-dir"],
+        ["remove: bad in-use", "remove", ["p", "/etc/apparmor.d/d", "in-use=maybe"], "bad-option"],
+        ["remove: bad wait", "remove", ["p", "/etc/apparmor.d/d", "wait=-1"], "bad-option"],
+        ["remove: wait too long", "remove", ["p", "/etc/apparmor.d/d", "wait=601"], "bad-option"],
+        ["mode: bad option", "mode", ["p", "enforce", "/etc/apparmor.d/d", "adopt"], "bad-option"],
+        ["status: dir /usr/bin", "status", ["/usr/bin"], "bad-dir"],
+        ["status: bad timeout", "status", ["/etc/apparmor.d/d", "timeout=x"], "bad-option"],
+        ["install: bad sha", "install", ["p", "enforce", "/etc/apparmor.d/d", "ABC"], "bad-sha256"],
         ["install: missing args", "install", ["p"], "usage"],
-        ["mode: bad mode", "mode", ["p", "keep", "/tmp/d"], "bad-mode"],
-        ["status: bad name", "status", ["/tmp/d", "ok", hostile], "bad-name"],
+        ["mode: bad mode", "mode", ["p", "keep", "/etc/apparmor.d/d"], "bad-mode"],
+        ["status: bad name", "status", ["/etc/apparmor.d/d", "ok", hostile], "bad-name"],
         ["remove: bad dir", "remove", ["p", "/"], "bad-dir"],
         ["denials: hostile cursor", "denials", [`journal:${hostile}`, "10"], "bad-cursor"],
         ["denials: unknown cursor kind", "denials", ["foo:1", "10"], "bad-cursor"],
@@ -247,4 +335,62 @@ describe("host scripts: json_str escaping (lib.sh)", () => {
             assert.strictEqual(JSON.parse(r.stdout), want);
         });
     }
+});
+
+describe("host scripts: parser_message keeps only what cannot quote an included file (lib.sh)", () => {
+    const lib = path.join(hostScriptDir(), "lib.sh");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pa-host-msg-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const src = path.join(tmp, "new");
+    fs.writeFileSync(src, "profile p {\n  capability chownz,\n  /x/@{MYVAR} r,\n}\n");
+    function message(lines: string[]): string {
+        const err = path.join(tmp, "err");
+        fs.writeFileSync(err, lines.map((l) => `${l}\n`).join(""));
+        const r = sh(`. '${lib}'; trap - EXIT; parser_message '${err}' '${src}'`);
+        assert.strictEqual(r.code, 0, r.stderr);
+        return r.stdout;
+    }
+    const pe = `AppArmor parser error for ${src}`;
+    const table: [string, string, string][] = [
+        [
+            "a message about the sent text is kept",
+            `${pe} in profile ${src} at line 2: Invalid capability chownz.`,
+            "line 2: Invalid capability chownz.\n",
+        ],
+        [
+            "the lexer's quote of an included key is withheld",
+            `${pe} in profile /etc/ssh/ssh_host_ed25519_key at line 1: Lexer found unexpected character: '-' (0x2d) in state: INITIAL`,
+            "line 1 of included file /etc/ssh/ssh_host_ed25519_key: (message withheld: it may quote that file)\n",
+        ],
+        [
+            "a warning about an included file is withheld",
+            `Warning from ${src} (/root/secret line 3): root:$y$j9T$secret`,
+            "warning, line 3 of included file /root/secret: (message withheld: it may quote that file)\n",
+        ],
+        [
+            "a variable of the sent text is named",
+            "Found reference to variable MYVAR, but is never declared",
+            "Found reference to variable MYVAR, but is never declared\n",
+        ],
+        [
+            "a variable read from elsewhere is masked",
+            "Found reference to variable S3cretToken, but is never declared",
+            "Found reference to variable … but is never declared\n",
+        ],
+        [
+            "control characters are dropped",
+            `${pe} in profile ${src} at line 2: bad \u001b[2Jthing`,
+            "line 2: bad [2Jthing\n",
+        ],
+    ];
+    for (const [title, line, want] of table)
+        it(title, () => assert.strictEqual(message([line]), want));
+    it("at most 20 lines of at most 300 bytes", () => {
+        const out = message(
+            Array.from({ length: 30 }, () => `${pe} at line 1: ${"x".repeat(400)}`),
+        ).split("\n");
+        assert.strictEqual(out.length, 22); // 20 lines, the count, the final newline
+        assert.strictEqual(out[20], "(10 more lines)");
+        assert.ok(out.slice(0, 20).every((l) => Buffer.byteLength(l) <= 300));
+    });
 });
