@@ -11,3 +11,4 @@ export * from "./builders";
 export * from "./dockerDefault";
 export * from "./code";
 export * from "./rename";
+export * from "./glob";
