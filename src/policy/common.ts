@@ -92,9 +92,23 @@ export function quote(s: string): string {
     return q.length > 202 ? `${q.slice(0, 199)}…"` : q;
 }
 
-/** The violation text every policy writes: what is wrong (naming the resource and rule or option), then the fix. */
+/**
+ * Text for a terminal: control characters (newlines included) and bidirectional-override characters
+ * written as `\u{…}` escapes, so a rule or name cannot forge lines or reorder what the CLI prints.
+ */
+export function printableText(s: string): string {
+    return s.replace(
+        /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+        (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+    );
+}
+
+/**
+ * The violation text every policy writes: what is wrong (naming the resource and the rule or
+ * option), then the fix, each made {@link printableText}.
+ */
 export function message(what: string, fix: string): string {
-    return `${what}\nFix: ${fix}`;
+    return `${printableText(what)}\nFix: ${printableText(fix)}`;
 }
 
 /** JSON-schema pieces the config schemas share. */

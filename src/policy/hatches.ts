@@ -168,8 +168,8 @@ export function findEscapeHatches(doc: PolicyDocument, opts: HatchOptions = {}):
             out.push({
                 check: "unchecked-raw",
                 profile: fp.name,
-                rule: u.text,
-                subject: u.text,
+                rule: u.text.replace(/\n/g, " "),
+                subject: u.text.replace(/\n/g, " "),
                 message: `a block the policy cannot read (${u.error}), so its rules were not checked`,
                 fix: 'write the block\'s rules as plain rules, or allow-list it with check "unchecked-raw"',
             });
@@ -188,8 +188,11 @@ function unconfinedProfile(fp: FlatProfile): HatchFinding[] {
             message: "the `unconfined` flag makes the profile allow everything",
             fix: "remove `unconfined` from the profile's flags",
         });
-    for (const raw of fp.rawRules)
-        if (raw.split(/[\s,]/)[0] === "all")
+    for (const raw of fp.rawRules) {
+        // `[audit] [allow] all,` (AppArmor 4); `deny all,` takes everything away instead.
+        const words = raw.split(/[\s,]+/).filter((w) => w !== "");
+        const kind = words.find((w) => w !== "audit" && w !== "allow" && w !== "deny");
+        if (kind === "all" && !words.slice(0, words.indexOf("all")).includes("deny"))
             out.push({
                 check: "unconfined-profile",
                 profile: fp.name,
@@ -198,6 +201,7 @@ function unconfinedProfile(fp: FlatProfile): HatchFinding[] {
                 message: "the `all` rule (AppArmor 4) allows every access",
                 fix: "replace `all,` with the rules the program needs",
             });
+    }
     return out;
 }
 

@@ -29,6 +29,8 @@ interface Reported {
     /** The resource's name (last URN part). */
     readonly resource: string;
     readonly message: string;
+    /** `NAME@vVERSION` of the pack that reported it. */
+    readonly pack: string;
 }
 
 /** The pack runs the compiled `dist/`: rebuild it when a source file is newer. */
@@ -80,6 +82,7 @@ async function withPack(
             level: e.policyEvent!.enforcementLevel,
             resource: (e.policyEvent!.resourceUrn ?? "").split("::").pop() ?? "",
             message: e.policyEvent!.message,
+            pack: `${e.policyEvent!.policyPackName}@v${e.policyEvent!.policyPackVersion}`,
         }));
     const seconds = (Date.now() - t0) / 1000;
     process.stderr.write(
@@ -185,6 +188,14 @@ describe("policy pack on the real engine (preview and up with --policy-pack)", f
                 "apparmor-profile-no-escape-hatches hatch-vm mandatory",
                 "apparmor-profile-no-escape-hatches hatch-vm mandatory",
             ]);
+            // The pack is versioned as this package, although the CLI starts it from the program's folder.
+            const { version } = JSON.parse(
+                fs.readFileSync(path.join(root, "package.json"), "utf8"),
+            );
+            assert.deepStrictEqual(
+                [...new Set(r.reported.map((x) => x.pack))],
+                [`pulumi-apparmor@v${version}`],
+            );
             // What the CLI printed names each policy and resource too.
             for (const x of r.reported) {
                 assert.ok(r.error!.includes(x.policy), x.policy);

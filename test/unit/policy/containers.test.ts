@@ -181,6 +181,13 @@ describe("policy: apparmor-container-confined", () => {
             assert.strictEqual(v.length, count);
         });
 
+    it("escapes control and bidi characters of names in messages", async () => {
+        const v = await runResourcePolicy(containerConfined, container("evil\x1b[2J\u202e", {}));
+        assert.strictEqual(v.length, 1);
+        assert.ok(!/[\x1b\u202e]/.test(v[0].message));
+        assert.match(v[0].message, /^docker\.Container "evil\\u001b\[2J\\u\{202e\}" has no/);
+    });
+
     it("ignores other resource types", async () => {
         for (const type of [
             T.hostProfile,

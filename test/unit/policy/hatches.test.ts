@@ -203,6 +203,8 @@ describe("policy: apparmor-profile-no-escape-hatches", () => {
         ],
         ["flags=(unconfined)", plain("", "", "unconfined"), {}, x("unconfined-profile")],
         ["AppArmor 4 all rule", plain("all,"), {}, x("unconfined-profile")],
+        ["AppArmor 4 audit allow all", plain("audit allow all,"), {}, x("unconfined-profile")],
+        ["AppArmor 4 deny all is no hatch", plain("deny all,"), {}, []],
         ["AppArmor 4 userns rule", plain("userns,"), {}, []],
         ["ux in a hat", plain("^hat {\n/bin/x ux,\n}"), {}, x("unconfined-exec")],
         [

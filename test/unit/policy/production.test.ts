@@ -169,6 +169,42 @@ describe("policy: apparmor-production-verify-confinement", () => {
             [],
         ],
         ["no ProfiledContainer", [...secure], "prod", {}, []],
+        [
+            "PROJECT/STACK pattern",
+            [...secure, ...pc("app", false)],
+            "prod",
+            { productionStacks: ["app/prod"] },
+            ["app"],
+        ],
+        [
+            "PROJECT/STACK pattern, other project",
+            [...secure, ...pc("app", false)],
+            "prod",
+            { productionStacks: ["shop/prod"] },
+            [],
+        ],
+        [
+            "inside a user's component",
+            [
+                ...secure,
+                { type: "my:index:Service", name: "svc" },
+                ...pc("app", false).map((r) => (r.parent ? r : { ...r, parent: "svc" })),
+            ],
+            "prod",
+            {},
+            ["app"],
+        ],
+        [
+            "inside a user's component, verifyConfinement on",
+            [
+                ...secure,
+                { type: "my:index:Service", name: "svc" },
+                ...pc("app", true).map((r) => (r.parent ? r : { ...r, parent: "svc" })),
+            ],
+            "prod",
+            {},
+            [],
+        ],
     ];
     for (const [label, stack, stackName, config, want] of table) {
         it(label, async () => {
