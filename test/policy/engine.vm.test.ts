@@ -291,7 +291,12 @@ describe("policy pack on the real engine (preview and up with --policy-pack)", f
             });
             const web = new ProfiledContainer("web", {
                 profile,
-                container: { image: IMAGE, command: ["sleep", "1000000"], mustRun: true },
+                container: {
+                    image: IMAGE,
+                    command: ["sleep", "1000000"],
+                    mustRun: true,
+                    labels: [{ label: "pa-policy-test", value: "1" }],
+                },
                 verifyConfinement: spec.verify,
             });
             return { containerId: web.container.id };
@@ -314,8 +319,18 @@ describe("policy pack on the real engine (preview and up with --policy-pack)", f
             });
         });
         after(async () => {
-            if (s) await s.dispose();
+            // The ups ran through the Automation API directly: destroy explicitly (dispose only
+            // destroys after the harness's own up).
+            if (s)
+                try {
+                    await s.destroy();
+                } finally {
+                    await s.dispose();
+                }
             await ctx.clearProfiles([NAME]);
+            await ctx.root(`rm -f /var/lib/pulumi-apparmor/profiles/${NAME}`);
+            const left = await ctx.root("docker ps -aq --filter label=pa-policy-test");
+            assert.strictEqual(left.stdout.trim(), "", "the test's container is gone");
         });
 
         it("a mandatory resource policy fails `up` before the profile is installed", async () => {
