@@ -12,3 +12,4 @@ export * from "./dockerDefault";
 export * from "./auditDenies";
 export * from "./code";
 export * from "./rename";
+export * from "./glob";
