@@ -1,3 +1,4 @@
-/** The provider implementations the serialized shims in `./dynamic` load by path. */
+/** The provider implementations the serialized shims in `./dynamic` load by package name. */
 export { hostProfileProvider } from "./hostProfileProvider";
 export { confinementProvider } from "./confinementProvider";
+export { hostKeyProvider } from "./hostKeyProvider";
