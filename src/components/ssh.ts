@@ -285,11 +285,7 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
             if (done) return;
             done = true;
             if (channel) {
-                try {
-                    channel.signal("TERM");
-                } catch {
-                    // a server that does not take signals still gets the channel closed
-                }
+                signal(channel, "TERM");
                 channel.close();
             }
             reject(
@@ -338,6 +334,25 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
             stream.end(stdin ?? "");
         });
     });
+}
+
+/**
+ * Sends a signal to a running command (OpenSSH delivers it to the session's process group; sudo
+ * relays it to its command). ssh2's `channel.signal()` sends nothing once stdin was ended, which
+ * `exec` always does, so this makes the same protocol call itself. Best effort: a server that
+ * ignores signals still gets the channel closed.
+ */
+function signal(channel: ClientChannel, name: string): void {
+    const c = channel as unknown as {
+        outgoing?: { id: number; state: string };
+        _client?: { _protocol?: { signal(id: number, name: string): void } };
+    };
+    try {
+        if (c.outgoing && c.outgoing.state !== "closed")
+            c._client?._protocol?.signal(c.outgoing.id, name);
+    } catch {
+        // the channel is closed right after anyway
+    }
 }
 
 /** Closes every pooled connection (tests; the provider process simply exits). */
