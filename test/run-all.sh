@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PULUMI_APPARMOR_CACHE="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
-mkdir -p "$PULUMI_APPARMOR_CACHE"
+(umask 077 && mkdir -p "$PULUMI_APPARMOR_CACHE") # private: the VM image holds its host key
 
 # Test VM image (cached by recipe hash; a cold build takes several minutes): built in the background
 # while the other steps run, awaited before mocha.

@@ -39,7 +39,7 @@ step "1/6 test VM"
 node "$repo/bin/pulumi-apparmor.js" testhost start --state-dir "$vmstate" >"$work/vm.json"
 j() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.stdout.write(String(o[process.argv[2]]))' "$work/vm.json" "$1"; }
 host=$(j host); port=$(j port); user=$(j user); key=$(j privateKeyPath); known=$(j knownHostsPath)
-echo "VM at $user@$host:$port, dockerd at $(j dockerHost)"
+echo "VM at $user@$host:$port, dockerd at $(j dockerHost) (a socket forwarded over SSH)"
 vm() { ssh -q -i "$key" -o UserKnownHostsFile="$known" -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$port" "$user@$host" "$@"; }
 
 step "2/6 Pulumi engine (built from Go modules, cached)"

@@ -13,13 +13,17 @@ const USAGE = `usage: pulumi-apparmor testhost start [--state-dir DIR] [--memory
 
 start  boots the VM (building its image on first use, a few minutes, needs root and debootstrap) and
        prints one JSON object: host, port, user, rootUser, privateKeyPath, hostKey, knownHostsPath,
-       dockerHost, consoleLog, stateDir, pid. Progress goes to stderr, the console to consoleLog.
-       ssh -i KEY -o UserKnownHostsFile=KNOWN_HOSTS -p PORT tester@127.0.0.1
-       DOCKER_HOST=tcp://127.0.0.1:PORT docker ps     (unauthenticated, loopback only)
-stop   stops it and deletes its overlay disk and key.
-status prints {"running": bool, ...} as JSON; exit code 0 when running, 1 when not.
+       dockerHost, dockerSocket, consoleLog, stateDir, pid. Progress goes to stderr, the console to
+       consoleLog. The VM reaches nothing outside itself; only its sshd is forwarded (127.0.0.1:PORT).
+       ssh -i KEY -o UserKnownHostsFile=KNOWN_HOSTS -o StrictHostKeyChecking=yes -p PORT tester@127.0.0.1
+       DOCKER_HOST=unix://STATE_DIR/docker.sock docker ps
+         (dockerHost: a socket, mode 0600, forwarded over SSH to the VM's /var/run/docker.sock; it
+         lives as long as the VM; dockerd has no TCP listener)
+stop   stops it (and the docker socket forward) and deletes its overlay disk and key.
+status prints {"running": bool, "dockerForward": bool, ...} as JSON; exit code 0 when running, 1 when not.
 build  builds the image unless cached and prints its directory.
-State dir default: $PULUMI_APPARMOR_CACHE/testhost-run/default (cache default /var/cache/pulumi-apparmor).
+State dir default: $PULUMI_APPARMOR_CACHE/testhost-run/default (cache default /var/cache/pulumi-apparmor);
+the cache and state dirs are private (0700): they hold the keys.
 `;
 
 interface Parsed {
@@ -104,7 +108,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
                 const status = testHostStatus(opts.stateDir);
                 const body =
                     status.running && status.info
-                        ? { running: true, ...status.info }
+                        ? { running: true, dockerForward: status.dockerForward, ...status.info }
                         : { running: false, stateDir: status.stateDir };
                 io.stdout.write(`${JSON.stringify(body)}\n`);
                 return status.running ? 0 : 1;

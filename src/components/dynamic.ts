@@ -52,3 +52,13 @@ export const hostKeyShim = {
     update: (id: string, o: any, n: any) => impl().hostKeyProvider.update(id, o, n),
     delete: (id: string, p: any) => impl().hostKeyProvider.delete(id, p),
 };
+
+/** Provider of `RolloutWave` (one wave of a staged rollout). */
+export const rolloutWaveShim = {
+    check: (o: any, n: any) => impl().rolloutWaveProvider.check(o, n),
+    diff: (id: string, o: any, n: any) => impl().rolloutWaveProvider.diff(id, o, n),
+    create: (i: any) => impl().rolloutWaveProvider.create(i),
+    read: (id: string, p: any) => impl().rolloutWaveProvider.read(id, p),
+    update: (id: string, o: any, n: any) => impl().rolloutWaveProvider.update(id, o, n),
+    delete: () => impl().rolloutWaveProvider.delete(),
+};

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostDenials, ProfileMode, VersionRecord } from "../state";
+import type { RolloutStage } from "./hostProfileProvider";
 import type { PlainConnection } from "./connection";
 import { confinementShim, hostProfileShim } from "./dynamic";
 
@@ -26,6 +27,11 @@ export interface HostProfileArgs {
     readonly mode?: pulumi.Input<ProfileMode>;
     /** Directory of the profile file. Defaults to "/etc/apparmor.d/containers". */
     readonly directory?: pulumi.Input<string>;
+    /**
+     * What this host's rollout wave did (when the profile has a `rollout`): the load times of the
+     * staged and promoted version go into `history`. Defaults to none.
+     */
+    readonly rolloutStage?: pulumi.Input<RolloutStage | undefined>;
 }
 
 /** One profile on one host (a dynamic resource; see `hostProfileProvider.ts`). */
@@ -53,6 +59,7 @@ export class HostProfile extends pulumi.dynamic.Resource {
                 mode: args.mode ?? "enforce",
                 directory: args.directory ?? "/etc/apparmor.d/containers",
                 drift: [],
+                ...(args.rolloutStage !== undefined ? { rolloutStage: args.rolloutStage } : {}),
                 installed: undefined,
                 history: undefined,
                 denials: undefined,

@@ -26,6 +26,23 @@ import {
     VersionRecord,
 } from "../state";
 import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
+import { suggestRules } from "../log";
+import { renderRule } from "../profile";
+
+/** The suggested rules (profile text, one line each) that would allow what a record reports. */
+export function ruleSuggestions(r: ops.LogRecord): string[] {
+    const out: string[] = [];
+    for (const rule of suggestRules([r])) {
+        try {
+            const text = renderRule(rule);
+            // One rule per line: a logged name the renderer wrote over several lines is not offered.
+            if (!/[\u0000-\u001f\u007f]/.test(text)) out.push(text);
+        } catch {
+            // A logged name the renderer cannot write safely: no suggestion.
+        }
+    }
+    return out;
+}
 
 /** Inputs of a `HostProfile` (what the component passes). */
 export interface HostProfileInputs {
@@ -43,6 +60,40 @@ export interface HostProfileInputs {
     directory: string;
     /** desired drift: always empty; `read` fills the refreshed copy with the reasons found. */
     drift: string[];
+    /** With a rollout: what the host's wave did (load times for `history`; not compared by diff). */
+    rolloutStage?: RolloutStage;
+}
+
+/** The part of a rollout wave's host record a HostProfile uses (see `rollout/wave.ts`). */
+export interface RolloutStage {
+    readonly version: string;
+    readonly stagedAt?: string;
+    readonly stagedMode?: ProfileMode;
+    readonly promotedAt?: string;
+}
+
+/**
+ * The history after installing `version` in `mode`: a version a rollout wave staged (possibly in
+ * complain mode first) is recorded with the wave's load times, so that denials during the soak are
+ * attributed to it; otherwise the load happens now.
+ */
+export function historyAfterLoad(
+    history: readonly VersionRecord[] | undefined,
+    version: string,
+    mode: ProfileMode,
+    now: string,
+    stage: RolloutStage | undefined,
+): { rec: VersionRecord; history: VersionRecord[] } {
+    let h = history ? [...history] : undefined;
+    let loadedAt = now;
+    if (stage?.version === version && stage.stagedAt) {
+        if (stage.stagedMode && stage.stagedMode !== mode) {
+            h = pushHistory(h, { version, mode: stage.stagedMode, loadedAt: stage.stagedAt });
+            loadedAt = stage.promotedAt ?? now;
+        } else loadedAt = stage.stagedAt;
+    }
+    const rec: VersionRecord = { version, mode, loadedAt };
+    return { rec, history: pushHistory(h, rec) };
 }
 
 /** What state records for it. */
@@ -246,10 +297,19 @@ async function apply(
             !inst.changed &&
             prevInstalled?.version === news.version &&
             prevInstalled?.mode === news.mode;
-        const rec: VersionRecord = same
-            ? { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt }
-            : { version: news.version, mode: news.mode, loadedAt: nowIso() };
-        const versions = same ? [...(olds?.history ?? [rec])] : pushHistory(olds?.history, rec);
+        let rec: VersionRecord;
+        let versions: VersionRecord[];
+        if (same) {
+            rec = { version: news.version, mode: news.mode, loadedAt: prevInstalled!.loadedAt };
+            versions = [...(olds?.history ?? [rec])];
+        } else
+            ({ rec, history: versions } = historyAfterLoad(
+                olds?.history,
+                news.version,
+                news.mode,
+                nowIso(),
+                news.rolloutStage,
+            ));
         const denials: HostDenials = prev ?? {
             ...(d?.cursor ? { cursor: d.cursor } : {}),
             source: d?.source,
@@ -303,6 +363,7 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
             ...(r.deniedMask ? { mask: r.deniedMask } : {}),
             time: r.timestamp ?? Date.now() / 1000,
             ...(r.line ? { line: r.line } : {}),
+            rules: ruleSuggestions(r),
         });
     }
     return out;

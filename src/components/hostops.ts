@@ -62,7 +62,7 @@ export async function install(
     t: SshTarget,
     where: string,
     sudo: boolean,
-    a: { name: string; directory: string; text: string; mode: ProfileMode },
+    a: { name: string; directory: string; text: string; mode: ProfileMode | "keep" },
 ): Promise<{ changed: boolean; fileSha256: string; live: LiveState }> {
     return step(where, "load", async () => {
         const r = await host.hostScripts.install(hostExec(t), {
@@ -126,6 +126,19 @@ export async function remove(
         const r = await host.hostScripts.remove(hostExec(t), { name, dir: directory, sudo });
         return { changed: r.changed, processes: r.processes };
     });
+}
+
+/** The profile's file, kernel mode and the containers running under it (changes nothing). */
+export async function snapshot(
+    t: SshTarget,
+    where: string,
+    sudo: boolean,
+    name: string,
+    directory: string,
+): Promise<host.SnapshotResult> {
+    return step(where, "status", () =>
+        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo }),
+    );
 }
 
 /** New AppArmor lines since `cursor` (undefined: position at the end, return nothing). */

@@ -25,6 +25,8 @@ import {
 } from "./connection";
 import { HostProfile } from "./hostProfile";
 import { hostIdentity, hostKeyFor } from "./hostKey";
+import { planWaves, rolloutSettings, validateRollout, type RolloutArgs } from "./rollout/args";
+import { RolloutWave } from "./rollout/resource";
 import { DIRECTORY_RE, PROFILE_NAME_RE } from "./hostProfileProvider";
 import { prepareScript } from "./hostops";
 
@@ -53,6 +55,20 @@ export interface ProfileArgs {
      * apt-get when `apparmor_parser` is missing, create `directory`). Defaults to true.
      */
     readonly prepareHosts?: boolean;
+    /**
+     * Roll a new version out in waves over `hosts` (in its order), each gated on the denials the new
+     * version causes during a soak, optionally loading it in complain mode first (see
+     * {@link RolloutArgs}). Defaults to none: every host gets a new version at once, straight in its mode.
+     */
+    readonly rollout?: RolloutArgs;
+    /**
+     * Load the profile as `NAME-<first 8 hex digits of its version>`: a content change loads a new
+     * profile beside the old one, containers linked with {@link ProfiledContainer} (or
+     * `securityOpt`) move onto it (they are replaced), and the old profile is removed once nothing
+     * runs under it. The text is re-rendered canonically with the new name (self-references such as
+     * `ptrace peer=NAME` follow). Defaults to false (the profile keeps its name and is reloaded in place).
+     */
+    readonly versionedName?: boolean;
 }
 
 export const DEFAULT_DIRECTORY = "/etc/apparmor.d/containers";
@@ -154,6 +170,36 @@ export function resolveText(
     };
 }
 
+/** Length of the version suffix of a versioned name (`NAME-1a2b3c4d`). */
+export const VERSION_SUFFIX_HEX = 8;
+
+/**
+ * The resolved profile under its versioned name `NAME-<8 hex of version>` (see
+ * {@link ProfileArgs.versionedName}): parsed, renamed and rendered canonically; the version stays the
+ * content version of the original text.
+ */
+export function versionedProfile(
+    r: ResolvedProfile,
+    field: string,
+): {
+    resolved?: ResolvedProfile;
+    problems: ArgProblem[];
+} {
+    const name = `${r.name}-${r.version.slice(0, VERSION_SUFFIX_HEX)}`;
+    if (!PROFILE_NAME_RE.test(name))
+        return {
+            problems: [
+                {
+                    field: `${field}: name`,
+                    message: `the versioned name "${printable(name)}" is too long`,
+                    fix: `use a profile name of at most ${200 - VERSION_SUFFIX_HEX - 1} characters`,
+                },
+            ],
+        };
+    const doc = core.renameProfile(core.parseProfile(r.text), r.name, name);
+    return { resolved: { name, text: core.renderProfile(doc), version: r.version }, problems: [] };
+}
+
 /**
  * Validates the plain parts of {@link ProfileArgs} (pure). Values that are still Outputs are
  * validated later, with the same rules, when they are known (still at preview when possible).
@@ -229,7 +275,32 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
         }
         if (text !== undefined) profile = resolveText(text, "profileFile");
     }
+    if (Array.isArray(args.hosts)) out.push(...validateRollout(args.rollout, args.hosts.length));
+    if (args.versionedName !== undefined && typeof args.versionedName !== "boolean")
+        out.push({
+            field: "versionedName",
+            message: `${JSON.stringify(args.versionedName)} is not a boolean`,
+            fix: "use true or false",
+        });
+    if (args.versionedName === true && args.rollout !== undefined)
+        out.push({
+            field: "rollout",
+            message: "cannot be combined with versionedName",
+            fix:
+                "use one of them: a versioned name moves the containers onto a new profile (they are " +
+                "replaced), so a wave has nothing to soak before the containers move",
+        });
     if (profile) out.push(...profile.problems);
+    if (args.versionedName === true && profile?.resolved && out.length === 0)
+        profile = versionedProfile(
+            profile.resolved,
+            args.profile !== undefined
+                ? "profile"
+                : args.profileText !== undefined
+                  ? "profileText"
+                  : "profileFile",
+        );
+    if (profile && args.versionedName === true) out.push(...profile.problems);
     return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
 }
 
@@ -259,12 +330,21 @@ export class Profile extends pulumi.ComponentResource {
     public readonly denials: pulumi.Output<Record<string, HostDenials>>;
     /** Per host: drift found by the last refresh (empty when in sync). */
     public readonly drift: pulumi.Output<Record<string, string[]>>;
+    /**
+     * Per host, per profile version: rules (profile text, one per line) that would allow what that
+     * version denied (or, in complain mode, logged as ALLOWED) — proposals to review, not policy.
+     */
+    public readonly suggestions: pulumi.Output<Record<string, Record<string, string>>>;
     /** The per-host resources, by host key. */
     public readonly hostProfiles: Record<string, HostProfile>;
     /** Effective mode per host key (the host's override or the profile's mode). */
     public readonly modes: Record<string, pulumi.Output<ProfileMode>>;
     /** The connections, by host key (for {@link ProfiledContainer} and {@link dockerProvider}). */
     public readonly hosts: Record<string, HostConnectionArgs>;
+    /** With `rollout`: the host keys of each wave, in order (empty without `rollout`). */
+    public readonly rolloutPlan: string[][];
+    /** With `rollout`: the wave resources, in order (empty without `rollout`). */
+    public readonly waves: RolloutWave[];
 
     constructor(name: string, args: ProfileArgs, opts?: pulumi.ComponentResourceOptions) {
         super("apparmor:index:Profile", name, {}, opts);
@@ -275,7 +355,9 @@ export class Profile extends pulumi.ComponentResource {
         // Values known now are passed to the children as plain values (the common case: a model or
         // file, plain hosts, mode and directory), Outputs only where the program gave Outputs. Both
         // register the same inputs; plain ones spare an Output chain per host.
-        const resolved = checked.resolved ?? resolveProfileText(name, args.profileText!);
+        const resolved =
+            checked.resolved ??
+            resolveProfileText(name, args.profileText!, args.versionedName === true);
         const field = (k: keyof ResolvedProfile): pulumi.Input<string> =>
             pulumi.Output.isInstance(resolved) ? resolved.apply((r) => r[k]) : resolved[k];
         const profileName = field("name");
@@ -304,15 +386,23 @@ export class Profile extends pulumi.ComponentResource {
         // A plain loop (not forEach): Pulumi records the full call stack of every resource
         // registration, and each frame costs a source-map lookup.
         const hosts = args.hosts;
+        const hostKeys: string[] = [];
+        const prepares: pulumi.Resource[][] = [];
         for (let i = 0; i < hosts.length; i++) {
             const h = hosts[i];
             const key = hostKeyOf(h, i);
+            hostKeys.push(key);
             this.hosts[key] = h;
-            const deps: pulumi.Resource[] = [];
-            if (args.prepareHosts ?? true)
-                deps.push(this.prepare(name, key, h, args.directory, directory));
-            const hostMode = h.mode ?? mode;
-            this.modes[key] = pulumi.output(hostMode);
+            prepares.push(
+                (args.prepareHosts ?? true)
+                    ? [this.prepare(name, key, h, args.directory, directory)]
+                    : [],
+            );
+            this.modes[key] = pulumi.output(h.mode ?? mode);
+        }
+        const hostProfile = (i: number, deps: pulumi.Resource[], wave?: RolloutWave) => {
+            const h = hosts[i];
+            const key = hostKeys[i];
             this.hostProfiles[key] = new HostProfile(
                 `${name}-${key}`,
                 {
@@ -322,11 +412,63 @@ export class Profile extends pulumi.ComponentResource {
                     profileName,
                     profileText,
                     version,
-                    mode: hostMode,
+                    mode: h.mode ?? mode,
                     directory,
+                    ...(wave ? { rolloutStage: wave.hostStates.apply((s) => s?.[key]) } : {}),
                 },
                 { parent: this, dependsOn: deps },
             );
+            return this.hostProfiles[key];
+        };
+        this.rolloutPlan = [];
+        this.waves = [];
+        if (args.rollout === undefined) {
+            for (let i = 0; i < hosts.length; i++) hostProfile(i, prepares[i]);
+        } else {
+            // Wave k+1 (and its hosts' HostProfiles) waits for every HostProfile of wave k, which
+            // waits for wave k's gate: the engine runs the waves in order.
+            const plan = planWaves(args.rollout.waves, hosts.length);
+            let previous: pulumi.Resource[] = [];
+            for (let k = 0; k < plan.length; k++) {
+                const idx = plan[k];
+                this.rolloutPlan.push(idx.map((i) => hostKeys[i]));
+                const wave = new RolloutWave(
+                    `${name}-wave-${k + 1}`,
+                    {
+                        wave: k + 1,
+                        waves: plan.length,
+                        profileName,
+                        profileText,
+                        version,
+                        directory,
+                        hosts: idx.map((i) =>
+                            pulumi.output({
+                                hostName: hostKeys[i],
+                                target: connectionLabel(hosts[i]),
+                                mode: hosts[i].mode ?? mode,
+                            }),
+                        ),
+                        connections: Object.fromEntries(
+                            idx.map((i) => [hostKeys[i], secretConnection(hosts[i])]),
+                        ),
+                        settings: rolloutSettings(args.rollout, idx.length),
+                    },
+                    { parent: this, dependsOn: [...idx.flatMap((i) => prepares[i]), ...previous] },
+                );
+                this.waves.push(wave);
+                previous = idx.map((i) => hostProfile(i, [...prepares[i], wave], wave));
+            }
+            if (pulumi.runtime.isDryRun())
+                pulumi.log.info(
+                    `rollout plan: ${this.rolloutPlan
+                        .map(
+                            (w, k) =>
+                                `wave ${k + 1}: ${w.slice(0, 5).join(", ")}` +
+                                (w.length > 5 ? ` and ${w.length - 5} more` : ""),
+                        )
+                        .join("; ")}`,
+                    this,
+                );
         }
 
         const keys = Object.keys(this.hostProfiles);
@@ -362,6 +504,18 @@ export class Profile extends pulumi.ComponentResource {
                     keys.flatMap((k, i) => (ds[i] !== undefined ? [[k, ds[i]]] : [])),
                 ),
             );
+        this.suggestions = this.denials.apply((byHost) =>
+            Object.fromEntries(
+                Object.entries(byHost).map(([k, d]) => [
+                    k,
+                    Object.fromEntries(
+                        Object.entries(d.byVersion ?? {})
+                            .filter(([, sum]) => (sum.suggested ?? []).length > 0)
+                            .map(([v, sum]) => [v, `${(sum.suggested ?? []).join("\n")}\n`]),
+                    ),
+                ]),
+            ),
+        );
         this.drift = pulumi
             .all(hps.map((hp) => hp.drift))
             .apply((ds) => Object.fromEntries(keys.map((k, i) => [k, ds[i] ?? []])));
@@ -372,6 +526,7 @@ export class Profile extends pulumi.ComponentResource {
             versions: this.versions,
             denials: this.denials,
             drift: this.drift,
+            suggestions: this.suggestions,
         });
     }
 
@@ -459,9 +614,11 @@ function preparedIn(): Map<string, command.remote.Command> {
 function resolveProfileText(
     name: string,
     text: pulumi.Input<string>,
+    versioned: boolean,
 ): pulumi.Output<ResolvedProfile> {
     return pulumi.output(text).apply((t) => {
-        const r = resolveText(t, "profileText");
+        let r = resolveText(t, "profileText");
+        if (r.resolved && versioned) r = versionedProfile(r.resolved, "profileText");
         if (!r.resolved) throw argsError("apparmor:index:Profile", name, r.problems);
         return r.resolved;
     });

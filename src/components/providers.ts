@@ -2,3 +2,4 @@
 export { hostProfileProvider } from "./hostProfileProvider";
 export { confinementProvider } from "./confinementProvider";
 export { hostKeyProvider } from "./hostKeyProvider";
+export { rolloutWaveProvider } from "./rollout/provider";

@@ -33,7 +33,14 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** The scripts in `src/host/`. */
-export type HostScriptName = "preflight" | "install" | "mode" | "status" | "remove" | "denials";
+export type HostScriptName =
+    | "preflight"
+    | "install"
+    | "mode"
+    | "status"
+    | "remove"
+    | "denials"
+    | "snapshot";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -42,6 +49,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "status",
     "remove",
     "denials",
+    "snapshot",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -289,6 +297,19 @@ export function removeCommand(args: RemoveArgs): HostCommand {
     check("profile name", validateProfileName(args.name));
     check("directory", validateHostDirectory(dir));
     return { script: "remove", command: buildHostCommand("remove", [args.name, dir], args) };
+}
+
+export interface SnapshotArgs extends HostCommandOptions {
+    readonly name: string;
+    /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
+    readonly dir?: string;
+}
+
+export function snapshotCommand(args: SnapshotArgs): HostCommand {
+    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
+    check("profile name", validateProfileName(args.name));
+    check("directory", validateHostDirectory(dir));
+    return { script: "snapshot", command: buildHostCommand("snapshot", [args.name, dir], args) };
 }
 
 export type DenialSource = "journal-audit" | "auditlog" | "journal-kernel" | "kernlog";
@@ -569,6 +590,42 @@ export function parseDenials(out: ScriptOutput): DenialsResult {
     return { ...(header as unknown as Omit<DenialsResult, "lines">), lines };
 }
 
+/** A profile as a rollout sees it on a host before/after changing it (changes nothing). */
+export interface SnapshotResult {
+    readonly ok: true;
+    readonly name: string;
+    /** The profile file is a regular file. */
+    readonly present: boolean;
+    /** This library installed it (a manifest exists). */
+    readonly managed: boolean;
+    /** sha256 of the file ("" when absent). */
+    readonly sha256: string;
+    /** The kernel's mode of the profile, "" when not loaded. */
+    readonly kernelMode: string;
+    /** The docker CLI answered (then `containers` is complete). */
+    readonly docker: boolean;
+    /** Running containers started with `apparmor=NAME`, with their init process's kernel label. */
+    readonly containers: readonly { readonly id: string; readonly label: string }[];
+    /** The file's exact text ("" when absent). */
+    readonly text: string;
+}
+
+export function parseSnapshot(out: ScriptOutput): SnapshotResult {
+    const header = parseHostResult("snapshot", out);
+    const nl = out.stdout.indexOf("\n");
+    const text = nl < 0 ? "" : out.stdout.slice(nl + 1);
+    const bytes = Number(header.bytes);
+    if (Buffer.byteLength(text, "utf8") !== bytes)
+        throw new HostScriptError(
+            "snapshot",
+            "bad-output",
+            `header announced ${bytes} bytes of profile text, got ${Buffer.byteLength(text, "utf8")}`,
+            out.exitCode ?? null,
+            out.stderr ?? "",
+        );
+    return { ...(header as unknown as Omit<SnapshotResult, "text">), text };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Running: the caller provides the transport (ssh2 channel, test helper, …).
 
@@ -590,4 +647,5 @@ export const hostScripts = {
     status: (exec: HostExec, a?: StatusArgs) => run(exec, statusCommand(a), parseStatus),
     remove: (exec: HostExec, a: RemoveArgs) => run(exec, removeCommand(a), parseRemove),
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
+    snapshot: (exec: HostExec, a: SnapshotArgs) => run(exec, snapshotCommand(a), parseSnapshot),
 };

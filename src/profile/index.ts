@@ -9,3 +9,5 @@ export * from "./version";
 export * from "./validate";
 export * from "./builders";
 export * from "./dockerDefault";
+export * from "./code";
+export * from "./rename";

@@ -74,9 +74,15 @@ export interface DenialSummary {
     readonly samples: readonly string[];
     readonly firstSeen?: number;
     readonly lastSeen?: number;
+    /**
+     * Rules that would allow what was denied (profile text, one rule each, from the log's
+     * suggestions), at most {@link SUGGESTION_LIMIT}, first seen first.
+     */
+    readonly suggested?: readonly string[];
 }
 
 export const TARGET_LIMIT = 20;
+export const SUGGESTION_LIMIT = 20;
 export const SAMPLE_LIMIT = 3;
 export const SAMPLE_CHARS = 400;
 /** Number of versions whose denials are kept per host (oldest dropped first). */
@@ -91,6 +97,8 @@ export interface DenialEvent {
     /** seconds since the epoch. */
     readonly time: number;
     readonly line?: string;
+    /** Suggested rules (profile text) that would allow it. */
+    readonly rules?: readonly string[];
 }
 
 export function emptySummary(): DenialSummary {
@@ -109,6 +117,7 @@ export function mergeDenials(
     const targets = new Map<string, DenialTarget>();
     for (const t of s.targets) targets.set(`${t.operation}\0${t.target}\0${t.mask ?? ""}`, t);
     const samples = [...s.samples];
+    const suggested = new Set(s.suggested ?? []);
     let firstSeen = s.firstSeen;
     let lastSeen = s.lastSeen;
     for (const e of events) {
@@ -126,6 +135,7 @@ export function mergeDenials(
             lastSeen: Math.max(old?.lastSeen ?? e.time, e.time),
         });
         if (e.line && samples.length < SAMPLE_LIMIT) samples.push(e.line.slice(0, SAMPLE_CHARS));
+        for (const r of e.rules ?? []) if (suggested.size < SUGGESTION_LIMIT) suggested.add(r);
         firstSeen = firstSeen === undefined ? e.time : Math.min(firstSeen, e.time);
         lastSeen = lastSeen === undefined ? e.time : Math.max(lastSeen, e.time);
     }
@@ -141,6 +151,7 @@ export function mergeDenials(
         samples,
         ...(firstSeen !== undefined ? { firstSeen } : {}),
         ...(lastSeen !== undefined ? { lastSeen } : {}),
+        ...(suggested.size > 0 ? { suggested: [...suggested] } : {}),
     };
 }
 

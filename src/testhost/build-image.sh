@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the disk image of the disposable test host: Debian bookworm (debootstrap, minbase) with the
-# Debian kernel (AppArmor on), systemd, a key-only sshd, docker (also on TCP 2375 inside the VM, reached
-# through a QEMU port forward on 127.0.0.1), the journal's audit transport, and a local busybox image.
+# Debian kernel (AppArmor on), systemd, a key-only sshd, docker (on its unix socket only: clients on the
+# host machine reach it through an SSH forward), the journal's audit transport, and a local busybox image.
+# The VM has no outside network (QEMU user networking with restrict=on, no DNS): everything it needs is
+# installed here, and its first boot (below) already runs without network.
 #
 # usage: build-image.sh ensure   build the image unless cached; print its directory (last stdout line)
 #        build-image.sh path     print the directory the image has (or would have) in the cache
@@ -11,6 +13,10 @@
 # defaults to /var/cache/pulumi-apparmor): disk.raw (sparse ext4, the root file system), vmlinuz,
 # initrd.img, ssh_host_ed25519_key.pub (the pinned host key), image.json (metadata). It is built in a
 # temporary directory beside it and renamed into place, under a lock so two builders never collide.
+# The disk holds the VM's private host key: the cache root, testhost/ and the image directories are
+# 0700 and disk.raw 0600; `ensure` also fixes the modes of an existing cache (older builds made them
+# world-readable). A cache root writable by others with the sticky bit (e.g. /tmp) is left as it is;
+# the testhost/ folder inside it is private anyway.
 #
 # The image holds no authorized SSH key: every boot passes the run's public key on the kernel command
 # line (pulumi_apparmor.authorized_key=<base64 of the key line>) and a unit installs it for root and
@@ -49,6 +55,25 @@ path)
 ensure) ;;
 *) die "unknown command '$cmd' (expected ensure, path or hash)" ;;
 esac
+
+# --- a private cache (also fixes the modes of one made by an older recipe) -----------------------
+# private_dir DIR: create DIR (and its parents) or make it 0700 when it is ours and not a shared sticky
+# directory such as /tmp.
+private_dir() {
+    if [ ! -d "$1" ]; then
+        (umask 077 && mkdir -p "$1")
+    fi
+    if [ -O "$1" ] && [ ! -k "$1" ]; then
+        chmod 0700 "$1"
+    fi
+}
+private_dir "$cache"
+private_dir "$top"
+for d in "$top"/*/; do
+    [ -d "$d" ] || continue
+    chmod 0700 "$d"
+    [ ! -f "$d/disk.raw" ] || chmod 0600 "$d/disk.raw"
+done
 
 if [ -f "$dest/image.json" ]; then
     echo "$dest"
@@ -93,7 +118,6 @@ mirror="$(find_mirror)" || die "no Debian bookworm mirror found in /etc/apt/sour
 PULUMI_APPARMOR_DEBIAN_MIRROR"
 
 # --- lock, then build in a temporary directory -------------------------------------------------
-mkdir -p "$top"
 exec 9>"$top/$hash.lock"
 if ! flock -n 9; then
     log "another build of $hash is running; waiting for it"
@@ -132,7 +156,7 @@ trap 'exit 130' INT TERM
 
 packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
 packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
-mkdir -p "$top/debs"
+private_dir "$top/debs"
 log "debootstrap bookworm from $mirror (log: $tmp/debootstrap.log)"
 if ! debootstrap --variant=minbase --components=main --include="$packages" \
     --cache-dir="$top/debs" bookworm "$rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
@@ -149,7 +173,9 @@ put() { # put MODE PATH  (content on stdin)
     chmod "$1" "$rootfs$2"
 }
 
-# Identity, file systems, network (QEMU user networking: static 10.0.2.15, gateway .2, DNS .3).
+# Identity, file systems, network (QEMU user networking with restrict=on: static 10.0.2.15, gateway .2;
+# no DNS server, since nothing outside the VM is reachable: a name lookup fails at once instead of
+# waiting for timeouts).
 echo testhost | put 0644 /etc/hostname
 printf '127.0.0.1 localhost\n127.0.1.1 testhost\n::1 localhost ip6-localhost ip6-loopback\n' |
     put 0644 /etc/hosts
@@ -159,7 +185,7 @@ printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' | put 0644 /etc/fstab
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
     echo
 } | put 0444 /etc/machine-id
-printf 'nameserver 10.0.2.3\n' | put 0644 /etc/resolv.conf
+printf '# no name server: the test host has no outside network\n' | put 0644 /etc/resolv.conf
 put 0644 /etc/systemd/network/10-qemu.network <<'EOF'
 [Match]
 Name=en* eth*
@@ -167,7 +193,6 @@ Name=en* eth*
 [Network]
 Address=10.0.2.15/24
 Gateway=10.0.2.2
-DNS=10.0.2.3
 LinkLocalAddressing=no
 IPv6AcceptRA=no
 EOF
@@ -238,16 +263,17 @@ WantedBy=multi-user.target
 EOF
 in_root systemctl enable pulumi-apparmor-authorized-key.service >/dev/null 2>&1
 
-# Docker: also listen on TCP 2375 inside the VM (the harness forwards it to 127.0.0.1 only).
-# --tls=false: said explicitly, dockerd skips its deliberate start-up delay for plain TCP.
+# Docker: only its unix socket (/var/run/docker.sock, root:docker 0660). No TCP listener: any container
+# could reach one and start a privileged container, i.e. become root on the host whose confinement the
+# tests measure. The host machine reaches the socket through an SSH forward (see index.ts).
 # --iptables=false: no NAT/filter chains (dozens of slow iptables runs under TCG at every start);
-# containers still get the default bridge and reach each other, but not the outside (not needed).
+# containers still get the default bridge and reach each other, but not the outside (there is none).
 grep -q '^ExecStart=/usr/sbin/dockerd' "$rootfs/lib/systemd/system/docker.service" ||
     die "unexpected docker.service in docker.io (no ExecStart=/usr/sbin/dockerd)"
-put 0644 /etc/systemd/system/docker.service.d/10-tcp.conf <<'EOF'
+put 0644 /etc/systemd/system/docker.service.d/10-options.conf <<'EOF'
 [Service]
 ExecStart=
-ExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2375 --tls=false --iptables=false --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
+ExecStart=/usr/sbin/dockerd -H fd:// --iptables=false --containerd=/run/containerd/containerd.sock $DOCKER_OPTS
 EOF
 in_root systemctl enable docker.service >/dev/null 2>&1
 
@@ -349,6 +375,7 @@ rm -f "$tmp/initrd.list" "$tmp/initramfs.log"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs/debootstrap"
 cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$tmp/ssh_host_ed25519_key.pub"
 truncate -s 8G "$tmp/disk.raw"
+chmod 0600 "$tmp/disk.raw" # it holds the VM's private host key
 mke2fs -q -F -t ext4 -L testhost -d "$rootfs" "$tmp/disk.raw"
 rm -rf "$rootfs"
 
@@ -357,7 +384,7 @@ prewarm_timeout="${PULUMI_APPARMOR_PREWARM_TIMEOUT:-1500}"
 if ! timeout "$prewarm_timeout" qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -cpu max \
     -m 2048 -smp 2 -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 loglevel=4 mitigations=off panic=-1 pulumi_apparmor.prewarm=1" \
-    -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0 \
+    -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0,restrict=on \
     -device virtio-net-pci,netdev=n0 -object rng-random,filename=/dev/urandom,id=rng0 \
     -device virtio-rng-pci,rng=rng0 -serial "file:$tmp/prewarm-console.log" -display none \
     -monitor none -no-reboot >"$tmp/prewarm-qemu.log" 2>&1; then
@@ -373,7 +400,7 @@ rm -f "$tmp/prewarm-qemu.log"
 build_s="$(($(date +%s) - start))"
 printf '{"recipe":"%s","kernel":"%s","mirror":"%s","builtAt":"%s","buildSeconds":%s}\n' \
     "$hash" "$version" "$mirror" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$build_s" >"$tmp/image.json"
-chmod 0755 "$tmp"
+chmod 0700 "$tmp"
 mv -T "$tmp" "$dest"
 trap - EXIT
 log "built $dest in $build_s s"

@@ -4,6 +4,12 @@
  * `$PULUMI_APPARMOR_CACHE/testhost/<recipe hash>/`; every start boots a fresh copy-on-write overlay, so
  * each run begins from the same clean disk.
  *
+ * Network: QEMU user networking with `restrict=on` and one port forward, 127.0.0.1:PORT to the guest's
+ * sshd. The guest reaches nothing outside itself (not the host machine, not its loopback services).
+ * dockerd listens on its unix socket only; the host machine reaches it through an SSH unix-socket
+ * forward to `STATE_DIR/docker.sock` (see `dockerForward.ts`). The cache, the image and state
+ * directories are 0700 and the files holding keys 0600 (the image's disk holds the VM's host key).
+ *
  * State of a running VM (pid, ports, per-run key, console log) lives in a state directory, by default
  * `$PULUMI_APPARMOR_CACHE/testhost-run/default`. Several VMs can run at once with different state dirs.
  *
@@ -14,14 +20,24 @@
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { utils as sshUtils } from "ssh2";
+import {
+    checkSocketPath,
+    dockerForwardLog,
+    dockerForwardRunning,
+    dockerHostOf,
+    dockerPing,
+    dockerSocketPath,
+    startDockerForward,
+    stopDockerForward,
+} from "./dockerForward";
 import { connectSsh, execOn, type ExecResult, type SshTarget } from "./ssh";
 
 export { connectSsh, execOn, publicKeyBlob, sshConfig } from "./ssh";
 export type { ExecOptions, ExecResult, SshTarget } from "./ssh";
+export { dockerForwardArgs, dockerForwardRunning, dockerPing } from "./dockerForward";
 
 /** The cache root: `$PULUMI_APPARMOR_CACHE`, default `/var/cache/pulumi-apparmor`. */
 export function cacheRoot(): string {
@@ -31,6 +47,31 @@ export function cacheRoot(): string {
 /** Default state directory of `startTestHost`/`stopTestHost`/`testHostStatus`. */
 export function defaultStateDir(): string {
     return path.join(cacheRoot(), "testhost-run", "default");
+}
+
+/**
+ * Creates `dir` (and missing parents) with mode 0700, or makes an existing one 0700. Refuses a
+ * directory of another user, or one that others can write (e.g. /tmp itself: anyone could have
+ * planted files there), since it will hold a private key and the docker socket.
+ */
+export function privateDir(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    if (!st.isDirectory()) {
+        throw new Error(`testhost: ${dir} is not a directory`);
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+        throw new Error(
+            `testhost: ${dir} belongs to another user (uid ${st.uid}); use a directory of your own`,
+        );
+    }
+    if ((st.mode & 0o1002) !== 0) {
+        throw new Error(
+            `testhost: ${dir} is writable by others; use a directory of its own, e.g. ${path.join(dir, "testhost")}`,
+        );
+    }
+    if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
 }
 
 /** A built image in the cache. */
@@ -96,8 +137,14 @@ export interface TestHostInfo extends SshTarget {
     readonly hostKey: string;
     /** A known_hosts file for OpenSSH clients (`ssh -o UserKnownHostsFile=…`). */
     readonly knownHostsPath: string;
-    /** The VM's dockerd, unauthenticated, on loopback: `tcp://127.0.0.1:PORT` (DOCKER_HOST). */
+    /**
+     * The VM's dockerd for clients on this machine (DOCKER_HOST, the docker provider's `host`):
+     * `unix://STATE_DIR/docker.sock`, a socket (mode 0600) forwarded over SSH to the VM's
+     * `/var/run/docker.sock`. Inside the VM dockerd has no TCP listener.
+     */
     readonly dockerHost: string;
+    /** The path of that socket. */
+    readonly dockerSocket: string;
     /** The guest's serial console (kernel + systemd messages). */
     readonly consoleLog: string;
     readonly stateDir: string;
@@ -115,6 +162,8 @@ export interface TestHostInfo extends SshTarget {
 export interface TestHostStatus {
     readonly running: boolean;
     readonly stateDir: string;
+    /** Whether the docker socket forward runs (only meaningful while the VM runs). */
+    readonly dockerForward: boolean;
     /** Present when a VM was started in this state dir and has not been stopped. */
     readonly info?: TestHostInfo;
 }
@@ -228,18 +277,6 @@ export function tailFile(file: string, lines = 40): string {
     }
 }
 
-function dockerPing(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const req = http.get({ host: "127.0.0.1", port, path: "/_ping", timeout: 5000 }, (res) => {
-            let body = "";
-            res.on("data", (d: Buffer) => (body += d.toString()));
-            res.on("end", () => resolve(res.statusCode === 200 && body.trim() === "OK"));
-        });
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(false));
-    });
-}
-
 function readState(stateDir: string): TestHostInfo | undefined {
     try {
         return JSON.parse(fs.readFileSync(path.join(stateDir, STATE_FILE), "utf8")) as TestHostInfo;
@@ -252,7 +289,35 @@ function readState(stateDir: string): TestHostInfo | undefined {
 export function testHostStatus(stateDir: string = defaultStateDir()): TestHostStatus {
     const info = readState(stateDir);
     const running = info !== undefined && isOurQemu(info.pid, stateDir);
-    return { running, stateDir, ...(info ? { info } : {}) };
+    const dockerForward = dockerForwardRunning(stateDir);
+    return { running, stateDir, dockerForward, ...(info ? { info } : {}) };
+}
+
+/**
+ * Restarts the docker socket forward of the VM running in `stateDir` when it is not running (e.g.
+ * killed by hand), so that its `dockerHost` answers again; waits until dockerd answers on it.
+ * The new forward outlives this process when `keepAfterExit`. Fails when no VM runs there.
+ */
+export async function ensureDockerForward(
+    stateDir: string,
+    opts: { keepAfterExit?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
+    const info = readState(stateDir);
+    if (!info || !isOurQemu(info.pid, stateDir)) {
+        throw new Error(`testhost: no VM running in ${stateDir}`);
+    }
+    if (!dockerForwardRunning(stateDir)) {
+        await startDockerForward(info, info.pid, { keepAfterExit: opts.keepAfterExit });
+    }
+    const deadline = Date.now() + (opts.timeoutMs ?? 120000);
+    while (!(await dockerPing(dockerSocketPath(stateDir)))) {
+        if (Date.now() > deadline) {
+            throw new Error(
+                `testhost: dockerd does not answer on ${dockerSocketPath(stateDir)}:\n${dockerForwardLog(stateDir)}`,
+            );
+        }
+        await sleep(1000);
+    }
 }
 
 /**
@@ -275,6 +340,7 @@ export async function stopTestHost(
         }
     }
     const running = pid !== undefined && pid > 0 && isOurQemu(pid, stateDir);
+    await stopDockerForward(stateDir);
     if (running && opts.keepDisk && info) {
         // Flush the guest's caches to the disk, then cut the power: a clean `poweroff` took over two
         // minutes under TCG on a busy machine, and the kept disk only needs its data written.
@@ -312,7 +378,7 @@ export async function stopTestHost(
 const SSH_KEY_ARG = "pulumi_apparmor.authorized_key";
 
 /**
- * Boots a test host and waits until SSH works, dockerd answers on the forwarded port and the
+ * Boots a test host and waits until SSH works, dockerd answers on the forwarded socket and the
  * `local/busybox:latest` image exists (and, when the kernel has AppArmor on, until docker reports
  * AppArmor in its SecurityOptions). A VM already running in the same state dir is stopped first.
  * Builds the image on first use.
@@ -326,6 +392,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         );
     }
     const stateDir = path.resolve(opts.stateDir ?? defaultStateDir());
+    checkSocketPath(stateDir);
     const kernelArgs = [...(opts.kernelArgs ?? [])];
     for (const a of kernelArgs) {
         if (!/^[A-Za-z0-9_.,:=/+-]+$/.test(a) || a.startsWith(SSH_KEY_ARG)) {
@@ -333,6 +400,10 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         }
     }
     const image = await ensureImage(log);
+    if (path.dirname(stateDir) === path.join(cacheRoot(), "testhost-run")) {
+        privateDir(path.dirname(stateDir));
+    }
+    privateDir(stateDir);
     const privateKeyPath = path.join(stateDir, "id_ed25519");
     const overlay = path.join(stateDir, "overlay.qcow2");
     let kept: TestHostInfo | undefined;
@@ -353,7 +424,6 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
     } else {
         await stopTestHost(stateDir);
-        fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
         // Per-run client key pair; the public half goes to the guest on the kernel command line.
         const keys = sshUtils.generateKeyPairSync("ed25519", {
             comment: "pulumi-apparmor-testhost",
@@ -371,6 +441,9 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
             throw new Error(`testhost: qemu-img create failed: ${img.stderr}`);
         }
     }
+    // The overlay holds what the guest writes (authorized keys, docker state): private too.
+    fs.chmodSync(overlay, 0o600);
+    fs.chmodSync(privateKeyPath, 0o600);
     const publicKey = fs.readFileSync(`${privateKeyPath}.pub`, "utf8");
     const keyArg = Buffer.from(publicKey.trim()).toString("base64");
 
@@ -382,17 +455,9 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     // Ports are picked free just before QEMU binds them; retry if another process won the race.
     let child: ReturnType<typeof spawn> | undefined;
     let sshPort = 0;
-    let dockerPort = 0;
     let started = 0;
     for (let attempt = 1; ; attempt++) {
-        if (kept) {
-            sshPort = kept.port;
-            dockerPort = Number(new URL(kept.dockerHost.replace(/^tcp:/, "http:")).port);
-        } else {
-            sshPort = await freePort();
-            dockerPort = await freePort();
-            if (sshPort === dockerPort) continue;
-        }
+        sshPort = kept ? kept.port : await freePort();
         const append = [
             "root=/dev/vda",
             "rw",
@@ -425,8 +490,9 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
             append,
             "-drive",
             `file=${overlay},if=virtio,format=qcow2,cache=unsafe`,
+            // restrict=on: the guest reaches nothing outside itself; only the forward comes in.
             "-netdev",
-            `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22,hostfwd=tcp:127.0.0.1:${dockerPort}-:2375`,
+            `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
             "-device",
             "virtio-net-pci,netdev=n0",
             "-object",
@@ -496,14 +562,15 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         privateKeyPath,
         hostKey: image.hostKey,
         knownHostsPath,
-        dockerHost: `tcp://127.0.0.1:${dockerPort}`,
+        dockerHost: dockerHostOf(stateDir),
+        dockerSocket: dockerSocketPath(stateDir),
         consoleLog,
         stateDir,
         pid,
         kernelArgs,
         image: image.dir,
     };
-    log(`booting (pid ${pid}, ssh 127.0.0.1:${sshPort}, docker 127.0.0.1:${dockerPort})`);
+    log(`booting (pid ${pid}, ssh 127.0.0.1:${sshPort})`);
 
     const fail = async (why: string): Promise<never> => {
         const tail = tailFile(consoleLog, 30);
@@ -529,20 +596,30 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     }
     log(`ssh answered after ${(sshMs / 1000).toFixed(1)} s`);
 
-    // 2. dockerd on the forwarded port, the busybox image imported, AppArmor state consistent.
+    // 2. The docker socket forward (over SSH, as the unprivileged user), then dockerd on it, the
+    //    busybox image imported, AppArmor state consistent.
     let apparmor = false;
     let dockerMs = 0;
     try {
+        try {
+            await startDockerForward(partial, pid, { keepAfterExit: opts.keepAfterExit });
+        } catch (e) {
+            return fail(`could not start the docker socket forward: ${(e as Error).message}`);
+        }
         for (;;) {
             if (exited) return fail("qemu exited during boot");
-            if (Date.now() > deadline) return fail(`docker not ready after ${bootTimeoutMs} ms`);
+            if (Date.now() > deadline) {
+                return fail(
+                    `docker not ready after ${bootTimeoutMs} ms (socket forward: ${dockerForwardLog(stateDir)})`,
+                );
+            }
             const r: ExecResult = await execOn(
                 client,
                 "test -e /run/pulumi-apparmor-ready && cat /sys/module/apparmor/parameters/enabled 2>/dev/null; " +
                     "test -e /run/pulumi-apparmor-ready && docker info --format '{{json .SecurityOptions}}'",
                 { timeoutMs: 60000 },
             );
-            if (r.code === 0 && (await dockerPing(dockerPort))) {
+            if (r.code === 0 && (await dockerPing(partial.dockerSocket))) {
                 const [enabled, secopts] = r.stdout.trim().split("\n");
                 apparmor = enabled === "Y";
                 if (apparmor && !/apparmor/.test(secopts ?? "")) {

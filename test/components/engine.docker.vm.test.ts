@@ -152,6 +152,65 @@ describe("components: ProfiledContainer on the real engine + VM", function () {
         containerId = String(o.containerId);
     });
 
+    /** Samples the labels of this stack's running containers until `stop()` (every ~250 ms). */
+    function sampleLabels(): { stop(): Promise<string[]> } {
+        const seen: string[] = [];
+        let on = true;
+        const loop = (async () => {
+            while (on) {
+                const r = await root(
+                    "for id in $(docker ps -q --filter name=web-container); do pid=$(docker inspect -f '{{.State.Pid}}' $id); " +
+                        'printf "%s\\n" "$(cat /proc/$pid/attr/current 2>/dev/null)"; done',
+                ).catch(() => undefined);
+                if (r) seen.push(...r.stdout.split("\n").filter((l) => l.trim() !== ""));
+                await new Promise((res) => setTimeout(res, 250));
+            }
+        })();
+        return {
+            stop: async () => {
+                on = false;
+                await loop;
+                return seen;
+            },
+        };
+    }
+
+    it("versionedName: each content change loads NAME-<version> beside the old one, moves the container onto it, then unloads the old; never unconfined", async () => {
+        const loaded = async () =>
+            (
+                await root("grep -o '^pa-eng-renamed[^ ]*' /sys/kernel/security/apparmor/profiles")
+            ).stdout
+                .trim()
+                .split("\n")
+                .filter(Boolean);
+        spec.versionedName = true;
+        for (const extra of [spec.extra, [...spec.extra, "/tmp/c/**"]]) {
+            spec.extra = extra;
+            const sampler = sampleLabels();
+            await stack.up();
+            const labels = await sampler.stop();
+            const o = await outputs();
+            const name = String(o.securityOpt).replace(/^apparmor=/, "");
+            const version = (o.versions as Record<string, any>).vm.version as string;
+            assert.strictEqual(name, `pa-eng-renamed-${version.slice(0, 8)}`);
+            assert.strictEqual(o.label, `${name} (enforce)`);
+            assert.notStrictEqual(o.containerId, containerId, "the container moved (replaced)");
+            containerId = String(o.containerId);
+            assert.ok(labels.length > 0, "labels were sampled during the up");
+            assert.ok(!labels.includes("unconfined"), `a container ran unconfined: ${labels}`);
+            // Only the new name is left loaded and on disk.
+            assert.deepStrictEqual(await loaded(), [name]);
+            const files = (await root(`ls ${DIR}`)).stdout
+                .split("\n")
+                .filter((f) => f.startsWith("pa-eng-"));
+            assert.deepStrictEqual(files, [name]);
+        }
+        const t = await root(
+            `docker exec ${containerId} sh -c 'mkdir -p /tmp/c && touch /tmp/c/x'`,
+        );
+        assert.match(t.stderr, /Permission denied/, "the new version's rule is enforced");
+    });
+
     it("destroy: container first, then unload + remove: nothing left on the host", async () => {
         await stack.destroy();
         const r = await root(

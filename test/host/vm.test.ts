@@ -1,23 +1,34 @@
 /**
  * The test VM itself: a real kernel with AppArmor, a key-only sshd with a pinned host key, a dockerd that
  * confines containers with AppArmor and runs the registry-free local image, and the journal's audit
- * transport. Every other VM test relies on these facts.
+ * transport. Every other VM test relies on these facts. And the VM does not undermine what it tests:
+ * dockerd has no TCP listener (a container reaching its API could start a privileged container), the
+ * guest reaches nothing outside itself, and the keys in the cache and state dirs are private.
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import * as http from "http";
+import * as net from "net";
+import * as path from "path";
 import { Client } from "ssh2";
 import { utils as sshUtils } from "ssh2";
 import { connectSsh, sshConfig } from "../../src/testhost";
 import { sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
 
-function httpGet(url: string): Promise<{ status: number; body: string }> {
+/** GET `urlPath` from the docker API on the unix socket `socketPath`. */
+function dockerGet(socketPath: string, urlPath: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-        http.get(url, { timeout: 30000 }, (res) => {
+        http.get({ socketPath, path: urlPath, timeout: 30000 }, (res) => {
             let body = "";
             res.on("data", (d: Buffer) => (body += d.toString()));
             res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
         }).on("error", reject);
     });
+}
+
+/** The permission bits of `file` (e.g. 0o700). */
+function modeOf(file: string): number {
+    return fs.statSync(file).mode & 0o7777;
 }
 
 /** Authentication methods the server offers after a "none" attempt, and whether a password login worked. */
@@ -106,18 +117,95 @@ describe("test host VM", function () {
         good.end();
     });
 
-    it("dockerd answers on the forwarded port and has the local busybox image", async function () {
+    it("dockerd answers on the SSH-forwarded unix socket (0600) and has the local busybox image", async function () {
         this.timeout(60000);
-        assert.match(host.dockerHost, /^tcp:\/\/127\.0\.0\.1:\d+$/);
-        const base = host.dockerHost.replace(/^tcp:/, "http:");
-        const ping = await httpGet(`${base}/_ping`);
+        const socket = path.join(host.stateDir, "docker.sock");
+        assert.strictEqual(host.dockerHost, `unix://${socket}`);
+        assert.strictEqual(host.dockerSocket, socket);
+        assert.ok(fs.statSync(socket).isSocket());
+        assert.strictEqual(modeOf(socket), 0o600, "only the owner may use the socket");
+        const ping = await dockerGet(socket, "/_ping");
         assert.deepStrictEqual(ping, { status: 200, body: "OK" });
-        const image = await httpGet(`${base}/images/local/busybox:latest/json`);
+        const image = await dockerGet(socket, "/images/local/busybox:latest/json");
         assert.strictEqual(image.status, 200, image.body);
-        const info = JSON.parse((await httpGet(`${base}/info`)).body) as {
+        const info = JSON.parse((await dockerGet(socket, "/info")).body) as {
             SecurityOptions: string[];
         };
         assert.ok(info.SecurityOptions.includes("name=apparmor"), info.SecurityOptions.join(","));
+    });
+
+    it("dockerd has no TCP listener, and no container (bridge or host network) reaches its API", async function () {
+        this.timeout(300000);
+        const ss = await sshExec(host, "ss -ltnpH", { asRoot: true });
+        assert.strictEqual(ss.code, 0, ss.stderr);
+        assert.doesNotMatch(ss.stdout, /:2375\b/, ss.stdout);
+        assert.doesNotMatch(ss.stdout, /dockerd/, ss.stdout);
+        // The default bridge's gateway, the VM's own address, QEMU's gateway (the host machine) and,
+        // with the host network, the VM's loopback: the places a TCP API used to be.
+        // (busybox-static's wget crashes on name resolution in the image; nc does not resolve.)
+        const probe = (addrs: string) =>
+            `for a in ${addrs}; do printf "GET /_ping HTTP/1.0\\r\\n\\r\\n" | nc -w 5 $a 2375 | ` +
+            `grep -q "^OK" && echo "REACHED $a"; done; echo probed`;
+        const bridge = await sshExec(
+            host,
+            `docker run --rm local/busybox:latest sh -c '${probe("172.17.0.1 10.0.2.15 10.0.2.2")}'`,
+        );
+        assert.strictEqual(bridge.code, 0, bridge.stderr);
+        assert.strictEqual(bridge.stdout.trim(), "probed", bridge.stdout);
+        const hostNet = await sshExec(
+            host,
+            `docker run --rm --network host local/busybox:latest sh -c '${probe("127.0.0.1 10.0.2.15")}'`,
+        );
+        assert.strictEqual(hostNet.code, 0, hostNet.stderr);
+        assert.strictEqual(hostNet.stdout.trim(), "probed", hostNet.stdout);
+    });
+
+    it("the VM reaches nothing on the host machine: not its forwarded sshd, not a loopback service", async function () {
+        this.timeout(120000);
+        let connections = 0;
+        const server = net.createServer((sock) => {
+            connections += 1;
+            sock.end("HELLO-FROM-HOST\n");
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const port = (server.address() as net.AddressInfo).port;
+        try {
+            // Without restrict=on, QEMU's gateway 10.0.2.2 is this machine's loopback.
+            const read = (p: number) =>
+                `timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.2/${p} && head -c 32 <&3' 2>/dev/null; echo " rc=$?"`;
+            const r = await sshExec(host, `${read(host.port)}; ${read(port)}`, { asRoot: true });
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.doesNotMatch(r.stdout, /SSH-2\.0|HELLO-FROM-HOST/, r.stdout);
+            const codes = r.stdout
+                .trim()
+                .split("\n")
+                .map((l) => /rc=(\d+)$/.exec(l.trim())?.[1]);
+            assert.strictEqual(codes.length, 2, r.stdout);
+            assert.ok(
+                codes.every((c) => c !== undefined && c !== "0"),
+                `both connections fail: ${r.stdout}`,
+            );
+            assert.strictEqual(connections, 0, "the loopback service saw a connection from the VM");
+        } finally {
+            server.close();
+        }
+    });
+
+    it("keeps the cache, the image and the state dir private (0700) and the key material 0600", function () {
+        const imageDir = host.image;
+        const testhostDir = path.dirname(imageDir);
+        const cache = path.dirname(testhostDir);
+        for (const dir of [cache, testhostDir, imageDir, host.stateDir]) {
+            assert.strictEqual(modeOf(dir).toString(8), "700", dir);
+        }
+        // disk.raw and the overlay hold the VM's private host key; id_ed25519 is the run's key.
+        for (const file of [
+            path.join(imageDir, "disk.raw"),
+            path.join(host.stateDir, "overlay.qcow2"),
+            host.privateKeyPath,
+        ]) {
+            assert.strictEqual(modeOf(file).toString(8), "600", file);
+        }
     });
 
     it("confines a container with --security-opt apparmor=docker-default (label in /proc/PID/attr/current)", async function () {

@@ -14,7 +14,8 @@
  * Environment:
  *  - PULUMI_APPARMOR_TESTHOST_STATE=DIR: use the VM already running in DIR (started with
  *    `pulumi-apparmor testhost start --state-dir DIR`) instead of booting one; it is not stopped at the end.
- *    Handy while iterating on tests; each test must still clean up what it creates.
+ *    Handy while iterating on tests; each test must still clean up what it creates. Its docker socket
+ *    forward is restarted (and left running) if it had stopped.
  *
  * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
  * stopped by the same root hook.
@@ -25,6 +26,7 @@ import type { Client } from "ssh2";
 import {
     cacheRoot,
     connectSsh,
+    ensureDockerForward,
     execOn,
     startTestHost,
     stopTestHost,
@@ -116,9 +118,15 @@ export function sharedTestHost(): Promise<TestHostInfo> {
         const external = process.env.PULUMI_APPARMOR_TESTHOST_STATE;
         if (external) {
             const status = testHostStatus(path.resolve(external));
+            const info = status.info;
             shared =
-                status.running && status.info
-                    ? Promise.resolve(status.info)
+                status.running && info
+                    ? // A VM of an older image (docker on TCP) has no socket forward to restart.
+                      info.dockerHost.startsWith("unix://")
+                        ? ensureDockerForward(info.stateDir, { keepAfterExit: true }).then(
+                              () => info,
+                          )
+                        : Promise.resolve(info)
                     : Promise.reject(new Error(`no test host running in ${external}`));
         } else {
             shared = reapOrphans().then(() => boot(path.join(runDir, `mocha-${process.pid}`), {}));

@@ -25,6 +25,8 @@ export interface ProfileSpec {
     /** Paths denied (`audit deny PATH rwlx`) on top of the example's rules. */
     extra: string[];
     mode: "enforce" | "complain";
+    /** Load it as `NAME-<8 hex of version>` (Profile's `versionedName`). Defaults to false. */
+    versionedName?: boolean;
 }
 
 /** Where `Profile` puts the profile files by default. */
@@ -101,5 +103,6 @@ export function secureProfileOnVm(
         profile: secureProfile(spec.name, spec.extra),
         mode: spec.mode,
         prepareHosts,
+        ...(spec.versionedName ? { versionedName: true } : {}),
     });
 }

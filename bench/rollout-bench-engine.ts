@@ -1,0 +1,132 @@
+/**
+ * Part B of the rollout benchmark (see rollout-bench.ts): two test VMs and the real engine. The shared
+ * test VM (`PULUMI_APPARMOR_TESTHOST_STATE` selects a running one) is host 1, an extra VM booted here
+ * is host 2. Only this benchmark's profile (`pa-rbench`) is created and removed on them.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { Profile } from "../src/components";
+import { createThrowawayStack } from "../test/support/engine";
+import {
+    sharedTestHost,
+    sshExec,
+    startExtraTestHost,
+    stopAllTestHosts,
+    type TestHostInfo,
+} from "../test/support/testhost";
+import { PROFILE_DIR as DIR, secureProfile } from "../test/support/vmStack";
+import { renderProfile } from "../src/profile";
+
+const NAME = "pa-rbench";
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+    const t0 = Date.now();
+    await f();
+    return (Date.now() - t0) / 1000;
+}
+
+/** One bare install over a fresh ssh connection: the text on stdin, written, compiled and loaded. */
+function bareInstall(vm: TestHostInfo, text: string): number {
+    const t0 = Date.now();
+    const r = spawnSync(
+        "ssh",
+        [
+            "-i",
+            vm.privateKeyPath,
+            "-o",
+            `UserKnownHostsFile=${vm.knownHostsPath}`,
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-p",
+            String(vm.port),
+            `${vm.user}@${vm.host}`,
+            `sudo -n sh -c 'cat > ${DIR}/${NAME} && apparmor_parser -r -W ${DIR}/${NAME}'`,
+        ],
+        { input: text, encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`bare install failed: ${r.stderr}`);
+    return (Date.now() - t0) / 1000;
+}
+
+export async function partB(lines: string[]): Promise<void> {
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+    const started = new Date().toISOString();
+    const load0 = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+    const [vm1, vm2] = await Promise.all([sharedTestHost(), startExtraTestHost()]);
+    const clear = (vm: TestHostInfo) =>
+        sshExec(
+            vm,
+            `apparmor_parser -R ${DIR}/${NAME} 2>/dev/null; rm -f ${DIR}/${NAME} /var/lib/pulumi-apparmor/profiles/${NAME}; true`,
+            { asRoot: true },
+        );
+    await Promise.all([clear(vm1), clear(vm2)]);
+    let extra: string[] = [];
+    let rollout = true;
+    const host = (vm: TestHostInfo, name: string) => ({
+        host: vm.host,
+        port: vm.port,
+        user: vm.user,
+        privateKey: pulumi.secret(fs.readFileSync(vm.privateKeyPath, "utf8")),
+        hostKey: vm.hostKey,
+        name,
+    });
+    const program = async () => {
+        new Profile("rb", {
+            hosts: [host(vm1, "vm1"), host(vm2, "vm2")],
+            profile: secureProfile(NAME, extra),
+            prepareHosts: false,
+            ...(rollout ? { rollout: { waves: [1, "100%"], gate: { soakSeconds: 0 } } } : {}),
+        });
+    };
+    const st = await createThrowawayStack({ program, projectName: "rollout-bench" });
+    const rows: string[] = [];
+    const ratios: number[] = [];
+    try {
+        await st.stack.up({ color: "never" });
+        for (let i = 0; i < rounds; i++) {
+            rollout = true;
+            const fixed = await timed(() => st.stack.up({ color: "never" }));
+            extra = [`/srv/r${i}/**`];
+            const roll = await timed(() => st.stack.up({ color: "never" }));
+            // The same kind of change by hand: the next text, host 1 then host 2.
+            const text = renderProfile(secureProfile(NAME, [`/srv/b${i}/**`]).toModel());
+            const bare = bareInstall(vm1, text) + bareInstall(vm2, text);
+            // Back to the stack's text, then the same change without rollout.
+            await st.stack.up({ color: "never" });
+            rollout = false;
+            await st.stack.up({ color: "never" });
+            extra = [`/srv/p${i}/**`];
+            const plain = await timed(() => st.stack.up({ color: "never" }));
+            const ratio = (roll - fixed) / bare;
+            ratios.push(ratio);
+            rows.push(
+                `| ${i + 1} | ${fixed.toFixed(1)} s | ${roll.toFixed(1)} s | ${plain.toFixed(1)} s | ${bare.toFixed(1)} s | ${ratio.toFixed(2)}× |`,
+            );
+            process.stderr.write(`round ${i + 1}: ${rows[rows.length - 1]}\n`);
+        }
+    } finally {
+        await st.stack.destroy({ color: "never" }).catch(() => undefined);
+        await st.dispose();
+        await stopAllTestHosts();
+    }
+    const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    lines.push(
+        `## B. Two VMs, real engine: a 2-host rollout (waves [1, "100%"], soakSeconds 0) vs two bare installs`,
+        "",
+        `Run: ${started} (load average ${load0} at the start); QEMU TCG VMs; ${rounds} round(s).`,
+        "",
+        "| round | engine fixed cost (no-op `up`) | rollout `up` | same change without rollout | two bare installs over ssh | (rollout − fixed) / bare |",
+        "|---|---|---|---|---|---|",
+        ...rows,
+        "",
+        `Mean ratio: **${mean.toFixed(2)}×** (goal ≤ 1.3×). A bare install is` +
+            " `ssh HOST sudo sh -c 'cat > FILE && apparmor_parser -r -W FILE'` with the text on stdin (a new" +
+            " ssh connection each, like a person would run it), host 1 then host 2. The rollout `up` does" +
+            " per host: a snapshot (file, kernel mode, containers) and the log position, the install, a" +
+            " label check, the denial read, then the HostProfile's verify; waves run one after the other.",
+        "",
+    );
+}

@@ -1,0 +1,193 @@
+/**
+ * The dynamic provider of `RolloutWave`: runs {@link runWave} over the pooled SSH connections of the
+ * wave's hosts. A failed gate is reported as a resource initialisation failure that carries the
+ * hosts' real state (what was staged, reverted or promoted), so the engine records it and the next
+ * `pulumi up` continues from there (hosts that passed this version are not soaked again).
+ *
+ * - create/update: run the wave (see `wave.ts`);
+ * - diff: the version, text, hosts or settings changed;
+ * - read: nothing to ask the hosts (each host's truth is its `HostProfile`): state as recorded;
+ * - delete: nothing on the hosts (the `HostProfile`s remove the profile).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { PlainConnection } from "../connection";
+import { validatePlainConnection } from "../connection";
+import * as ops from "../hostops";
+import { canonicalJson, PROFILE_NAME_RE, sshTarget } from "../hostProfileProvider";
+import { seenHostKey } from "../ssh";
+import type { RolloutSettings } from "./args";
+import { runWave, type WaveHost, type WaveHostOps, type WaveHostState } from "./wave";
+
+/** Inputs of a `RolloutWave`. */
+export interface RolloutWaveInputs {
+    wave: number;
+    waves: number;
+    profileName: string;
+    profileText: string;
+    version: string;
+    directory: string;
+    /** The plan: the wave's hosts in order (shown by `pulumi preview`). */
+    hosts: WaveHost[];
+    /** secret: the connections by host key. */
+    connections: Record<string, PlainConnection>;
+    settings: RolloutSettings;
+}
+
+export interface RolloutWaveOutputs extends RolloutWaveInputs {
+    /** What the wave did on each host (see `WaveHostState`). */
+    hostStates: Record<string, WaveHostState>;
+    /** Host keys seen on first use, by host key (trust on first use when no hostKey is pinned). */
+    hostKeysSeen: Record<string, string>;
+    checkedAt: string;
+}
+
+function unknown(v: unknown): boolean {
+    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+}
+
+/** `check`: the plan's shape and the connections (values known at preview). */
+export function checkWaveInputs(news: Partial<RolloutWaveInputs>): pulumi.dynamic.CheckFailure[] {
+    const f: pulumi.dynamic.CheckFailure[] = [];
+    if (
+        typeof news.profileName === "string" &&
+        !unknown(news.profileName) &&
+        !PROFILE_NAME_RE.test(news.profileName)
+    )
+        f.push({ property: "profileName", reason: "must be a valid profile name" });
+    const conns = news.connections;
+    if (conns && typeof conns === "object" && !unknown(conns))
+        for (const [k, c] of Object.entries(conns)) {
+            if (unknown(c) || Object.values(c ?? {}).some(unknown)) continue;
+            for (const p of validatePlainConnection(c))
+                f.push({
+                    property: `connections.${k}.${p.field}`,
+                    reason: `${p.message}; fix: ${p.fix}`,
+                });
+        }
+    return f;
+}
+
+/** `diff`: anything that changes what the wave would put on its hosts. */
+export function diffWave(
+    olds: Partial<RolloutWaveOutputs>,
+    news: Partial<RolloutWaveInputs>,
+): pulumi.dynamic.DiffResult {
+    const keys: (keyof RolloutWaveInputs)[] = [
+        "wave",
+        "waves",
+        "profileName",
+        "profileText",
+        "version",
+        "directory",
+        "hosts",
+        "connections",
+        "settings",
+    ];
+    const changes = keys.some((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
+    return { changes, replaces: [], deleteBeforeReplace: false };
+}
+
+/** The SSH operations of a wave, for the inputs' connections. */
+function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps {
+    const conn = (h: WaveHost) => {
+        const c = i.connections[h.hostName];
+        if (!c) throw new Error(`no connection for host ${h.hostName}`);
+        return { c, t: sshTarget(c, seen[h.hostName]) };
+    };
+    const remember = (h: WaveHost, t: ReturnType<typeof sshTarget>) => {
+        const fp = seenHostKey(t);
+        if (fp) seen[h.hostName] = fp;
+    };
+    return {
+        async snapshot(h) {
+            const { c, t } = conn(h);
+            const r = await ops.snapshot(t, h.target, c.sudo, i.profileName, i.directory);
+            remember(h, t);
+            return r;
+        },
+        async logPosition(h) {
+            const { c, t } = conn(h);
+            return (await ops.denials(t, h.target, c.sudo, undefined)).cursor;
+        },
+        async install(h, text, mode) {
+            const { c, t } = conn(h);
+            const r = await ops.install(t, h.target, c.sudo, {
+                name: i.profileName,
+                directory: i.directory,
+                text,
+                mode,
+            });
+            return { fileSha256: r.fileSha256, kernelMode: r.live.mode ?? "" };
+        },
+        async recordsSince(h, position) {
+            const { c, t } = conn(h);
+            // `start` when the host had no log position: every line then is newer than the load.
+            return (await ops.denials(t, h.target, c.sudo, position ?? "start")).records;
+        },
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        now: () => Date.now(),
+    };
+}
+
+async function apply(
+    news: RolloutWaveInputs,
+    olds: Partial<RolloutWaveOutputs> | undefined,
+    id: string,
+): Promise<RolloutWaveOutputs> {
+    const seen: Record<string, string> = { ...(olds?.hostKeysSeen ?? {}) };
+    const r = await runWave(news, olds?.hostStates, sshOps(news, seen));
+    const outs: RolloutWaveOutputs = {
+        ...news,
+        hostStates: r.hostStates,
+        hostKeysSeen: seen,
+        checkedAt: new Date().toISOString(),
+    };
+    if (r.failure !== undefined) {
+        // An initialisation failure with the real state: the engine records `properties` and fails
+        // the update; the next `up` updates this resource again.
+        throw Object.assign(new Error(r.failure), { id, properties: outs, reasons: [r.failure] });
+    }
+    return outs;
+}
+
+function waveId(i: RolloutWaveInputs): string {
+    return `${i.profileName}/wave-${i.wave}`;
+}
+
+export const rolloutWaveProvider = {
+    async check(
+        _olds: Partial<RolloutWaveInputs>,
+        news: Partial<RolloutWaveInputs>,
+    ): Promise<pulumi.dynamic.CheckResult> {
+        return { inputs: news, failures: checkWaveInputs(news) };
+    },
+
+    async diff(
+        _id: string,
+        olds: Partial<RolloutWaveOutputs>,
+        news: Partial<RolloutWaveInputs>,
+    ): Promise<pulumi.dynamic.DiffResult> {
+        return diffWave(olds, news);
+    },
+
+    async create(inputs: RolloutWaveInputs): Promise<pulumi.dynamic.CreateResult> {
+        const id = waveId(inputs);
+        return { id, outs: await apply(inputs, undefined, id) };
+    },
+
+    async update(
+        id: string,
+        olds: RolloutWaveOutputs,
+        news: RolloutWaveInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await apply(news, olds, id) };
+    },
+
+    async read(id: string, props: RolloutWaveOutputs): Promise<pulumi.dynamic.ReadResult> {
+        return { id, props };
+    },
+
+    async delete(): Promise<void> {
+        // The wave owns nothing on the hosts.
+    },
+};
