@@ -158,6 +158,11 @@ export interface ThrowawayStackOptions {
      * Defaults to every `pulumi-resource-*` in the bin folder except the dynamic-provider launcher.
      */
     readonly providers?: readonly string[];
+    /**
+     * The folder `plugins.providers` points at (e.g. wrappers of the bin folder's plugins that keep
+     * their stderr). Defaults to the engine bin folder.
+     */
+    readonly pluginDir?: string;
     /** Extra environment variables for the CLI and its plugins. Defaults to none. */
     readonly envVars?: { readonly [key: string]: string };
 }
@@ -410,7 +415,9 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
             name: projectName,
             runtime: "nodejs",
             backend: { url: `file://${backendDir}` },
-            plugins: { providers: providers.map((name) => ({ name, path: binDir })) },
+            plugins: {
+                providers: providers.map((name) => ({ name, path: opts.pluginDir ?? binDir })),
+            },
         } as ProjectSettings;
         const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
         const wsOpts = {

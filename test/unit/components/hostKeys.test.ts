@@ -1,7 +1,7 @@
 /**
  * Host keys and step timeouts on every SSH path, against a stand-in SSH server on loopback
- * (`test/support/fakeSsh.ts`): the providers of Confinement, HostProfile and HostKey refuse a host
- * presenting another key than the pinned or recorded one, naming the host and both fingerprints,
+ * (`test/support/fakeSsh.ts`): the providers of Confinement, HostProfile, HostKey and RolloutWave
+ * refuse a host presenting another key than the pinned or recorded one, naming the host and both fingerprints,
  * before any credential is sent and without reading anything from it; a password goes only to a
  * host whose key is pinned; a command that hangs fails after the host's `stepTimeout`, naming host
  * and step, with its channel closed.
@@ -21,6 +21,11 @@ import {
     type HostProfileOutputs,
 } from "../../../src/components/hostProfileProvider";
 import { ACCEPT_HOST_KEY_ENV, pinKeyLine } from "../../../src/components/hostKeys";
+import {
+    rolloutWaveProvider,
+    type RolloutWaveInputs,
+    type RolloutWaveOutputs,
+} from "../../../src/components/rollout/provider";
 import { closeAll } from "../../../src/components/ssh";
 import { clientKey, startFakeSsh, type FakeReply, type FakeSsh } from "../../support/fakeSsh";
 
@@ -183,6 +188,43 @@ describe("components: host keys and step timeouts (fake SSH server on loopback)"
         } as unknown as HostProfileOutputs;
         await refuses(hostProfileProvider.read("id", state), s, old.fingerprint, now.fingerprint);
         await refuses(hostProfileProvider.delete("id", state), s, old.fingerprint, now.fingerprint);
+        assert.deepStrictEqual([...s.auths], []);
+        assert.deepStrictEqual([...s.execs], []);
+    });
+
+    it("RolloutWave (a staged rollout's wave) refuses a host whose key changed since it was recorded", async () => {
+        const s = await server(() => "hang");
+        const old = s.keys[0];
+        await s.rekey();
+        const inputs: RolloutWaveInputs = {
+            wave: 1,
+            waves: 1,
+            profileName: "pa-fake",
+            profileText: "profile pa-fake {\n  file,\n}\n",
+            version: "v1",
+            directory: "/etc/apparmor.d/containers",
+            hosts: [{ hostName: "fake", target: target(s), mode: "enforce" }],
+            connections: { fake: conn(s) },
+            settings: {
+                soakSeconds: 0,
+                maxNewDenials: 0,
+                maxParallel: 1,
+                onGateFailure: "halt",
+                promoteFrom: "",
+            },
+        };
+        const olds: RolloutWaveOutputs = {
+            ...inputs,
+            hostStates: {},
+            hostKeysSeen: { fake: old.fingerprint },
+            checkedAt: "t",
+        };
+        await assert.rejects(rolloutWaveProvider.update("id", olds, inputs), (e: Error) => {
+            assert.ok(e.message.includes(`host key of ${target(s)} changed`), e.message);
+            assert.ok(e.message.includes(`presents ${s.keys[0].fingerprint}`), e.message);
+            assert.ok(e.message.includes(` is ${old.fingerprint}`), e.message);
+            return true;
+        });
         assert.deepStrictEqual([...s.auths], []);
         assert.deepStrictEqual([...s.execs], []);
     });
