@@ -105,8 +105,8 @@ export function hostKeyMismatchMessage(
             : `If the host was re-keyed on purpose, ${repin}; or accept it in place of the recorded ` +
               `key by running once with ${ACCEPT_HOST_KEY_ENV}=${presented}.`;
     return (
-        `host key of ${where} changed: the host presents ${presented}, but ${what}. ` +
-        `Refusing to connect: no credentials were sent. ${fix} Otherwise another machine may be ` +
-        "answering at that address."
+        `host key of ${where} changed: the host's key is ${presented}, but ${what}: refusing to ` +
+        `connect (no credentials were sent). ${fix} Otherwise another machine may be answering at ` +
+        "that address."
     );
 }

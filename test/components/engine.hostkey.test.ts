@@ -97,7 +97,7 @@ describe("components: HostKey and the provider's code path on the real engine (f
             message.includes(`${where}: connect failed: host key of ${where} changed`),
             message,
         );
-        assert.ok(message.includes(`presents ${now.fingerprint}`), message);
+        assert.ok(message.includes(`key is ${now.fingerprint}`), message);
         assert.ok(message.includes(old.fingerprint), message);
         assert.match(message, /set hostKey to the host's public key line/);
         pin = now.line;

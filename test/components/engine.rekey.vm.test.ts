@@ -148,7 +148,7 @@ describe("components: changed host keys and secrets on the real engine + own VM"
         const msgs = o.errors.filter((e) => e.urn.endsWith(`::${name}`)).map((e) => e.message);
         const m = msgs.find((x) => x.includes(`host key of ${where} changed`)) ?? "";
         assert.ok(m.includes(`${where}: connect failed: `), `${name}: ${JSON.stringify(o.errors)}`);
-        assert.ok(m.includes(`presents ${newFp}`), `${name}: ${m}`);
+        assert.ok(m.includes(`key is ${newFp}`), `${name}: ${m}`);
         assert.ok(m.includes(` is ${oldFp}`), `${name}: ${m}`);
         assert.ok(
             m.includes(
