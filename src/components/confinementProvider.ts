@@ -9,14 +9,19 @@
  *   not when AppArmor is disabled on the host, which no restart can repair).
  * - read: the live label; a mismatch is drift, repaired by the next `up`. When AppArmor is off on
  *   the host, the reason says so and names the host.
+ *
+ * Every connection checks the host key: the pinned `hostKey`, else the one recorded in this
+ * resource's state on first use (`hostKeySeen`); a host presenting another key is refused before
+ * any credential is sent, so no label is ever read from it.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
-import { HostStepError } from "./errors";
+import { validatePlainConnection } from "./connection";
+import { HostStepError, HostStepTimeout } from "./errors";
 import * as ops from "./hostops";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
 import type { ProfileMode } from "../state";
-import { exec, SshError } from "./ssh";
+import { exec, seenHostKey, SshError, SshTarget } from "./ssh";
 
 export interface ConfinementInputs {
     connection: PlainConnection;
@@ -33,10 +38,17 @@ export interface ConfinementOutputs extends ConfinementInputs {
     label: string;
     /** container restarts this resource made to repair confinement. */
     restarts: number;
+    /** fingerprint the host presented (trust on first use when no hostKey is pinned). */
+    hostKeySeen?: string;
     checkedAt: string;
 }
 
 export const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
+
+/** The engine's marker for a value not known during preview. */
+function isUnknown(v: unknown): boolean {
+    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+}
 
 export function expectedLabel(profileName: string, mode: ProfileMode): string {
     return `${profileName} (${mode})`;
@@ -64,8 +76,7 @@ export function labelDrift(
     return [`container runs with label "${label}" (expected ${want})`];
 }
 
-async function label(i: ConfinementInputs): Promise<string | undefined> {
-    const t = sshTarget(i.connection);
+async function label(t: SshTarget, i: ConfinementInputs): Promise<string | undefined> {
     const r = await ops.containerLabel(t, i.target, i.connection.sudo, i.containerId);
     return r.label;
 }
@@ -78,12 +89,13 @@ const APPARMOR_ENABLED = "cat /sys/module/apparmor/parameters/enabled 2>/dev/nul
  * enabled at all, so that case is named (and not "repaired" by a restart that cannot help).
  */
 async function drift(
+    t: SshTarget,
     i: ConfinementInputs,
     l: string | undefined,
 ): Promise<{ problems: string[]; apparmorOff: boolean }> {
     let problems = labelDrift(l, i.profileName, i.mode);
     if (problems.length === 0 || l === undefined) return { problems, apparmorOff: false };
-    const r = await exec(sshTarget(i.connection), APPARMOR_ENABLED);
+    const r = await exec(t, APPARMOR_ENABLED);
     const apparmorOff = r.stdout.trim() !== "Y";
     if (apparmorOff) problems = labelDrift(l, i.profileName, i.mode, i.target);
     return { problems, apparmorOff };
@@ -91,25 +103,34 @@ async function drift(
 
 function wrap(target: string, e: unknown): Error {
     if (e instanceof HostStepError) return e;
+    if (e instanceof SshError && e.kind === "timeout")
+        return new HostStepTimeout(target, "confinement", e.message);
     if (e instanceof SshError) return new HostStepError(target, "connect", e.message);
     return e instanceof Error ? e : new Error(String(e));
 }
 
-async function verify(i: ConfinementInputs, restartIfWrong: boolean, restarts: number) {
+/** The key to record: the one the host presented now, else the one recorded before. */
+function hostKeySeen(t: SshTarget, recorded: string | undefined): { hostKeySeen?: string } {
+    const seen = seenHostKey(t) ?? recorded;
+    return seen ? { hostKeySeen: seen } : {};
+}
+
+async function verify(
+    i: ConfinementInputs,
+    restartIfWrong: boolean,
+    restarts: number,
+    recorded: string | undefined,
+) {
+    const t = sshTarget(i.connection, recorded);
     try {
-        let l = await label(i);
-        let { problems, apparmorOff } = await drift(i, l);
+        let l = await label(t, i);
+        let { problems, apparmorOff } = await drift(t, i, l);
         // With AppArmor off on the host a restart cannot confine the container: fail at once.
         if (problems.length > 0 && restartIfWrong && !apparmorOff) {
-            await ops.restartContainer(
-                sshTarget(i.connection),
-                i.target,
-                i.connection.sudo,
-                i.containerId,
-            );
+            await ops.restartContainer(t, i.target, i.connection.sudo, i.containerId);
             restarts++;
-            l = await label(i);
-            ({ problems, apparmorOff } = await drift(i, l));
+            l = await label(t, i);
+            ({ problems, apparmorOff } = await drift(t, i, l));
         }
         if (problems.length > 0)
             throw new HostStepError(
@@ -117,7 +138,7 @@ async function verify(i: ConfinementInputs, restartIfWrong: boolean, restarts: n
                 "confinement",
                 `container ${i.containerId.slice(0, 12)}: ${problems.join("; ")}`,
             );
-        return { label: l as string, restarts };
+        return { label: l as string, restarts, ...hostKeySeen(t, recorded) };
     } catch (e) {
         throw wrap(i.target, e);
     }
@@ -130,15 +151,15 @@ export const confinementProvider = {
     ): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const id = news.containerId;
-        if (
-            typeof id === "string" &&
-            id !== "04da6b54-80e4-46f7-96ec-b56ff0331ba9" &&
-            !CONTAINER_ID_RE.test(id)
-        )
+        if (typeof id === "string" && !isUnknown(id) && !CONTAINER_ID_RE.test(id))
             failures.push({
                 property: "containerId",
                 reason: "must be a docker container ID (hex)",
             });
+        const c = news.connection;
+        if (c && typeof c === "object" && !Object.values(c).some(isUnknown))
+            for (const p of validatePlainConnection(c))
+                failures.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
         return { inputs: news, failures };
     },
 
@@ -159,7 +180,7 @@ export const confinementProvider = {
     },
 
     async create(i: ConfinementInputs): Promise<pulumi.dynamic.CreateResult> {
-        const r = await verify(i, false, 0);
+        const r = await verify(i, false, 0, undefined);
         const outs: ConfinementOutputs = {
             ...i,
             drift: [],
@@ -174,18 +195,20 @@ export const confinementProvider = {
         olds: ConfinementOutputs,
         news: ConfinementInputs,
     ): Promise<pulumi.dynamic.UpdateResult> {
-        const r = await verify(news, true, olds.restarts ?? 0);
+        const r = await verify(news, true, olds.restarts ?? 0, olds.hostKeySeen);
         return { outs: { ...news, drift: [], ...r, checkedAt: new Date().toISOString() } };
     },
 
     async read(id: string, props: ConfinementOutputs): Promise<pulumi.dynamic.ReadResult> {
+        const t = sshTarget(props.connection, props.hostKeySeen);
         try {
-            const l = await label(props);
-            const { problems } = await drift(props, l);
+            const l = await label(t, props);
+            const { problems } = await drift(t, props, l);
             const outs: ConfinementOutputs = {
                 ...props,
                 label: l ?? "not running",
                 drift: problems,
+                ...hostKeySeen(t, props.hostKeySeen),
                 checkedAt: new Date().toISOString(),
             };
             const { connection, target, containerId, profileName, mode } = props;

@@ -5,6 +5,10 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProfileMode } from "../state";
+import { pinFingerprint } from "./hostKeys";
+
+/** Default of {@link HostConnectionArgs.stepTimeout}, in seconds. */
+export const DEFAULT_STEP_TIMEOUT = 600;
 
 /** An SSH connection to a host that runs AppArmor (and usually dockerd). */
 export interface HostConnectionArgs {
@@ -19,15 +23,26 @@ export interface HostConnectionArgs {
      * is kept secret in state and never put in a command line. Defaults to no key.
      */
     readonly privateKey?: pulumi.Input<string>;
-    /** Password for password authentication, as a secret. Defaults to no password. */
+    /**
+     * Password for password authentication, as a secret. Requires `hostKey`: a password is never
+     * sent to a host whose key was not pinned. Defaults to no password.
+     */
     readonly password?: pulumi.Input<string>;
     /**
      * The host's public key pin: an OpenSSH public key line (`ssh-ed25519 AAAA…`, as in
-     * `/etc/ssh/ssh_host_ed25519_key.pub` or a known_hosts line) or a `SHA256:…` fingerprint. A host
-     * presenting another key is refused. Defaults to trust on first use: the key seen on the first
-     * connection is recorded in state and required from then on.
+     * `/etc/ssh/ssh_host_ed25519_key.pub` or a known_hosts line) or a `SHA256:…` fingerprint. Every
+     * connection (the host preparation included) checks it before sending any credential, and a
+     * host presenting another key is refused with both fingerprints named. Required with
+     * `password`. Defaults to trust on first use (private-key authentication only): the key seen on
+     * the first connection is recorded in the stack's state and required from then on.
      */
     readonly hostKey?: pulumi.Input<string>;
+    /**
+     * Seconds one remote step (one host script, the host preparation's apt-get, a container check)
+     * may take; a step still running then fails naming the host and the step, and its SSH channel
+     * is closed. Defaults to 600 (installs may wait for other installs holding the host lock).
+     */
+    readonly stepTimeout?: pulumi.Input<number>;
     /** Run the host scripts through `sudo -n`. Defaults to true when `user` is not "root". */
     readonly sudo?: pulumi.Input<boolean>;
     /** Mode on this host, overriding the profile's `mode`. Defaults to the profile's mode. */
@@ -54,6 +69,8 @@ export interface PlainConnection {
     privateKey?: string;
     password?: string;
     hostKey?: string;
+    /** seconds; absent: {@link DEFAULT_STEP_TIMEOUT}. */
+    stepTimeout?: number;
     sudo: boolean;
 }
 
@@ -124,6 +141,33 @@ export function validateConnection(h: Partial<HostConnectionArgs>, path: string)
             message: `"${printable(h.mode)}" is not a mode`,
             fix: 'use "enforce" or "complain"',
         });
+    if (typeof h.hostKey === "string") {
+        try {
+            pinFingerprint(h.hostKey);
+        } catch (e) {
+            out.push({
+                field: `${path}.hostKey`,
+                message: (e as Error).message.replace(/^hostKey /, ""),
+                fix: "copy the line of /etc/ssh/ssh_host_ed25519_key.pub from the host (checked out of band)",
+            });
+        }
+    }
+    if (h.password !== undefined && (h.hostKey === undefined || h.hostKey === ""))
+        out.push({
+            field: `${path}.hostKey`,
+            message:
+                "is required with password authentication (a password is never sent to a host whose key is not pinned)",
+            fix: "set hostKey to the host's public key line (/etc/ssh/ssh_host_ed25519_key.pub) or its SHA256: fingerprint, or use privateKey",
+        });
+    if (
+        typeof h.stepTimeout === "number" &&
+        !(Number.isInteger(h.stepTimeout) && h.stepTimeout >= 1 && h.stepTimeout <= 86400)
+    )
+        out.push({
+            field: `${path}.stepTimeout`,
+            message: `${h.stepTimeout} is not a number of seconds from 1 to 86400`,
+            fix: `use e.g. ${DEFAULT_STEP_TIMEOUT}`,
+        });
     if (h.name !== undefined && !HOST_KEY_RE.test(h.name))
         out.push({
             field: `${path}.name`,
@@ -175,6 +219,7 @@ export function secretConnection(h: HostConnectionArgs): pulumi.Output<PlainConn
         h.privateKey,
         h.password,
         h.hostKey,
+        h.stepTimeout,
         h.sudo,
     ];
     const stack: object = pulumi.runtime.getStackResource() ?? noStack;
@@ -187,8 +232,17 @@ export function secretConnection(h: HostConnectionArgs): pulumi.Output<PlainConn
     if (hit && hit.fields.every((v, i) => v === fields[i])) return hit.connection;
     const connection = pulumi.secret(
         pulumi
-            .all([h.host, h.port, h.user, h.privateKey, h.password, h.hostKey, h.sudo])
-            .apply(([host, port, user, privateKey, password, hostKey, sudo]) => {
+            .all([
+                h.host,
+                h.port,
+                h.user,
+                h.privateKey,
+                h.password,
+                h.hostKey,
+                h.stepTimeout,
+                h.sudo,
+            ])
+            .apply(([host, port, user, privateKey, password, hostKey, stepTimeout, sudo]) => {
                 const u = user ?? "root";
                 const c: PlainConnection = {
                     host,
@@ -199,6 +253,7 @@ export function secretConnection(h: HostConnectionArgs): pulumi.Output<PlainConn
                 if (privateKey) c.privateKey = privateKey;
                 if (password) c.password = password;
                 if (hostKey) c.hostKey = hostKey;
+                if (stepTimeout !== undefined) c.stepTimeout = stepTimeout;
                 return c;
             }),
     );

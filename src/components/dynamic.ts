@@ -3,53 +3,24 @@
  * The dynamic-provider objects the engine serializes. Pulumi serializes a dynamic provider's code
  * into state (`__provider`) and evaluates it in its `pulumi-resource-pulumi-nodejs` process, so the
  * serialized part must capture no native objects (ssh2 sockets, crypto bindings). These shims capture
- * only a module path and `require` the real implementation inside each method; the implementation
- * module (and its SSH pool) then lives once per provider process.
+ * only the package-relative module name of the implementation and `require` it inside each method;
+ * the implementation module (and its SSH pool) then lives once per provider process.
  *
- * Resolution order inside the provider process: the installed package (`pulumi-apparmor`, from the
- * program's node_modules — survives a moved checkout), then the absolute path of this build. When
- * running from TypeScript sources (tests), ts-node is registered first (transpile only).
+ * The implementation is resolved by package name only, from the program's `node_modules` (or
+ * `NODE_PATH`): the installed package's own code, whatever directory it was built in; state holds
+ * no path of the machine that ran the program. This repository's tests run the components from
+ * TypeScript sources: their engine harness puts `test/support/node_path` on `NODE_PATH`, where a
+ * stand-in `pulumi-apparmor` package loads the sources through ts-node.
  */
-import * as path from "path";
 
-const ext = path.extname(__filename);
-const implAbs = path.join(__dirname, `providers${ext}`);
-const pkgImpl = "pulumi-apparmor/dist/src/components/providers";
-const tsNode = ext === ".ts" ? safeResolve("ts-node") : undefined;
-const tsProject = ext === ".ts" ? path.join(__dirname, "..", "..", "tsconfig.json") : undefined;
-
-function safeResolve(m: string): string | undefined {
-    try {
-        return require.resolve(m);
-    } catch {
-        return undefined;
-    }
-}
+/** What the provider process requires: the installed package's implementation module. */
+const IMPLEMENTATION = "pulumi-apparmor/dist/src/components/providers";
 
 /** The implementation module, loaded on first use inside whichever process runs the provider. */
 function impl(): typeof import("./providers") {
     // Everything referenced here is a string constant or `require`: safe to serialize.
-    if (implAbs.endsWith(".ts")) {
-        const g = globalThis as { __pulumiApparmorTsNode?: boolean };
-        if (!g.__pulumiApparmorTsNode && tsNode) {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            require(tsNode).register({ transpileOnly: true, project: tsProject });
-            g.__pulumiApparmorTsNode = true;
-        }
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(implAbs);
-    }
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(implAbs);
-    } catch (e) {
-        try {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(pkgImpl);
-        } catch {
-            throw e;
-        }
-    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(IMPLEMENTATION);
 }
 
 /** Provider of `HostProfile` (one profile on one host). */
@@ -70,6 +41,16 @@ export const confinementShim = {
     read: (id: string, p: any) => impl().confinementProvider.read(id, p),
     update: (id: string, o: any, n: any) => impl().confinementProvider.update(id, o, n),
     delete: (id: string, p: any) => impl().confinementProvider.delete(id, p),
+};
+
+/** Provider of `HostKey` (a host's verified SSH key, for the host preparation's Command). */
+export const hostKeyShim = {
+    check: (o: any, n: any) => impl().hostKeyProvider.check(o, n),
+    diff: (id: string, o: any, n: any) => impl().hostKeyProvider.diff(id, o, n),
+    create: (i: any) => impl().hostKeyProvider.create(i),
+    read: (id: string, p: any) => impl().hostKeyProvider.read(id, p),
+    update: (id: string, o: any, n: any) => impl().hostKeyProvider.update(id, o, n),
+    delete: (id: string, p: any) => impl().hostKeyProvider.delete(id, p),
 };
 
 /** Provider of `RolloutWave` (one wave of a staged rollout). */

@@ -22,3 +22,11 @@ export class HostStepError extends Error {
         this.name = "HostStepError";
     }
 }
+
+/** A step that did not finish within the host's `stepTimeout`; its SSH channel was closed. */
+export class HostStepTimeout extends HostStepError {
+    constructor(target: string, step: Step, detail: string) {
+        super(target, step, detail);
+        this.name = "HostStepTimeout";
+    }
+}

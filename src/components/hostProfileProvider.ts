@@ -17,7 +17,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import { validatePlainConnection } from "./connection";
 import { dangerousRule, escapeControls, kernelAuditType } from "../log";
-import { HostStepError } from "./errors";
+import { HostStepError, HostStepTimeout } from "./errors";
 import * as ops from "./hostops";
 import {
     driftReasons,
@@ -163,7 +163,7 @@ export const DIRECTORY_RE = new RegExp(
         "[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$",
 );
 
-/** The transport target, with the pin or the fingerprint recorded on first use. */
+/** The transport target, with the pin or else the fingerprint recorded on first use. */
 export function sshTarget(c: PlainConnection, recorded?: string): SshTarget {
     const pin = c.hostKey ?? recorded;
     return {
@@ -172,7 +172,8 @@ export function sshTarget(c: PlainConnection, recorded?: string): SshTarget {
         user: c.user,
         ...(c.privateKey ? { privateKey: c.privateKey } : {}),
         ...(c.password ? { password: c.password } : {}),
-        ...(pin ? { hostKey: pin } : {}),
+        ...(pin ? { hostKey: pin, hostKeySource: c.hostKey ? "pinned" : "recorded" } : {}),
+        ...(c.stepTimeout ? { stepTimeoutMs: c.stepTimeout * 1000 } : {}),
     };
 }
 
@@ -380,7 +381,9 @@ async function apply(
             }),
         ]);
         if (iR.status === "rejected") {
-            await ops.preflight(t, where, news.connection.sudo);
+            // A timed-out or refused connection says all there is; otherwise the host is diagnosed.
+            if (!(iR.reason instanceof HostStepTimeout || iR.reason instanceof SshError))
+                await ops.preflight(t, where, news.connection.sudo);
             throw iR.reason;
         }
         if (dR.status === "rejected") throw dR.reason;
@@ -539,11 +542,13 @@ export const hostProfileProvider = {
                 eventsFor(d.records, props.profileName),
                 d,
             );
+            const seen = seenHostKey(t);
             const outs: HostProfileOutputs = {
                 ...props,
                 live,
                 drift,
                 denials,
+                ...(seen ? { hostKeySeen: seen } : {}),
                 checkedAt: nowIso(),
             };
             return { id, props: outs, inputs: { ...pickInputs(props), drift } };

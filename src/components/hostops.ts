@@ -7,7 +7,7 @@ import type { AuditRecord } from "../log";
 import { parseAuditLine } from "../log";
 import * as host from "../host";
 import type { LiveState, ProfileMode } from "../state";
-import { HostStepError, Step } from "./errors";
+import { HostStepError, HostStepTimeout, Step } from "./errors";
 import * as fs from "fs";
 import { parseParserStderr, type ParserDiagnostic } from "../local/parser";
 import { exec, ExecResult, SshError, SshTarget } from "./ssh";
@@ -48,6 +48,8 @@ async function step<T>(where: string, s: Step, f: () => Promise<T>): Promise<T> 
     try {
         return await f();
     } catch (e) {
+        if (e instanceof SshError && e.kind === "timeout")
+            throw new HostStepTimeout(where, s, e.message);
         if (e instanceof SshError || e instanceof HostStepError) throw e;
         if (e instanceof host.HostScriptError) {
             const detail =
@@ -260,15 +262,31 @@ export async function denials(
     });
 }
 
-/** The host-preparation script for `remote.Command` (constant text + a validated, quoted dir). */
-export function prepareScript(directory: string, sudo: boolean): string {
+/**
+ * The host-preparation script for `remote.Command` (constant text + a validated, quoted dir). Each
+ * apt-get runs under coreutils' `timeout` (when the host has it), so a hung package download fails
+ * the step after `timeoutSeconds` with a message naming it instead of hanging `pulumi up`.
+ */
+export function prepareScript(directory: string, sudo: boolean, timeoutSeconds = 600): string {
     const err = host.validateHostDirectory(directory);
     if (err) throw new Error(`invalid directory: ${err}`);
+    if (!(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= 86400))
+        throw new Error(`invalid timeout: ${timeoutSeconds}`);
     const body = [
         "set -e",
+        "limited() {",
+        "  if command -v timeout >/dev/null 2>&1; then",
+        `    timeout -k 10 ${timeoutSeconds} "$@" || {`,
+        "      rc=$?",
+        `      [ "$rc" -ne 124 ] || echo "pulumi-apparmor-prepare: $1 $2 timed out after ${timeoutSeconds} s (stepTimeout)" >&2`,
+        '      return "$rc"',
+        "    }",
+        '  else "$@"; fi',
+        "}",
         "if ! command -v apparmor_parser >/dev/null 2>&1; then",
         "  export DEBIAN_FRONTEND=noninteractive",
-        "  apt-get update -q && apt-get install -y -q apparmor apparmor-utils",
+        "  limited apt-get update -q",
+        "  limited apt-get install -y -q apparmor apparmor-utils",
         "fi",
         'mkdir -p "$1"',
     ].join("\n");

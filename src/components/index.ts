@@ -3,4 +3,5 @@ export { Profile, ProfileArgs, validateProfileArgs, DEFAULT_DIRECTORY } from "./
 export { ProfiledContainer, ProfiledContainerArgs, dockerProvider } from "./container";
 export { HostConnectionArgs, validateConnection } from "./connection";
 export { HostProfile, HostProfileArgs, Confinement, ConfinementArgs } from "./hostProfile";
-export { HostStepError } from "./errors";
+export { HostKey, HostKeyArgs } from "./hostKey";
+export { HostStepError, HostStepTimeout } from "./errors";

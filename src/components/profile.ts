@@ -17,6 +17,7 @@ import type { HostDenials, HostVersions, ProfileMode } from "../state";
 import {
     ArgProblem,
     connectionLabel,
+    DEFAULT_STEP_TIMEOUT,
     HostConnectionArgs,
     hostKeyOf,
     printable,
@@ -24,6 +25,7 @@ import {
     validateConnection,
 } from "./connection";
 import { HostProfile } from "./hostProfile";
+import { hostIdentity, hostKeyFor } from "./hostKey";
 import { planWaves, rolloutSettings, validateRollout, type RolloutArgs } from "./rollout/args";
 import { RolloutWave } from "./rollout/resource";
 import { PROFILE_NAME_RE } from "./hostProfileProvider";
@@ -648,7 +650,9 @@ export class Profile extends pulumi.ComponentResource {
                   : undefined;
         const user =
             typeof h.user === "string" ? h.user : h.user === undefined ? "root" : undefined;
-        const shareable = plainDir !== undefined && user !== undefined;
+        // A host given as an Output without a `name` cannot be told apart from another one.
+        const shareable =
+            plainDir !== undefined && user !== undefined && hostIdentity(h) !== undefined;
         const id = `${key}|${user}|${plainDir}`;
         const registry = preparedIn();
         const existing = shareable ? registry.get(id) : undefined;
@@ -657,6 +661,9 @@ export class Profile extends pulumi.ComponentResource {
         if (shareable && user !== "root") cname += `-${user}`;
         if (shareable && plainDir !== DEFAULT_DIRECTORY)
             cname += `-${createHash("sha256").update(plainDir!).digest("hex").slice(0, 8)}`;
+        // pulumi-command checks the host key only when given a full key line (it accepts any key
+        // otherwise): the host's HostKey resource verifies the key (pin or first use) and records it.
+        const hostKey = hostKeyFor(this, name, key, h);
         const cmd = new command.remote.Command(
             cname,
             {
@@ -666,15 +673,17 @@ export class Profile extends pulumi.ComponentResource {
                     user: h.user ?? "root",
                     ...(h.privateKey !== undefined ? { privateKey: h.privateKey } : {}),
                     ...(h.password !== undefined ? { password: h.password } : {}),
-                    // pulumi-command pins only an OpenSSH key line (it ignores host keys without
-                    // one); a `SHA256:` fingerprint pin is enforced by our own SSH connections only.
-                    ...(h.hostKey !== undefined
-                        ? { hostKey: pulumi.output(h.hostKey).apply(commandHostKey) }
-                        : {}),
+                    hostKey: hostKey.key,
                 }),
                 create: pulumi
-                    .all([directory, h.user, h.sudo])
-                    .apply(([d, u, sudo]) => prepareScript(d, sudo ?? (u ?? "root") !== "root")),
+                    .all([directory, h.user, h.sudo, h.stepTimeout])
+                    .apply(([d, u, sudo, timeout]) =>
+                        prepareScript(
+                            d,
+                            sudo ?? (u ?? "root") !== "root",
+                            timeout ?? DEFAULT_STEP_TIMEOUT,
+                        ),
+                    ),
                 triggers: [directory],
             },
             { parent: this },
@@ -688,16 +697,6 @@ export class Profile extends pulumi.ComponentResource {
  * Host-preparation Commands already declared in this program run, per stack (one per host, user and
  * directory, shared by every Profile on that host: preparing a host is the same work for each).
  */
-/**
- * The `hostKey` to give pulumi-command (which wants `TYPE BASE64`): the key of an OpenSSH public key
- * or known_hosts line; undefined for a `SHA256:` fingerprint, which pulumi-command cannot check.
- */
-export function commandHostKey(pin: string | undefined): string | undefined {
-    const words = (pin ?? "").trim().split(/\s+/);
-    const i = words.findIndex((w) => /^(ssh-|ecdsa-sha2-|sk-)/.test(w));
-    return i >= 0 && words[i + 1] ? `${words[i]} ${words[i + 1]}` : undefined;
-}
-
 const prepared = new WeakMap<object, Map<string, command.remote.Command>>();
 const noStack = {};
 

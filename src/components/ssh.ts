@@ -1,10 +1,22 @@
 /**
  * SSH transport for the dynamic providers: one pooled `ssh2` connection per host per process (the
  * engine runs every dynamic resource of a stack in one provider process, so 20 profiles on a host
- * share one TCP/SSH handshake), host key pinned, credentials only in memory.
+ * share one TCP/SSH handshake), host key checked before any credential is sent, a time limit on
+ * every command, credentials only in memory.
  */
 import { createHash } from "crypto";
-import { Client, ConnectConfig, utils as sshUtils } from "ssh2";
+import { Client, ClientChannel, ConnectConfig, utils as sshUtils } from "ssh2";
+import {
+    acceptedHostKeys,
+    fingerprint,
+    HostKeySource,
+    hostKeyAlgorithms,
+    hostKeyMismatchMessage,
+    pinFingerprint,
+    pinKeyLine,
+} from "./hostKeys";
+
+export { fingerprint, pinFingerprint } from "./hostKeys";
 
 /** A connection as the provider receives it (plain values; the engine keeps it secret in state). */
 export interface SshTarget {
@@ -13,8 +25,15 @@ export interface SshTarget {
     readonly user: string;
     readonly privateKey?: string;
     readonly password?: string;
-    /** `ssh-ed25519 AAAA…` (a known_hosts/`.pub` line, optionally prefixed by host names) or `SHA256:…`. */
+    /**
+     * The key the host must present: `ssh-ed25519 AAAA…` (a known_hosts/`.pub` line, optionally
+     * prefixed by host names) or `SHA256:…`. Absent: trust on first use (never with a password).
+     */
     readonly hostKey?: string;
+    /** Where `hostKey` comes from (for the refusal message). Defaults to "pinned". */
+    readonly hostKeySource?: HostKeySource;
+    /** Milliseconds each {@link exec} may take. Defaults to {@link DEFAULT_STEP_TIMEOUT_MS}. */
+    readonly stepTimeoutMs?: number;
 }
 
 export interface ExecResult {
@@ -23,11 +42,11 @@ export interface ExecResult {
     readonly stderr: string;
 }
 
-/** Why a connection could not be used: unreachable host, refused auth, host key mismatch. */
+/** Why a connection could not be used: unreachable host, refused auth, host key mismatch, timeout. */
 export class SshError extends Error {
     constructor(
         message: string,
-        readonly kind: "unreachable" | "auth" | "hostkey" | "exec",
+        readonly kind: "unreachable" | "auth" | "hostkey" | "exec" | "timeout",
     ) {
         super(message);
         this.name = "SshError";
@@ -35,35 +54,76 @@ export class SshError extends Error {
 }
 
 const OUTPUT_LIMIT = 16 * 1024 * 1024;
+/** Time for the TCP connection plus the SSH handshake and authentication. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+/** Default time one remote command may take (installs may wait for the host lock). */
+export const DEFAULT_STEP_TIMEOUT_MS = 600_000;
 
 /** `user@host:port` — the only connection text that ever appears in messages. */
 export function targetLabel(t: Pick<SshTarget, "host" | "port" | "user">): string {
     return `${t.user}@${t.host}:${t.port}`;
 }
 
-/** SHA256 fingerprint of a raw host key blob, in OpenSSH's `SHA256:…` form (no padding). */
-export function fingerprint(blob: Buffer): string {
-    return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+/** ssh2's error when the server has no host key of the types offered. */
+const NO_KEY_OF_TYPE = /no matching host key/i;
+
+/**
+ * The host key algorithms to offer for a pin: only its own type for a key line (a server with
+ * several host keys must present the pinned one); the defaults for a fingerprint.
+ */
+function algorithmsFor(pin: string | undefined): string[] | undefined {
+    const line = pinKeyLine(pin);
+    return line ? hostKeyAlgorithms(line.split(" ")[0]) : undefined;
 }
 
 /**
- * Parses a host key pin into the fingerprint it requires. Accepts `SHA256:…`, `TYPE BASE64 [comment]`
- * and known_hosts lines (`HOST TYPE BASE64`). Throws on anything else.
+ * The raw key a server presents in the SSH handshake. Only the key exchange happens: the handshake
+ * is abandoned at the host key check, before authentication, so nothing is sent but the protocol
+ * greeting. `algorithms` restricts the host key types offered (see {@link hostKeyAlgorithms}).
  */
-export function pinFingerprint(pin: string): string {
-    const p = pin.trim();
-    if (/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(p)) return p.replace(/=$/, "");
-    const words = p.split(/\s+/);
-    for (let i = 0; i + 1 < words.length; i++) {
-        if (
-            /^(ssh-|ecdsa-|sk-)[a-z0-9@.-]+$/.test(words[i]) &&
-            /^[A-Za-z0-9+/]+=*$/.test(words[i + 1])
-        )
-            return fingerprint(Buffer.from(words[i + 1], "base64"));
-    }
-    throw new Error(
-        "hostKey must be an OpenSSH public key line (`ssh-ed25519 AAAA…`) or a `SHA256:…` fingerprint",
-    );
+export function scanHostKey(
+    t: Pick<SshTarget, "host" | "port" | "user">,
+    algorithms?: string[],
+    timeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+        const client = new Client();
+        let key: Buffer | undefined;
+        let settled = false;
+        const finish = (err?: Error) => {
+            if (settled) return;
+            settled = true;
+            client.end();
+            const why = err?.message ?? "connection closed";
+            if (key) resolve(key);
+            else
+                reject(
+                    new SshError(
+                        `cannot reach ${targetLabel(t)}: ${why}`,
+                        NO_KEY_OF_TYPE.test(why) ? "hostkey" : "unreachable",
+                    ),
+                );
+        };
+        client.on("error", (e: Error) => finish(e));
+        client.on("close", () => finish());
+        client.on("ready", () => finish()); // never reached: the host key check refuses first
+        const cfg: ConnectConfig = {
+            host: t.host,
+            port: t.port,
+            username: t.user,
+            readyTimeout: timeoutMs,
+            hostVerifier: (blob: Buffer) => {
+                key = Buffer.from(blob);
+                return false;
+            },
+            ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
+        };
+        try {
+            client.connect(cfg);
+        } catch (e) {
+            finish(e as Error);
+        }
+    });
 }
 
 interface Pooled {
@@ -83,32 +143,71 @@ export function connectionsOpened(): number {
 
 function poolKey(t: SshTarget): string {
     const secret = createHash("sha256")
-        .update(`${t.privateKey ?? ""}\0${t.password ?? ""}\0${t.hostKey ?? ""}`)
+        .update(
+            `${t.privateKey ?? ""}\0${t.password ?? ""}\0${t.hostKey ?? ""}\0${t.hostKeySource ?? ""}`,
+        )
         .digest("hex");
     return `${targetLabel(t)}#${secret}`;
 }
 
+/**
+ * Why the host's key is refused, when a handshake restricted to the pinned key's type failed: the
+ * host may have been re-keyed with another type. Undefined when the host's default key matches.
+ */
+async function mismatchOfOtherType(t: SshTarget, want: string): Promise<string | undefined> {
+    try {
+        const fp = fingerprint(await scanHostKey(t));
+        return fp === want ? undefined : fp;
+    } catch {
+        return undefined;
+    }
+}
+
 function connect(t: SshTarget): Pooled {
     const client = new Client();
-    const want = t.hostKey ? pinFingerprint(t.hostKey) : undefined;
+    const where = targetLabel(t);
+    const source: HostKeySource = t.hostKeySource ?? "pinned";
     const entry: Pooled = { client, ready: undefined as unknown as Promise<Client> };
+    const refuse = (err: SshError) => {
+        (entry as { ready: Promise<Client> }).ready = Promise.reject(err);
+        // The promise may be awaited later; avoid an unhandled rejection in between.
+        entry.ready.catch(() => undefined);
+        return entry;
+    };
+    // ssh2 checks the host key before authenticating, so a password goes only to a host whose key
+    // was pinned or recorded; with neither, refuse before connecting at all.
+    if (t.password && !t.hostKey)
+        return refuse(
+            new SshError(
+                `refusing to send a password to ${where}: its host key is neither pinned nor ` +
+                    "recorded; set hostKey to the host's public key line (or SHA256: fingerprint)",
+                "hostkey",
+            ),
+        );
+    let want: string | undefined;
+    try {
+        want = t.hostKey ? pinFingerprint(t.hostKey) : undefined;
+    } catch (e) {
+        return refuse(new SshError(`${where}: ${(e as Error).message}`, "hostkey"));
+    }
+    const algorithms = algorithmsFor(t.hostKey);
     let mismatch: string | undefined;
     const cfg: ConnectConfig = {
         host: t.host,
         port: t.port,
         username: t.user,
-        readyTimeout: 30000,
+        readyTimeout: CONNECT_TIMEOUT_MS,
         keepaliveInterval: 15000,
         keepaliveCountMax: 4,
         hostVerifier: (key: Buffer) => {
             const fp = fingerprint(key);
             entry.seen = fp;
-            if (want !== undefined && fp !== want) {
-                mismatch = fp;
-                return false;
-            }
-            return true;
+            if (want === undefined || fp === want) return true;
+            if (source === "recorded" && acceptedHostKeys().has(fp)) return true;
+            mismatch = fp;
+            return false;
         },
+        ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
     };
     if (t.privateKey) cfg.privateKey = t.privateKey;
     if (t.password) cfg.password = t.password;
@@ -116,36 +215,36 @@ function connect(t: SshTarget): Pooled {
     (entry as { ready: Promise<Client> }).ready = new Promise<Client>((resolve, reject) => {
         client.once("ready", () => resolve(client));
         client.once("error", (err: Error & { level?: string }) => {
-            pool.delete(poolKey(t));
-            const where = targetLabel(t);
-            if (mismatch !== undefined)
-                reject(
-                    new SshError(
-                        `host key of ${where} is ${mismatch}, but the pinned hostKey is ${want}: refusing to connect`,
-                        "hostkey",
-                    ),
-                );
+            const refused = (fp: string) =>
+                new SshError(hostKeyMismatchMessage(where, fp, want!, source), "hostkey");
+            if (mismatch !== undefined) reject(refused(mismatch));
             else if (err.level === "client-authentication")
                 reject(new SshError(`SSH authentication as ${where} failed`, "auth"));
+            else if (algorithms && want && NO_KEY_OF_TYPE.test(err.message))
+                // The host offers no key of the pinned type: say which key it has instead.
+                void mismatchOfOtherType(t, want).then((fp) =>
+                    reject(
+                        fp
+                            ? refused(fp)
+                            : new SshError(`cannot reach ${where}: ${err.message}`, "unreachable"),
+                    ),
+                );
             else reject(new SshError(`cannot reach ${where}: ${err.message}`, "unreachable"));
         });
     });
     client.on("close", () => {
         if (pool.get(poolKey(t)) === entry) pool.delete(poolKey(t));
     });
-    // The promise may be awaited later; avoid an unhandled rejection in between.
+    // Errors after "ready" (a lost connection) surface as closed channels; never as a crash.
+    client.on("error", () => undefined);
     entry.ready.catch(() => undefined);
     try {
         client.connect(cfg);
     } catch (e) {
         // ssh2 throws synchronously for a key it cannot parse; never echo the key itself.
-        pool.delete(poolKey(t));
-        const err = new SshError(
-            `cannot use the privateKey for ${targetLabel(t)}: ${(e as Error).message}`,
-            "auth",
+        return refuse(
+            new SshError(`cannot use the privateKey for ${where}: ${(e as Error).message}`, "auth"),
         );
-        (entry as { ready: Promise<Client> }).ready = Promise.reject(err);
-        entry.ready.catch(() => undefined);
     }
     return entry;
 }
@@ -155,8 +254,11 @@ export async function getConnection(t: SshTarget): Promise<{ client: Client; see
     const key = poolKey(t);
     let entry = pool.get(key);
     if (!entry) {
-        entry = connect(t);
-        pool.set(key, entry);
+        const e = connect(t);
+        pool.set(key, e);
+        // A failed connection is not reused: the next call tries again.
+        e.ready.catch(() => pool.get(key) === e && pool.delete(key));
+        entry = e;
     }
     const client = await entry.ready;
     return { client, seen: entry.seen };
@@ -169,13 +271,38 @@ export function seenHostKey(t: SshTarget): string | undefined {
 
 /**
  * Runs one command on the target with optional stdin. `command` is built by the caller from
- * constant script text and validated, quoted arguments; secrets never appear in it.
+ * constant script text and validated, quoted arguments; secrets never appear in it. A command that
+ * has not finished within the target's `stepTimeoutMs` is sent SIGTERM, its channel is closed, and
+ * the promise rejects with an {@link SshError} of kind "timeout".
  */
 export async function exec(t: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
     const { client } = await getConnection(t);
+    const limit = t.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     return new Promise<ExecResult>((resolve, reject) => {
+        let done = false;
+        let channel: ClientChannel | undefined;
+        const timer = setTimeout(() => {
+            if (done) return;
+            done = true;
+            if (channel) {
+                signal(channel, "TERM");
+                channel.close();
+            }
+            reject(
+                new SshError(
+                    `timed out after ${limit / 1000} s (stepTimeout); the command's channel was closed`,
+                    "timeout",
+                ),
+            );
+        }, limit);
         client.exec(command, (err, stream) => {
+            if (done) {
+                stream?.close();
+                return;
+            }
             if (err) {
+                done = true;
+                clearTimeout(timer);
                 reject(
                     new SshError(
                         `cannot run a command on ${targetLabel(t)}: ${err.message}`,
@@ -184,6 +311,7 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
                 );
                 return;
             }
+            channel = stream;
             const out: Buffer[] = [];
             const errs: Buffer[] = [];
             let size = 0;
@@ -194,6 +322,9 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
             stream.on("data", take(out));
             stream.stderr.on("data", take(errs));
             stream.on("close", (code: number | null, signal?: string) => {
+                if (done) return;
+                done = true;
+                clearTimeout(timer);
                 resolve({
                     code: code ?? (signal ? 128 : 255),
                     stdout: Buffer.concat(out).toString("utf8"),
@@ -203,6 +334,25 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
             stream.end(stdin ?? "");
         });
     });
+}
+
+/**
+ * Sends a signal to a running command (OpenSSH delivers it to the session's process group; sudo
+ * relays it to its command). ssh2's `channel.signal()` sends nothing once stdin was ended, which
+ * `exec` always does, so this makes the same protocol call itself. Best effort: a server that
+ * ignores signals still gets the channel closed.
+ */
+function signal(channel: ClientChannel, name: string): void {
+    const c = channel as unknown as {
+        outgoing?: { id: number; state: string };
+        _client?: { _protocol?: { signal(id: number, name: string): void } };
+    };
+    try {
+        if (c.outgoing && c.outgoing.state !== "closed")
+            c._client?._protocol?.signal(c.outgoing.id, name);
+    } catch {
+        // the channel is closed right after anyway
+    }
 }
 
 /** Closes every pooled connection (tests; the provider process simply exits). */

@@ -35,6 +35,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { minifyShell } from "./minify";
 import { isKernelAppArmorType, kernelAuditType } from "../log/kernel";
 
 /** The scripts in `src/host/`. */
@@ -108,15 +109,27 @@ export function hostScriptDir(): string {
 
 const textCache = new Map<HostScriptName, string>();
 
-/** The full program sent for `name`: lib.sh followed by name.sh. */
+/** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
+export const STORE_SCRIPTS: readonly HostScriptName[] = ["install", "mode", "remove", "status"];
+
+/** The library files sent before `name`.sh, in order. */
+export function hostScriptLibs(name: HostScriptName): string[] {
+    return STORE_SCRIPTS.includes(name) ? ["lib.sh", "lib-store.sh"] : ["lib.sh"];
+}
+
+/**
+ * The full program sent for `name`: its libraries then name.sh, without what the shell ignores, so
+ * the command fits in one SSH packet every server accepts (see minify.ts).
+ */
 export function hostScriptText(name: HostScriptName): string {
     if (!HOST_SCRIPTS.includes(name)) throw new Error(`unknown host script "${String(name)}"`);
     let text = textCache.get(name);
     if (text === undefined) {
         const dir = hostScriptDir();
-        const lib = fs.readFileSync(path.join(dir, "lib.sh"), "utf8");
-        const body = fs.readFileSync(path.join(dir, `${name}.sh`), "utf8");
-        text = `${lib}\n# ---- ${name}.sh ----\n${body}`;
+        const parts = [...hostScriptLibs(name), `${name}.sh`].map((f) =>
+            fs.readFileSync(path.join(dir, f), "utf8"),
+        );
+        text = minifyShell(parts.join("\n"));
         textCache.set(name, text);
     }
     return text;

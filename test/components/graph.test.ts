@@ -14,6 +14,9 @@ interface Created {
 }
 
 const created: Created[] = [];
+/** The key line the mocked HostKey resources report (what the host presented). */
+const HOST_KEY_LINE =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPBTDv+7HSD8QU2dJ6nHJqOSQ+MwYNVL9hHG9wUmPo5Q";
 /** Pulumi's wire form of a secret: { [SIG_KEY]: SECRET_SIG, value }. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -37,6 +40,8 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unkn
             writes: 1,
         };
     }
+    if (args.type === "pulumi-nodejs:dynamic/apparmor:HostKey")
+        return { ...args.inputs, key: HOST_KEY_LINE, fingerprint: "SHA256:fake" };
     if (args.type === "pulumi-nodejs:dynamic/apparmor:Confinement")
         return {
             ...args.inputs,
@@ -110,6 +115,8 @@ describe("components: resource graph (setMocks)", () => {
             "apparmor:index:Profile secure",
             "command:remote:Command apparmor-prepare-10.0.0.5-deploy",
             "command:remote:Command apparmor-prepare-10.0.0.6:2222",
+            "pulumi-nodejs:dynamic/apparmor:HostKey apparmor-hostkey-10.0.0.5",
+            "pulumi-nodejs:dynamic/apparmor:HostKey apparmor-hostkey-10.0.0.6:2222",
             "pulumi-nodejs:dynamic/apparmor:HostProfile secure-10.0.0.5",
             "pulumi-nodejs:dynamic/apparmor:HostProfile secure-10.0.0.6:2222",
         ]);
@@ -165,6 +172,87 @@ describe("components: resource graph (setMocks)", () => {
             "apparmor-prepare-shared-host-" + prep.sort()[1].split("-").pop(),
         ]);
         assert.strictEqual(created.filter((c) => c.type.endsWith(":HostProfile")).length, 3);
+    });
+
+    it("the prepare Command always gets the verified key line of its host's HostKey (one per host)", async () => {
+        const fp = "SHA256:" + "A".repeat(43);
+        new apparmor.Profile("k1", {
+            hosts: [{ host: "k-host", privateKey: KEY, hostKey: fp }],
+            profileText: "profile k1 { file, }\n",
+        });
+        new apparmor.Profile("k2", {
+            hosts: [{ host: "k-host", privateKey: KEY, hostKey: fp }],
+            profileText: "profile k2 { file, }\n",
+            directory: "/etc/apparmor.d/k2",
+        });
+        // trust on first use (no pin): the HostKey records the key, the Command still gets it
+        new apparmor.Profile("k3", {
+            hosts: [{ host: "tofu-host", privateKey: KEY }],
+            profileText: "profile k3 { file, }\n",
+        });
+        await settle();
+        const keys = created.filter((c) => c.type === "pulumi-nodejs:dynamic/apparmor:HostKey");
+        assert.deepStrictEqual(keys.map((k) => k.name).sort(), [
+            "apparmor-hostkey-k-host",
+            "apparmor-hostkey-tofu-host",
+        ]);
+        const pinned = keys.find((k) => k.name === "apparmor-hostkey-k-host")!;
+        assert.strictEqual(pinned.inputs.pin, fp);
+        assert.strictEqual(pinned.inputs.target, "root@k-host:22");
+        assert.ok(!JSON.stringify(pinned.inputs).includes("fakekeymaterial"), "no credentials");
+        const tofu = keys.find((k) => k.name === "apparmor-hostkey-tofu-host")!;
+        assert.strictEqual(tofu.inputs.pin, undefined);
+        const cmds = created.filter((c) => c.type === "command:remote:Command");
+        assert.strictEqual(cmds.length, 3);
+        for (const c of cmds) {
+            const conn = c.inputs.connection as { value: Record<string, unknown> };
+            assert.ok(isSecret(conn), `${c.name}: connection is secret`);
+            assert.strictEqual(conn.value.hostKey, HOST_KEY_LINE, `${c.name}: verified key line`);
+        }
+    });
+
+    it("hosts given as Outputs without a name are never taken for one another: each gets its own Command and HostKey", async () => {
+        for (const [n, host] of [
+            ["o1", "10.7.0.1"],
+            ["o2", "10.7.0.2"],
+        ])
+            new apparmor.Profile(n, {
+                hosts: [{ host: pulumi.output(host), privateKey: KEY }],
+                profileText: `profile ${n} { file, }\n`,
+            });
+        await settle();
+        const names = (t: string) =>
+            created
+                .filter((c) => c.type === t)
+                .map((c) => c.name)
+                .sort();
+        assert.deepStrictEqual(names("command:remote:Command"), ["o1-0-prepare", "o2-0-prepare"]);
+        assert.deepStrictEqual(names("pulumi-nodejs:dynamic/apparmor:HostKey"), [
+            "o1-0-hostkey",
+            "o2-0-hostkey",
+        ]);
+        const hosts = created
+            .filter((c) => c.type === "command:remote:Command")
+            .map((c) => (c.inputs.connection as { value: { host: string } }).value.host)
+            .sort();
+        assert.deepStrictEqual(hosts, ["10.7.0.1", "10.7.0.2"]);
+    });
+
+    it("rejects password authentication without a pinned hostKey at preview, naming field and fix", async () => {
+        assert.throws(
+            () =>
+                new apparmor.Profile("pw", {
+                    hosts: [{ host: "pw-host", password: pulumi.secret("hunter2") }],
+                    profileText: "profile pw { file, }\n",
+                }),
+            /apparmor:index:Profile "pw": invalid arguments:\n {2}- hosts\[0\]\.hostKey: is required with password authentication.*\(fix: set hostKey to the host's public key line/,
+        );
+        await settle();
+        assert.deepStrictEqual(
+            created.filter((c) => c.type !== "apparmor:index:Profile").map((c) => c.name),
+            [],
+            "no connection is declared",
+        );
     });
 
     it("accepts profileText and profileFile, installing the text verbatim", async () => {

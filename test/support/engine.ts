@@ -46,6 +46,9 @@ import {
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
+/** Folder of the stand-in `pulumi-apparmor` package the provider processes resolve by name. */
+export const NODE_PATH_PACKAGES = path.join(repoRoot, "test", "support", "node_path");
+
 /** Passphrase of every throwaway stack's secrets provider (test-only, not a secret). */
 export const TEST_PASSPHRASE = "pulumi-apparmor-test-passphrase";
 
@@ -109,8 +112,10 @@ export function requireProviderPlugin(name: string): void {
 /**
  * The environment the CLI and its plugins run with: the bin folder first on PATH, a `file://`
  * backend, a temp `PULUMI_HOME`, the test passphrase, no update check, no automatic plugin
- * downloads, and `NODE_PATH` pointing at this repo's `node_modules` so the dynamic-provider
- * launcher (`pulumi-resource-pulumi-nodejs`) resolves `@pulumi/pulumi` from any work directory.
+ * downloads, and `NODE_PATH` with this repo's `node_modules`, so the dynamic-provider launcher
+ * (`pulumi-resource-pulumi-nodejs`) resolves `@pulumi/pulumi` from any work directory, and
+ * `test/support/node_path`, whose stand-in `pulumi-apparmor` package gives the provider process the
+ * implementation module the serialized shims require by package name (this checkout's sources).
  */
 export function engineEnv(backendDir: string, pulumiHome: string): { [key: string]: string } {
     return {
@@ -120,7 +125,7 @@ export function engineEnv(backendDir: string, pulumiHome: string): { [key: strin
         PULUMI_HOME: pulumiHome,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        NODE_PATH: path.join(repoRoot, "node_modules"),
+        NODE_PATH: [NODE_PATH_PACKAGES, path.join(repoRoot, "node_modules")].join(path.delimiter),
     };
 }
 
@@ -153,6 +158,11 @@ export interface ThrowawayStackOptions {
      * Defaults to every `pulumi-resource-*` in the bin folder except the dynamic-provider launcher.
      */
     readonly providers?: readonly string[];
+    /**
+     * The folder `plugins.providers` points at (e.g. wrappers of the bin folder's plugins that keep
+     * their stderr). Defaults to the engine bin folder.
+     */
+    readonly pluginDir?: string;
     /** Extra environment variables for the CLI and its plugins. Defaults to none. */
     readonly envVars?: { readonly [key: string]: string };
 }
@@ -405,7 +415,9 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
             name: projectName,
             runtime: "nodejs",
             backend: { url: `file://${backendDir}` },
-            plugins: { providers: providers.map((name) => ({ name, path: binDir })) },
+            plugins: {
+                providers: providers.map((name) => ({ name, path: opts.pluginDir ?? binDir })),
+            },
         } as ProjectSettings;
         const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
         const wsOpts = {

@@ -1,6 +1,9 @@
-/** The host-key pin handed to pulumi-command's remote.Command (the prepare step). */
+/**
+ * The key line of a host-key pin (`pinKeyLine`, formerly `commandHostKey`): the `TYPE BASE64` that
+ * pulumi-command's remote.Command (the prepare step) can check; undefined for a fingerprint.
+ */
 import * as assert from "assert";
-import { commandHostKey } from "../../../src/components/profile";
+import { pinKeyLine as commandHostKey } from "../../../src/components/hostKeys";
 
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPBTDv+7HSD8QU2dJ6nHJqOSQ+MwYNVL9hHG9wUmPo5Q";
 

@@ -63,7 +63,12 @@ describe("components: compile at preview — when check compiles on the host", (
 
     it("check outside a preview compiles nothing and drops no input; in a preview the flag is dropped", async () => {
         // no `preview` flag (an `up`): no SSH attempt is made (the host "h" does not exist)
-        const pw = { ...conn, privateKey: undefined, password: "pw", hostKey: "SHA256:x" };
+        const pw = {
+            ...conn,
+            privateKey: undefined,
+            password: "pw",
+            hostKey: `SHA256:${"A".repeat(43)}`,
+        };
         const news = { ...base, connection: pw };
         const olds = { ...news, version: "v1" };
         const r = await hostProfileProvider.check(olds, news);

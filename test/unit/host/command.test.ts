@@ -9,6 +9,7 @@ import {
     buildHostCommand,
     DEFAULT_PROFILE_DIR,
     denialsCommand,
+    HOST_SCRIPTS,
     hostScriptDir,
     hostScriptText,
     installCommand,
@@ -24,6 +25,7 @@ import {
     validateMode,
     validateProfileName,
 } from "../../../src/host";
+import { minifyShell } from "../../../src/host/minify";
 
 /** Runs `sh -c CMD` where CMD prints its positional arguments NUL-separated. */
 function argsSeenByShell(quoted: string[]): string[] {
@@ -206,11 +208,30 @@ describe("host command: builders", () => {
             `sudo -n ${prefix("remove")} 'p' '/d'`,
         );
     });
-    it("the script text is lib.sh followed by the script", () => {
+    it("the script text is its libraries then the script, without what the shell ignores", () => {
         const dir = hostScriptDir();
-        const text = hostScriptText("install");
-        assert.ok(text.startsWith(fs.readFileSync(path.join(dir, "lib.sh"), "utf8")));
-        assert.ok(text.endsWith(fs.readFileSync(path.join(dir, "install.sh"), "utf8")));
+        const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+        assert.strictEqual(
+            hostScriptText("install"),
+            minifyShell([read("lib.sh"), read("lib-store.sh"), read("install.sh")].join("\n")),
+        );
+        assert.strictEqual(
+            hostScriptText("denials"),
+            minifyShell([read("lib.sh"), read("denials.sh")].join("\n")),
+        );
+    });
+    it("every command fits in one SSH packet every server accepts (RFC 4253: 35000 bytes)", () => {
+        for (const name of HOST_SCRIPTS) {
+            // the longest arguments the builders accept: a 200-character name, a 1024-byte directory
+            const cmd = buildHostCommand(
+                name,
+                ["n".repeat(200), `/${"d".repeat(1023)}`, "x".repeat(64)],
+                {
+                    sudo: true,
+                },
+            );
+            assert.ok(cmd.length < 32_000, `${name}: ${cmd.length} bytes`);
+        }
     });
     it("installCommand: text on stdin, its sha256 as the last argument, defaults keep + default dir", () => {
         const text = "profile p {\n}\n";
@@ -368,18 +389,21 @@ describe("host command: script files are found from the compiled dist/ layout", 
             }).outputText;
             const out = path.join(root, "dist/src/host/index.js");
             fs.writeFileSync(out, js);
-            // the one module it imports from the package (pure, no imports of its own)
+            // the modules it imports from the package (pure, no imports of their own)
             fs.mkdirSync(path.join(root, "dist/src/log"), { recursive: true });
-            const kernel = fs.readFileSync(path.join(hostScriptDir(), "../log/kernel.ts"), "utf8");
-            fs.writeFileSync(
-                path.join(root, "dist/src/log/kernel.js"),
-                ts.transpileModule(kernel, {
-                    compilerOptions: {
-                        module: ts.ModuleKind.CommonJS,
-                        target: ts.ScriptTarget.ES2022,
-                    },
-                }).outputText,
-            );
+            for (const [from, to] of [
+                ["../log/kernel.ts", "dist/src/log/kernel.js"],
+                ["minify.ts", "dist/src/host/minify.js"],
+            ])
+                fs.writeFileSync(
+                    path.join(root, to),
+                    ts.transpileModule(fs.readFileSync(path.join(hostScriptDir(), from), "utf8"), {
+                        compilerOptions: {
+                            module: ts.ModuleKind.CommonJS,
+                            target: ts.ScriptTarget.ES2022,
+                        },
+                    }).outputText,
+                );
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const mod = require(out) as typeof import("../../../src/host");
             assert.strictEqual(mod.hostScriptDir(), path.join(root, "src/host"));

@@ -25,7 +25,7 @@ describe("host scripts: shellcheck", function () {
         const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sh"));
         assert.deepStrictEqual(
             files.sort(),
-            ["lib.sh", ...HOST_SCRIPTS.map((s) => `${s}.sh`)].sort(),
+            ["lib.sh", "lib-store.sh", ...HOST_SCRIPTS.map((s) => `${s}.sh`)].sort(),
         );
         const r = spawnSync("shellcheck", ["-s", "sh", ...files.map((f) => path.join(dir, f))], {
             encoding: "utf8",
