@@ -88,7 +88,7 @@ if [ "$docker_check" = check-docker ]; then
                 docker=no-apparmor
                 problem docker-no-apparmor \
                     "dockerd does not list apparmor in its SecurityOptions, so containers started with --security-opt apparmor=NAME would run unconfined without any error" \
-                    "enable AppArmor in the kernel (see apparmor-disabled), then systemctl restart docker"
+                    "let dockerd see /sys/kernel/security/apparmor (AppArmor enabled in the kernel, securityfs mounted, no unit setting such as TemporaryFileSystem= or InaccessiblePaths= hiding /sys/kernel/security), then systemctl restart docker"
                 ;;
         esac
     fi

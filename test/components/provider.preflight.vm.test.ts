@@ -7,9 +7,12 @@
  *  - no sudo rights: the SSH user's sudoers entry is moved away;
  *  - apparmor_parser missing: the binary is moved away;
  *  - securityfs not mounted: umount /sys/kernel/security;
- *  - docker without AppArmor: dockerd restarted while securityfs was unmounted (it then drops AppArmor
- *    from its SecurityOptions and runs `--security-opt apparmor=X` containers unconfined): what
- *    `preflight` (check-docker) reports.
+ *  - docker without AppArmor: dockerd restarted in a mount namespace without securityfs (a runtime
+ *    drop-in with `TemporaryFileSystem=/sys/kernel/security`, as a hardened unit or a dockerd started
+ *    before securityfs was mounted would be): it then drops AppArmor from its SecurityOptions and runs
+ *    `--security-opt apparmor=X` containers unconfined, while the host itself has AppArmor. Docker
+ *    20.10 checks `/sys/kernel/security/apparmor` on every `docker info`, so unmounting securityfs
+ *    and mounting it back would not do: what `preflight` (check-docker) reports.
  * AppArmor off needs a boot with `apparmor=0`: test/host/scripts-apparmor-off.test.ts (scripts) and
  * engine.apparmor-off.vm.test.ts (component path) cover that branch.
  */
@@ -158,9 +161,18 @@ describe("components: every preflight branch on a VM of its own (issue #13)", fu
     });
 
     it("docker without AppArmor", async () => {
-        await root("umount /sys/kernel/security && systemctl restart docker");
-        await root("mount -t securityfs securityfs /sys/kernel/security");
+        const dropIn = "/run/systemd/system/docker.service.d/pa-no-apparmor.conf";
+        await root(
+            `mkdir -p ${dropIn.replace(/\/[^/]*$/, "")} && ` +
+                `printf '[Service]\\nTemporaryFileSystem=/sys/kernel/security\\n' > ${dropIn} && ` +
+                "systemctl daemon-reload && systemctl restart docker",
+        );
         try {
+            assert.match(
+                await root("grep -c '^' /sys/kernel/security/apparmor/profiles"),
+                /^[1-9]/,
+                "the host itself still has AppArmor with profiles loaded",
+            );
             const before = await root(SNAPSHOT);
             const r = await hostScripts.preflight(execFor(vm!));
             assert.strictEqual(r.ok, false);
@@ -173,11 +185,11 @@ describe("components: every preflight branch on a VM of its own (issue #13)", fu
             assertOneProblem(
                 `${target}: preflight failed: ${message}`,
                 /dockerd does not list apparmor in its SecurityOptions.*run unconfined/,
-                /enable AppArmor in the kernel .*systemctl restart docker/,
+                /let dockerd see \/sys\/kernel\/security\/apparmor .*hiding \/sys\/kernel\/security\), then systemctl restart docker/,
             );
             assert.strictEqual(await root(SNAPSHOT), before, "the host changed");
         } finally {
-            await root("systemctl restart docker");
+            await root(`rm -f ${dropIn} && systemctl daemon-reload && systemctl restart docker`);
         }
         const opts = await root("docker info --format '{{json .SecurityOptions}}'");
         assert.match(opts, /name=apparmor/, "docker has AppArmor back");
