@@ -48,8 +48,9 @@ export interface HostConnectionArgs {
     /** Mode on this host, overriding the profile's `mode`. Defaults to the profile's mode. */
     readonly mode?: pulumi.Input<ProfileMode>;
     /**
-     * How the docker provider built by {@link dockerProvider} reaches this host's dockerd, e.g.
-     * `tcp://127.0.0.1:2375`. Defaults to `ssh://USER@HOST:PORT` (the docker CLI's SSH helper, which
+     * How the docker provider built by {@link dockerProvider} reaches this host's dockerd, e.g. a
+     * forwarded socket `unix:///run/user/1000/host1-docker.sock` (never an unauthenticated
+     * `tcp://` listener, which hands root to anyone who reaches it). Defaults to `ssh://USER@HOST:PORT` (the docker CLI's SSH helper, which
      * uses your ssh agent/config for the key).
      */
     readonly dockerHost?: pulumi.Input<string>;
