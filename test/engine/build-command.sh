@@ -18,7 +18,7 @@
 #     repository's root module at v1.2.1 (which the proxy does serve) excludes provider/. The attempt
 #     costs half a second; a refusal is remembered for a day (file proxy-refused.<key>).
 #  2. A git repository of github.com/pulumi/pulumi-command: $PULUMI_COMMAND_GIT (a bare or normal
-#     clone; default /work/.mirror/pulumi+pulumi-command/repo when that exists). Tag v1.2.1 must
+#     clone, wherever you keep it; there is no default). Tag v1.2.1 must
 #     resolve to commit 7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25 (a git commit id is a hash of the whole
 #     tree, so this pins the source exactly); provider/ at that commit is extracted with `git archive`
 #     into a temp folder and built with its own go.mod and go.sum (-mod=readonly: every dependency
@@ -40,7 +40,6 @@ COMMAND_COMMIT=7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25
 COMMAND_PSEUDO=v0.0.0-20260303235922-7f3eb6f3b77c
 MODULE=github.com/pulumi/pulumi-command/provider
 VERSION_VAR=$MODULE/pkg/version.Version
-DEFAULT_GIT=/work/.mirror/pulumi+pulumi-command/repo
 
 log() { echo "command-build: $*" >&2; }
 
@@ -102,9 +101,6 @@ fi
 # 2. A verified git checkout.
 if [ -z "$source_note" ]; then
     gitrepo="${PULUMI_COMMAND_GIT:-}"
-    if [ -z "$gitrepo" ] && [ -e "$DEFAULT_GIT" ]; then
-        gitrepo="$DEFAULT_GIT"
-    fi
     if [ -z "$gitrepo" ]; then
         log "pulumi-resource-command $COMMAND_VERSION NOT built: the module proxy refuses $MODULE and no git"
         log "repository of it was given. Provide one: git clone --branch $COMMAND_TAG https://github.com/pulumi/pulumi-command"

@@ -35,8 +35,7 @@
 #   the module: github.com/pulumi/pulumi-command/provider (own go.mod, no tags) answers 403 for every
 #   pseudo-version tried (v1.2.1's v0.0.0-20260303235922-7f3eb6f3b77c, v1.2.0's, v1.1.3's), and the
 #   root module at v1.2.1 excludes provider/. So build-command.sh tries the proxy once, then takes a git
-#   repository of pulumi/pulumi-command from $PULUMI_COMMAND_GIT (default: the local mirror
-#   /work/.mirror/pulumi+pulumi-command/repo when present), checks that tag v1.2.1 is commit
+#   repository of pulumi/pulumi-command from $PULUMI_COMMAND_GIT (a clone the user provides), checks that tag v1.2.1 is commit
 #   7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25, extracts provider/ at that commit with `git archive` and
 #   builds it with its own go.mod/go.sum (dependencies from the proxy, verified by that go.sum). Without
 #   a source this build still succeeds, without the plugin (it says how to provide one), and the tests
