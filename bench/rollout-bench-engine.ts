@@ -18,24 +18,19 @@ import {
     type TestHostInfo,
 } from "../test/support/testhost";
 import { PROFILE_DIR as DIR, secureProfile } from "../test/support/vmStack";
+import { traceReader, type TraceRuns } from "../test/support/trace";
 import { renderProfile } from "../src/profile";
 
 const NAME = "pa-rbench";
 
-/** "install × 4: 9.1 s, snapshot × 4: 3.2 s, …" from the trace file's JSON lines. */
-function traceSummary(file: string): string {
-    const by = new Map<string, { n: number; ms: number }>();
-    for (const line of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) {
-        const { script, ms } = JSON.parse(line) as { script: string; ms: number };
-        const e = by.get(script) ?? { n: 0, ms: 0 };
-        e.n++;
-        e.ms += ms;
-        by.set(script, e);
-    }
-    const all = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    const total = all.reduce((t, [, e]) => t + e.ms, 0);
+/** "install × 4: 9.1 s, snapshot × 4: 3.2 s, …": the runs since the reader's previous call. */
+function traceSummary(read: () => TraceRuns): string {
+    const all = Object.entries(read())
+        .map(([k, e]) => [k, e.count, e.ms.reduce((t, ms) => t + ms, 0)] as const)
+        .sort((x, y) => y[2] - x[2]);
+    const total = all.reduce((t, [, , ms]) => t + ms, 0);
     return (
-        all.map(([k, e]) => `${k} × ${e.n}: ${(e.ms / 1000).toFixed(1)} s`).join(", ") +
+        all.map(([k, n, ms]) => `${k} × ${n}: ${(ms / 1000).toFixed(1)} s`).join(", ") +
         ` (sum ${(total / 1000).toFixed(1)} s)`
     );
 }
@@ -104,6 +99,7 @@ export async function partB(lines: string[]): Promise<void> {
     // Host script runs of the rollout `up` (script, host, ms), from the providers' trace file.
     const traceFile = path.join(os.tmpdir(), `pa-rollout-bench-${process.pid}.trace`);
     process.env.PULUMI_APPARMOR_TRACE_FILE = traceFile;
+    const traceRuns = traceReader(traceFile);
     const steps: string[] = [];
     const st = await createThrowawayStack({ program, projectName: "rollout-bench" });
     const rows: string[] = [];
@@ -115,9 +111,9 @@ export async function partB(lines: string[]): Promise<void> {
             await st.stack.up({ color: "never" }); // back to the rollout program (creates its waves)
             const fixed = await timed(() => st.stack.up({ color: "never" }));
             extra = [`/srv/r${i}/**`];
-            fs.writeFileSync(traceFile, "");
+            traceRuns(); // only the rollout up's runs below
             const roll = await timed(() => st.stack.up({ color: "never" }));
-            steps.push(traceSummary(traceFile));
+            steps.push(traceSummary(traceRuns));
             // The same kind of change by hand: the next text, host 1 then host 2.
             const text = renderProfile(secureProfile(NAME, [`/srv/b${i}/**`]).toModel());
             const bare = bareInstall(vm1, text) + bareInstall(vm2, text);

@@ -21,6 +21,7 @@ import { Profile } from "../../src/components";
 import { deny, include } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
 import { createThrowawayStack, type ThrowawayStack } from "../support/engine";
+import { traceReader } from "../support/trace";
 import { PROFILE_DIR as DIR, vmContext, type VmContext } from "../support/vmStack";
 
 const NAME = "pa-s4-preview";
@@ -52,21 +53,7 @@ describe("components: compile at preview on the host, audited denies (engine + V
     };
 
     /** Host script runs recorded by the provider since the last call, by script name. */
-    let seen = 0;
-    function runs(): Record<string, { count: number; ms: number[] }> {
-        const lines = fs.existsSync(trace)
-            ? fs.readFileSync(trace, "utf8").split("\n").filter(Boolean)
-            : [];
-        const fresh = lines.slice(seen).map((l) => JSON.parse(l) as { script: string; ms: number });
-        seen = lines.length;
-        const out: Record<string, { count: number; ms: number[] }> = {};
-        for (const r of fresh) {
-            out[r.script] ??= { count: 0, ms: [] };
-            out[r.script].count++;
-            out[r.script].ms.push(r.ms);
-        }
-        return out;
-    }
+    const runs = traceReader(trace);
 
     async function hostState(): Promise<string> {
         const r = await ctx.root(

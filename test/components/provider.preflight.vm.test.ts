@@ -161,9 +161,10 @@ describe("components: every preflight branch on a VM of its own (issue #13)", fu
     });
 
     it("docker without AppArmor", async () => {
-        const dropIn = "/run/systemd/system/docker.service.d/pa-no-apparmor.conf";
+        const dropInDir = "/run/systemd/system/docker.service.d";
+        const dropIn = `${dropInDir}/pa-no-apparmor.conf`;
         await root(
-            `mkdir -p ${dropIn.replace(/\/[^/]*$/, "")} && ` +
+            `mkdir -p ${dropInDir} && ` +
                 `printf '[Service]\\nTemporaryFileSystem=/sys/kernel/security\\n' > ${dropIn} && ` +
                 "systemctl daemon-reload && systemctl restart docker",
         );
