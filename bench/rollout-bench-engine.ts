@@ -149,8 +149,10 @@ export async function partB(lines: string[]): Promise<void> {
         `Mean ratio: **${mean.toFixed(2)}×** (goal ≤ 1.3×). A bare install is` +
             " `ssh HOST sudo sh -c 'cat > FILE && apparmor_parser -r -W FILE'` with the text on stdin (a new" +
             " ssh connection each, like a person would run it), host 1 then host 2. The rollout `up` does" +
-            " per host: a snapshot (file, kernel mode, containers) and the log position, the install, a" +
-            " label check, the denial read, then the HostProfile's verify; waves run one after the other.",
+            " per host: a snapshot (file and kernel mode) beside the log position, the install, then the" +
+            " containers' labels beside the new log lines (a soak of 0 reads right away); the" +
+            " HostProfile then takes what the wave verified instead of installing again. Waves run one" +
+            " after the other.",
         "",
         "Host script runs during each rollout `up` (script × runs: total seconds of SSH exec, both hosts):",
         "",

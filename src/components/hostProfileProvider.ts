@@ -90,6 +90,40 @@ export interface RolloutStage {
     readonly stagedAt?: string;
     readonly stagedMode?: ProfileMode;
     readonly promotedAt?: string;
+    /** "passed" once the host went through the wave's gate (see `WavePhase`). */
+    readonly phase?: string;
+    /** sha256 of the profile file and the kernel's mode the wave found or left. */
+    readonly fileSha256?: string;
+    readonly kernelMode?: string;
+    /** When the wave last read (or wrote) that file and mode on the host (ISO time). */
+    readonly verifiedAt?: string;
+}
+
+/** How long a wave's verification of a host stands in for the HostProfile's own install. */
+export const ROLLOUT_VERIFIED_MS = 10 * 60 * 1000;
+
+/**
+ * The file sha256 a rollout wave verified on the host moments ago, when it stands for what this
+ * HostProfile would install, so that its install (a no-op on the host) is skipped: the wave passed
+ * this version in the declared mode, and verified it after anything this resource last saw (its
+ * own last install or refresh) and within {@link ROLLOUT_VERIFIED_MS}. Otherwise undefined (install).
+ * Pure: `now` in milliseconds.
+ */
+export function rolloutVerifiedSha(
+    stage: RolloutStage | undefined,
+    news: Pick<HostProfileInputs, "version" | "mode">,
+    lastChecked: string | undefined,
+    now: number,
+): string | undefined {
+    if (stage?.phase !== "passed" || stage.version !== news.version) return undefined;
+    if (stage.kernelMode !== news.mode || !stage.fileSha256 || !stage.verifiedAt) return undefined;
+    const at = Date.parse(stage.verifiedAt);
+    if (!Number.isFinite(at) || at > now || now - at > ROLLOUT_VERIFIED_MS) return undefined;
+    if (lastChecked !== undefined) {
+        const seen = Date.parse(lastChecked);
+        if (!Number.isFinite(seen) || seen >= at) return undefined;
+    }
+    return stage.fileSha256;
 }
 
 /**
@@ -352,6 +386,25 @@ function wrap(target: string, e: unknown): Error {
     return e instanceof Error ? e : new Error(String(e));
 }
 
+/** What an install that found the host as a rollout wave verified it would report. */
+function verifiedInstall(
+    fileSha256: string,
+    mode: ProfileMode,
+): { changed: boolean; fileSha256: string; live: LiveState } {
+    return {
+        changed: false,
+        fileSha256,
+        live: {
+            enabled: true,
+            filePresent: true,
+            fileSha256,
+            loaded: true,
+            mode,
+            policyMatchesFile: true,
+        },
+    };
+}
+
 /** Installs desired state (the install script verifies what it loaded); shared by create and update. */
 async function apply(
     news: HostProfileInputs,
@@ -367,18 +420,28 @@ async function apply(
         // lines are not counted as its own. An update reads no denials: the next refresh reads them
         // from the stored cursor and attributes each line by its time to the version loaded then
         // (the history keeps the load times), so a change costs one script run, like a bare reload.
+        // A rollout wave that just passed this version in this mode on the host has verified what
+        // the install would (file sha256, kernel mode): its result stands in for the install.
         const prev = olds?.denials;
+        const verifiedSha = rolloutVerifiedSha(
+            news.rolloutStage,
+            news,
+            olds?.checkedAt,
+            Date.now(),
+        );
         const [dR, iR] = await Promise.allSettled([
             prev === undefined
                 ? ops.denials(t, where, news.connection.sudo, undefined)
                 : Promise.resolve(undefined),
-            ops.install(t, where, news.connection.sudo, {
-                name: news.profileName,
-                directory: news.directory,
-                text: news.profileText,
-                mode: news.mode,
-                adopt: news.adopt === true,
-            }),
+            verifiedSha !== undefined
+                ? Promise.resolve(verifiedInstall(verifiedSha, news.mode))
+                : ops.install(t, where, news.connection.sudo, {
+                      name: news.profileName,
+                      directory: news.directory,
+                      text: news.profileText,
+                      mode: news.mode,
+                      adopt: news.adopt === true,
+                  }),
         ]);
         if (iR.status === "rejected") {
             // A timed-out or refused connection says all there is; otherwise the host is diagnosed.

@@ -82,18 +82,28 @@ export async function preflight(t: SshTarget, where: string, _sudo: boolean): Pr
     });
 }
 
+/** What to install (see {@link install}). */
+export interface InstallInput {
+    name: string;
+    directory: string;
+    text: string;
+    mode: ProfileMode | "keep";
+    adopt?: boolean;
+}
+
+/** An install's result, as the live state it leaves. */
+export interface InstallOutcome {
+    changed: boolean;
+    fileSha256: string;
+    live: LiveState;
+}
+
 export async function install(
     t: SshTarget,
     where: string,
     sudo: boolean,
-    a: {
-        name: string;
-        directory: string;
-        text: string;
-        mode: ProfileMode | "keep";
-        adopt?: boolean;
-    },
-): Promise<{ changed: boolean; fileSha256: string; live: LiveState }> {
+    a: InstallInput,
+): Promise<InstallOutcome> {
     return step(where, "load", async () => {
         const r = await host.hostScripts.install(hostExec(t), {
             name: a.name,
@@ -227,16 +237,20 @@ export async function remove(
     });
 }
 
-/** The profile's file, kernel mode and the containers running under it (changes nothing). */
+/**
+ * The profile's file, kernel mode and (unless `containers` is false) the containers running under it
+ * (changes nothing).
+ */
 export async function snapshot(
     t: SshTarget,
     where: string,
     sudo: boolean,
     name: string,
     directory: string,
+    containers = true,
 ): Promise<host.SnapshotResult> {
     return step(where, "status", () =>
-        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo }),
+        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo, containers }),
     );
 }
 
@@ -260,6 +274,43 @@ export async function denials(
         }
         return { cursor: r.cursor, source: r.source, lost: r.suppressed, records };
     });
+}
+
+/**
+ * A rollout wave's first look at a host, before anything changes: the profile's file and kernel mode
+ * (no containers) and the log position, side by side.
+ */
+export async function waveLook(
+    t: SshTarget,
+    where: string,
+    sudo: boolean,
+    name: string,
+    directory: string,
+): Promise<{ snapshot: host.SnapshotResult; cursor?: string }> {
+    const [snap, d] = await Promise.all([
+        snapshot(t, where, sudo, name, directory, false),
+        denials(t, where, sudo, undefined),
+    ]);
+    return { snapshot: snap, ...(d.cursor ? { cursor: d.cursor } : {}) };
+}
+
+/**
+ * A rollout wave's look after its install, side by side: the profile with the containers started
+ * with it (their labels) and, with `since`, the log lines after that position ("start": the whole log).
+ */
+export async function waveCheck(
+    t: SshTarget,
+    where: string,
+    sudo: boolean,
+    name: string,
+    directory: string,
+    since?: string,
+): Promise<{ snapshot: host.SnapshotResult; records?: LogRecord[] }> {
+    const [snap, d] = await Promise.all([
+        snapshot(t, where, sudo, name, directory),
+        since !== undefined ? denials(t, where, sudo, since) : Promise.resolve(undefined),
+    ]);
+    return { snapshot: snap, ...(d ? { records: d.records } : {}) };
 }
 
 /**

@@ -73,9 +73,22 @@ has_audit_transport() {
     [ -n "$(journalctl -q _TRANSPORT=audit -n 1 -o cat 2>/dev/null | head -c 1)" ]
 }
 
+# last_cursor MATCH: cursor of the newest journal entry matching MATCH (empty when none).
+last_cursor() {
+    journalctl -q -n 1 --show-cursor -o cat "$1" 2>/dev/null | sed -n 's/^-- cursor: //p' | tail -n 1 |
+        tr -cd 'A-Za-z0-9=;_-'
+}
+
 source=$want
+# The newest entry of the journal's audit transport, when auto found the source by it.
+audit_last=
 if [ "$source" = auto ]; then
-    if has_audit_transport; then
+    # Entries of the audit transport exist (every profile load writes one): it is the source, and
+    # systemd need not be asked whether its socket is active (for `now`: one journalctl run instead
+    # of systemctl and two journalctl runs).
+    if has_journal && audit_last=$(last_cursor _TRANSPORT=audit) && [ -n "$audit_last" ]; then
+        source=journal-audit
+    elif has_audit_transport; then
         source=journal-audit
     elif [ -r /var/log/audit/audit.log ]; then
         source=auditlog
@@ -91,12 +104,6 @@ fi
 out=$(mktemp) || fail io "cannot create a temp file"
 track_tmp "$out"
 reset=false
-
-# last_cursor MATCH: cursor of the newest journal entry matching MATCH (empty when none).
-last_cursor() {
-    journalctl -q -n 1 --show-cursor -o cat "$1" 2>/dev/null | sed -n 's/^-- cursor: //p' | tail -n 1 |
-        tr -cd 'A-Za-z0-9=;_-'
-}
 
 case $source in
     journal-*) format=journal-json ;;
@@ -129,7 +136,11 @@ case $source in
         if [ "$cursor" = now ]; then
             # The newest entry OF THIS SOURCE: a cursor of another journal file (e.g. a user journal,
             # other seqnum id) makes --after-cursor skip entries.
-            c=$(last_cursor "$match")
+            if [ "$source" = journal-audit ] && [ -n "$audit_last" ]; then
+                c=$audit_last
+            else
+                c=$(last_cursor "$match")
+            fi
             if [ -n "$c" ]; then empty_header "journal:$c"; else empty_header start; fi
             exit 0
         fi

@@ -477,13 +477,16 @@ export interface SnapshotArgs extends HostCommandOptions {
     readonly name: string;
     /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
     readonly dir?: string;
+    /** List the running containers started with the profile (docker CLI). Defaults to true. */
+    readonly containers?: boolean;
 }
 
 export function snapshotCommand(args: SnapshotArgs): HostCommand {
     const dir = args.dir ?? DEFAULT_PROFILE_DIR;
     check("profile name", validateProfileName(args.name));
     check("directory", validateHostDirectory(dir));
-    return { script: "snapshot", command: buildHostCommand("snapshot", [args.name, dir], args) };
+    const words = args.containers === false ? [args.name, dir, "files"] : [args.name, dir];
+    return { script: "snapshot", command: buildHostCommand("snapshot", words, args) };
 }
 
 export type DenialSource = "journal-audit" | "auditlog" | "journal-kernel" | "kernlog";
@@ -890,7 +893,7 @@ export interface SnapshotResult {
     readonly sha256: string;
     /** The kernel's mode of the profile, "" when not loaded. */
     readonly kernelMode: string;
-    /** The docker CLI answered (then `containers` is complete). */
+    /** `containers` is complete: no container runs on the host, or the docker CLI answered. */
     readonly docker: boolean;
     /** Running containers started with `apparmor=NAME`, with their init process's kernel label. */
     readonly containers: readonly { readonly id: string; readonly label: string }[];

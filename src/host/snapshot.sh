@@ -1,18 +1,37 @@
-# snapshot NAME DIR — what a rollout reads before and after it changes a profile on a host. Changes
-# nothing (no lock: a read of one file and of the kernel's lists).
+# snapshot NAME DIR [files] — what a rollout reads before and after it changes a profile on a host.
+# Changes nothing (no lock: a read of one file and of the kernel's lists).
+#   files   the file and the kernel's mode only: no container list (docker false, containers [])
 # Result: {"ok":true,"name","present","managed","sha256","bytes","kernelMode","docker","containers":[
 #          {"id","label"}]} followed by the profile file's exact text ("bytes" bytes; none when absent).
 #   present     DIR/NAME is a regular file (not a symlink)
 #   managed     this library installed it (a manifest exists)
 #   kernelMode  NAME's mode in the kernel (enforce, complain, …), "" when not loaded
-#   docker      true when the docker CLI answered; containers = the running containers started with
+#   docker      true when the list is complete (the docker CLI answered, or no container runs);
+#               containers = the running containers started with
 #               --security-opt apparmor=NAME, each with the kernel's label of its init process
-#               (`/proc/PID/attr/current`, e.g. "NAME (enforce)", or "unconfined")
+#               (`/proc/PID/attr/current`, e.g. "NAME (enforce)", or "unconfined"). Docker runs every
+#               container under a containerd shim: with no shim process on the host there is no
+#               running container, and the (slow) docker CLI is not asked.
 
-[ $# -eq 2 ] || usage "NAME DIR"
+{ [ $# -eq 2 ] || [ $# -eq 3 ]; } || usage "NAME DIR [files]"
 check_name "$1"
 check_dir "$2"
+list_containers=true
+if [ $# -eq 3 ]; then
+    [ "$3" = files ] || fail bad-option "unknown option (allowed: files)" 2
+    list_containers=false
+fi
 need_root
+
+# any_shim: some process is a containerd shim (its command name starts with containerd-shim).
+any_shim() {
+    for f in /proc/[0-9]*/comm; do
+        c=
+        IFS= read -r c 2>/dev/null <"$f" || true
+        case $c in containerd-shim*) return 0 ;; esac
+    done
+    return 1
+}
 
 name=$1
 file=$2/$name
@@ -30,7 +49,11 @@ kernel_mode_var "$name"
 
 docker=false
 containers=
-if command -v docker >/dev/null 2>&1 && ids=$(docker ps -q --no-trunc 2>/dev/null); then
+if ! $list_containers; then
+    :
+elif command -v docker >/dev/null 2>&1 && ! any_shim; then
+    docker=true
+elif command -v docker >/dev/null 2>&1 && ids=$(docker ps -q --no-trunc 2>/dev/null); then
     docker=true
     if [ -n "$ids" ]; then
         # shellcheck disable=SC2086 # container ids: hex words from docker itself

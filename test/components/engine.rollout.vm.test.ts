@@ -27,7 +27,10 @@ import {
 } from "../support/testhost";
 import { PROFILE_DIR as DIR, secureProfile } from "../support/vmStack";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { traceReader } from "../support/trace";
 
 const NAME = "pa-roll";
 const SOAK = 4;
@@ -39,6 +42,9 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
     let st: ThrowawayStack;
     /** What the program declares (tests change it between `up`s). */
     const spec: { extra: string[]; rollout: RolloutArgs } = { extra: [], rollout: {} };
+    /** Host script runs recorded by the provider since the last call, by script name. */
+    const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pa-rollout-trace-")), "trace");
+    const runs = traceReader(trace);
 
     const host = (vm: TestHostInfo, name: string): HostConnectionArgs => ({
         host: vm.host,
@@ -128,7 +134,11 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
                 vm,
                 `apparmor_parser -R ${DIR}/${NAME} 2>/dev/null; rm -f ${DIR}/${NAME}; true`,
             );
-        st = await createThrowawayStack({ program, projectName: "rollout" });
+        st = await createThrowawayStack({
+            program,
+            projectName: "rollout",
+            envVars: { PULUMI_APPARMOR_TRACE_FILE: trace },
+        });
     });
     after(async function () {
         for (const vm of [vm1, vm2].filter(Boolean))
@@ -165,8 +175,11 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
     it("waves [1, '100%']: host 1's install and gate finish before host 2's install starts", async () => {
         const since = Date.now() / 1000 - 1;
         spec.extra = ["/srv/h2/**"];
+        runs();
         const r = await up();
         assert.ok(r.ok, r.error);
+        // One install per host: each HostProfile took what its wave had just verified there.
+        assert.strictEqual(runs().install?.count, 2);
         // Engine order: wave 1 done → vm1's HostProfile done → wave 2 starts.
         const w1Out = at(r.events, "out", "roll-wave-1");
         const hp1Out = at(r.events, "out", "roll-vm1");

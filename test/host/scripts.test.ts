@@ -199,6 +199,41 @@ describe("host scripts on the test VM", function () {
         }
     });
 
+    it("snapshot: the containers started with the profile and their labels; `files` lists none", async () => {
+        const name = "pa-snap";
+        const ctr = "pa-snap-ctr";
+        try {
+            const inst = await install(name);
+            const started = await dockerRun(info, "sleep 600", {
+                profile: name,
+                name: ctr,
+                detach: true,
+            });
+            assert.strictEqual(started.code, 0, started.stderr);
+            const id = started.stdout.trim();
+            const full = await hostScripts.snapshot(exec, { name, sudo: true });
+            assert.strictEqual(full.present, true);
+            assert.strictEqual(full.sha256, inst.sha256);
+            assert.strictEqual(full.kernelMode, "enforce");
+            assert.strictEqual(full.docker, true);
+            assert.deepStrictEqual(full.containers, [{ id, label: `${name} (enforce)` }]);
+            const files = await hostScripts.snapshot(exec, { name, sudo: true, containers: false });
+            assert.deepStrictEqual(
+                { ...files, docker: undefined, containers: undefined },
+                { ...full, docker: undefined, containers: undefined },
+            );
+            assert.deepStrictEqual(files.containers, []);
+            assert.strictEqual(files.docker, false);
+            // Gone: no container of the profile is listed (whether or not others run on the host).
+            await sshExec(info, `docker rm -f ${ctr}`, { timeoutMs: 120000 });
+            const after = await hostScripts.snapshot(exec, { name, sudo: true });
+            assert.strictEqual(after.docker, true);
+            assert.deepStrictEqual(after.containers, []);
+        } finally {
+            await cleanup(info, [name], [ctr]);
+        }
+    });
+
     it("complain mode: the action succeeds and logs ALLOWED; enforce again denies", async () => {
         const name = "pa-complain";
         const action = "mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?";

@@ -15,6 +15,7 @@ import { validatePlainConnection } from "../connection";
 import * as ops from "../hostops";
 import { canonicalJson, PROFILE_NAME_RE, sshTarget } from "../hostProfileProvider";
 import { seenHostKey } from "../ssh";
+import type { ProfileMode } from "../../state";
 import type { RolloutSettings } from "./args";
 import { runWave, type WaveHost, type WaveHostOps, type WaveHostState } from "./wave";
 
@@ -89,6 +90,14 @@ export function diffWave(
     return { changes, replaces: [], deleteBeforeReplace: false };
 }
 
+function installInput(
+    i: RolloutWaveInputs,
+    text: string,
+    mode: ProfileMode | "keep",
+): ops.InstallInput {
+    return { name: i.profileName, directory: i.directory, text, mode, adopt: i.adopt === true };
+}
+
 /** The SSH operations of a wave, for the inputs' connections. */
 function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps {
     const conn = (h: WaveHost) => {
@@ -101,25 +110,28 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
         if (fp) seen[h.hostName] = fp;
     };
     return {
-        async snapshot(h) {
+        async look(h) {
             const { c, t } = conn(h);
-            const r = await ops.snapshot(t, h.target, c.sudo, i.profileName, i.directory);
+            const r = await ops.waveLook(t, h.target, c.sudo, i.profileName, i.directory);
             remember(h, t);
-            return r;
+            return { snap: r.snapshot, position: r.cursor };
         },
-        async logPosition(h) {
+        async check(h, since) {
             const { c, t } = conn(h);
-            return (await ops.denials(t, h.target, c.sudo, undefined)).cursor;
+            const r = await ops.waveCheck(
+                t,
+                h.target,
+                c.sudo,
+                i.profileName,
+                i.directory,
+                // `start` when the host had no log position: every line then is newer than the load.
+                since ? (since.position ?? "start") : undefined,
+            );
+            return { after: r.snapshot, ...(r.records ? { records: r.records } : {}) };
         },
         async install(h, text, mode) {
             const { c, t } = conn(h);
-            const r = await ops.install(t, h.target, c.sudo, {
-                name: i.profileName,
-                directory: i.directory,
-                text,
-                mode,
-                adopt: i.adopt === true,
-            });
+            const r = await ops.install(t, h.target, c.sudo, installInput(i, text, mode));
             return { fileSha256: r.fileSha256, kernelMode: r.live.mode ?? "" };
         },
         async recordsSince(h, position) {

@@ -5,10 +5,11 @@
  * algorithm and nothing else.
  *
  * Per host:
- * 1. snapshot (file, kernel mode, containers under the profile) and the log position, in parallel;
+ * 1. look at the file and kernel mode, beside the log position;
  *    a host that already passed this version's gate and still carries it is left alone (no re-soak);
- * 2. install the version in the stage mode (complain with `promote`, else the declared mode) and
- *    verify every container started with the profile runs under `NAME (stage mode)`;
+ * 2. install the version in the stage mode (complain with `promote`, else the declared mode), then
+ *    list the containers started with the profile and verify each runs under `NAME (stage mode)`
+ *    (with a soak of 0 seconds the host's new log lines are read beside the labels);
  * then for the wave: soak once, read each host's new log lines, and count the events of THIS profile
  * (DENIED, plus ALLOWED with `promote`) — all of them are the new version's, since the position was
  * taken before it loaded. A host where the profile was not loaded before runs nothing under it yet:
@@ -46,9 +47,20 @@ export interface WaveSnapshot {
 
 /** The host operations a wave needs. */
 export interface WaveHostOps {
-    snapshot(h: WaveHost): Promise<WaveSnapshot>;
-    /** The host's log position now (undefined when it has no log). */
-    logPosition(h: WaveHost): Promise<string | undefined>;
+    /**
+     * The first look, before anything changes: the profile's file and kernel mode (no containers),
+     * and the host's log position (undefined when it has no log).
+     */
+    look(h: WaveHost): Promise<{ snap: WaveSnapshot; position: string | undefined }>;
+    /**
+     * After an install: the profile's state with the containers started with it (their labels);
+     * with `since`, beside it the audit records logged after `since.position` (a soak of 0 seconds:
+     * read right away).
+     */
+    check(
+        h: WaveHost,
+        since?: { position: string | undefined },
+    ): Promise<{ after: WaveSnapshot; records?: AuditRecord[] }>;
     install(
         h: WaveHost,
         text: string,
@@ -85,6 +97,11 @@ export interface WaveHostState {
     readonly allowed: number;
     /** Why the host failed the wave. */
     readonly error?: string;
+    /**
+     * When this wave last read or wrote the host's file sha256 and kernel mode recorded here (ISO
+     * time): a `HostProfile` updated right after a passed wave takes them instead of installing again.
+     */
+    readonly verifiedAt?: string;
     /**
      * While the version is staged but has not passed (a halted wave): what the host had before the
      * rollout touched it, for `revert` (also on a later `up`). Dropped once the host passes or is
@@ -140,6 +157,8 @@ interface Work {
     /** The host got the new version in this run. */
     staged: boolean;
     soak: boolean;
+    /** The host's log was read after the install (by `check`, for a soak of 0). */
+    read: boolean;
     records: AuditRecord[];
     problems: string[];
 }
@@ -275,6 +294,7 @@ export async function runWave(
         prev: olds?.[h.hostName],
         staged: false,
         soak: false,
+        read: false,
         records: [],
         problems: [],
     }));
@@ -284,7 +304,7 @@ export async function runWave(
         const { h } = w;
         const stageMode: ProfileMode = promote ? "complain" : h.mode;
         try {
-            const [snap, position] = await Promise.all([ops.snapshot(h), ops.logPosition(h)]);
+            const { snap, position } = await ops.look(h);
             w.position = position;
             const p = w.prev;
             // A host this rollout staged earlier and left (halted) still has the version it had
@@ -307,13 +327,14 @@ export async function runWave(
                 snap.kernelMode === h.mode
             ) {
                 // Already on this version and through its gate: not staged or soaked again.
-                w.state = { ...p, soaked: false, denied: 0, allowed: 0 };
+                w.state = { ...p, soaked: false, denied: 0, allowed: 0, verifiedAt: iso() };
                 return;
             }
+            // A profile that was not loaded before confines nothing yet: nothing to soak.
+            const soak = (w.previous?.kernelMode ?? "") !== "";
             const inst = await ops.install(h, spec.profileText, stageMode);
             w.staged = true;
-            // A profile that was not loaded before confines nothing yet: nothing to soak.
-            w.soak = (w.previous?.kernelMode ?? "") !== "";
+            w.soak = soak;
             w.state = {
                 version: spec.version,
                 phase: "staged",
@@ -326,15 +347,19 @@ export async function runWave(
                 allowed: 0,
                 ...(w.previous ? { previous: w.previous } : {}),
             };
-            const after = await ops.snapshot(h);
-            w.problems.push(...labelProblems(after, spec.profileName, stageMode));
+            const chk = await ops.check(h, soak && s.soakSeconds === 0 ? { position } : undefined);
+            w.problems.push(...labelProblems(chk.after, spec.profileName, stageMode));
+            if (chk.records) {
+                w.records = countedRecords(chk.records, spec.profileName, promote);
+                w.read = true;
+            }
         } catch (e) {
             w.problems.push(message(e));
         }
     });
 
     // 3. Soak once for the wave, then count each soaked host's events.
-    const soaking = work.filter((w) => w.soak && w.problems.length === 0);
+    const soaking = work.filter((w) => w.soak && !w.read && w.problems.length === 0);
     if (soaking.length > 0 && s.soakSeconds > 0) await ops.sleep(s.soakSeconds * 1000);
     await pool(soaking, s.maxParallel, async (w) => {
         try {
@@ -375,7 +400,7 @@ export async function runWave(
                             promotedAt: iso(),
                         };
                     }
-                    w.state = { ...withoutPrevious(st), phase: "passed" };
+                    w.state = { ...withoutPrevious(st), phase: "passed", verifiedAt: iso() };
                 } catch (e) {
                     w.problems.push(`promotion to ${w.h.mode} failed: ${message(e)}`);
                     reports.push(`  - ${w.h.target} (${w.h.hostName}): ${w.problems.join("; ")}`);

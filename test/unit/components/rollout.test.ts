@@ -21,7 +21,12 @@ import {
     type WaveSnapshot,
     type WaveSpec,
 } from "../../../src/components/rollout/wave";
-import { eventsFor, historyAfterLoad } from "../../../src/components/hostProfileProvider";
+import {
+    eventsFor,
+    historyAfterLoad,
+    ROLLOUT_VERIFIED_MS,
+    rolloutVerifiedSha,
+} from "../../../src/components/hostProfileProvider";
 import { mergeDenials, SUGGESTION_LIMIT } from "../../../src/state";
 
 describe("rollout: validateRollout (table)", () => {
@@ -144,31 +149,40 @@ class FakeHosts implements WaveHostOps {
 
     constructor(readonly profileName: string) {}
 
-    private check(h: WaveHost) {
+    private reach(h: WaveHost) {
         if (this.unreachable.has(h.hostName)) throw new Error(`cannot reach ${h.target}`);
     }
-    async snapshot(h: WaveHost): Promise<WaveSnapshot> {
-        this.check(h);
-        this.events.push(`snapshot ${h.hostName}`);
+    async snapshot(h: WaveHost, containers: boolean): Promise<WaveSnapshot> {
+        this.reach(h);
+        this.events.push(`snapshot ${h.hostName}${containers ? "" : " files"}`);
         const f = this.files.get(h.hostName);
         return {
             present: f !== undefined,
             sha256: f ? `sha-${f.text}-${f.mode}` : "",
             kernelMode: f?.mode ?? "",
-            docker: true,
-            containers: (this.containers.get(h.hostName) ?? []).map((id) => ({
+            docker: containers,
+            containers: (containers ? (this.containers.get(h.hostName) ?? []) : []).map((id) => ({
                 id,
                 label: f ? `${this.profileName} (${f.mode})` : "unconfined",
             })),
             text: f?.text ?? "",
         };
     }
+    async look(h: WaveHost) {
+        const snap = await this.snapshot(h, false);
+        return { snap, position: await this.logPosition(h) };
+    }
+    async check(h: WaveHost, since?: { position: string | undefined }) {
+        const after = await this.snapshot(h, true);
+        if (!since) return { after };
+        return { after, records: await this.recordsSince(h, since.position) };
+    }
     async logPosition(h: WaveHost) {
-        this.check(h);
+        this.reach(h);
         return String(this.logs.get(h.hostName)?.length ?? 0);
     }
     async install(h: WaveHost, text: string, mode: string) {
-        this.check(h);
+        this.reach(h);
         this.active++;
         this.maxActive = Math.max(this.maxActive, this.active);
         await new Promise((r) => setImmediate(r));
@@ -180,7 +194,7 @@ class FakeHosts implements WaveHostOps {
         return { fileSha256: `sha-${text}-${m}`, kernelMode: m };
     }
     async recordsSince(h: WaveHost, pos: string | undefined) {
-        this.check(h);
+        this.reach(h);
         this.events.push(`read ${h.hostName}`);
         return (this.logs.get(h.hostName) ?? []).slice(Number(pos ?? 0));
     }
@@ -236,6 +250,15 @@ describe("rollout: runWave against fake hosts", () => {
             ["sleep 5000", "read a"],
         );
         assert.strictEqual(f.files.get("b")?.text, "v2");
+        // The first look is the file and mode only; the containers are listed after the install.
+        assert.deepStrictEqual(
+            f.events.filter((e) => e.startsWith("snapshot a") || e.startsWith("install a")),
+            ["snapshot a files", "install a v2 enforce", "snapshot a"],
+        );
+        // Passed hosts carry the time the wave verified them (a HostProfile then skips its install).
+        const now = new Date(f.now()).toISOString();
+        assert.strictEqual(r.hostStates.a.verifiedAt, now);
+        assert.strictEqual(r.hostStates.b.verifiedAt, now);
     });
 
     it("over budget: one error naming the host, the count, the top denials and suggestions; halt keeps v2", async () => {
@@ -360,11 +383,43 @@ describe("rollout: runWave against fake hosts", () => {
         assert.ok(!f.events.includes("read a"));
         assert.ok(f.events.includes("read b"));
         assert.strictEqual(r.hostStates.a.soaked, false);
+        // Its snapshot (before the wave's soak) verified file and mode: that is its verification time.
+        assert.strictEqual(r.hostStates.a.verifiedAt, "2026-12-02T10:00:00.000Z");
         // Edited on the host since: staged and soaked again.
         f.files.set("a", { text: "hand-edit", mode: "enforce" });
         f.events = [];
         await runWave(spec(["a", "b"]), olds, f);
         assert.ok(f.events.includes("install a v2 enforce"));
+    });
+
+    it("soak 0: the log is read in the install's round trip, no second read; the gate still counts", async () => {
+        const f = new FakeHosts("web");
+        f.files.set("a", { text: "v1", mode: "enforce" });
+        f.files.set("c", { text: "v1", mode: "enforce" });
+        f.onInstall = (h) => {
+            if (h === "c") f.log(h, { operation: "mknod", name: "/tmp/a/x", deniedMask: "c" });
+        };
+        const r = await runWave(spec(["a", "b", "c"], { soakSeconds: 0 }), undefined, f);
+        // a and c had the profile (soaked, read right after their install); b had none (not read)
+        const reads = f.events.filter((e) => e.startsWith("read"));
+        assert.deepStrictEqual(reads.sort(), ["read a", "read c"]);
+        assert.ok(!f.events.some((e) => e.startsWith("sleep")));
+        for (const h of ["a", "c"]) {
+            const i = f.events.indexOf(`install ${h} v2 enforce`);
+            const mine = f.events
+                .slice(i)
+                .filter((e) => e.endsWith(` ${h}`) || e.includes(` ${h} `));
+            assert.deepStrictEqual(mine.slice(0, 3), [
+                `install ${h} v2 enforce`,
+                `snapshot ${h}`,
+                `read ${h}`,
+            ]);
+        }
+        assert.match(r.failure ?? "", /root@c:22 \(c\): 1 new event\(s\)/);
+        assert.strictEqual(r.hostStates.a.phase, "staged");
+        assert.strictEqual(r.hostStates.c.denied, 1);
+        assert.strictEqual(r.hostStates.a.soaked, true);
+        assert.strictEqual(r.hostStates.b.soaked, false);
     });
 
     it("maxParallel bounds the installs in flight", async () => {
@@ -393,8 +448,8 @@ describe("rollout: runWave against fake hosts", () => {
         f.files.set("a", { text: "v1", mode: "enforce" });
         f.containers.set("a", ["0123456789abcdef"]);
         const orig = f.snapshot.bind(f);
-        f.snapshot = async (h) => {
-            const s = await orig(h);
+        f.snapshot = async (h, containers) => {
+            const s = await orig(h, containers);
             return { ...s, containers: s.containers.map((c) => ({ ...c, label: "unconfined" })) };
         };
         const r = await runWave(spec(["a"]), undefined, f);
@@ -513,6 +568,60 @@ describe("rollout: history after a staged load", () => {
         });
         assert.deepStrictEqual(r.rec, { version: "v2", mode: "enforce", loadedAt: "T" });
     });
+});
+
+describe("rollout: a HostProfile after a passed wave takes the wave's verification", () => {
+    const now = Date.parse("2026-12-03T10:00:00.000Z");
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString();
+    const stage = {
+        version: "v2",
+        phase: "passed",
+        fileSha256: "f".repeat(64),
+        kernelMode: "enforce",
+        verifiedAt: at(2000),
+    };
+    const news = { version: "v2", mode: "enforce" as const };
+    const table: [string, object | undefined, typeof news, string | undefined, boolean][] = [
+        ["passed, verified after the last check", stage, news, at(60000), true],
+        ["passed, resource never checked (create)", stage, news, undefined, true],
+        ["no stage (no rollout)", undefined, news, at(60000), false],
+        ["staged, not passed", { ...stage, phase: "staged" }, news, at(60000), false],
+        ["failed", { ...stage, phase: "failed" }, news, at(60000), false],
+        ["another version", { ...stage, version: "v1" }, news, at(60000), false],
+        [
+            "another mode in the kernel",
+            { ...stage, kernelMode: "complain" },
+            news,
+            at(60000),
+            false,
+        ],
+        [
+            "declared mode differs",
+            stage,
+            { version: "v2", mode: "complain" as never },
+            at(60000),
+            false,
+        ],
+        ["no file sha", { ...stage, fileSha256: undefined }, news, at(60000), false],
+        ["no verification time", { ...stage, verifiedAt: undefined }, news, at(60000), false],
+        ["unparsable verification time", { ...stage, verifiedAt: "soon" }, news, at(60000), false],
+        ["refreshed after the wave (drift repair)", stage, news, at(1000), false],
+        ["checked at the same instant", stage, news, at(2000), false],
+        [
+            "verification too old",
+            { ...stage, verifiedAt: at(ROLLOUT_VERIFIED_MS + 1) },
+            news,
+            undefined,
+            false,
+        ],
+        ["verification in the future", { ...stage, verifiedAt: at(-5000) }, news, undefined, false],
+        ["unparsable last check", stage, news, "never", false],
+    ];
+    for (const [what, st, n, checked, skip] of table)
+        it(`${what}: ${skip ? "no install" : "installs"}`, () => {
+            const r = rolloutVerifiedSha(st as never, n, checked, now);
+            assert.strictEqual(r, skip ? stage.fileSha256 : undefined);
+        });
 });
 
 /** The kernel's form of a record line (eventsFor counts only records read from one). */

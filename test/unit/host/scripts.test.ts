@@ -172,6 +172,9 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["compile: timeout above 600", "compile", ["601", "-"], "bad-timeout"],
         ["compile: bad sha", "compile", ["10", "ABC"], "bad-sha256"],
         ["compile: missing args", "compile", ["10"], "usage"],
+        ["snapshot: hostile name", "snapshot", [hostile, "/etc/apparmor.d/d"], "bad-name"],
+        ["snapshot: unknown option", "snapshot", ["p", "/etc/apparmor.d/d", hostile], "bad-option"],
+        ["snapshot: too many args", "snapshot", ["p", "/etc/apparmor.d/d", "files", "x"], "usage"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {
