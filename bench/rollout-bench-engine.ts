@@ -149,8 +149,9 @@ export async function partB(lines: string[]): Promise<void> {
         `Mean ratio: **${mean.toFixed(2)}×** (goal ≤ 1.3×). A bare install is` +
             " `ssh HOST sudo sh -c 'cat > FILE && apparmor_parser -r -W FILE'` with the text on stdin (a new" +
             " ssh connection each, like a person would run it), host 1 then host 2. The rollout `up` does" +
-            " per host: a snapshot (file and kernel mode) beside the log position, the install, then the" +
-            " containers' labels beside the new log lines (a soak of 0 reads right away); the" +
+            " per host: the install, which first reads the file, kernel mode and log position under the" +
+            " host lock (one round trip), then the containers' labels beside the new log lines (a soak" +
+            " of 0 reads right away, from the log source the install named); the" +
             " HostProfile then takes what the wave verified instead of installing again. Waves run one" +
             " after the other.",
         "",

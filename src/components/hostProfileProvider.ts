@@ -386,25 +386,6 @@ function wrap(target: string, e: unknown): Error {
     return e instanceof Error ? e : new Error(String(e));
 }
 
-/** What an install that found the host as a rollout wave verified it would report. */
-function verifiedInstall(
-    fileSha256: string,
-    mode: ProfileMode,
-): { changed: boolean; fileSha256: string; live: LiveState } {
-    return {
-        changed: false,
-        fileSha256,
-        live: {
-            enabled: true,
-            filePresent: true,
-            fileSha256,
-            loaded: true,
-            mode,
-            policyMatchesFile: true,
-        },
-    };
-}
-
 /** Installs desired state (the install script verifies what it loaded); shared by create and update. */
 async function apply(
     news: HostProfileInputs,
@@ -434,7 +415,11 @@ async function apply(
                 ? ops.denials(t, where, news.connection.sudo, undefined)
                 : Promise.resolve(undefined),
             verifiedSha !== undefined
-                ? Promise.resolve(verifiedInstall(verifiedSha, news.mode))
+                ? Promise.resolve({
+                      changed: false,
+                      fileSha256: verifiedSha,
+                      live: ops.liveAfterInstall(verifiedSha, news.mode),
+                  })
                 : ops.install(t, where, news.connection.sudo, {
                       name: news.profileName,
                       directory: news.directory,

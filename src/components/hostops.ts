@@ -91,6 +91,25 @@ export interface InstallInput {
     adopt?: boolean;
 }
 
+/**
+ * The live state right after a successful install of a file with `fileSha256`, the kernel reporting
+ * `kernelMode` ("" when not loaded): what `status` would report then. The install script checks that
+ * AppArmor is enabled with securityfs mounted, writes the file (sha256), and leaves the kernel's
+ * raw_sha1 of the profile equal to the compiled file's (it reloads otherwise and verifies), then reads
+ * the kernel's mode; asking `status` again would compile the profile once more. A rollout wave that
+ * has just installed and verified the same version gives the same facts.
+ */
+export function liveAfterInstall(fileSha256: string, kernelMode: string): LiveState {
+    return {
+        enabled: true,
+        filePresent: true,
+        fileSha256,
+        loaded: kernelMode !== "",
+        ...(kernelMode ? { mode: kernelMode } : {}),
+        policyMatchesFile: true,
+    };
+}
+
 /** An install's result, as the live state it leaves. */
 export interface InstallOutcome {
     changed: boolean;
@@ -113,19 +132,11 @@ export async function install(
             ...(a.adopt ? { adopt: true } : {}),
             sudo,
         });
-        // A successful install is what `status` would report right after it: the script checks that
-        // AppArmor is enabled with securityfs mounted, writes the file (sha256), and leaves the kernel's
-        // raw_sha1 of the profile equal to the compiled file's (it reloads otherwise and verifies),
-        // then reads the kernel's mode. Asking `status` again would compile the profile once more.
-        const live: LiveState = {
-            enabled: true,
-            filePresent: true,
+        return {
+            changed: r.changed,
             fileSha256: r.sha256,
-            loaded: r.kernelMode !== "",
-            ...(r.kernelMode ? { mode: r.kernelMode } : {}),
-            policyMatchesFile: true,
+            live: liveAfterInstall(r.sha256, r.kernelMode),
         };
-        return { changed: r.changed, fileSha256: r.sha256, live };
     });
 }
 
@@ -238,7 +249,7 @@ export async function remove(
 }
 
 /**
- * The profile's file, kernel mode and (unless `containers` is false) the containers running under it
+ * The profile's file, kernel mode and the containers running under it
  * (changes nothing).
  */
 export async function snapshot(
@@ -247,25 +258,29 @@ export async function snapshot(
     sudo: boolean,
     name: string,
     directory: string,
-    containers = true,
 ): Promise<host.SnapshotResult> {
     return step(where, "status", () =>
-        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo, containers }),
+        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo }),
     );
 }
 
-/** New AppArmor lines since `cursor` (undefined: position at the end, return nothing). */
+/**
+ * New AppArmor lines since `cursor` (undefined: position at the end, return nothing), from `source`
+ * (default: the host picks).
+ */
 export async function denials(
     t: SshTarget,
     where: string,
     sudo: boolean,
     cursor: string | undefined,
+    source?: host.DenialSource,
 ): Promise<{ cursor?: string; source?: string; lost: number; records: LogRecord[] }> {
     return step(where, "denials", async () => {
         const r = await host.hostScripts.denials(hostExec(t), {
             cursor: cursor ?? "now",
             maxBytes: DENIAL_BYTES,
             sudo,
+            ...(source ? { source } : {}),
         });
         const records: LogRecord[] = [];
         for (const line of r.lines) {
@@ -277,21 +292,27 @@ export async function denials(
 }
 
 /**
- * A rollout wave's first look at a host, before anything changes: the profile's file and kernel mode
- * (no containers) and the log position, side by side.
+ * A rollout wave's look and install in one round trip (install with `prior`): under the host lock,
+ * the profile's file and kernel mode and, when it is loaded, the log's end; then the install, unless
+ * `unless` matches (the host already has that file and kernel mode: nothing changes).
  */
-export async function waveLook(
+export async function waveStage(
     t: SshTarget,
     where: string,
     sudo: boolean,
-    name: string,
-    directory: string,
-): Promise<{ snapshot: host.SnapshotResult; cursor?: string }> {
-    const [snap, d] = await Promise.all([
-        snapshot(t, where, sudo, name, directory, false),
-        denials(t, where, sudo, undefined),
-    ]);
-    return { snapshot: snap, ...(d.cursor ? { cursor: d.cursor } : {}) };
+    a: InstallInput & { unless?: { sha256: string; kernelMode: ProfileMode } },
+): Promise<host.InstallPriorResult> {
+    return step(where, "load", () =>
+        host.hostScripts.installPrior(hostExec(t), {
+            name: a.name,
+            dir: a.directory,
+            text: a.text,
+            mode: a.mode,
+            ...(a.adopt ? { adopt: true } : {}),
+            ...(a.unless ? { unless: a.unless } : {}),
+            sudo,
+        }),
+    );
 }
 
 /**
@@ -304,11 +325,13 @@ export async function waveCheck(
     sudo: boolean,
     name: string,
     directory: string,
-    since?: string,
+    since?: { cursor: string; source?: host.DenialSource },
 ): Promise<{ snapshot: host.SnapshotResult; records?: LogRecord[] }> {
     const [snap, d] = await Promise.all([
         snapshot(t, where, sudo, name, directory),
-        since !== undefined ? denials(t, where, sudo, since) : Promise.resolve(undefined),
+        since !== undefined
+            ? denials(t, where, sudo, since.cursor, since.source)
+            : Promise.resolve(undefined),
     ]);
     return { snapshot: snap, ...(d ? { records: d.records } : {}) };
 }

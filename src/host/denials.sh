@@ -61,45 +61,10 @@ case $want in
 esac
 need_root
 
-has_journal() {
-    command -v journalctl >/dev/null 2>&1 && [ -d /run/systemd/journal ]
-}
-has_audit_transport() {
-    has_journal || return 1
-    if command -v systemctl >/dev/null 2>&1 &&
-        systemctl is-active --quiet systemd-journald-audit.socket 2>/dev/null; then
-        return 0
-    fi
-    [ -n "$(journalctl -q _TRANSPORT=audit -n 1 -o cat 2>/dev/null | head -c 1)" ]
-}
-
-# last_cursor MATCH: cursor of the newest journal entry matching MATCH (empty when none).
-last_cursor() {
-    journalctl -q -n 1 --show-cursor -o cat "$1" 2>/dev/null | sed -n 's/^-- cursor: //p' | tail -n 1 |
-        tr -cd 'A-Za-z0-9=;_-'
-}
-
-source=$want
-# The newest entry of the journal's audit transport, when auto found the source by it.
-audit_last=
-if [ "$source" = auto ]; then
-    # Entries of the audit transport exist (every profile load writes one): it is the source, and
-    # systemd need not be asked whether its socket is active (for `now`: one journalctl run instead
-    # of systemctl and two journalctl runs).
-    if has_journal && audit_last=$(last_cursor _TRANSPORT=audit) && [ -n "$audit_last" ]; then
-        source=journal-audit
-    elif has_audit_transport; then
-        source=journal-audit
-    elif [ -r /var/log/audit/audit.log ]; then
-        source=auditlog
-    elif has_journal; then
-        source=journal-kernel
-    elif [ -r /var/log/kern.log ]; then
-        source=kernlog
-    else
-        fail no-source "no log source: neither the systemd journal, /var/log/audit/audit.log nor /var/log/kern.log is available"
-    fi
-fi
+log_source_var "$want" ||
+    fail no-source "no log source: neither the systemd journal, /var/log/audit/audit.log nor /var/log/kern.log is available"
+# shellcheck disable=SC2154 # pa_lsrc: set by log_source_var (lib-log.sh)
+source=$pa_lsrc
 
 out=$(mktemp) || fail io "cannot create a temp file"
 track_tmp "$out"
@@ -136,12 +101,9 @@ case $source in
         if [ "$cursor" = now ]; then
             # The newest entry OF THIS SOURCE: a cursor of another journal file (e.g. a user journal,
             # other seqnum id) makes --after-cursor skip entries.
-            if [ "$source" = journal-audit ] && [ -n "$audit_last" ]; then
-                c=$audit_last
-            else
-                c=$(last_cursor "$match")
-            fi
-            if [ -n "$c" ]; then empty_header "journal:$c"; else empty_header start; fi
+            log_end_var "$source" || fail no-source "the systemd journal is not available on this host"
+            # shellcheck disable=SC2154 # pa_lend: set by log_end_var (lib-log.sh)
+            empty_header "$pa_lend"
             exit 0
         fi
         if [ -n "$jc" ]; then set -- "$match" --after-cursor "$jc"; else set -- "$match"; fi

@@ -112,9 +112,13 @@ const textCache = new Map<HostScriptName, string>();
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
 export const STORE_SCRIPTS: readonly HostScriptName[] = ["install", "mode", "remove", "status"];
 
+/** The scripts that also get `lib-log.sh` (the log's source and end position). */
+export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install"];
+
 /** The library files sent before `name`.sh, in order. */
 export function hostScriptLibs(name: HostScriptName): string[] {
-    return STORE_SCRIPTS.includes(name) ? ["lib.sh", "lib-store.sh"] : ["lib.sh"];
+    const libs = STORE_SCRIPTS.includes(name) ? ["lib.sh", "lib-store.sh"] : ["lib.sh"];
+    return LOG_SCRIPTS.includes(name) ? [...libs, "lib-log.sh"] : libs;
 }
 
 /**
@@ -335,6 +339,17 @@ export interface InstallArgs extends HostCommandOptions, ParserOptions {
      * restores it. Defaults to false.
      */
     readonly adopt?: boolean;
+    /**
+     * Also report what the host had before the change, read under the host lock (see
+     * {@link InstallPriorResult}): a rollout's first look and its install in one round trip. Defaults to
+     * false.
+     */
+    readonly prior?: boolean;
+    /**
+     * With `prior`: change nothing when the profile file has this sha256 and the kernel runs the
+     * profile in this mode (a host already on the version). Defaults to none.
+     */
+    readonly unless?: { readonly sha256: string; readonly kernelMode: ProfileMode };
 }
 
 export function installCommand(args: InstallArgs): HostCommand {
@@ -350,6 +365,14 @@ export function installCommand(args: InstallArgs): HostCommand {
     const text = args.text.endsWith("\n") ? args.text : `${args.text}\n`;
     const sha = sha256Hex(Buffer.from(text, "utf8"));
     const opts = [...(args.adopt ? ["adopt"] : []), ...parserOptionArgs(args)];
+    if (args.prior) opts.push("prior");
+    if (args.unless) {
+        if (!args.prior) throw new Error("unless needs prior");
+        if (!/^[0-9a-f]{64}$/.test(args.unless.sha256))
+            throw new Error("unless.sha256 must be 64 lowercase hex digits");
+        check("unless.kernelMode", validateMode(args.unless.kernelMode));
+        opts.push(`unless=${args.unless.sha256}:${args.unless.kernelMode}`);
+    }
     return {
         script: "install",
         command: buildHostCommand("install", [args.name, mode, dir, sha, ...opts], args),
@@ -477,16 +500,13 @@ export interface SnapshotArgs extends HostCommandOptions {
     readonly name: string;
     /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
     readonly dir?: string;
-    /** List the running containers started with the profile (docker CLI). Defaults to true. */
-    readonly containers?: boolean;
 }
 
 export function snapshotCommand(args: SnapshotArgs): HostCommand {
     const dir = args.dir ?? DEFAULT_PROFILE_DIR;
     check("profile name", validateProfileName(args.name));
     check("directory", validateHostDirectory(dir));
-    const words = args.containers === false ? [args.name, dir, "files"] : [args.name, dir];
-    return { script: "snapshot", command: buildHostCommand("snapshot", words, args) };
+    return { script: "snapshot", command: buildHostCommand("snapshot", [args.name, dir], args) };
 }
 
 export type DenialSource = "journal-audit" | "auditlog" | "journal-kernel" | "kernlog";
@@ -657,6 +677,66 @@ export function parseInstall(
     script: "install" | "mode" = "install",
 ): InstallResult {
     return parseHostResult(script, out) as unknown as InstallResult;
+}
+
+/** What `install … prior` read on the host under the lock, before changing anything. */
+export interface InstallPrior {
+    /** The profile file was a regular file. */
+    readonly present: boolean;
+    /** Its sha256 ("" when absent). */
+    readonly sha256: string;
+    /** The kernel's mode of the profile, "" when not loaded. */
+    readonly kernelMode: string;
+    /** The file's exact text ("" when absent). */
+    readonly text: string;
+    /**
+     * The log's end before the change, as `denials` takes a cursor (`journal:…`,
+     * `auditlog:INODE:SIZE`, …): "" when the profile was not loaded (nothing ran under it) or the
+     * host has no log.
+     */
+    readonly position: string;
+    /** The log source of `position` (`journal-audit`, `auditlog`, …; "" without a position). */
+    readonly source: string;
+}
+
+/** Result of `install … prior`. */
+export interface InstallPriorResult {
+    /** The install's result; undefined when `unless` matched and nothing was changed. */
+    readonly install?: InstallResult;
+    readonly prior: InstallPrior;
+}
+
+/** Parses the output of `install … prior`: the install's line, the prior line, the previous text. */
+export function parseInstallPrior(out: ScriptOutput): InstallPriorResult {
+    const head = parseHostResult("install", out);
+    const bad = (m: string) =>
+        new HostScriptError("install", "bad-output", m, out.exitCode ?? null, out.stderr ?? "");
+    const nl1 = out.stdout.indexOf("\n");
+    const nl2 = nl1 < 0 ? -1 : out.stdout.indexOf("\n", nl1 + 1);
+    if (nl2 < 0) throw bad("no prior line after the result");
+    let p: Record<string, unknown>;
+    try {
+        p = JSON.parse(out.stdout.slice(nl1 + 1, nl2)) as Record<string, unknown>;
+    } catch {
+        throw bad("the prior line is not JSON");
+    }
+    const pr = (p.prior ?? {}) as Record<string, unknown>;
+    const text = out.stdout.slice(nl2 + 1);
+    const bytes = Number(pr.bytes);
+    if (Buffer.byteLength(text, "utf8") !== bytes)
+        throw bad(
+            `prior announced ${bytes} bytes of profile text, got ${Buffer.byteLength(text, "utf8")}`,
+        );
+    const str = (v: unknown) => (typeof v === "string" ? v : "");
+    const prior: InstallPrior = {
+        present: pr.present === true,
+        sha256: str(pr.sha256),
+        kernelMode: str(pr.kernelMode),
+        text,
+        position: str(p.position),
+        source: str(p.source),
+    };
+    return head.kept === true ? { prior } : { install: head as unknown as InstallResult, prior };
 }
 
 export interface ProfileStatus {
@@ -933,6 +1013,9 @@ export const hostScripts = {
         run(exec, preflightCommand(a), parsePreflight),
     install: (exec: HostExec, a: InstallArgs) =>
         run(exec, installCommand(a), (o) => parseInstall(o)),
+    /** `install` with `prior` (and optionally `unless`): see {@link InstallPriorResult}. */
+    installPrior: (exec: HostExec, a: Omit<InstallArgs, "prior">) =>
+        run(exec, installCommand({ ...a, prior: true }), parseInstallPrior),
     mode: (exec: HostExec, a: ModeArgs) =>
         run(exec, modeCommand(a), (o) => parseInstall(o, "mode")),
     status: (exec: HostExec, a?: StatusArgs) => run(exec, statusCommand(a), parseStatus),

@@ -8,13 +8,22 @@
 #                       install (refused otherwise); what was there is kept and `remove` restores it
 #           timeout=N   seconds each apparmor_parser step may take (default 120): a step that takes
 #                       longer (e.g. an included FIFO) is stopped and the install fails, changing nothing
+#           prior       also report what the host had, read under the lock before anything changes
+#                       (a rollout's look and install in one round trip): see "With prior" below
+#           unless=SHA256:KMODE   with prior: change nothing when DIR/NAME has that sha256 and the
+#                       kernel runs NAME in mode KMODE (a host already on the version)
 # Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","adopted","mode",
 #          "sha256","policySha1","kernelMode","bootLoad"}  (adopted: this run took over an unmanaged
 #          file or policy; bootLoad: the boot unit that reloads our profiles after a reboot is in place;
 #          false on hosts without systemd)
+# With prior: that line (or {"ok":true,"name","dir","kept":true} when `unless` matched), then
+#   {"prior":{"present","sha256","bytes","kernelMode"},"position","source"} and the previous file's
+#   exact text ("bytes" bytes; none when absent). position: the log's end before the change, as
+#   `denials` takes it (journal:…, auditlog:INODE:SIZE, …; "" when the profile was not loaded, since
+#   nothing ran under it, or when the host has no log); source: that log's source.
 
 # shellcheck disable=SC2034 # pa_adopt: read by apply_profile (lib.sh)
-[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] <PROFILE"
+[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [prior [unless=SHA256:KMODE]] <PROFILE"
 check_name "$1"
 case $2 in
     enforce | complain | keep) ;;
@@ -32,13 +41,25 @@ dir=$3
 sha=$4
 shift 4
 pa_adopt=false
+prior=false
+unless=
 for o in "$@"; do
     case $o in
         adopt) pa_adopt=true ;;
         timeout=*) set_timeout "${o#timeout=}" ;;
-        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS)" 2 ;;
+        prior) prior=true ;;
+        unless=*)
+            unless=${o#unless=}
+            usha=${unless%%:*}
+            ukmode=${unless#*:}
+            case $usha in *[!0-9a-f]*) usha= ;; esac
+            case $ukmode in '' | *[!a-z]*) usha= ;; esac
+            [ "${#usha}" -eq 64 ] || fail bad-option "unless must be SHA256:KMODE (64 lowercase hex digits, a mode)" 2
+            ;;
+        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE)" 2 ;;
     esac
 done
+[ -z "$unless" ] || $prior || fail bad-option "unless needs prior" 2
 need_root
 need_parser
 need_apparmor
@@ -75,8 +96,43 @@ elif ! set_mode "$name" "$mode" "$input" "$new"; then
 fi
 
 take_lock
-if [ "$sha" = - ]; then
-    apply_profile "$name" "$dir" "$new" "$newmode"
-else
-    apply_profile "$name" "$dir" "$new" "$newmode" "$input" "$sha"
+if $prior; then
+    # What the host has now, under the lock: the file (copied: the install renames over it), the
+    # kernel's mode and, when the profile is loaded, the log's end (the new version's lines follow it).
+    pfile=$pa_work/prior
+    ppresent=false
+    psha=
+    pbytes=0
+    if [ -f "$dir/$name" ] && [ ! -L "$dir/$name" ]; then
+        cp -- "$dir/$name" "$pfile" || fail io "cannot read $dir/$name"
+        ppresent=true
+        psha=$(sha256sum -- "$pfile") || fail io "cannot read $dir/$name"
+        psha=${psha%%" "*}
+        pbytes=$(wc -c <"$pfile") || fail io "cannot read $dir/$name"
+    fi
+    kernel_mode_var "$name"
+    # shellcheck disable=SC2154 # pa_kmode: set by kernel_mode_var (lib.sh)
+    pkmode=$pa_kmode
+    position=
+    lsrc=
+    # shellcheck disable=SC2154 # pa_lsrc, pa_lend: set by lib-log.sh
+    if [ -n "$pkmode" ] && log_source_var auto && log_end_var "$pa_lsrc"; then
+        position=$pa_lend
+        lsrc=$pa_lsrc
+    fi
+    if [ -n "$unless" ] && $ppresent && [ "$psha:$pkmode" = "$unless" ]; then
+        printf '{"ok":true,"name":"%s","dir":"%s","kept":true}\n' "$name" "$dir"
+    fi
+fi
+if [ -z "$unless" ] || [ "$psha:$pkmode" != "$unless" ] || ! $ppresent; then
+    if [ "$sha" = - ]; then
+        apply_profile "$name" "$dir" "$new" "$newmode"
+    else
+        apply_profile "$name" "$dir" "$new" "$newmode" "$input" "$sha"
+    fi
+fi
+if $prior; then
+    printf '{"prior":{"present":%s,"sha256":"%s","bytes":%s,"kernelMode":"%s"},"position":"%s","source":"%s"}\n' \
+        "$ppresent" "$psha" "$pbytes" "$pkmode" "$position" "$lsrc"
+    if $ppresent; then cat -- "$pfile"; fi
 fi

@@ -1,6 +1,5 @@
-# snapshot NAME DIR [files] — what a rollout reads before and after it changes a profile on a host.
-# Changes nothing (no lock: a read of one file and of the kernel's lists).
-#   files   the file and the kernel's mode only: no container list (docker false, containers [])
+# snapshot NAME DIR — what a rollout reads after it changed a profile on a host (its look before is
+# install's `prior`). Changes nothing (no lock: a read of one file and of the kernel's lists).
 # Result: {"ok":true,"name","present","managed","sha256","bytes","kernelMode","docker","containers":[
 #          {"id","label"}]} followed by the profile file's exact text ("bytes" bytes; none when absent).
 #   present     DIR/NAME is a regular file (not a symlink)
@@ -13,14 +12,9 @@
 #               container under a containerd shim: with no shim process on the host there is no
 #               running container, and the (slow) docker CLI is not asked.
 
-{ [ $# -eq 2 ] || [ $# -eq 3 ]; } || usage "NAME DIR [files]"
+[ $# -eq 2 ] || usage "NAME DIR"
 check_name "$1"
 check_dir "$2"
-list_containers=true
-if [ $# -eq 3 ]; then
-    [ "$3" = files ] || fail bad-option "unknown option (allowed: files)" 2
-    list_containers=false
-fi
 need_root
 
 # any_shim: some process is a containerd shim (its command name starts with containerd-shim).
@@ -49,11 +43,11 @@ kernel_mode_var "$name"
 
 docker=false
 containers=
-if ! $list_containers; then
+if ! command -v docker >/dev/null 2>&1; then
     :
-elif command -v docker >/dev/null 2>&1 && ! any_shim; then
+elif ! any_shim; then
     docker=true
-elif command -v docker >/dev/null 2>&1 && ids=$(docker ps -q --no-trunc 2>/dev/null); then
+elif ids=$(docker ps -q --no-trunc 2>/dev/null); then
     docker=true
     if [ -n "$ids" ]; then
         # shellcheck disable=SC2086 # container ids: hex words from docker itself

@@ -178,8 +178,15 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
         runs();
         const r = await up();
         assert.ok(r.ok, r.error);
-        // One install per host: each HostProfile took what its wave had just verified there.
-        assert.strictEqual(runs().install?.count, 2);
+        // Per host one install (which also took the first look and the log position under the host
+        // lock), one look at the containers after it and one log read after the soak: each
+        // HostProfile took what its wave had just verified there.
+        const n = runs();
+        assert.deepStrictEqual(
+            [n.install?.count, n.snapshot?.count, n.denials?.count],
+            [2, 2, 2],
+            JSON.stringify(n),
+        );
         // Engine order: wave 1 done → vm1's HostProfile done → wave 2 starts.
         const w1Out = at(r.events, "out", "roll-wave-1");
         const hp1Out = at(r.events, "out", "roll-vm1");

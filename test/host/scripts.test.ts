@@ -199,7 +199,7 @@ describe("host scripts on the test VM", function () {
         }
     });
 
-    it("snapshot: the containers started with the profile and their labels; `files` lists none", async () => {
+    it("snapshot: the containers started with the profile and their labels", async () => {
         const name = "pa-snap";
         const ctr = "pa-snap-ctr";
         try {
@@ -217,13 +217,6 @@ describe("host scripts on the test VM", function () {
             assert.strictEqual(full.kernelMode, "enforce");
             assert.strictEqual(full.docker, true);
             assert.deepStrictEqual(full.containers, [{ id, label: `${name} (enforce)` }]);
-            const files = await hostScripts.snapshot(exec, { name, sudo: true, containers: false });
-            assert.deepStrictEqual(
-                { ...files, docker: undefined, containers: undefined },
-                { ...full, docker: undefined, containers: undefined },
-            );
-            assert.deepStrictEqual(files.containers, []);
-            assert.strictEqual(files.docker, false);
             // Gone: no container of the profile is listed (whether or not others run on the host).
             await sshExec(info, `docker rm -f ${ctr}`, { timeoutMs: 120000 });
             const after = await hostScripts.snapshot(exec, { name, sudo: true });
@@ -231,6 +224,85 @@ describe("host scripts on the test VM", function () {
             assert.deepStrictEqual(after.containers, []);
         } finally {
             await cleanup(info, [name], [ctr]);
+        }
+    });
+
+    it("install with prior: what the host had, read under the lock, and the log position; unless keeps the host", async () => {
+        const name = "pa-prior";
+        const file = `${DEFAULT_PROFILE_DIR}/${name}`;
+        try {
+            // Nothing there yet: no file, not loaded, no position (nothing ran under it).
+            const first = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                sudo: true,
+            });
+            assert.deepStrictEqual(first.prior, {
+                present: false,
+                sha256: "",
+                kernelMode: "",
+                text: "",
+                position: "",
+                source: "",
+            });
+            assert.strictEqual(first.install?.kernelMode, "enforce");
+            const v1 = (await root(info, `cat ${file}`)).stdout;
+
+            // A new version in complain mode: the previous file, its mode and the log's end before it.
+            const second = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name, ["/tmp/prior"]),
+                mode: "complain",
+                sudo: true,
+            });
+            assert.strictEqual(second.prior.present, true);
+            assert.strictEqual(second.prior.text, v1);
+            assert.strictEqual(second.prior.sha256, first.install?.sha256);
+            assert.strictEqual(second.prior.kernelMode, "enforce");
+            assert.strictEqual(second.prior.source, "journal-audit");
+            assert.match(second.prior.position, /^journal:/);
+            assert.strictEqual(second.install?.kernelMode, "complain");
+            assert.strictEqual(await kernelMode(info, name), "complain");
+            // Read from that position: the kernel's own record of this load comes first.
+            const log = await waitForLogLines(
+                exec,
+                second.prior.position,
+                (l) => l.includes(`name="${name}"`) && l.includes("profile_replace"),
+                1,
+                { source: "journal-audit" },
+            );
+            assert.strictEqual(log.source, "journal-audit");
+
+            // unless matches (this file, this kernel mode): another text changes nothing.
+            const sha2 = await fileSha256(info, file);
+            const raw2 = await kernelRawSha1(info, name);
+            const kept = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                unless: { sha256: sha2, kernelMode: "complain" },
+                sudo: true,
+            });
+            assert.strictEqual(kept.install, undefined);
+            assert.strictEqual(kept.prior.sha256, sha2);
+            assert.strictEqual(await fileSha256(info, file), sha2);
+            assert.strictEqual(await kernelRawSha1(info, name), raw2);
+            assert.strictEqual(await kernelMode(info, name), "complain");
+
+            // unless does not match (another mode): the install runs.
+            const moved = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                unless: { sha256: sha2, kernelMode: "enforce" },
+                sudo: true,
+            });
+            assert.strictEqual(moved.install?.kernelMode, "enforce");
+            assert.strictEqual(moved.prior.kernelMode, "complain");
+            await assertConsistent(info, name, [v1]);
+        } finally {
+            await cleanup(info, [name]);
         }
     });
 

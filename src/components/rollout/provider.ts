@@ -12,6 +12,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "../connection";
 import { validatePlainConnection } from "../connection";
+import type { DenialSource } from "../../host";
 import * as ops from "../hostops";
 import { canonicalJson, PROFILE_NAME_RE, sshTarget } from "../hostProfileProvider";
 import { seenHostKey } from "../ssh";
@@ -98,6 +99,13 @@ function installInput(
     return { name: i.profileName, directory: i.directory, text, mode, adopt: i.adopt === true };
 }
 
+/** `{ source }` when `s` is a log source the host named (read that log again), else `{}`. */
+function logSource(s: string | undefined): { source?: DenialSource } {
+    return s === "journal-audit" || s === "auditlog" || s === "journal-kernel" || s === "kernlog"
+        ? { source: s }
+        : {};
+}
+
 /** The SSH operations of a wave, for the inputs' connections. */
 function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps {
     const conn = (h: WaveHost) => {
@@ -110,11 +118,34 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
         if (fp) seen[h.hostName] = fp;
     };
     return {
-        async look(h) {
+        async stage(h, text, mode, keep) {
             const { c, t } = conn(h);
-            const r = await ops.waveLook(t, h.target, c.sudo, i.profileName, i.directory);
+            const r = await ops.waveStage(t, h.target, c.sudo, {
+                ...installInput(i, text, mode),
+                ...(keep ? { unless: keep } : {}),
+            });
             remember(h, t);
-            return { snap: r.snapshot, position: r.cursor };
+            const p = r.prior;
+            return {
+                before: {
+                    present: p.present,
+                    sha256: p.sha256,
+                    kernelMode: p.kernelMode,
+                    docker: false,
+                    containers: [],
+                    text: p.text,
+                },
+                position: p.position || undefined,
+                ...(p.source ? { source: p.source } : {}),
+                ...(r.install
+                    ? {
+                          installed: {
+                              fileSha256: r.install.sha256,
+                              kernelMode: r.install.kernelMode,
+                          },
+                      }
+                    : {}),
+            };
         },
         async check(h, since) {
             const { c, t } = conn(h);
@@ -125,7 +156,9 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
                 i.profileName,
                 i.directory,
                 // `start` when the host had no log position: every line then is newer than the load.
-                since ? (since.position ?? "start") : undefined,
+                since
+                    ? { cursor: since.position ?? "start", ...logSource(since.source) }
+                    : undefined,
             );
             return { after: r.snapshot, ...(r.records ? { records: r.records } : {}) };
         },
@@ -134,10 +167,18 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
             const r = await ops.install(t, h.target, c.sudo, installInput(i, text, mode));
             return { fileSha256: r.fileSha256, kernelMode: r.live.mode ?? "" };
         },
-        async recordsSince(h, position) {
+        async recordsSince(h, position, source) {
             const { c, t } = conn(h);
             // `start` when the host had no log position: every line then is newer than the load.
-            return (await ops.denials(t, h.target, c.sudo, position ?? "start")).records;
+            return (
+                await ops.denials(
+                    t,
+                    h.target,
+                    c.sudo,
+                    position ?? "start",
+                    logSource(source).source,
+                )
+            ).records;
         },
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         now: () => Date.now(),

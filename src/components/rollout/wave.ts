@@ -5,9 +5,9 @@
  * algorithm and nothing else.
  *
  * Per host:
- * 1. look at the file and kernel mode, beside the log position;
- *    a host that already passed this version's gate and still carries it is left alone (no re-soak);
- * 2. install the version in the stage mode (complain with `promote`, else the declared mode), then
+ * 1-2. in one step, look at the file and kernel mode and take the log position, then install the
+ *    version in the stage mode (complain with `promote`, else the declared mode) — unless the host
+ *    already passed this version's gate and still carries it: it is left alone (no re-soak); then
  *    list the containers started with the profile and verify each runs under `NAME (stage mode)`
  *    (with a soak of 0 seconds the host's new log lines are read beside the labels);
  * then for the wave: soak once, read each host's new log lines, and count the events of THIS profile
@@ -48,10 +48,23 @@ export interface WaveSnapshot {
 /** The host operations a wave needs. */
 export interface WaveHostOps {
     /**
-     * The first look, before anything changes: the profile's file and kernel mode (no containers),
-     * and the host's log position (undefined when it has no log).
+     * The first look and the install in one step: what the host had before anything changed (its
+     * file and kernel mode, no containers; the log position when the profile was loaded, undefined
+     * otherwise or when the host has no log), then the install of `text` in `mode` — unless `keep`
+     * matches the file's sha256 and kernel mode, when nothing changes and `installed` is undefined.
      */
-    look(h: WaveHost): Promise<{ snap: WaveSnapshot; position: string | undefined }>;
+    stage(
+        h: WaveHost,
+        text: string,
+        mode: ProfileMode,
+        keep?: { sha256: string; kernelMode: ProfileMode },
+    ): Promise<{
+        before: WaveSnapshot;
+        position: string | undefined;
+        /** The log source of `position` (read the same log later). */
+        source?: string;
+        installed?: { fileSha256: string; kernelMode: string };
+    }>;
     /**
      * After an install: the profile's state with the containers started with it (their labels);
      * with `since`, beside it the audit records logged after `since.position` (a soak of 0 seconds:
@@ -59,15 +72,19 @@ export interface WaveHostOps {
      */
     check(
         h: WaveHost,
-        since?: { position: string | undefined },
+        since?: { position: string | undefined; source?: string },
     ): Promise<{ after: WaveSnapshot; records?: AuditRecord[] }>;
     install(
         h: WaveHost,
         text: string,
         mode: ProfileMode | "keep",
     ): Promise<{ fileSha256: string; kernelMode: string }>;
-    /** Audit records logged after `position`. */
-    recordsSince(h: WaveHost, position: string | undefined): Promise<AuditRecord[]>;
+    /** Audit records logged after `position` (in `source`, when known). */
+    recordsSince(
+        h: WaveHost,
+        position: string | undefined,
+        source?: string,
+    ): Promise<AuditRecord[]>;
     sleep(ms: number): Promise<void>;
     /** Milliseconds since the epoch. */
     now(): number;
@@ -153,6 +170,8 @@ interface Work {
     /** What the host had before the rollout (kept over a halted wave). */
     previous?: PreviousProfile;
     position?: string;
+    /** The log source of `position`. */
+    source?: string;
     state?: WaveHostState;
     /** The host got the new version in this run. */
     staged: boolean;
@@ -304,9 +323,17 @@ export async function runWave(
         const { h } = w;
         const stageMode: ProfileMode = promote ? "complain" : h.mode;
         try {
-            const { snap, position } = await ops.look(h);
-            w.position = position;
             const p = w.prev;
+            // A host already on this version and through its gate is not staged or soaked again,
+            // if it still carries it (the same file, in the declared mode).
+            const keep =
+                p?.phase === "passed" && p.version === spec.version && p.fileSha256
+                    ? { sha256: p.fileSha256, kernelMode: h.mode }
+                    : undefined;
+            const st = await ops.stage(h, spec.profileText, stageMode, keep);
+            const snap = st.before;
+            w.position = st.position;
+            w.source = st.source;
             // A host this rollout staged earlier and left (halted) still has the version it had
             // before: keep that one, not the staged text now on disk.
             const unfinished =
@@ -319,20 +346,13 @@ export async function runWave(
                 : snap.present
                   ? { text: snap.text, sha256: snap.sha256, kernelMode: snap.kernelMode }
                   : undefined;
-            if (
-                p?.phase === "passed" &&
-                p.version === spec.version &&
-                snap.present &&
-                snap.sha256 === p.fileSha256 &&
-                snap.kernelMode === h.mode
-            ) {
-                // Already on this version and through its gate: not staged or soaked again.
-                w.state = { ...p, soaked: false, denied: 0, allowed: 0, verifiedAt: iso() };
+            if (!st.installed) {
+                w.state = { ...p!, soaked: false, denied: 0, allowed: 0, verifiedAt: iso() };
                 return;
             }
             // A profile that was not loaded before confines nothing yet: nothing to soak.
             const soak = (w.previous?.kernelMode ?? "") !== "";
-            const inst = await ops.install(h, spec.profileText, stageMode);
+            const inst = st.installed;
             w.staged = true;
             w.soak = soak;
             w.state = {
@@ -347,7 +367,12 @@ export async function runWave(
                 allowed: 0,
                 ...(w.previous ? { previous: w.previous } : {}),
             };
-            const chk = await ops.check(h, soak && s.soakSeconds === 0 ? { position } : undefined);
+            const chk = await ops.check(
+                h,
+                soak && s.soakSeconds === 0
+                    ? { position: w.position, ...(w.source ? { source: w.source } : {}) }
+                    : undefined,
+            );
             w.problems.push(...labelProblems(chk.after, spec.profileName, stageMode));
             if (chk.records) {
                 w.records = countedRecords(chk.records, spec.profileName, promote);
@@ -363,7 +388,7 @@ export async function runWave(
     if (soaking.length > 0 && s.soakSeconds > 0) await ops.sleep(s.soakSeconds * 1000);
     await pool(soaking, s.maxParallel, async (w) => {
         try {
-            const recs = await ops.recordsSince(w.h, w.position);
+            const recs = await ops.recordsSince(w.h, w.position, w.source);
             w.records = countedRecords(recs, spec.profileName, promote);
         } catch (e) {
             w.problems.push(message(e));

@@ -27,7 +27,7 @@ import {
     ROLLOUT_VERIFIED_MS,
     rolloutVerifiedSha,
 } from "../../../src/components/hostProfileProvider";
-import { mergeDenials, SUGGESTION_LIMIT } from "../../../src/state";
+import { mergeDenials, SUGGESTION_LIMIT, type ProfileMode } from "../../../src/state";
 
 describe("rollout: validateRollout (table)", () => {
     const ok: [string, RolloutArgs, number][] = [
@@ -168,9 +168,23 @@ class FakeHosts implements WaveHostOps {
             text: f?.text ?? "",
         };
     }
-    async look(h: WaveHost) {
-        const snap = await this.snapshot(h, false);
-        return { snap, position: await this.logPosition(h) };
+    /** Like install.sh with `prior`: the look, the log position when loaded, then the install. */
+    async stage(
+        h: WaveHost,
+        text: string,
+        mode: ProfileMode,
+        keep?: { sha256: string; kernelMode: ProfileMode },
+    ) {
+        const before = await this.snapshot(h, false);
+        const position = before.kernelMode ? await this.logPosition(h) : undefined;
+        if (
+            keep &&
+            before.present &&
+            before.sha256 === keep.sha256 &&
+            before.kernelMode === keep.kernelMode
+        )
+            return { before, position };
+        return { before, position, installed: await this.install(h, text, mode) };
     }
     async check(h: WaveHost, since?: { position: string | undefined }) {
         const after = await this.snapshot(h, true);

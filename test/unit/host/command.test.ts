@@ -213,11 +213,15 @@ describe("host command: builders", () => {
         const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
         assert.strictEqual(
             hostScriptText("install"),
-            minifyShell([read("lib.sh"), read("lib-store.sh"), read("install.sh")].join("\n")),
+            minifyShell(
+                [read("lib.sh"), read("lib-store.sh"), read("lib-log.sh"), read("install.sh")].join(
+                    "\n",
+                ),
+            ),
         );
         assert.strictEqual(
             hostScriptText("denials"),
-            minifyShell([read("lib.sh"), read("denials.sh")].join("\n")),
+            minifyShell([read("lib.sh"), read("lib-log.sh"), read("denials.sh")].join("\n")),
         );
     });
     it("every command fits in one SSH packet every server accepts (RFC 4253: 35000 bytes)", () => {
@@ -242,6 +246,47 @@ describe("host command: builders", () => {
             `sudo -n ${prefix("install")} 'p' 'keep' '${DEFAULT_PROFILE_DIR}' '${sha256Hex(text)}'`,
         );
         assert.ok(!c.command.includes("profile p {"), "the text must not be in the command");
+    });
+    it("installCommand: prior and unless become options after the sha256", () => {
+        const text = "profile p {\n}\n";
+        const sha = "b".repeat(64);
+        const c = installCommand({
+            name: "p",
+            text,
+            mode: "complain",
+            prior: true,
+            unless: { sha256: sha, kernelMode: "enforce" },
+        });
+        assert.ok(
+            c.command.endsWith(`'${sha256Hex(text)}' 'prior' 'unless=${sha}:enforce'`),
+            c.command.slice(-200),
+        );
+        assert.throws(
+            () =>
+                installCommand({ name: "p", text, unless: { sha256: sha, kernelMode: "enforce" } }),
+            /unless needs prior/,
+        );
+        for (const bad of ["B".repeat(64), "b".repeat(63), `${"b".repeat(63)}'`])
+            assert.throws(
+                () =>
+                    installCommand({
+                        name: "p",
+                        text,
+                        prior: true,
+                        unless: { sha256: bad, kernelMode: "enforce" },
+                    }),
+                /unless.sha256/,
+            );
+        assert.throws(
+            () =>
+                installCommand({
+                    name: "p",
+                    text,
+                    prior: true,
+                    unless: { sha256: sha, kernelMode: "kill" as "enforce" },
+                }),
+            /unless.kernelMode/,
+        );
     });
     it("installCommand ends the text with a newline (the file on the host always does)", () => {
         const c = installCommand({ name: "p", text: "profile p {\n}" });

@@ -6,6 +6,7 @@ import {
     parseDenials,
     parseHostResult,
     parseInstall,
+    parseInstallPrior,
     parsePreflight,
     parseRemove,
     parseStatus,
@@ -66,6 +67,68 @@ describe("host parsers: results and errors", () => {
             processes: 2,
         });
     });
+});
+
+describe("host parsers: install with prior", () => {
+    const result = `{"ok":true,"name":"p","dir":"/d","changed":true,"wrote":true,"reloaded":true,"manifestUpdated":true,"adopted":false,"mode":"enforce","sha256":"${SHA}","policySha1":"${SHA1}","kernelMode":"enforce","bootLoad":true}`;
+    const text = "# é\nprofile p {\n}\n";
+    const prior = (bytes: number) =>
+        `{"prior":{"present":true,"sha256":"${"c".repeat(64)}","bytes":${bytes},"kernelMode":"complain"},"position":"journal:s=1;i=2","source":"journal-audit"}`;
+    it("the install's line, the prior line and the previous text (UTF-8 bytes)", () => {
+        const r = parseInstallPrior({
+            stdout: `${result}\n${prior(Buffer.byteLength(text))}\n${text}`,
+        });
+        assert.strictEqual(r.install?.sha256, SHA);
+        assert.deepStrictEqual(r.prior, {
+            present: true,
+            sha256: "c".repeat(64),
+            kernelMode: "complain",
+            text,
+            position: "journal:s=1;i=2",
+            source: "journal-audit",
+        });
+    });
+    it("kept: no install result", () => {
+        const r = parseInstallPrior({
+            stdout: `{"ok":true,"name":"p","dir":"/d","kept":true}\n${prior(Buffer.byteLength(text))}\n${text}`,
+        });
+        assert.strictEqual(r.install, undefined);
+        assert.strictEqual(r.prior.text, text);
+    });
+    it("absent file: no text, no position", () => {
+        const r = parseInstallPrior({
+            stdout: `${result}\n{"prior":{"present":false,"sha256":"","bytes":0,"kernelMode":""},"position":"","source":""}\n`,
+        });
+        assert.deepStrictEqual(r.prior, {
+            present: false,
+            sha256: "",
+            kernelMode: "",
+            text: "",
+            position: "",
+            source: "",
+        });
+    });
+    const bad: [string, string][] = [
+        ["no prior line", `${result}\n`],
+        ["prior line not JSON", `${result}\nsudo: oops\n`],
+        ["text shorter than announced (cut)", `${result}\n${prior(99)}\n${text}`],
+        ["text longer than announced", `${result}\n${prior(3)}\n${text}`],
+    ];
+    for (const [what, stdout] of bad)
+        it(`bad output: ${what}`, () =>
+            assert.throws(
+                () => parseInstallPrior({ stdout }),
+                (e: unknown) => e instanceof HostScriptError && e.code === "bad-output",
+            ));
+    it("a failed install is its error, whatever follows", () =>
+        assert.throws(
+            () =>
+                parseInstallPrior({
+                    stdout: '{"ok":false,"error":"parse-failed","message":"rejected"}\n',
+                    exitCode: 1,
+                }),
+            (e: unknown) => e instanceof HostScriptError && e.code === "parse-failed",
+        ));
 });
 
 describe("host parsers: preflight", () => {

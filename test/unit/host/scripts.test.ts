@@ -25,7 +25,7 @@ describe("host scripts: shellcheck", function () {
         const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sh"));
         assert.deepStrictEqual(
             files.sort(),
-            ["lib.sh", "lib-store.sh", ...HOST_SCRIPTS.map((s) => `${s}.sh`)].sort(),
+            ["lib.sh", "lib-store.sh", "lib-log.sh", ...HOST_SCRIPTS.map((s) => `${s}.sh`)].sort(),
         );
         const r = spawnSync("shellcheck", ["-s", "sh", ...files.map((f) => path.join(dir, f))], {
             encoding: "utf8",
@@ -149,6 +149,63 @@ describe("host scripts: the scripts re-check their arguments", () => {
             ["p", "enforce", "/etc/apparmor.d/d", "-", "timeout=99999"],
             "bad-option",
         ],
+        [
+            "install: unless without prior",
+            "install",
+            [
+                "p",
+                "enforce",
+                "/etc/apparmor.d/d",
+                "-",
+                "unless=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:enforce",
+            ],
+            "bad-option",
+        ],
+        [
+            "install: unless with a short sha256",
+            "install",
+            ["p", "enforce", "/etc/apparmor.d/d", "-", "prior", "unless=abc:enforce"],
+            "bad-option",
+        ],
+        [
+            "install: unless without a mode",
+            "install",
+            [
+                "p",
+                "enforce",
+                "/etc/apparmor.d/d",
+                "-",
+                "prior",
+                "unless=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:",
+            ],
+            "bad-option",
+        ],
+        [
+            "install: unless with a hostile mode",
+            "install",
+            [
+                "p",
+                "enforce",
+                "/etc/apparmor.d/d",
+                "-",
+                "prior",
+                `unless=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:${hostile}`,
+            ],
+            "bad-option",
+        ],
+        [
+            "install: unless with upper-case hex",
+            "install",
+            [
+                "p",
+                "enforce",
+                "/etc/apparmor.d/d",
+                "-",
+                "prior",
+                "unless=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA:enforce",
+            ],
+            "bad-option",
+        ],
         ["remove: dir /etc", "remove", ["p", "/etc"], "bad-dir"],
         ["remove: bad in-use", "remove", ["p", "/etc/apparmor.d/d", "in-use=maybe"], "bad-option"],
         ["remove: bad wait", "remove", ["p", "/etc/apparmor.d/d", "wait=-1"], "bad-option"],
@@ -173,8 +230,13 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["compile: bad sha", "compile", ["10", "ABC"], "bad-sha256"],
         ["compile: missing args", "compile", ["10"], "usage"],
         ["snapshot: hostile name", "snapshot", [hostile, "/etc/apparmor.d/d"], "bad-name"],
-        ["snapshot: unknown option", "snapshot", ["p", "/etc/apparmor.d/d", hostile], "bad-option"],
-        ["snapshot: too many args", "snapshot", ["p", "/etc/apparmor.d/d", "files", "x"], "usage"],
+        [
+            "snapshot: a hostile extra argument",
+            "snapshot",
+            ["p", "/etc/apparmor.d/d", hostile],
+            "usage",
+        ],
+        ["snapshot: too many args", "snapshot", ["p", "/etc/apparmor.d/d", "x", "y"], "usage"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {
