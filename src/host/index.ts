@@ -722,12 +722,11 @@ export function parseInstallPrior(out: ScriptOutput): InstallPriorResult {
     }
     const pr = (p.prior ?? {}) as Record<string, unknown>;
     const text = out.stdout.slice(nl2 + 1);
-    const bytes = Number(pr.bytes);
-    if (Buffer.byteLength(text, "utf8") !== bytes)
-        throw bad(
-            `prior announced ${bytes} bytes of profile text, got ${Buffer.byteLength(text, "utf8")}`,
-        );
     const str = (v: unknown) => (typeof v === "string" ? v : "");
+    // The text is the file the host hashed: a cut or mangled output does not pass for it.
+    const got = pr.present === true ? sha256Hex(Buffer.from(text, "utf8")) : "";
+    if (got !== str(pr.sha256) || (pr.present !== true && text !== ""))
+        throw bad(`the previous text does not match its sha256 (${str(pr.sha256) || "absent"})`);
     const prior: InstallPrior = {
         present: pr.present === true,
         sha256: str(pr.sha256),

@@ -17,8 +17,8 @@
 #          file or policy; bootLoad: the boot unit that reloads our profiles after a reboot is in place;
 #          false on hosts without systemd)
 # With prior: that line (or {"ok":true,"name","dir","kept":true} when `unless` matched), then
-#   {"prior":{"present","sha256","bytes","kernelMode"},"position","source"} and the previous file's
-#   exact text ("bytes" bytes; none when absent). position: the log's end before the change, as
+#   {"prior":{"present","sha256","kernelMode"},"position","source"} and the previous file's exact
+#   text (its sha256 is "sha256"; none when absent). position: the log's end before the change, as
 #   `denials` takes it (journal:…, auditlog:INODE:SIZE, …; "" when the profile was not loaded, since
 #   nothing ran under it, or when the host has no log); source: that log's source.
 
@@ -95,36 +95,53 @@ elif ! set_mode "$name" "$mode" "$input" "$new"; then
     fail no-header "no line 'profile $name [flags=(...)] {' found; the text must start the profile with that header"
 fi
 
-take_lock
 if $prior; then
-    # What the host has now, under the lock: the file (copied: the install renames over it), the
-    # kernel's mode and, when the profile is loaded, the log's end (the new version's lines follow it).
+    # The log's end, when the profile is loaded (the new version's lines follow it): taken beside
+    # the compile, without the lock's descriptor, and finished before the kernel gets the new policy
+    # (before_load) or this script reports. An earlier position only adds older lines, which the
+    # kernel's own record of the load separates from the new version's.
+    posf=$pa_work/position
+    pospid=
+    kernel_mode_var "$name"
+    # shellcheck disable=SC2154 # pa_kmode: set by kernel_mode_var (lib.sh)
+    if [ -n "$pa_kmode" ]; then
+        # shellcheck disable=SC2154 # pa_lsrc, pa_lend: set by lib-log.sh
+        {
+            if log_source_var auto && log_end_var "$pa_lsrc"; then
+                printf '%s %s\n' "$pa_lsrc" "$pa_lend"
+            fi >"$posf"
+        } 2>/dev/null &
+        pospid=$!
+    fi
+    before_load() {
+        if [ -n "$pospid" ]; then
+            wait "$pospid" || true
+            pospid=
+        fi
+    }
+fi
+
+take_lock
+kept=false
+if $prior; then
+    # What the host has now, under the lock: the file (copied: the install renames over it) and the
+    # kernel's mode.
     pfile=$pa_work/prior
     ppresent=false
     psha=
-    pbytes=0
     if [ -f "$dir/$name" ] && [ ! -L "$dir/$name" ]; then
         cp -- "$dir/$name" "$pfile" || fail io "cannot read $dir/$name"
         ppresent=true
-        psha=$(sha256sum -- "$pfile") || fail io "cannot read $dir/$name"
-        psha=${psha%%" "*}
-        pbytes=$(wc -c <"$pfile") || fail io "cannot read $dir/$name"
+        if [ -n "$unless" ]; then psha=$(sha256_of "$pfile") || fail io "cannot read $dir/$name"; fi
     fi
     kernel_mode_var "$name"
-    # shellcheck disable=SC2154 # pa_kmode: set by kernel_mode_var (lib.sh)
     pkmode=$pa_kmode
-    position=
-    lsrc=
-    # shellcheck disable=SC2154 # pa_lsrc, pa_lend: set by lib-log.sh
-    if [ -n "$pkmode" ] && log_source_var auto && log_end_var "$pa_lsrc"; then
-        position=$pa_lend
-        lsrc=$pa_lsrc
-    fi
     if [ -n "$unless" ] && $ppresent && [ "$psha:$pkmode" = "$unless" ]; then
+        kept=true
         printf '{"ok":true,"name":"%s","dir":"%s","kept":true}\n' "$name" "$dir"
     fi
 fi
-if [ -z "$unless" ] || [ "$psha:$pkmode" != "$unless" ] || ! $ppresent; then
+if ! $kept; then
     if [ "$sha" = - ]; then
         apply_profile "$name" "$dir" "$new" "$newmode"
     else
@@ -132,7 +149,14 @@ if [ -z "$unless" ] || [ "$psha:$pkmode" != "$unless" ] || ! $ppresent; then
     fi
 fi
 if $prior; then
-    printf '{"prior":{"present":%s,"sha256":"%s","bytes":%s,"kernelMode":"%s"},"position":"%s","source":"%s"}\n' \
-        "$ppresent" "$psha" "$pbytes" "$pkmode" "$position" "$lsrc"
+    # apply_profile hashed the same file under the lock
+    # shellcheck disable=SC2154 # oldsha256: set by apply_profile (lib-store.sh)
+    if $ppresent && [ -z "$psha" ]; then psha=$oldsha256; fi
+    before_load
+    position=
+    lsrc=
+    if [ -s "$posf" ]; then read -r lsrc position <"$posf" || true; fi
+    printf '{"prior":{"present":%s,"sha256":"%s","kernelMode":"%s"},"position":"%s","source":"%s"}\n' \
+        "$ppresent" "$psha" "$pkmode" "$position" "$lsrc"
     if $ppresent; then cat -- "$pfile"; fi
 fi

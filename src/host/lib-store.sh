@@ -247,6 +247,10 @@ restore_adopted_file() {
     rm -f "$PA_ADOPTED/$1/file"
 }
 
+# before_load: called by apply_profile right before it loads a new policy into the kernel (a script
+# may redefine it, e.g. to finish taking the log's position first). Does nothing by default.
+before_load() { :; }
+
 # apply_profile NAME DIR NEWFILE NEWMODE [INPUT INSHA256]: install NEWFILE (in this run's work dir,
 # already in its final mode NEWMODE, or "" to read it from the header) as DIR/NAME and load it. When
 # INPUT is given, its sha256 must be INSHA256 (a cut SSH connection cannot install a truncated text).
@@ -381,6 +385,7 @@ dir=$dir
             claimed=true
         fi
         if [ "$oldsha1" != "$newsha1" ]; then
+            before_load
             lrc=0
             run_parser -r -B "$bin" >"$err" 2>&1 || lrc=$?
             if [ "$lrc" -ne 0 ]; then

@@ -311,7 +311,8 @@ fail_timeout() {
 
 apparmor_enabled() {
     en=
-    [ -r /sys/module/apparmor/parameters/enabled ] && en=$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)
+    [ -r /sys/module/apparmor/parameters/enabled ] &&
+        { IFS= read -r en </sys/module/apparmor/parameters/enabled; } 2>/dev/null
     [ "$en" = Y ]
 }
 
@@ -322,17 +323,19 @@ need_apparmor() {
 
 # take_lock: host-wide exclusive lock held until the script exits (fd 9).
 take_lock() {
-    mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
+    [ -d "$PA_STATE" ] || mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
     exec 9>>"$PA_LOCK" || fail io "cannot open $PA_LOCK"
     flock -w 300 9 || fail lock-timeout "another pulumi-apparmor change held $PA_LOCK for 300 s"
 }
 
 # sha256_of FILE / sha1_of FILE: hex digest only.
 sha256_of() {
-    sha256sum <"$1" | cut -d ' ' -f 1
+    pa_d=$(sha256sum <"$1") || return 1
+    printf '%s\n' "${pa_d%%" "*}"
 }
 sha1_of() {
-    sha1sum <"$1" | cut -d ' ' -f 1
+    pa_d=$(sha1sum <"$1") || return 1
+    printf '%s\n' "${pa_d%%" "*}"
 }
 
 # header_awk: awk program over a profile text with -v n=NAME -v op=rewrite|mode [-v mode=M].

@@ -1,5 +1,6 @@
 /** Parsers of the host scripts' output and the drift classification (pure). */
 import * as assert from "assert";
+import { createHash } from "crypto";
 import {
     HostScriptError,
     journalLineToKernelForm,
@@ -72,16 +73,15 @@ describe("host parsers: results and errors", () => {
 describe("host parsers: install with prior", () => {
     const result = `{"ok":true,"name":"p","dir":"/d","changed":true,"wrote":true,"reloaded":true,"manifestUpdated":true,"adopted":false,"mode":"enforce","sha256":"${SHA}","policySha1":"${SHA1}","kernelMode":"enforce","bootLoad":true}`;
     const text = "# é\nprofile p {\n}\n";
-    const prior = (bytes: number) =>
-        `{"prior":{"present":true,"sha256":"${"c".repeat(64)}","bytes":${bytes},"kernelMode":"complain"},"position":"journal:s=1;i=2","source":"journal-audit"}`;
-    it("the install's line, the prior line and the previous text (UTF-8 bytes)", () => {
-        const r = parseInstallPrior({
-            stdout: `${result}\n${prior(Buffer.byteLength(text))}\n${text}`,
-        });
+    const textSha = createHash("sha256").update(text, "utf8").digest("hex");
+    const prior = (sha = textSha) =>
+        `{"prior":{"present":true,"sha256":"${sha}","kernelMode":"complain"},"position":"journal:s=1;i=2","source":"journal-audit"}`;
+    it("the install's line, the prior line and the previous text (its sha256 checked)", () => {
+        const r = parseInstallPrior({ stdout: `${result}\n${prior()}\n${text}` });
         assert.strictEqual(r.install?.sha256, SHA);
         assert.deepStrictEqual(r.prior, {
             present: true,
-            sha256: "c".repeat(64),
+            sha256: textSha,
             kernelMode: "complain",
             text,
             position: "journal:s=1;i=2",
@@ -90,14 +90,14 @@ describe("host parsers: install with prior", () => {
     });
     it("kept: no install result", () => {
         const r = parseInstallPrior({
-            stdout: `{"ok":true,"name":"p","dir":"/d","kept":true}\n${prior(Buffer.byteLength(text))}\n${text}`,
+            stdout: `{"ok":true,"name":"p","dir":"/d","kept":true}\n${prior()}\n${text}`,
         });
         assert.strictEqual(r.install, undefined);
         assert.strictEqual(r.prior.text, text);
     });
     it("absent file: no text, no position", () => {
         const r = parseInstallPrior({
-            stdout: `${result}\n{"prior":{"present":false,"sha256":"","bytes":0,"kernelMode":""},"position":"","source":""}\n`,
+            stdout: `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":""},"position":"","source":""}\n`,
         });
         assert.deepStrictEqual(r.prior, {
             present: false,
@@ -111,8 +111,13 @@ describe("host parsers: install with prior", () => {
     const bad: [string, string][] = [
         ["no prior line", `${result}\n`],
         ["prior line not JSON", `${result}\nsudo: oops\n`],
-        ["text shorter than announced (cut)", `${result}\n${prior(99)}\n${text}`],
-        ["text longer than announced", `${result}\n${prior(3)}\n${text}`],
+        ["text cut short", `${result}\n${prior()}\n${text.slice(0, -3)}`],
+        ["text with more after it", `${result}\n${prior()}\n${text}x`],
+        ["another sha256", `${result}\n${prior("d".repeat(64))}\n${text}`],
+        [
+            "text after an absent file",
+            `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":""},"position":"","source":""}\nx`,
+        ],
     ];
     for (const [what, stdout] of bad)
         it(`bad output: ${what}`, () =>
