@@ -53,9 +53,13 @@ export interface DenialTarget {
     /** denied (or, in complain mode, allowed) permission mask when the log has one. */
     readonly mask?: string;
     readonly count: number;
-    /** first/last time seen, seconds since the epoch (from the audit timestamp). */
-    readonly firstSeen: number;
-    readonly lastSeen: number;
+    /**
+     * First/last time seen, from the audit timestamp: ISO 8601 in UTC with milliseconds, like every
+     * time in the outputs (`loadedAt`, `stagedAt`). Stacks written by 0.1 releases before this hold
+     * seconds since the epoch here; they are read as such and written back as ISO times.
+     */
+    readonly firstSeen: string;
+    readonly lastSeen: string;
 }
 
 /** Denials (and complain-mode ALLOWED events) of one profile version on one host, bounded in size. */
@@ -72,8 +76,9 @@ export interface DenialSummary {
     readonly droppedTargets: number;
     /** a few raw log lines (at most {@link SAMPLE_LIMIT}, each cut at {@link SAMPLE_CHARS}). */
     readonly samples: readonly string[];
-    readonly firstSeen?: number;
-    readonly lastSeen?: number;
+    /** First/last event of the version (ISO times, see {@link DenialTarget.firstSeen}). */
+    readonly firstSeen?: string;
+    readonly lastSeen?: string;
     /**
      * Rules that would allow what was denied (profile text, one rule each, from the log's
      * suggestions), at most {@link SUGGESTION_LIMIT}, first seen first.
@@ -105,6 +110,22 @@ export function emptySummary(): DenialSummary {
     return { denied: 0, allowed: 0, byOperation: {}, targets: [], droppedTargets: 0, samples: [] };
 }
 
+/** An audit timestamp (seconds since the epoch) as an output time: ISO 8601, UTC, milliseconds. */
+export function isoTime(seconds: number): string {
+    return new Date(Math.round(seconds * 1000)).toISOString();
+}
+
+/**
+ * A time read back from state as seconds since the epoch: an ISO time, or the number of seconds
+ * earlier releases stored; undefined when absent or unreadable.
+ */
+export function stateSeconds(t: string | number | undefined): number | undefined {
+    if (typeof t === "number") return Number.isFinite(t) ? t : undefined;
+    if (typeof t !== "string") return undefined;
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? undefined : ms / 1000;
+}
+
 /** Merges events into a summary, keeping it bounded. Pure; the input summary is not modified. */
 export function mergeDenials(
     summary: DenialSummary | undefined,
@@ -114,12 +135,25 @@ export function mergeDenials(
     let denied = s.denied;
     let allowed = s.allowed;
     const byOperation: Record<string, number> = { ...s.byOperation };
-    const targets = new Map<string, DenialTarget>();
-    for (const t of s.targets) targets.set(`${t.operation}\0${t.target}\0${t.mask ?? ""}`, t);
+    // Times as seconds while merging (state of earlier releases holds numbers), ISO on the way out.
+    type Target = Omit<DenialTarget, "firstSeen" | "lastSeen"> & { first: number; last: number };
+    const targets = new Map<string, Target>();
+    for (const t of s.targets) {
+        const first = stateSeconds(t.firstSeen) ?? 0;
+        const last = stateSeconds(t.lastSeen) ?? first;
+        targets.set(`${t.operation}\0${t.target}\0${t.mask ?? ""}`, {
+            operation: t.operation,
+            target: t.target,
+            ...(t.mask ? { mask: t.mask } : {}),
+            count: t.count,
+            first,
+            last,
+        });
+    }
     const samples = [...s.samples];
     const suggested = new Set(s.suggested ?? []);
-    let firstSeen = s.firstSeen;
-    let lastSeen = s.lastSeen;
+    let firstSeen = stateSeconds(s.firstSeen);
+    let lastSeen = stateSeconds(s.lastSeen);
     for (const e of events) {
         if (e.kind === "DENIED") denied++;
         else allowed++;
@@ -131,17 +165,23 @@ export function mergeDenials(
             target: e.target,
             ...(e.mask ? { mask: e.mask } : {}),
             count: (old?.count ?? 0) + 1,
-            firstSeen: Math.min(old?.firstSeen ?? e.time, e.time),
-            lastSeen: Math.max(old?.lastSeen ?? e.time, e.time),
+            first: Math.min(old?.first ?? e.time, e.time),
+            last: Math.max(old?.last ?? e.time, e.time),
         });
         if (e.line && samples.length < SAMPLE_LIMIT) samples.push(e.line.slice(0, SAMPLE_CHARS));
         for (const r of e.rules ?? []) if (suggested.size < SUGGESTION_LIMIT) suggested.add(r);
         firstSeen = firstSeen === undefined ? e.time : Math.min(firstSeen, e.time);
         lastSeen = lastSeen === undefined ? e.time : Math.max(lastSeen, e.time);
     }
-    const sorted = [...targets.values()].sort(
-        (a, b) => b.count - a.count || b.lastSeen - a.lastSeen || a.target.localeCompare(b.target),
-    );
+    const sorted = [...targets.values()]
+        .sort((a, b) => b.count - a.count || b.last - a.last || a.target.localeCompare(b.target))
+        .map(
+            ({ first, last, ...t }): DenialTarget => ({
+                ...t,
+                firstSeen: isoTime(first),
+                lastSeen: isoTime(last),
+            }),
+        );
     return {
         denied,
         allowed,
@@ -149,8 +189,8 @@ export function mergeDenials(
         targets: sorted.slice(0, TARGET_LIMIT),
         droppedTargets: s.droppedTargets + Math.max(0, sorted.length - TARGET_LIMIT),
         samples,
-        ...(firstSeen !== undefined ? { firstSeen } : {}),
-        ...(lastSeen !== undefined ? { lastSeen } : {}),
+        ...(firstSeen !== undefined ? { firstSeen: isoTime(firstSeen) } : {}),
+        ...(lastSeen !== undefined ? { lastSeen: isoTime(lastSeen) } : {}),
         ...(suggested.size > 0 ? { suggested: [...suggested] } : {}),
     };
 }

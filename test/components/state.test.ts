@@ -9,7 +9,10 @@ import {
     SAMPLE_LIMIT,
     TARGET_LIMIT,
     DENIAL_VERSIONS_LIMIT,
+    isoTime,
+    stateSeconds,
     type DenialEvent,
+    type DenialSummary,
 } from "../../src/state";
 
 const ev = (target: string, time: number, kind: "DENIED" | "ALLOWED" = "DENIED"): DenialEvent => ({
@@ -46,14 +49,48 @@ describe("state: versions, denials, drift", () => {
         assert.strictEqual(s.droppedTargets, 10);
         assert.strictEqual(s.samples.length, SAMPLE_LIMIT);
         assert.ok(s.samples.every((x) => x.length <= 400));
-        assert.strictEqual(s.firstSeen, 1000);
-        assert.strictEqual(s.lastSeen, 1099);
+        assert.strictEqual(s.firstSeen, "1970-01-01T00:16:40.000Z");
+        assert.strictEqual(s.lastSeen, "1970-01-01T00:18:19.000Z");
         const t0 = s.targets.find((t) => t.target === "/tmp/a/0")!;
         assert.strictEqual(t0.count, 4);
         assert.ok(JSON.stringify(s).length < 8000, "one summary stays small");
         const again = mergeDenials(s, [ev("/tmp/a/0", 2000)]);
         assert.strictEqual(again.targets.find((t) => t.target === "/tmp/a/0")!.count, 5);
-        assert.strictEqual(again.lastSeen, 2000);
+        assert.strictEqual(again.lastSeen, "1970-01-01T00:33:20.000Z");
+        assert.strictEqual(
+            again.targets.find((t) => t.target === "/tmp/a/0")!.lastSeen,
+            "1970-01-01T00:33:20.000Z",
+        );
+    });
+
+    it("times are ISO 8601 (UTC, milliseconds) like loadedAt; seconds from earlier state are read", () => {
+        const s = mergeDenials(undefined, [ev("/tmp/a/x", 1764756000.25)]);
+        assert.strictEqual(s.firstSeen, "2025-12-03T10:00:00.250Z");
+        assert.strictEqual(s.targets[0].firstSeen, "2025-12-03T10:00:00.250Z");
+        assert.strictEqual(s.targets[0].lastSeen, "2025-12-03T10:00:00.250Z");
+        // A summary as 0.1 releases stored it: seconds since the epoch.
+        const old = {
+            ...s,
+            firstSeen: 1764755000,
+            lastSeen: 1764755500.5,
+            targets: [{ ...s.targets[0], firstSeen: 1764755000, lastSeen: 1764755500.5 }],
+        } as unknown as DenialSummary;
+        const merged = mergeDenials(old, [ev("/tmp/a/x", 1764756100)]);
+        assert.strictEqual(merged.firstSeen, "2025-12-03T09:43:20.000Z");
+        assert.strictEqual(merged.lastSeen, "2025-12-03T10:01:40.000Z");
+        assert.deepStrictEqual(
+            [merged.targets[0].count, merged.targets[0].firstSeen, merged.targets[0].lastSeen],
+            [2, "2025-12-03T09:43:20.000Z", "2025-12-03T10:01:40.000Z"],
+        );
+        const table: [string | number | undefined, number | undefined][] = [
+            ["2025-12-03T10:00:00.250Z", 1764756000.25],
+            [1764756000.25, 1764756000.25],
+            ["not a time", undefined],
+            [Number.NaN, undefined],
+            [undefined, undefined],
+        ];
+        for (const [v, want] of table) assert.strictEqual(stateSeconds(v), want, String(v));
+        assert.strictEqual(isoTime(0), "1970-01-01T00:00:00.000Z");
     });
 
     it("attributes events to the version loaded at the time and keeps the cursor", () => {
