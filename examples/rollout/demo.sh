@@ -64,6 +64,10 @@ export PATH="$bin:$PATH"
 export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/state"
 export PULUMI_CONFIG_PASSPHRASE="demo-only" PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_NODEJS_TRANSPILE_ONLY=true
+# The built providers become installed plugins of this PULUMI_HOME, and the engine does not look for
+# providers on PATH: no "using pulumi-resource-… from $PATH" warning on every run.
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
+bash "$repo/test/engine/install-plugins.sh" "$bin" >/dev/null
 mkdir -p "$work/state"
 
 step "3/6 pulumi up: version 1 on both hosts, a container under it on each"
