@@ -55,21 +55,22 @@ log_end_var() {
     case $1 in
         journal-audit | journal-kernel)
             has_journal || return 1
-            c=
+            pa_c=
             if [ "$1" = journal-audit ]; then
-                c=$pa_alast
-                [ -n "$c" ] || c=$(last_cursor _TRANSPORT=audit)
+                pa_c=$pa_alast
+                [ -n "$pa_c" ] || pa_c=$(last_cursor _TRANSPORT=audit)
             else
-                c=$(last_cursor _TRANSPORT=kernel)
+                pa_c=$(last_cursor _TRANSPORT=kernel)
             fi
-            if [ -n "$c" ]; then pa_lend=journal:$c; else pa_lend=start; fi
+            if [ -n "$pa_c" ]; then pa_lend=journal:$pa_c; else pa_lend=start; fi
             ;;
         kernlog | auditlog)
-            if [ "$1" = kernlog ]; then f=/var/log/kern.log; else f=/var/log/audit/audit.log; fi
-            [ -r "$f" ] || return 1
-            s=$(stat -c '%i:%s' "$f") || return 1
+            pa_f=/var/log/audit/audit.log
+            [ "$1" = auditlog ] || pa_f=/var/log/kern.log
+            [ -r "$pa_f" ] || return 1
+            pa_s=$(stat -c '%i:%s' "$pa_f") || return 1
             # shellcheck disable=SC2034 # read by the scripts
-            pa_lend=$1:$s
+            pa_lend=$1:$pa_s
             ;;
         *) return 1 ;;
     esac

@@ -347,7 +347,9 @@ export async function runWave(
                   ? { text: snap.text, sha256: snap.sha256, kernelMode: snap.kernelMode }
                   : undefined;
             if (!st.installed) {
-                w.state = { ...p!, soaked: false, denied: 0, allowed: 0, verifiedAt: iso() };
+                // `keep` matched: only passed when the host has a record of this version.
+                if (!p) throw new Error("the host kept its profile, but it has no rollout record");
+                w.state = { ...p, soaked: false, denied: 0, allowed: 0, verifiedAt: iso() };
                 return;
             }
             // A profile that was not loaded before confines nothing yet: nothing to soak.
