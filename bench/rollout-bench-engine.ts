@@ -20,6 +20,7 @@ import {
 import { PROFILE_DIR as DIR, secureProfile } from "../test/support/vmStack";
 import { traceReader, type TraceRuns } from "../test/support/trace";
 import { renderProfile } from "../src/profile";
+import { installCommand } from "../src/host";
 
 const NAME = "pa-rbench";
 
@@ -41,8 +42,8 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
     return (Date.now() - t0) / 1000;
 }
 
-/** One bare install over a fresh ssh connection: the text on stdin, written, compiled and loaded. */
-function bareInstall(vm: TestHostInfo, text: string): number {
+/** `ssh` over a fresh connection to `vm` (its pinned host key) running `command`, `text` on stdin. */
+function sshTimed(vm: TestHostInfo, command: string, text: string, what: string): number {
     const t0 = Date.now();
     const r = spawnSync(
         "ssh",
@@ -58,12 +59,28 @@ function bareInstall(vm: TestHostInfo, text: string): number {
             "-p",
             String(vm.port),
             `${vm.user}@${vm.host}`,
-            `sudo -n sh -c 'cat > ${DIR}/${NAME} && apparmor_parser -r -W ${DIR}/${NAME}'`,
+            command,
         ],
         { input: text, encoding: "utf8" },
     );
-    if (r.status !== 0) throw new Error(`bare install failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`${what} failed: ${r.stdout} ${r.stderr}`);
     return (Date.now() - t0) / 1000;
+}
+
+/** One bare install over a fresh ssh connection: the text on stdin, written, compiled and loaded. */
+function bareInstall(vm: TestHostInfo, text: string): number {
+    const cmd = `sudo -n sh -c 'cat > ${DIR}/${NAME} && apparmor_parser -r -W ${DIR}/${NAME}'`;
+    return sshTimed(vm, cmd, text, "bare install");
+}
+
+/**
+ * One install by the library's own install script (what a HostProfile runs, without a rollout) over
+ * a fresh ssh connection: the safety steps (compile before load, name check, verified raw_sha1,
+ * manifest) on top of the bare install.
+ */
+function libraryInstall(vm: TestHostInfo, text: string): number {
+    const c = installCommand({ name: NAME, dir: DIR, text, mode: "enforce", sudo: true });
+    return sshTimed(vm, c.command, c.stdin ?? "", "library install");
 }
 
 export async function partB(lines: string[]): Promise<void> {
@@ -104,6 +121,7 @@ export async function partB(lines: string[]): Promise<void> {
     const st = await createThrowawayStack({ program, projectName: "rollout-bench" });
     const rows: string[] = [];
     const ratios: number[] = [];
+    const libRatios: number[] = [];
     try {
         await st.stack.up({ color: "never" });
         for (let i = 0; i < rounds; i++) {
@@ -117,6 +135,9 @@ export async function partB(lines: string[]): Promise<void> {
             // The same kind of change by hand: the next text, host 1 then host 2.
             const text = renderProfile(secureProfile(NAME, [`/srv/b${i}/**`]).toModel());
             const bare = bareInstall(vm1, text) + bareInstall(vm2, text);
+            // The same by the library's install script, host 1 then host 2.
+            const text2 = renderProfile(secureProfile(NAME, [`/srv/s${i}/**`]).toModel());
+            const lib = libraryInstall(vm1, text2) + libraryInstall(vm2, text2);
             // Back to the stack's text, then the same change without rollout.
             await st.stack.up({ color: "never" });
             rollout = false;
@@ -125,8 +146,9 @@ export async function partB(lines: string[]): Promise<void> {
             const plain = await timed(() => st.stack.up({ color: "never" }));
             const ratio = (roll - fixed) / bare;
             ratios.push(ratio);
+            libRatios.push((roll - fixed) / lib);
             rows.push(
-                `| ${i + 1} | ${fixed.toFixed(1)} s | ${roll.toFixed(1)} s | ${plain.toFixed(1)} s | ${bare.toFixed(1)} s | ${ratio.toFixed(2)}× |`,
+                `| ${i + 1} | ${fixed.toFixed(1)} s | ${roll.toFixed(1)} s | ${plain.toFixed(1)} s | ${bare.toFixed(1)} s | ${lib.toFixed(1)} s | ${ratio.toFixed(2)}× | ${(lib / bare).toFixed(2)}× | ${((roll - fixed) / lib).toFixed(2)}× |`,
             );
             process.stderr.write(`round ${i + 1}: ${rows[rows.length - 1]}\n`);
         }
@@ -136,14 +158,15 @@ export async function partB(lines: string[]): Promise<void> {
         await stopAllTestHosts();
         fs.rmSync(traceFile, { force: true });
     }
-    const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const mean = avg(ratios);
     lines.push(
         `## B. Two VMs, real engine: a 2-host rollout (waves [1, "100%"], soakSeconds 0) vs two bare installs`,
         "",
         `Run: ${started} (load average ${load0} at the start); QEMU TCG VMs; ${rounds} round(s).`,
         "",
-        "| round | engine fixed cost (no-op `up`) | rollout `up` | same change without rollout | two bare installs over ssh | (rollout − fixed) / bare |",
-        "|---|---|---|---|---|---|",
+        "| round | engine fixed cost (no-op `up`) | rollout `up` | same change without rollout | two bare installs over ssh | two library installs over ssh | (rollout − fixed) / bare | library / bare | (rollout − fixed) / library |",
+        "|---|---|---|---|---|---|---|---|---|",
         ...rows,
         "",
         `Mean ratio: **${mean.toFixed(2)}×** (goal ≤ 1.3×). A bare install is` +
@@ -154,6 +177,13 @@ export async function partB(lines: string[]): Promise<void> {
             " of 0 reads right away, from the log source the install named); the" +
             " HostProfile then takes what the wave verified instead of installing again. Waves run one" +
             " after the other.",
+        "",
+        `A library install is the install script every HostProfile runs, sent like the bare one (a new ssh` +
+            " connection each, host 1 then host 2): the text compiled before anything is loaded, its" +
+            " profile names checked, the compiled policy loaded and the kernel's raw_sha1 verified, the" +
+            " manifest and boot unit kept. Mean (rollout − fixed) / library install:" +
+            ` **${avg(libRatios).toFixed(2)}×**: what the waves add (the look and position, the label` +
+            " and log check) beyond the install itself.",
         "",
         "Host script runs during each rollout `up` (script × runs: total seconds of SSH exec, both hosts):",
         "",
