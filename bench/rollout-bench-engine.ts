@@ -24,7 +24,7 @@ import { installCommand } from "../src/host";
 
 const NAME = "pa-rbench";
 
-/** "install × 4: 9.1 s, snapshot × 4: 3.2 s, …": the runs since the reader's previous call. */
+/** "install × 4: 9.1 s, denials × 4: 3.2 s, …": the runs since the reader's previous call. */
 function traceSummary(read: () => TraceRuns): string {
     const all = Object.entries(read())
         .map(([k, e]) => [k, e.count, e.ms.reduce((t, ms) => t + ms, 0)] as const)
@@ -172,11 +172,10 @@ export async function partB(lines: string[]): Promise<void> {
         `Mean ratio: **${mean.toFixed(2)}×** (goal ≤ 1.3×). A bare install is` +
             " `ssh HOST sudo sh -c 'cat > FILE && apparmor_parser -r -W FILE'` with the text on stdin (a new" +
             " ssh connection each, like a person would run it), host 1 then host 2. The rollout `up` does" +
-            " per host: the install, which first reads the file, kernel mode and log position under the" +
-            " host lock (one round trip), then the containers' labels beside the new log lines (a soak" +
-            " of 0 reads right away, from the log source the install named); the" +
-            " HostProfile then takes what the wave verified instead of installing again. Waves run one" +
-            " after the other.",
+            " per host one round trip: the install, which first reads the file, kernel mode and log" +
+            " position under the host lock, then lists the containers' labels and reads the new log" +
+            " lines (a soak of 0 reads right away); the HostProfile then takes what the wave verified" +
+            " instead of installing again. Waves run one after the other.",
         "",
         `A library install is the install script every HostProfile runs, sent like the bare one (a new ssh` +
             " connection each, host 1 then host 2): the text compiled before anything is loaded, its" +

@@ -249,22 +249,6 @@ export async function remove(
 }
 
 /**
- * The profile's file, kernel mode and the containers running under it
- * (changes nothing).
- */
-export async function snapshot(
-    t: SshTarget,
-    where: string,
-    sudo: boolean,
-    name: string,
-    directory: string,
-): Promise<host.SnapshotResult> {
-    return step(where, "status", () =>
-        host.hostScripts.snapshot(hostExec(t), { name, dir: directory, sudo }),
-    );
-}
-
-/**
  * New AppArmor lines since `cursor` (undefined: position at the end, return nothing), from `source`
  * (default: the host picks).
  */
@@ -282,58 +266,52 @@ export async function denials(
             sudo,
             ...(source ? { source } : {}),
         });
-        const records: LogRecord[] = [];
-        for (const line of r.lines) {
-            const x = parseAuditLine(line);
-            if (x.kind === "record") records.push({ ...x.record, line });
-        }
-        return { cursor: r.cursor, source: r.source, lost: r.suppressed, records };
+        return {
+            cursor: r.cursor,
+            source: r.source,
+            lost: r.suppressed,
+            records: logRecords(r.lines),
+        };
     });
 }
 
+/** Parsed kernel AppArmor records of `lines` (each with its line). */
+function logRecords(lines: readonly string[]): LogRecord[] {
+    const records: LogRecord[] = [];
+    for (const line of lines) {
+        const x = parseAuditLine(line);
+        if (x.kind === "record") records.push({ ...x.record, line });
+    }
+    return records;
+}
+
 /**
- * A rollout wave's look and install in one round trip (install with `prior`): under the host lock,
- * the profile's file and kernel mode and, when it is loaded, the log's end; then the install, unless
- * `unless` matches (the host already has that file and kernel mode: nothing changes).
+ * A rollout wave's whole host step in one round trip (install with `prior` and `labels`): under the
+ * host lock, the profile's file and kernel mode and, when it is loaded, the log's end; then the
+ * install, unless `unless` matches (the host already has that file and kernel mode: nothing
+ * changes); after a change, the containers started with the profile and their labels and, with
+ * `readLog`, the log lines since that end (a soak of 0 seconds).
  */
 export async function waveStage(
     t: SshTarget,
     where: string,
     sudo: boolean,
-    a: InstallInput & { unless?: { sha256: string; kernelMode: ProfileMode } },
-): Promise<host.InstallPriorResult> {
-    return step(where, "load", () =>
-        host.hostScripts.installPrior(hostExec(t), {
+    a: InstallInput & { unless?: { sha256: string; kernelMode: ProfileMode }; readLog?: boolean },
+): Promise<host.InstallPriorResult & { records?: LogRecord[] }> {
+    return step(where, "load", async () => {
+        const r = await host.hostScripts.installPrior(hostExec(t), {
             name: a.name,
             dir: a.directory,
             text: a.text,
             mode: a.mode,
             ...(a.adopt ? { adopt: true } : {}),
             ...(a.unless ? { unless: a.unless } : {}),
+            labels: true,
+            ...(a.readLog ? { logMaxBytes: DENIAL_BYTES } : {}),
             sudo,
-        }),
-    );
-}
-
-/**
- * A rollout wave's look after its install, side by side: the profile with the containers started
- * with it (their labels) and, with `since`, the log lines after that position ("start": the whole log).
- */
-export async function waveCheck(
-    t: SshTarget,
-    where: string,
-    sudo: boolean,
-    name: string,
-    directory: string,
-    since?: { cursor: string; source?: host.DenialSource },
-): Promise<{ snapshot: host.SnapshotResult; records?: LogRecord[] }> {
-    const [snap, d] = await Promise.all([
-        snapshot(t, where, sudo, name, directory),
-        since !== undefined
-            ? denials(t, where, sudo, since.cursor, since.source)
-            : Promise.resolve(undefined),
-    ]);
-    return { snapshot: snap, ...(d ? { records: d.records } : {}) };
+        });
+        return r.log ? { ...r, records: logRecords(r.log.lines) } : r;
+    });
 }
 
 /**

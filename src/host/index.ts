@@ -35,6 +35,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { gzipSync } from "zlib";
 import { minifyShell } from "./minify";
 import { isKernelAppArmorType, kernelAuditType } from "../log/kernel";
 
@@ -46,7 +47,6 @@ export type HostScriptName =
     | "status"
     | "remove"
     | "denials"
-    | "snapshot"
     | "compile";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
@@ -56,7 +56,6 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "status",
     "remove",
     "denials",
-    "snapshot",
     "compile",
 ];
 
@@ -115,10 +114,16 @@ export const STORE_SCRIPTS: readonly HostScriptName[] = ["install", "mode", "rem
 /** The scripts that also get `lib-log.sh` (the log's source and end position). */
 export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install"];
 
+/** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
+export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install"];
+
 /** The library files sent before `name`.sh, in order. */
 export function hostScriptLibs(name: HostScriptName): string[] {
-    const libs = STORE_SCRIPTS.includes(name) ? ["lib.sh", "lib-store.sh"] : ["lib.sh"];
-    return LOG_SCRIPTS.includes(name) ? [...libs, "lib-log.sh"] : libs;
+    const libs = ["lib.sh"];
+    if (STORE_SCRIPTS.includes(name)) libs.push("lib-store.sh");
+    if (LOG_SCRIPTS.includes(name)) libs.push("lib-log.sh");
+    if (DOCKER_SCRIPTS.includes(name)) libs.push("lib-docker.sh");
+    return libs;
 }
 
 /**
@@ -137,6 +142,42 @@ export function hostScriptText(name: HostScriptName): string {
         textCache.set(name, text);
     }
     return text;
+}
+
+/**
+ * Longest script text sent as is. A longer one (install: it also lists containers and reads the log,
+ * for a rollout's single round trip) is sent packed by {@link hostScriptProgram}, so that with the
+ * longest arguments the command stays in one SSH packet.
+ */
+export const MAX_PLAIN_SCRIPT = 28_000;
+
+const programCache = new Map<HostScriptName, string>();
+
+/**
+ * The `sh -c` program for `name`: its text ({@link hostScriptText}), or, when that is longer than
+ * {@link MAX_PLAIN_SCRIPT}, a fixed unpacker holding the text gzip-compressed and base64-encoded
+ * (`base64 -d | gzip -dc`, then `eval` in the same shell: `$0` and the arguments stay the script's).
+ * Both tools are on every Debian and Ubuntu host (coreutils, gzip); a host without them gets an
+ * `unpack` error and nothing runs. The base64 alphabet needs no quoting, and the text is constant:
+ * nothing a user gives reaches it.
+ */
+export function hostScriptProgram(name: HostScriptName): string {
+    let program = programCache.get(name);
+    if (program === undefined) {
+        const text = hostScriptText(name);
+        if (text.length <= MAX_PLAIN_SCRIPT) program = text;
+        else {
+            const packed = gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
+            program =
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; " +
+                `pa_s=$(printf %s ${packed} | base64 -d | gzip -dc) && [ -n "$pa_s" ] || { ` +
+                `printf '%s\\n' '{"ok":false,"error":"unpack","message":"cannot unpack the script: the host needs base64 (coreutils) and gzip"}'; ` +
+                "echo 'pulumi-apparmor: cannot unpack the script: the host needs base64 and gzip' >&2; exit 1; }; " +
+                'eval "$pa_s"';
+        }
+        programCache.set(name, program);
+    }
+    return program;
 }
 
 /** POSIX single-quoting: the result is one shell word whose value is exactly `s`. */
@@ -160,7 +201,7 @@ export function buildHostCommand(
     args: readonly string[],
     opts: HostCommandOptions = {},
 ): string {
-    const words = ["sh", "-c", shellQuote(hostScriptText(name)), `pulumi-apparmor-${name}`];
+    const words = ["sh", "-c", shellQuote(hostScriptProgram(name)), `pulumi-apparmor-${name}`];
     for (const a of args) words.push(shellQuote(a));
     return (opts.sudo ? "sudo -n " : "") + words.join(" ");
 }
@@ -350,6 +391,18 @@ export interface InstallArgs extends HostCommandOptions, ParserOptions {
      * profile in this mode (a host already on the version). Defaults to none.
      */
     readonly unless?: { readonly sha256: string; readonly kernelMode: ProfileMode };
+    /**
+     * With `prior`, after a change: list the running containers started with the profile and their
+     * kernel labels ({@link InstallPriorResult.labels}), after the host lock is released. Defaults to
+     * false.
+     */
+    readonly labels?: boolean;
+    /**
+     * With `prior`, after a change that had a log position: read the log lines written since it, at
+     * most this many bytes ({@link InstallPriorResult.log}; a rollout's soak of 0 seconds in the same
+     * round trip). Defaults to none (no read).
+     */
+    readonly logMaxBytes?: number;
 }
 
 export function installCommand(args: InstallArgs): HostCommand {
@@ -372,6 +425,15 @@ export function installCommand(args: InstallArgs): HostCommand {
             throw new Error("unless.sha256 must be 64 lowercase hex digits");
         check("unless.kernelMode", validateMode(args.unless.kernelMode));
         opts.push(`unless=${args.unless.sha256}:${args.unless.kernelMode}`);
+    }
+    if (args.logMaxBytes !== undefined) {
+        if (!args.prior) throw new Error("logMaxBytes needs prior");
+        check("logMaxBytes", validateMaxBytes(args.logMaxBytes));
+        opts.push(`log=${args.logMaxBytes}`);
+    }
+    if (args.labels) {
+        if (!args.prior) throw new Error("labels needs prior");
+        opts.push("labels");
     }
     return {
         script: "install",
@@ -496,20 +558,20 @@ export function removeCommand(args: RemoveArgs): HostCommand {
     };
 }
 
-export interface SnapshotArgs extends HostCommandOptions {
-    readonly name: string;
-    /** Defaults to {@link DEFAULT_PROFILE_DIR}. */
-    readonly dir?: string;
-}
-
-export function snapshotCommand(args: SnapshotArgs): HostCommand {
-    const dir = args.dir ?? DEFAULT_PROFILE_DIR;
-    check("profile name", validateProfileName(args.name));
-    check("directory", validateHostDirectory(dir));
-    return { script: "snapshot", command: buildHostCommand("snapshot", [args.name, dir], args) };
-}
-
 export type DenialSource = "journal-audit" | "auditlog" | "journal-kernel" | "kernlog";
+
+/** The log sources `denials` reads (`auto` picks one of them). */
+export const DENIAL_SOURCES: readonly DenialSource[] = [
+    "journal-audit",
+    "auditlog",
+    "journal-kernel",
+    "kernlog",
+];
+
+/** True when `s` names a log source (as a host script reported it). */
+export function isDenialSource(s: unknown): s is DenialSource {
+    return typeof s === "string" && (DENIAL_SOURCES as readonly string[]).includes(s);
+}
 
 export interface DenialsArgs extends HostCommandOptions {
     /** "start", "now" or the cursor of an earlier result. Defaults to "start". */
@@ -520,15 +582,14 @@ export interface DenialsArgs extends HostCommandOptions {
     readonly source?: DenialSource | "auto";
 }
 
-const SOURCES = ["auto", "journal-audit", "auditlog", "journal-kernel", "kernlog"];
-
 export function denialsCommand(args: DenialsArgs = {}): HostCommand {
     const cursor = args.cursor ?? "start";
     const maxBytes = args.maxBytes ?? 1024 * 1024;
     const source = args.source ?? "auto";
     check("cursor", validateCursor(cursor));
     check("maxBytes", validateMaxBytes(maxBytes));
-    if (!SOURCES.includes(source)) throw new Error(`invalid source "${printable(String(source))}"`);
+    if (source !== "auto" && !isDenialSource(source))
+        throw new Error(`invalid source "${printable(String(source))}"`);
     return {
         script: "denials",
         command: buildHostCommand("denials", [cursor, String(maxBytes), source], args),
@@ -699,15 +760,42 @@ export interface InstallPrior {
     readonly source: string;
 }
 
+/** The running containers started with a profile, each with its init process's kernel label. */
+export interface ContainerLabels {
+    /** The list is complete: no container runs on the host, or the docker CLI answered. */
+    readonly docker: boolean;
+    /** `label`: e.g. `NAME (enforce)`, or `unconfined`. */
+    readonly containers: readonly { readonly id: string; readonly label: string }[];
+}
+
 /** Result of `install … prior`. */
 export interface InstallPriorResult {
     /** The install's result; undefined when `unless` matched and nothing was changed. */
     readonly install?: InstallResult;
     readonly prior: InstallPrior;
+    /** With `labels`, after a change: the containers started with the profile. */
+    readonly labels?: ContainerLabels;
+    /**
+     * With `logMaxBytes`, after a change with a log position: the lines since it (as `denials`
+     * returns them).
+     */
+    readonly log?: DenialsResult;
+    /**
+     * Why the labels or log asked for are missing (a failed read or a cut output); the install
+     * itself still happened as `install` says.
+     */
+    readonly checkError?: string;
 }
 
-/** Parses the output of `install … prior`: the install's line, the prior line, the previous text. */
-export function parseInstallPrior(out: ScriptOutput): InstallPriorResult {
+/**
+ * Parses the output of `install … prior`: the install's line, the prior line, the previous text,
+ * then the labels line and the log read when asked for. The install's own result throws on failure;
+ * a failed or cut read after it is `checkError`.
+ */
+export function parseInstallPrior(
+    out: ScriptOutput,
+    asked: { labels?: boolean; log?: boolean } = {},
+): InstallPriorResult {
     const head = parseHostResult("install", out);
     const bad = (m: string) =>
         new HostScriptError("install", "bad-output", m, out.exitCode ?? null, out.stderr ?? "");
@@ -721,8 +809,15 @@ export function parseInstallPrior(out: ScriptOutput): InstallPriorResult {
         throw bad("the prior line is not JSON");
     }
     const pr = (p.prior ?? {}) as Record<string, unknown>;
-    const text = out.stdout.slice(nl2 + 1);
     const str = (v: unknown) => (typeof v === "string" ? v : "");
+    const bytes = pr.bytes;
+    if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0)
+        throw bad("the prior line has no byte count");
+    const after = Buffer.from(out.stdout.slice(nl2 + 1), "utf8");
+    if (after.length < bytes)
+        throw bad(`the previous text is cut (${after.length} of ${bytes} bytes)`);
+    const text = after.subarray(0, bytes).toString("utf8");
+    let rest = after.subarray(bytes).toString("utf8");
     // The text is the file the host hashed: a cut or mangled output does not pass for it.
     const got = pr.present === true ? sha256Hex(Buffer.from(text, "utf8")) : "";
     if (got !== str(pr.sha256) || (pr.present !== true && text !== ""))
@@ -735,7 +830,46 @@ export function parseInstallPrior(out: ScriptOutput): InstallPriorResult {
         position: str(p.position),
         source: str(p.source),
     };
-    return head.kept === true ? { prior } : { install: head as unknown as InstallResult, prior };
+    if (head.kept === true) {
+        if (rest !== "") throw bad("output after a kept install");
+        return { prior };
+    }
+    const result: { -readonly [K in keyof InstallPriorResult]: InstallPriorResult[K] } = {
+        install: head as unknown as InstallResult,
+        prior,
+    };
+    const problems: string[] = [];
+    if (asked.labels) {
+        const nl = rest.indexOf("\n");
+        let l: unknown;
+        try {
+            l = nl < 0 ? undefined : (JSON.parse(rest.slice(0, nl)) as { labels?: unknown }).labels;
+        } catch {
+            l = undefined;
+        }
+        const ok =
+            typeof l === "object" &&
+            l !== null &&
+            typeof (l as ContainerLabels).docker === "boolean" &&
+            Array.isArray((l as ContainerLabels).containers) &&
+            (l as ContainerLabels).containers.every(
+                (c) => typeof c?.id === "string" && typeof c?.label === "string",
+            );
+        if (ok) {
+            result.labels = l as ContainerLabels;
+            rest = rest.slice(nl + 1);
+        } else problems.push("no container labels after the install (output cut?)");
+    }
+    if (asked.log && prior.position !== "" && problems.length === 0) {
+        try {
+            result.log = parseDenials({ ...out, stdout: rest });
+        } catch (e) {
+            problems.push(`reading the log after the install failed: ${(e as Error).message}`);
+        }
+    } else if (rest !== "" && problems.length === 0)
+        throw bad("unexpected output after the install");
+    if (problems.length > 0) result.checkError = problems.join("; ");
+    return result;
 }
 
 export interface ProfileStatus {
@@ -923,11 +1057,13 @@ export function parseDenials(out: ScriptOutput): DenialsResult {
     const rest = nl < 0 ? "" : out.stdout.slice(nl + 1);
     const raw = rest === "" ? [] : rest.replace(/\n$/, "").split("\n");
     const count = Number(header.lines);
-    if (raw.length !== count) {
+    if (raw.length !== count || (count > 0 && !rest.endsWith("\n"))) {
         throw new HostScriptError(
             "denials",
             "bad-output",
-            `header announced ${count} lines, got ${raw.length}`,
+            raw.length !== count
+                ? `header announced ${count} lines, got ${raw.length}`
+                : "the last line is cut (no newline)",
             out.exitCode ?? null,
             out.stderr ?? "",
         );
@@ -960,42 +1096,6 @@ export function parseDenials(out: ScriptOutput): DenialsResult {
     };
 }
 
-/** A profile as a rollout sees it on a host before/after changing it (changes nothing). */
-export interface SnapshotResult {
-    readonly ok: true;
-    readonly name: string;
-    /** The profile file is a regular file. */
-    readonly present: boolean;
-    /** This library installed it (a manifest exists). */
-    readonly managed: boolean;
-    /** sha256 of the file ("" when absent). */
-    readonly sha256: string;
-    /** The kernel's mode of the profile, "" when not loaded. */
-    readonly kernelMode: string;
-    /** `containers` is complete: no container runs on the host, or the docker CLI answered. */
-    readonly docker: boolean;
-    /** Running containers started with `apparmor=NAME`, with their init process's kernel label. */
-    readonly containers: readonly { readonly id: string; readonly label: string }[];
-    /** The file's exact text ("" when absent). */
-    readonly text: string;
-}
-
-export function parseSnapshot(out: ScriptOutput): SnapshotResult {
-    const header = parseHostResult("snapshot", out);
-    const nl = out.stdout.indexOf("\n");
-    const text = nl < 0 ? "" : out.stdout.slice(nl + 1);
-    const bytes = Number(header.bytes);
-    if (Buffer.byteLength(text, "utf8") !== bytes)
-        throw new HostScriptError(
-            "snapshot",
-            "bad-output",
-            `header announced ${bytes} bytes of profile text, got ${Buffer.byteLength(text, "utf8")}`,
-            out.exitCode ?? null,
-            out.stderr ?? "",
-        );
-    return { ...(header as unknown as Omit<SnapshotResult, "text">), text };
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Running: the caller provides the transport (ssh2 channel, test helper, …).
 
@@ -1014,12 +1114,16 @@ export const hostScripts = {
         run(exec, installCommand(a), (o) => parseInstall(o)),
     /** `install` with `prior` (and optionally `unless`): see {@link InstallPriorResult}. */
     installPrior: (exec: HostExec, a: Omit<InstallArgs, "prior">) =>
-        run(exec, installCommand({ ...a, prior: true }), parseInstallPrior),
+        run(exec, installCommand({ ...a, prior: true }), (o) =>
+            parseInstallPrior(o, {
+                labels: a.labels === true,
+                log: a.logMaxBytes !== undefined,
+            }),
+        ),
     mode: (exec: HostExec, a: ModeArgs) =>
         run(exec, modeCommand(a), (o) => parseInstall(o, "mode")),
     status: (exec: HostExec, a?: StatusArgs) => run(exec, statusCommand(a), parseStatus),
     remove: (exec: HostExec, a: RemoveArgs) => run(exec, removeCommand(a), parseRemove),
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
-    snapshot: (exec: HostExec, a: SnapshotArgs) => run(exec, snapshotCommand(a), parseSnapshot),
     compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };

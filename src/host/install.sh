@@ -12,18 +12,27 @@
 #                       (a rollout's look and install in one round trip): see "With prior" below
 #           unless=SHA256:KMODE   with prior: change nothing when DIR/NAME has that sha256 and the
 #                       kernel runs NAME in mode KMODE (a host already on the version)
+#           labels      with prior: after the change, list the containers started with NAME and their labels
+#                       (a rollout verifies them in the same round trip): see "With labels" below
+#           log=MAXBYTES  with prior: after the change, the log lines written since the position
+#                       (a rollout's soak of 0 seconds, read in the same round trip)
 # Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","adopted","mode",
 #          "sha256","policySha1","kernelMode","bootLoad"}  (adopted: this run took over an unmanaged
 #          file or policy; bootLoad: the boot unit that reloads our profiles after a reboot is in place;
 #          false on hosts without systemd)
 # With prior: that line (or {"ok":true,"name","dir","kept":true} when `unless` matched), then
-#   {"prior":{"present","sha256","kernelMode"},"position","source"} and the previous file's exact
-#   text (its sha256 is "sha256"; none when absent). position: the log's end before the change, as
-#   `denials` takes it (journal:…, auditlog:INODE:SIZE, …; "" when the profile was not loaded, since
-#   nothing ran under it, or when the host has no log); source: that log's source.
+#   {"prior":{"present","sha256","kernelMode","bytes"},"position","source"} and the previous file's
+#   exact text ("bytes" bytes, its sha256 is "sha256"; none when absent). position: the log's end
+#   before the change, as `denials` takes it (journal:…, auditlog:INODE:SIZE, …; "" when the profile
+#   was not loaded, since nothing ran under it, or when the host has no log); source: that log's
+#   source.
+# With labels (not when `unless` matched): then {"labels":{"docker","containers":[{"id","label"}]}}
+#   (see containers_var in lib-docker.sh). With log (not when `unless` matched, and only when a
+#   position was taken): then what `denials POSITION MAXBYTES SOURCE` prints. Both are read after the
+#   host lock is released.
 
 # shellcheck disable=SC2034 # pa_adopt: read by apply_profile (lib.sh)
-[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [prior [unless=SHA256:KMODE]] <PROFILE"
+[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [prior [unless=SHA256:KMODE] [log=MAXBYTES] [labels]] <PROFILE"
 check_name "$1"
 case $2 in
     enforce | complain | keep) ;;
@@ -43,6 +52,8 @@ shift 4
 pa_adopt=false
 prior=false
 unless=
+labels=false
+logmax=
 for o in "$@"; do
     case $o in
         adopt) pa_adopt=true ;;
@@ -56,10 +67,20 @@ for o in "$@"; do
             case $ukmode in '' | *[!a-z]*) usha= ;; esac
             [ "${#usha}" -eq 64 ] || fail bad-option "unless must be SHA256:KMODE (64 lowercase hex digits, a mode)" 2
             ;;
-        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE)" 2 ;;
+        labels) labels=true ;;
+        log=*)
+            logmax=${o#log=}
+            case $logmax in '' | *[!0-9]* | 0*) logmax=x ;; esac
+            if [ "$logmax" = x ] || [ "${#logmax}" -gt 8 ] || [ "$logmax" -gt 16777216 ]; then
+                fail bad-option "log must be log=MAXBYTES, an integer from 1 to 16777216" 2
+            fi
+            ;;
+        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE, log=MAXBYTES, labels)" 2 ;;
     esac
 done
 [ -z "$unless" ] || $prior || fail bad-option "unless needs prior" 2
+[ -z "$logmax" ] || $prior || fail bad-option "log needs prior" 2
+if $labels && ! $prior; then fail bad-option "labels needs prior" 2; fi
 need_root
 need_parser
 need_apparmor
@@ -139,6 +160,11 @@ if $prior; then
     if [ -n "$unless" ] && $ppresent && [ "$psha:$pkmode" = "$unless" ]; then
         kept=true
         printf '{"ok":true,"name":"%s","dir":"%s","kept":true}\n' "$name" "$dir"
+        # nothing will be loaded: the position is not needed
+        if [ -n "$pospid" ]; then
+            kill "$pospid" 2>/dev/null || true
+            pospid=
+        fi
     fi
 fi
 if ! $kept; then
@@ -156,7 +182,20 @@ if $prior; then
     position=
     lsrc=
     if [ -s "$posf" ]; then read -r lsrc position <"$posf" || true; fi
-    printf '{"prior":{"present":%s,"sha256":"%s","kernelMode":"%s"},"position":"%s","source":"%s"}\n' \
-        "$ppresent" "$psha" "$pkmode" "$position" "$lsrc"
+    pbytes=0
+    if $ppresent; then pbytes=$(wc -c <"$pfile") || fail io "cannot read $pfile"; fi
+    printf '{"prior":{"present":%s,"sha256":"%s","kernelMode":"%s","bytes":%s},"position":"%s","source":"%s"}\n' \
+        "$ppresent" "$psha" "$pkmode" "$pbytes" "$position" "$lsrc"
     if $ppresent; then cat -- "$pfile"; fi
 fi
+$kept && exit 0
+if $labels || [ -n "$logmax" ]; then
+    # Reads only: other changes on this host need not wait for them.
+    release_lock
+fi
+if $labels; then
+    containers_var "$name"
+    # shellcheck disable=SC2154 # pa_docker, pa_containers: set by containers_var (lib-docker.sh)
+    printf '{"labels":{"docker":%s,"containers":[%s]}}\n' "$pa_docker" "$pa_containers"
+fi
+if [ -n "$logmax" ] && [ -n "$position" ]; then read_log "$position" "$logmax" "$lsrc"; fi

@@ -321,11 +321,16 @@ need_apparmor() {
     [ -d "$PA_SECFS/policy" ] || fail no-securityfs "securityfs is not mounted at /sys/kernel/security; fix: mount -t securityfs securityfs /sys/kernel/security"
 }
 
-# take_lock: host-wide exclusive lock held until the script exits (fd 9).
+# take_lock: host-wide exclusive lock held until the script exits or calls release_lock (fd 9).
 take_lock() {
     [ -d "$PA_STATE" ] || mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
     exec 9>>"$PA_LOCK" || fail io "cannot open $PA_LOCK"
     flock -w 300 9 || fail lock-timeout "another pulumi-apparmor change held $PA_LOCK for 300 s"
+}
+
+# release_lock: gives the lock up before the script exits (what follows only reads).
+release_lock() {
+    exec 9>&-
 }
 
 # sha256_of FILE / sha1_of FILE: hex digest only.

@@ -199,11 +199,11 @@ describe("host scripts on the test VM", function () {
         }
     });
 
-    it("snapshot: the containers started with the profile and their labels", async () => {
+    it("install with labels: after the change, the containers started with the profile and their labels", async () => {
         const name = "pa-snap";
         const ctr = "pa-snap-ctr";
         try {
-            const inst = await install(name);
+            await install(name);
             const started = await dockerRun(info, "sleep 600", {
                 profile: name,
                 name: ctr,
@@ -211,17 +211,30 @@ describe("host scripts on the test VM", function () {
             });
             assert.strictEqual(started.code, 0, started.stderr);
             const id = started.stdout.trim();
-            const full = await hostScripts.snapshot(exec, { name, sudo: true });
-            assert.strictEqual(full.present, true);
-            assert.strictEqual(full.sha256, inst.sha256);
-            assert.strictEqual(full.kernelMode, "enforce");
-            assert.strictEqual(full.docker, true);
-            assert.deepStrictEqual(full.containers, [{ id, label: `${name} (enforce)` }]);
+            // A new version in complain mode: the running container is listed under it, as the kernel labels it.
+            const staged = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name, ["/tmp/labels"]),
+                mode: "complain",
+                labels: true,
+                sudo: true,
+            });
+            assert.strictEqual(staged.checkError, undefined);
+            assert.strictEqual(staged.labels?.docker, true);
+            assert.deepStrictEqual(staged.labels?.containers, [
+                { id, label: `${name} (complain)` },
+            ]);
             // Gone: no container of the profile is listed (whether or not others run on the host).
             await sshExec(info, `docker rm -f ${ctr}`, { timeoutMs: 120000 });
-            const after = await hostScripts.snapshot(exec, { name, sudo: true });
-            assert.strictEqual(after.docker, true);
-            assert.deepStrictEqual(after.containers, []);
+            const after = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                labels: true,
+                sudo: true,
+            });
+            assert.strictEqual(after.labels?.docker, true);
+            assert.deepStrictEqual(after.labels?.containers, []);
         } finally {
             await cleanup(info, [name], [ctr]);
         }
@@ -290,16 +303,43 @@ describe("host scripts on the test VM", function () {
             assert.strictEqual(await kernelRawSha1(info, name), raw2);
             assert.strictEqual(await kernelMode(info, name), "complain");
 
-            // unless does not match (another mode): the install runs.
+            // unless does not match (another mode): the install runs; with labels and log, the
+            // same round trip then lists the containers (none run under it) and reads the log
+            // from the position it took.
             const moved = await hostScripts.installPrior(exec, {
                 name,
                 text: secureProfile(name),
                 mode: "enforce",
                 unless: { sha256: sha2, kernelMode: "enforce" },
+                labels: true,
+                logMaxBytes: 1024 * 1024,
                 sudo: true,
             });
             assert.strictEqual(moved.install?.kernelMode, "enforce");
             assert.strictEqual(moved.prior.kernelMode, "complain");
+            assert.strictEqual(moved.checkError, undefined);
+            assert.deepStrictEqual(moved.labels, { docker: true, containers: [] });
+            assert.strictEqual(moved.log?.source, "journal-audit");
+            assert.match(moved.log?.cursor ?? "", /^journal:/);
+            // Every line read is newer than the position: reading from it again gives at least them.
+            const again = await hostScripts.denials(exec, {
+                cursor: moved.prior.position,
+                source: "journal-audit",
+                sudo: true,
+            });
+            assert.deepStrictEqual(again.lines.slice(0, moved.log?.lines.length), moved.log?.lines);
+            // kept: nothing after the prior text even with labels and log asked
+            const kept2 = await hostScripts.installPrior(exec, {
+                name,
+                text: secureProfile(name),
+                mode: "enforce",
+                unless: { sha256: moved.install!.sha256, kernelMode: "enforce" },
+                labels: true,
+                logMaxBytes: 1024,
+                sudo: true,
+            });
+            assert.strictEqual(kept2.install, undefined);
+            assert.strictEqual(kept2.labels, undefined);
             await assertConsistent(info, name, [v1]);
         } finally {
             await cleanup(info, [name]);

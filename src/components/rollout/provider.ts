@@ -12,7 +12,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "../connection";
 import { validatePlainConnection } from "../connection";
-import type { DenialSource } from "../../host";
+import { isDenialSource } from "../../host";
 import * as ops from "../hostops";
 import { canonicalJson, PROFILE_NAME_RE, sshTarget } from "../hostProfileProvider";
 import { seenHostKey } from "../ssh";
@@ -99,13 +99,6 @@ function installInput(
     return { name: i.profileName, directory: i.directory, text, mode, adopt: i.adopt === true };
 }
 
-/** `{ source }` when `s` is a log source the host named (read that log again), else `{}`. */
-function logSource(s: string | undefined): { source?: DenialSource } {
-    return s === "journal-audit" || s === "auditlog" || s === "journal-kernel" || s === "kernlog"
-        ? { source: s }
-        : {};
-}
-
 /** The SSH operations of a wave, for the inputs' connections. */
 function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps {
     const conn = (h: WaveHost) => {
@@ -118,11 +111,12 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
         if (fp) seen[h.hostName] = fp;
     };
     return {
-        async stage(h, text, mode, keep) {
+        async stage(h, text, mode, keep, readLog) {
             const { c, t } = conn(h);
             const r = await ops.waveStage(t, h.target, c.sudo, {
                 ...installInput(i, text, mode),
                 ...(keep ? { unless: keep } : {}),
+                ...(readLog ? { readLog: true } : {}),
             });
             remember(h, t);
             const p = r.prior;
@@ -131,8 +125,6 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
                     present: p.present,
                     sha256: p.sha256,
                     kernelMode: p.kernelMode,
-                    docker: false,
-                    containers: [],
                     text: p.text,
                 },
                 position: p.position || undefined,
@@ -145,22 +137,10 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
                           },
                       }
                     : {}),
+                ...(r.labels ? { after: r.labels } : {}),
+                ...(r.records ? { records: r.records } : {}),
+                ...(r.checkError !== undefined ? { checkError: r.checkError } : {}),
             };
-        },
-        async check(h, since) {
-            const { c, t } = conn(h);
-            const r = await ops.waveCheck(
-                t,
-                h.target,
-                c.sudo,
-                i.profileName,
-                i.directory,
-                // `start` when the host had no log position: every line then is newer than the load.
-                since
-                    ? { cursor: since.position ?? "start", ...logSource(since.source) }
-                    : undefined,
-            );
-            return { after: r.snapshot, ...(r.records ? { records: r.records } : {}) };
         },
         async install(h, text, mode) {
             const { c, t } = conn(h);
@@ -176,7 +156,7 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
                     h.target,
                     c.sudo,
                     position ?? "start",
-                    logSource(source).source,
+                    isDenialSource(source) ? source : undefined,
                 )
             ).records;
         },

@@ -5,11 +5,11 @@
  * algorithm and nothing else.
  *
  * Per host:
- * 1-2. in one step, look at the file and kernel mode and take the log position, then install the
- *    version in the stage mode (complain with `promote`, else the declared mode) — unless the host
- *    already passed this version's gate and still carries it: it is left alone (no re-soak); then
- *    list the containers started with the profile and verify each runs under `NAME (stage mode)`
- *    (with a soak of 0 seconds the host's new log lines are read beside the labels);
+ * 1-2. in one step (one round trip): look at the file and kernel mode and take the log position,
+ *    install the version in the stage mode (complain with `promote`, else the declared mode) —
+ *    unless the host already passed this version's gate and still carries it: it is left alone (no
+ *    re-soak) — then list the containers started with the profile, to verify each runs under
+ *    `NAME (stage mode)`, and with a soak of 0 seconds read the host's new log lines;
  * then for the wave: soak once, read each host's new log lines, and count the events of THIS profile
  * (DENIED, plus ALLOWED with `promote`) — all of them are the new version's, since the position was
  * taken before it loaded. A host where the profile was not loaded before runs nothing under it yet:
@@ -33,47 +33,50 @@ export interface WaveHost {
     readonly mode: ProfileMode;
 }
 
-/** What a host says about the profile (see `src/host/snapshot.sh`). */
-export interface WaveSnapshot {
+/** What a host had before a wave changed it (read by the install under the host lock). */
+export interface WaveLook {
     readonly present: boolean;
     readonly sha256: string;
     /** "" when the profile is not loaded. */
     readonly kernelMode: string;
-    readonly docker: boolean;
-    readonly containers: readonly { readonly id: string; readonly label: string }[];
     /** The profile file's text ("" when absent). */
     readonly text: string;
+}
+
+/** The containers started with the profile, read right after the install. */
+export interface WaveLabels {
+    /** The list is complete (the docker CLI answered, or no container runs). */
+    readonly docker: boolean;
+    readonly containers: readonly { readonly id: string; readonly label: string }[];
 }
 
 /** The host operations a wave needs. */
 export interface WaveHostOps {
     /**
-     * The first look and the install in one step: what the host had before anything changed (its
-     * file and kernel mode, no containers; the log position when the profile was loaded, undefined
-     * otherwise or when the host has no log), then the install of `text` in `mode` — unless `keep`
-     * matches the file's sha256 and kernel mode, when nothing changes and `installed` is undefined.
+     * A host's whole stage step in one round trip: what the host had before anything changed (its
+     * file and kernel mode; the log position when the profile was loaded, undefined otherwise or
+     * when the host has no log), then the install of `text` in `mode` — unless `keep` matches the
+     * file's sha256 and kernel mode, when nothing changes and `installed` is undefined — then, after
+     * a change, the containers started with the profile (`after`) and, with `readLog` and a
+     * position, the audit records logged since it (a soak of 0 seconds: read right away).
      */
     stage(
         h: WaveHost,
         text: string,
         mode: ProfileMode,
         keep?: { sha256: string; kernelMode: ProfileMode },
+        readLog?: boolean,
     ): Promise<{
-        before: WaveSnapshot;
+        before: WaveLook;
         position: string | undefined;
         /** The log source of `position` (read the same log later). */
         source?: string;
         installed?: { fileSha256: string; kernelMode: string };
+        after?: WaveLabels;
+        records?: AuditRecord[];
+        /** Why `after` or `records` are missing although the install happened. */
+        checkError?: string;
     }>;
-    /**
-     * After an install: the profile's state with the containers started with it (their labels);
-     * with `since`, beside it the audit records logged after `since.position` (a soak of 0 seconds:
-     * read right away).
-     */
-    check(
-        h: WaveHost,
-        since?: { position: string | undefined; source?: string },
-    ): Promise<{ after: WaveSnapshot; records?: AuditRecord[] }>;
     install(
         h: WaveHost,
         text: string,
@@ -176,7 +179,7 @@ interface Work {
     /** The host got the new version in this run. */
     staged: boolean;
     soak: boolean;
-    /** The host's log was read after the install (by `check`, for a soak of 0). */
+    /** The host's log was read right after the install (by `stage`, for a soak of 0). */
     read: boolean;
     records: AuditRecord[];
     problems: string[];
@@ -289,9 +292,9 @@ export function overBudgetReport(
 }
 
 /** A label check after staging: every container started with the profile runs under it. */
-export function labelProblems(snap: WaveSnapshot, name: string, mode: ProfileMode): string[] {
+export function labelProblems(after: WaveLabels, name: string, mode: ProfileMode): string[] {
     const want = `${name} (${mode})`;
-    return snap.containers
+    return after.containers
         .filter((c) => c.label !== want)
         .map(
             (c) =>
@@ -330,7 +333,7 @@ export async function runWave(
                 p?.phase === "passed" && p.version === spec.version && p.fileSha256
                     ? { sha256: p.fileSha256, kernelMode: h.mode }
                     : undefined;
-            const st = await ops.stage(h, spec.profileText, stageMode, keep);
+            const st = await ops.stage(h, spec.profileText, stageMode, keep, s.soakSeconds === 0);
             const snap = st.before;
             w.position = st.position;
             w.source = st.source;
@@ -369,15 +372,12 @@ export async function runWave(
                 allowed: 0,
                 ...(w.previous ? { previous: w.previous } : {}),
             };
-            const chk = await ops.check(
-                h,
-                soak && s.soakSeconds === 0
-                    ? { position: w.position, ...(w.source ? { source: w.source } : {}) }
-                    : undefined,
-            );
-            w.problems.push(...labelProblems(chk.after, spec.profileName, stageMode));
-            if (chk.records) {
-                w.records = countedRecords(chk.records, spec.profileName, promote);
+            if (st.checkError !== undefined) w.problems.push(st.checkError);
+            if (st.after) w.problems.push(...labelProblems(st.after, spec.profileName, stageMode));
+            else if (st.checkError === undefined)
+                w.problems.push("the host did not report the containers' labels");
+            if (soak && st.records) {
+                w.records = countedRecords(st.records, spec.profileName, promote);
                 w.read = true;
             }
         } catch (e) {

@@ -18,7 +18,6 @@ import {
     type WaveHost,
     type WaveHostOps,
     type WaveHostState,
-    type WaveSnapshot,
     type WaveSpec,
 } from "../../../src/components/rollout/wave";
 import {
@@ -134,6 +133,16 @@ describe("rollout: wave plan", () => {
     });
 });
 
+/** What the fake reads of a host's profile. */
+interface FakeSnapshot {
+    readonly present: boolean;
+    readonly sha256: string;
+    readonly kernelMode: string;
+    readonly docker: boolean;
+    readonly containers: readonly { readonly id: string; readonly label: string }[];
+    readonly text: string;
+}
+
 /** A fake fleet: per host, the file text, kernel mode, containers and log. */
 class FakeHosts implements WaveHostOps {
     files = new Map<string, { text: string; mode: string }>();
@@ -152,7 +161,8 @@ class FakeHosts implements WaveHostOps {
     private reach(h: WaveHost) {
         if (this.unreachable.has(h.hostName)) throw new Error(`cannot reach ${h.target}`);
     }
-    async snapshot(h: WaveHost, containers: boolean): Promise<WaveSnapshot> {
+    /** The profile on a host; with `containers`, also the containers started with it. */
+    async snapshot(h: WaveHost, containers: boolean): Promise<FakeSnapshot> {
         this.reach(h);
         this.events.push(`snapshot ${h.hostName}${containers ? "" : " files"}`);
         const f = this.files.get(h.hostName);
@@ -168,14 +178,24 @@ class FakeHosts implements WaveHostOps {
             text: f?.text ?? "",
         };
     }
-    /** Like install.sh with `prior`: the look, the log position when loaded, then the install. */
+    /**
+     * Like install.sh with `prior`, `labels` and `log`: the look, the log position when loaded, the
+     * install, then the containers' labels and (with `readLog` and a position) the new log lines.
+     */
     async stage(
         h: WaveHost,
         text: string,
         mode: ProfileMode,
         keep?: { sha256: string; kernelMode: ProfileMode },
-    ) {
-        const before = await this.snapshot(h, false);
+        readLog?: boolean,
+    ): ReturnType<WaveHostOps["stage"]> {
+        const s = await this.snapshot(h, false);
+        const before = {
+            present: s.present,
+            sha256: s.sha256,
+            kernelMode: s.kernelMode,
+            text: s.text,
+        };
         const position = before.kernelMode ? await this.logPosition(h) : undefined;
         if (
             keep &&
@@ -184,12 +204,17 @@ class FakeHosts implements WaveHostOps {
             before.kernelMode === keep.kernelMode
         )
             return { before, position };
-        return { before, position, installed: await this.install(h, text, mode) };
-    }
-    async check(h: WaveHost, since?: { position: string | undefined }) {
-        const after = await this.snapshot(h, true);
-        if (!since) return { after };
-        return { after, records: await this.recordsSince(h, since.position) };
+        const installed = await this.install(h, text, mode);
+        const a = await this.snapshot(h, true);
+        const after = { docker: a.docker, containers: a.containers };
+        if (!readLog || position === undefined) return { before, position, installed, after };
+        return {
+            before,
+            position,
+            installed,
+            after,
+            records: await this.recordsSince(h, position),
+        };
     }
     async logPosition(h: WaveHost) {
         this.reach(h);
@@ -471,6 +496,31 @@ describe("rollout: runWave against fake hosts", () => {
             r.failure ?? "",
             /container 0123456789ab runs with label "unconfined", expected web \(enforce\)/,
         );
+    });
+
+    it("a read that fails after the install fails the gate, and the installed version is recorded", async () => {
+        for (const [what, over] of [
+            ["a failed log read", { checkError: "reading the log after the install failed: x" }],
+            ["no labels reported", { after: undefined }],
+        ] as const) {
+            const f = new FakeHosts("web");
+            f.files.set("a", { text: "v1", mode: "enforce" });
+            const orig = f.stage.bind(f);
+            f.stage = async (...a: Parameters<FakeHosts["stage"]>) => ({
+                ...(await orig(...a)),
+                ...over,
+            });
+            const r = await runWave(spec(["a"]), undefined, f);
+            const want =
+                what === "no labels reported"
+                    ? /root@a:22 \(a\): the host did not report the containers' labels/
+                    : /root@a:22 \(a\): reading the log after the install failed: x/;
+            assert.match(r.failure ?? "", want, what);
+            // the host really has the new version: its record says so (halt keeps it)
+            assert.strictEqual(r.hostStates.a.fileSha256, "sha-v2-enforce", what);
+            assert.strictEqual(r.hostStates.a.phase, "failed", what);
+            assert.ok(!f.events.includes("sleep 5000"), what);
+        }
     });
 
     it("a dangerous suggestion is shown commented out in the failure, in text and code", async () => {

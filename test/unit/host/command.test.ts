@@ -5,13 +5,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
+import { gunzipSync } from "zlib";
 import {
     buildHostCommand,
     DEFAULT_PROFILE_DIR,
     denialsCommand,
     HOST_SCRIPTS,
     hostScriptDir,
+    hostScriptProgram,
+    type InstallArgs,
     hostScriptText,
+    MAX_PLAIN_SCRIPT,
     installCommand,
     modeCommand,
     preflightCommand,
@@ -200,7 +204,7 @@ describe("host command: validators", () => {
 
 describe("host command: builders", () => {
     const prefix = (name: string) =>
-        `sh -c ${shellQuote(hostScriptText(name as "install"))} pulumi-apparmor-${name}`;
+        `sh -c ${shellQuote(hostScriptProgram(name as "install"))} pulumi-apparmor-${name}`;
     it("buildHostCommand: sh -c 'SCRIPT' pulumi-apparmor-NAME 'ARG'…, with sudo -n on request", () => {
         assert.strictEqual(buildHostCommand("remove", ["p", "/d"]), `${prefix("remove")} 'p' '/d'`);
         assert.strictEqual(
@@ -214,15 +218,53 @@ describe("host command: builders", () => {
         assert.strictEqual(
             hostScriptText("install"),
             minifyShell(
-                [read("lib.sh"), read("lib-store.sh"), read("lib-log.sh"), read("install.sh")].join(
-                    "\n",
-                ),
+                [
+                    read("lib.sh"),
+                    read("lib-store.sh"),
+                    read("lib-log.sh"),
+                    read("lib-docker.sh"),
+                    read("install.sh"),
+                ].join("\n"),
             ),
         );
         assert.strictEqual(
             hostScriptText("denials"),
             minifyShell([read("lib.sh"), read("lib-log.sh"), read("denials.sh")].join("\n")),
         );
+    });
+    it("a script longer than MAX_PLAIN_SCRIPT is sent packed (gzip + base64), the others as they are", () => {
+        let packed = 0;
+        for (const name of HOST_SCRIPTS) {
+            const text = hostScriptText(name);
+            const program = hostScriptProgram(name);
+            if (text.length <= MAX_PLAIN_SCRIPT) {
+                assert.strictEqual(program, text, name);
+                continue;
+            }
+            packed++;
+            const b64 = /printf %s ([A-Za-z0-9+/=]+) \| base64 -d \| gzip -dc/.exec(program);
+            assert.ok(b64, `${name}: no packed text`);
+            assert.strictEqual(gunzipSync(Buffer.from(b64[1], "base64")).toString("utf8"), text);
+            assert.ok(program.endsWith('eval "$pa_s"'), name);
+        }
+        assert.ok(packed >= 1, "install is longer than MAX_PLAIN_SCRIPT: it is sent packed");
+    });
+    it("the packed program runs its script under dash with its name and arguments", () => {
+        const r = spawnSync(
+            "sh",
+            ["-c", hostScriptProgram("install"), "pulumi-apparmor-install", "bad name", "x"],
+            { encoding: "utf8" },
+        );
+        assert.strictEqual(r.status, 2, r.stderr);
+        assert.match(
+            r.stdout,
+            /^\{"ok":false,"error":"usage","message":"usage: pulumi-apparmor-install /,
+        );
+        // without gzip it says so and runs nothing
+        const broken = hostScriptProgram("install").replace("gzip -dc", "no-such-gzip -dc");
+        const b = spawnSync("sh", ["-c", broken, "pulumi-apparmor-install"], { encoding: "utf8" });
+        assert.strictEqual(b.status, 1);
+        assert.match(b.stdout, /^\{"ok":false,"error":"unpack",/);
     });
     it("every command fits in one SSH packet every server accepts (RFC 4253: 35000 bytes)", () => {
         for (const name of HOST_SCRIPTS) {
@@ -288,6 +330,40 @@ describe("host command: builders", () => {
             /unless.kernelMode/,
         );
     });
+    // installCommand's rollout options: the options they become, or the error naming the field.
+    const sha = "b".repeat(64);
+    const rolloutOptions: [string, Partial<InstallArgs>, string[] | RegExp][] = [
+        ["prior", { prior: true }, ["prior"]],
+        ["prior + labels", { prior: true, labels: true }, ["prior", "labels"]],
+        ["prior + log", { prior: true, logMaxBytes: 4096 }, ["prior", "log=4096"]],
+        [
+            "all of them",
+            {
+                prior: true,
+                unless: { sha256: sha, kernelMode: "enforce" },
+                logMaxBytes: 1,
+                labels: true,
+            },
+            ["prior", `unless=${sha}:enforce`, "log=1", "labels"],
+        ],
+        ["labels without prior", { labels: true }, /labels needs prior/],
+        ["log without prior", { logMaxBytes: 10 }, /logMaxBytes needs prior/],
+        ["log 0", { prior: true, logMaxBytes: 0 }, /invalid logMaxBytes/],
+        [
+            "log over 16 MiB",
+            { prior: true, logMaxBytes: 16 * 1024 * 1024 + 1 },
+            /invalid logMaxBytes/,
+        ],
+        ["log not whole", { prior: true, logMaxBytes: 1.5 }, /invalid logMaxBytes/],
+    ];
+    for (const [what, over, want] of rolloutOptions)
+        it(`installCommand options: ${what}`, () => {
+            const text = "profile p {\n}\n";
+            const build = () => installCommand({ name: "p", text, ...over });
+            if (want instanceof RegExp) return void assert.throws(build, want);
+            const tail = [sha256Hex(text), ...want].map((w) => `'${w}'`).join(" ");
+            assert.ok(build().command.endsWith(` ${tail}`), build().command.slice(-200));
+        });
     it("installCommand ends the text with a newline (the file on the host always does)", () => {
         const c = installCommand({ name: "p", text: "profile p {\n}" });
         assert.strictEqual(c.stdin, "profile p {\n}\n");

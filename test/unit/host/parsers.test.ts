@@ -75,7 +75,7 @@ describe("host parsers: install with prior", () => {
     const text = "# é\nprofile p {\n}\n";
     const textSha = createHash("sha256").update(text, "utf8").digest("hex");
     const prior = (sha = textSha) =>
-        `{"prior":{"present":true,"sha256":"${sha}","kernelMode":"complain"},"position":"journal:s=1;i=2","source":"journal-audit"}`;
+        `{"prior":{"present":true,"sha256":"${sha}","kernelMode":"complain","bytes":${Buffer.byteLength(text)}},"position":"journal:s=1;i=2","source":"journal-audit"}`;
     it("the install's line, the prior line and the previous text (its sha256 checked)", () => {
         const r = parseInstallPrior({ stdout: `${result}\n${prior()}\n${text}` });
         assert.strictEqual(r.install?.sha256, SHA);
@@ -97,7 +97,7 @@ describe("host parsers: install with prior", () => {
     });
     it("absent file: no text, no position", () => {
         const r = parseInstallPrior({
-            stdout: `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":""},"position":"","source":""}\n`,
+            stdout: `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":"","bytes":0},"position":"","source":""}\n`,
         });
         assert.deepStrictEqual(r.prior, {
             present: false,
@@ -116,7 +116,7 @@ describe("host parsers: install with prior", () => {
         ["another sha256", `${result}\n${prior("d".repeat(64))}\n${text}`],
         [
             "text after an absent file",
-            `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":""},"position":"","source":""}\nx`,
+            `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":"","bytes":0},"position":"","source":""}\nx`,
         ],
     ];
     for (const [what, stdout] of bad)
@@ -125,6 +125,79 @@ describe("host parsers: install with prior", () => {
                 () => parseInstallPrior({ stdout }),
                 (e: unknown) => e instanceof HostScriptError && e.code === "bad-output",
             ));
+    it("bad output: anything after a kept install, even when labels and log were asked", () =>
+        assert.throws(
+            () =>
+                parseInstallPrior(
+                    {
+                        stdout: `{"ok":true,"name":"p","dir":"/d","kept":true}\n${prior()}\n${text}{"labels":{"docker":true,"containers":[]}}\n`,
+                    },
+                    { labels: true, log: true },
+                ),
+            (e: unknown) => e instanceof HostScriptError && e.code === "bad-output",
+        ));
+    const labels = '{"labels":{"docker":true,"containers":[{"id":"ab12","label":"p (complain)"}]}}';
+    const line =
+        'audit: type=1400 audit(1700000000.123:45): apparmor="DENIED" operation="open" profile="p" name="/etc/x" pid=1 comm="cat" requested_mask="r" denied_mask="r" fsuid=0 ouid=0';
+    const log = `{"ok":true,"source":"kernlog","format":"text","cursor":"kernlog:1:99","lines":1,"bytes":${line.length + 1},"suppressed":0,"truncated":false,"cursorReset":false}\n${line}\n`;
+    it("labels and log after the change: the containers and the log read", () => {
+        const r = parseInstallPrior(
+            { stdout: `${result}\n${prior()}\n${text}${labels}\n${log}` },
+            { labels: true, log: true },
+        );
+        assert.strictEqual(r.install?.sha256, SHA);
+        assert.strictEqual(r.prior.text, text);
+        assert.deepStrictEqual(r.labels, {
+            docker: true,
+            containers: [{ id: "ab12", label: "p (complain)" }],
+        });
+        assert.deepStrictEqual(r.log?.lines, [line]);
+        assert.strictEqual(r.log?.cursor, "kernlog:1:99");
+        assert.strictEqual(r.checkError, undefined);
+    });
+    // After the install, a failed or cut read is `checkError`: the install's result is kept.
+    const checks: [string, string, { labels?: boolean; log?: boolean }, RegExp][] = [
+        ["labels missing", "", { labels: true }, /no container labels/],
+        ["labels line cut", '{"labels":{"docker":tr', { labels: true }, /no container labels/],
+        [
+            "labels of the wrong shape",
+            '{"labels":{"docker":true,"containers":[{"id":1}]}}\n',
+            { labels: true },
+            /no container labels/,
+        ],
+        [
+            "the log read failed",
+            `${labels}\n{"ok":false,"error":"journal-failed","message":"journalctl failed"}\n`,
+            { labels: true, log: true },
+            /reading the log after the install failed: .*journalctl failed/,
+        ],
+        [
+            "the log read cut",
+            `${labels}\n${log.slice(0, log.indexOf("\n") + 10)}`,
+            { labels: true, log: true },
+            /reading the log after the install failed: .*the last line is cut/,
+        ],
+    ];
+    for (const [what, after, asked, want] of checks)
+        it(`after the install: ${what}`, () => {
+            const r = parseInstallPrior(
+                { stdout: `${result}\n${prior()}\n${text}${after}` },
+                asked,
+            );
+            assert.strictEqual(r.install?.sha256, SHA);
+            assert.match(r.checkError ?? "", want);
+        });
+    it("log asked, no position (the profile was not loaded): nothing read, nothing missing", () => {
+        const r = parseInstallPrior(
+            {
+                stdout: `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":"","bytes":0},"position":"","source":""}\n${labels}\n`,
+            },
+            { labels: true, log: true },
+        );
+        assert.strictEqual(r.log, undefined);
+        assert.strictEqual(r.checkError, undefined);
+        assert.strictEqual(r.labels?.containers.length, 1);
+    });
     it("a failed install is its error, whatever follows", () =>
         assert.throws(
             () =>
@@ -188,6 +261,14 @@ describe("host parsers: denials", () => {
         assert.throws(
             () => parseDenials({ stdout: `${header(3)}\nx\n` }),
             /announced 3 lines, got 1/,
+        ));
+    it("a last line without its newline is an error (output cut inside it)", () =>
+        assert.throws(
+            () =>
+                parseDenials({
+                    stdout: `${header(1)}\naudit: type=1400 audit(1700000000.123:456): apparmor="DEN`,
+                }),
+            /the last line is cut/,
         ));
 });
 

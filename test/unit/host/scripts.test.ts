@@ -25,7 +25,13 @@ describe("host scripts: shellcheck", function () {
         const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sh"));
         assert.deepStrictEqual(
             files.sort(),
-            ["lib.sh", "lib-store.sh", "lib-log.sh", ...HOST_SCRIPTS.map((s) => `${s}.sh`)].sort(),
+            [
+                "lib.sh",
+                "lib-store.sh",
+                "lib-log.sh",
+                "lib-docker.sh",
+                ...HOST_SCRIPTS.map((s) => `${s}.sh`),
+            ].sort(),
         );
         const r = spawnSync("shellcheck", ["-s", "sh", ...files.map((f) => path.join(dir, f))], {
             encoding: "utf8",
@@ -54,6 +60,9 @@ describe("host scripts: the scripts re-check their arguments", () => {
     // before anything runs (exit 2, JSON error line), and the hostile text must not execute.
     const marker = path.join(os.tmpdir(), `pa-host-marker-${process.pid}`);
     const hostile = `x';touch ${marker};'`;
+    /** install arguments: a valid name, mode, dir and no sha256, then `opts`. */
+    const inst = (...opts: string[]) => ["p", "enforce", "/etc/apparmor.d/d", "-", ...opts];
+    const A64 = "a".repeat(64);
     const cases: [string, (typeof HOST_SCRIPTS)[number], string[], string][] = [
         [
             "install: name with quote",
@@ -149,63 +158,38 @@ describe("host scripts: the scripts re-check their arguments", () => {
             ["p", "enforce", "/etc/apparmor.d/d", "-", "timeout=99999"],
             "bad-option",
         ],
-        [
-            "install: unless without prior",
-            "install",
-            [
-                "p",
-                "enforce",
-                "/etc/apparmor.d/d",
-                "-",
-                "unless=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:enforce",
-            ],
-            "bad-option",
-        ],
+        ["install: unless without prior", "install", inst(`unless=${A64}:enforce`), "bad-option"],
         [
             "install: unless with a short sha256",
             "install",
-            ["p", "enforce", "/etc/apparmor.d/d", "-", "prior", "unless=abc:enforce"],
+            inst("prior", "unless=abc:enforce"),
             "bad-option",
         ],
         [
             "install: unless without a mode",
             "install",
-            [
-                "p",
-                "enforce",
-                "/etc/apparmor.d/d",
-                "-",
-                "prior",
-                "unless=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:",
-            ],
+            inst("prior", `unless=${A64}:`),
             "bad-option",
         ],
         [
             "install: unless with a hostile mode",
             "install",
-            [
-                "p",
-                "enforce",
-                "/etc/apparmor.d/d",
-                "-",
-                "prior",
-                `unless=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:${hostile}`,
-            ],
+            inst("prior", `unless=${A64}:${hostile}`),
             "bad-option",
         ],
         [
             "install: unless with upper-case hex",
             "install",
-            [
-                "p",
-                "enforce",
-                "/etc/apparmor.d/d",
-                "-",
-                "prior",
-                "unless=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA:enforce",
-            ],
+            inst("prior", `unless=${A64.toUpperCase()}:enforce`),
             "bad-option",
         ],
+        ["install: log without prior", "install", inst("log=100"), "bad-option"],
+        ["install: log=0", "install", inst("prior", "log=0"), "bad-option"],
+        ["install: log with a leading 0", "install", inst("prior", "log=0100"), "bad-option"],
+        ["install: log not a number", "install", inst("prior", "log=1;id"), "bad-option"],
+        ["install: log too large", "install", inst("prior", "log=16777217"), "bad-option"],
+        ["install: log far too large", "install", inst("prior", "log=999999999999"), "bad-option"],
+        ["install: labels without prior", "install", inst("labels"), "bad-option"],
         ["remove: dir /etc", "remove", ["p", "/etc"], "bad-dir"],
         ["remove: bad in-use", "remove", ["p", "/etc/apparmor.d/d", "in-use=maybe"], "bad-option"],
         ["remove: bad wait", "remove", ["p", "/etc/apparmor.d/d", "wait=-1"], "bad-option"],
@@ -229,14 +213,6 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["compile: timeout above 600", "compile", ["601", "-"], "bad-timeout"],
         ["compile: bad sha", "compile", ["10", "ABC"], "bad-sha256"],
         ["compile: missing args", "compile", ["10"], "usage"],
-        ["snapshot: hostile name", "snapshot", [hostile, "/etc/apparmor.d/d"], "bad-name"],
-        [
-            "snapshot: a hostile extra argument",
-            "snapshot",
-            ["p", "/etc/apparmor.d/d", hostile],
-            "usage",
-        ],
-        ["snapshot: too many args", "snapshot", ["p", "/etc/apparmor.d/d", "x", "y"], "usage"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {
