@@ -62,9 +62,12 @@ export interface AuditRecord {
     protocolName?: string;
     /** Signal name (`signal=kill`). */
     signal?: string;
-    /** `peer=`: the peer label for signal, ptrace and unix socket events (`tcontext=` for io_uring). */
+    /** `peer=`: the peer label for signal, ptrace and unix socket events. */
     peer?: string;
-    /** `peer_profile=` / `peer_label=`. */
+    /**
+     * `peer_profile=` / `peer_label=`, and `tcontext=` (io_uring's `uring_override`: the label whose
+     * credentials were to be used), as libapparmor reads them (its `peer_profile`).
+     */
     peerProfile?: string;
     /** D-Bus fields from user-space mediators. */
     bus?: string;

@@ -99,7 +99,9 @@ const KEYS: readonly (readonly [string, K])[] = [
     ["apparmor", K.Apparmor],
     ["protocol", K.Protocol],
     ["execpath", K.ExtraUntrusted],
-    ["tcontext", K.Peer],
+    // io_uring (AppArmor 4): the label whose credentials a request would use; libapparmor reads
+    // it as peer_label (its peer_profile)
+    ["tcontext", K.PeerProfile],
     ["operation", K.Operation],
     ["requested", K.Requested],
     ["sock_type", K.SockType],
@@ -227,23 +229,53 @@ function eventFromAuditType(t: string): number {
     return T_NONE;
 }
 
-/** IP protocol names some user-space loggers write instead of numbers. */
-const PROTOCOL_NUMBERS: Record<string, number> = {
-    ip: 0,
-    icmp: 1,
-    igmp: 2,
-    tcp: 6,
-    udp: 17,
-    ipv6: 41,
-    gre: 47,
-    esp: 50,
-    ah: 51,
-    icmpv6: 58,
-    sctp: 132,
-    udplite: 136,
-    raw: 255,
-    mptcp: 262,
-};
+/**
+ * IP protocol names by number, in libapparmor's order: its table (`af_protos.h`) is generated at
+ * build time from the IPPROTO_* constants of glibc's <netinet/in.h>, and its `net_protocol` is the
+ * first name of a number, `unknown(N)` for a number without one. These are glibc 2.36's (Debian 12,
+ * whose libapparmor the agreement tests compare with); a libapparmor built on a newer glibc may name
+ * a few more numbers. The names are also read back: some user-space loggers write `protocol="tcp"`.
+ */
+const PROTOCOLS: readonly (readonly [string, number])[] = [
+    ["ip", 0],
+    ["icmp", 1],
+    ["igmp", 2],
+    ["ipip", 4],
+    ["tcp", 6],
+    ["egp", 8],
+    ["pup", 12],
+    ["udp", 17],
+    ["idp", 22],
+    ["tp", 29],
+    ["dccp", 33],
+    ["ipv6", 41],
+    ["rsvp", 46],
+    ["gre", 47],
+    ["esp", 50],
+    ["ah", 51],
+    ["mtp", 92],
+    ["beetph", 94],
+    ["encap", 98],
+    ["pim", 103],
+    ["comp", 108],
+    ["sctp", 132],
+    ["udplite", 136],
+    ["mpls", 137],
+    ["ethernet", 143],
+    ["raw", 255],
+    ["mptcp", 262],
+    // IPv6 extension headers and ICMPv6 (hopopts is 0: "ip" is named first, as in libapparmor)
+    ["hopopts", 0],
+    ["routing", 43],
+    ["fragment", 44],
+    ["icmpv6", 58],
+    ["none", 59],
+    ["dstopts", 60],
+    ["mh", 135],
+];
+
+/** Protocol numbers by name (`protocol="tcp"`). */
+const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = Object.fromEntries(PROTOCOLS);
 
 // ---------------------------------------------------------------------------------------------
 // Value helpers
@@ -1251,10 +1283,12 @@ const STRING_FIELD_CODES: Readonly<Record<ViewStringField, K>> = {
     namespace: K.Namespace,
 };
 
-/** Names of the IP protocol numbers libapparmor names (its `net_protocol`), by number. */
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-    Object.entries(PROTOCOL_NUMBERS).map(([name, n]) => [n, name]),
-);
+/** The first name of each protocol number (libapparmor's `net_protocol`), by number. */
+const PROTOCOL_NAMES: Readonly<Record<number, string>> = (() => {
+    const names: Record<number, string> = {};
+    for (const [name, n] of PROTOCOLS) if (!Object.hasOwn(names, n)) names[n] = name;
+    return names;
+})();
 
 /** The name of IP protocol `n` (`6` → `tcp`), or undefined when it has none. */
 export function protocolName(n: number | undefined): string | undefined {

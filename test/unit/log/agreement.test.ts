@@ -35,6 +35,21 @@ describe("agreement with libapparmor (LibAppArmor.parse_record)", function () {
         assert.strictEqual(a.agree, 2000);
     });
 
+    it("names every protocol number 0-300 (and 768) as libapparmor does, unknown(N) when it has no name", () => {
+        // libapparmor's net_protocol comes from glibc's IPPROTO_* constants (af_protos.h)
+        const lines: string[] = [];
+        for (const n of [...Array(301).keys(), 768])
+            lines.push(
+                `type=AVC msg=audit(1716557137.764:${n + 1}): apparmor="DENIED" operation="create" profile="p" pid=5 comm="x" family="inet" sock_type="raw" protocol=${n} requested_mask="create" denied_mask="create"`,
+            );
+        const file = path.join(dir, "protocols.log");
+        writeLines(file, lines);
+        const a = compareWithLibapparmor(lines, libapparmorDump(file));
+        const kinds = [...a.kinds].map(([k, v]) => `${k}: ${v.count} (${v.detail || v.example})`);
+        assert.deepStrictEqual(kinds, []);
+        assert.strictEqual(a.agree, lines.length);
+    });
+
     it("on the fixture logs, disagrees only in the known ways", () => {
         const lines = fs
             .readdirSync(FIXTURES)
