@@ -18,6 +18,7 @@
 import { AUDIT_EVENT_TYPES } from "./record";
 import type { AuditEventType, AuditRecord } from "./record";
 import type { ParseOptions, ParseStats } from "./parse";
+import { isKernelAppArmorType } from "./kernel";
 
 // ---------------------------------------------------------------------------------------------
 // Fields
@@ -227,6 +228,20 @@ function eventFromAuditType(t: string): number {
             return T_ERROR;
     }
     return T_NONE;
+}
+
+/**
+ * True when the syslog tag right before `m` in `line` (`host TAG[PID]: ` or `host TAG: `) names a
+ * program, not the kernel or journald's audit transport (`kernel: `, `audit[PID]: `).
+ */
+function userSpaceTag(line: string, m: number): boolean {
+    if (m < 3 || line.charCodeAt(m - 1) !== 32 || line.charCodeAt(m - 2) !== 58 /* : */) return false;
+    let e = m - 2;
+    const sp = line.lastIndexOf(" ", e - 1);
+    if (line.charCodeAt(e - 1) === 93 /* ] */) e = line.lastIndexOf("[", e - 1);
+    if (e <= sp + 1) return false;
+    const tag = line.slice(sp + 1, e);
+    return tag !== "kernel" && tag !== "audit";
 }
 
 /**
@@ -442,6 +457,8 @@ export class AuditEventView {
     /** Event code (T_…), T_NONE while unknown. */
     private kind = T_NONE;
     private notEvent = false;
+    /** User space logged the event (a user audit message, a mediator's own log line). */
+    private userSpace = false;
     /** Why the line is malformed (set while scanning), or undefined. */
     private errorReason: string | undefined = undefined;
     private ts = 0;
@@ -465,6 +482,7 @@ export class AuditEventView {
         this.lineEnd = end;
         this.kind = T_NONE;
         this.notEvent = false;
+        this.userSpace = false;
         this.errorReason = undefined;
         this.tsSrc = SRC_NONE;
         this.serialSrc = SRC_NONE;
@@ -574,8 +592,11 @@ export class AuditEventView {
             } else if (c === 39 /* ' */ && eq - rawStart === 3 && sameAt(s, rawStart, "msg")) {
                 // USER_AVC: msg='apparmor="DENIED" … exe="/usr/bin/dbus-daemon" …': the outer
                 // pid/uid/auid/ses are the mediator's own, so restart on the inner message.
+                // Only the kernel's user-message path writes `msg='…'` (never an AppArmor kernel
+                // record): the event is marked as one any CAP_AUDIT_WRITE process can send.
                 let close = s.lastIndexOf("'", end - 1);
                 if (close <= i) close = end;
+                this.userSpace = true;
                 this.clearPairs();
                 i++;
                 end = close;
@@ -727,6 +748,10 @@ export class AuditEventView {
             if (m >= 5 && line.startsWith("msg='", m - 5)) {
                 const close = line.lastIndexOf("'");
                 if (close > m) end = start + close;
+                this.userSpace = true;
+            } else if (userSpaceTag(line, m)) {
+                // a user-space mediator's own log line: `dbus-daemon[812]: apparmor="DENIED" …`
+                this.userSpace = true;
             }
             const t = prefixTime(line, options);
             if (t !== undefined) {
@@ -811,6 +836,16 @@ export class AuditEventView {
         }
         if (!hasMarker(message)) return LINE_SKIP;
         const res = this.scanOneLine(message, options);
+        // journald says who logged it: a user audit message (_AUDIT_TYPE 1107 …) or a program's
+        // own message (_TRANSPORT syslog, journal, stdout) is user space's
+        const transport = o._TRANSPORT;
+        const auditType = o._AUDIT_TYPE;
+        if (
+            (typeof transport === "string" && transport !== "kernel" && transport !== "audit") ||
+            (typeof auditType === "string" && !isKernelAppArmorType(Number(auditType)))
+        ) {
+            this.userSpace = true;
+        }
         // the view reads the message, but its line is the JSON line
         this.text = text;
         this.lineStart = lineStart;
@@ -1036,6 +1071,10 @@ export class AuditEventView {
     get namespace(): string | undefined {
         return this.untrusted(K.Namespace);
     }
+    /** True when user space logged the event (see `AuditRecord.fromUserSpace`), else undefined. */
+    get fromUserSpace(): true | undefined {
+        return this.userSpace ? true : undefined;
+    }
     /** Every other key of the line, values decoded (built on each access). */
     get extra(): Record<string, string> | undefined {
         const r = {} as AuditRecord;
@@ -1079,6 +1118,7 @@ export class AuditEventView {
         }
         if (this.tsSrc === SRC_JSON) r.timestamp = this.ts;
         if (this.serialSrc === SRC_JSON) r.serial = this.serialValue;
+        if (this.userSpace) r.fromUserSpace = true;
         return r;
     }
 
