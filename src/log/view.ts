@@ -235,7 +235,8 @@ function eventFromAuditType(t: string): number {
  * program, not the kernel or journald's audit transport (`kernel: `, `audit[PID]: `).
  */
 function userSpaceTag(line: string, m: number): boolean {
-    if (m < 3 || line.charCodeAt(m - 1) !== 32 || line.charCodeAt(m - 2) !== 58 /* : */) return false;
+    if (m < 3 || line.charCodeAt(m - 1) !== 32 || line.charCodeAt(m - 2) !== 58 /* : */)
+        return false;
     let e = m - 2;
     const sp = line.lastIndexOf(" ", e - 1);
     if (line.charCodeAt(e - 1) === 93 /* ] */) e = line.lastIndexOf("[", e - 1);
