@@ -516,7 +516,7 @@ export function eventsFor(records: readonly ops.LogRecord[], profileName: string
         else if (r.signal) target = `signal:${r.signal} peer=${r.peer ?? "?"}`;
         else if (op === "ptrace") target = `ptrace peer=${r.peer ?? "?"}`;
         else if (op.startsWith("uring_"))
-            target = `io_uring:${r.deniedMask ?? r.requestedMask ?? "?"}${r.peer !== undefined ? ` peer=${r.peer}` : ""}`;
+            target = `io_uring:${r.deniedMask ?? r.requestedMask ?? "?"}${r.peerProfile !== undefined ? ` peer=${r.peerProfile}` : ""}`;
         out.push({
             kind: r.type,
             operation: op,

@@ -607,7 +607,7 @@ function denialKeyWith(r: DenialKeyFields, generalize: (path: string) => string)
     if (signal !== undefined) return `${signal} peer=${r.peer ?? r.peerProfile ?? "?"}`;
     if (operation !== undefined && operation.startsWith("uring_")) {
         // io_uring: what was asked (sqpoll, override_creds) and, for override_creds, whose
-        const peer = r.peer;
+        const peer = r.peerProfile;
         const what = r.deniedMask ?? r.requestedMask ?? operation;
         return peer !== undefined ? `${what} peer=${peer}` : what;
     }

@@ -62,9 +62,12 @@ export interface AuditRecord {
     protocolName?: string;
     /** Signal name (`signal=kill`). */
     signal?: string;
-    /** `peer=`: the peer label for signal, ptrace and unix socket events (`tcontext=` for io_uring). */
+    /** `peer=`: the peer label for signal, ptrace and unix socket events. */
     peer?: string;
-    /** `peer_profile=` / `peer_label=`. */
+    /**
+     * `peer_profile=` / `peer_label=`, and `tcontext=` (io_uring's `uring_override`: the label whose
+     * credentials were to be used), as libapparmor reads them (its `peer_profile`).
+     */
     peerProfile?: string;
     /** D-Bus fields from user-space mediators. */
     bus?: string;
@@ -85,6 +88,16 @@ export interface AuditRecord {
     serial?: number;
     /** Policy namespace (`namespace="root//ns"`). */
     namespace?: string;
+    /**
+     * True when user space logged the event, not the kernel: a user audit message (USER_AVC, type
+     * 1107: `… msg='apparmor="DENIED" …'`, which any process with CAP_AUDIT_WRITE can send with any
+     * text) or a program's own log line (`dbus-daemon[812]: apparmor=…`, journald's syslog
+     * transport). That is how dbus-daemon and dbus-broker report D-Bus mediation; the kernel's
+     * AppArmor records never get it. Its absence proves nothing (a forged message's text can hold a
+     * newline and then read as a kernel line): only `kernelAuditType` on the line tells a record
+     * the kernel wrote (kernel.ts), and the host module keeps only those.
+     */
+    fromUserSpace?: true;
     /** Every other key of the line (`class`, `parent`, `peer_pid`, `laddr`, `exe`, …), values decoded. */
     extra?: Record<string, string>;
 }
@@ -127,6 +140,7 @@ export const AUDIT_RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
     "timestamp",
     "serial",
     "namespace",
+    "fromUserSpace",
     "extra",
 ];
 

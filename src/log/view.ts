@@ -18,6 +18,7 @@
 import { AUDIT_EVENT_TYPES } from "./record";
 import type { AuditEventType, AuditRecord } from "./record";
 import type { ParseOptions, ParseStats } from "./parse";
+import { isKernelAppArmorType } from "./kernel";
 
 // ---------------------------------------------------------------------------------------------
 // Fields
@@ -99,7 +100,9 @@ const KEYS: readonly (readonly [string, K])[] = [
     ["apparmor", K.Apparmor],
     ["protocol", K.Protocol],
     ["execpath", K.ExtraUntrusted],
-    ["tcontext", K.Peer],
+    // io_uring (AppArmor 4): the label whose credentials a request would use; libapparmor reads
+    // it as peer_label (its peer_profile)
+    ["tcontext", K.PeerProfile],
     ["operation", K.Operation],
     ["requested", K.Requested],
     ["sock_type", K.SockType],
@@ -227,23 +230,68 @@ function eventFromAuditType(t: string): number {
     return T_NONE;
 }
 
-/** IP protocol names some user-space loggers write instead of numbers. */
-const PROTOCOL_NUMBERS: Record<string, number> = {
-    ip: 0,
-    icmp: 1,
-    igmp: 2,
-    tcp: 6,
-    udp: 17,
-    ipv6: 41,
-    gre: 47,
-    esp: 50,
-    ah: 51,
-    icmpv6: 58,
-    sctp: 132,
-    udplite: 136,
-    raw: 255,
-    mptcp: 262,
-};
+/**
+ * True when the syslog tag right before `m` in `line` (`host TAG[PID]: ` or `host TAG: `) names a
+ * program, not the kernel or journald's audit transport (`kernel: `, `audit[PID]: `).
+ */
+function userSpaceTag(line: string, m: number): boolean {
+    if (m < 3 || line.charCodeAt(m - 1) !== 32 || line.charCodeAt(m - 2) !== 58 /* : */)
+        return false;
+    let e = m - 2;
+    const sp = line.lastIndexOf(" ", e - 1);
+    if (line.charCodeAt(e - 1) === 93 /* ] */) e = line.lastIndexOf("[", e - 1);
+    if (e <= sp + 1) return false;
+    const tag = line.slice(sp + 1, e);
+    return tag !== "kernel" && tag !== "audit";
+}
+
+/**
+ * IP protocol names by number, in libapparmor's order: its table (`af_protos.h`) is generated at
+ * build time from the IPPROTO_* constants of glibc's <netinet/in.h>, and its `net_protocol` is the
+ * first name of a number, `unknown(N)` for a number without one. These are glibc 2.36's (Debian 12,
+ * whose libapparmor the agreement tests compare with); a libapparmor built on a newer glibc may name
+ * a few more numbers. The names are also read back: some user-space loggers write `protocol="tcp"`.
+ */
+const PROTOCOLS: readonly (readonly [string, number])[] = [
+    ["ip", 0],
+    ["icmp", 1],
+    ["igmp", 2],
+    ["ipip", 4],
+    ["tcp", 6],
+    ["egp", 8],
+    ["pup", 12],
+    ["udp", 17],
+    ["idp", 22],
+    ["tp", 29],
+    ["dccp", 33],
+    ["ipv6", 41],
+    ["rsvp", 46],
+    ["gre", 47],
+    ["esp", 50],
+    ["ah", 51],
+    ["mtp", 92],
+    ["beetph", 94],
+    ["encap", 98],
+    ["pim", 103],
+    ["comp", 108],
+    ["sctp", 132],
+    ["udplite", 136],
+    ["mpls", 137],
+    ["ethernet", 143],
+    ["raw", 255],
+    ["mptcp", 262],
+    // IPv6 extension headers and ICMPv6 (hopopts is 0: "ip" is named first, as in libapparmor)
+    ["hopopts", 0],
+    ["routing", 43],
+    ["fragment", 44],
+    ["icmpv6", 58],
+    ["none", 59],
+    ["dstopts", 60],
+    ["mh", 135],
+];
+
+/** Protocol numbers by name (`protocol="tcp"`). */
+const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = Object.fromEntries(PROTOCOLS);
 
 // ---------------------------------------------------------------------------------------------
 // Value helpers
@@ -410,6 +458,8 @@ export class AuditEventView {
     /** Event code (T_…), T_NONE while unknown. */
     private kind = T_NONE;
     private notEvent = false;
+    /** User space logged the event (a user audit message, a mediator's own log line). */
+    private userSpace = false;
     /** Why the line is malformed (set while scanning), or undefined. */
     private errorReason: string | undefined = undefined;
     private ts = 0;
@@ -433,6 +483,7 @@ export class AuditEventView {
         this.lineEnd = end;
         this.kind = T_NONE;
         this.notEvent = false;
+        this.userSpace = false;
         this.errorReason = undefined;
         this.tsSrc = SRC_NONE;
         this.serialSrc = SRC_NONE;
@@ -542,8 +593,11 @@ export class AuditEventView {
             } else if (c === 39 /* ' */ && eq - rawStart === 3 && sameAt(s, rawStart, "msg")) {
                 // USER_AVC: msg='apparmor="DENIED" … exe="/usr/bin/dbus-daemon" …': the outer
                 // pid/uid/auid/ses are the mediator's own, so restart on the inner message.
+                // Only the kernel's user-message path writes `msg='…'` (never an AppArmor kernel
+                // record): the event is marked as one any CAP_AUDIT_WRITE process can send.
                 let close = s.lastIndexOf("'", end - 1);
                 if (close <= i) close = end;
+                this.userSpace = true;
                 this.clearPairs();
                 i++;
                 end = close;
@@ -695,6 +749,10 @@ export class AuditEventView {
             if (m >= 5 && line.startsWith("msg='", m - 5)) {
                 const close = line.lastIndexOf("'");
                 if (close > m) end = start + close;
+                this.userSpace = true;
+            } else if (userSpaceTag(line, m)) {
+                // a user-space mediator's own log line: `dbus-daemon[812]: apparmor="DENIED" …`
+                this.userSpace = true;
             }
             const t = prefixTime(line, options);
             if (t !== undefined) {
@@ -779,6 +837,16 @@ export class AuditEventView {
         }
         if (!hasMarker(message)) return LINE_SKIP;
         const res = this.scanOneLine(message, options);
+        // journald says who logged it: a user audit message (_AUDIT_TYPE 1107 …) or a program's
+        // own message (_TRANSPORT syslog, journal, stdout) is user space's
+        const transport = o._TRANSPORT;
+        const auditType = o._AUDIT_TYPE;
+        if (
+            (typeof transport === "string" && transport !== "kernel" && transport !== "audit") ||
+            (typeof auditType === "string" && !isKernelAppArmorType(Number(auditType)))
+        ) {
+            this.userSpace = true;
+        }
         // the view reads the message, but its line is the JSON line
         this.text = text;
         this.lineStart = lineStart;
@@ -1004,6 +1072,10 @@ export class AuditEventView {
     get namespace(): string | undefined {
         return this.untrusted(K.Namespace);
     }
+    /** True when user space logged the event (see `AuditRecord.fromUserSpace`), else undefined. */
+    get fromUserSpace(): true | undefined {
+        return this.userSpace ? true : undefined;
+    }
     /** Every other key of the line, values decoded (built on each access). */
     get extra(): Record<string, string> | undefined {
         const r = {} as AuditRecord;
@@ -1047,6 +1119,7 @@ export class AuditEventView {
         }
         if (this.tsSrc === SRC_JSON) r.timestamp = this.ts;
         if (this.serialSrc === SRC_JSON) r.serial = this.serialValue;
+        if (this.userSpace) r.fromUserSpace = true;
         return r;
     }
 
@@ -1251,10 +1324,12 @@ const STRING_FIELD_CODES: Readonly<Record<ViewStringField, K>> = {
     namespace: K.Namespace,
 };
 
-/** Names of the IP protocol numbers libapparmor names (its `net_protocol`), by number. */
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-    Object.entries(PROTOCOL_NUMBERS).map(([name, n]) => [n, name]),
-);
+/** The first name of each protocol number (libapparmor's `net_protocol`), by number. */
+const PROTOCOL_NAMES: Readonly<Record<number, string>> = (() => {
+    const names: Record<number, string> = {};
+    for (const [name, n] of PROTOCOLS) if (!Object.hasOwn(names, n)) names[n] = name;
+    return names;
+})();
 
 /** The name of IP protocol `n` (`6` → `tcp`), or undefined when it has none. */
 export function protocolName(n: number | undefined): string | undefined {

@@ -115,13 +115,13 @@ describe("denial forms: kernel records", () => {
             "malformed",
         );
     });
-    it("io_uring: tcontext= is the peer label (hex decoded like other labels)", () => {
+    it("io_uring: tcontext= is the peer label, peerProfile as libapparmor (hex decoded like other labels)", () => {
         const hex = Buffer.from("peer app").toString("hex").toUpperCase();
         const r = one(
             `${K}apparmor="DENIED" operation="uring_override" class="io_uring" profile="demo-app" pid=3110 comm="uring-bench" requested="override_creds" denied="override_creds" tcontext=${hex}`,
         );
         assert.deepStrictEqual(
-            [r.operation, r.peer, r.requestedMask, r.deniedMask],
+            [r.operation, r.peerProfile, r.requestedMask, r.deniedMask],
             ["uring_override", "peer app", "override_creds", "override_creds"],
         );
     });
@@ -136,6 +136,15 @@ describe("denial forms: kernel records", () => {
             ["58", 58, "icmpv6"],
             ["132", 132, "sctp"],
             ["262", 262, "mptcp"],
+            // names from glibc's IPPROTO_* list, as libapparmor's table (af_protos.h)
+            ["0", 0, "ip"],
+            ["33", 33, "dccp"],
+            ["143", 143, "ethernet"],
+            ["59", 59, "none"],
+            ["768", 768, undefined],
+            ['"routing"', 43, "routing"],
+            // a second name of a number reads back to it, the number keeps its first name
+            ['"hopopts"', 0, "ip"],
             ["99", 99, undefined],
             ['"tcp"', 6, "tcp"],
         ];
