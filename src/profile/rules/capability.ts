@@ -2,10 +2,21 @@
  * `capability [NAMES…],`: the Linux capabilities a profile grants (all of them when no name is given).
  */
 import { checkStringArray, join, type Collector, type Obj, type ValueProblem } from "../check";
-import type { CapabilityRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import { codePrefix, lit, prefix, sortedUnique, word } from "../quoting";
 import { canon, qualifiers, type Prefix, type Scanner } from "../scanner";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `capability,` (all, when `capabilities` is empty) or `capability chown dac_override,`. */
+export interface CapabilityRule extends Qualifiers {
+    readonly kind: "capability";
+    /** lower-case capability names without `CAP_` (a set); empty = all capabilities. */
+    readonly capabilities: readonly string[];
+}
 
 /** Every Linux capability name (lower case, without `CAP_`), CAP_CHOWN (0) … CAP_CHECKPOINT_RESTORE (40). */
 export const CAPABILITIES: readonly string[] = [

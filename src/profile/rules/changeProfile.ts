@@ -2,12 +2,26 @@
  * `change_profile [safe|unsafe] [EXEC] [-> PROFILE],`: which profiles a task may change to.
  */
 import { checkOptional, join, type Collector, type Obj } from "../check";
-import type { ChangeProfileRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import { prefix, q, word } from "../quoting";
 import { optArrowTarget, qualifiers, type Prefix, type Scanner } from "../scanner";
 import { validateLabel, validatePath } from "../values";
 import { setIfDefined } from "./common";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `change_profile [safe|unsafe] [EXEC] [-> PROFILE],` */
+export interface ChangeProfileRule extends Qualifiers {
+    readonly kind: "change_profile";
+    readonly execMode?: "safe" | "unsafe";
+    /** executable path the change applies to. */
+    readonly exec?: string;
+    /** target profile (regex allowed). */
+    readonly target?: string;
+}
 
 /** Options of `changeProfile(...)`. */
 export interface ChangeProfileOptions {

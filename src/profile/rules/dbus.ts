@@ -12,12 +12,38 @@ import {
     type Collector,
     type Obj,
 } from "../check";
-import type { DbusPeer, DbusRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import type { Prefix, Scanner } from "../scanner";
 import { dbusProblems } from "../semantics";
 import { validateLabel, validateToken } from "../values";
 import { buildFieldRule, parseFieldRule, renderFieldRule, type FieldRuleShape } from "./common";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** Peer conditions of a dbus rule. */
+export interface DbusPeer {
+    readonly name?: string;
+    readonly label?: string;
+}
+
+/**
+ * `dbus [ACCESS] [bus=B] [path=P] [interface=I] [member=M] [name=N] [peer=(name=…, label=…)],`
+ * (`name=` is used by `bind` rules; `eavesdrop` rules use only `bus=`).
+ */
+export interface DbusRule extends Qualifiers {
+    readonly kind: "dbus";
+    /** access set: send, receive, bind, eavesdrop, r, w, rw (empty = all). */
+    readonly access: readonly string[];
+    readonly bus?: string;
+    readonly path?: string;
+    readonly interface?: string;
+    readonly member?: string;
+    readonly name?: string;
+    readonly peer?: DbusPeer;
+}
 
 /** Access words of dbus rules. */
 const ACCESS: readonly string[] = [

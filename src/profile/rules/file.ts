@@ -9,7 +9,6 @@ import {
     FILE_ACCESS_ORDER,
     type ExecMode,
     type FileAccess,
-    type FileRule,
     type Qualifiers,
 } from "../model";
 import { codePrefix, lit, prefix, ProfileRenderError, q, word } from "../quoting";
@@ -24,6 +23,34 @@ import {
 } from "../scanner";
 import { describeChar, validateLabel, validatePath } from "../values";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * File rule: `[audit] [deny|allow] [owner] [file] [safe|unsafe] PATH PERMS [-> TARGET],`
+ * (or the leading-permissions form `PERMS PATH`, which parses to the same model).
+ * A rule with neither `path` nor permissions is the bare `file,` rule (all file access).
+ */
+export interface FileRule extends Qualifiers {
+    readonly kind: "file";
+    /** `owner` prefix: only files owned by the task's fsuid. */
+    readonly owner?: boolean;
+    /** path glob, may contain variables (`@{HOME}/**`). Absent only for the bare `file,` rule. */
+    readonly path?: string;
+    /** plain permissions (a set: order is irrelevant, rendered in {@link FILE_ACCESS_ORDER}). */
+    readonly access: readonly FileAccess[];
+    /** exec transition, if the rule grants/denies execution. */
+    readonly exec?: ExecMode;
+    /** `-> TARGET`: profile to transition to (exec rules with p/c modes). */
+    readonly target?: string;
+    /**
+     * `safe` / `unsafe` keyword before the path: force environment scrubbing on (`safe`) or off
+     * (`unsafe`) for the exec transition. Only valid with an exec mode.
+     */
+    readonly execMode?: "safe" | "unsafe";
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Permission strings

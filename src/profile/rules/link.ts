@@ -2,11 +2,25 @@
  * `[audit] [deny|allow] [owner] link [subset] PATH -> TARGET,`: hard links.
  */
 import { join, type Collector, type Obj } from "../check";
-import type { LinkRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import { prefix, q } from "../quoting";
 import { label, qualifiers, type Prefix, type Scanner } from "../scanner";
 import { validatePath } from "../values";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** Link rule: `[audit] [deny|allow] [owner] link [subset] PATH -> TARGET,` */
+export interface LinkRule extends Qualifiers {
+    readonly kind: "link";
+    readonly owner?: boolean;
+    /** `subset`: the link gets at most the permissions of the target. */
+    readonly subset?: boolean;
+    readonly path: string;
+    readonly target: string;
+}
 
 /** `link(path, target, { subset })` with the qualifiers `q` (and `owner`). */
 export function buildLink(

@@ -4,7 +4,7 @@
  * (`fstype=…`, `options=(…)`, `options in (…)`).
  */
 import { checkOptional, checkStringArray, isObj, join, type Collector, type Obj } from "../check";
-import type { MountCondition, MountRule, Qualifiers, RemountRule, UmountRule } from "../model";
+import type { Qualifiers } from "../model";
 import { list, prefix, q, unsafeCommon, word } from "../quoting";
 import {
     modeTokens,
@@ -18,6 +18,45 @@ import { mountOptionProblem } from "../semantics";
 import { validatePath, validateToken } from "../values";
 import { setIfDefined } from "./common";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * A mount condition: `fstype=ext4`, `fstype=(ext3, ext4)`, `options=(ro,nosuid)`, `options in (rw)`.
+ * `op` `=` means "exactly", `in` means "any subset of". Values are kept in order (data options such
+ * as `mode=755` are matched as a string in that order).
+ */
+export interface MountCondition {
+    /** `fstype` (alias `vfstype`) or `options` (alias `option`), as written. */
+    readonly name: string;
+    readonly op: "=" | "in";
+    readonly values: readonly string[];
+}
+
+/** `mount [CONDITIONS] [SOURCE] [-> MOUNTPOINT],` */
+export interface MountRule extends Qualifiers {
+    readonly kind: "mount";
+    readonly conditions: readonly MountCondition[];
+    readonly source?: string;
+    /** mount point (after `->`). */
+    readonly target?: string;
+}
+
+/** `remount [CONDITIONS] [MOUNTPOINT],` */
+export interface RemountRule extends Qualifiers {
+    readonly kind: "remount";
+    readonly conditions: readonly MountCondition[];
+    readonly target?: string;
+}
+
+/** `umount [CONDITIONS] [MOUNTPOINT],` (also spelled `unmount`). */
+export interface UmountRule extends Qualifiers {
+    readonly kind: "umount";
+    readonly conditions: readonly MountCondition[];
+    readonly target?: string;
+}
 
 /** Options of `mount(...)`, `remount(...)`, `umount(...)`. */
 export interface MountOptions {

@@ -2,12 +2,27 @@
  * `network [DOMAIN] [TYPE] [PROTOCOL],`: socket access by address family, type and protocol.
  */
 import { checkOptional, inSet, join, type Collector, type Obj } from "../check";
-import type { NetworkRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import { codePrefix, lit, prefix, word } from "../quoting";
 import { isIdChar, qualifiers, Untyped, type Prefix, type Scanner } from "../scanner";
 import { networkProtocolProblem } from "../semantics";
 import type { RuleKind } from "./kind";
 import { setIfDefined } from "./common";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `network [DOMAIN] [TYPE] [PROTOCOL],` e.g. `network inet stream,`, `network netlink raw,`, `network,`. */
+export interface NetworkRule extends Qualifiers {
+    readonly kind: "network";
+    /** address family: inet, inet6, unix, netlink, packet, … */
+    readonly domain?: string;
+    /** socket type: stream, dgram, seqpacket, raw, rdm, packet. */
+    readonly type?: string;
+    /** protocol: tcp, udp, icmp, … */
+    readonly protocol?: string;
+}
 
 /** Address families `network` rules accept (apparmor_parser 3.0). */
 export const NETWORK_DOMAINS: readonly string[] = [

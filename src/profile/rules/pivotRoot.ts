@@ -2,12 +2,25 @@
  * `pivot_root [oldroot=OLD] [NEWROOT] [-> PROFILE],`: changing the root filesystem.
  */
 import { checkOptional, type Collector, type Obj } from "../check";
-import type { PivotRootRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import { kv, prefix, q } from "../quoting";
 import { modeTokens, qualifiers, Untyped, type Prefix, type Scanner } from "../scanner";
 import { validateLabel, validatePath } from "../values";
 import { setIfDefined } from "./common";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `pivot_root [oldroot=OLD] [NEWROOT] [-> PROFILE],` */
+export interface PivotRootRule extends Qualifiers {
+    readonly kind: "pivot_root";
+    readonly oldroot?: string;
+    readonly newroot?: string;
+    /** profile to transition to. */
+    readonly target?: string;
+}
 
 /** Options of `pivotRoot(...)`. */
 export interface PivotRootOptions {

@@ -2,12 +2,24 @@
  * `ptrace [ACCESS] [peer=LABEL],`: tracing and reading other processes.
  */
 import { checkOptional, checkStringArray, inSet, join, type Collector, type Obj } from "../check";
-import type { PtraceRule, Qualifiers } from "../model";
+import type { Qualifiers } from "../model";
 import { access, kv, prefix } from "../quoting";
 import { qualifiers, Untyped, type Prefix, type Scanner } from "../scanner";
 import { validateLabel } from "../values";
 import { ipcTokens, opt, setIfDefined } from "./common";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `ptrace [(trace, read, tracedby, readby)] [peer=LABEL],` */
+export interface PtraceRule extends Qualifiers {
+    readonly kind: "ptrace";
+    /** access set: trace, read, tracedby, readby, r, w, rw (empty = all). */
+    readonly access: readonly string[];
+    readonly peer?: string;
+}
 
 /** Access words of ptrace rules. */
 const ACCESS: readonly string[] = ["trace", "read", "tracedby", "readby", "r", "w", "rw"];

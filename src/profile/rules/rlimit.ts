@@ -2,11 +2,23 @@
  * `set rlimit RESOURCE <= VALUE,`: a resource limit (no qualifiers).
  */
 import { checkOptional, inSet, join, type Collector, type Obj } from "../check";
-import type { RlimitRule } from "../model";
 import { word } from "../quoting";
 import type { Prefix, Scanner } from "../scanner";
 import { rlimitValueProblem } from "../semantics";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `set rlimit RESOURCE <= VALUE,` e.g. `set rlimit nofile <= 1024,` */
+export interface RlimitRule {
+    readonly kind: "rlimit";
+    /** cpu, fsize, data, stack, core, rss, nofile, ofile, as, nproc, memlock, locks, sigpending, msgqueue, nice, rtprio, rttime. */
+    readonly resource: string;
+    /** limit value as written: a number with optional unit (`1024`, `10MB`, `5s`) or `infinity`. */
+    readonly value: string;
+}
 
 /** Resources of `set rlimit`. */
 export const RLIMITS: readonly string[] = [

@@ -2,12 +2,27 @@
  * `signal [ACCESS] [set=(SIGNALS)] [peer=LABEL],`: sending and receiving signals.
  */
 import { checkOptional, checkStringArray, inSet, join, type Collector, type Obj } from "../check";
-import type { Qualifiers, SignalRule } from "../model";
+import type { Qualifiers } from "../model";
 import { access, kv, list, prefix, sortedUnique } from "../quoting";
 import { canon, qualifiers, Untyped, type Prefix, type Scanner } from "../scanner";
 import { validateLabel } from "../values";
 import { ipcTokens, opt, setIfDefined } from "./common";
 import type { RuleKind } from "./kind";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** `signal [(send, receive)] [set=(hup, kill)] [peer=LABEL],` */
+export interface SignalRule extends Qualifiers {
+    readonly kind: "signal";
+    /** access set: send, receive, r, w, rw, read, write (empty = all). */
+    readonly access: readonly string[];
+    /** signal names (hup, int, …, rtmin+N); empty = all signals. */
+    readonly signals: readonly string[];
+    /** peer label (AppArmor regex). */
+    readonly peer?: string;
+}
 
 /** Signal names of `signal set=(…)` (plus `rtmin+0` … `rtmin+32`). */
 export const SIGNALS: readonly string[] = [

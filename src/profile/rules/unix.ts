@@ -12,13 +12,40 @@ import {
     type Collector,
     type Obj,
 } from "../check";
-import type { Qualifiers, UnixPeer, UnixRule } from "../model";
+import type { Qualifiers } from "../model";
 import type { Prefix, Scanner } from "../scanner";
 import { unixProblems } from "../semantics";
 import { validateLabel, validateToken } from "../values";
 import { buildFieldRule, parseFieldRule, renderFieldRule, type FieldRuleShape } from "./common";
 import type { RuleKind } from "./kind";
 import { NETWORK_TYPES } from "./network";
+
+// ---------------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------------
+
+/** Peer conditions of a unix rule (`peer=(label=…, addr=…)`). */
+export interface UnixPeer {
+    readonly label?: string;
+    readonly addr?: string;
+}
+
+/**
+ * `unix [ACCESS] [type=T] [protocol=P] [addr=A] [label=L] [attr=X] [opt=O] [peer=(label=…,addr=…)],`
+ */
+export interface UnixRule extends Qualifiers {
+    readonly kind: "unix";
+    /** access set: create, bind, listen, accept, connect, shutdown, getattr, setattr, getopt, setopt, send, receive, r, w, rw (empty = all). */
+    readonly access: readonly string[];
+    readonly type?: string;
+    readonly protocol?: string;
+    /** local address (`@name` abstract, `none` unnamed, or a path pattern). */
+    readonly addr?: string;
+    readonly label?: string;
+    readonly attr?: string;
+    readonly opt?: string;
+    readonly peer?: UnixPeer;
+}
 
 /** Access words of unix rules. */
 const ACCESS: readonly string[] = [
