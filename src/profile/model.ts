@@ -18,18 +18,7 @@
  * this module re-exports them and holds the document structure and the shared pieces.
  */
 
-import type { FileRule } from "./rules/file";
-import type { LinkRule } from "./rules/link";
-import type { CapabilityRule } from "./rules/capability";
-import type { NetworkRule } from "./rules/network";
-import type { MountRule, RemountRule, UmountRule } from "./rules/mount";
-import type { PivotRootRule } from "./rules/pivotRoot";
-import type { SignalRule } from "./rules/signal";
-import type { PtraceRule } from "./rules/ptrace";
-import type { UnixRule } from "./rules/unix";
-import type { DbusRule } from "./rules/dbus";
-import type { ChangeProfileRule } from "./rules/changeProfile";
-import type { RlimitRule } from "./rules/rlimit";
+import type { Rule } from "./rules";
 
 export type { FileRule } from "./rules/file";
 export type { LinkRule } from "./rules/link";
@@ -182,22 +171,8 @@ export const FILE_ACCESS_ORDER: readonly FileAccess[] = ["m", "r", "w", "a", "l"
 
 // The rule types (FileRule, NetworkRule, …) are declared in rules/<kind>.ts and re-exported above.
 
-/** Access rules (everything that grants, denies or audits something). */
-export type Rule =
-    | FileRule
-    | LinkRule
-    | CapabilityRule
-    | NetworkRule
-    | MountRule
-    | RemountRule
-    | UmountRule
-    | PivotRootRule
-    | SignalRule
-    | PtraceRule
-    | UnixRule
-    | DbusRule
-    | ChangeProfileRule
-    | RlimitRule;
+/** Access rules (everything that grants, denies or audits something): one per kind in `rules/`. */
+export type { Rule } from "./rules";
 
 /** Everything that can appear in a profile body (rules, includes, comments, raw text, hats/child profiles). */
 export type ProfileItem = Rule | Include | Comment | RawRule | Profile;

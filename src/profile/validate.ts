@@ -102,7 +102,7 @@ function checkQualifiers(c: Collector, rule: Obj, base: string): void {
     if (rule.deny && rule.allow) {
         c.fail(join(base, "deny"), "rule is both allow and deny", "keep either allow or deny");
     }
-    if (rule.owner && rule.kind !== "file" && rule.kind !== "link") {
+    if (rule.owner && !ruleKind(rule.kind)?.owner) {
         c.fail(
             join(base, "owner"),
             `owner applies to file and link rules, not ${String(rule.kind)} rules`,

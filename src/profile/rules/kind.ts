@@ -4,10 +4,9 @@
  * how `ruleCode` writes it as builder code. A new kind is one new module plus one registry line.
  */
 import type { Collector, Obj } from "../check";
-import type { Rule } from "../model";
 import type { Prefix, Scanner } from "../scanner";
 
-export interface RuleKind<R extends Rule = Rule> {
+export interface RuleKind<R extends { readonly kind: string }> {
     /** the model's `kind` discriminant. */
     readonly kind: R["kind"];
     /** statement keywords that start the rule (after any qualifiers unless `bare`). */
