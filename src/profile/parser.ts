@@ -7,6 +7,10 @@
  * Constructs the model does not type (conditionals, `audit {}` blocks, 4.x-only rules) are kept as
  * {@link RawRule}s with their exact text, so parsing never loses policy.
  *
+ * This module reads the document structure (preamble, profiles and hats, bodies, includes, variables,
+ * conditionals, qualifiers); each rule is read by its kind in `rules/` (found by keyword through the
+ * registry), with the shared {@link Scanner} and token readers of `scanner.ts`.
+ *
  * Errors are thrown as {@link ProfileParseError} with a 1-based line and column and what was expected.
  */
 

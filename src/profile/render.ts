@@ -7,6 +7,9 @@
  * Values that cannot be written without changing their meaning (newline, NUL, an unescaped `"`, a
  * trailing lone backslash) make the renderer throw {@link ProfileRenderError} rather than emit text
  * that means something else; `validateProfile` reports those earlier with a field path.
+ *
+ * This module writes the document structure; each rule is written by its kind in `rules/`, with the
+ * quoting of `quoting.ts`.
  */
 
 import type { AnyItem, PolicyDocument, Profile, Rule } from "./model";

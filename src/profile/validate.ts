@@ -29,6 +29,10 @@
  * compiling), and the parser accepts it (`validate.generated.test.ts` compiles every generated value
  * the validator accepts). What depends on the host (which include files exist, AppArmor 4 syntax) is
  * left to the compile at preview on each host. Rejecting is always allowed.
+ *
+ * This module walks the document (profiles, preamble, includes, raw text, whole-file checks); each
+ * rule kind checks its own fields in `rules/`, with the single-value validators of `values.ts` and the
+ * field checks of `check.ts`. Every name it exported before the split is still exported from here.
  */
 import {
     Collector,
