@@ -23,173 +23,58 @@
  * `toJSON()` give the plain {@link PolicyDocument}. The same operation on plain data is the pure
  * function {@link withRules}.
  */
-import {
-    EXEC_MODES,
-    type ChangeProfileRule,
-    type CapabilityRule,
-    type Comment,
-    type DbusPeer,
-    type DbusRule,
-    type ExecMode,
-    type FileAccess,
-    type FileRule,
-    type Include,
-    type LinkRule,
-    type MountCondition,
-    type MountRule,
-    type NetworkRule,
-    type PivotRootRule,
-    type PolicyDocument,
-    type PolicyItem,
-    type Profile,
-    type ProfileItem,
-    type PtraceRule,
-    type Qualifiers,
-    type RawRule,
-    type RemountRule,
-    type RlimitRule,
-    type SignalRule,
-    type UmountRule,
-    type UnixPeer,
-    type UnixRule,
-    type VariableAssignment,
+import type {
+    CapabilityRule,
+    ChangeProfileRule,
+    Comment,
+    DbusRule,
+    FileRule,
+    Include,
+    LinkRule,
+    MountRule,
+    NetworkRule,
+    PivotRootRule,
+    PolicyDocument,
+    PolicyItem,
+    Profile,
+    ProfileItem,
+    PtraceRule,
+    Qualifiers,
+    RawRule,
+    RemountRule,
+    RlimitRule,
+    SignalRule,
+    UmountRule,
+    UnixRule,
+    VariableAssignment,
 } from "./model";
+import { buildCapability } from "./rules/capability";
+import { buildChangeProfile, type ChangeProfileOptions } from "./rules/changeProfile";
+import { buildDbus, type DbusOptions } from "./rules/dbus";
+import { buildFile } from "./rules/file";
+import { buildLink } from "./rules/link";
+import { buildMount, buildRemountOrUmount, type MountOptions } from "./rules/mount";
+import { buildNetwork, type NetworkOptions } from "./rules/network";
+import { buildPivotRoot, type PivotRootOptions } from "./rules/pivotRoot";
+import { buildPtrace, type PtraceOptions } from "./rules/ptrace";
+import { buildRlimit } from "./rules/rlimit";
+import { buildSignal, type SignalOptions } from "./rules/signal";
+import { buildUnix, type UnixOptions } from "./rules/unix";
+
+export { parsePermissions, type ParsedPermissions } from "./rules/file";
+export type {
+    ChangeProfileOptions,
+    DbusOptions,
+    MountOptions,
+    NetworkOptions,
+    PtraceOptions,
+    SignalOptions,
+    UnixOptions,
+};
 
 // ---------------------------------------------------------------------------------------------------
-// Permission strings
+// Rule helpers (each rule kind's builder lives with the kind in rules/)
 // ---------------------------------------------------------------------------------------------------
-
-const PLAIN_ACCESS: ReadonlySet<string> = new Set(["r", "w", "a", "l", "k", "m"]);
-const EXEC_QUALIFIERS: ReadonlySet<string> = new Set(["i", "p", "c", "u", "P", "C", "U"]);
-
-/** The result of {@link parsePermissions}. */
-export interface ParsedPermissions {
-    readonly access: FileAccess[];
-    readonly exec?: ExecMode;
-}
-
-/**
- * Splits an AppArmor permission string such as `"rwlx"`, `"rPx"`, `"mrix"` or `"r"` into plain
- * access letters (a set, duplicates removed) and at most one exec mode. Throws a `TypeError` naming the
- * offending letter when the string is not a permission string, or holds two exec modes.
- * (Combinations the kernel refuses, like `w` with `a`, are reported by `validateProfile`.)
- */
-export function parsePermissions(perms: string): ParsedPermissions {
-    const access: FileAccess[] = [];
-    let exec: ExecMode | undefined;
-    let pendingQualifiers = "";
-    for (let i = 0; i < perms.length; i++) {
-        const ch = perms[i];
-        if (PLAIN_ACCESS.has(ch)) {
-            if (pendingQualifiers) {
-                throw new TypeError(
-                    `permissions "${perms}": exec qualifier "${pendingQualifiers}" must be followed by "x"`,
-                );
-            }
-            if (!access.includes(ch as FileAccess)) access.push(ch as FileAccess);
-        } else if (EXEC_QUALIFIERS.has(ch)) {
-            pendingQualifiers += ch;
-        } else if (ch === "x") {
-            const mode = `${pendingQualifiers}x`;
-            if (!(EXEC_MODES as readonly string[]).includes(mode)) {
-                throw new TypeError(`permissions "${perms}": "${mode}" is not an exec mode`);
-            }
-            if (exec !== undefined) {
-                throw new TypeError(
-                    `permissions "${perms}": two exec modes ("${exec}" and "${mode}"); keep one`,
-                );
-            }
-            exec = mode as ExecMode;
-            pendingQualifiers = "";
-        } else {
-            throw new TypeError(
-                `permissions "${perms}": unknown letter ${JSON.stringify(ch)} (use r w a l k m and x with i p c u P C U)`,
-            );
-        }
-    }
-    if (pendingQualifiers) {
-        throw new TypeError(
-            `permissions "${perms}": exec qualifier "${pendingQualifiers}" must be followed by "x"`,
-        );
-    }
-    return exec === undefined ? { access } : { access, exec };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Rule helpers
-// ---------------------------------------------------------------------------------------------------
-
-/** Options of `signal(...)`. */
-export interface SignalOptions {
-    /** access set, e.g. `["send"]`, `["receive"]`. Defaults to all. */
-    readonly access?: readonly string[];
-    /** signal names, e.g. `["term", "kill"]`. Defaults to all. */
-    readonly signals?: readonly string[];
-    /** peer label. Defaults to any. */
-    readonly peer?: string;
-}
-
-/** Options of `ptrace(...)`. */
-export interface PtraceOptions {
-    /** access set: trace, read, tracedby, readby. Defaults to all. */
-    readonly access?: readonly string[];
-    /** peer label. Defaults to any. */
-    readonly peer?: string;
-}
-
-/** Options of `network(...)`. */
-export interface NetworkOptions {
-    /** address family, e.g. `inet`. Defaults to all. */
-    readonly domain?: string;
-    /** socket type, e.g. `stream`. Defaults to all. */
-    readonly type?: string;
-    /** protocol, e.g. `tcp`. Defaults to all. */
-    readonly protocol?: string;
-}
-
-/** Options of `mount(...)`, `remount(...)`, `umount(...)`. */
-export interface MountOptions {
-    /** `fstype=(…)` values. Defaults to any. */
-    readonly fstype?: readonly string[];
-    /** `options=(…)` values (exact set). Defaults to any. */
-    readonly options?: readonly string[];
-    /** `options in (…)` values (any subset). Defaults to none. */
-    readonly optionsIn?: readonly string[];
-    /** mount source (mount only). Defaults to any. */
-    readonly source?: string;
-    /** mount point. Defaults to any. */
-    readonly target?: string;
-}
-
-/** Options of `unix(...)`. */
-export interface UnixOptions {
-    readonly access?: readonly string[];
-    readonly type?: string;
-    readonly protocol?: string;
-    readonly addr?: string;
-    readonly label?: string;
-    readonly attr?: string;
-    readonly opt?: string;
-    readonly peer?: UnixPeer;
-}
-
-/** Options of `dbus(...)`. */
-export interface DbusOptions {
-    readonly access?: readonly string[];
-    readonly bus?: string;
-    readonly path?: string;
-    readonly interface?: string;
-    readonly member?: string;
-    readonly name?: string;
-    readonly peer?: DbusPeer;
-}
-
-/** Options of `changeProfile(...)`. */
-export interface ChangeProfileOptions {
-    readonly execMode?: "safe" | "unsafe";
-    /** executable the change applies to. Defaults to any. */
-    readonly exec?: string;
-}
 
 /** Rule helpers that take `owner` (file and link rules). */
 export interface FileRuleHelpers {
@@ -247,7 +132,6 @@ export interface OwnerRuleHelpers extends FileRuleHelpers {
     readonly deny: OwnerRuleHelpers;
     readonly allow: OwnerRuleHelpers;
 }
-
 interface State extends Qualifiers {
     readonly owner?: boolean;
 }
@@ -260,19 +144,6 @@ function quals(s: State): Qualifiers {
     return q;
 }
 
-function setIfDefined<T extends object>(obj: T, key: string, value: unknown): T {
-    if (value !== undefined) (obj as Record<string, unknown>)[key] = value;
-    return obj;
-}
-
-function mountConditions(opts: MountOptions | undefined): MountCondition[] {
-    const out: MountCondition[] = [];
-    if (opts?.fstype) out.push({ name: "fstype", op: "=", values: [...opts.fstype] });
-    if (opts?.options) out.push({ name: "options", op: "=", values: [...opts.options] });
-    if (opts?.optionsIn) out.push({ name: "options", op: "in", values: [...opts.optionsIn] });
-    return out;
-}
-
 function withQualifier(s: State, q: "audit" | "deny" | "allow"): State {
     if (q === "deny" && s.allow) throw new TypeError("a rule cannot be both allow and deny");
     if (q === "allow" && s.deny) throw new TypeError("a rule cannot be both deny and allow");
@@ -281,31 +152,10 @@ function withQualifier(s: State, q: "audit" | "deny" | "allow"): State {
 
 function fileHelpers(s: State): FileRuleHelpers {
     return {
-        file(path?: string, perms?: string, target?: string): FileRule {
-            const rule: Record<string, unknown> = { kind: "file", ...quals(s) };
-            if (s.owner) rule.owner = true;
-            if (path === undefined) {
-                if (perms !== undefined || target !== undefined) {
-                    throw new TypeError("file(): permissions or a target need a path");
-                }
-                rule.access = [];
-                return rule as unknown as FileRule;
-            }
-            rule.path = path;
-            const parsed = parsePermissions(perms ?? "");
-            rule.access = parsed.access;
-            setIfDefined(rule, "exec", parsed.exec);
-            setIfDefined(rule, "target", target);
-            return rule as unknown as FileRule;
-        },
-        link(path: string, target: string, opts?: { readonly subset?: boolean }): LinkRule {
-            const rule: Record<string, unknown> = { kind: "link", ...quals(s) };
-            if (s.owner) rule.owner = true;
-            if (opts?.subset) rule.subset = true;
-            rule.path = path;
-            rule.target = target;
-            return rule as unknown as LinkRule;
-        },
+        file: (path?: string, perms?: string, target?: string): FileRule =>
+            buildFile(quals(s), s.owner, path, perms, target),
+        link: (path: string, target: string, opts?: { readonly subset?: boolean }): LinkRule =>
+            buildLink(quals(s), s.owner, path, target, opts),
     };
 }
 
@@ -328,103 +178,21 @@ function ruleHelpers(s: State): RuleHelpers {
     const q = () => quals(s);
     return {
         ...fileHelpers(s),
-        capability: (...names: string[]): CapabilityRule => ({
-            kind: "capability",
-            ...q(),
-            capabilities: [...names],
-        }),
-        network(domainOrOptions?: string | NetworkOptions, type?: string, protocol?: string) {
-            const o: NetworkOptions =
-                typeof domainOrOptions === "object"
-                    ? domainOrOptions
-                    : { domain: domainOrOptions, type, protocol };
-            const rule: Record<string, unknown> = { kind: "network", ...q() };
-            setIfDefined(rule, "domain", o.domain);
-            setIfDefined(rule, "type", o.type);
-            setIfDefined(rule, "protocol", o.protocol);
-            return rule as unknown as NetworkRule;
-        },
-        signal(opts?: SignalOptions): SignalRule {
-            const rule: Record<string, unknown> = {
-                kind: "signal",
-                ...q(),
-                access: [...(opts?.access ?? [])],
-                signals: [...(opts?.signals ?? [])],
-            };
-            return setIfDefined(rule, "peer", opts?.peer) as unknown as SignalRule;
-        },
-        ptrace(opts?: PtraceOptions): PtraceRule {
-            const rule: Record<string, unknown> = {
-                kind: "ptrace",
-                ...q(),
-                access: [...(opts?.access ?? [])],
-            };
-            return setIfDefined(rule, "peer", opts?.peer) as unknown as PtraceRule;
-        },
-        unix(opts?: UnixOptions): UnixRule {
-            const rule: Record<string, unknown> = {
-                kind: "unix",
-                ...q(),
-                access: [...(opts?.access ?? [])],
-            };
-            for (const k of ["type", "protocol", "addr", "label", "attr", "opt"] as const) {
-                setIfDefined(rule, k, opts?.[k]);
-            }
-            if (opts?.peer) rule.peer = { ...opts.peer };
-            return rule as unknown as UnixRule;
-        },
-        dbus(opts?: DbusOptions): DbusRule {
-            const rule: Record<string, unknown> = {
-                kind: "dbus",
-                ...q(),
-                access: [...(opts?.access ?? [])],
-            };
-            for (const k of ["bus", "path", "interface", "member", "name"] as const) {
-                setIfDefined(rule, k, opts?.[k]);
-            }
-            if (opts?.peer) rule.peer = { ...opts.peer };
-            return rule as unknown as DbusRule;
-        },
-        mount(opts?: MountOptions): MountRule {
-            const rule: Record<string, unknown> = {
-                kind: "mount",
-                ...q(),
-                conditions: mountConditions(opts),
-            };
-            setIfDefined(rule, "source", opts?.source);
-            setIfDefined(rule, "target", opts?.target);
-            return rule as unknown as MountRule;
-        },
-        remount(opts?: Omit<MountOptions, "source">): RemountRule {
-            const rule: Record<string, unknown> = {
-                kind: "remount",
-                ...q(),
-                conditions: mountConditions(opts),
-            };
-            return setIfDefined(rule, "target", opts?.target) as unknown as RemountRule;
-        },
-        umount(opts?: Omit<MountOptions, "source">): UmountRule {
-            const rule: Record<string, unknown> = {
-                kind: "umount",
-                ...q(),
-                conditions: mountConditions(opts),
-            };
-            return setIfDefined(rule, "target", opts?.target) as unknown as UmountRule;
-        },
-        pivotRoot(opts?: { oldroot?: string; newroot?: string; target?: string }): PivotRootRule {
-            const rule: Record<string, unknown> = { kind: "pivot_root", ...q() };
-            setIfDefined(rule, "oldroot", opts?.oldroot);
-            setIfDefined(rule, "newroot", opts?.newroot);
-            setIfDefined(rule, "target", opts?.target);
-            return rule as unknown as PivotRootRule;
-        },
-        changeProfile(target?: string, opts?: ChangeProfileOptions): ChangeProfileRule {
-            const rule: Record<string, unknown> = { kind: "change_profile", ...q() };
-            setIfDefined(rule, "execMode", opts?.execMode);
-            setIfDefined(rule, "exec", opts?.exec);
-            setIfDefined(rule, "target", target);
-            return rule as unknown as ChangeProfileRule;
-        },
+        capability: (...names: string[]): CapabilityRule => buildCapability(q(), names),
+        network: (domainOrOptions?: string | NetworkOptions, type?: string, protocol?: string) =>
+            buildNetwork(q(), domainOrOptions, type, protocol),
+        signal: (opts?: SignalOptions): SignalRule => buildSignal(q(), opts),
+        ptrace: (opts?: PtraceOptions): PtraceRule => buildPtrace(q(), opts),
+        unix: (opts?: UnixOptions): UnixRule => buildUnix(q(), opts),
+        dbus: (opts?: DbusOptions): DbusRule => buildDbus(q(), opts),
+        mount: (opts?: MountOptions): MountRule => buildMount(q(), opts),
+        remount: (opts?: Omit<MountOptions, "source">): RemountRule =>
+            buildRemountOrUmount("remount", q(), opts),
+        umount: (opts?: Omit<MountOptions, "source">): UmountRule =>
+            buildRemountOrUmount("umount", q(), opts),
+        pivotRoot: (opts?: PivotRootOptions): PivotRootRule => buildPivotRoot(q(), opts),
+        changeProfile: (target?: string, opts?: ChangeProfileOptions): ChangeProfileRule =>
+            buildChangeProfile(q(), target, opts),
         get audit() {
             return ruleHelpers(withQualifier(s, "audit"));
         },
@@ -477,12 +245,10 @@ export const umount = plain.umount;
 export const pivotRoot = plain.pivotRoot;
 /** change_profile rule. */
 export const changeProfile = plain.changeProfile;
-
 /** `set rlimit RESOURCE <= VALUE,` e.g. `rlimit("nofile", "1024")`. */
 export function rlimit(resource: string, value: string | number): RlimitRule {
-    return { kind: "rlimit", resource, value: String(value) };
+    return buildRlimit(resource, value);
 }
-
 /** Policy text carried verbatim (escape hatch for syntax the model does not type). */
 export function raw(text: string): RawRule {
     return { kind: "raw", text };

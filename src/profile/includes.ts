@@ -7,7 +7,7 @@
  * host's include directory (`/etc/apparmor.d`): `abstractions/` and `local/` inside the profile,
  * `tunables/` (and `local/`) at the top of the file, and `abi/` in an `abi` statement. Pure.
  */
-import type { ValueProblem } from "./validate";
+import type { ValueProblem } from "./check";
 
 /** Where an include statement stands. */
 export type IncludePlace = "preamble" | "profile" | "abi";

@@ -13,7 +13,25 @@
  * String values (paths, globs, names, labels, …) are stored without surrounding quotes, with AppArmor's
  * own backslash escapes kept as written (a backslash-space stays two characters); the renderer adds quotes when a
  * value needs them. Variables such as `@{HOME}` and globs stay in the text as written.
+ *
+ * Each rule kind's type lives with its parser, renderer, validator and builder in `rules/<kind>.ts`;
+ * this module re-exports them and holds the document structure and the shared pieces.
  */
+
+import type { Rule } from "./rules";
+
+export type { FileRule } from "./rules/file";
+export type { LinkRule } from "./rules/link";
+export type { CapabilityRule } from "./rules/capability";
+export type { NetworkRule } from "./rules/network";
+export type { MountCondition, MountRule, RemountRule, UmountRule } from "./rules/mount";
+export type { PivotRootRule } from "./rules/pivotRoot";
+export type { SignalRule } from "./rules/signal";
+export type { PtraceRule } from "./rules/ptrace";
+export type { UnixPeer, UnixRule } from "./rules/unix";
+export type { DbusPeer, DbusRule } from "./rules/dbus";
+export type { ChangeProfileRule } from "./rules/changeProfile";
+export type { RlimitRule } from "./rules/rlimit";
 
 // ---------------------------------------------------------------------------------------------------
 // Shared pieces
@@ -151,201 +169,10 @@ export const EXEC_MODES: readonly ExecMode[] = [
 /** Plain file access letters in canonical rendering order (as AppArmor's tools write them). */
 export const FILE_ACCESS_ORDER: readonly FileAccess[] = ["m", "r", "w", "a", "l", "k"];
 
-/**
- * File rule: `[audit] [deny|allow] [owner] [file] [safe|unsafe] PATH PERMS [-> TARGET],`
- * (or the leading-permissions form `PERMS PATH`, which parses to the same model).
- * A rule with neither `path` nor permissions is the bare `file,` rule (all file access).
- */
-export interface FileRule extends Qualifiers {
-    readonly kind: "file";
-    /** `owner` prefix: only files owned by the task's fsuid. */
-    readonly owner?: boolean;
-    /** path glob, may contain variables (`@{HOME}/**`). Absent only for the bare `file,` rule. */
-    readonly path?: string;
-    /** plain permissions (a set: order is irrelevant, rendered in {@link FILE_ACCESS_ORDER}). */
-    readonly access: readonly FileAccess[];
-    /** exec transition, if the rule grants/denies execution. */
-    readonly exec?: ExecMode;
-    /** `-> TARGET`: profile to transition to (exec rules with p/c modes). */
-    readonly target?: string;
-    /**
-     * `safe` / `unsafe` keyword before the path: force environment scrubbing on (`safe`) or off
-     * (`unsafe`) for the exec transition. Only valid with an exec mode.
-     */
-    readonly execMode?: "safe" | "unsafe";
-}
+// The rule types (FileRule, NetworkRule, …) are declared in rules/<kind>.ts and re-exported above.
 
-/** Link rule: `[audit] [deny|allow] [owner] link [subset] PATH -> TARGET,` */
-export interface LinkRule extends Qualifiers {
-    readonly kind: "link";
-    readonly owner?: boolean;
-    /** `subset`: the link gets at most the permissions of the target. */
-    readonly subset?: boolean;
-    readonly path: string;
-    readonly target: string;
-}
-
-/** `capability,` (all, when `capabilities` is empty) or `capability chown dac_override,`. */
-export interface CapabilityRule extends Qualifiers {
-    readonly kind: "capability";
-    /** lower-case capability names without `CAP_` (a set); empty = all capabilities. */
-    readonly capabilities: readonly string[];
-}
-
-/** `network [DOMAIN] [TYPE] [PROTOCOL],` e.g. `network inet stream,`, `network netlink raw,`, `network,`. */
-export interface NetworkRule extends Qualifiers {
-    readonly kind: "network";
-    /** address family: inet, inet6, unix, netlink, packet, … */
-    readonly domain?: string;
-    /** socket type: stream, dgram, seqpacket, raw, rdm, packet. */
-    readonly type?: string;
-    /** protocol: tcp, udp, icmp, … */
-    readonly protocol?: string;
-}
-
-/**
- * A mount condition: `fstype=ext4`, `fstype=(ext3, ext4)`, `options=(ro,nosuid)`, `options in (rw)`.
- * `op` `=` means "exactly", `in` means "any subset of". Values are kept in order (data options such
- * as `mode=755` are matched as a string in that order).
- */
-export interface MountCondition {
-    /** `fstype` (alias `vfstype`) or `options` (alias `option`), as written. */
-    readonly name: string;
-    readonly op: "=" | "in";
-    readonly values: readonly string[];
-}
-
-/** `mount [CONDITIONS] [SOURCE] [-> MOUNTPOINT],` */
-export interface MountRule extends Qualifiers {
-    readonly kind: "mount";
-    readonly conditions: readonly MountCondition[];
-    readonly source?: string;
-    /** mount point (after `->`). */
-    readonly target?: string;
-}
-
-/** `remount [CONDITIONS] [MOUNTPOINT],` */
-export interface RemountRule extends Qualifiers {
-    readonly kind: "remount";
-    readonly conditions: readonly MountCondition[];
-    readonly target?: string;
-}
-
-/** `umount [CONDITIONS] [MOUNTPOINT],` (also spelled `unmount`). */
-export interface UmountRule extends Qualifiers {
-    readonly kind: "umount";
-    readonly conditions: readonly MountCondition[];
-    readonly target?: string;
-}
-
-/** `pivot_root [oldroot=OLD] [NEWROOT] [-> PROFILE],` */
-export interface PivotRootRule extends Qualifiers {
-    readonly kind: "pivot_root";
-    readonly oldroot?: string;
-    readonly newroot?: string;
-    /** profile to transition to. */
-    readonly target?: string;
-}
-
-/** `signal [(send, receive)] [set=(hup, kill)] [peer=LABEL],` */
-export interface SignalRule extends Qualifiers {
-    readonly kind: "signal";
-    /** access set: send, receive, r, w, rw, read, write (empty = all). */
-    readonly access: readonly string[];
-    /** signal names (hup, int, …, rtmin+N); empty = all signals. */
-    readonly signals: readonly string[];
-    /** peer label (AppArmor regex). */
-    readonly peer?: string;
-}
-
-/** `ptrace [(trace, read, tracedby, readby)] [peer=LABEL],` */
-export interface PtraceRule extends Qualifiers {
-    readonly kind: "ptrace";
-    /** access set: trace, read, tracedby, readby, r, w, rw (empty = all). */
-    readonly access: readonly string[];
-    readonly peer?: string;
-}
-
-/** Peer conditions of a unix rule (`peer=(label=…, addr=…)`). */
-export interface UnixPeer {
-    readonly label?: string;
-    readonly addr?: string;
-}
-
-/**
- * `unix [ACCESS] [type=T] [protocol=P] [addr=A] [label=L] [attr=X] [opt=O] [peer=(label=…,addr=…)],`
- */
-export interface UnixRule extends Qualifiers {
-    readonly kind: "unix";
-    /** access set: create, bind, listen, accept, connect, shutdown, getattr, setattr, getopt, setopt, send, receive, r, w, rw (empty = all). */
-    readonly access: readonly string[];
-    readonly type?: string;
-    readonly protocol?: string;
-    /** local address (`@name` abstract, `none` unnamed, or a path pattern). */
-    readonly addr?: string;
-    readonly label?: string;
-    readonly attr?: string;
-    readonly opt?: string;
-    readonly peer?: UnixPeer;
-}
-
-/** Peer conditions of a dbus rule. */
-export interface DbusPeer {
-    readonly name?: string;
-    readonly label?: string;
-}
-
-/**
- * `dbus [ACCESS] [bus=B] [path=P] [interface=I] [member=M] [name=N] [peer=(name=…, label=…)],`
- * (`name=` is used by `bind` rules; `eavesdrop` rules use only `bus=`).
- */
-export interface DbusRule extends Qualifiers {
-    readonly kind: "dbus";
-    /** access set: send, receive, bind, eavesdrop, r, w, rw (empty = all). */
-    readonly access: readonly string[];
-    readonly bus?: string;
-    readonly path?: string;
-    readonly interface?: string;
-    readonly member?: string;
-    readonly name?: string;
-    readonly peer?: DbusPeer;
-}
-
-/** `change_profile [safe|unsafe] [EXEC] [-> PROFILE],` */
-export interface ChangeProfileRule extends Qualifiers {
-    readonly kind: "change_profile";
-    readonly execMode?: "safe" | "unsafe";
-    /** executable path the change applies to. */
-    readonly exec?: string;
-    /** target profile (regex allowed). */
-    readonly target?: string;
-}
-
-/** `set rlimit RESOURCE <= VALUE,` e.g. `set rlimit nofile <= 1024,` */
-export interface RlimitRule {
-    readonly kind: "rlimit";
-    /** cpu, fsize, data, stack, core, rss, nofile, ofile, as, nproc, memlock, locks, sigpending, msgqueue, nice, rtprio, rttime. */
-    readonly resource: string;
-    /** limit value as written: a number with optional unit (`1024`, `10MB`, `5s`) or `infinity`. */
-    readonly value: string;
-}
-
-/** Access rules (everything that grants, denies or audits something). */
-export type Rule =
-    | FileRule
-    | LinkRule
-    | CapabilityRule
-    | NetworkRule
-    | MountRule
-    | RemountRule
-    | UmountRule
-    | PivotRootRule
-    | SignalRule
-    | PtraceRule
-    | UnixRule
-    | DbusRule
-    | ChangeProfileRule
-    | RlimitRule;
+/** Access rules (everything that grants, denies or audits something): one per kind in `rules/`. */
+export type { Rule } from "./rules";
 
 /** Everything that can appear in a profile body (rules, includes, comments, raw text, hats/child profiles). */
 export type ProfileItem = Rule | Include | Comment | RawRule | Profile;

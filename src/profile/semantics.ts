@@ -9,7 +9,7 @@
  * the validator accepts with the real parser. AppArmor 4's profile flags are accepted as well: a
  * host's parser checks them at preview (`Profile` compiles each new version on every host).
  */
-import type { ValueProblem } from "./validate";
+import type { ValueProblem } from "./check";
 
 /** A problem in one field of a rule (`field` relative to the rule, e.g. `access`, `peer.label`). */
 export interface FieldProblem {
