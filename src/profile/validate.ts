@@ -44,7 +44,7 @@ import {
     type ValidationProblem,
 } from "./check";
 import { containerIncludeProblem, type IncludePlace } from "./includes";
-import type { PolicyDocument, Profile } from "./model";
+import { MAX_PRIORITY, MIN_PRIORITY, type PolicyDocument, type Profile } from "./model";
 import { parseProfile, parseRules } from "./parser";
 import { ruleKind } from "./rules";
 import { flagConflict } from "./semantics";
@@ -111,6 +111,23 @@ function checkQualifiers(c: Collector, rule: Obj, base: string): void {
             join(base, "owner"),
             `owner applies to file and link rules, not ${String(rule.kind)} rules`,
             "drop owner",
+        );
+    }
+    const priority = rule.priority;
+    if (priority === undefined) return;
+    if (typeof priority !== "number" || !Number.isInteger(priority)) {
+        c.fail(join(base, "priority"), "priority must be an integer", "use e.g. 10 or -5");
+    } else if (priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
+        c.fail(
+            join(base, "priority"),
+            `priority ${priority} is out of range`,
+            `use an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}`,
+        );
+    } else if (ruleKind(rule.kind)?.noPriority) {
+        c.fail(
+            join(base, "priority"),
+            `priority is not allowed on ${String(rule.kind)} rules`,
+            "drop priority",
         );
     }
 }
