@@ -146,8 +146,8 @@ function checkInclude(c: Collector, r: Obj, base: string, place: IncludePlace): 
 /**
  * Raw policy text: balanced and closed (validateRawText), then parsed like policy; the statements
  * the model types are checked like model items (so a raw rule is no way around the validator), and
- * statements it does not type (AppArmor 4 rules, conditionals) are left to the host's parser, which
- * compiles every new version at preview.
+ * statements it does not type (conditionals, AppArmor 4.1's `prompt` rules, AppArmor 4 forms the
+ * kinds keep raw) are left to the host's parser, which compiles every new version at preview.
  */
 function checkRaw(c: Collector, r: Obj, base: string, depth: number, preamble: boolean): void {
     const problem = validateRawText(r.text as string);
