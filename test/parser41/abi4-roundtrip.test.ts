@@ -6,8 +6,8 @@
  *
  * The parser runs in the trixie chroot of scripts/trixie-parser.sh (cached under
  * $PULUMI_APPARMOR_CACHE by recipe hash; test/run-all.sh builds it and sets PULUMI_APPARMOR_PARSER41).
- * Building the chroot and running chroot need root; CI runs as root. Without the chroot this test
- * fails (it never skips) and says how to get it.
+ * Building the chroot and running chroot need root; CI runs as root. Without root or the chroot this
+ * test fails (it never skips) and says how to run it.
  */
 
 import * as assert from "assert";
@@ -39,6 +39,14 @@ const SUITES: readonly [string, RegExp][] = [
 
 /** The chroot's directory, or why there is none. */
 function findChroot(): { dir: string } | { why: string } {
+    if (process.getuid?.() !== 0) {
+        return {
+            why:
+                "this test runs AppArmor 4.1's apparmor_parser in a Debian trixie chroot, and chroot " +
+                "needs root: run it as root (CI does), e.g. `sudo npx mocha test/parser41/*.test.ts`; " +
+                "the chroot is built on first use by scripts/trixie-parser.sh (about 40 s, cached)",
+        };
+    }
     const fromEnv = process.env.PULUMI_APPARMOR_PARSER41;
     if (fromEnv) {
         return fs.existsSync(path.join(fromEnv, "recipe.json"))
@@ -47,14 +55,6 @@ function findChroot(): { dir: string } | { why: string } {
     }
     const cached = spawnSync("sh", [SCRIPT, "path"], { encoding: "utf8" }).stdout.trim();
     if (cached && fs.existsSync(path.join(cached, "recipe.json"))) return { dir: cached };
-    if (process.getuid?.() !== 0) {
-        return {
-            why:
-                "AppArmor 4.1's parser chroot is not built and building it needs root: run " +
-                "`sudo sh scripts/trixie-parser.sh ensure` once (about 40 s; it prints the directory), " +
-                "then run this test as root or with PULUMI_APPARMOR_PARSER41=<that directory>",
-        };
-    }
     const built = spawnSync("sh", [SCRIPT, "ensure"], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
