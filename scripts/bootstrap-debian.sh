@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_packages=(
     apparmor apparmor-utils apparmor-profiles apparmor-profiles-extra python3-libapparmor
     qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client shellcheck
-    ca-certificates git
+    ca-certificates git curl
 )
 missing=()
 for p in "${apt_packages[@]}"; do

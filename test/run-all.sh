@@ -10,6 +10,11 @@ export PULUMI_APPARMOR_CACHE="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmo
 # while the other steps run, awaited before mocha.
 sh src/testhost/build-image.sh ensure >/dev/null &
 testhost_image=$!
+# AppArmor 4.1's own apparmor_parser (a Debian trixie chroot, cached by recipe hash; cold ~40 s) for the
+# ABI 4 round trip of test/parser41/: its directory is the last line the script prints.
+parser41_out="$(mktemp)"
+sh scripts/trixie-parser.sh ensure >"$parser41_out" &
+parser41=$!
 
 npx tsc -p tsconfig.test.json
 # Pulumi engine (CLI, nodejs language host, docker provider) built from Go modules and cached by recipe
@@ -18,4 +23,8 @@ npx tsc -p tsconfig.test.json
 PULUMI_APPARMOR_ENGINE_BIN="$(bash test/engine/build.sh | tail -n 1)"
 export PULUMI_APPARMOR_ENGINE_BIN PATH="$PULUMI_APPARMOR_ENGINE_BIN:$PATH"
 wait "$testhost_image" || { echo "run-all: test VM image build failed" >&2; exit 1; }
+wait "$parser41" || { echo "run-all: AppArmor 4.1 parser chroot build failed" >&2; exit 1; }
+PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"
+rm -f "$parser41_out"
+export PULUMI_APPARMOR_PARSER41
 npx mocha 'test/**/*.test.ts'

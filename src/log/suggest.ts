@@ -28,6 +28,7 @@ import type {
     MountRule,
     NetworkRule,
     PivotRootRule,
+    IoUringRule,
     PtraceRule,
     RemountRule,
     Rule,
@@ -36,6 +37,7 @@ import type {
 } from "../profile/model";
 import { FILE_ACCESS_ORDER } from "../profile/model";
 import { renderRule } from "../profile/render";
+import { IO_URING_ACCESS } from "../profile/rules/ioUring";
 import { escapeControls, hasUnsafeChars } from "./escape";
 import type { AuditRecord } from "./record";
 import { recordProfile } from "./record";
@@ -324,7 +326,20 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
         return skip(acc, r, "a logged field holds control or invisible characters");
     }
     if (op.startsWith("uring_")) {
-        return skip(acc, r, "io_uring rules are not generated (not in the profile model)");
+        // `io_uring sqpoll,` / `io_uring override_creds label=PEER,` (tcontext= is the peer)
+        const access = words(mask)
+            .filter((w) => IO_URING_ACCESS.includes(w))
+            .sort();
+        if (access.length === 0)
+            return skip(acc, r, "an io_uring event without sqpoll or override_creds");
+        const label = access.includes("override_creds") ? r.peer : undefined;
+        const rule: IoUringRule = {
+            kind: "io_uring",
+            access,
+            ...(label !== undefined ? { label } : {}),
+        };
+        mergeWordsRule(acc, `io_uring ${label ?? ""}`, rule);
+        return;
     }
     if (op === "signal") {
         const rule: SignalRule = {

@@ -188,9 +188,22 @@ function unconfinedProfile(fp: FlatProfile): HatchFinding[] {
             message: "the `unconfined` flag makes the profile allow everything",
             fix: "remove `unconfined` from the profile's flags",
         });
+    // `[audit] [allow] all,` (AppArmor 4); `deny all,` takes everything away instead.
+    for (const r of fp.rules) {
+        if (r.kind !== "all" || r.deny) continue;
+        const text = line(r);
+        out.push({
+            check: "unconfined-profile",
+            profile: fp.name,
+            rule: text,
+            subject: text,
+            message: "the `all` rule (AppArmor 4) allows every access",
+            fix: "replace `all,` with the rules the program needs",
+        });
+    }
+    // … and in raw text the parser keeps (e.g. with a `priority=` prefix AppArmor rejects there)
     for (const raw of fp.rawRules) {
-        // `[audit] [allow] all,` (AppArmor 4); `deny all,` takes everything away instead.
-        const words = raw.split(/[\s,]+/).filter((w) => w !== "");
+        const words = raw.split(/[\s,]+/).filter((w) => w !== "" && !w.startsWith("priority"));
         const kind = words.find((w) => w !== "audit" && w !== "allow" && w !== "deny");
         if (kind === "all" && !words.slice(0, words.indexOf("all")).includes("deny"))
             out.push({

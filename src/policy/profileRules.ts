@@ -15,7 +15,7 @@ export interface FlatProfile {
     readonly topLevel: boolean;
     readonly profile: Profile;
     readonly rules: readonly Rule[];
-    /** Raw text that is neither a block nor a typed rule: AppArmor 4 rules such as `all,`, `userns,`. */
+    /** Raw text that is neither a block nor a typed rule: forms the parser keeps raw (e.g. `prompt` rules). */
     readonly rawRules: readonly string[];
     /** Raw blocks whose bodies could not be parsed (so their rules were not seen). */
     readonly unreadable: readonly { readonly text: string; readonly error: string }[];

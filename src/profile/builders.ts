@@ -46,8 +46,14 @@ import type {
     SignalRule,
     UmountRule,
     UnixRule,
+    UsernsRule,
     VariableAssignment,
 } from "./model";
+import type { AllRule } from "./rules/all";
+import { buildAll } from "./rules/all";
+import { buildIoUring, type IoUringOptions, type IoUringRule } from "./rules/ioUring";
+import { buildMqueue, type MqueueOptions, type MqueueRule } from "./rules/mqueue";
+import { buildUserns, type UsernsOptions } from "./rules/userns";
 import { buildCapability } from "./rules/capability";
 import { buildChangeProfile, type ChangeProfileOptions } from "./rules/changeProfile";
 import { buildDbus, type DbusOptions } from "./rules/dbus";
@@ -65,6 +71,9 @@ export { parsePermissions, type ParsedPermissions } from "./rules/file";
 export type {
     ChangeProfileOptions,
     DbusOptions,
+    IoUringOptions,
+    MqueueOptions,
+    UsernsOptions,
     MountOptions,
     NetworkOptions,
     PtraceOptions,
@@ -116,6 +125,19 @@ export interface RuleHelpers extends FileRuleHelpers {
     pivotRoot(opts?: { oldroot?: string; newroot?: string; target?: string }): PivotRootRule;
     /** `change_profile [safe|unsafe] [EXEC] -> TARGET,` */
     changeProfile(target?: string, opts?: ChangeProfileOptions): ChangeProfileRule;
+    /** `userns [create],` (AppArmor 4): creating user namespaces. */
+    userns(opts?: UsernsOptions): UsernsRule;
+    /** `mqueue (ACCESS) type=… label=… NAME,` (AppArmor 4): message queues. */
+    mqueue(opts?: MqueueOptions): MqueueRule;
+    /** `io_uring (ACCESS) label=…,` (AppArmor 4): io_uring sqpoll and override_creds. */
+    ioUring(opts?: IoUringOptions): IoUringRule;
+    /** `all,` (AppArmor 4): every kind of access; takes no priority. */
+    all(): AllRule;
+    /**
+     * `priority=N …` (AppArmor 4.1): among conflicting rules the highest priority wins; an integer
+     * from -1000 to 1000. Not for network and `all` rules (the validator reports them).
+     */
+    priority(n: number): RuleHelpers;
     /** `audit …` */
     readonly audit: RuleHelpers;
     /** `deny …` */
@@ -128,6 +150,8 @@ export interface RuleHelpers extends FileRuleHelpers {
 
 /** `owner.` helpers: only file and link rules take `owner`. */
 export interface OwnerRuleHelpers extends FileRuleHelpers {
+    /** `priority=N owner …` (AppArmor 4.1), an integer from -1000 to 1000. */
+    priority(n: number): OwnerRuleHelpers;
     readonly audit: OwnerRuleHelpers;
     readonly deny: OwnerRuleHelpers;
     readonly allow: OwnerRuleHelpers;
@@ -137,7 +161,8 @@ interface State extends Qualifiers {
 }
 
 function quals(s: State): Qualifiers {
-    const q: { audit?: boolean; deny?: boolean; allow?: boolean } = {};
+    const q: { priority?: number; audit?: boolean; deny?: boolean; allow?: boolean } = {};
+    if (s.priority !== undefined) q.priority = s.priority;
     if (s.audit) q.audit = true;
     if (s.allow) q.allow = true;
     if (s.deny) q.deny = true;
@@ -148,6 +173,13 @@ function withQualifier(s: State, q: "audit" | "deny" | "allow"): State {
     if (q === "deny" && s.allow) throw new TypeError("a rule cannot be both allow and deny");
     if (q === "allow" && s.deny) throw new TypeError("a rule cannot be both deny and allow");
     return { ...s, [q]: true };
+}
+
+function withPriority(s: State, n: number): State {
+    if (typeof n !== "number" || !Number.isSafeInteger(n)) {
+        throw new TypeError(`priority ${String(n)} is not an integer`);
+    }
+    return { ...s, priority: n };
 }
 
 function fileHelpers(s: State): FileRuleHelpers {
@@ -162,6 +194,7 @@ function fileHelpers(s: State): FileRuleHelpers {
 function ownerHelpers(s: State): OwnerRuleHelpers {
     return {
         ...fileHelpers(s),
+        priority: (n: number): OwnerRuleHelpers => ownerHelpers(withPriority(s, n)),
         get audit() {
             return ownerHelpers(withQualifier(s, "audit"));
         },
@@ -193,6 +226,11 @@ function ruleHelpers(s: State): RuleHelpers {
         pivotRoot: (opts?: PivotRootOptions): PivotRootRule => buildPivotRoot(q(), opts),
         changeProfile: (target?: string, opts?: ChangeProfileOptions): ChangeProfileRule =>
             buildChangeProfile(q(), target, opts),
+        userns: (opts?: UsernsOptions): UsernsRule => buildUserns(q(), opts),
+        mqueue: (opts?: MqueueOptions): MqueueRule => buildMqueue(q(), opts),
+        ioUring: (opts?: IoUringOptions): IoUringRule => buildIoUring(q(), opts),
+        all: (): AllRule => buildAll(q()),
+        priority: (n: number): RuleHelpers => ruleHelpers(withPriority(s, n)),
         get audit() {
             return ruleHelpers(withQualifier(s, "audit"));
         },
@@ -245,6 +283,19 @@ export const umount = plain.umount;
 export const pivotRoot = plain.pivotRoot;
 /** change_profile rule. */
 export const changeProfile = plain.changeProfile;
+/** `userns [create],` rule (AppArmor 4). */
+export const userns = plain.userns;
+/** `mqueue …,` rule (AppArmor 4). */
+export const mqueue = plain.mqueue;
+/** `io_uring …,` rule (AppArmor 4). */
+export const ioUring = plain.ioUring;
+/** `all,` rule (AppArmor 4): every kind of access. */
+export const all = plain.all;
+/**
+ * `priority=N` rules (AppArmor 4.1): `priority(10).deny.file("/etc/x", "w")` →
+ * `priority=10 deny /etc/x w,`. An integer from -1000 to 1000.
+ */
+export const priority = plain.priority;
 /** `set rlimit RESOURCE <= VALUE,` e.g. `rlimit("nofile", "1024")`. */
 export function rlimit(resource: string, value: string | number): RlimitRule {
     return buildRlimit(resource, value);

@@ -1,14 +1,14 @@
 /**
- * Typed model of the AppArmor 3.x policy language.
+ * Typed model of the AppArmor 3.x and 4.1 policy language.
  *
  * Everything here is plain data: readonly, JSON-serialisable (no classes, functions, `undefined`-only
  * semantics, Maps or Sets), so a model can be stored in Pulumi state and compared after a round trip
  * through JSON. Optional fields are simply left out when absent; a `false` boolean means the same as a
  * missing one.
  *
- * Every node has a `kind` discriminant. The shapes follow the grammar of `apparmor_parser` 3.0
+ * Every node has a `kind` discriminant. The shapes follow the grammar of `apparmor_parser` 3.0 and 4.1
  * (parser_yacc.y / apparmor.d(5)); anything the model does not type yet can be carried verbatim with a
- * {@link RawRule} (escape hatch; the parser uses it for conditionals and 4.x-only rules).
+ * {@link RawRule} (escape hatch; the parser uses it for conditionals and the forms the kinds do not type).
  *
  * String values (paths, globs, names, labels, …) are stored without surrounding quotes, with AppArmor's
  * own backslash escapes kept as written (a backslash-space stays two characters); the renderer adds quotes when a
@@ -32,6 +32,10 @@ export type { UnixPeer, UnixRule } from "./rules/unix";
 export type { DbusPeer, DbusRule } from "./rules/dbus";
 export type { ChangeProfileRule } from "./rules/changeProfile";
 export type { RlimitRule } from "./rules/rlimit";
+export type { UsernsRule } from "./rules/userns";
+export type { MqueueRule } from "./rules/mqueue";
+export type { IoUringRule } from "./rules/ioUring";
+export type { AllRule } from "./rules/all";
 
 // ---------------------------------------------------------------------------------------------------
 // Shared pieces
@@ -43,6 +47,12 @@ export type { RlimitRule } from "./rules/rlimit";
  * trip. Setting both `deny` and `allow` is invalid (the validator reports it).
  */
 export interface Qualifiers {
+    /**
+     * `priority=N` prefix (AppArmor 4.1): among conflicting rules the highest priority wins; an integer
+     * from {@link MIN_PRIORITY} to {@link MAX_PRIORITY}, absent = 0 (written only when set). Not
+     * allowed on `network` and `all` rules.
+     */
+    readonly priority?: number;
     /** `audit` prefix: log accesses matched by this rule (for `deny`: log the denial). */
     readonly audit?: boolean;
     /** `deny` prefix: this rule removes permissions, and denials it causes are not logged. */
@@ -50,6 +60,11 @@ export interface Qualifiers {
     /** explicit `allow` prefix (the default mode). */
     readonly allow?: boolean;
 }
+
+/** Lowest rule priority AppArmor 4.1 accepts (`priority=-1000`). */
+export const MIN_PRIORITY = -1000;
+/** Highest rule priority AppArmor 4.1 accepts (`priority=1000`). */
+export const MAX_PRIORITY = 1000;
 
 /** A comment line. `text` is everything after the `#` (leading space kept, newline excluded). */
 export interface Comment {
@@ -59,7 +74,7 @@ export interface Comment {
 
 /**
  * Escape hatch: policy text rendered verbatim (one or more lines, without the final newline), for
- * constructs the model does not type (e.g. `if` conditionals, boolean variables, 4.x-only rules).
+ * constructs the model does not type (e.g. `if` conditionals, boolean variables, the `prompt` mode).
  * Inside a profile it is indented like the other rules; it must carry its own trailing `,` if needed.
  */
 export interface RawRule {

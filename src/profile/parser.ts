@@ -1,10 +1,11 @@
 /**
- * Parser for AppArmor 3.x policy text → {@link PolicyDocument}.
+ * Parser for AppArmor 3.x and 4.1 policy text → {@link PolicyDocument}.
  *
  * A hand-written recursive-descent parser whose token rules follow `apparmor_parser`'s own lexer
  * (parser_lex.l): which characters belong to an identifier depends on the rule being read (file
  * paths, mount/dbus/signal/ptrace/unix conditions, lists in parentheses, variable values, includes).
- * Constructs the model does not type (conditionals, `audit {}` blocks, 4.x-only rules) are kept as
+ * Constructs the model does not type (conditionals, `audit {}` blocks, the `prompt`
+ * mode, 4.x conditions the kinds do not type) are kept as
  * {@link RawRule}s with their exact text, so parsing never loses policy.
  *
  * This module reads the document structure (preamble, profiles and hats, bodies, includes, variables,
@@ -30,7 +31,6 @@ import { BARE_KEYWORDS, DEFAULT_KIND, QUALIFIED_KEYWORDS } from "./rules";
 import {
     canon,
     condList,
-    isAlnum_,
     isIdChar,
     isWs,
     parenList,
@@ -450,6 +450,18 @@ class Parser {
         const s = this.s;
         const p: Prefix = {};
         s.skipWs();
+        // `priority=N` (AppArmor 4.1) comes first; the lexer reads `priority` followed by `=` as it
+        if (s.atWord("priority") && /^priority\s*=/.test(s.text.slice(s.pos, s.pos + 40))) {
+            s.pos += "priority".length;
+            s.skipWs();
+            s.expect("=");
+            s.skipWs();
+            const m = /^[+-]?[0-9]+/.exec(s.text.slice(s.pos, s.pos + 40));
+            if (!m || !isWs(s.peek(m[0].length))) throw s.error("an integer after priority=");
+            s.pos += m[0].length;
+            p.priority = Number(m[0]);
+            s.skipWs();
+        }
         if (s.atWord("audit")) {
             s.pos += 5;
             p.audit = true;
@@ -482,22 +494,21 @@ class Parser {
         if (s.peek() === "{") throw new Untyped(); // qualifier block
         if (p.other) throw new Untyped();
         const w = s.word();
-        // AppArmor 4.x rules (userns, mqueue, io_uring, `all,`, `priority=N` prefixes): kept raw
-        if (FOUR_X_RULES.has(w) && !isAlnum_(s.peek(w.length))) throw new Untyped();
-        if (w === "all" && /^all\s*,/.test(s.text.slice(s.pos, s.pos + 20))) throw new Untyped();
-        if (w === "priority" && /^priority\s*=/.test(s.text.slice(s.pos, s.pos + 20))) {
-            throw new Untyped();
-        }
+        // AppArmor 4.1's `prompt` rule mode (needs a prompting daemon): kept raw
+        if (w === "prompt" && !p.deny && !p.allow) throw new Untyped();
         if (STATEMENT_WORDS.has(w)) throw s.error("a rule after qualifiers");
-        const kind = QUALIFIED_KEYWORDS.get(w);
-        if (!kind) return DEFAULT_KIND.parse(s, p, "");
+        const keyed = QUALIFIED_KEYWORDS.get(w);
+        const kind = keyed && (!keyed.claims || keyed.claims(s)) ? keyed : undefined;
+        if (!kind) {
+            if (p.priority !== undefined && DEFAULT_KIND.noPriority) throw new Untyped();
+            return DEFAULT_KIND.parse(s, p, "");
+        }
+        // qualifiers AppArmor rejects on this kind: kept raw for the host's parser to report
         if (p.owner && !kind.owner) throw new Untyped();
+        if (p.priority !== undefined && kind.noPriority) throw new Untyped();
         return kind.parse(s, p, w);
     }
 }
-
-/** Rule keywords of AppArmor 4.x that 3.x does not have; such rules are kept as raw text. */
-const FOUR_X_RULES = new Set(["userns", "mqueue", "io_uring"]);
 
 /** Statement keywords that cannot follow rule qualifiers. */
 const STATEMENT_WORDS = new Set(["set", "if", "include", "profile", "hat"]);

@@ -99,6 +99,12 @@ export function list(values: readonly string[], what: string): string {
 
 export function prefix(r: Qualifiers & { owner?: boolean }): string {
     let p = "";
+    if (r.priority !== undefined) {
+        if (!Number.isSafeInteger(r.priority)) {
+            throw new ProfileRenderError(`priority ${String(r.priority)} is not an integer`);
+        }
+        p += `priority=${r.priority} `;
+    }
     if (r.audit) p += "audit ";
     if (r.deny) p += "deny ";
     else if (r.allow) p += "allow ";
@@ -140,9 +146,12 @@ export function lit(s: string): string {
     );
 }
 
-/** `owner.audit.deny.` / `deny.` / `allow.` / "" for the rule's qualifiers, in builder code. */
+/**
+ * `priority(5).owner.audit.deny.` / `deny.` / `allow.` / "" for the rule's qualifiers, in builder
+ * code.
+ */
 export function codePrefix(q: Qualifiers & { owner?: boolean }): string {
-    let p = "";
+    let p = q.priority !== undefined ? `priority(${q.priority}).` : "";
     if (q.owner) p += "owner.";
     if (q.audit) p += "audit.";
     if (q.deny) p += "deny.";

@@ -184,6 +184,8 @@ export class Scanner {
 export class Untyped extends Error {}
 
 export interface Prefix {
+    /** `priority=N` (AppArmor 4.1), as written. */
+    priority?: number;
     audit?: boolean;
     deny?: boolean;
     allow?: boolean;
@@ -192,7 +194,8 @@ export interface Prefix {
 }
 
 export function qualifiers(p: Prefix): Qualifiers {
-    const q: { audit?: boolean; deny?: boolean; allow?: boolean } = {};
+    const q: { priority?: number; audit?: boolean; deny?: boolean; allow?: boolean } = {};
+    if (p.priority !== undefined) q.priority = p.priority;
     if (p.audit) q.audit = true;
     if (p.deny) q.deny = true;
     if (p.allow) q.allow = true;

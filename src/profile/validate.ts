@@ -44,7 +44,7 @@ import {
     type ValidationProblem,
 } from "./check";
 import { containerIncludeProblem, type IncludePlace } from "./includes";
-import type { PolicyDocument, Profile } from "./model";
+import { MAX_PRIORITY, MIN_PRIORITY, type PolicyDocument, type Profile } from "./model";
 import { parseProfile, parseRules } from "./parser";
 import { ruleKind } from "./rules";
 import { flagConflict } from "./semantics";
@@ -113,6 +113,23 @@ function checkQualifiers(c: Collector, rule: Obj, base: string): void {
             "drop owner",
         );
     }
+    const priority = rule.priority;
+    if (priority === undefined) return;
+    if (typeof priority !== "number" || !Number.isInteger(priority)) {
+        c.fail(join(base, "priority"), "priority must be an integer", "use e.g. 10 or -5");
+    } else if (priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
+        c.fail(
+            join(base, "priority"),
+            `priority ${priority} is out of range`,
+            `use an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}`,
+        );
+    } else if (ruleKind(rule.kind)?.noPriority) {
+        c.fail(
+            join(base, "priority"),
+            `priority is not allowed on ${String(rule.kind)} rules`,
+            "drop priority",
+        );
+    }
 }
 
 /** An include statement (`place`: at the top of the file or inside a profile). */
@@ -129,8 +146,8 @@ function checkInclude(c: Collector, r: Obj, base: string, place: IncludePlace): 
 /**
  * Raw policy text: balanced and closed (validateRawText), then parsed like policy; the statements
  * the model types are checked like model items (so a raw rule is no way around the validator), and
- * statements it does not type (AppArmor 4 rules, conditionals) are left to the host's parser, which
- * compiles every new version at preview.
+ * statements it does not type (conditionals, AppArmor 4.1's `prompt` rules, AppArmor 4 forms the
+ * kinds keep raw) are left to the host's parser, which compiles every new version at preview.
  */
 function checkRaw(c: Collector, r: Obj, base: string, depth: number, preamble: boolean): void {
     const problem = validateRawText(r.text as string);

@@ -105,14 +105,20 @@ export interface CompileResult {
 /** Arguments shared by every compile: compile only, no cache, same include/base dir. */
 export const PARSER_ARGS = ["-Q", "-K", "-S", "-I", APPARMOR_D, "-b", APPARMOR_D];
 
-/** `apparmor_parser -Q -K -S -I /etc/apparmor.d -b /etc/apparmor.d` on `text` via stdin. */
+/**
+ * `apparmor_parser -Q -K -S -I /etc/apparmor.d -b /etc/apparmor.d` on `text` via stdin; `command`
+ * runs another parser (e.g. `["chroot", DIR, "apparmor_parser"]`).
+ */
 export function compile(
     text: string,
     args: readonly string[] = PARSER_ARGS,
+    command: readonly string[] = ["apparmor_parser"],
 ): Promise<CompileResult> {
     return new Promise((resolve) => {
         const start = process.hrtime.bigint();
-        const child = spawn("apparmor_parser", [...args], { stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(command[0], [...command.slice(1), ...args], {
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (b: Buffer) => out.push(b));

@@ -4,7 +4,17 @@
  */
 import type { DbusRule, Qualifiers, UnixRule } from "../model";
 import { access, kv, peerList, prefix } from "../quoting";
-import { canon, modeTokens, qualifiers, Untyped, type Prefix, type Scanner } from "../scanner";
+import {
+    canon,
+    isIdChar,
+    isWs,
+    modeTokens,
+    parenList,
+    qualifiers,
+    Untyped,
+    type Prefix,
+    type Scanner,
+} from "../scanner";
 
 /** Sets `obj[key] = value` unless `value` is undefined (optional model fields stay absent). */
 export function setIfDefined<T extends object>(obj: T, key: string, value: unknown): T {
@@ -119,4 +129,86 @@ export function renderFieldRule(shape: FieldRuleShape, r: UnixRule | DbusRule): 
     const fields = shape.fields.map((k) => kv(k, values[k])).join("");
     const peer = peerList(r.peer as Record<string, string | undefined>, [...shape.peerKeys]);
     return `${prefix(r)}${shape.kind}${access(shape.kind, r.access ?? [], shape.bare)}${fields}${peer},`;
+}
+
+/** What an AppArmor 4 rule (`userns`, `mqueue`, `io_uring`) holds after its keyword. */
+export interface Abi4Tokens {
+    /** the access set, sorted and de-duplicated. */
+    readonly access: string[];
+    /** `name=value` conditions, each written once with one value. */
+    readonly conds: Record<string, string>;
+    /** plain ids (TOK_ID) after the conditions, in order. */
+    readonly ids: string[];
+}
+
+/**
+ * Reads an AppArmor 4 rule after its keyword `w` (the scanner is at the keyword) up to the ending
+ * `,`: an access word of `bare` or, when `parens`, a parenthesised access list; `name=value`
+ * conditions of `conds`; plain ids. Throws `Untyped` for what the model does not type (other
+ * conditions, a condition twice, `name=(…)` value lists, `in`), keeping the rule raw.
+ */
+export function abi4Tokens(
+    s: Scanner,
+    w: string,
+    bare: ReadonlySet<string>,
+    parens: boolean,
+    conds: readonly string[],
+): Abi4Tokens {
+    s.pos += w.length;
+    let access: string[] = [];
+    const fields: Record<string, string> = {};
+    const ids: string[] = [];
+    let first = true;
+    for (;;) {
+        s.skipWs();
+        const c = s.peek();
+        if (c === ",") {
+            s.pos++;
+            return { access: canon(access), conds: fields, ids };
+        }
+        if (c === "") throw s.error("',' ending the rule");
+        if (first) {
+            first = false;
+            if (c === "(") {
+                if (!parens) throw new Untyped();
+                access = parenList(s, "the access list");
+                continue;
+            }
+            const a = s.word();
+            const after = s.peek(a.length);
+            if (a && bare.has(a) && (after === "" || isWs(after) || after === ",")) {
+                s.pos += a.length;
+                access = [a];
+                continue;
+            }
+        }
+        const name = s.word();
+        const rest = s.text.slice(s.pos + name.length, s.pos + name.length + 40);
+        if (name && /^[ \t]*=/.test(rest)) {
+            if (!conds.includes(name) || name in fields) throw new Untyped();
+            s.pos += name.length;
+            s.skipBlanks();
+            s.pos++; // =
+            s.skipBlanks();
+            if (s.peek() === "(") throw new Untyped();
+            if (s.peek() === "" || s.peek() === "\n" || s.peek() === "\r")
+                throw s.error(`a value after ${name}=`);
+            fields[name] = s.id(`a value after ${name}=`);
+            continue;
+        }
+        if (name && /^[ \t]+in[ \t]*\(/.test(rest)) throw new Untyped();
+        // TOK_ID: IDS_NOEQ | LABEL | QUOTED_ID
+        if (c === '"') {
+            ids.push(s.quoted());
+            continue;
+        }
+        if (c === "/" || c === "@" || c === ":" || c === "&") {
+            ids.push(s.run(isIdChar));
+            continue;
+        }
+        if ("=()+&".includes(c)) throw s.error("a condition, value or ','");
+        const v = s.run((ch) => isIdChar(ch) && ch !== "=" && ch !== ")");
+        if (!v) throw s.error("a condition, value or ','");
+        ids.push(v);
+    }
 }

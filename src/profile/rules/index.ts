@@ -3,19 +3,23 @@
  * The parser, renderer, validator and `ruleCode` dispatch through it, and the model's `Rule` union is
  * derived from it, so a new kind is its module plus its entry (and import) below.
  */
+import { allKind } from "./all";
 import { capabilityKind } from "./capability";
 import { changeProfileKind } from "./changeProfile";
 import { dbusKind } from "./dbus";
 import { fileKind } from "./file";
+import { ioUringKind } from "./ioUring";
 import type { RuleKind } from "./kind";
 import { linkKind } from "./link";
 import { mountKind, remountKind, umountKind } from "./mount";
+import { mqueueKind } from "./mqueue";
 import { networkKind } from "./network";
 import { pivotRootKind } from "./pivotRoot";
 import { ptraceKind } from "./ptrace";
 import { rlimitKind } from "./rlimit";
 import { signalKind } from "./signal";
 import { unixKind } from "./unix";
+import { usernsKind } from "./userns";
 
 export type { RuleKind } from "./kind";
 
@@ -35,6 +39,10 @@ const KINDS = [
     dbusKind,
     changeProfileKind,
     rlimitKind,
+    usernsKind,
+    mqueueKind,
+    ioUringKind,
+    allKind,
 ] as const;
 
 /** The rule type of a kind module. */

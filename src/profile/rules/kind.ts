@@ -13,6 +13,13 @@ export interface RuleKind<R extends { readonly kind: string }> {
     readonly keywords: readonly string[];
     /** takes the `owner` qualifier (file and link rules); others keep an owner rule raw. */
     readonly owner?: boolean;
+    /** takes no `priority=N` prefix (AppArmor 4.1 rejects it on network and `all` rules). */
+    readonly noPriority?: boolean;
+    /**
+     * Whether the statement at the keyword is this kind (default: always). `all` is the `all,` rule
+     * only when `,` follows; `all /x,` is a file rule granting `a` and `l`.
+     */
+    claims?(s: Scanner): boolean;
     /** a statement without qualifiers (`set rlimit …`), recognised before `audit`/`deny`/`owner`. */
     readonly bare?: boolean;
     /**

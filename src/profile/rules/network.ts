@@ -125,6 +125,7 @@ export function buildNetwork(
 export const networkKind: RuleKind<NetworkRule> = {
     kind: "network",
     keywords: ["network"],
+    noPriority: true,
     parse(s: Scanner, p: Prefix): NetworkRule {
         s.pos += "network".length;
         const words: string[] = [];

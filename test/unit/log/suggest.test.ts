@@ -121,6 +121,27 @@ describe("suggestRules", () => {
         }
     });
 
+    it("io_uring denials become io_uring rules (AppArmor 4), override_creds with its peer label", () => {
+        const peer = Buffer.from("peer app").toString("hex").toUpperCase();
+        const uring = parseAuditLog(
+            [
+                line(
+                    'operation="uring_sqpoll" class="io_uring" profile="demo-app" pid=3110 comm="uring-bench" requested="sqpoll" denied="sqpoll"',
+                ),
+                line(
+                    `operation="uring_override" class="io_uring" profile="demo-app" pid=3110 comm="uring-bench" requested="override_creds" denied="override_creds" tcontext=${peer}`,
+                ),
+                line(
+                    `operation="uring_override" class="io_uring" profile="demo-app" pid=3111 comm="uring-bench" requested="override_creds" denied="override_creds" tcontext=${peer}`,
+                ),
+            ].join("\n"),
+        ).events;
+        assert.deepStrictEqual(
+            suggestRules(uring).map((r) => renderRule(r)),
+            ["io_uring sqpoll,", 'io_uring override_creds label="peer app",'],
+        );
+    });
+
     it("ignores STATUS and AUDIT events, and ALLOWED ones when asked", () => {
         const allowed = parseAuditLog(
             `${K}apparmor="ALLOWED" operation="open" profile="p" name="/x" requested_mask="r" denied_mask="r"`,
