@@ -332,7 +332,10 @@ function addEvent(acc: Acc, r: AuditRecord, opts: SuggestOptions): void {
             .sort();
         if (access.length === 0)
             return skip(acc, r, "an io_uring event without sqpoll or override_creds");
-        const label = access.includes("override_creds") ? r.peer : undefined;
+        // the kernel's tcontext= (peerProfile, as libapparmor names it)
+        const label = access.includes("override_creds") ? (r.peerProfile ?? r.peer) : undefined;
+        if (label !== undefined && unsafeField(r, [label]))
+            return skip(acc, r, "a logged field holds control or invisible characters");
         const rule: IoUringRule = {
             kind: "io_uring",
             access,

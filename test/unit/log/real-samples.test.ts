@@ -213,8 +213,8 @@ describe("suggestions for the real-world forms", () => {
         ],
         ["the issue's dbus-daemon line", /^# profile snap\.foo\.foo: 1 rule/m],
         [
-            "io_uring: no rule kind in the profile model, a note instead",
-            /^ {2}# no rule for uring_override: io_uring rules are not generated \(not in the profile model\)$/m,
+            "io_uring: AppArmor 4 io_uring rules, override_creds with the peer label (tcontext=)",
+            /^# profile \/root\/apparmor\/tests\/regression\/apparmor\/io_uring: 2 rule\(s\) from 2 event\(s\)\n {2}io_uring sqpoll,\n {2}io_uring override_creds label=\/root\/apparmor\/tests\/regression\/apparmor\/io_uring,$/m,
         ],
         ["STATUS records (unpack failures) suggest nothing", /^(?![\s\S]*\/home\/jj\/)/],
     ];
