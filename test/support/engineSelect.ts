@@ -21,9 +21,10 @@ import * as path from "path";
 /**
  * The oldest Pulumi CLI used from PATH: the release of the `@pulumi/pulumi` SDK this library is
  * built and tested against (package.json pins 3.248.0). Pulumi ships the CLI and the Node.js SDK
- * from one repository under one version; the SDK negotiates features with the engine of its own
- * release, and the Automation API installs "the CLI version matching the SDK version" by default.
- * An older CLI is a combination Pulumi does not test, so it is not used (the source build is).
+ * from one repository under one version, and the SDK asks the engine which features it supports:
+ * an older CLI would run this SDK against an engine that predates it (the Automation API, too,
+ * installs "the CLI version matching the SDK version" by default). So an older one is not used
+ * (the source build is); newer CLIs run older SDKs.
  */
 export const MIN_PULUMI_VERSION = "3.248.0";
 
