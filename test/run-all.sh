@@ -17,11 +17,16 @@ sh scripts/trixie-parser.sh ensure >"$parser41_out" &
 parser41=$!
 
 npx tsc -p tsconfig.test.json
-# Pulumi engine (CLI, nodejs language host, docker provider) built from Go modules and cached by recipe
-# hash (cold: 30-60 min on 2 cores); its last output line is the bin folder. The engine harness
-# (test/support/engine.ts) reads PULUMI_APPARMOR_ENGINE_BIN and sets the rest of the engine env per stack.
-PULUMI_APPARMOR_ENGINE_BIN="$(bash test/engine/build.sh | tail -n 1)"
-export PULUMI_APPARMOR_ENGINE_BIN PATH="$PULUMI_APPARMOR_ENGINE_BIN:$PATH"
+# Pulumi engine, chosen by test/support/engineSelect.ts: a `pulumi` on PATH that is new enough (with its
+# own plugins), else (CI: none on PATH) the CLI, nodejs language host and docker provider built from Go
+# modules by test/engine/build.sh, cached by recipe hash (cold: 30-60 min on 2 cores). A source build's
+# folder is passed on in PULUMI_APPARMOR_ENGINE_BIN; the engine harness (test/support/engine.ts) makes
+# the same choice again (instantly), prints it once and sets the rest of the engine env per stack.
+engine="$(node -r ts-node/register/transpile-only test/support/engineSelect.ts --quiet)"
+if [ "${engine%%$'\t'*}" = built ]; then
+    PULUMI_APPARMOR_ENGINE_BIN="${engine#*$'\t'}"
+    export PULUMI_APPARMOR_ENGINE_BIN PATH="$PULUMI_APPARMOR_ENGINE_BIN:$PATH"
+fi
 wait "$testhost_image" || { echo "run-all: test VM image build failed" >&2; exit 1; }
 wait "$parser41" || { echo "run-all: AppArmor 4.1 parser chroot build failed" >&2; exit 1; }
 PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: the project's main job, end to end on a fresh machine.
 #   1. boot the disposable test VM (AppArmor kernel + dockerd + sshd; image built and cached on first use)
-#   2. build the Pulumi engine from Go modules (cached)
+#   2. the Pulumi engine: the `pulumi` on PATH when new enough, else built from source (cached)
 #   3. `pulumi up` this example against the VM (profile loaded, container confined)
 #   4. trigger a denial in the container (`touch /tmp/a/x`)
 #   5. `pulumi refresh`, print the version and denial outputs
@@ -30,7 +30,7 @@ cleanup() {
         node "$repo/bin/pulumi-apparmor.js" testhost stop --state-dir "$vmstate" >&2 || true
     fi
     rm -rf "$work"
-    echo "demo: $([ "$rc" = 0 ] && echo done || echo FAILED) in $(( $(date +%s) - t0 )) s"
+    echo "demo: $([ "$rc" = 0 ] && echo "done" || echo FAILED) in $(( $(date +%s) - t0 )) s"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -42,21 +42,18 @@ host=$(j host); port=$(j port); user=$(j user); key=$(j privateKeyPath); known=$
 echo "VM at $user@$host:$port, dockerd at $(j dockerHost) (a socket forwarded over SSH)"
 vm() { ssh -q -i "$key" -o UserKnownHostsFile="$known" -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$port" "$user@$host" "$@"; }
 
-step "2/6 Pulumi engine (built from Go modules, cached)"
-bin="$(bash "$repo/test/engine/build.sh" | tail -n 1)"
-export PATH="$bin:$PATH"
-export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/state"
-export PULUMI_CONFIG_PASSPHRASE="demo-only" PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_NODEJS_TRANSPILE_ONLY=true
-# The built providers become installed plugins of this PULUMI_HOME, and the engine does not look for
-# providers on PATH: no "using pulumi-resource-… from $PATH" warning on every run.
-export PULUMI_IGNORE_AMBIENT_PLUGINS=true
-bash "$repo/test/engine/install-plugins.sh" "$bin" >/dev/null
+step "2/6 Pulumi engine"
+# The pulumi on PATH when it is new enough, else built from source (cached); PULUMI_APPARMOR_ENGINE=build
+# forces the build. One line says which (test/engine/engine-env.sh).
+# shellcheck source-path=SCRIPTDIR/../.. source=test/engine/engine-env.sh
+. "$repo/test/engine/engine-env.sh"
+use_engine "$repo" "$work/pulumi-home"
+export PULUMI_BACKEND_URL="file://$work/state"
+export PULUMI_CONFIG_PASSPHRASE="demo-only" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_NODEJS_TRANSPILE_ONLY=true
 # The dynamic providers load their implementation by package name (`pulumi-apparmor`); this example
 # uses the checkout's sources, which the stand-in package in test/support/node_path resolves to.
 export NODE_PATH="$repo/test/support/node_path:$repo/node_modules${NODE_PATH:+:$NODE_PATH}"
 mkdir -p "$work/state"
-pulumi version
 
 step "3/6 pulumi up"
 cd "$here"
@@ -72,8 +69,8 @@ pulumi config set command "sleep 1000000"
 pulumi config set --secret sshKey <"$key"
 # test/engine/build.sh links pulumi-resource-command (remote.Command, the preparation step) into the
 # engine when test/engine/build-command.sh could build it; without it the demo skips the preparation
-# (the VM already has apparmor and the directory).
-if ! command -v pulumi-resource-command >/dev/null; then
+# (the VM already has apparmor and the directory). A pulumi from PATH finds or installs its own.
+if [ "$ENGINE_LAYOUT" = built ] && [ ! -x "$ENGINE_BIN/pulumi-resource-command" ]; then
     echo "no pulumi-resource-command in the engine: prepareHosts=false"
     pulumi config set prepareHosts false
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo:rollout`: a profile change rolled out to two disposable AppArmor hosts, end to end.
 #   1. boot two test VMs (AppArmor kernel + dockerd + sshd; image built and cached on first use)
-#   2. build the Pulumi engine from Go modules (cached)
+#   2. the Pulumi engine: the `pulumi` on PATH when new enough, else built from source (cached)
 #   3. `pulumi up`: version 1 on both hosts; a container on each runs under it, touching /tmp/b/x
 #   4. a quiet change: the canary loads it in complain mode, soaks, is promoted to enforce, then host 2
 #   5. a change that would break the service (deny /tmp/b): the canary logs ALLOWED events during its
@@ -33,7 +33,7 @@ cleanup() {
         fi
     done
     rm -rf "$work"
-    echo "rollout demo: $([ "$rc" = 0 ] && echo done || echo FAILED) in $(( $(date +%s) - t0 )) s"
+    echo "rollout demo: $([ "$rc" = 0 ] && echo "done" || echo FAILED) in $(( $(date +%s) - t0 )) s"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -58,16 +58,14 @@ echo "hosts: $hosts"
 # The program uses one SSH key for the whole fleet: let vm1's key in on vm2 too.
 on vm2 "cat >> /home/$(j vm2 user)/.ssh/authorized_keys" <"$(j vm1 privateKeyPath).pub"
 
-step "2/6 Pulumi engine (built from Go modules, cached)"
-bin="$(bash "$repo/test/engine/build.sh" | tail -n 1)"
-export PATH="$bin:$PATH"
-export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/state"
-export PULUMI_CONFIG_PASSPHRASE="demo-only" PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_NODEJS_TRANSPILE_ONLY=true
-# The built providers become installed plugins of this PULUMI_HOME, and the engine does not look for
-# providers on PATH: no "using pulumi-resource-… from $PATH" warning on every run.
-export PULUMI_IGNORE_AMBIENT_PLUGINS=true
-bash "$repo/test/engine/install-plugins.sh" "$bin" >/dev/null
+step "2/6 Pulumi engine"
+# The pulumi on PATH when it is new enough, else built from source (cached); PULUMI_APPARMOR_ENGINE=build
+# forces the build. One line says which (test/engine/engine-env.sh).
+# shellcheck source-path=SCRIPTDIR/../.. source=test/engine/engine-env.sh
+. "$repo/test/engine/engine-env.sh"
+use_engine "$repo" "$work/pulumi-home"
+export PULUMI_BACKEND_URL="file://$work/state"
+export PULUMI_CONFIG_PASSPHRASE="demo-only" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_NODEJS_TRANSPILE_ONLY=true
 mkdir -p "$work/state"
 
 step "3/6 pulumi up: version 1 on both hosts, a container under it on each"
@@ -77,7 +75,10 @@ stack_ready=1
 pulumi config set hosts "$hosts"
 pulumi config set --secret sshKey <"$(j vm1 privateKeyPath)"
 pulumi config set soakSeconds 10
-command -v pulumi-resource-command >/dev/null || pulumi config set prepareHosts false
+# Without pulumi-resource-command in the source build, skip the preparation (the VMs need none).
+if [ "$ENGINE_LAYOUT" = built ] && [ ! -x "$ENGINE_BIN/pulumi-resource-command" ]; then
+    pulumi config set prepareHosts false
+fi
 pulumi up --yes --skip-preview --non-interactive
 for vm in vm1 vm2; do
     on "$vm" "docker run -d --name web --security-opt apparmor=web local/busybox:latest sh -c 'mkdir -p /tmp/b; while :; do echo x > /tmp/b/x 2>/dev/null; sleep 1; done'" >/dev/null

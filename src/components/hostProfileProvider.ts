@@ -23,6 +23,7 @@ import {
     driftReasons,
     HostDenials,
     LiveState,
+    normalizeDenials,
     ProfileMode,
     pushHistory,
     recordDenials,
@@ -464,12 +465,14 @@ async function apply(
                 nowIso(),
                 news.rolloutStage,
             ));
-        const denials: HostDenials = prev ?? {
-            ...(d?.cursor ? { cursor: d.cursor } : {}),
-            source: d?.source,
-            lost: 0,
-            byVersion: {},
-        };
+        const denials: HostDenials = prev
+            ? normalizeDenials(prev)
+            : {
+                  ...(d?.cursor ? { cursor: d.cursor } : {}),
+                  source: d?.source,
+                  lost: 0,
+                  byVersion: {},
+              };
         const seen = seenHostKey(t);
         return {
             ...pickInputs(news),

@@ -230,7 +230,10 @@ export function recordDenials(
         g.push(e);
         groups.set(v, g);
     }
-    for (const [v, g] of groups) byVersion[v] = mergeDenials(byVersion[v], g);
+    // Every version is merged, also those without new events: times stored as seconds by earlier
+    // releases come out as ISO times like the rest.
+    for (const v of new Set([...Object.keys(byVersion), ...groups.keys()]))
+        byVersion[v] = mergeDenials(byVersion[v], groups.get(v) ?? []);
     const keep = new Set(history.slice(0, DENIAL_VERSIONS_LIMIT).map((h) => h.version));
     const versions = Object.keys(byVersion);
     if (versions.length > DENIAL_VERSIONS_LIMIT) {
@@ -244,6 +247,17 @@ export function recordDenials(
         lost: (prev?.lost ?? 0) + (next.lost ?? 0),
         byVersion,
     };
+}
+
+/**
+ * A host's denials as read back from state, in today's form: the same counts, targets and cursor,
+ * with times stored as seconds by earlier releases written as ISO times (see
+ * {@link DenialTarget.firstSeen}).
+ */
+export function normalizeDenials(d: HostDenials): HostDenials {
+    const byVersion: Record<string, DenialSummary> = {};
+    for (const [v, s] of Object.entries(d.byVersion ?? {})) byVersion[v] = mergeDenials(s, []);
+    return { ...d, byVersion };
 }
 
 /** What the kernel and the file system of a host say about a managed profile. */

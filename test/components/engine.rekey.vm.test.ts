@@ -32,8 +32,8 @@ import { Profile, ProfiledContainer } from "../../src/components";
 import { ACCEPT_HOST_KEY_ENV, pinFingerprint } from "../../src/components/hostKeys";
 import {
     createThrowawayStack,
-    engineBinDir,
     keyBodyLines,
+    providerPlugins,
     requireProviderPlugin,
     type ThrowawayStack,
 } from "../support/engine";
@@ -172,14 +172,15 @@ describe("components: changed host keys and secrets on the real engine + own VM"
         const wrap = path.join(tmp, "wrap");
         fs.mkdirSync(wrap);
         fs.mkdirSync(path.join(tmp, "stderr"));
-        const bin = engineBinDir();
-        const plugins = fs.readdirSync(bin).filter((x) => x.startsWith("pulumi-resource-"));
-        for (const f of plugins)
+        const plugins = providerPlugins();
+        for (const [name, file] of Object.entries(plugins)) {
+            const f = `pulumi-resource-${name}`;
             fs.writeFileSync(
                 path.join(wrap, f),
-                `#!/bin/sh\nexec '${path.join(bin, f)}' "$@" 2>>'${path.join(tmp, "stderr", f)}'\n`,
+                `#!/bin/sh\nexec '${file}' "$@" 2>>'${path.join(tmp, "stderr", f)}'\n`,
                 { mode: 0o755 },
             );
+        }
         s = await createThrowawayStack({
             projectName: "pa-rekey",
             program,
@@ -187,7 +188,7 @@ describe("components: changed host keys and secrets on the real engine + own VM"
                 sshKey: { value: key, secret: true },
                 password: { value: password, secret: true },
             },
-            providers: plugins.map((f) => f.slice("pulumi-resource-".length)),
+            providers: Object.keys(plugins),
             pluginDir: wrap,
         });
     });

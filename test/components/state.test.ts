@@ -3,6 +3,7 @@ import * as assert from "assert";
 import {
     driftReasons,
     mergeDenials,
+    normalizeDenials,
     pushHistory,
     recordDenials,
     HISTORY_LIMIT,
@@ -13,6 +14,7 @@ import {
     stateSeconds,
     type DenialEvent,
     type DenialSummary,
+    type HostDenials,
 } from "../../src/state";
 
 const ev = (target: string, time: number, kind: "DENIED" | "ALLOWED" = "DENIED"): DenialEvent => ({
@@ -126,6 +128,48 @@ describe("state: versions, denials, drift", () => {
         const d2 = recordDenials(d, history, [], { lost: 1 });
         assert.strictEqual(d2.cursor, "journal:abc", "no new cursor keeps the old one");
         assert.strictEqual(d2.lost, 3);
+    });
+
+    it("a host's denials stored as seconds by earlier releases come out ISO, with or without new events", () => {
+        const v1 = mergeDenials(undefined, [
+            ev("/tmp/a/x", 1764755000),
+            ev("/tmp/a/x", 1764755500.5),
+        ]);
+        const asSeconds = (sum: DenialSummary) =>
+            ({
+                ...sum,
+                firstSeen: stateSeconds(sum.firstSeen),
+                lastSeen: stateSeconds(sum.lastSeen),
+                targets: sum.targets.map((t) => ({
+                    ...t,
+                    firstSeen: stateSeconds(t.firstSeen),
+                    lastSeen: stateSeconds(t.lastSeen),
+                })),
+            }) as unknown as DenialSummary;
+        const old: HostDenials = {
+            cursor: "journal:abc",
+            source: "journal-audit",
+            lost: 1,
+            byVersion: { v1: asSeconds(v1), v2: asSeconds(v1) },
+        };
+        assert.strictEqual(old.byVersion.v1.targets[0].firstSeen as unknown, 1764755000);
+        const history = [
+            { version: "v2", mode: "enforce" as const, loadedAt: "2025-12-03T10:00:00.000Z" },
+            { version: "v1", mode: "enforce" as const, loadedAt: "2025-12-03T09:00:00.000Z" },
+        ];
+        // A refresh with a new event of v2 only: v1 (no new events) is written back as ISO too.
+        const refreshed = recordDenials(old, history, [ev("/tmp/a/y", 1764756100)], {});
+        assert.deepStrictEqual(refreshed.byVersion.v1, v1);
+        assert.strictEqual(refreshed.byVersion.v1.firstSeen, "2025-12-03T09:43:20.000Z");
+        assert.strictEqual(refreshed.byVersion.v1.targets[0].lastSeen, "2025-12-03T09:51:40.500Z");
+        assert.strictEqual(refreshed.byVersion.v2.lastSeen, "2025-12-03T10:01:40.000Z");
+        assert.strictEqual(refreshed.byVersion.v2.denied, 3);
+        // An update (no read of the log): the same, through normalizeDenials.
+        const updated = normalizeDenials(old);
+        assert.deepStrictEqual(updated, { ...old, byVersion: { v1, v2: v1 } });
+        // Idempotent on today's form.
+        assert.deepStrictEqual(normalizeDenials(updated), updated);
+        assert.deepStrictEqual(recordDenials(refreshed, history, [], {}), refreshed);
     });
 
     it("keeps denials of at most a few versions", () => {

@@ -1,14 +1,16 @@
 /**
- * The demos' engine setup (test/engine/install-plugins.sh): the providers built by test/engine/build.sh
- * become installed plugins of PULUMI_HOME, and with PULUMI_IGNORE_AMBIENT_PLUGINS the engine uses
- * them without printing "using pulumi-resource-… from $PATH" on every run. Real CLI, on-disk program.
+ * The demos' engine setup (test/engine/engine-env.sh's `use_engine`, which runs the choice of
+ * test/support/engineSelect.ts): the up of a small on-disk program prints which engine runs, once,
+ * and no "using pulumi-resource-… from $PATH" warning. With the source build that is because its
+ * providers are installed as plugins of PULUMI_HOME (test/engine/install-plugins.sh) and the engine
+ * ignores PATH for plugins; a control run with the same providers only on PATH warns. Real CLI.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { engineBinDir, requireProviderPlugin } from "../support/engine";
+import { engine, providerPlugins, requireProviderPlugin, userPluginDir } from "../support/engine";
 
 const repo = path.resolve(__dirname, "../..");
 
@@ -22,10 +24,9 @@ describe("engine: provider plugins installed in PULUMI_HOME (the demos' setup)",
     });
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-    /** `pulumi up` of a one-Command program in a fresh project, home and backend. */
-    function up(name: string, installed: boolean): { code: number | null; out: string } {
+    /** A fresh project (one local Command) with its backend folder; returns its folder. */
+    function project(name: string): string {
         const dir = path.join(work, name);
-        const home = path.join(dir, "home");
         fs.mkdirSync(path.join(dir, "state"), { recursive: true });
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\n`);
         // The language host reports both providers the package depends on to the engine.
@@ -42,48 +43,81 @@ describe("engine: provider plugins installed in PULUMI_HOME (the demos' setup)",
             'const command = require("@pulumi/command");\n' +
                 'new command.local.Command("noop", { create: "true" });\n',
         );
-        const bin = engineBinDir();
+        return dir;
+    }
+
+    /** Environment of both runs: this process's, with a file backend and no update check. */
+    function baseEnv(dir: string): NodeJS.ProcessEnv {
         const env: NodeJS.ProcessEnv = {
             ...process.env,
-            PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
-            PULUMI_HOME: home,
             PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
             PULUMI_CONFIG_PASSPHRASE: "test-only",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         };
         delete env.PULUMI_IGNORE_AMBIENT_PLUGINS;
-        if (installed) {
-            env.PULUMI_IGNORE_AMBIENT_PLUGINS = "true";
-            const r = spawnSync("bash", [path.join(repo, "test/engine/install-plugins.sh"), bin], {
-                env,
-                encoding: "utf8",
-            });
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.match(r.stdout, /^pulumi-resource-command 1\.2\.1$/m);
-            assert.ok(
-                fs.existsSync(
-                    path.join(home, "plugins/resource-command-v1.2.1/pulumi-resource-command"),
-                ),
-            );
-        }
-        const run = (args: string[]) =>
-            spawnSync(path.join(bin, "pulumi"), args, { cwd: dir, env, encoding: "utf8" });
-        const init = run(["stack", "init", "t", "--non-interactive"]);
-        assert.strictEqual(init.status, 0, init.stderr);
-        const r = run(["up", "--yes", "--skip-preview", "--non-interactive"]);
+        return env;
+    }
+
+    /** `stack init` and `up` in `dir`, through bash with `setup` run first; stdout and stderr. */
+    function up(
+        dir: string,
+        env: NodeJS.ProcessEnv,
+        setup: string,
+    ): { code: number | null; out: string } {
+        const r = spawnSync(
+            "bash",
+            [
+                "-c",
+                `set -euo pipefail\n${setup}\ncd "$1"\n` +
+                    "pulumi stack init t --non-interactive >/dev/null\n" +
+                    "pulumi up --yes --skip-preview --non-interactive",
+                "plugins-test",
+                dir,
+            ],
+            { cwd: repo, env, encoding: "utf8" },
+        );
         return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
     }
 
-    it("installed: the up runs the Command with no 'from $PATH' warning", () => {
-        const r = up("installed", true);
+    it("the demos' setup: one engine line, the Command created, no 'from $PATH' warning", () => {
+        const dir = project("demo-setup");
+        const r = up(
+            dir,
+            baseEnv(dir),
+            `. test/engine/engine-env.sh\nuse_engine "$PWD" '${path.join(dir, "home")}'`,
+        );
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /command:local:Command\s+noop\s+created/);
         assert.doesNotMatch(r.out, /from \$PATH/);
+        const lines = r.out.split("\n").filter((l) => l.startsWith("engine: "));
+        assert.deepStrictEqual(lines, [engine().line], "the engine line, once, as the tests chose");
+        if (engine().layout === "built") {
+            assert.ok(
+                fs.existsSync(
+                    path.join(dir, "home/plugins/resource-command-v1.2.1/pulumi-resource-command"),
+                ),
+                "the built provider is an installed plugin of PULUMI_HOME",
+            );
+        } else {
+            assert.strictEqual(
+                fs.realpathSync(path.join(dir, "home/plugins")),
+                fs.realpathSync(userPluginDir()),
+            );
+        }
     });
 
     it("control: the same program with the providers only on PATH warns", () => {
-        const r = up("ambient", false);
+        const dir = project("ambient");
+        const onPath = path.join(dir, "path");
+        fs.mkdirSync(onPath);
+        for (const [name, file] of Object.entries(providerPlugins())) {
+            fs.symlinkSync(file, path.join(onPath, `pulumi-resource-${name}`));
+        }
+        const env = baseEnv(dir);
+        env.PULUMI_HOME = path.join(dir, "home");
+        env.PATH = [engine().binDir, onPath, process.env.PATH ?? ""].join(path.delimiter);
+        const r = up(dir, env, "");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /using pulumi-resource-command from \$PATH/);
     });

@@ -23,7 +23,7 @@ import {
     assertKeyNotStored,
     createThrowawayStack,
     engineBinDir,
-    hasProviderPlugin,
+    requireProviderPlugin,
     ThrowawayStack,
 } from "../support/engine";
 import { sharedTestHost, sshExec, TestHostInfo } from "../support/testhost";
@@ -213,9 +213,7 @@ describe("engine harness (real engine, test VM)", function () {
     });
 
     it("creates a docker.Container confined by an AppArmor profile through pulumi-resource-docker", async function () {
-        if (!hasProviderPlugin("docker")) {
-            throw new Error("pulumi-resource-docker was not built (see test/engine/build.sh)");
-        }
+        requireProviderPlugin("docker");
         const name = `pa-engine-${crypto.randomBytes(4).toString("hex")}`;
         const s = await createThrowawayStack({
             program: async () => {

@@ -3,8 +3,10 @@
  *
  * Every stack it makes is a throwaway: its own `file://` backend, its own `PULUMI_HOME` and work
  * directory under the OS temp folder, a fixed test passphrase for secrets, no update checks and no
- * plugin downloads. The engine binaries come from `test/engine/build.sh` (Go-built CLI, language
- * host and providers, cached in `$PULUMI_APPARMOR_CACHE`).
+ * plugin downloads. The engine is the one `test/support/engineSelect.ts` chooses: the Go-built CLI,
+ * language host and providers of `test/engine/build.sh` (cached in `$PULUMI_APPARMOR_CACHE`), or a
+ * new enough `pulumi` on PATH with the plugins installed for it (its `PULUMI_HOME`'s `plugins`
+ * folder, linked into each throwaway home).
  *
  * ```ts
  * const s = await createThrowawayStack({
@@ -21,7 +23,7 @@
  * ```
  */
 import * as assert from "assert";
-import { execFile, execFileSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -44,6 +46,8 @@ import {
     UpResult,
 } from "@pulumi/pulumi/automation";
 
+import { Engine, resolveEngine } from "./engineSelect";
+
 const repoRoot = path.resolve(__dirname, "..", "..");
 
 /** Folder of the stand-in `pulumi-apparmor` package the provider processes resolve by name. */
@@ -52,38 +56,80 @@ export const NODE_PATH_PACKAGES = path.join(repoRoot, "test", "support", "node_p
 /** Passphrase of every throwaway stack's secrets provider (test-only, not a secret). */
 export const TEST_PASSPHRASE = "pulumi-apparmor-test-passphrase";
 
-let cachedBinDir: string | undefined;
+let cachedEngine: Engine | undefined;
 
 /**
- * The folder holding the engine binaries (`pulumi`, `pulumi-language-nodejs`,
- * `pulumi-resource-pulumi-nodejs`, `pulumi-resource-docker`, …).
- *
- * Taken from `$PULUMI_APPARMOR_ENGINE_BIN` when set (as `test/run-all.sh` does); otherwise runs
- * `test/engine/build.sh`, which answers at once when its cache is warm and builds (slowly) when it
- * is cold, and uses its last output line.
+ * The engine the tests run (see `test/support/engineSelect.ts`): `$PULUMI_APPARMOR_ENGINE_BIN` when
+ * set (as `test/run-all.sh` does), the source build with `PULUMI_APPARMOR_ENGINE=build`, else the
+ * `pulumi` on PATH when it is new enough, else the source build (`test/engine/build.sh`: instant
+ * when its cache is warm, slow when cold). Prints which one, once per process, on stderr.
  */
-export function engineBinDir(): string {
-    if (cachedBinDir) {
-        return cachedBinDir;
+export function engine(): Engine {
+    if (!cachedEngine) {
+        cachedEngine = resolveEngine();
+        process.stderr.write(`${cachedEngine.line}\n`);
     }
-    let dir = process.env.PULUMI_APPARMOR_ENGINE_BIN;
-    if (!dir) {
-        const out = execFileSync("bash", [path.join(repoRoot, "test/engine/build.sh")], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-        });
-        dir = out.trim().split("\n").pop() ?? "";
-    }
-    if (!fs.existsSync(path.join(dir, "pulumi"))) {
-        throw new Error(`no pulumi binary in engine bin folder ${JSON.stringify(dir)}`);
-    }
-    cachedBinDir = dir;
-    return dir;
+    return cachedEngine;
 }
 
-/** Whether the engine bin folder has the provider plugin `pulumi-resource-<name>`. */
+/**
+ * The folder holding the engine's `pulumi` (and `pulumi-language-nodejs`,
+ * `pulumi-resource-pulumi-nodejs`; with the source build also `pulumi-resource-docker`, …).
+ */
+export function engineBinDir(): string {
+    return engine().binDir;
+}
+
+/**
+ * The plugin folder of the user's own Pulumi (`$PULUMI_HOME/plugins`, default `~/.pulumi/plugins`):
+ * where a Pulumi from PATH finds its providers. Each throwaway stack's `PULUMI_HOME` links to it.
+ */
+export function userPluginDir(): string {
+    return path.join(process.env.PULUMI_HOME || path.join(os.homedir(), ".pulumi"), "plugins");
+}
+
+/** Version of the npm package `@pulumi/NAME` in package.json (the provider version it asks for). */
+function sdkVersionOf(name: string): string | undefined {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+        dependencies?: { [k: string]: string };
+    };
+    return pkg.dependencies?.[`@pulumi/${name}`];
+}
+
+/**
+ * Every provider plugin the engine will run, as name → executable: the `pulumi-resource-*` files of
+ * the engine folder and, for a Pulumi from PATH, the plugins installed in {@link userPluginDir}
+ * (the version package.json asks for, else the newest).
+ */
+export function providerPlugins(): { [name: string]: string } {
+    const bin = engineBinDir();
+    const found: { [name: string]: string } = {};
+    for (const f of fs.readdirSync(bin)) {
+        if (f.startsWith("pulumi-resource-"))
+            found[f.slice("pulumi-resource-".length)] = path.join(bin, f);
+    }
+    if (engine().layout !== "own") return found;
+    const dir = userPluginDir();
+    const installed = new Map<string, string[]>();
+    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+        const m = /^resource-(.+)-v(\d+\.\d+\.\d+\S*)$/.exec(d);
+        if (!m || !fs.existsSync(path.join(dir, d, `pulumi-resource-${m[1]}`))) continue;
+        if (fs.existsSync(path.join(dir, `${d}.partial`))) continue;
+        installed.set(m[1], [...(installed.get(m[1]) ?? []), m[2]]);
+    }
+    for (const [name, versions] of installed) {
+        if (found[name]) continue;
+        const wanted = sdkVersionOf(name);
+        const byNewest = versions.sort((a, b) => b.localeCompare(a, "en", { numeric: true }));
+        const v = wanted && versions.includes(wanted) ? wanted : byNewest[0];
+        found[name] = path.join(dir, `resource-${name}-v${v}`, `pulumi-resource-${name}`);
+    }
+    return found;
+}
+
+/** Whether the engine has the provider plugin `pulumi-resource-<name>` (see {@link providerPlugins}). */
 export function hasProviderPlugin(name: string): boolean {
-    return fs.existsSync(path.join(engineBinDir(), `pulumi-resource-${name}`));
+    return providerPlugins()[name] !== undefined;
 }
 
 /** How to get each provider plugin the engine build may leave out. */
@@ -97,16 +143,24 @@ const PLUGIN_HINTS: { readonly [name: string]: string } = {
 };
 
 /**
- * Throws unless the engine bin folder has `pulumi-resource-<name>`, with a message naming the
- * missing plugin and how to provide it (tests that need a provider fail, they do not skip).
+ * Throws unless the engine has `pulumi-resource-<name>`, with a message naming the missing plugin
+ * and how to provide it (tests that need a provider fail, they do not skip).
  */
 export function requireProviderPlugin(name: string): void {
-    if (!hasProviderPlugin(name)) {
+    if (hasProviderPlugin(name)) return;
+    if (engine().layout === "own") {
+        const version = sdkVersionOf(name);
         throw new Error(
-            `provider plugin pulumi-resource-${name} is missing from the engine bin folder ` +
-                `${engineBinDir()}: ${PLUGIN_HINTS[name] ?? "see test/engine/build.sh"}`,
+            `provider plugin pulumi-resource-${name} is not installed for the pulumi on PATH ` +
+                `(${engineBinDir()}; plugins in ${userPluginDir()}): run \`pulumi plugin install ` +
+                `resource ${name}${version ? ` ${version}` : ""}\`, or run the tests with ` +
+                "PULUMI_APPARMOR_ENGINE=build to use the engine built from source",
         );
     }
+    throw new Error(
+        `provider plugin pulumi-resource-${name} is missing from the engine bin folder ` +
+            `${engineBinDir()}: ${PLUGIN_HINTS[name] ?? "see test/engine/build.sh"}`,
+    );
 }
 
 /**
@@ -155,7 +209,8 @@ export interface ThrowawayStackOptions {
     /**
      * Provider plugins (by package name) the project pins to the engine bin folder through
      * `plugins.providers`, so the engine neither searches for them nor warns "using … from $PATH".
-     * Defaults to every `pulumi-resource-*` in the bin folder except the dynamic-provider launcher.
+     * Defaults to every `pulumi-resource-*` in the bin folder except the dynamic-provider launcher
+     * with the source build, and to none with a Pulumi from PATH (its own plugin discovery).
      */
     readonly providers?: readonly string[];
     /**
@@ -400,26 +455,43 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
         fs.mkdirSync(d);
     }
     try {
+        // The source build's providers are pinned to its folder; a Pulumi from PATH finds its own
+        // (the user's plugin folder, linked into this stack's PULUMI_HOME).
+        const own = engine().layout === "own";
+        if (own) {
+            fs.mkdirSync(userPluginDir(), { recursive: true });
+            fs.symlinkSync(userPluginDir(), path.join(pulumiHome, "plugins"));
+        }
         const providers =
             opts.providers ??
-            fs
-                .readdirSync(binDir)
-                .filter(
-                    (f) =>
-                        f.startsWith("pulumi-resource-") && f !== "pulumi-resource-pulumi-nodejs",
-                )
-                .map((f) => f.slice("pulumi-resource-".length));
+            (own
+                ? []
+                : fs
+                      .readdirSync(binDir)
+                      .filter(
+                          (f) =>
+                              f.startsWith("pulumi-resource-") &&
+                              f !== "pulumi-resource-pulumi-nodejs",
+                      )
+                      .map((f) => f.slice("pulumi-resource-".length)));
         const projectName = opts.projectName ?? "pa-test";
         // `plugins` is a real Pulumi.yaml key the SDK's ProjectSettings type does not declare.
         const projectSettings = {
             name: projectName,
             runtime: "nodejs",
             backend: { url: `file://${backendDir}` },
-            plugins: {
-                providers: providers.map((name) => ({ name, path: opts.pluginDir ?? binDir })),
-            },
+            ...(providers.length > 0
+                ? {
+                      plugins: {
+                          providers: providers.map((name) => ({
+                              name,
+                              path: opts.pluginDir ?? binDir,
+                          })),
+                      },
+                  }
+                : {}),
         } as ProjectSettings;
-        const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
+        const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot() });
         const wsOpts = {
             workDir,
             pulumiHome,
@@ -453,6 +525,25 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
         fs.rmSync(tempDir, { recursive: true, force: true });
         throw err;
     }
+}
+
+let cachedRoot: string | undefined;
+
+/**
+ * The installation root the Automation API runs `ROOT/bin/pulumi` from: the engine folder's parent
+ * when the folder is named `bin` (the source build, `~/.pulumi/bin`, `/usr/local/bin`), else a
+ * temp folder whose `bin` links to it (a `pulumi` unpacked elsewhere).
+ */
+function pulumiRoot(): string {
+    const bin = engineBinDir();
+    if (path.basename(bin) === "bin") return path.dirname(bin);
+    if (!cachedRoot) {
+        cachedRoot = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-apparmor-root-"));
+        fs.symlinkSync(bin, path.join(cachedRoot, "bin"));
+        const root = cachedRoot;
+        process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
+    }
+    return cachedRoot;
 }
 
 /** Lines of the base64 body of an OpenSSH private key, long enough to be unique. */
