@@ -193,9 +193,31 @@ if $labels || [ -n "$logmax" ]; then
     # Reads only: other changes on this host need not wait for them.
     release_lock
 fi
+logpid=
+if [ -n "$logmax" ] && [ -n "$position" ]; then
+    if $labels; then
+        # Side by side with the label read (the docker CLI is slow): into a file of the work dir,
+        # printed after the labels. The subshell cleans only its own temp files.
+        logf=$pa_work/log
+        (
+            PA_TMPS=
+            PA_WORKS=
+            trap cleanup EXIT
+            read_log "$position" "$logmax" "$lsrc"
+        ) >"$logf" &
+        logpid=$!
+    else
+        read_log "$position" "$logmax" "$lsrc"
+    fi
+fi
 if $labels; then
     containers_var "$name"
     # shellcheck disable=SC2154 # pa_docker, pa_containers: set by containers_var (lib-docker.sh)
     printf '{"labels":{"docker":%s,"containers":[%s]}}\n' "$pa_docker" "$pa_containers"
 fi
-if [ -n "$logmax" ] && [ -n "$position" ]; then read_log "$position" "$logmax" "$lsrc"; fi
+if [ -n "$logpid" ]; then
+    lrc=0
+    wait "$logpid" || lrc=$?
+    cat -- "$logf" || fail io "cannot read $logf"
+    exit "$lrc"
+fi

@@ -262,7 +262,8 @@ before_load() { :; }
 #   3. unchanged: the current file is byte for byte the new one, the manifest says it was compiled to
 #      the policy the kernel has loaded now (raw_sha1) → nothing is compiled, written or loaded;
 #   4. otherwise ONE compile (apparmor_parser -Q -K -S, nothing touched on failure), with the name
-#      check (-N) running beside it, both under the parser timeout and without the lock descriptor;
+#      check (-N, under the parser timeout) and the NUL byte check beside it, all without the lock
+#      descriptor;
 #      then the claim (adopted originals kept, a manifest naming DIR written first so that a run
 #      killed from here on leaves a profile we know is ours); the compiled binary is what gets loaded
 #      (-r -B: no second compile), and only after the kernel took it is the file renamed into place.
@@ -344,16 +345,18 @@ apply_profile() {
         # verified (the same rule `status` uses).
         newsha1=$oldsha1
     else
-        # A NUL byte is no part of a profile, and the parser accepts some (inside a path).
+        # A NUL byte is no part of a profile, and the parser accepts some (inside a path): checked
+        # beside the compile (which touches nothing) and reported before its result.
         # shellcheck disable=SC2094 # both only read $new
-        tr -d '\000' <"$new" | cmp -s - "$new" ||
-            fail nul-byte "the profile text contains NUL bytes; nothing was changed"
+        { tr -d '\000' <"$new" | cmp -s - "$new"; } 9>&- &
+        zpid=$!
         run_parser -N "$new" >"$names_f" 2>/dev/null 9>&- &
         npid=$!
         crc=0
         run_parser -Q -K -S "$new" >"$bin" 2>"$err" || crc=$?
         nrc=0
         wait "$npid" || nrc=$?
+        wait "$zpid" || fail nul-byte "the profile text contains NUL bytes; nothing was changed"
         timed_out "$crc" && fail_timeout "compile (apparmor_parser -Q)"
         [ "$crc" -eq 0 ] ||
             fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(parser_message "$err" "$new")"
