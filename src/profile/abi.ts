@@ -278,7 +278,7 @@ export function checkHostAbi(
         }
         if (r.feature && pinned !== undefined && ABI_FILE_LACKS[pinned]?.includes(r.feature))
             missing.push(
-                `the profile pins abi <abi/${pinned}>, which lacks ${r.feature}, so the rule would not be enforced`,
+                `the profile pins abi <abi/${pinned}>, which lacks ${r.feature} (under that ABI the parser drops the rule on any kernel)`,
             );
         if (missing.length === 0) continue;
         const fixes = ["drop the rule"];
