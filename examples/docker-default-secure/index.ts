@@ -49,6 +49,8 @@ export const versions = secure.versions;
 export const denials = secure.denials;
 /** Per host: drift found by the last refresh. */
 export const drift = secure.drift;
+/** Per host: AppArmor parser version, kernel, ABI files and kernel features (as the last install read them). */
+export const hostAbi = secure.hostAbi;
 export const containerId = web.container.id;
 export const containerName = web.container.name;
 /** The container's real AppArmor label, as read from /proc/<pid>/attr/current on the host. */

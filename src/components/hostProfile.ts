@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostDenials, ProfileMode, VersionRecord } from "../state";
-import type { RolloutStage } from "./hostProfileProvider";
+import type { InstalledRecord, RolloutStage } from "./hostProfileProvider";
 import type { PlainConnection } from "./connection";
 import { confinementShim, hostProfileShim } from "./dynamic";
 
@@ -44,7 +44,7 @@ export class HostProfile extends pulumi.dynamic.Resource {
     declare public readonly target: pulumi.Output<string>;
     declare public readonly version: pulumi.Output<string>;
     declare public readonly mode: pulumi.Output<ProfileMode>;
-    declare public readonly installed: pulumi.Output<VersionRecord & { fileSha256: string }>;
+    declare public readonly installed: pulumi.Output<InstalledRecord>;
     declare public readonly history: pulumi.Output<VersionRecord[]>;
     declare public readonly denials: pulumi.Output<HostDenials>;
     declare public readonly drift: pulumi.Output<string[]>;

@@ -32,7 +32,14 @@ import {
 import { privateKeyProblem, SshError, seenHostKey, SshTarget } from "./ssh";
 import { validateHostDirectory } from "../host";
 import { suggestRules } from "../log";
-import { renderRule } from "../profile";
+import {
+    abiRequirements,
+    checkHostAbi,
+    parseProfile,
+    pinnedAbi,
+    renderRule,
+    type HostAbiFacts,
+} from "../profile";
 
 /**
  * The suggested rules (profile text, one line each) that would allow what a record reports. A rule
@@ -157,9 +164,16 @@ export type OnDeleteInUse = "refuse" | "remove";
 /** Seconds delete waits for the processes still confined by the profile to go before refusing. */
 export const DELETE_IN_USE_WAIT_SECONDS = 10;
 
+/** What `installed` records: the version on the host, and what the host ran when it was installed. */
+export type InstalledRecord = VersionRecord & {
+    fileSha256: string;
+    /** The host's AppArmor ABI as the last install read it (parser, kernel, ABI files, features). */
+    hostAbi?: HostAbiFacts;
+};
+
 /** What state records for it. */
 export interface HostProfileOutputs extends HostProfileInputs {
-    installed: VersionRecord & { fileSha256: string };
+    installed: InstalledRecord;
     history: VersionRecord[];
     denials: HostDenials;
     live: LiveState;
@@ -301,6 +315,13 @@ export async function compileAtPreview(news: HostProfileInputs): Promise<string 
     } catch (e) {
         return `host ${where}: cannot compile the new profile version at preview: ${wrap(where, e).message}; fix: make the host reachable over SSH, then preview again`;
     }
+    // What the host's AppArmor lacks explains a refusal better than the parser's syntax error (3.0
+    // reads `userns,` as one), and catches what a 4.x parser accepts but the kernel would not enforce.
+    const abi =
+        v.ok || v.reason !== "unavailable"
+            ? hostAbiProblems(news.profileText, v.hostAbi, where)
+            : [];
+    if (abi.length) return abi.join("\n");
     if (v.ok || v.reason === "unavailable") return undefined;
     const errors = v.diagnostics.filter((d) => d.severity === "error");
     const shown = (errors.length ? errors : v.diagnostics).slice(0, 3).map((d) => {
@@ -312,6 +333,28 @@ export async function compileAtPreview(news: HostProfileInputs): Promise<string 
     return v.reason === "timeout"
         ? `host ${where}: apparmor_parser did not finish compiling the profile (${detail}); fix: remove includes of special files`
         : `host ${where} refuses the profile (apparmor_parser -Q on the host): ${detail}; fix: correct the rule, or make the file it names exist on the host`;
+}
+
+/**
+ * The rules of `text` that the host (its facts as a host script reported them) cannot enforce
+ * ({@link checkHostAbi}): one message per rule naming the host, the rule, what is missing and the fix.
+ * Empty when the facts are unknown or the text does not parse (the validator reports that).
+ */
+export function hostAbiProblems(
+    text: string,
+    facts: HostAbiFacts | undefined,
+    where: string,
+): string[] {
+    if (!facts) return [];
+    let doc;
+    try {
+        doc = parseProfile(text);
+    } catch {
+        return [];
+    }
+    const reqs = abiRequirements(doc);
+    const pinned = pinnedAbi(doc);
+    return reqs.length ? checkHostAbi(facts, reqs, where, pinned) : [];
 }
 
 /** Order-insensitive JSON (the engine does not keep object key order). */
@@ -416,7 +459,7 @@ async function apply(
                 ? ops.denials(t, where, news.connection.sudo, undefined)
                 : Promise.resolve(undefined),
             verifiedSha !== undefined
-                ? Promise.resolve({
+                ? Promise.resolve<ops.InstallOutcome>({
                       changed: false,
                       fileSha256: verifiedSha,
                       live: ops.liveAfterInstall(verifiedSha, news.mode),
@@ -477,7 +520,16 @@ async function apply(
         return {
             ...pickInputs(news),
             drift: [],
-            installed: { ...rec, fileSha256: inst.fileSha256 },
+            installed: {
+                ...rec,
+                fileSha256: inst.fileSha256,
+                // what the host runs: from this install, else as recorded before (a rollout's wave)
+                ...(inst.hostAbi
+                    ? { hostAbi: inst.hostAbi }
+                    : olds?.installed?.hostAbi
+                      ? { hostAbi: olds.installed.hostAbi }
+                      : {}),
+            },
             history: versions,
             denials,
             live,

@@ -7,6 +7,7 @@ import type { AuditRecord } from "../log";
 import { parseAuditLine } from "../log";
 import * as host from "../host";
 import type { LiveState, ProfileMode } from "../state";
+import type { HostAbiFacts } from "../profile";
 import { HostStepError, HostStepTimeout, Step } from "./errors";
 import * as fs from "fs";
 import { parseParserStderr, type ParserDiagnostic } from "../local/parser";
@@ -115,6 +116,8 @@ export interface InstallOutcome {
     changed: boolean;
     fileSha256: string;
     live: LiveState;
+    /** The host's AppArmor ABI, as the install read it (absent from an older host script). */
+    hostAbi?: HostAbiFacts;
 }
 
 export async function install(
@@ -130,25 +133,29 @@ export async function install(
             text: a.text,
             mode: a.mode,
             ...(a.adopt ? { adopt: true } : {}),
+            facts: true,
             sudo,
         });
         return {
             changed: r.changed,
             fileSha256: r.sha256,
             live: liveAfterInstall(r.sha256, r.kernelMode),
+            ...(r.hostAbi ? { hostAbi: r.hostAbi } : {}),
         };
     });
 }
 
 /** What the host's parser said of a text (see {@link compile}). */
 export type CompileVerdict =
-    | { readonly ok: true; readonly parser: string }
+    | { readonly ok: true; readonly parser: string; readonly hostAbi?: HostAbiFacts }
     /** refused by the parser (its lines), or killed after the timeout */
     | {
           readonly ok: false;
           readonly reason: "refused" | "timeout";
           readonly diagnostics: readonly ParserDiagnostic[];
           readonly message: string;
+          /** what the host runs, reported beside the refusal (explains an AppArmor 4 rule's) */
+          readonly hostAbi?: HostAbiFacts;
       }
     /** the host cannot compile yet (no apparmor_parser or no timeout): the install will tell */
     | { readonly ok: false; readonly reason: "unavailable"; readonly message: string };
@@ -162,17 +169,20 @@ export async function compile(t: SshTarget, where: string, text: string): Promis
     return step(where, "validate", async () => {
         try {
             const r = await host.hostScripts.compile(hostExec(t), { text });
-            return { ok: true, parser: r.parser };
+            return { ok: true, parser: r.parser, ...(r.hostAbi ? { hostAbi: r.hostAbi } : {}) };
         } catch (e) {
             if (!(e instanceof host.HostScriptError)) throw e;
             const message = e.message.replace(/^pulumi-apparmor compile: /, "");
-            if (e.code === "compile-failed" || e.code === "compile-timeout")
+            if (e.code === "compile-failed" || e.code === "compile-timeout") {
+                const hostAbi = host.parseHostAbi(e.result?.hostAbi);
                 return {
                     ok: false,
                     reason: e.code === "compile-failed" ? "refused" : "timeout",
                     diagnostics: parseParserStderr(message, true),
                     message,
+                    ...(hostAbi ? { hostAbi } : {}),
                 };
+            }
             if (e.code === "no-parser" || e.code === "no-timeout")
                 return { ok: false, reason: "unavailable", message };
             throw e;

@@ -1,5 +1,11 @@
 /** Pulumi components: profiles on hosts, docker linking, the per-host dynamic resources. */
-export { Profile, ProfileArgs, validateProfileArgs, DEFAULT_DIRECTORY } from "./profile";
+export {
+    Profile,
+    ProfileArgs,
+    validateProfileArgs,
+    DEFAULT_DIRECTORY,
+    HostAbiOutput,
+} from "./profile";
 export { ProfiledContainer, ProfiledContainerArgs, dockerProvider } from "./container";
 export { HostConnectionArgs, validateConnection } from "./connection";
 export { HostProfile, HostProfileArgs, Confinement, ConfinementArgs } from "./hostProfile";

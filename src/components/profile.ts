@@ -405,6 +405,15 @@ export function argsError(type: string, name: string, problems: readonly ArgProb
 export type VersionsOutput = Record<string, HostVersions>;
 
 /**
+ * {@link Profile.hostAbi}: per host key, the host's AppArmor as the last install read it:
+ * `parserVersion` (`apparmor_parser --version`, e.g. "3.0.8"; null when not installed), `kernel`
+ * (`uname -r`), `abi` (the ABI files in /etc/apparmor.d/abi/ that `abi <abi/X>,` may name, e.g.
+ * ["3.0"]) and `features` (the kernel's feature paths from /sys/kernel/security/apparmor/features,
+ * e.g. "namespaces/mask/userns_create" when it mediates user namespaces).
+ */
+export type HostAbiOutput = Record<string, core.HostAbiFacts>;
+
+/**
  * An AppArmor profile provisioned on hosts over SSH, with its versions, denials and drift in stack
  * state. Use {@link Profile.securityOpt} in a `docker.Container`'s `securityOpts` (the dependency
  * makes the profile load before the container is created and unload after it is deleted), or
@@ -421,6 +430,13 @@ export class Profile extends pulumi.ComponentResource {
     public readonly denials: pulumi.Output<Record<string, HostDenials>>;
     /** Per host: drift found by the last refresh (empty when in sync). */
     public readonly drift: pulumi.Output<Record<string, string[]>>;
+    /**
+     * Per host: its AppArmor parser version, kernel, ABI files and kernel features, as the last install
+     * read them ({@link HostAbiOutput}). A preview refuses rules a host cannot enforce (AppArmor 4's
+     * `userns`, `mqueue`, `io_uring`, `all`, `priority=` on an AppArmor 3 host or a kernel without
+     * the feature), naming the host, the rule and the missing feature.
+     */
+    public readonly hostAbi: pulumi.Output<HostAbiOutput>;
     /**
      * Per host, per profile version: rules (profile text, one per line) that would allow what that
      * version denied (or, in complain mode, logged as ALLOWED) — proposals to review, not policy.
@@ -619,6 +635,14 @@ export class Profile extends pulumi.ComponentResource {
         this.drift = pulumi
             .all(hps.map((hp) => hp.drift))
             .apply((ds) => Object.fromEntries(keys.map((k, i) => [k, ds[i] ?? []])));
+        this.hostAbi = pulumi.all(hps.map((hp) => hp.installed)).apply((inst) =>
+            Object.fromEntries(
+                keys.flatMap((k, i) => {
+                    const abi = inst[i]?.hostAbi;
+                    return abi ? [[k, abi]] : [];
+                }),
+            ),
+        );
 
         this.registerOutputs({
             profileName: this.profileName,
@@ -627,6 +651,7 @@ export class Profile extends pulumi.ComponentResource {
             denials: this.denials,
             drift: this.drift,
             suggestions: this.suggestions,
+            hostAbi: this.hostAbi,
         });
     }
 

@@ -8,8 +8,10 @@
 #            cannot pass a truncated text)
 # Runs as the SSH user without sudo (apparmor_parser -Q needs no privilege); started as root it drops
 # to nobody when setpriv(1) exists, so an include cannot read what only root may read.
-# Result: {"ok":true,"parser":"VERSION"} or {"ok":false,"error":"compile-failed","message":…}
-# (message = the parser's own lines: "AppArmor parser error at line N: …").
+# Result: {"ok":true,"parser":"VERSION","hostAbi":{…}} or
+# {"ok":false,"error":"compile-failed","message":…,"hostAbi":{…}} (message = the parser's own lines:
+# "AppArmor parser error at line N: …"; hostAbi: the host's parser version, kernel, ABI files and
+# kernel features, see abi_facts in lib.sh, so a refusal can be explained by what the host lacks).
 
 [ $# -eq 2 ] || usage "SECONDS SHA256|- <PROFILE"
 case $1 in
@@ -39,7 +41,8 @@ fi
 
 # Quoted includes are read relative to the working directory: make it one that holds nothing of ours.
 cd / || fail io "cannot change to /"
-version=$(apparmor_parser --version 2>/dev/null | sed -n '1s/^AppArmor parser version //p')
+abi_facts
+version=$PA_PARSER_VERSION
 # Readable by the unprivileged parser (mktemp makes it 0600; the directory is 0700).
 if ! { chmod 0755 "$cw" && chmod 0644 "$cw/in"; }; then
     fail io "cannot open the temp files"
@@ -52,12 +55,12 @@ rc=0
 # shellcheck disable=SC2086 # $drop is empty or our own constant words
 timeout -k 5 "$seconds" $drop apparmor_parser -Q -K <"$cw/in" >/dev/null 2>"$cw/err" || rc=$?
 case $rc in
-    0) printf '{"ok":true,"parser":%s}\n' "$(printf '%s' "$version" | json_str)" ;;
-    124 | 137) fail compile-timeout "apparmor_parser did not finish within $seconds s (an include of a FIFO or device?); nothing was loaded" ;;
+    0) printf '{"ok":true,"parser":%s,%s}\n' "$(printf '%s' "$version" | json_str)" "$PA_HOST_ABI" ;;
+    124 | 137) fail compile-timeout "apparmor_parser did not finish within $seconds s (an include of a FIFO or device?); nothing was loaded" 1 "$PA_HOST_ABI" ;;
     *)
         # drop the parser's note about the disabled cache: it is not about the text
         msg=$(grep -v '^Cache read/write disabled' "$cw/err" | head -c 4000)
         [ -n "$msg" ] || msg="apparmor_parser exited with status $rc"
-        fail compile-failed "$msg"
+        fail compile-failed "$msg" 1 "$PA_HOST_ABI"
         ;;
 esac

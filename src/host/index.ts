@@ -38,6 +38,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { minifyShell } from "./minify";
 import { isKernelAppArmorType, kernelAuditType } from "../log/kernel";
+import type { HostAbiFacts } from "../profile/abi";
 
 /** The scripts in `src/host/`. */
 export type HostScriptName =
@@ -403,6 +404,12 @@ export interface InstallArgs extends HostCommandOptions, ParserOptions {
      * round trip). Defaults to none (no read).
      */
     readonly logMaxBytes?: number;
+    /**
+     * Also report the host's AppArmor ABI ({@link InstallResult.hostAbi}: parser version, kernel, ABI
+     * files, kernel features), read with shell builtins and one `apparmor_parser --version`. Defaults
+     * to false.
+     */
+    readonly facts?: boolean;
 }
 
 export function installCommand(args: InstallArgs): HostCommand {
@@ -418,6 +425,7 @@ export function installCommand(args: InstallArgs): HostCommand {
     const text = args.text.endsWith("\n") ? args.text : `${args.text}\n`;
     const sha = sha256Hex(Buffer.from(text, "utf8"));
     const opts = [...(args.adopt ? ["adopt"] : []), ...parserOptionArgs(args)];
+    if (args.facts) opts.push("facts");
     if (args.prior) opts.push("prior");
     if (args.unless) {
         if (!args.prior) throw new Error("unless needs prior");
@@ -684,6 +692,8 @@ export interface PreflightResult {
     readonly docker: "apparmor" | "no-apparmor" | "not-installed" | "unreachable" | "skipped";
     readonly kernel: string;
     readonly problems: readonly PreflightProblem[];
+    /** The host's AppArmor ABI: parser version, kernel, ABI files, kernel features. */
+    readonly hostAbi?: HostAbiFacts;
 }
 
 export function parsePreflight(out: ScriptOutput): PreflightResult {
@@ -697,7 +707,45 @@ export function parsePreflight(out: ScriptOutput): PreflightResult {
             out.stderr ?? "",
         );
     }
-    return r as unknown as PreflightResult;
+    return withHostAbi(r) as unknown as PreflightResult;
+}
+
+/** A script's result with its `hostAbi` member checked ({@link parseHostAbi}), dropped when malformed. */
+function withHostAbi(r: Record<string, unknown>): Record<string, unknown> {
+    if (r.hostAbi === undefined) return r;
+    const { hostAbi, ...rest } = r;
+    const parsed = parseHostAbi(hostAbi);
+    return parsed ? { ...rest, hostAbi: parsed } : rest;
+}
+
+/** Largest number of kernel feature paths a script reports (`abi_facts` in lib.sh). */
+export const MAX_HOST_FEATURES = 400;
+
+const FACT_RE = /^[A-Za-z0-9_.~+\/-]{1,200}$/;
+
+/**
+ * The `hostAbi` member of a script's result (see `abi_facts` in lib.sh), checked: strings of plain
+ * characters only (they end up in messages and stack outputs), at most {@link MAX_HOST_FEATURES}
+ * features. Undefined when absent or malformed.
+ */
+export function parseHostAbi(v: unknown): HostAbiFacts | undefined {
+    if (typeof v !== "object" || v === null) return undefined;
+    const o = v as Record<string, unknown>;
+    const list = (x: unknown, max: number): string[] | undefined =>
+        Array.isArray(x) &&
+        x.length <= max &&
+        x.every((e) => typeof e === "string" && FACT_RE.test(e) && !e.includes(".."))
+            ? (x as string[])
+            : undefined;
+    const pv = o.parserVersion;
+    if (pv !== null && !(typeof pv === "string" && FACT_RE.test(pv) && !pv.includes("/")))
+        return undefined;
+    if (typeof o.kernel !== "string" || !(o.kernel === "" || FACT_RE.test(o.kernel)))
+        return undefined;
+    const abi = list(o.abi, 100);
+    const features = list(o.features, MAX_HOST_FEATURES);
+    if (!abi || !features) return undefined;
+    return { parserVersion: pv, kernel: o.kernel, abi, features };
 }
 
 /** One human error for a failed preflight, naming each missing piece and its fix. */
@@ -731,13 +779,15 @@ export interface InstallResult {
      * until the next reboot.
      */
     readonly bootLoad: boolean;
+    /** With `facts`: the host's AppArmor ABI (parser version, kernel, ABI files, kernel features). */
+    readonly hostAbi?: HostAbiFacts;
 }
 
 export function parseInstall(
     out: ScriptOutput,
     script: "install" | "mode" = "install",
 ): InstallResult {
-    return parseHostResult(script, out) as unknown as InstallResult;
+    return withHostAbi(parseHostResult(script, out)) as unknown as InstallResult;
 }
 
 /** What `install … prior` read on the host under the lock, before changing anything. */
@@ -910,6 +960,8 @@ export interface CompileResult {
     readonly ok: true;
     /** The host's apparmor_parser version. */
     readonly parser: string;
+    /** The host's AppArmor ABI (also in a refusal's `HostScriptError.result.hostAbi`). */
+    readonly hostAbi?: HostAbiFacts;
 }
 
 /**
@@ -918,7 +970,7 @@ export interface CompileResult {
  * or `compile-timeout`.
  */
 export function parseCompile(out: ScriptOutput): CompileResult {
-    return parseHostResult("compile", out) as unknown as CompileResult;
+    return withHostAbi(parseHostResult("compile", out)) as unknown as CompileResult;
 }
 
 export function parseStatus(out: ScriptOutput): StatusResult {

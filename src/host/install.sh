@@ -16,6 +16,8 @@
 #                       (a rollout verifies them in the same round trip): see "With labels" below
 #           log=MAXBYTES  with prior: after the change, the log lines written since the position
 #                       (a rollout's soak of 0 seconds, read in the same round trip)
+#           facts       also report the host's AppArmor ABI ("hostAbi" in the result line: parser
+#                       version, kernel, ABI files, kernel features; see abi_facts in lib.sh)
 # Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","adopted","mode",
 #          "sha256","policySha1","kernelMode","bootLoad"}  (adopted: this run took over an unmanaged
 #          file or policy; bootLoad: the boot unit that reloads our profiles after a reboot is in place;
@@ -32,7 +34,7 @@
 #   host lock is released.
 
 # shellcheck disable=SC2034 # pa_adopt: read by apply_profile (lib.sh)
-[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [prior [unless=SHA256:KMODE] [log=MAXBYTES] [labels]] <PROFILE"
+[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [facts] [prior [unless=SHA256:KMODE] [log=MAXBYTES] [labels]] <PROFILE"
 check_name "$1"
 case $2 in
     enforce | complain | keep) ;;
@@ -68,6 +70,7 @@ for o in "$@"; do
             [ "${#usha}" -eq 64 ] || fail bad-option "unless must be SHA256:KMODE (64 lowercase hex digits, a mode)" 2
             ;;
         labels) labels=true ;;
+        facts) abi_facts ;;
         log=*)
             logmax=${o#log=}
             case $logmax in '' | *[!0-9]* | 0*) logmax=x ;; esac
@@ -75,7 +78,7 @@ for o in "$@"; do
                 fail bad-option "log must be log=MAXBYTES, an integer from 1 to 16777216" 2
             fi
             ;;
-        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE, log=MAXBYTES, labels)" 2 ;;
+        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE, log=MAXBYTES, labels, facts)" 2 ;;
     esac
 done
 [ -z "$unless" ] || $prior || fail bad-option "unless needs prior" 2

@@ -430,6 +430,6 @@ policySha1=$newsha1
     if $wrote || $reloaded; then changed=true; fi
     ensure_boot_load
     kernel_mode_var "$name"
-    printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"adopted":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":%s}\n' \
-        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$adopted" "$newmode" "$newsha256" "$newsha1" "$pa_kmode" "$boot_load"
+    printf '{"ok":true,"name":"%s","dir":"%s","changed":%s,"wrote":%s,"reloaded":%s,"manifestUpdated":%s,"adopted":%s,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":%s%s}\n' \
+        "$name" "$dir" "$changed" "$wrote" "$reloaded" "$manifest" "$adopted" "$newmode" "$newsha256" "$newsha1" "$pa_kmode" "$boot_load" "${PA_HOST_ABI:+,$PA_HOST_ABI}"
 }

@@ -59,6 +59,9 @@ undefined unexpected unix unknown up update use used using valid value values va
 version via warn was when which while with without write wrong'
 PA_TMPS=
 PA_WORKS=
+# set by abi_facts (empty: not asked)
+# shellcheck disable=SC2034 # read by lib-store.sh's apply_profile
+PA_HOST_ABI=
 
 # json_str: stdin → one JSON string literal (quotes included). Control characters other than newline
 # and tab are dropped, tabs become spaces, newlines become \n.
@@ -319,6 +322,78 @@ apparmor_enabled() {
 need_apparmor() {
     apparmor_enabled || fail apparmor-disabled "AppArmor is not enabled in the kernel; run preflight for the fix"
     [ -d "$PA_SECFS/policy" ] || fail no-securityfs "securityfs is not mounted at /sys/kernel/security; fix: mount -t securityfs securityfs /sys/kernel/security"
+}
+
+# abi_facts: sets PA_PARSER_VERSION (the last word of `apparmor_parser --version`'s first line, ""
+# when there is no parser) and PA_HOST_ABI to the JSON member
+#   "hostAbi":{"parserVersion":"3.0.8"|null,"kernel":"6.1.0-…","abi":["3.0",…],"features":[…]}
+# abi: the files in /etc/apparmor.d/abi (what `abi <abi/X>,` may name). features: the paths of
+# $PA_SECFS/features to depth 3 (directories and files), plus each word of a file's first line when it
+# has at most 16 words ("namespaces/mask/userns_create", the form apparmor_parser looks features up
+# in; yes/no left out), at most 400 entries; names outside [A-Za-z0-9_.-] are skipped, so every value
+# is a plain JSON string. Shell builtins only, but for one `apparmor_parser --version`.
+abi_facts() {
+    _pv=null
+    PA_PARSER_VERSION=
+    if command -v apparmor_parser >/dev/null 2>&1; then
+        _v=$(apparmor_parser --version 2>/dev/null </dev/null) || _v=
+        _v=${_v%%"
+"*}
+        _v=${_v##* }
+        case $_v in
+            '' | *[!0-9A-Za-z.~+-]*) ;;
+            *)
+                _pv="\"$_v\""
+                # shellcheck disable=SC2034 # read by compile and preflight
+                PA_PARSER_VERSION=$_v
+                ;;
+        esac
+    fi
+    _k=
+    { IFS= read -r _k </proc/sys/kernel/osrelease; } 2>/dev/null || true
+    case $_k in
+        *[!0-9A-Za-z._+~-]*) _k= ;;
+    esac
+    _abi=
+    for _f in /etc/apparmor.d/abi/*; do
+        [ -f "$_f" ] || continue
+        _n=${_f##*/}
+        case $_n in
+            '' | *[!A-Za-z0-9_.-]*) continue ;;
+        esac
+        _abi="$_abi${_abi:+,}\"$_n\""
+    done
+    _fr=$PA_SECFS/features
+    _ft=
+    _fn=0
+    for _f in "$_fr"/* "$_fr"/*/* "$_fr"/*/*/*; do
+        [ "$_fn" -lt 400 ] || break
+        [ -e "$_f" ] || continue
+        _r=${_f#"$_fr"/}
+        case $_r in
+            *[!A-Za-z0-9_./-]*) continue ;;
+        esac
+        _ft="$_ft${_ft:+,}\"$_r\""
+        _fn=$((_fn + 1))
+        [ -f "$_f" ] || continue
+        _w=
+        { IFS= read -r _w <"$_f"; } 2>/dev/null || true
+        set -f
+        # shellcheck disable=SC2086 # split the file's words, globbing off
+        set -- $_w
+        set +f
+        [ $# -le 16 ] || continue
+        for _x in "$@"; do
+            case $_x in
+                yes | no | *[!A-Za-z0-9_.-]*) continue ;;
+            esac
+            [ "$_fn" -lt 400 ] || break
+            _ft="$_ft,\"$_r/$_x\""
+            _fn=$((_fn + 1))
+        done
+    done
+    # shellcheck disable=SC2034 # read by the scripts that report it (compile, preflight, install)
+    PA_HOST_ABI="\"hostAbi\":{\"parserVersion\":$_pv,\"kernel\":\"$_k\",\"abi\":[$_abi],\"features\":[$_ft]}"
 }
 
 # take_lock: host-wide exclusive lock held until the script exits or calls release_lock (fd 9).

@@ -2,7 +2,9 @@
 # sudo): it checks that root or passwordless sudo is available. One JSON line:
 #   {"ok","user":"root|sudo|none","apparmorEnabled","securityfs","parser","parserVersion",
 #    "docker":"apparmor|no-apparmor|not-installed|unreachable|skipped","kernel",
-#    "problems":[{"code","message","fix"}]}
+#    "problems":[{"code","message","fix"}],
+#    "hostAbi":{"parserVersion","kernel","abi":[ABI files],"features":[kernel feature paths]}}
+#   (hostAbi: see abi_facts in lib.sh)
 # Exit 0 when ok, 3 when a problem was found; the problems are also printed to stderr, one a line.
 
 [ $# -le 1 ] || usage "[check-docker|skip-docker]"
@@ -57,13 +59,10 @@ fi
 
 parser=null
 pver=null
+abi_facts
 if p=$(command -v apparmor_parser 2>/dev/null); then
     parser="\"$p\""
-    v=$(apparmor_parser --version 2>/dev/null </dev/null | head -n 1 | awk '{ print $NF }')
-    case $v in
-        '' | *[!0-9A-Za-z.~+-]*) ;;
-        *) pver="\"$v\"" ;;
-    esac
+    [ -z "$PA_PARSER_VERSION" ] || pver="\"$PA_PARSER_VERSION\""
 else
     problem no-parser "apparmor_parser is not installed" "apt-get install apparmor (Debian and Ubuntu), or your distribution's apparmor package"
 fi
@@ -97,6 +96,6 @@ fi
 kernel=$(uname -r | tr -cd '0-9A-Za-z._+~-')
 ok=true
 [ -z "$problems" ] || ok=false
-printf '{"ok":%s,"user":"%s","apparmorEnabled":%s,"securityfs":%s,"parser":%s,"parserVersion":%s,"docker":"%s","kernel":"%s","problems":[%s]}\n' \
-    "$ok" "$user" "$enabled" "$secfs" "$parser" "$pver" "$docker" "$kernel" "$problems"
+printf '{"ok":%s,"user":"%s","apparmorEnabled":%s,"securityfs":%s,"parser":%s,"parserVersion":%s,"docker":"%s","kernel":"%s","problems":[%s],%s}\n' \
+    "$ok" "$user" "$enabled" "$secfs" "$parser" "$pver" "$docker" "$kernel" "$problems" "$PA_HOST_ABI"
 $ok || exit 3

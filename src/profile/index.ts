@@ -13,3 +13,4 @@ export * from "./auditDenies";
 export * from "./code";
 export * from "./rename";
 export * from "./glob";
+export * from "./abi";

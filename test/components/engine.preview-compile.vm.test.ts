@@ -9,7 +9,11 @@
  *   install, and a no-op preview runs no host script at all (counted with PULUMI_APPARMOR_TRACE_FILE,
  *   which the provider appends one line per host script run to);
  * - a plain `deny.file(...)` (auditDenies "user", the default) is logged: its denial reaches the
- *   `denials` output.
+ *   `denials` output;
+ * - the ABI per host (issue #18 item 2): a `userns,` rule sent to the VM (apparmor 3.0.8, Linux 6.1)
+ *   fails `preview` naming the resource, the host, the rule and the missing parser version and kernel
+ *   feature, in the same single compile round trip, with nothing written to the host; after `up`, the
+ *   `hostAbi` output carries the VM's parser version, kernel, ABI files and features.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -18,7 +22,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Profile } from "../../src/components";
-import { deny, include } from "../../src/profile/builders";
+import { deny, include, userns } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
 import { createThrowawayStack, type ThrowawayStack } from "../support/engine";
 import { traceReader } from "../support/trace";
@@ -27,7 +31,7 @@ import { PROFILE_DIR as DIR, vmContext, type VmContext } from "../support/vmStac
 const NAME = "pa-s4-preview";
 
 interface Spec {
-    extra: "missing-abstraction" | "apparmor4-flag" | "none";
+    extra: "missing-abstraction" | "apparmor4-flag" | "userns" | "none";
     denyPaths: string[];
 }
 
@@ -44,12 +48,18 @@ describe("components: compile at preview on the host, audited denies (engine + V
         );
         if (spec.extra === "missing-abstraction") b = b.with(include("abstractions/pa-s4-missing"));
         if (spec.extra === "apparmor4-flag") b = b.withFlags("error=EACCES");
+        if (spec.extra === "userns") b = b.with(userns());
         const p = new Profile("s4", {
             hosts: [ctx.host()],
             profile: b,
             prepareHosts: false,
         });
-        return { versions: p.versions, denials: p.denials, text: pulumi.output(b.toModel()) };
+        return {
+            versions: p.versions,
+            denials: p.denials,
+            hostAbi: p.hostAbi,
+            text: pulumi.output(b.toModel()),
+        };
     };
 
     /** Host script runs recorded by the provider since the last call, by script name. */
@@ -124,6 +134,36 @@ describe("components: compile at preview on the host, audited denies (engine + V
         assert.match(await hostState(), /No such file/);
     });
 
+    it("preview fails naming resource, host, rule and missing feature for `userns,` on AppArmor 3.0 / Linux 6.1; the host is unchanged", async () => {
+        const before = await hostState();
+        spec.extra = "userns";
+        const text = await failedPreview();
+        const target = `${ctx.vm.user}@${ctx.vm.host}:${ctx.vm.port}`;
+        const line = text.split("\n").find((l) => l.includes("cannot enforce")) ?? "";
+        console.log(`      preview error: ${line.trim()}`);
+        // the resource (the engine names the failing HostProfile), the host, the rule, what is missing
+        assert.match(text, /s4-vm/, text);
+        assert.ok(line.includes(`host ${target} cannot enforce \`userns,\``), text);
+        assert.match(
+            line,
+            /apparmor_parser 3\.0\.8 is older than 4\.0, the first to accept userns rules/,
+        );
+        assert.match(
+            line,
+            /kernel lacks the AppArmor feature namespaces\/mask\/userns_create \(no namespaces\/mask in \/sys\/kernel\/security\/apparmor\/features\)/,
+        );
+        assert.match(line, /fix: drop the rule, or target hosts with AppArmor ≥ 4\.0/);
+        assert.ok(!text.includes("refuses the profile"), "the ABI error replaces the parser's");
+        const r = runs();
+        assert.deepStrictEqual(Object.keys(r), ["compile"], JSON.stringify(r));
+        assert.strictEqual(
+            r.compile.count,
+            1,
+            "one round trip: the compile reports the host's ABI",
+        );
+        assert.strictEqual(await hostState(), before, "the host changed");
+    });
+
     it("a new version: preview compiles it once on the host, up compiles only in the install", async () => {
         spec.extra = "none";
         const pv = await st.preview();
@@ -139,6 +179,19 @@ describe("components: compile at preview on the host, audited denies (engine + V
         console.log(
             `      cost: compile at preview ${p.compile.ms[0]} ms (host script over SSH); install ${u.install.ms[0]} ms`,
         );
+        // the host's AppArmor as the install read it, in the new output
+        const abi = ((await st.stack.outputs()).hostAbi.value as Record<string, any>).vm;
+        const truth = await ctx.root(
+            "apparmor_parser --version | head -n 1; uname -r; ls /etc/apparmor.d/abi; " +
+                "find /sys/kernel/security/apparmor/features -mindepth 1 -maxdepth 3 | wc -l",
+        );
+        const [pl, kernel, ...rest] = truth.stdout.trim().split("\n");
+        const nPaths = Number(rest.pop());
+        assert.strictEqual(abi.parserVersion, pl.split(" ").pop());
+        assert.strictEqual(abi.kernel, kernel);
+        assert.deepStrictEqual(abi.abi, rest);
+        assert.ok(abi.features.includes("namespaces/profile") && abi.features.length >= nPaths);
+        assert.ok(!abi.features.includes("namespaces/mask/userns_create"));
     });
 
     it("a no-op preview compiles nothing and runs no host script", async () => {
