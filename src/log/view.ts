@@ -116,6 +116,28 @@ const KEYS: readonly (readonly [string, K])[] = [
     ["requested_mask", K.Requested],
 ];
 
+/**
+ * The key table and the codes the byte scanner (wasm/log-scan.ts) needs, from the same `KEYS` and
+ * `K` as this scanner's: one list of keys for both. @internal
+ */
+export function byteScannerCodes(): {
+    keys: readonly (readonly [string, number])[];
+    type: number;
+    apparmor: number;
+    msg: number;
+    operation: number;
+    count: number;
+} {
+    return {
+        keys: KEYS,
+        type: K.Type,
+        apparmor: K.Apparmor,
+        msg: K.Msg,
+        operation: K.Operation,
+        count: K.Count,
+    };
+}
+
 // Key lookup without making the key a string: candidates by (length, first character), then the
 // other characters compared with the candidate's, kept in a byte table (one byte per character).
 const KEY_MAX = 16;
@@ -298,6 +320,13 @@ const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = Object.fromEntries(PR
 
 const decoder = new TextDecoder("utf-8");
 
+type Latin1Slicer = { latin1Slice(start: number, end: number): string };
+/** `b.toString("latin1", start, end)`, through Buffer's own slicer when it has one (no checks). */
+const latin1: (b: Buffer, start: number, end: number) => string =
+    typeof (Buffer.prototype as unknown as Partial<Latin1Slicer>).latin1Slice === "function"
+        ? (b, start, end) => (b as unknown as Latin1Slicer).latin1Slice(start, end)
+        : (b, start, end) => b.toString("latin1", start, end);
+
 /** `s.startsWith(key, at)` without the runtime call. */
 function sameAt(s: string, at: number, key: string): boolean {
     for (let k = 0; k < key.length; k++)
@@ -466,7 +495,16 @@ export class AuditEventView {
     private tsSrc = SRC_NONE;
     private serialValue = 0;
     private serialSrc = SRC_NONE;
-    private pairs = new Int32Array(32 * P_SIZE);
+    private pairs: Int32Array = new Int32Array(32 * P_SIZE);
+    /** The view's own pair array (`pairs` points into the byte scanner's output for its events). */
+    private ownPairs = this.pairs;
+    /** Where this event's pairs start in `pairs`. */
+    private pbase = 0;
+    /**
+     * For an event read by the byte scanner: the bytes of its line, decoded into `src` (and
+     * `text`) only when a field is read. Null once decoded, and for the string scanner's events.
+     */
+    private srcBytes: Buffer | null = null;
     private npairs = 0;
     /** Per field code: offset in `pairs` of its last pair, valid when `gen[code] === this.line`. */
     private readonly last = new Int32Array(K.Count);
@@ -477,6 +515,9 @@ export class AuditEventView {
 
     /** Starts a new line: forgets every field of the previous one. */
     private reset(text: string, start: number, end: number): void {
+        this.srcBytes = null;
+        this.pairs = this.ownPairs;
+        this.pbase = 0;
         this.src = text;
         this.text = text;
         this.lineStart = start;
@@ -507,6 +548,7 @@ export class AuditEventView {
             const bigger = new Int32Array(this.pairs.length * 2);
             bigger.set(this.pairs);
             this.pairs = bigger;
+            this.ownPairs = bigger;
         }
         const p = this.pairs;
         p[o] = word;
@@ -875,6 +917,62 @@ export class AuditEventView {
         return this.errorReason ?? "";
     }
 
+    /**
+     * Makes this view the event the byte scanner read from `bytes[start, end)` (a printable-ASCII
+     * line): event code `kind`, stamp `ts` / `serial`, and `npairs` pairs at `base` in `pairs`
+     * (its output, offsets relative to the line). Nothing is decoded until a field is read.
+     * @internal
+     */
+    setBytesEvent(
+        bytes: Buffer,
+        start: number,
+        end: number,
+        kind: number,
+        ts: number,
+        serial: number,
+        pairs: Int32Array,
+        base: number,
+        npairs: number,
+    ): void {
+        this.srcBytes = bytes;
+        this.lineStart = start;
+        this.lineEnd = end;
+        this.kind = kind;
+        this.notEvent = false;
+        this.userSpace = false;
+        this.errorReason = undefined;
+        this.ts = ts;
+        this.tsSrc = SRC_LINE;
+        this.serialValue = serial;
+        this.serialSrc = SRC_LINE;
+        this.clearPairs();
+        this.pairs = pairs;
+        this.pbase = base;
+        this.npairs = npairs;
+        const lineNo = this.lineNo;
+        const last = this.last;
+        const gen = this.gen;
+        for (let o = base, n = base + npairs * P_SIZE; o < n; o += P_SIZE) {
+            const code = pairs[o] & CODE_MASK;
+            last[code] = o;
+            gen[code] = lineNo;
+        }
+    }
+
+    /** The text the pair offsets point into (the line of a byte-scanner event, decoded now). */
+    private source(): string {
+        const b = this.srcBytes;
+        if (b === null) return this.src;
+        // printable ASCII: latin1 is its UTF-8 decoding, one byte a character
+        const line = latin1(b, this.lineStart, this.lineEnd);
+        this.srcBytes = null;
+        this.src = line;
+        this.text = line;
+        this.lineStart = 0;
+        this.lineEnd = line.length;
+        return line;
+    }
+
     // --- consumer side ------------------------------------------------------------------------
 
     /** Offset in `pairs` of the last pair of `code` on this line, or -1. */
@@ -885,8 +983,8 @@ export class AuditEventView {
         while ((p[o] & UNVERIFIED) !== 0 && this.verify(o) !== code) {
             // the guess was wrong (an unknown key): the field's previous pair, if any
             do o -= P_SIZE;
-            while (o >= 0 && (p[o] & CODE_MASK) !== code);
-            if (o < 0) {
+            while (o >= this.pbase && (p[o] & CODE_MASK) !== code);
+            if (o < this.pbase) {
                 this.gen[code] = 0;
                 return -1;
             }
@@ -905,7 +1003,7 @@ export class AuditEventView {
         const w = p[o];
         const ks = p[o + P_KEY];
         const eq = p[o + P_VS] - ((w & QUOTED) !== 0 ? 2 : 1);
-        const code = guessedKeyCode(this.src, ks, eq - ks, w >>> GUESS_SHIFT);
+        const code = guessedKeyCode(this.source(), ks, eq - ks, w >>> GUESS_SHIFT);
         p[o] = code | (w & QUOTED);
         return code;
     }
@@ -919,23 +1017,24 @@ export class AuditEventView {
     /** The key of the pair at `o` as a string (for `extra`). */
     private keyOf(o: number): string {
         const p = this.pairs;
-        return this.src.slice(p[o + P_KEY], p[o + P_VS] - ((p[o] & QUOTED) !== 0 ? 2 : 1));
+        return this.source().slice(p[o + P_KEY], p[o + P_VS] - ((p[o] & QUOTED) !== 0 ? 2 : 1));
     }
 
     private raw(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
         const p = this.pairs;
-        return this.src.slice(p[o + P_VS], p[o + P_VE]);
+        return this.source().slice(p[o + P_VS], p[o + P_VE]);
     }
 
     private untrusted(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
         const p = this.pairs;
+        const s = this.source();
         return (p[o] & QUOTED) !== 0
-            ? this.src.slice(p[o + P_VS], p[o + P_VE])
-            : untrustedAt(this.src, p[o + P_VS], p[o + P_VE]);
+            ? s.slice(p[o + P_VS], p[o + P_VE])
+            : untrustedAt(s, p[o + P_VS], p[o + P_VE]);
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
@@ -943,18 +1042,20 @@ export class AuditEventView {
         let o = this.at(code);
         if (o < 0) return undefined;
         const p = this.pairs;
+        const s = this.source();
         for (;;) {
-            const n = intValueAt(this.src, p[o + P_VS], p[o + P_VE]);
+            const n = intValueAt(s, p[o + P_VS], p[o + P_VE]);
             if (n === n) return n;
             // rare: an invalid value; look for an earlier pair of the same field
             do o -= P_SIZE;
-            while (o >= 0 && this.codeOf(o) !== code);
-            if (o < 0) return undefined;
+            while (o >= this.pbase && this.codeOf(o) !== code);
+            if (o < this.pbase) return undefined;
         }
     }
 
     /** The whole line the event was read from (a JSON line for `journalctl -o json`). */
     get line(): string {
+        this.source();
         return this.text.slice(this.lineStart, this.lineEnd);
     }
 
@@ -1015,12 +1116,13 @@ export class AuditEventView {
         let o = this.at(K.Protocol);
         if (o < 0) return undefined;
         const p = this.pairs;
+        const s = this.source();
         for (;;) {
-            const n = protocolValue(this.src.slice(p[o + P_VS], p[o + P_VE]));
+            const n = protocolValue(s.slice(p[o + P_VS], p[o + P_VE]));
             if (n === n) return n;
             do o -= P_SIZE;
-            while (o >= 0 && this.codeOf(o) !== K.Protocol);
-            if (o < 0) return undefined;
+            while (o >= this.pbase && this.codeOf(o) !== K.Protocol);
+            if (o < this.pbase) return undefined;
         }
     }
     /** The name of `protocol` (`tcp` for 6), as libapparmor reports it; undefined when unnamed. */
@@ -1100,10 +1202,11 @@ export class AuditEventView {
         const p = this.pairs;
         const vs = p[o + P_VS];
         const ve = p[o + P_VE];
-        if (UNTRUSTED[code] !== 0 && (p[o] & QUOTED) === 0 && isHexAt(this.src, vs, ve)) {
-            return decodeHexAt(this.src, vs, ve) === s;
+        const src = this.source();
+        if (UNTRUSTED[code] !== 0 && (p[o] & QUOTED) === 0 && isHexAt(src, vs, ve)) {
+            return decodeHexAt(src, vs, ve) === s;
         }
-        return ve - vs === s.length && sameAt(this.src, vs, s);
+        return ve - vs === s.length && sameAt(src, vs, s);
     }
 
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
@@ -1126,9 +1229,9 @@ export class AuditEventView {
     /** Stores every pair, in line order, on `r` (only the `extra` ones when `extraOnly`). */
     private replay(r: AuditRecord, extraOnly: boolean): void {
         const p = this.pairs;
-        const s = this.src;
-        const n = this.npairs * P_SIZE;
-        for (let o = 0; o < n; o += P_SIZE) {
+        const s = this.source();
+        const n = this.pbase + this.npairs * P_SIZE;
+        for (let o = this.pbase; o < n; o += P_SIZE) {
             const code = this.codeOf(o);
             const quoted = (p[o] & QUOTED) !== 0;
             const vs = p[o + P_VS];

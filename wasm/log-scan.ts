@@ -1,0 +1,422 @@
+// AssemblyScript source of the byte scanner behind `scanAuditEventsBuffer` (src/log/parse.ts).
+// Built by `npm run build:wasm` (scripts/build-wasm.js) into src/log/scan-wasm.ts; the unit test
+// test/unit/log/wasm-build.test.ts rebuilds it and compares the bytes.
+//
+// What it does: it splits the bytes at newlines, keeps the lines that carry an AppArmor marker
+// (the markers of `hasMarker` in src/log/view.ts), and reads at once the one form that makes up
+// nearly every AppArmor log: a printable-ASCII line with an `audit(SECONDS.FRACTION:SERIAL)` stamp,
+// an optional `type=1400` / `type=AVC` header before it, and plain `key=value` pairs after it, as
+// the TypeScript scanner (AuditEventView.scanLine / scanPairs, clean mode) reads them. For such a
+// line it writes the event kind, the stamp and the pairs (field code, key start, value start,
+// value end, in the pair layout of AuditEventView) to the output area. Any other marked line —
+// any byte outside 0x20..0x7e, JSON, no stamp, a legacy or user header type, a key holding a
+// separator, `msg='…'`, an unterminated quote, an unknown event word, no event type, no
+// operation, more than PAIR_MAX pairs, longer than maxLine — is handed back as FALLBACK and read by
+// the TypeScript scanner from the decoded line, so every record comes out exactly as the string
+// API makes it.
+//
+// The key table (key bytes → field code) and the codes the scan itself needs are set by the
+// caller from src/log/view.ts (`init`, `addKey`): one list of keys for both scanners.
+
+// ---------------------------------------------------------------------------------------------
+// Memory: key table (static), then the output area and the input window above __heap_base.
+
+const KEY_ENTRY: usize = 24; // len u32, code u32, first 8 bytes u64, next 8 bytes u64
+const KEYTAB: usize = memory.data(64 * 24, 16);
+/** Per key length 0..16: [first entry, last entry + 1] (u32 each); keys are added by length. */
+const LENTAB: usize = memory.data(17 * 8, 8);
+const OUT_BYTES: usize = 1 << 20;
+/** Most pairs written for one event; a line with more goes to the TypeScript scanner. */
+const PAIR_MAX: i32 = 256;
+/** Header of an event record, in bytes (10 i32 words). */
+const HEAD: usize = 40;
+const REC_MAX: usize = HEAD + <usize>PAIR_MAX * 16;
+
+const REC_EVENT: i32 = 1;
+const REC_FALLBACK: i32 = 2;
+const QUOTED: i32 = 0x100;
+const T_STATUS: i32 = 3;
+
+let nkeys: i32 = 0;
+let OUT: usize = 0;
+let IN: usize = 0;
+let outPos: usize = 0;
+let maxLine: i32 = 1 << 20;
+let cType: i32 = 0;
+let cApparmor: i32 = 0;
+let cMsg: i32 = 0;
+let cOperation: i32 = 0;
+let cCount: i32 = 0;
+/** The current line holds a byte outside 0x20..0x7e. */
+let dirty: bool = false;
+
+/** Sets the codes the scan needs; returns where the input window starts. */
+export function init(type: i32, apparmor: i32, msg: i32, operation: i32, count: i32): usize {
+    cType = type;
+    cApparmor = apparmor;
+    cMsg = msg;
+    cOperation = operation;
+    cCount = count;
+    OUT = (__heap_base + 15) & ~(<usize>15);
+    IN = OUT + OUT_BYTES;
+    nkeys = 0;
+    memory.fill(LENTAB, 0, 17 * 8);
+    ensure(4096);
+    return IN;
+}
+
+/** Where the output records start. */
+export function outputBase(): usize {
+    return OUT;
+}
+
+/** Bytes of output records written by the last `scan`. */
+export function outLen(): i32 {
+    return <i32>(outPos - OUT);
+}
+
+/** Grows the memory so that an input window of `len` bytes (and slack after it) fits. */
+export function ensure(len: usize): void {
+    const need = IN + len + 64;
+    const have = (<usize>memory.size()) << 16;
+    if (need > have) {
+        const pages = <i32>((need - have + 0xffff) >> 16);
+        if (memory.grow(pages) < 0) unreachable();
+    }
+}
+
+/** Lines of more bytes than this go to the TypeScript scanner (which applies maxLineLength). */
+export function setMaxLine(n: i32): void {
+    maxLine = n;
+}
+
+@inline
+function keyWord(p: usize, len: i32, off: i32): u64 {
+    const n = len - off;
+    if (n <= 0) return 0;
+    const v = load<u64>(p + <usize>off);
+    return n >= 8 ? v : v & ((<u64>1 << (<u64>n << 3)) - 1);
+}
+
+/** Adds the key whose `len` bytes the caller wrote at the input window's start. By length. */
+export function addKey(len: i32, code: i32): void {
+    if (len <= 0 || len >= 16 || nkeys >= 64) unreachable();
+    const e = KEYTAB + <usize>nkeys * KEY_ENTRY;
+    store<u32>(e, len);
+    store<u32>(e, code, 4);
+    store<u64>(e, keyWord(IN, len, 0), 8);
+    store<u64>(e, keyWord(IN, len, 8), 16);
+    const l = LENTAB + (<usize>len << 3);
+    if (load<u32>(l, 4) == 0) store<u32>(l, nkeys);
+    store<u32>(l, nkeys + 1, 4);
+    nkeys++;
+}
+
+/** The field code of the key `[p, p + len)`, 0 (K.Other) for an unknown key. */
+function keyCode(p: usize, len: i32): i32 {
+    if (len <= 0 || len >= 16) return 0;
+    const l = LENTAB + (<usize>len << 3);
+    const last = load<u32>(l, 4);
+    if (last == 0) return 0;
+    const v0 = keyWord(p, len, 0);
+    const v1 = keyWord(p, len, 8);
+    for (let k = load<u32>(l); k < last; k++) {
+        const e = KEYTAB + <usize>k * KEY_ENTRY;
+        if (load<u64>(e, 8) == v0 && load<u64>(e, 16) == v1) return <i32>load<u32>(e, 4);
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte search
+
+/** The first `b` in `[p, end)`, or `end`. Reads up to 15 bytes past `end` (slack). */
+function findByte(p: usize, end: usize, b: i32): usize {
+    const needle = i8x16.splat(<i8>b);
+    while (p < end) {
+        const m = i8x16.bitmask(i8x16.eq(v128.load(p), needle));
+        if (m != 0) {
+            const q = p + <usize>ctz(m);
+            return q < end ? q : end;
+        }
+        p += 16;
+    }
+    return end;
+}
+
+/** True when the bytes at `p` are the ASCII string `s`. */
+function eqStr(p: usize, s: string): bool {
+    const n = s.length;
+    const sp = changetype<usize>(s);
+    for (let i = 0; i < n; i++) {
+        if (<u32>load<u8>(p + <usize>i) != <u32>load<u16>(sp + (<usize>i << 1))) return false;
+    }
+    return true;
+}
+
+/**
+ * The first start in `[p, endStart)` of the ASCII string `s` lying whole before `lim`, or
+ * `endStart`. Candidates are found 16 at a time from the first and last characters.
+ */
+function findStr(p: usize, endStart: usize, lim: usize, s: string): usize {
+    const n = s.length;
+    const first = i8x16.splat(<i8>s.charCodeAt(0));
+    const lastc = i8x16.splat(<i8>s.charCodeAt(n - 1));
+    const off = <usize>(n - 1);
+    while (p < endStart) {
+        let m = i8x16.bitmask(
+            v128.and(i8x16.eq(v128.load(p), first), i8x16.eq(v128.load(p + off), lastc)),
+        );
+        while (m != 0) {
+            const q = p + <usize>ctz(m);
+            if (q >= endStart) return endStart;
+            if (q + <usize>n <= lim && eqStr(q, s)) return q;
+            m &= m - 1;
+        }
+        p += 16;
+    }
+    return endStart;
+}
+
+/** The end of the line starting at `p` (its newline, or `end`); sets `dirty`. */
+function lineEnd(p: usize, end: usize): usize {
+    const nl = i8x16.splat(10);
+    const lo = i8x16.splat(0x20);
+    const hi = i8x16.splat(0x7e);
+    while (p < end) {
+        const v = v128.load(p);
+        const m = i8x16.bitmask(i8x16.eq(v, nl));
+        const b = i8x16.bitmask(v128.or(i8x16.lt_u(v, lo), i8x16.gt_u(v, hi)));
+        if (m != 0) {
+            let q = p + <usize>ctz(m);
+            if (q > end) q = end;
+            if ((b & ((1 << <i32>(q - p)) - 1)) != 0) dirty = true;
+            return q;
+        }
+        const lim = end - p;
+        if ((lim >= 16 ? b : b & ((1 << <i32>lim) - 1)) != 0) dirty = true;
+        p += 16;
+    }
+    return end;
+}
+
+/** True when the marker candidate at `q` (see hasMarker) is one, within `[q, le)`. */
+function markerAt(q: usize, le: usize): bool {
+    const c = load<u8>(q);
+    if (c == 0x61) return q + 9 <= le && eqStr(q, "apparmor=");
+    if (c == 0x74) {
+        if (q + 8 > le || !eqStr(q, "type=")) return false;
+        const c5 = load<u8>(q + 5);
+        if (c5 == 0x41) return q + 14 <= le && eqStr(q + 5, "APPARMOR_");
+        if (c5 == 0x31) return eqStr(q + 6, "50");
+        if (c5 == 0x55) return q + 16 <= le && eqStr(q + 5, "UNKNOWN[150");
+        return false;
+    }
+    return q + 11 <= le && eqStr(q, '"MESSAGE":[');
+}
+
+/**
+ * True when `[ls, le)` holds an AppArmor marker: `apparmor=`, `type=APPARMOR_`, `type=150`,
+ * `type=UNKNOWN[150` or `"MESSAGE":[`.
+ */
+function hasMarker(ls: usize, le: usize): bool {
+    const a = i8x16.splat(0x61);
+    const t = i8x16.splat(0x74);
+    const dq = i8x16.splat(0x22);
+    const eq = i8x16.splat(0x3d);
+    const br = i8x16.splat(0x5b);
+    let p = ls;
+    while (p < le) {
+        const v = v128.load(p);
+        const c1 = v128.and(i8x16.eq(v, a), i8x16.eq(v128.load(p + 8), eq));
+        const c2 = v128.and(i8x16.eq(v, t), i8x16.eq(v128.load(p + 4), eq));
+        const c3 = v128.and(i8x16.eq(v, dq), i8x16.eq(v128.load(p + 10), br));
+        let m = i8x16.bitmask(v128.or(v128.or(c1, c2), c3));
+        while (m != 0) {
+            const q = p + <usize>ctz(m);
+            if (q >= le) return false;
+            if (markerAt(q, le)) return true;
+            m &= m - 1;
+        }
+        p += 16;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines
+
+/** The event code (index in AUDIT_EVENT_TYPES) of the word `[vs, ve)`, or -1. */
+function eventWord(vs: usize, ve: usize): i32 {
+    switch (<i32>(ve - vs)) {
+        case 6:
+            if (eqStr(vs, "DENIED")) return 0;
+            if (eqStr(vs, "STATUS")) return 3;
+            return -1;
+        case 7:
+            return eqStr(vs, "ALLOWED") ? 1 : -1;
+        case 5:
+            if (eqStr(vs, "AUDIT")) return 2;
+            if (eqStr(vs, "ERROR")) return 5;
+            return -1;
+        case 4:
+            return eqStr(vs, "HINT") ? 4 : -1;
+    }
+    return -1;
+}
+
+function fallback(rec: usize, ls: usize, le: usize): void {
+    store<i32>(rec, REC_FALLBACK);
+    store<i32>(rec, <i32>(ls - IN), 4);
+    store<i32>(rec, <i32>(le - IN), 8);
+    store<i32>(rec, 0, 12);
+    outPos = rec + 16;
+}
+
+@inline
+function isDigit(c: i32): bool {
+    return <u32>(c - 48) <= 9;
+}
+
+/**
+ * Reads the line `[ls, le)` (clean, marked) as AuditEventView.scanLine does; writes an event
+ * record at `rec` and returns true, or returns true for a line that is no event (`apparmor=`
+ * with an unquoted unknown word), or false when the TypeScript scanner must read it.
+ */
+function fast(rec: usize, ls: usize, le: usize): bool {
+    if (load<u8>(ls) == 0x7b) return false; // JSON
+    const stampAt = findStr(ls, le, le, "audit(");
+    if (stampAt >= le) return false;
+    // audit(SECONDS.FRACTION:SERIAL), with the same double arithmetic as readStamp
+    const p = stampAt + 5;
+    let i = p + 1;
+    let secs: f64 = 0;
+    let c = <i32>load<u8>(i);
+    while (isDigit(c)) {
+        secs = secs * 10 + <f64>(c - 48);
+        c = <i32>load<u8>(++i);
+    }
+    if (i == p + 1) return false;
+    if (c == 0x2e) {
+        let scale: f64 = 1;
+        c = <i32>load<u8>(++i);
+        while (isDigit(c) && scale < 1e9) {
+            secs = secs * 10 + <f64>(c - 48);
+            scale *= 10;
+            c = <i32>load<u8>(++i);
+        }
+        secs /= scale;
+    }
+    if (c != 0x3a) return false;
+    const s0 = ++i;
+    let serial: f64 = 0;
+    c = <i32>load<u8>(i);
+    while (isDigit(c)) {
+        serial = serial * 10 + <f64>(c - 48);
+        c = <i32>load<u8>(++i);
+    }
+    if (c != 0x29 || i == s0 || i >= le) return false;
+    let body = i + 1;
+    // the header's type: only `type=1400` / `type=AVC` (or a type naming no AppArmor event)
+    const typeAt = findStr(ls, stampAt, le, "type=");
+    if (typeAt < stampAt) {
+        const c9 = load<u8>(typeAt + 9);
+        const avc = (c9 == 0x20 || typeAt + 9 == stampAt) && eqStr(typeAt + 5, "1400");
+        if (!avc) {
+            const e = findByte(typeAt, stampAt, 0x20);
+            const w = typeAt + 5;
+            if (!(e - w == 3 && eqStr(w, "AVC")) && e > w) {
+                const c5 = load<u8>(w);
+                if (c5 == 0x31 || c5 == 0x41 || c5 == 0x55) return false;
+            }
+        }
+    }
+    if (load<u8>(body) == 0x3a) body++;
+    // key=value pairs (scanPairs, clean mode)
+    const pairs = rec + HEAD;
+    let np: i32 = 0;
+    let kind: i32 = -1;
+    let notEvent = false;
+    let hasOp = false;
+    i = body;
+    while (i < le) {
+        c = <i32>load<u8>(i);
+        while (c == 0x20) c = <i32>load<u8>(++i);
+        if (i >= le) break;
+        const eq = findByte(i, le, 0x3d);
+        if (eq >= le) break;
+        const sp = findByte(i, le, 0x20);
+        if (sp < eq) return false; // a separator in the key: bare words before it
+        const ks = i;
+        const code = keyCode(i, <i32>(eq - i));
+        i = eq + 1;
+        c = <i32>load<u8>(i);
+        let vs: usize;
+        let ve: usize;
+        let quoted: i32 = 0;
+        if (c == 0x22) {
+            const close = findByte(i + 1, le, 0x22);
+            if (close >= le) return false;
+            vs = i + 1;
+            ve = close;
+            quoted = QUOTED;
+            i = close + 1;
+        } else if (c == 0x27 && code == cMsg) {
+            return false;
+        } else {
+            vs = i;
+            ve = sp;
+            i = sp;
+        }
+        if (code < cCount) {
+            if (code == cType || np >= PAIR_MAX) return false;
+            const q = pairs + (<usize>np << 4);
+            store<i32>(q, code | quoted);
+            store<i32>(q, <i32>(ks - ls), 4);
+            store<i32>(q, <i32>(vs - ls), 8);
+            store<i32>(q, <i32>(ve - ls), 12);
+            np++;
+            if (code == cOperation) hasOp = true;
+        } else if (code == cApparmor) {
+            const t = eventWord(vs, ve);
+            if (t >= 0) kind = t;
+            else if (quoted != 0) return false;
+            else notEvent = true;
+        }
+    }
+    if (kind < 0) return notEvent;
+    if (!hasOp && kind != T_STATUS) return false;
+    store<i32>(rec, REC_EVENT);
+    store<i32>(rec, <i32>(ls - IN), 4);
+    store<i32>(rec, <i32>(le - IN), 8);
+    store<i32>(rec, kind, 12);
+    store<i32>(rec, np, 16);
+    store<i32>(rec, 0, 20);
+    store<f64>(rec, secs, 24);
+    store<f64>(rec, serial, 32);
+    outPos = pairs + (<usize>np << 4);
+    return true;
+}
+
+/**
+ * Scans the input window's lines from byte `from` up to `end` (the window's length: its last line
+ * ends there, with or without a newline) until the output area is full. Returns where to go on
+ * (`end` when done); `outLen()` tells how many bytes of records were written.
+ */
+export function scan(from: i32, end: i32): i32 {
+    outPos = OUT;
+    const e = IN + <usize>end;
+    memory.fill(e, 0, 32);
+    let p = IN + <usize>from;
+    while (p < e) {
+        if (outPos + REC_MAX > OUT + OUT_BYTES) break;
+        dirty = false;
+        const le = lineEnd(p, e);
+        if (le > p && hasMarker(p, le)) {
+            const rec = outPos;
+            if (dirty || <i32>(le - p) > maxLine || !fast(rec, p, le)) fallback(rec, p, le);
+        }
+        p = le + 1;
+    }
+    return p < e ? <i32>(p - IN) : end;
+}
