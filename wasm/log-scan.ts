@@ -144,6 +144,33 @@ function findByte(p: usize, end: usize, b: i32): usize {
     return end;
 }
 
+/** A space came before the `=` that `findEq` found. */
+let spaceBefore: bool = false;
+
+/**
+ * The first `=` in `[p, end)`, or `end`; sets `spaceBefore` when a space comes before it (one
+ * pass for what scanPairs finds with two searches: the `=` and the first space).
+ */
+function findEq(p: usize, end: usize): usize {
+    const eqv = i8x16.splat(0x3d);
+    const spv = i8x16.splat(0x20);
+    spaceBefore = false;
+    while (p < end) {
+        const v = v128.load(p);
+        const me = i8x16.bitmask(i8x16.eq(v, eqv));
+        const ms = i8x16.bitmask(i8x16.eq(v, spv));
+        if (me != 0) {
+            let q = p + <usize>ctz(me);
+            if (q > end) q = end;
+            if ((ms & ((1 << <i32>(q - p)) - 1)) != 0) spaceBefore = true;
+            return q;
+        }
+        if (ms != 0 && p + <usize>ctz(ms) < end) spaceBefore = true;
+        p += 16;
+    }
+    return end;
+}
+
 /** True when the bytes at `p` are the ASCII string `s`. */
 function eqStr(p: usize, s: string): bool {
     const n = s.length;
@@ -278,15 +305,24 @@ function isDigit(c: i32): bool {
     return <u32>(c - 48) <= 9;
 }
 
+/** `fast`: not the kernel form; whether the line is marked is not known yet. */
+const UNKNOWN: i32 = 0;
+/** `fast`: read (an event record written, or no event). */
+const DONE: i32 = 1;
+/** `fast`: a marked line the TypeScript scanner must read. */
+const BAIL: i32 = 2;
+
 /**
- * Reads the line `[ls, le)` (clean, marked) as AuditEventView.scanLine does; writes an event
- * record at `rec` and returns true, or returns true for a line that is no event (`apparmor=`
- * with an unquoted unknown word), or false when the TypeScript scanner must read it.
+ * Reads the clean line `[ls, le)` as AuditEventView.scanLine does when it is the kernel form (a
+ * stamp, then a body that starts with `apparmor=`, so the line is marked): writes an event record
+ * at `rec` and returns DONE (also for a line that is no event: `apparmor=` with an unquoted
+ * unknown word), or BAIL when the TypeScript scanner must read it; UNKNOWN when the line is not
+ * of that form (the caller then looks for a marker).
  */
-function fast(rec: usize, ls: usize, le: usize): bool {
-    if (load<u8>(ls) == 0x7b) return false; // JSON
+function fast(rec: usize, ls: usize, le: usize): i32 {
+    if (load<u8>(ls) == 0x7b) return UNKNOWN; // JSON
     const stampAt = findStr(ls, le, le, "audit(");
-    if (stampAt >= le) return false;
+    if (stampAt >= le) return UNKNOWN;
     // audit(SECONDS.FRACTION:SERIAL), with the same double arithmetic as readStamp
     const p = stampAt + 5;
     let i = p + 1;
@@ -296,7 +332,7 @@ function fast(rec: usize, ls: usize, le: usize): bool {
         secs = secs * 10 + <f64>(c - 48);
         c = <i32>load<u8>(++i);
     }
-    if (i == p + 1) return false;
+    if (i == p + 1) return UNKNOWN;
     if (c == 0x2e) {
         let scale: f64 = 1;
         c = <i32>load<u8>(++i);
@@ -307,7 +343,7 @@ function fast(rec: usize, ls: usize, le: usize): bool {
         }
         secs /= scale;
     }
-    if (c != 0x3a) return false;
+    if (c != 0x3a) return UNKNOWN;
     const s0 = ++i;
     let serial: f64 = 0;
     c = <i32>load<u8>(i);
@@ -315,8 +351,13 @@ function fast(rec: usize, ls: usize, le: usize): bool {
         serial = serial * 10 + <f64>(c - 48);
         c = <i32>load<u8>(++i);
     }
-    if (c != 0x29 || i == s0 || i >= le) return false;
+    if (c != 0x29 || i == s0 || i >= le) return UNKNOWN;
     let body = i + 1;
+    if (load<u8>(body) == 0x3a) body++;
+    // the kernel's body starts with apparmor= (then the line is marked)
+    let a = body;
+    while (load<u8>(a) == 0x20) a++;
+    if (a + 9 > le || !eqStr(a, "apparmor=")) return UNKNOWN;
     // the header's type: only `type=1400` / `type=AVC` (or a type naming no AppArmor event)
     const typeAt = findStr(ls, stampAt, le, "type=");
     if (typeAt < stampAt) {
@@ -327,11 +368,10 @@ function fast(rec: usize, ls: usize, le: usize): bool {
             const w = typeAt + 5;
             if (!(e - w == 3 && eqStr(w, "AVC")) && e > w) {
                 const c5 = load<u8>(w);
-                if (c5 == 0x31 || c5 == 0x41 || c5 == 0x55) return false;
+                if (c5 == 0x31 || c5 == 0x41 || c5 == 0x55) return BAIL;
             }
         }
     }
-    if (load<u8>(body) == 0x3a) body++;
     // key=value pairs (scanPairs, clean mode)
     const pairs = rec + HEAD;
     let np: i32 = 0;
@@ -343,10 +383,9 @@ function fast(rec: usize, ls: usize, le: usize): bool {
         c = <i32>load<u8>(i);
         while (c == 0x20) c = <i32>load<u8>(++i);
         if (i >= le) break;
-        const eq = findByte(i, le, 0x3d);
+        const eq = findEq(i, le);
         if (eq >= le) break;
-        const sp = findByte(i, le, 0x20);
-        if (sp < eq) return false; // a separator in the key: bare words before it
+        if (spaceBefore) return BAIL; // a separator in the key: bare words before it
         const ks = i;
         const code = keyCode(i, <i32>(eq - i));
         i = eq + 1;
@@ -356,20 +395,22 @@ function fast(rec: usize, ls: usize, le: usize): bool {
         let quoted: i32 = 0;
         if (c == 0x22) {
             const close = findByte(i + 1, le, 0x22);
-            if (close >= le) return false;
+            if (close >= le) return BAIL;
             vs = i + 1;
             ve = close;
             quoted = QUOTED;
             i = close + 1;
         } else if (c == 0x27 && code == cMsg) {
-            return false;
+            return BAIL;
         } else {
+            // the first space after the key's start (none before its `=`)
+            const sp = findByte(i, le, 0x20);
             vs = i;
             ve = sp;
             i = sp;
         }
         if (code < cCount) {
-            if (code == cType || np >= PAIR_MAX) return false;
+            if (code == cType || np >= PAIR_MAX) return BAIL;
             const q = pairs + (<usize>np << 4);
             store<i32>(q, code | quoted);
             store<i32>(q, <i32>(ks - ls), 4);
@@ -380,12 +421,12 @@ function fast(rec: usize, ls: usize, le: usize): bool {
         } else if (code == cApparmor) {
             const t = eventWord(vs, ve);
             if (t >= 0) kind = t;
-            else if (quoted != 0) return false;
+            else if (quoted != 0) return BAIL;
             else notEvent = true;
         }
     }
-    if (kind < 0) return notEvent;
-    if (!hasOp && kind != T_STATUS) return false;
+    if (kind < 0) return notEvent ? DONE : BAIL;
+    if (!hasOp && kind != T_STATUS) return BAIL;
     store<i32>(rec, REC_EVENT);
     store<i32>(rec, <i32>(ls - IN), 4);
     store<i32>(rec, <i32>(le - IN), 8);
@@ -395,7 +436,7 @@ function fast(rec: usize, ls: usize, le: usize): bool {
     store<f64>(rec, secs, 24);
     store<f64>(rec, serial, 32);
     outPos = pairs + (<usize>np << 4);
-    return true;
+    return DONE;
 }
 
 /**
@@ -412,9 +453,10 @@ export function scan(from: i32, end: i32): i32 {
         if (outPos + REC_MAX > OUT + OUT_BYTES) break;
         dirty = false;
         const le = lineEnd(p, e);
-        if (le > p && hasMarker(p, le)) {
+        if (le > p) {
             const rec = outPos;
-            if (dirty || <i32>(le - p) > maxLine || !fast(rec, p, le)) fallback(rec, p, le);
+            const r = dirty || <i32>(le - p) > maxLine ? UNKNOWN : fast(rec, p, le);
+            if (r == BAIL || (r == UNKNOWN && hasMarker(p, le))) fallback(rec, p, le);
         }
         p = le + 1;
     }
