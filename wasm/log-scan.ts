@@ -32,6 +32,28 @@ const PAIR_MAX: i32 = 256;
 const HEAD: usize = 40;
 const REC_MAX: usize = HEAD + <usize>PAIR_MAX * 16;
 
+/**
+ * Values seen before are interned: a hash table of the value bytes (kept in an arena) gives each
+ * distinct value an id, written into the pair's first word, and the caller keeps one string per
+ * id (made from the bytes the first time a field with that id is read), so that a field read
+ * costs an array look-up instead of decoding the line and slicing it. Up to INTERN_MAX_LEN
+ * bytes; the table is emptied (and `internGeneration` moves on) at the start of a `scan` when it
+ * is half full; during a scan, a full table interns nothing more.
+ */
+const ISLOTS: u32 = 16384;
+const ITAB: usize = memory.data(16384 * 16, 16); // per slot: hash (0: empty), id, arena offset, length
+const ARENA_BYTES: usize = 1 << 20;
+const ARENA: usize = memory.data(1 << 20, 16);
+const INTERN_MAX_LEN: i32 = 64;
+let icount: u32 = 0;
+let arenaUsed: usize = 0;
+let generation: i32 = 0;
+/** Pair word bits (AuditEventView): an integer value in place of an intern id. */
+const INTVAL: i32 = 0x400;
+const HIGH_SHIFT: i32 = 11;
+/** Field codes (bits) whose values are integers (pid, fsuid, ouid, error, capability). */
+let intCodes: u32 = 0;
+
 const REC_EVENT: i32 = 1;
 const REC_FALLBACK: i32 = 2;
 const QUOTED: i32 = 0x100;
@@ -51,7 +73,18 @@ let cCount: i32 = 0;
 let dirty: bool = false;
 
 /** Sets the codes the scan needs; returns where the input window starts. */
-export function init(type: i32, apparmor: i32, msg: i32, operation: i32, count: i32): usize {
+export function init(
+    type: i32,
+    apparmor: i32,
+    msg: i32,
+    operation: i32,
+    count: i32,
+    ints: u32,
+): usize {
+    intCodes = ints;
+    memory.fill(ITAB, 0, <usize>ISLOTS << 4);
+    icount = 0;
+    arenaUsed = 0;
     cType = type;
     cApparmor = apparmor;
     cMsg = msg;
@@ -63,6 +96,74 @@ export function init(type: i32, apparmor: i32, msg: i32, operation: i32, count: 
     memory.fill(LENTAB, 0, 17 * 8);
     ensure(4096);
     return IN;
+}
+
+/** Moves on each time the intern table is emptied (the caller then forgets its strings). */
+export function internGeneration(): i32 {
+    return generation;
+}
+
+/** 1 + the intern id of the bytes `[vs, ve)`, or 0 when not interned. */
+function intern(vs: usize, ve: usize): i32 {
+    const n = <i32>(ve - vs);
+    if (n > INTERN_MAX_LEN) return 0;
+    // the first and last 8 bytes (overlapping, or masked for shorter values) and the length
+    let a: u64 = 0;
+    let z: u64 = 0;
+    if (n >= 8) {
+        a = load<u64>(vs);
+        z = load<u64>(ve - 8);
+    } else if (n > 0) {
+        a = load<u64>(vs) & ((<u64>1 << (<u64>n << 3)) - 1);
+    }
+    let x = (a ^ (z * 0x9e3779b97f4a7c15) ^ <u64>n) * 0xff51afd7ed558ccd;
+    x ^= x >> 32;
+    const h = <u32>x | 1;
+    let slot = h & (ISLOTS - 1);
+    for (;;) {
+        const e = ITAB + (<usize>slot << 4);
+        const eh = load<u32>(e);
+        if (eh == 0) {
+            if (icount >= ISLOTS >> 1 || arenaUsed + <usize>n > ARENA_BYTES) return 0;
+            memory.copy(ARENA + arenaUsed, vs, <usize>n);
+            store<u32>(e, h);
+            store<u32>(e, icount, 4);
+            store<u32>(e, <u32>arenaUsed, 8);
+            store<u32>(e, <u32>n, 12);
+            arenaUsed += <usize>n;
+            icount++;
+            return <i32>icount;
+        }
+        if (eh == h && load<u32>(e, 12) == <u32>n && memEq(ARENA + <usize>load<u32>(e, 8), vs, n)) {
+            return <i32>load<u32>(e, 4) + 1;
+        }
+        slot = (slot + 1) & (ISLOTS - 1);
+    }
+    return 0;
+}
+
+function memEq(a: usize, b: usize, n: i32): bool {
+    let i: i32 = 0;
+    for (; i + 8 <= n; i += 8) {
+        if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+    }
+    for (; i < n; i++) {
+        if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+    }
+    return true;
+}
+
+/** The value `[vs, ve)` as an integer for INTVAL (plain digits, under 2^21), or -1. */
+function smallInt(vs: usize, ve: usize): i32 {
+    const n = <i32>(ve - vs);
+    if (n < 1 || n > 7) return -1;
+    let v: i32 = 0;
+    for (let k = vs; k < ve; k++) {
+        const c = <i32>load<u8>(k) - 48;
+        if (<u32>c > 9) return -1;
+        v = v * 10 + c;
+    }
+    return v < 1 << 21 ? v : -1;
 }
 
 /** Where the output records start. */
@@ -412,7 +513,15 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
         if (code < cCount) {
             if (code == cType || np >= PAIR_MAX) return BAIL;
             const q = pairs + (<usize>np << 4);
-            store<i32>(q, code | quoted);
+            let high: i32 = 0;
+            if (code < 32 && ((intCodes >> <u32>code) & 1) != 0) {
+                const v = smallInt(vs, ve);
+                if (v >= 0) high = INTVAL | (v << HIGH_SHIFT);
+            } else {
+                const id = intern(vs, ve);
+                if (id > 0 && id < 1 << 20) high = id << HIGH_SHIFT;
+            }
+            store<i32>(q, code | quoted | high);
             store<i32>(q, <i32>(ks - ls), 4);
             store<i32>(q, <i32>(vs - ls), 8);
             store<i32>(q, <i32>(ve - ls), 12);
@@ -446,6 +555,12 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
  */
 export function scan(from: i32, end: i32): i32 {
     outPos = OUT;
+    if (icount >= ISLOTS >> 2 || arenaUsed > ARENA_BYTES >> 2) {
+        memory.fill(ITAB, 0, <usize>ISLOTS << 4);
+        icount = 0;
+        arenaUsed = 0;
+        generation++;
+    }
     const e = IN + <usize>end;
     memory.fill(e, 0, 32);
     let p = IN + <usize>from;

@@ -23,7 +23,15 @@ export const FALLBACK_WORDS = 4;
 
 interface ScanExports {
     readonly memory: { readonly buffer: ArrayBuffer };
-    init(type: number, apparmor: number, msg: number, operation: number, count: number): number;
+    init(
+        type: number,
+        apparmor: number,
+        msg: number,
+        operation: number,
+        count: number,
+        ints: number,
+    ): number;
+    internGeneration(): number;
     outputBase(): number;
     outLen(): number;
     ensure(len: number): void;
@@ -49,6 +57,9 @@ export class ByteScanner {
     words = new Int32Array(0);
     doubles = new Float64Array(0);
     private bytes = new Uint8Array(0);
+    /** The string of each intern id (undefined until a field with it is read). */
+    readonly interned: (string | undefined)[] = new Array<string | undefined>(8192).fill(undefined);
+    private generation = 0;
 
     constructor() {
         compiled ??= new wasmApi.Module(Buffer.from(WASM_BASE64, "base64"));
@@ -60,7 +71,8 @@ export class ByteScanner {
             },
         }).exports as ScanExports;
         const c = byteScannerCodes();
-        this.inBase = this.x.init(c.type, c.apparmor, c.msg, c.operation, c.count);
+        const ints = c.ints.reduce((m, code) => m | (1 << code), 0);
+        this.inBase = this.x.init(c.type, c.apparmor, c.msg, c.operation, c.count, ints);
         this.outWord = this.x.outputBase() >> 2;
         this.views();
         // the keys, by length (the module keeps them grouped so)
@@ -91,7 +103,14 @@ export class ByteScanner {
 
     /** Scans the loaded window from `from` up to `end`; returns where to go on. */
     scan(from: number, end: number): number {
-        return this.x.scan(from, end);
+        const pos = this.x.scan(from, end);
+        const g = this.x.internGeneration();
+        if (g !== this.generation) {
+            // the table was emptied: its ids name other values from now on
+            this.generation = g;
+            this.interned.fill(undefined);
+        }
+        return pos;
     }
 
     /** Words of records the last `scan` wrote (from `outWord`). */

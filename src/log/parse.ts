@@ -362,7 +362,18 @@ function scanBytes(
                         const np = w[o + 4];
                         const ts = d[(o + 6) >> 1];
                         const serial = d[(o + 8) >> 1];
-                        view.setBytesEvent(buf, ls, le, w[o + 3], ts, serial, w, o + EVENT_HEAD, np);
+                        view.setBytesEvent(
+                            buf,
+                            ls,
+                            le,
+                            w[o + 3],
+                            ts,
+                            serial,
+                            w,
+                            o + EVENT_HEAD,
+                            np,
+                            sc.interned,
+                        );
                         stats.records++;
                         sink(view);
                         o += EVENT_HEAD + 4 * np;

@@ -127,8 +127,10 @@ export function byteScannerCodes(): {
     msg: number;
     operation: number;
     count: number;
+    ints: readonly number[];
 } {
     return {
+        ints: [K.Pid, K.Fsuid, K.Ouid, K.Error, K.Capability],
         keys: KEYS,
         type: K.Type,
         apparmor: K.Apparmor,
@@ -367,11 +369,6 @@ export function decodeHex(s: string): string {
     return decodeHexAt(s, 0, s.length);
 }
 
-/** Unquoted value of a key the kernel writes with `audit_log_untrustedstring`: hex if it looks so. */
-function untrustedAt(s: string, start: number, end: number): string {
-    return isHexAt(s, start, end) ? decodeHexAt(s, start, end) : s.slice(start, end);
-}
-
 /** Integer value for a numeric field (`+v` when that is an integer); NaN when it is not one. */
 function intValue(v: string): number {
     const n = +v;
@@ -464,6 +461,12 @@ const UNVERIFIED = 0x200;
 const CODE_MASK = 0xff;
 /** With UNVERIFIED: 1 + the index in KEYS of the guessed key, from this bit on. */
 const GUESS_SHIFT = 10;
+/**
+ * Without UNVERIFIED (pairs of the byte scanner): INTVAL and the integer value from HIGH_SHIFT
+ * on, or 1 + the value's intern id from HIGH_SHIFT on (0: not interned).
+ */
+const INTVAL = 0x400;
+const HIGH_SHIFT = 11;
 
 /** Where `timestamp` / `serial` came from: none, the line itself, or journald's JSON fields. */
 const SRC_NONE = 0;
@@ -505,6 +508,11 @@ export class AuditEventView {
      * `text`) only when a field is read. Null once decoded, and for the string scanner's events.
      */
     private srcBytes: Buffer | null = null;
+    /** A byte-scanner event's bytes and line start (kept after `srcBytes` is decoded). */
+    private byteBuf: Buffer | null = null;
+    private byteStart = 0;
+    /** The byte scanner's strings by intern id. */
+    private interned: (string | undefined)[] = [];
     private npairs = 0;
     /** Per field code: offset in `pairs` of its last pair, valid when `gen[code] === this.line`. */
     private readonly last = new Int32Array(K.Count);
@@ -516,6 +524,7 @@ export class AuditEventView {
     /** Starts a new line: forgets every field of the previous one. */
     private reset(text: string, start: number, end: number): void {
         this.srcBytes = null;
+        this.byteBuf = null;
         this.pairs = this.ownPairs;
         this.pbase = 0;
         this.src = text;
@@ -933,8 +942,12 @@ export class AuditEventView {
         pairs: Int32Array,
         base: number,
         npairs: number,
+        interned: (string | undefined)[],
     ): void {
         this.srcBytes = bytes;
+        this.byteBuf = bytes;
+        this.byteStart = start;
+        this.interned = interned;
         this.lineStart = start;
         this.lineEnd = end;
         this.kind = kind;
@@ -957,6 +970,39 @@ export class AuditEventView {
             last[code] = o;
             gen[code] = lineNo;
         }
+    }
+
+    /** The value of the pair at `o` as it is in the line (interned, or sliced). */
+    private str(o: number): string {
+        const p = this.pairs;
+        const w = p[o];
+        if ((w & (UNVERIFIED | INTVAL)) === 0 && w >>> HIGH_SHIFT !== 0) {
+            const id = (w >>> HIGH_SHIFT) - 1;
+            let v = this.interned[id];
+            if (v === undefined) {
+                const b = this.byteStart;
+                v = latin1(this.byteBuf as Buffer, b + p[o + P_VS], b + p[o + P_VE]);
+                this.interned[id] = v;
+            }
+            return v;
+        }
+        return this.source().slice(p[o + P_VS], p[o + P_VE]);
+    }
+
+    /** The value of the pair at `o` as a string the kernel may have hex-encoded (decoded). */
+    private untrustedStr(o: number): string {
+        const v = this.str(o);
+        return (this.pairs[o] & QUOTED) !== 0 || !isHexAt(v, 0, v.length)
+            ? v
+            : decodeHexAt(v, 0, v.length);
+    }
+
+    /** The integer value of the pair at `o` (NaN when it is not one). */
+    private intOf(o: number): number {
+        const p = this.pairs;
+        const w = p[o];
+        if ((w & (UNVERIFIED | INTVAL)) === INTVAL) return w >>> HIGH_SHIFT;
+        return intValueAt(this.source(), p[o + P_VS], p[o + P_VE]);
     }
 
     /** The text the pair offsets point into (the line of a byte-scanner event, decoded now). */
@@ -1023,28 +1069,21 @@ export class AuditEventView {
     private raw(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        const p = this.pairs;
-        return this.source().slice(p[o + P_VS], p[o + P_VE]);
+        return this.str(o);
     }
 
     private untrusted(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        const p = this.pairs;
-        const s = this.source();
-        return (p[o] & QUOTED) !== 0
-            ? s.slice(p[o + P_VS], p[o + P_VE])
-            : untrustedAt(s, p[o + P_VS], p[o + P_VE]);
+        return this.untrustedStr(o);
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
     private int(code: K): number | undefined {
         let o = this.at(code);
         if (o < 0) return undefined;
-        const p = this.pairs;
-        const s = this.source();
         for (;;) {
-            const n = intValueAt(s, p[o + P_VS], p[o + P_VE]);
+            const n = this.intOf(o);
             if (n === n) return n;
             // rare: an invalid value; look for an earlier pair of the same field
             do o -= P_SIZE;
@@ -1115,10 +1154,8 @@ export class AuditEventView {
     get protocol(): number | undefined {
         let o = this.at(K.Protocol);
         if (o < 0) return undefined;
-        const p = this.pairs;
-        const s = this.source();
         for (;;) {
-            const n = protocolValue(s.slice(p[o + P_VS], p[o + P_VE]));
+            const n = protocolValue(this.str(o));
             if (n === n) return n;
             do o -= P_SIZE;
             while (o >= this.pbase && this.codeOf(o) !== K.Protocol);
@@ -1200,10 +1237,15 @@ export class AuditEventView {
         const o = this.at(code);
         if (o < 0) return false;
         const p = this.pairs;
+        const w = p[o];
+        if ((w & (UNVERIFIED | INTVAL)) === 0 && w >>> HIGH_SHIFT !== 0) {
+            // interned (byte scanner): compare the string
+            return (UNTRUSTED[code] !== 0 ? this.untrustedStr(o) : this.str(o)) === s;
+        }
         const vs = p[o + P_VS];
         const ve = p[o + P_VE];
         const src = this.source();
-        if (UNTRUSTED[code] !== 0 && (p[o] & QUOTED) === 0 && isHexAt(src, vs, ve)) {
+        if (UNTRUSTED[code] !== 0 && (w & QUOTED) === 0 && isHexAt(src, vs, ve)) {
             return decodeHexAt(src, vs, ve) === s;
         }
         return ve - vs === s.length && sameAt(src, vs, s);
@@ -1228,14 +1270,9 @@ export class AuditEventView {
 
     /** Stores every pair, in line order, on `r` (only the `extra` ones when `extraOnly`). */
     private replay(r: AuditRecord, extraOnly: boolean): void {
-        const p = this.pairs;
-        const s = this.source();
         const n = this.pbase + this.npairs * P_SIZE;
         for (let o = this.pbase; o < n; o += P_SIZE) {
             const code = this.codeOf(o);
-            const quoted = (p[o] & QUOTED) !== 0;
-            const vs = p[o + P_VS];
-            const ve = p[o + P_VE];
             if (extraOnly) {
                 switch (code) {
                     case K.Pid:
@@ -1256,13 +1293,13 @@ export class AuditEventView {
             }
             switch (code) {
                 case K.Operation:
-                    r.operation = s.slice(vs, ve);
+                    r.operation = this.str(o);
                     break;
                 case K.Profile:
-                    r.profile = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.profile = this.untrustedStr(o);
                     break;
                 case K.Name:
-                    r.name = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.name = this.untrustedStr(o);
                     break;
                 case K.Pid:
                 case K.Fsuid:
@@ -1270,22 +1307,22 @@ export class AuditEventView {
                 case K.Error:
                 case K.Capability: {
                     // integers; a value that is not one is kept in `extra` under its key
-                    const n = intValueAt(s, vs, ve);
-                    if (n !== n) setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    const n = this.intOf(o);
+                    if (n !== n) setExtra(r, this.keyOf(o), this.str(o));
                     else if (!extraOnly) setIntField(r, code, n);
                     break;
                 }
                 case K.Comm:
-                    r.comm = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.comm = this.untrustedStr(o);
                     break;
                 case K.Requested:
-                    r.requestedMask = s.slice(vs, ve);
+                    r.requestedMask = this.str(o);
                     break;
                 case K.Denied:
-                    r.deniedMask = s.slice(vs, ve);
+                    r.deniedMask = this.str(o);
                     break;
                 case K.Type: {
-                    const v = s.slice(vs, ve);
+                    const v = this.str(o);
                     if (
                         eventFromAuditType(v) === T_NONE &&
                         v !== "1400" &&
@@ -1299,30 +1336,31 @@ export class AuditEventView {
                 }
                 case K.Msg:
                     // `msg=audit(…):` is the stamp the scanner already read
-                    if (!sameAt(s, vs, "audit(") || ve - vs < 6) {
-                        setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    {
+                        const v = this.str(o);
+                        if (v.length < 6 || !v.startsWith("audit(")) setExtra(r, this.keyOf(o), v);
                     }
                     break;
                 case K.Label:
-                    r.label = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.label = this.untrustedStr(o);
                     break;
                 case K.Info:
-                    r.info = s.slice(vs, ve);
+                    r.info = this.str(o);
                     break;
                 case K.Capname:
-                    r.capname = s.slice(vs, ve);
+                    r.capname = this.str(o);
                     break;
                 case K.Name2:
-                    r.name2 = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.name2 = this.untrustedStr(o);
                     break;
                 case K.Family:
-                    r.family = s.slice(vs, ve);
+                    r.family = this.str(o);
                     break;
                 case K.SockType:
-                    r.sockType = s.slice(vs, ve);
+                    r.sockType = this.str(o);
                     break;
                 case K.Protocol: {
-                    const v = s.slice(vs, ve);
+                    const v = this.str(o);
                     const n = protocolValue(v);
                     if (n === n) {
                         if (!extraOnly) r.protocol = n;
@@ -1330,45 +1368,45 @@ export class AuditEventView {
                     break;
                 }
                 case K.Signal:
-                    r.signal = s.slice(vs, ve);
+                    r.signal = this.str(o);
                     break;
                 case K.Peer:
-                    r.peer = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.peer = this.untrustedStr(o);
                     break;
                 case K.PeerProfile:
-                    r.peerProfile = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.peerProfile = this.untrustedStr(o);
                     break;
                 case K.Bus:
-                    r.bus = s.slice(vs, ve);
+                    r.bus = this.str(o);
                     break;
                 case K.Path:
-                    r.path = s.slice(vs, ve);
+                    r.path = this.str(o);
                     break;
                 case K.Interface:
-                    r.interface = s.slice(vs, ve);
+                    r.interface = this.str(o);
                     break;
                 case K.Member:
-                    r.member = s.slice(vs, ve);
+                    r.member = this.str(o);
                     break;
                 case K.Fstype:
-                    r.fstype = s.slice(vs, ve);
+                    r.fstype = this.str(o);
                     break;
                 case K.Flags:
-                    r.flags = s.slice(vs, ve);
+                    r.flags = this.str(o);
                     break;
                 case K.Srcname:
-                    r.srcname = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.srcname = this.untrustedStr(o);
                     break;
                 case K.Namespace:
-                    r.namespace = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.namespace = this.untrustedStr(o);
                     break;
                 case K.ExtraUntrusted:
                 case K.Exe:
                     // other keys the kernel writes with audit_log_untrustedstring (hex when unsafe)
-                    setExtra(r, this.keyOf(o), quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve));
+                    setExtra(r, this.keyOf(o), this.untrustedStr(o));
                     break;
                 case K.Other:
-                    setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    setExtra(r, this.keyOf(o), this.str(o));
                     break;
             }
         }

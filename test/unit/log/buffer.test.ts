@@ -263,6 +263,23 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
             assert.ok(events.some((e) => e.name?.length === 5 << 20));
         });
 
+        it("many distinct values: the byte scanner's intern table is emptied between scans", () => {
+            const lines: string[] = [];
+            for (let i = 0; i < 40000; i++) {
+                lines.push(
+                    KERNEL_LINE.replace("/tmp/a/x", `/tmp/u${i}`)
+                        .replace('comm="touch"', `comm="c${i % 5000}"`)
+                        .replace("pid=1377", `pid=${i * 97}`),
+                );
+            }
+            const bytes = Buffer.from(lines.join("\n"));
+            const events = same(bytes, {}, "distinct values");
+            assert.strictEqual(events.length, 40000);
+            assert.strictEqual(events[39999].name, "/tmp/u39999");
+            assert.strictEqual(events[39999].pid, 39999 * 97);
+            sameViews(bytes, {}, "distinct values");
+        });
+
         it("empty input, newlines only, a marker alone", () => {
             for (const s of ["", "\n", "\n\n\n", "apparmor=", "apparmor=\n", "type=1503", '{"MESSAGE":[1]}']) {
                 same(Buffer.from(s), {}, JSON.stringify(s));
