@@ -22,7 +22,14 @@ import {
     scanAuditLogBuffer,
     parseAuditLogBuffer,
 } from "../src/log";
-import { appArmorLine, libapparmorPython, mixedLog, readAggregatorFields, rng, writeLines } from "./log-bench.lib";
+import {
+    appArmorLine,
+    libapparmorPython,
+    mixedLog,
+    readAggregatorFields,
+    rng,
+    writeLines,
+} from "./log-bench.lib";
 import { writeResultsSection } from "./results-section";
 import type { AuditEventView } from "../src/log";
 
@@ -78,7 +85,8 @@ function main(): void {
         // the corpus of bench/log-bench.ts: same generator, seed and forms
         const rand = rng(1);
         const lines: string[] = [];
-        for (let i = 0; i < LINES; i++) lines.push(appArmorLine(rand, i, { libapparmorForms: true }));
+        for (let i = 0; i < LINES; i++)
+            lines.push(appArmorLine(rand, i, { libapparmorForms: true }));
         const file = path.join(dir, "apparmor.log");
         writeLines(file, lines);
         const bytes = fs.readFileSync(file);
@@ -98,11 +106,18 @@ function main(): void {
             ],
             [
                 "bytes, view: what the aggregator reads",
-                () => check(scanAuditEventsBuffer(bytes, (ev) => (sink += readAggregatorFields(ev))).records),
+                () =>
+                    check(
+                        scanAuditEventsBuffer(bytes, (ev) => (sink += readAggregatorFields(ev)))
+                            .records,
+                    ),
             ],
             [
                 "bytes, view: every field (what libapparmor's struct holds)",
-                () => check(scanAuditEventsBuffer(bytes, (ev) => (sink += readEveryField(ev))).records),
+                () =>
+                    check(
+                        scanAuditEventsBuffer(bytes, (ev) => (sink += readEveryField(ev))).records,
+                    ),
             ],
             [
                 "bytes, full records handed to a consumer (`scanAuditLogBuffer`)",
@@ -114,7 +129,10 @@ function main(): void {
             ],
             [
                 "string API, view: what the aggregator reads (`scanAuditEvents`, for reference)",
-                () => check(scanAuditEvents(text, (ev) => (sink += readAggregatorFields(ev))).records),
+                () =>
+                    check(
+                        scanAuditEvents(text, (ev) => (sink += readAggregatorFields(ev))).records,
+                    ),
             ],
             [
                 "string API, full records (`scanAuditLog`, for reference)",
@@ -145,7 +163,9 @@ function main(): void {
             rows.forEach(([, fn], i) => times[i].push(cpuBest(fn)));
             process.stderr.write(
                 `round ${r + 1}: load ${loads[r]}, libapparmor ${fmt(libRates[r])} lines/s; ` +
-                    rows.map((_, i) => `${((LINES / times[i][r]) / libRates[r]).toFixed(2)}×`).join(" ") +
+                    rows
+                        .map((_, i) => `${(LINES / times[i][r] / libRates[r]).toFixed(2)}×`)
+                        .join(" ") +
                     "\n",
             );
         }
@@ -167,9 +187,13 @@ function main(): void {
             found = scanAuditLogBuffer(mixedBytes, consume).records;
         }, 3);
 
-        const libVersion = execFileSync("dpkg-query", ["-W", "-f=${Version}", "python3-libapparmor"], {
-            encoding: "utf8",
-        }).trim();
+        const libVersion = execFileSync(
+            "dpkg-query",
+            ["-W", "-f=${Version}", "python3-libapparmor"],
+            {
+                encoding: "utf8",
+            },
+        ).trim();
         const meets = rows
             .map(([name], i) => ({ name, min: Math.min(...ratios[i]), med: median(ratios[i]) }))
             .filter((x) => x.name.startsWith("bytes"));
@@ -198,7 +222,9 @@ function main(): void {
             ),
             "",
             `**Target ≥ 5× libapparmor: ${
-                allRounds.length > 0 ? `met in every round by: ${allRounds.join("; ")}` : "met in every round by no byte API row"
+                allRounds.length > 0
+                    ? `met in every round by: ${allRounds.join("; ")}`
+                    : "met in every round by no byte API row"
             }${onMedian.length > 0 ? `; on the median only by: ${onMedian.join("; ")}` : ""}.**`,
             "",
             `Large mixed kernel log (${mb.toFixed(0)} MB, 1 line in 100 AppArmor's): bytes, view ${fmt(mb / mixedB)} MB/s;`,

@@ -75,7 +75,7 @@ export interface ParseStats {
     malformed: number;
     /** The first few malformed lines (truncated to 300 characters), for diagnostics. */
     malformedSamples: string[];
-    /** Characters scanned. */
+    /** Characters scanned (bytes, for the byte API: `parseAuditLogBuffer` and kin). */
     chars: number;
     /** The `__CURSOR` of the last `journalctl -o json` line seen, if any. */
     journalCursor?: string;
@@ -313,7 +313,9 @@ function lastJournalCursor(text: string, limit: number, stats: ParseStats): void
 const BYTE_WINDOW = 1 << 22;
 
 function asBuffer(bytes: Uint8Array): Buffer {
-    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    return Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /**

@@ -81,7 +81,11 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
                 const bytes = fs.readFileSync(path.join(DIR, f));
                 same(bytes, { syslogYear: 2026 }, f);
                 same(bytes, {}, f);
-                same(bytes, { maxLineLength: 200, malformedSamples: 50 }, `${f} (maxLineLength 200)`);
+                same(
+                    bytes,
+                    { maxLineLength: 200, malformedSamples: 50 },
+                    `${f} (maxLineLength 200)`,
+                );
                 sameViews(bytes, { syslogYear: 2026 }, f);
                 // each line alone, with and without its newline
                 for (const line of bytes.toString("utf8").split("\n")) {
@@ -139,10 +143,7 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
         assert.strictEqual(st.records, 500);
         const u8 = new Uint8Array(bytes.length + 7);
         u8.set(bytes, 3);
-        assert.deepStrictEqual(
-            parseAuditLogBuffer(u8.subarray(3, 3 + bytes.length)).events,
-            out,
-        );
+        assert.deepStrictEqual(parseAuditLogBuffer(u8.subarray(3, 3 + bytes.length)).events, out);
     });
 
     it("a callback may scan another buffer while its own scan goes on", () => {
@@ -195,7 +196,12 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
             for (const x of bad) {
                 // at every position of the line
                 for (let i = 0; i <= b.length; i += 3) {
-                    const buf = Buffer.concat([b.subarray(0, i), x, b.subarray(i), Buffer.from("\n")]);
+                    const buf = Buffer.concat([
+                        b.subarray(0, i),
+                        x,
+                        b.subarray(i),
+                        Buffer.from("\n"),
+                    ]);
                     same(buf, {}, `${x.toString("hex")} at ${i}`);
                 }
             }
@@ -214,7 +220,8 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
                 const b = Buffer.from(pool[Math.floor(rand() * pool.length)]);
                 const edits = 1 + Math.floor(rand() * 4);
                 for (let e = 0; e < edits; e++) {
-                    b[Math.floor(rand() * b.length)] = alphabet[Math.floor(rand() * alphabet.length)];
+                    b[Math.floor(rand() * b.length)] =
+                        alphabet[Math.floor(rand() * alphabet.length)];
                 }
                 lines.push(b);
             }
@@ -256,7 +263,11 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
                 size += l.length + 1;
                 i++;
             }
-            parts.splice(parts.length >> 1, 0, KERNEL_LINE.replace("/tmp/a/x", "z".repeat(5 << 20)));
+            parts.splice(
+                parts.length >> 1,
+                0,
+                KERNEL_LINE.replace("/tmp/a/x", "z".repeat(5 << 20)),
+            );
             const bytes = Buffer.from(parts.join("\n"));
             const events = same(bytes, { maxLineLength: 8 << 20 }, "windows");
             assert.ok(events.length > 2000);
@@ -281,7 +292,15 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
         });
 
         it("empty input, newlines only, a marker alone", () => {
-            for (const s of ["", "\n", "\n\n\n", "apparmor=", "apparmor=\n", "type=1503", '{"MESSAGE":[1]}']) {
+            for (const s of [
+                "",
+                "\n",
+                "\n\n\n",
+                "apparmor=",
+                "apparmor=\n",
+                "type=1503",
+                '{"MESSAGE":[1]}',
+            ]) {
                 same(Buffer.from(s), {}, JSON.stringify(s));
             }
         });

@@ -11,10 +11,14 @@ describe("log byte scanner module", () => {
     it("is byte for byte the build of wasm/log-scan.ts (npm run build:wasm)", function () {
         this.timeout(120000);
         const root = path.join(__dirname, "../../..");
-        const r = spawnSync(process.execPath, [path.join(root, "scripts/build-wasm.mjs"), "--check"], {
-            cwd: root,
-            encoding: "utf8",
-        });
+        const r = spawnSync(
+            process.execPath,
+            [path.join(root, "scripts/build-wasm.mjs"), "--check"],
+            {
+                cwd: root,
+                encoding: "utf8",
+            },
+        );
         assert.strictEqual(r.status, 0, `${r.stdout}${r.stderr}`);
         assert.match(r.stdout, /matches the build/);
     });
