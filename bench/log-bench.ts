@@ -366,7 +366,14 @@ function main(): void {
         );
         void sink;
         fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
-        fs.writeFileSync(path.join(__dirname, "results/log.md"), out.join("\n"));
+        // keep the byte API's section (bench/log-bytes-bench.ts writes it)
+        const resultsFile = path.join(__dirname, "results/log.md");
+        const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : "";
+        const bytesAt = previous.search(/^## Byte API\./m);
+        fs.writeFileSync(
+            resultsFile,
+            out.join("\n") + (bytesAt >= 0 ? "\n" + previous.slice(bytesAt) : ""),
+        );
         process.stdout.write(out.join("\n"));
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

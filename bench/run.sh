@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 mkdir -p bench/results
 npx ts-node bench/profile-bench.ts
 npx ts-node bench/log-bench.ts
+npx ts-node --transpile-only bench/log-bytes-bench.ts
 npx ts-node --transpile-only bench/log-stream-bench.ts
 npx ts-node --transpile-only bench/components-bench.ts

@@ -15,6 +15,13 @@
  */
 import type { AuditRecord } from "./record";
 import {
+    EVENT_HEAD,
+    FALLBACK_WORDS,
+    REC_EVENT,
+    acquireByteScanner,
+    releaseByteScanner,
+} from "./bytescan";
+import {
     AuditEventView,
     LINE_EVENT,
     LINE_MALFORMED,
@@ -68,7 +75,7 @@ export interface ParseStats {
     malformed: number;
     /** The first few malformed lines (truncated to 300 characters), for diagnostics. */
     malformedSamples: string[];
-    /** Characters scanned. */
+    /** Characters scanned (bytes, for the byte API: `parseAuditLogBuffer` and kin). */
     chars: number;
     /** The `__CURSOR` of the last `journalctl -o json` line seen, if any. */
     journalCursor?: string;
@@ -297,6 +304,183 @@ function lastJournalCursor(text: string, limit: number, stats: ParseStats): void
     if (at < 0 || at > end) return;
     const close = text.indexOf('"', at + 12);
     if (close > 0 && close <= end) stats.journalCursor = text.slice(at + 12, close);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte API: logs as they arrive (files, SSH output), never made into one string
+
+/** Bytes handed to the byte scanner at once (a longer line makes its window longer). */
+const BYTE_WINDOW = 1 << 22;
+
+function asBuffer(bytes: Uint8Array): Buffer {
+    return Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * `scanText` on bytes: the byte scanner (bytescan.ts) finds the marked lines and reads the common
+ * kernel form itself; every other marked line is decoded (UTF-8) and read by the view's own
+ * scanner exactly as `scanText` reads it. The events are those of `scanText` on
+ * `bytes.toString("utf8")`, with `chars` counting bytes.
+ */
+function scanBytes(
+    buf: Buffer,
+    options: ParseOptions,
+    stats: ParseStats,
+    view: AuditEventView,
+    sink: (ev: AuditEventView) => void,
+): void {
+    const maxSamples = options.malformedSamples ?? 5;
+    const maxLine = maxLineOf(options);
+    const len = buf.length;
+    const sc = acquireByteScanner();
+    try {
+        let base = 0;
+        while (base < len) {
+            let end = Math.min(base + BYTE_WINDOW, len);
+            if (end < len) {
+                // whole lines only: up to the window's last newline, or on to the line's end
+                const nl = buf.lastIndexOf(10, end - 1);
+                if (nl >= base) end = nl + 1;
+                else {
+                    const next = buf.indexOf(10, end);
+                    end = next < 0 ? len : next + 1;
+                }
+            }
+            const n = end - base;
+            sc.load(buf, base, end, maxLine);
+            let pos = 0;
+            while (pos < n) {
+                pos = sc.scan(pos, n);
+                const w = sc.words;
+                const d = sc.doubles;
+                let o = sc.outWord;
+                const oEnd = o + sc.outWords();
+                while (o < oEnd) {
+                    const ls = base + w[o + 1];
+                    const le = base + w[o + 2];
+                    if (w[o] === REC_EVENT) {
+                        const np = w[o + 4];
+                        const ts = d[(o + 6) >> 1];
+                        const serial = d[(o + 8) >> 1];
+                        view.setBytesEvent(
+                            buf,
+                            ls,
+                            le,
+                            w[o + 3],
+                            ts,
+                            serial,
+                            w,
+                            o + EVENT_HEAD,
+                            np,
+                            sc.interned,
+                        );
+                        stats.records++;
+                        sink(view);
+                        o += EVENT_HEAD + 4 * np;
+                    } else {
+                        const line = buf.toString("utf8", ls, le);
+                        scanMarkedLine(line, options, stats, view, sink, maxSamples, maxLine);
+                        o += FALLBACK_WORDS;
+                    }
+                }
+            }
+            base = end;
+        }
+    } finally {
+        releaseByteScanner(sc);
+    }
+    stats.chars += len;
+    // the journal cursor of the last line, when it is journal JSON
+    let end = len;
+    while (end > 0 && isSpace(buf[end - 1])) end--;
+    if (end > 0) {
+        const start = buf.lastIndexOf(10, end - 1) + 1;
+        if (buf[start] === 123) {
+            const last = buf.toString("utf8", start, end);
+            lastJournalCursor(last, last.length, stats);
+        }
+    }
+}
+
+/** One line known to carry a marker, read as `scanText` reads it. */
+function scanMarkedLine(
+    line: string,
+    options: ParseOptions,
+    stats: ParseStats,
+    view: AuditEventView,
+    sink: (ev: AuditEventView) => void,
+    maxSamples: number,
+    maxLine: number,
+): void {
+    let res = LINE_MALFORMED;
+    if (line.length <= maxLine) {
+        const cr = line.indexOf("\r");
+        const clean = line.indexOf("\t") < 0 && (cr < 0 || cr >= line.length - 1);
+        try {
+            res = view.scanLine(
+                line,
+                0,
+                line.length,
+                line.indexOf("audit("),
+                line.indexOf("type="),
+                line.indexOf("\x1d"),
+                clean,
+                true,
+                -1,
+                options,
+                stats,
+            );
+        } catch {
+            res = LINE_MALFORMED;
+        }
+    }
+    if (res === LINE_EVENT) {
+        stats.records++;
+        sink(view);
+    } else if (res === LINE_MALFORMED) {
+        stats.malformed++;
+        if (stats.malformedSamples.length < maxSamples) {
+            stats.malformedSamples.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+        }
+    }
+}
+
+/**
+ * `scanAuditEvents` for a log as bytes (a file's contents, what SSH returns): the fast path. Lines
+ * are found and read in the bytes — the common kernel form by a WebAssembly scanner, any other
+ * form by the same scanner as the string API, from the decoded line — and a field is decoded only
+ * when the callback reads it. Gives exactly the views (and `toRecord()` records) that
+ * `scanAuditEvents(bytes.toString("utf8"))` gives; `chars` counts bytes. Never throws on input.
+ */
+export function scanAuditEventsBuffer(
+    bytes: Uint8Array,
+    onEvent: (ev: AuditEventView) => void,
+    options: ParseOptions = {},
+): ParseStats {
+    const stats = emptyStats();
+    scanBytes(asBuffer(bytes), options, stats, new AuditEventView(), onEvent);
+    return stats;
+}
+
+/** `parseAuditLog` for a log as bytes (see `scanAuditEventsBuffer`). Never throws on input. */
+export function parseAuditLogBuffer(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
+    const stats = emptyStats();
+    const events: AuditRecord[] = [];
+    scanBytes(asBuffer(bytes), options, stats, new AuditEventView(), (ev) =>
+        events.push(ev.toRecord()),
+    );
+    return { events, ...stats };
+}
+
+/** `scanAuditLog` for a log as bytes (see `scanAuditEventsBuffer`). Never throws on input. */
+export function scanAuditLogBuffer(
+    bytes: Uint8Array,
+    onRecord: (r: AuditRecord) => void,
+    options: ParseOptions = {},
+): ParseStats {
+    return scanAuditEventsBuffer(bytes, (ev) => onRecord(ev.toRecord()), options);
 }
 
 /**

@@ -116,6 +116,30 @@ const KEYS: readonly (readonly [string, K])[] = [
     ["requested_mask", K.Requested],
 ];
 
+/**
+ * The key table and the codes the byte scanner (wasm/log-scan.ts) needs, from the same `KEYS` and
+ * `K` as this scanner's: one list of keys for both. @internal
+ */
+export function byteScannerCodes(): {
+    keys: readonly (readonly [string, number])[];
+    type: number;
+    apparmor: number;
+    msg: number;
+    operation: number;
+    count: number;
+    ints: readonly number[];
+} {
+    return {
+        ints: [K.Pid, K.Fsuid, K.Ouid, K.Error, K.Capability],
+        keys: KEYS,
+        type: K.Type,
+        apparmor: K.Apparmor,
+        msg: K.Msg,
+        operation: K.Operation,
+        count: K.Count,
+    };
+}
+
 // Key lookup without making the key a string: candidates by (length, first character), then the
 // other characters compared with the candidate's, kept in a byte table (one byte per character).
 const KEY_MAX = 16;
@@ -298,6 +322,13 @@ const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = Object.fromEntries(PR
 
 const decoder = new TextDecoder("utf-8");
 
+type Latin1Slicer = { latin1Slice(start: number, end: number): string };
+/** `b.toString("latin1", start, end)`, through Buffer's own slicer when it has one (no checks). */
+const latin1: (b: Buffer, start: number, end: number) => string =
+    typeof (Buffer.prototype as unknown as Partial<Latin1Slicer>).latin1Slice === "function"
+        ? (b, start, end) => (b as unknown as Latin1Slicer).latin1Slice(start, end)
+        : (b, start, end) => b.toString("latin1", start, end);
+
 /** `s.startsWith(key, at)` without the runtime call. */
 function sameAt(s: string, at: number, key: string): boolean {
     for (let k = 0; k < key.length; k++)
@@ -336,11 +367,6 @@ function decodeHexAt(s: string, start: number, end: number): string {
 /** Decodes the kernel's hex encoding of untrusted strings (upper-case hex of the raw bytes). */
 export function decodeHex(s: string): string {
     return decodeHexAt(s, 0, s.length);
-}
-
-/** Unquoted value of a key the kernel writes with `audit_log_untrustedstring`: hex if it looks so. */
-function untrustedAt(s: string, start: number, end: number): string {
-    return isHexAt(s, start, end) ? decodeHexAt(s, start, end) : s.slice(start, end);
 }
 
 /** Integer value for a numeric field (`+v` when that is an integer); NaN when it is not one. */
@@ -435,6 +461,12 @@ const UNVERIFIED = 0x200;
 const CODE_MASK = 0xff;
 /** With UNVERIFIED: 1 + the index in KEYS of the guessed key, from this bit on. */
 const GUESS_SHIFT = 10;
+/**
+ * Without UNVERIFIED (pairs of the byte scanner): INTVAL and the integer value from HIGH_SHIFT
+ * on, or 1 + the value's intern id from HIGH_SHIFT on (0: not interned).
+ */
+const INTVAL = 0x400;
+const HIGH_SHIFT = 11;
 
 /** Where `timestamp` / `serial` came from: none, the line itself, or journald's JSON fields. */
 const SRC_NONE = 0;
@@ -466,7 +498,21 @@ export class AuditEventView {
     private tsSrc = SRC_NONE;
     private serialValue = 0;
     private serialSrc = SRC_NONE;
-    private pairs = new Int32Array(32 * P_SIZE);
+    private pairs: Int32Array = new Int32Array(32 * P_SIZE);
+    /** The view's own pair array (`pairs` points into the byte scanner's output for its events). */
+    private ownPairs = this.pairs;
+    /** Where this event's pairs start in `pairs`. */
+    private pbase = 0;
+    /**
+     * For an event read by the byte scanner: the bytes of its line, decoded into `src` (and
+     * `text`) only when a field is read. Null once decoded, and for the string scanner's events.
+     */
+    private srcBytes: Buffer | null = null;
+    /** A byte-scanner event's bytes and line start (kept after `srcBytes` is decoded). */
+    private byteBuf: Buffer | null = null;
+    private byteStart = 0;
+    /** The byte scanner's strings by intern id. */
+    private interned: (string | undefined)[] = [];
     private npairs = 0;
     /** Per field code: offset in `pairs` of its last pair, valid when `gen[code] === this.line`. */
     private readonly last = new Int32Array(K.Count);
@@ -477,6 +523,10 @@ export class AuditEventView {
 
     /** Starts a new line: forgets every field of the previous one. */
     private reset(text: string, start: number, end: number): void {
+        this.srcBytes = null;
+        this.byteBuf = null;
+        this.pairs = this.ownPairs;
+        this.pbase = 0;
         this.src = text;
         this.text = text;
         this.lineStart = start;
@@ -507,6 +557,7 @@ export class AuditEventView {
             const bigger = new Int32Array(this.pairs.length * 2);
             bigger.set(this.pairs);
             this.pairs = bigger;
+            this.ownPairs = bigger;
         }
         const p = this.pairs;
         p[o] = word;
@@ -875,6 +926,99 @@ export class AuditEventView {
         return this.errorReason ?? "";
     }
 
+    /**
+     * Makes this view the event the byte scanner read from `bytes[start, end)` (a printable-ASCII
+     * line): event code `kind`, stamp `ts` / `serial`, and `npairs` pairs at `base` in `pairs`
+     * (its output, offsets relative to the line). Nothing is decoded until a field is read.
+     * @internal
+     */
+    setBytesEvent(
+        bytes: Buffer,
+        start: number,
+        end: number,
+        kind: number,
+        ts: number,
+        serial: number,
+        pairs: Int32Array,
+        base: number,
+        npairs: number,
+        interned: (string | undefined)[],
+    ): void {
+        this.srcBytes = bytes;
+        this.byteBuf = bytes;
+        this.byteStart = start;
+        this.interned = interned;
+        this.lineStart = start;
+        this.lineEnd = end;
+        this.kind = kind;
+        this.notEvent = false;
+        this.userSpace = false;
+        this.errorReason = undefined;
+        this.ts = ts;
+        this.tsSrc = SRC_LINE;
+        this.serialValue = serial;
+        this.serialSrc = SRC_LINE;
+        this.clearPairs();
+        this.pairs = pairs;
+        this.pbase = base;
+        this.npairs = npairs;
+        const lineNo = this.lineNo;
+        const last = this.last;
+        const gen = this.gen;
+        for (let o = base, n = base + npairs * P_SIZE; o < n; o += P_SIZE) {
+            const code = pairs[o] & CODE_MASK;
+            last[code] = o;
+            gen[code] = lineNo;
+        }
+    }
+
+    /** The value of the pair at `o` as it is in the line (interned, or sliced). */
+    private str(o: number): string {
+        const p = this.pairs;
+        const w = p[o];
+        if ((w & (UNVERIFIED | INTVAL)) === 0 && w >>> HIGH_SHIFT !== 0) {
+            const id = (w >>> HIGH_SHIFT) - 1;
+            let v = this.interned[id];
+            if (v === undefined) {
+                const b = this.byteStart;
+                v = latin1(this.byteBuf as Buffer, b + p[o + P_VS], b + p[o + P_VE]);
+                this.interned[id] = v;
+            }
+            return v;
+        }
+        return this.source().slice(p[o + P_VS], p[o + P_VE]);
+    }
+
+    /** The value of the pair at `o` as a string the kernel may have hex-encoded (decoded). */
+    private untrustedStr(o: number): string {
+        const v = this.str(o);
+        return (this.pairs[o] & QUOTED) !== 0 || !isHexAt(v, 0, v.length)
+            ? v
+            : decodeHexAt(v, 0, v.length);
+    }
+
+    /** The integer value of the pair at `o` (NaN when it is not one). */
+    private intOf(o: number): number {
+        const p = this.pairs;
+        const w = p[o];
+        if ((w & (UNVERIFIED | INTVAL)) === INTVAL) return w >>> HIGH_SHIFT;
+        return intValueAt(this.source(), p[o + P_VS], p[o + P_VE]);
+    }
+
+    /** The text the pair offsets point into (the line of a byte-scanner event, decoded now). */
+    private source(): string {
+        const b = this.srcBytes;
+        if (b === null) return this.src;
+        // printable ASCII: latin1 is its UTF-8 decoding, one byte a character
+        const line = latin1(b, this.lineStart, this.lineEnd);
+        this.srcBytes = null;
+        this.src = line;
+        this.text = line;
+        this.lineStart = 0;
+        this.lineEnd = line.length;
+        return line;
+    }
+
     // --- consumer side ------------------------------------------------------------------------
 
     /** Offset in `pairs` of the last pair of `code` on this line, or -1. */
@@ -885,8 +1029,8 @@ export class AuditEventView {
         while ((p[o] & UNVERIFIED) !== 0 && this.verify(o) !== code) {
             // the guess was wrong (an unknown key): the field's previous pair, if any
             do o -= P_SIZE;
-            while (o >= 0 && (p[o] & CODE_MASK) !== code);
-            if (o < 0) {
+            while (o >= this.pbase && (p[o] & CODE_MASK) !== code);
+            if (o < this.pbase) {
                 this.gen[code] = 0;
                 return -1;
             }
@@ -905,7 +1049,7 @@ export class AuditEventView {
         const w = p[o];
         const ks = p[o + P_KEY];
         const eq = p[o + P_VS] - ((w & QUOTED) !== 0 ? 2 : 1);
-        const code = guessedKeyCode(this.src, ks, eq - ks, w >>> GUESS_SHIFT);
+        const code = guessedKeyCode(this.source(), ks, eq - ks, w >>> GUESS_SHIFT);
         p[o] = code | (w & QUOTED);
         return code;
     }
@@ -919,42 +1063,38 @@ export class AuditEventView {
     /** The key of the pair at `o` as a string (for `extra`). */
     private keyOf(o: number): string {
         const p = this.pairs;
-        return this.src.slice(p[o + P_KEY], p[o + P_VS] - ((p[o] & QUOTED) !== 0 ? 2 : 1));
+        return this.source().slice(p[o + P_KEY], p[o + P_VS] - ((p[o] & QUOTED) !== 0 ? 2 : 1));
     }
 
     private raw(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        const p = this.pairs;
-        return this.src.slice(p[o + P_VS], p[o + P_VE]);
+        return this.str(o);
     }
 
     private untrusted(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        const p = this.pairs;
-        return (p[o] & QUOTED) !== 0
-            ? this.src.slice(p[o + P_VS], p[o + P_VE])
-            : untrustedAt(this.src, p[o + P_VS], p[o + P_VE]);
+        return this.untrustedStr(o);
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
     private int(code: K): number | undefined {
         let o = this.at(code);
         if (o < 0) return undefined;
-        const p = this.pairs;
         for (;;) {
-            const n = intValueAt(this.src, p[o + P_VS], p[o + P_VE]);
+            const n = this.intOf(o);
             if (n === n) return n;
             // rare: an invalid value; look for an earlier pair of the same field
             do o -= P_SIZE;
-            while (o >= 0 && this.codeOf(o) !== code);
-            if (o < 0) return undefined;
+            while (o >= this.pbase && this.codeOf(o) !== code);
+            if (o < this.pbase) return undefined;
         }
     }
 
     /** The whole line the event was read from (a JSON line for `journalctl -o json`). */
     get line(): string {
+        this.source();
         return this.text.slice(this.lineStart, this.lineEnd);
     }
 
@@ -1014,13 +1154,12 @@ export class AuditEventView {
     get protocol(): number | undefined {
         let o = this.at(K.Protocol);
         if (o < 0) return undefined;
-        const p = this.pairs;
         for (;;) {
-            const n = protocolValue(this.src.slice(p[o + P_VS], p[o + P_VE]));
+            const n = protocolValue(this.str(o));
             if (n === n) return n;
             do o -= P_SIZE;
-            while (o >= 0 && this.codeOf(o) !== K.Protocol);
-            if (o < 0) return undefined;
+            while (o >= this.pbase && this.codeOf(o) !== K.Protocol);
+            if (o < this.pbase) return undefined;
         }
     }
     /** The name of `protocol` (`tcp` for 6), as libapparmor reports it; undefined when unnamed. */
@@ -1098,12 +1237,18 @@ export class AuditEventView {
         const o = this.at(code);
         if (o < 0) return false;
         const p = this.pairs;
+        const w = p[o];
+        if ((w & (UNVERIFIED | INTVAL)) === 0 && w >>> HIGH_SHIFT !== 0) {
+            // interned (byte scanner): compare the string
+            return (UNTRUSTED[code] !== 0 ? this.untrustedStr(o) : this.str(o)) === s;
+        }
         const vs = p[o + P_VS];
         const ve = p[o + P_VE];
-        if (UNTRUSTED[code] !== 0 && (p[o] & QUOTED) === 0 && isHexAt(this.src, vs, ve)) {
-            return decodeHexAt(this.src, vs, ve) === s;
+        const src = this.source();
+        if (UNTRUSTED[code] !== 0 && (w & QUOTED) === 0 && isHexAt(src, vs, ve)) {
+            return decodeHexAt(src, vs, ve) === s;
         }
-        return ve - vs === s.length && sameAt(this.src, vs, s);
+        return ve - vs === s.length && sameAt(src, vs, s);
     }
 
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
@@ -1125,14 +1270,9 @@ export class AuditEventView {
 
     /** Stores every pair, in line order, on `r` (only the `extra` ones when `extraOnly`). */
     private replay(r: AuditRecord, extraOnly: boolean): void {
-        const p = this.pairs;
-        const s = this.src;
-        const n = this.npairs * P_SIZE;
-        for (let o = 0; o < n; o += P_SIZE) {
+        const n = this.pbase + this.npairs * P_SIZE;
+        for (let o = this.pbase; o < n; o += P_SIZE) {
             const code = this.codeOf(o);
-            const quoted = (p[o] & QUOTED) !== 0;
-            const vs = p[o + P_VS];
-            const ve = p[o + P_VE];
             if (extraOnly) {
                 switch (code) {
                     case K.Pid:
@@ -1153,13 +1293,13 @@ export class AuditEventView {
             }
             switch (code) {
                 case K.Operation:
-                    r.operation = s.slice(vs, ve);
+                    r.operation = this.str(o);
                     break;
                 case K.Profile:
-                    r.profile = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.profile = this.untrustedStr(o);
                     break;
                 case K.Name:
-                    r.name = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.name = this.untrustedStr(o);
                     break;
                 case K.Pid:
                 case K.Fsuid:
@@ -1167,22 +1307,22 @@ export class AuditEventView {
                 case K.Error:
                 case K.Capability: {
                     // integers; a value that is not one is kept in `extra` under its key
-                    const n = intValueAt(s, vs, ve);
-                    if (n !== n) setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    const n = this.intOf(o);
+                    if (n !== n) setExtra(r, this.keyOf(o), this.str(o));
                     else if (!extraOnly) setIntField(r, code, n);
                     break;
                 }
                 case K.Comm:
-                    r.comm = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.comm = this.untrustedStr(o);
                     break;
                 case K.Requested:
-                    r.requestedMask = s.slice(vs, ve);
+                    r.requestedMask = this.str(o);
                     break;
                 case K.Denied:
-                    r.deniedMask = s.slice(vs, ve);
+                    r.deniedMask = this.str(o);
                     break;
                 case K.Type: {
-                    const v = s.slice(vs, ve);
+                    const v = this.str(o);
                     if (
                         eventFromAuditType(v) === T_NONE &&
                         v !== "1400" &&
@@ -1196,30 +1336,31 @@ export class AuditEventView {
                 }
                 case K.Msg:
                     // `msg=audit(…):` is the stamp the scanner already read
-                    if (!sameAt(s, vs, "audit(") || ve - vs < 6) {
-                        setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    {
+                        const v = this.str(o);
+                        if (v.length < 6 || !v.startsWith("audit(")) setExtra(r, this.keyOf(o), v);
                     }
                     break;
                 case K.Label:
-                    r.label = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.label = this.untrustedStr(o);
                     break;
                 case K.Info:
-                    r.info = s.slice(vs, ve);
+                    r.info = this.str(o);
                     break;
                 case K.Capname:
-                    r.capname = s.slice(vs, ve);
+                    r.capname = this.str(o);
                     break;
                 case K.Name2:
-                    r.name2 = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.name2 = this.untrustedStr(o);
                     break;
                 case K.Family:
-                    r.family = s.slice(vs, ve);
+                    r.family = this.str(o);
                     break;
                 case K.SockType:
-                    r.sockType = s.slice(vs, ve);
+                    r.sockType = this.str(o);
                     break;
                 case K.Protocol: {
-                    const v = s.slice(vs, ve);
+                    const v = this.str(o);
                     const n = protocolValue(v);
                     if (n === n) {
                         if (!extraOnly) r.protocol = n;
@@ -1227,45 +1368,45 @@ export class AuditEventView {
                     break;
                 }
                 case K.Signal:
-                    r.signal = s.slice(vs, ve);
+                    r.signal = this.str(o);
                     break;
                 case K.Peer:
-                    r.peer = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.peer = this.untrustedStr(o);
                     break;
                 case K.PeerProfile:
-                    r.peerProfile = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.peerProfile = this.untrustedStr(o);
                     break;
                 case K.Bus:
-                    r.bus = s.slice(vs, ve);
+                    r.bus = this.str(o);
                     break;
                 case K.Path:
-                    r.path = s.slice(vs, ve);
+                    r.path = this.str(o);
                     break;
                 case K.Interface:
-                    r.interface = s.slice(vs, ve);
+                    r.interface = this.str(o);
                     break;
                 case K.Member:
-                    r.member = s.slice(vs, ve);
+                    r.member = this.str(o);
                     break;
                 case K.Fstype:
-                    r.fstype = s.slice(vs, ve);
+                    r.fstype = this.str(o);
                     break;
                 case K.Flags:
-                    r.flags = s.slice(vs, ve);
+                    r.flags = this.str(o);
                     break;
                 case K.Srcname:
-                    r.srcname = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.srcname = this.untrustedStr(o);
                     break;
                 case K.Namespace:
-                    r.namespace = quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve);
+                    r.namespace = this.untrustedStr(o);
                     break;
                 case K.ExtraUntrusted:
                 case K.Exe:
                     // other keys the kernel writes with audit_log_untrustedstring (hex when unsafe)
-                    setExtra(r, this.keyOf(o), quoted ? s.slice(vs, ve) : untrustedAt(s, vs, ve));
+                    setExtra(r, this.keyOf(o), this.untrustedStr(o));
                     break;
                 case K.Other:
-                    setExtra(r, this.keyOf(o), s.slice(vs, ve));
+                    setExtra(r, this.keyOf(o), this.str(o));
                     break;
             }
         }
