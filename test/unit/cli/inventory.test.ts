@@ -1,6 +1,7 @@
 /**
  * `status` and `import` without a host: the inventory output's strict parser, the rows, orphans, the
- * table's escaping of host text, known_hosts pins.
+ * table's escaping of host text, known_hosts pins, and the generated program (no key, host text only
+ * in JSON literals and escaped comments).
  */
 import * as assert from "assert";
 import { createHash, createHmac } from "crypto";
@@ -19,6 +20,7 @@ import {
     renderStatusTable,
 } from "../../../src/cli/inventoryView";
 import { knownHostsPin, parseHostSpec } from "../../../src/cli/hostArgs";
+import { identifierFor, importChoice, renderProgram } from "../../../src/cli/importProgram";
 import { parseProfile, profileVersion } from "../../../src/profile";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -233,5 +235,56 @@ describe("cli: host inventory (status/import, pure)", () => {
         assert.deepStrictEqual(parseHostSpec("u@[::1]:22"), { user: "u", host: "::1", port: 22 });
         assert.throws(() => parseHostSpec("u@-oProxyCommand=x"), /not a host name/);
         assert.throws(() => parseHostSpec("u;x@h"), /user/);
+    });
+
+    it("import: the program adopts each profile from its saved file, reads the key from secret config", () => {
+        const rows = inventoryRows(parseInventory({ stdout: output() }));
+        const web = importChoice(rows.find((r) => r.name === "web")!, TEXT_A);
+        assert.deepStrictEqual(web.problems, []);
+        assert.strictEqual(web.mode, "enforce");
+        const ours = importChoice(rows.find((r) => r.name === "ours")!, TEXT_A);
+        assert.match(ours.problems.join(), /already managed/);
+        const attached = importChoice(
+            rows.find((r) => r.name === "web")!,
+            "profile web /usr/bin/x {\n}\n",
+        );
+        assert.ok(attached.problems.length > 0, "an attachment is not a container profile");
+        const program = renderProgram(
+            {
+                host: "10.0.0.5",
+                port: 22,
+                user: "deploy",
+                hostKey: "SHA256:abc",
+                dir: "/etc/apparmor.d/containers",
+                label: "deploy@10.0.0.5:22",
+            },
+            [
+                web,
+                ours,
+                {
+                    ...web,
+                    row: {
+                        ...web.row,
+                        containers: [
+                            { id: "1".repeat(64), name: "w1", label: "web (enforce)\n*/ evil();" },
+                        ],
+                    },
+                },
+            ],
+            "2026-12-03T00:00:00Z",
+        );
+        assert.match(
+            program,
+            /const web = new Profile\("web", \{\n {4}hosts: \[host\],\n {4}profileFile: path\.join\(__dirname, "profiles", "web"\),\n {4}mode: "enforce",\n {4}directory: "\/etc\/apparmor\.d\/containers",\n {4}adopt: true,/,
+        );
+        assert.match(program, /privateKey: config\.requireSecret\("sshKey"\)/);
+        assert.match(program, /\/\/ NOT adopted/);
+        for (const line of program.split("\n"))
+            assert.ok(
+                !/evil\(\)/.test(line) || line.startsWith("//"),
+                `host text outside a comment: ${line}`,
+            );
+        assert.strictEqual(identifierFor("web", new Set(["web"])), "web2");
+        assert.strictEqual(identifierFor("1-db.x", new Set()), "p1DbX");
     });
 });
