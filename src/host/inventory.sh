@@ -24,12 +24,7 @@
 check_dir "$1"
 dir=$1
 shift
-for o in "$@"; do
-    case $o in
-        timeout=*) set_timeout "${o#timeout=}" ;;
-        *) fail bad-option "unknown option (allowed: timeout=SECONDS)" 2 ;;
-    esac
-done
+timeout_options "$@"
 need_root
 
 enabled=false
