@@ -28,6 +28,16 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Subcomm
             "denials [FILE|-] [--json] [--profile NAME] [--since TIME] [--suggest]  summarise AppArmor log lines",
         load: async () => (await import("./denials")).run,
     },
+    status: {
+        summary:
+            "status --host USER@HOST[:PORT] --key FILE --host-key KEY [--json] [--stack-export FILE]... [--remove-orphans]  the profiles on a host",
+        load: async () => (await import("./status")).run,
+    },
+    import: {
+        summary:
+            "import --host USER@HOST[:PORT] --key FILE --host-key KEY --out DIR [--profile NAME]...  a Pulumi program adopting a host's profiles",
+        load: async () => (await import("./import")).run,
+    },
     testhost: {
         summary: "testhost start|stop|status  a disposable QEMU VM with AppArmor, sshd and dockerd",
         load: async () => (await import("./testhost")).run,

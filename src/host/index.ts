@@ -48,7 +48,8 @@ export type HostScriptName =
     | "status"
     | "remove"
     | "denials"
-    | "compile";
+    | "compile"
+    | "inventory";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -58,6 +59,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "remove",
     "denials",
     "compile",
+    "inventory",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -110,13 +112,19 @@ export function hostScriptDir(): string {
 const textCache = new Map<HostScriptName, string>();
 
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
-export const STORE_SCRIPTS: readonly HostScriptName[] = ["install", "mode", "remove", "status"];
+export const STORE_SCRIPTS: readonly HostScriptName[] = [
+    "install",
+    "mode",
+    "remove",
+    "status",
+    "inventory",
+];
 
 /** The scripts that also get `lib-log.sh` (the log's source and end position). */
 export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install"];
 
 /** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
-export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install"];
+export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory"];
 
 /** The library files sent before `name`.sh, in order. */
 export function hostScriptLibs(name: HostScriptName): string[] {
@@ -769,6 +777,12 @@ export interface InstallResult {
      * installed (install's `adopt`); `remove` restores it. Always false for `mode`.
      */
     readonly adopted: boolean;
+    /**
+     * `adopt` found the host's own file byte for byte the text and the kernel running the profile
+     * in that mode: nothing was compiled, written, loaded or recorded (the profile stays the host's
+     * until a change is installed; `remove` leaves it alone). Absent otherwise.
+     */
+    readonly inPlace?: boolean;
     readonly mode: string;
     readonly sha256: string;
     readonly policySha1: string;

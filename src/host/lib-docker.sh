@@ -1,6 +1,6 @@
 # lib-docker.sh — the containers started with a profile and the kernel's label of each. Sourced
 # (after lib.sh) by install for its `labels` option: a rollout verifies the containers right after
-# the change, in the same round trip.
+# the change, in the same round trip; inventory uses any_shim.
 
 # any_shim: some process is a containerd shim (its command name starts with containerd-shim).
 any_shim() {

@@ -1,6 +1,6 @@
 # pulumi-apparmor host library, second part: what the scripts that write or read our own records use
 # (the boot unit, manifests, adopted originals, temp work directories, apply_profile). Sent after
-# lib.sh, only with install, mode, remove and status (see STORE_SCRIPTS in src/host/index.ts), so each
+# lib.sh, only with install, mode, remove, status and inventory (see STORE_SCRIPTS in src/host/index.ts), so each
 # command stays within one SSH packet. Functions and constants only; nothing runs by itself.
 
 # Reboot survival. Debian's and Ubuntu's apparmor.service load only the top level of /etc/apparmor.d,
@@ -259,6 +259,8 @@ before_load() { :; }
 #   1. one sha256sum of (input,) new file and current file;
 #   2. ownership: DIR/NAME must be absent or ours (our manifest records it in DIR), a loaded policy
 #      NAME must be ours (a manifest of ours exists), else it is refused unless adopting;
+#   2b. adopted in place: with adopt, no manifest, the current file byte for byte the new one and the
+#      kernel running NAME in NEWMODE → nothing is compiled, written, loaded or recorded ("inPlace");
 #   3. unchanged: the current file is byte for byte the new one, the manifest says it was compiled to
 #      the policy the kernel has loaded now (raw_sha1) → nothing is compiled, written or loaded;
 #   4. otherwise ONE compile (apparmor_parser -Q -K -S, nothing touched on failure), with the name
@@ -334,6 +336,18 @@ apply_profile() {
         if $take_policy && [ ! -r "$oldpdir/raw_data" ]; then
             fail adopt-unsupported "the kernel does not export the loaded policy of $name (no raw_data in securityfs), so it could not be restored later; nothing was changed"
         fi
+    fi
+
+    if [ -z "$m_text" ] && $take_file && [ "$oldsha256" = "$newsha256" ] && [ -n "$oldkmode" ] &&
+        [ "$oldkmode" = "$newmode" ]; then
+        # Adopted in place (adopt, e.g. a program written by `pulumi-apparmor import`): the file is byte
+        # for byte the text and the kernel runs the profile in that mode. Nothing is compiled, written
+        # or loaded, and no claim is recorded: the profile stays the host's own until a change is
+        # installed (which keeps the original then, see Adoption), and remove leaves it alone. Whether
+        # the loaded policy is the file's compiled form is status's to tell (it compiles unmanaged files).
+        printf '{"ok":true,"name":"%s","dir":"%s","changed":false,"wrote":false,"reloaded":false,"manifestUpdated":false,"adopted":false,"inPlace":true,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":false}\n' \
+            "$name" "$dir" "$newmode" "$newsha256" "$oldsha1" "$oldkmode"
+        return 0
     fi
 
     wrote=false

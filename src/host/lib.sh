@@ -242,6 +242,16 @@ set_timeout() {
     PA_TIMEOUT=$1
 }
 
+# timeout_options ARG...: the options of a script whose only option is timeout=SECONDS.
+timeout_options() {
+    for o in "$@"; do
+        case $o in
+            timeout=*) set_timeout "${o#timeout=}" ;;
+            *) fail bad-option "unknown option (allowed: timeout=SECONDS)" 2 ;;
+        esac
+    done
+}
+
 # safe_dir DIR: every existing component of DIR (from /etc down) is a real directory (not a symlink),
 # owned by root and not writable by group or others, so nobody but root can swap what we write into.
 # Checked before anything is written (one `find` for all components).

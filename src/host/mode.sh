@@ -12,12 +12,7 @@ name=$1
 newmode=$2
 dir=$3
 shift 3
-for o in "$@"; do
-    case $o in
-        timeout=*) set_timeout "${o#timeout=}" ;;
-        *) fail bad-option "unknown option (allowed: timeout=SECONDS)" 2 ;;
-    esac
-done
+timeout_options "$@"
 need_root
 need_parser
 need_apparmor

@@ -3,20 +3,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PassThrough } from "stream";
 import { run } from "../../src/cli/testhost";
+import { runCli } from "../support/cliRun";
 import { sharedTestHost, type TestHostInfo } from "../support/testhost";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (d: Buffer) => (out += d.toString()));
-    stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
-    return { code, stdout: out, stderr: err };
-}
+const cli = (args: string[]) => runCli(run, args);
 
 describe("pulumi-apparmor testhost (CLI)", function () {
     let host: TestHostInfo;
