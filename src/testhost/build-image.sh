@@ -138,6 +138,9 @@ rootfs="$tmp/rootfs"
 
 packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
 packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
+# trixie: docker.io is the daemon only; the docker CLI is its own package (a Recommends, which
+# debootstrap does not install).
+[ "$release" = bookworm ] || packages="$packages,docker-cli"
 # The packages of each release in their own folder (bookworm keeps debs/).
 debs="$top/debs"
 [ "$release" = bookworm ] || debs="$top/debs-$release"
@@ -153,7 +156,7 @@ log "debootstrap done after $(($(date +%s) - start)) s; configuring"
 # What the rest of the recipe relies on, checked for every release (trixie moved everything to /usr).
 for f in /lib/systemd/systemd-networkd-wait-online /lib/systemd/system/ssh.service \
     /lib/systemd/system/docker.service /lib/systemd/system/systemd-journald-audit.socket \
-    /bin/busybox /usr/sbin/apparmor_parser; do
+    /bin/busybox /usr/sbin/apparmor_parser /usr/bin/docker; do
     [ -e "$rootfs$f" ] || die "$release: $f is missing from the image"
 done
 if [ "$release" = trixie ]; then
@@ -317,17 +320,19 @@ in_root systemctl enable pulumi-apparmor-ready.service >/dev/null 2>&1
 
 # The build boots the image once (kernel argument pulumi_apparmor.prewarm=1) so that docker's first
 # start, the busybox import and the AppArmor policy cache are done in the image, not in every run.
+# It powers off whether or not the host got ready (Wants, not Requires; ExecStopPost runs either
+# way), so a broken image fails the build at once instead of at the prewarm timeout.
 put 0644 /etc/systemd/system/pulumi-apparmor-prewarm.service <<'EOF'
 [Unit]
 Description=Image build: record a complete first boot, then power off
 ConditionKernelCommandLine=pulumi_apparmor.prewarm=1
-Requires=pulumi-apparmor-ready.service
+Wants=pulumi-apparmor-ready.service
 After=pulumi-apparmor-ready.service multi-user.target
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'mkdir -p /var/lib/pulumi-apparmor && docker image inspect -f "{{.Id}}" local/busybox:latest > /var/lib/pulumi-apparmor/prewarmed && sync'
-ExecStartPost=/bin/systemctl --no-block poweroff
+ExecStart=/bin/sh -c 'test -e /run/pulumi-apparmor-ready && mkdir -p /var/lib/pulumi-apparmor && docker image inspect -f "{{.Id}}" local/busybox:latest > /var/lib/pulumi-apparmor/prewarmed && sync'
+ExecStopPost=/bin/systemctl --no-block poweroff
 
 [Install]
 WantedBy=multi-user.target
@@ -366,8 +371,10 @@ version="${kernel#vmlinuz-}"
 cp "$rootfs/boot/$kernel" "$tmp/vmlinuz"
 cp "$rootfs/boot/initrd.img-$version" "$tmp/initrd.img"
 in_root lsinitramfs "/boot/initrd.img-$version" >"$tmp/initrd.list"
+# A driver is in the initramfs or built into the kernel (trixie's 6.12 builds virtio_pci in).
 for m in virtio_blk.ko virtio_pci.ko ext4.ko; do
-    grep -q "/$m" "$tmp/initrd.list" || die "initramfs lacks $m"
+    grep -q "/$m" "$tmp/initrd.list" || grep -q "/$m\$" "$rootfs/lib/modules/$version/modules.builtin" ||
+        die "initramfs lacks $m and the kernel does not have it built in"
 done
 rm -f "$tmp/initrd.list" "$tmp/initramfs.log"
 
