@@ -5,9 +5,11 @@
 #
 # usage: trixie-parser.sh ensure   build the chroot unless cached; print its directory (last stdout line)
 #        trixie-parser.sh path     print the directory it has (or would have) in the cache
-#        trixie-parser.sh hash     print the recipe hash (sha256 of this file): the cache key
+#        trixie-parser.sh hash     print the recipe hash (the cache key: sha256 of this file and of
+#                                  src/testhost/cache-lib.sh, the cache scaffolding it shares with the
+#                                  test host's build-image.sh)
 #
-# It lives in $PULUMI_APPARMOR_CACHE/trixie-parser/<sha256 of this file>/ (PULUMI_APPARMOR_CACHE defaults
+# It lives in $PULUMI_APPARMOR_CACHE/trixie-parser/<recipe hash>/ (PULUMI_APPARMOR_CACHE defaults
 # to /var/cache/pulumi-apparmor): rootfs/ (the chroot; run `chroot DIR/rootfs apparmor_parser -Q -K -S
 # -M /features-4.1` with the policy on stdin), rootfs/features-4.1 (the compile features: the package's
 # /usr/share/apparmor-features/features plus the ipc (posix_mqueue) block of abi/4.0, so
@@ -21,19 +23,19 @@ set -eu
 {
 cmd="${1:-ensure}"
 self="$(readlink -f "$0")"
+lib="$(dirname "$self")/../src/testhost/cache-lib.sh"
+cache_name=trixie-parser
+# shellcheck source=src/testhost/cache-lib.sh
+. "$lib"
+log() { cache_log "$@"; }
+die() { cache_die "$@"; }
 cache="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
-hash="$(sha256sum "$self" | cut -c1-64)"
+hash="$(cat "$self" "$lib" | sha256sum | cut -c1-64)"
 top="$cache/trixie-parser"
 dest="$top/$hash"
 # AppArmor 4.1.0's source as Debian trixie ships it (pool path and the sha256 of its .dsc).
 src_tar="pool/main/a/apparmor/apparmor_4.1.0.orig.tar.gz"
 src_sha256="c4422381941a6f30b7a5c9ee1defb7bc4efe3adbee3f99d642aa6e9bb8bcffcf"
-
-log() { printf 'trixie-parser: %s\n' "$*" >&2; }
-die() {
-    printf 'trixie-parser: error: %s\n' "$*" >&2
-    exit 1
-}
 
 case "$cmd" in
 hash)
@@ -64,65 +66,25 @@ done
 run 'sudo sh scripts/trixie-parser.sh ensure' once, or point PULUMI_APPARMOR_CACHE at a cache where \
 root already built it"
 
-find_mirror() {
-    if [ -n "${PULUMI_APPARMOR_DEBIAN_MIRROR:-}" ]; then
-        echo "$PULUMI_APPARMOR_DEBIAN_MIRROR"
-        return
-    fi
-    # deb822 sources: the URIs of a stanza for the main archive (not the security archive).
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk '
-            /^[[:space:]]*$/ { if (uri != "" && suites ~ / (bookworm|trixie) /) { print uri; exit }
-                               uri = ""; suites = ""; next }
-            /^URIs:/ { uri = $2 }
-            /^Suites:/ { $1 = ""; suites = $0 " " }
-            END { if (uri != "" && suites ~ / (bookworm|trixie) /) print uri }
-        ' "$f"
-    done | head -n 1 | grep . && return
-    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\)[[:space:]]\{1,\}\(bookworm\|trixie\)[[:space:]].*/\2/p' |
-        head -n 1 | grep . && return
-    return 1
-}
-mirror="$(find_mirror)" || die "no Debian mirror found in /etc/apt/sources.list{,.d}; set \
+mirror="$(cache_find_mirror bookworm trixie)" || die "no Debian mirror found in /etc/apt/sources.list{,.d}; set \
 PULUMI_APPARMOR_DEBIAN_MIRROR"
 mirror="${mirror%/}"
 
 # --- lock, then build in a temporary directory ----------------------------------------------------
 (umask 077 && mkdir -p "$top")
-exec 9>"$top/$hash.lock"
-if ! flock -n 9; then
-    log "another build of $hash is running; waiting for it"
-    flock 9
-fi
+cache_lock "$top" "$hash"
 if [ -f "$dest/recipe.json" ]; then
     echo "$dest"
     exit 0
 fi
-unmount_under() {
-    awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
-        while read -r m; do umount -l "$m" 2>/dev/null || true; done
-}
-for old in "$top/.build-$hash".*; do
-    [ -d "$old" ] || continue
-    unmount_under "$old"
-    rm -rf "$old"
-done
+cache_clean_builds "$top" "$hash"
 # chroots of other recipes not touched for a day
-find "$top" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' ! -name "$hash" -mtime +0 \
-    -exec rm -rf {} + 2>/dev/null || true
+cache_prune "$top" "$hash"
 
 start="$(date +%s)"
-tmp="$(mktemp -d "$top/.build-$hash.XXXXXX")"
+cache_begin "$top" "$hash"
+tmp="$cache_tmp"
 rootfs="$tmp/rootfs"
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-    unmount_under "$tmp"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 log "debootstrap trixie from $mirror (log: $tmp/debootstrap.log)"
 if ! debootstrap --variant=minbase --components=main --include=apparmor trixie "$rootfs" "$mirror" \
@@ -130,7 +92,7 @@ if ! debootstrap --variant=minbase --components=main --include=apparmor trixie "
     tail -n 30 "$tmp/debootstrap.log" >&2
     die "debootstrap failed"
 fi
-unmount_under "$rootfs"
+cache_unmount_under "$rootfs"
 version="$(chroot "$rootfs" apparmor_parser --version | head -n 1)"
 case "$version" in
 *" 4.1."*) ;;
@@ -158,9 +120,7 @@ seconds=$(($(date +%s) - start))
 printf '{"recipe":"%s","parser":"%s","mirror":"%s","seconds":%s}\n' \
     "$hash" "$version" "$mirror" "$seconds" >"$tmp/recipe.json"
 rm -f "$tmp/debootstrap.log"
-chmod 0755 "$tmp"
-mv "$tmp" "$dest"
-trap - EXIT
+cache_commit "$dest" 0755
 log "built in $seconds s: $dest"
 echo "$dest"
 exit 0

@@ -6,9 +6,13 @@ cd "$(dirname "$0")/.."
 export PULUMI_APPARMOR_CACHE="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
 (umask 077 && mkdir -p "$PULUMI_APPARMOR_CACHE") # private: the VM image holds its host key
 
-# Test VM image (cached by recipe hash; a cold build takes several minutes): built in the background
-# while the other steps run, awaited before mocha.
-sh src/testhost/build-image.sh ensure >/dev/null &
+# Test VM images (cached by recipe hash, one per release; a cold build takes several minutes each):
+# built in the background while the other steps run, awaited before mocha. Debian 12 bookworm runs
+# every VM suite; Debian 13 trixie (kernel 6.12, AppArmor 4.1) runs test/host/vm-trixie.test.ts. The
+# two builds take turns (the trixie one starts when bookworm's is done) so that they do not fight over
+# the machine's cores with the engine build.
+(sh src/testhost/build-image.sh ensure bookworm >/dev/null &&
+    sh src/testhost/build-image.sh ensure trixie >/dev/null) &
 testhost_image=$!
 # AppArmor 4.1's own apparmor_parser (a Debian trixie chroot, cached by recipe hash; cold ~40 s) for the
 # ABI 4 round trip of test/parser41/: its directory is the last line the script prints.
@@ -27,7 +31,7 @@ if [ "${engine%%$'\t'*}" = built ]; then
     PULUMI_APPARMOR_ENGINE_BIN="${engine#*$'\t'}"
     export PULUMI_APPARMOR_ENGINE_BIN PATH="$PULUMI_APPARMOR_ENGINE_BIN:$PATH"
 fi
-wait "$testhost_image" || { echo "run-all: test VM image build failed" >&2; exit 1; }
+wait "$testhost_image" || { echo "run-all: test VM image build (bookworm, trixie) failed" >&2; exit 1; }
 wait "$parser41" || { echo "run-all: AppArmor 4.1 parser chroot build failed" >&2; exit 1; }
 PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"
 rm -f "$parser41_out"

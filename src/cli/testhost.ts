@@ -3,17 +3,28 @@
  * for trying profiles from a machine whose kernel has no AppArmor.
  */
 import type { CliIo } from "./main";
-import { ensureImage, startTestHost, stopTestHost, testHostStatus } from "../testhost";
+import {
+    checkRelease,
+    ensureImage,
+    startTestHost,
+    stopTestHost,
+    testHostStatus,
+    type TestHostRelease,
+} from "../testhost";
 
-const USAGE = `usage: pulumi-apparmor testhost start [--state-dir DIR] [--memory MIB] [--cpus N]
-                                       [--kernel-arg ARG]... [--timeout SECONDS]
+const USAGE = `usage: pulumi-apparmor testhost start [--release bookworm|trixie] [--state-dir DIR]
+                                       [--memory MIB] [--cpus N] [--kernel-arg ARG]...
+                                       [--timeout SECONDS]
        pulumi-apparmor testhost stop [--state-dir DIR]
        pulumi-apparmor testhost status [--state-dir DIR]
-       pulumi-apparmor testhost build
+       pulumi-apparmor testhost build [--release bookworm|trixie]
 
 start  boots the VM (building its image on first use, a few minutes, needs root and debootstrap) and
        prints one JSON object: host, port, user, rootUser, privateKeyPath, hostKey, knownHostsPath,
-       dockerHost, dockerSocket, consoleLog, stateDir, pid. Progress goes to stderr, the console to
+       dockerHost, dockerSocket, consoleLog, stateDir, pid, release. --release: Debian bookworm (12:
+       kernel 6.1, AppArmor 3.0; the default) or trixie (13: kernel 6.12, AppArmor 4.1); each
+       release's image is cached on its own. Run VMs of both side by side with two --state-dir.
+       Progress goes to stderr, the console to
        consoleLog. The VM reaches nothing outside itself; only its sshd is forwarded (127.0.0.1:PORT).
        ssh -i KEY -o UserKnownHostsFile=KNOWN_HOSTS -o StrictHostKeyChecking=yes -p PORT tester@127.0.0.1
        DOCKER_HOST=unix://STATE_DIR/docker.sock docker ps
@@ -21,12 +32,13 @@ start  boots the VM (building its image on first use, a few minutes, needs root 
          lives as long as the VM; dockerd has no TCP listener)
 stop   stops it (and the docker socket forward) and deletes its overlay disk and key.
 status prints {"running": bool, "dockerForward": bool, ...} as JSON; exit code 0 when running, 1 when not.
-build  builds the image unless cached and prints its directory.
+build  builds the image of the release (default bookworm) unless cached and prints its directory.
 State dir default: $PULUMI_APPARMOR_CACHE/testhost-run/default (cache default /var/cache/pulumi-apparmor);
 the cache and state dirs are private (0700): they hold the keys.
 `;
 
 interface Parsed {
+    release?: TestHostRelease;
     stateDir?: string;
     memoryMiB?: number;
     cpus?: number;
@@ -46,7 +58,15 @@ function parse(args: string[]): Parsed | string {
                 ? n
                 : `${name} needs a positive integer`;
         };
-        if (a === "--state-dir") {
+        if (a === "--release") {
+            const v = value();
+            if (!v) return "--release needs bookworm or trixie";
+            try {
+                out.release = checkRelease(v);
+            } catch {
+                return `--release: unknown release "${v}" (expected bookworm or trixie)`;
+            }
+        } else if (a === "--state-dir") {
             const v = value();
             if (!v) return "--state-dir needs a directory";
             out.stateDir = v;
@@ -84,12 +104,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     try {
         switch (verb) {
             case "build": {
-                const image = await ensureImage(log);
+                const image = await ensureImage(log, opts.release);
                 io.stdout.write(`${image.dir}\n`);
                 return 0;
             }
             case "start": {
                 const info = await startTestHost({
+                    release: opts.release,
                     stateDir: opts.stateDir,
                     kernelArgs: opts.kernelArgs,
                     memoryMiB: opts.memoryMiB,

@@ -524,8 +524,10 @@ kernel_mode() {
 }
 
 # loaded_sha1_var NAME: sets pa_lsha1 to the raw_sha1 of the loaded policy whose `name` file is NAME
-# and pa_ldir to its directory in securityfs (both empty when none), builtins only. loaded_sha1 NAME
-# prints the sha1.
+# and pa_ldir to its directory in securityfs (both empty when none); loaded_sha1 NAME prints the sha1.
+# Builtins only where the kernel has raw_sha1. Kernels that hash policy with sha256 only (Debian 13's
+# 6.12: raw_sha256, no raw_sha1) get the sha1 of raw_data, the loaded blob itself: the value raw_sha1
+# holds elsewhere.
 loaded_sha1_var() {
     pa_lsha1=
     pa_ldir=
@@ -536,7 +538,11 @@ loaded_sha1_var() {
         if [ "$ln" = "$1" ]; then
             # shellcheck disable=SC2034 # read by lib-store.sh's apply_profile
             pa_ldir=${d%/}
-            [ -r "${d}raw_sha1" ] && { IFS= read -r pa_lsha1 <"${d}raw_sha1" || true; }
+            if [ -r "${d}raw_sha1" ]; then
+                IFS= read -r pa_lsha1 <"${d}raw_sha1" || true
+            elif [ -r "${d}raw_data" ]; then
+                pa_lsha1=$(sha1_of "${d}raw_data") || pa_lsha1=
+            fi
             return 0
         fi
     done

@@ -1,18 +1,23 @@
 #!/bin/sh
-# Builds the disk image of the disposable test host: Debian bookworm (debootstrap, minbase) with the
-# Debian kernel (AppArmor on), systemd, a key-only sshd, docker (on its unix socket only: clients on the
-# host machine reach it through an SSH forward), the journal's audit transport, and a local busybox image.
+# Builds the disk image of the disposable test host: Debian bookworm (12: kernel 6.1, AppArmor 3.0) or
+# trixie (13: kernel 6.12, AppArmor 4.1), debootstrap minbase, with the Debian kernel (AppArmor on),
+# systemd, a key-only sshd, docker (on its unix socket only: clients on the host machine reach it
+# through an SSH forward), the journal's audit transport, and a local busybox image.
 # The VM has no outside network (QEMU user networking with restrict=on, no DNS): everything it needs is
 # installed here, and its first boot (below) already runs without network.
 #
-# usage: build-image.sh ensure   build the image unless cached; print its directory (last stdout line)
-#        build-image.sh path     print the directory the image has (or would have) in the cache
-#        build-image.sh hash     print the recipe hash (sha256 of this file)
+# usage: build-image.sh ensure [RELEASE]  build the image unless cached; print its directory (last line)
+#        build-image.sh path [RELEASE]    print the directory the image has (or would have) in the cache
+#        build-image.sh hash [RELEASE]    print the recipe hash (the cache key)
+# RELEASE: bookworm (the default) or trixie.
 #
-# The image lives in $PULUMI_APPARMOR_CACHE/testhost/<sha256 of this file>/ (PULUMI_APPARMOR_CACHE
-# defaults to /var/cache/pulumi-apparmor): disk.raw (sparse ext4, the root file system), vmlinuz,
-# initrd.img, ssh_host_ed25519_key.pub (the pinned host key), image.json (metadata). It is built in a
-# temporary directory beside it and renamed into place, under a lock so two builders never collide.
+# The image lives in $PULUMI_APPARMOR_CACHE/testhost/<recipe hash>/ (PULUMI_APPARMOR_CACHE defaults
+# to /var/cache/pulumi-apparmor); the recipe hash is the sha256 of this file, of cache-lib.sh (the
+# cache scaffolding it shares with scripts/trixie-parser.sh) and of the release, so the images of
+# both releases live side by side: disk.raw (sparse ext4, the root file system), vmlinuz,
+# initrd.img, ssh_host_ed25519_key.pub (the pinned host key), image.json (metadata, with the release).
+# It is built in a temporary directory beside it and renamed into place, under a lock so two builders
+# never collide. A build removes images of older recipes of its own release not used for a day.
 # The disk holds the VM's private host key: the cache root, testhost/ and the image directories are
 # 0700 and disk.raw 0600; `ensure` also fixes the modes of an existing cache (older builds made them
 # world-readable). A cache root writable by others with the sticky bit (e.g. /tmp) is left as it is;
@@ -22,7 +27,14 @@
 # line (pulumi_apparmor.authorized_key=<base64 of the key line>) and a unit installs it for root and
 # the `tester` user before sshd starts. A public key is public, so the command line is a fine carrier.
 #
-# The Debian mirror is the one this machine's apt sources use (override: PULUMI_APPARMOR_DEBIAN_MIRROR).
+# Both releases get the same packages and configuration. What differs on trixie (the usr-merged
+# layout, AppArmor 4 with its abi/4.0 policy ABI, docker.io 26) is checked right after debootstrap:
+# the build fails loudly when a unit, a path or the parser version this recipe relies on is not there.
+# The kernel's AppArmor settings (user namespace mediation among them) stay as Debian ships them: the
+# tests prove behaviour on what users run (test/host/vm-trixie.test.ts records what trixie does).
+#
+# The Debian mirror is the one this machine's apt sources use (override: PULUMI_APPARMOR_DEBIAN_MIRROR);
+# the mirror that serves bookworm serves trixie too.
 # Needs root (debootstrap), debootstrap, e2fsprogs >= 1.43 (mke2fs -d), openssh-client (ssh-keygen).
 # Installs nothing on this machine.
 set -eu
@@ -31,17 +43,25 @@ set -eu
 # while a build runs cannot derail that build.
 {
 cmd="${1:-ensure}"
+release="${2:-bookworm}"
 self="$(readlink -f "$0")"
+lib="$(dirname "$self")/cache-lib.sh"
+cache_name=testhost-image
+# shellcheck source=src/testhost/cache-lib.sh
+. "$lib"
+log() { cache_log "$@"; }
+die() { cache_die "$@"; }
+case "$release" in
+bookworm | trixie) ;;
+*) die "unknown release '$release' (expected bookworm or trixie)" ;;
+esac
 cache="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
-hash="$(sha256sum "$self" | cut -c1-64)"
+hash="$({
+    cat "$self" "$lib"
+    printf 'release=%s\n' "$release"
+} | sha256sum | cut -c1-64)"
 top="$cache/testhost"
 dest="$top/$hash"
-
-log() { printf 'testhost-image: %s\n' "$*" >&2; }
-die() {
-    printf 'testhost-image: error: %s\n' "$*" >&2
-    exit 1
-}
 
 case "$cmd" in
 hash)
@@ -53,22 +73,12 @@ path)
     exit 0
     ;;
 ensure) ;;
-*) die "unknown command '$cmd' (expected ensure, path or hash)" ;;
+*) die "unknown command '$cmd' (expected ensure, path or hash, then bookworm or trixie)" ;;
 esac
 
 # --- a private cache (also fixes the modes of one made by an older recipe) -----------------------
-# private_dir DIR: create DIR (and its parents) or make it 0700 when it is ours and not a shared sticky
-# directory such as /tmp.
-private_dir() {
-    if [ ! -d "$1" ]; then
-        (umask 077 && mkdir -p "$1")
-    fi
-    if [ -O "$1" ] && [ ! -k "$1" ]; then
-        chmod 0700 "$1"
-    fi
-}
-private_dir "$cache"
-private_dir "$top"
+cache_private_dir "$cache"
+cache_private_dir "$top"
 for d in "$top"/*/; do
     [ -d "$d" ] || continue
     chmod 0700 "$d"
@@ -92,79 +102,71 @@ PATH="$PATH:/usr/sbin:/sbin"
 [ "$(id -u)" = 0 ] || die "building the image needs root (debootstrap); run as root once, or point \
 PULUMI_APPARMOR_CACHE at a cache where root already built it"
 
-find_mirror() {
-    if [ -n "${PULUMI_APPARMOR_DEBIAN_MIRROR:-}" ]; then
-        echo "$PULUMI_APPARMOR_DEBIAN_MIRROR"
-        return
-    fi
-    # deb822 sources: the URIs of a stanza whose Suites include bookworm (not the security archive).
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk '
-            /^[[:space:]]*$/ { if (uri != "" && suites ~ /(^| )bookworm( |$)/) { print uri; exit }
-                               uri = ""; suites = ""; next }
-            /^URIs:/ { uri = $2 }
-            /^Suites:/ { $1 = ""; suites = $0 " " }
-            END { if (uri != "" && suites ~ /(^| )bookworm( |$)/) print uri }
-        ' "$f"
-    done | head -n 1 | grep . && return
-    # one-line sources.list: deb [opts] URI bookworm main
-    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\)[[:space:]]\{1,\}bookworm[[:space:]].*/\2/p' |
-        head -n 1 | grep . && return
-    return 1
-}
-mirror="$(find_mirror)" || die "no Debian bookworm mirror found in /etc/apt/sources.list{,.d}; set \
+# The mirror of the release, or, for trixie, the bookworm one (the same archive serves both).
+if [ "$release" = trixie ]; then
+    mirror="$(cache_find_mirror trixie bookworm)"
+else
+    mirror="$(cache_find_mirror bookworm)"
+fi || die "no Debian $release mirror found in /etc/apt/sources.list{,.d}; set \
 PULUMI_APPARMOR_DEBIAN_MIRROR"
 
 # --- lock, then build in a temporary directory -------------------------------------------------
-exec 9>"$top/$hash.lock"
-if ! flock -n 9; then
-    log "another build of $hash is running; waiting for it"
-    flock 9
-fi
+cache_lock "$top" "$hash"
 if [ -f "$dest/image.json" ]; then
     echo "$dest"
     exit 0
 fi
 
 # Leftovers of builds of this recipe that were killed (we hold the lock, so none is running).
-unmount_under() {
-    awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
-        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+cache_clean_builds "$top" "$hash"
+# Images of other recipes of this release not touched for a day (an image without a release in its
+# image.json is a bookworm one: older recipes built only bookworm).
+# shellcheck disable=SC2317 # called by cache_prune
+same_release() {
+    [ -f "$1/image.json" ] || return 1
+    r="$(sed -n 's/.*"release":"\([a-z]*\)".*/\1/p' "$1/image.json")"
+    [ "${r:-bookworm}" = "$release" ]
 }
-for old in "$top/.build-$hash".*; do
-    [ -d "$old" ] || continue
-    unmount_under "$old"
-    rm -rf "$old"
-done
-# Images of other recipes not touched for a day (a running VM keeps its open backing file).
-find "$top" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' ! -name "$hash" -mtime +0 \
-    -exec rm -rf {} + 2>/dev/null || true
+cache_prune "$top" "$hash" same_release
 
 start="$(date +%s)"
-tmp="$(mktemp -d "$top/.build-$hash.XXXXXX")"
+# The temporary build directory, removed with whatever is mounted in it (debootstrap and this script
+# mount proc/sys inside the rootfs) unless it is renamed into place.
+cache_begin "$top" "$hash"
+tmp="$cache_tmp"
 rootfs="$tmp/rootfs"
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-    # debootstrap and this script mount proc/sys inside the rootfs: unmount before deleting.
-    unmount_under "$tmp"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
 packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
-private_dir "$top/debs"
-log "debootstrap bookworm from $mirror (log: $tmp/debootstrap.log)"
+# trixie: docker.io is the daemon only; the docker CLI is its own package (a Recommends, which
+# debootstrap does not install).
+[ "$release" = bookworm ] || packages="$packages,docker-cli"
+# The packages of each release in their own folder (bookworm keeps debs/).
+debs="$top/debs"
+[ "$release" = bookworm ] || debs="$top/debs-$release"
+cache_private_dir "$debs"
+log "debootstrap $release from $mirror (log: $tmp/debootstrap.log)"
 if ! debootstrap --variant=minbase --components=main --include="$packages" \
-    --cache-dir="$top/debs" bookworm "$rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
+    --cache-dir="$debs" "$release" "$rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 30 "$tmp/debootstrap.log" >&2
     [ ! -f "$rootfs/debootstrap/debootstrap.log" ] || tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
     die "debootstrap failed"
 fi
 log "debootstrap done after $(($(date +%s) - start)) s; configuring"
+# What the rest of the recipe relies on, checked for every release (trixie moved everything to /usr).
+for f in /lib/systemd/systemd-networkd-wait-online /lib/systemd/system/ssh.service \
+    /lib/systemd/system/docker.service /lib/systemd/system/systemd-journald-audit.socket \
+    /bin/busybox /usr/sbin/apparmor_parser /usr/bin/docker; do
+    [ -e "$rootfs$f" ] || die "$release: $f is missing from the image"
+done
+if [ "$release" = trixie ]; then
+    # AppArmor 4: the policy ABI the library's ABI 4 rules (userns, mqueue, io_uring) compile against.
+    [ -f "$rootfs/etc/apparmor.d/abi/4.0" ] || die "trixie: /etc/apparmor.d/abi/4.0 is missing"
+    case "$(chroot "$rootfs" /usr/sbin/apparmor_parser --version | head -n 1)" in
+    *" 4."*) ;;
+    *) die "trixie: apparmor_parser is not AppArmor 4" ;;
+    esac
+fi
 
 in_root() { chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 put() { # put MODE PATH  (content on stdin)
@@ -318,17 +320,19 @@ in_root systemctl enable pulumi-apparmor-ready.service >/dev/null 2>&1
 
 # The build boots the image once (kernel argument pulumi_apparmor.prewarm=1) so that docker's first
 # start, the busybox import and the AppArmor policy cache are done in the image, not in every run.
+# It powers off whether or not the host got ready (Wants, not Requires; ExecStopPost runs either
+# way), so a broken image fails the build at once instead of at the prewarm timeout.
 put 0644 /etc/systemd/system/pulumi-apparmor-prewarm.service <<'EOF'
 [Unit]
 Description=Image build: record a complete first boot, then power off
 ConditionKernelCommandLine=pulumi_apparmor.prewarm=1
-Requires=pulumi-apparmor-ready.service
+Wants=pulumi-apparmor-ready.service
 After=pulumi-apparmor-ready.service multi-user.target
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'mkdir -p /var/lib/pulumi-apparmor && docker image inspect -f "{{.Id}}" local/busybox:latest > /var/lib/pulumi-apparmor/prewarmed && sync'
-ExecStartPost=/bin/systemctl --no-block poweroff
+ExecStart=/bin/sh -c 'test -e /run/pulumi-apparmor-ready && mkdir -p /var/lib/pulumi-apparmor && docker image inspect -f "{{.Id}}" local/busybox:latest > /var/lib/pulumi-apparmor/prewarmed && sync'
+ExecStopPost=/bin/systemctl --no-block poweroff
 
 [Install]
 WantedBy=multi-user.target
@@ -363,11 +367,14 @@ in_root update-initramfs -u -k all >"$tmp/initramfs.log" 2>&1 || {
 umount "$rootfs/proc"
 kernel="$(find "$rootfs/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sort -V | tail -n 1)"
 version="${kernel#vmlinuz-}"
+[ -n "$kernel" ] || die "$release: no kernel in /boot"
 cp "$rootfs/boot/$kernel" "$tmp/vmlinuz"
 cp "$rootfs/boot/initrd.img-$version" "$tmp/initrd.img"
 in_root lsinitramfs "/boot/initrd.img-$version" >"$tmp/initrd.list"
+# A driver is in the initramfs or built into the kernel (trixie's 6.12 builds virtio_pci in).
 for m in virtio_blk.ko virtio_pci.ko ext4.ko; do
-    grep -q "/$m" "$tmp/initrd.list" || die "initramfs lacks $m"
+    grep -q "/$m" "$tmp/initrd.list" || grep -q "/$m\$" "$rootfs/lib/modules/$version/modules.builtin" ||
+        die "initramfs lacks $m and the kernel does not have it built in"
 done
 rm -f "$tmp/initrd.list" "$tmp/initramfs.log"
 
@@ -398,11 +405,9 @@ fi
 rm -f "$tmp/prewarm-qemu.log"
 
 build_s="$(($(date +%s) - start))"
-printf '{"recipe":"%s","kernel":"%s","mirror":"%s","builtAt":"%s","buildSeconds":%s}\n' \
-    "$hash" "$version" "$mirror" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$build_s" >"$tmp/image.json"
-chmod 0700 "$tmp"
-mv -T "$tmp" "$dest"
-trap - EXIT
+printf '{"recipe":"%s","release":"%s","kernel":"%s","mirror":"%s","builtAt":"%s","buildSeconds":%s}\n' \
+    "$hash" "$release" "$version" "$mirror" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$build_s" >"$tmp/image.json"
+cache_commit "$dest" 0700
 log "built $dest in $build_s s"
 echo "$dest"
 exit 0

@@ -1,8 +1,10 @@
 /**
- * The disposable test host: a QEMU VM (TCG) running Debian bookworm with AppArmor in the kernel, sshd
- * (key only, pinned host key) and dockerd. The image is built once by `build-image.sh` and cached in
- * `$PULUMI_APPARMOR_CACHE/testhost/<recipe hash>/`; every start boots a fresh copy-on-write overlay, so
- * each run begins from the same clean disk.
+ * The disposable test host: a QEMU VM (TCG) running Debian bookworm (12: kernel 6.1, AppArmor 3.0, the
+ * default) or trixie (13: kernel 6.12, AppArmor 4.1; `release: "trixie"`) with AppArmor in the kernel,
+ * sshd (key only, pinned host key) and dockerd. Each release's image is built once by `build-image.sh`
+ * and cached in `$PULUMI_APPARMOR_CACHE/testhost/<recipe hash>/` (the hash covers the release, so both
+ * images live side by side); every start boots a fresh copy-on-write overlay, so each run begins from
+ * the same clean disk.
  *
  * Network: QEMU user networking with `restrict=on` and one port forward, 127.0.0.1:PORT to the guest's
  * sshd. The guest reaches nothing outside itself (not the host machine, not its loopback services).
@@ -74,9 +76,25 @@ export function privateDir(dir: string): void {
     if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
 }
 
+/** The Debian releases a test host can run. */
+export const TESTHOST_RELEASES = ["bookworm", "trixie"] as const;
+export type TestHostRelease = (typeof TESTHOST_RELEASES)[number];
+
+/** Checks a release name (e.g. from the command line); throws naming the ones that exist. */
+export function checkRelease(release: string): TestHostRelease {
+    const found = TESTHOST_RELEASES.find((r) => r === release);
+    if (!found) {
+        throw new Error(
+            `testhost: unknown release "${release}" (expected ${TESTHOST_RELEASES.join(" or ")})`,
+        );
+    }
+    return found;
+}
+
 /** A built image in the cache. */
 export interface TestHostImage {
     readonly dir: string;
+    readonly release: TestHostRelease;
     readonly disk: string;
     readonly kernel: string;
     readonly initrd: string;
@@ -85,6 +103,11 @@ export interface TestHostImage {
 }
 
 export interface TestHostOptions {
+    /**
+     * The Debian release the VM runs: `bookworm` (12) or `trixie` (13). With `reuseDisk`, the kept
+     * disk's release. Defaults to `bookworm`.
+     */
+    readonly release?: TestHostRelease;
     /** Where the VM's state lives (pid, ports, key, overlay, console log). Defaults to `defaultStateDir()`. */
     readonly stateDir?: string;
     /** Extra kernel command line arguments, e.g. `["apparmor=0"]`. Defaults to none. */
@@ -154,6 +177,8 @@ export interface TestHostInfo extends SshTarget {
     readonly apparmor: boolean;
     /** The kernel command line extras it was booted with. */
     readonly kernelArgs: readonly string[];
+    /** The Debian release it runs (`bookworm` or `trixie`). */
+    readonly release: TestHostRelease;
     /** Milliseconds from QEMU start until SSH answered, and until docker + busybox were ready. */
     readonly bootMs: { readonly ssh: number; readonly docker: number };
     readonly image: string;
@@ -187,9 +212,10 @@ function which(tool: string): boolean {
     return dirs.some((d) => d !== "" && fs.existsSync(path.join(d, tool)));
 }
 
-function readImage(dir: string): TestHostImage {
+function readImage(dir: string, release: TestHostRelease): TestHostImage {
     return {
         dir,
+        release,
         disk: path.join(dir, "disk.raw"),
         kernel: path.join(dir, "vmlinuz"),
         initrd: path.join(dir, "initrd.img"),
@@ -197,9 +223,11 @@ function readImage(dir: string): TestHostImage {
     };
 }
 
-/** The cached image's directory (whether or not it is built yet). */
-export function imageDir(): string {
-    const r = spawnSync("sh", [findBuildScript(), "path"], { encoding: "utf8" });
+/** The cached image's directory for `release` (whether or not it is built yet). Defaults to bookworm. */
+export function imageDir(release: TestHostRelease = "bookworm"): string {
+    const r = spawnSync("sh", [findBuildScript(), "path", checkRelease(release)], {
+        encoding: "utf8",
+    });
     if (r.status !== 0) {
         throw new Error(`testhost: build-image.sh path failed: ${r.stderr}`);
     }
@@ -207,13 +235,19 @@ export function imageDir(): string {
 }
 
 /**
- * Builds the image unless the cache has it (a few minutes cold, needs root and debootstrap), and
- * returns it. Concurrent callers wait for one build.
+ * Builds the image of `release` (default bookworm) unless the cache has it (a few minutes cold, needs
+ * root and debootstrap), and returns it. Concurrent callers wait for one build.
  */
-export async function ensureImage(log?: (message: string) => void): Promise<TestHostImage> {
+export async function ensureImage(
+    log?: (message: string) => void,
+    release: TestHostRelease = "bookworm",
+): Promise<TestHostImage> {
     const script = findBuildScript();
+    checkRelease(release);
     const dir = await new Promise<string>((resolve, reject) => {
-        const child = spawn("sh", [script, "ensure"], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("sh", [script, "ensure", release], {
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let out = "";
         let err = "";
         child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -232,7 +266,7 @@ export async function ensureImage(log?: (message: string) => void): Promise<Test
             }
         });
     });
-    return readImage(dir);
+    return readImage(dir, release);
 }
 
 function freePort(): Promise<number> {
@@ -399,7 +433,10 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
             throw new Error(`testhost: kernel argument "${a}" is not allowed`);
         }
     }
-    const image = await ensureImage(log);
+    // A reboot of a kept disk runs the release that disk was made from.
+    const keptRelease = opts.reuseDisk ? readState(stateDir)?.release : undefined;
+    const release = checkRelease(opts.release ?? keptRelease ?? "bookworm");
+    const image = await ensureImage(log, release);
     if (path.dirname(stateDir) === path.join(cacheRoot(), "testhost-run")) {
         privateDir(path.dirname(stateDir));
     }
@@ -568,9 +605,10 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
         stateDir,
         pid,
         kernelArgs,
+        release,
         image: image.dir,
     };
-    log(`booting (pid ${pid}, ssh 127.0.0.1:${sshPort})`);
+    log(`booting ${release} (pid ${pid}, ssh 127.0.0.1:${sshPort})`);
 
     const fail = async (why: string): Promise<never> => {
         const tail = tailFile(consoleLog, 30);

@@ -57,12 +57,17 @@ export function secureProfile(name: string, extraDenyDirs: string[] = []): strin
     );
 }
 
-/** raw_sha1 of the loaded policy named `name`, read from the kernel (empty when not loaded). */
+/**
+ * raw_sha1 of the loaded policy named `name`, read from the kernel (empty when not loaded); on kernels
+ * that publish only raw_sha256 (Debian 13's 6.12), the sha1 of the loaded blob (raw_data).
+ */
 export async function kernelRawSha1(info: TestHostInfo, name: string): Promise<string> {
     const r = await root(
         info,
         `for d in /sys/kernel/security/apparmor/policy/profiles/*/; do ` +
-            `[ "$(cat "$d/name")" = '${name}' ] && cat "$d/raw_sha1"; done; true`,
+            `[ "$(cat "$d/name")" = '${name}' ] || continue; ` +
+            `if [ -e "$d/raw_sha1" ]; then cat "$d/raw_sha1"; ` +
+            `else sha1sum < "$d/raw_data" | cut -d' ' -f1; fi; done; true`,
     );
     return r.stdout.trim();
 }

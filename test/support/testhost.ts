@@ -18,7 +18,8 @@
  *    forward is restarted (and left running) if it had stopped.
  *
  * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
- * stopped by the same root hook.
+ * stopped by the same root hook. The shared VM runs Debian 12 bookworm; a Debian 13 trixie one (kernel
+ * 6.12, AppArmor 4.1, its own cached image) is `startExtraTestHost({ release: "trixie" })`.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -136,7 +137,8 @@ export function sharedTestHost(): Promise<TestHostInfo> {
 }
 
 /**
- * Boots another VM (e.g. `{ kernelArgs: ["apparmor=0"] }`) owned by this process; stop it with
+ * Boots another VM (e.g. `{ kernelArgs: ["apparmor=0"] }`, `{ release: "trixie" }`) owned by this
+ * process; stop it with
  * `stopExtraTestHost(info)` when done (the root hook stops it otherwise).
  */
 export async function startExtraTestHost(
