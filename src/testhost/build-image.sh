@@ -138,6 +138,10 @@ rootfs="$tmp/rootfs"
 
 packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
 packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
+# Compose, for ComposeProject: bookworm's docker-compose is 1.29 (the Python `docker-compose`
+# command); trixie's is compose v2 (Go). The library's compose script uses `docker compose` when the
+# CLI plugin answers and `docker-compose` otherwise, so either form is fine.
+packages="$packages,docker-compose"
 # trixie: docker.io is the daemon only; the docker CLI is its own package (a Recommends, which
 # debootstrap does not install).
 [ "$release" = bookworm ] || packages="$packages,docker-cli"
@@ -159,6 +163,8 @@ for f in /lib/systemd/systemd-networkd-wait-online /lib/systemd/system/ssh.servi
     /bin/busybox /usr/sbin/apparmor_parser /usr/bin/docker; do
     [ -e "$rootfs$f" ] || die "$release: $f is missing from the image"
 done
+[ -e "$rootfs/usr/bin/docker-compose" ] || [ -e "$rootfs/usr/libexec/docker/cli-plugins/docker-compose" ] ||
+    die "$release: the docker-compose package installed neither /usr/bin/docker-compose nor the docker CLI plugin"
 if [ "$release" = trixie ]; then
     # AppArmor 4: the policy ABI the library's ABI 4 rules (userns, mqueue, io_uring) compile against.
     [ -f "$rootfs/etc/apparmor.d/abi/4.0" ] || die "trixie: /etc/apparmor.d/abi/4.0 is missing"
