@@ -49,7 +49,8 @@ export type HostScriptName =
     | "remove"
     | "denials"
     | "compile"
-    | "inventory";
+    | "inventory"
+    | "compose";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -60,6 +61,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "denials",
     "compile",
     "inventory",
+    "compose",
 ];
 
 /** Where profile files go unless a directory is given. */

@@ -1,0 +1,54 @@
+/**
+ * Rewriting a compose file for {@link ComposeProject}: each service's `security_opt` gets
+ * `apparmor=NAME` of its profile, replacing any other `apparmor=`/`apparmor:` entry and keeping the
+ * others in order (docker applies the last apparmor entry; there is only ours). The result is YAML
+ * written by the `yaml` package from the parsed data (comments and anchors do not survive: the file
+ * is for the host, which needs neither), so the same input always gives the same bytes. Pure.
+ */
+import { stringify } from "yaml";
+import { createHash } from "crypto";
+import type { ComposeFile } from "./parse";
+import { APPARMOR_OPT_RE } from "./rules";
+
+/** The file with every service confined by `profileOf[service]`. Throws for a service without one. */
+export function rewriteCompose(
+    file: ComposeFile,
+    profileOf: Readonly<Record<string, string>>,
+): string {
+    const services: Record<string, Record<string, unknown>> = {};
+    for (const [name, s] of Object.entries(file.services)) {
+        const profile = profileOf[name];
+        if (profile === undefined) throw new Error(`service "${name}" has no profile`);
+        const kept = (Array.isArray(s.security_opt) ? s.security_opt : [])
+            .map(String)
+            .filter((o) => !APPARMOR_OPT_RE.test(o));
+        services[name] = { ...s, security_opt: [...kept, `apparmor=${profile}`] };
+    }
+    return stringify({ ...file, services }, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+function canonical(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (typeof v === "object" && v !== null)
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        );
+    return v;
+}
+
+/**
+ * sha256 of each service's definition (canonical JSON) in a file: what changed between two versions
+ * of a project, service by service (compose recreates exactly the services whose definition changed).
+ */
+export function serviceDigests(file: ComposeFile): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(file.services).map(([n, s]) => [
+            n,
+            createHash("sha256")
+                .update(JSON.stringify(canonical(s)))
+                .digest("hex"),
+        ]),
+    );
+}

@@ -1,0 +1,143 @@
+# compose ACTION PROJECT [SHA256] [timeout=SECONDS] — the compose projects of ComposeProject.
+#   up PROJECT SHA256   the compose file on stdin (at most 1 MiB; SHA256 is that of the exact bytes, so
+#                       a cut connection changes nothing), kept as $PA_STATE/compose/PROJECT/compose.yaml
+#                       (root only) and run with `COMPOSE -p PROJECT -f FILE up -d --remove-orphans`:
+#                       compose itself recreates only the services whose definition changed.
+#   ps PROJECT          the project's containers; changes nothing, takes no lock.
+#   down PROJECT        `COMPOSE -p PROJECT -f FILE down --remove-orphans` with the kept file (without
+#                       one: the project's containers, by compose's project label, are removed), then
+#                       the kept file.
+# COMPOSE is `docker compose` when the docker CLI has the plugin, else `docker-compose`.
+# up and down run under the host lock (lib.sh take_lock), like install and remove: a profile is not
+# unloaded while a project starts on it. Each compose run is bounded by timeout= (default 300 s).
+# Result: {"ok":true,"tool":"docker compose"|"docker-compose","containers":[{"id","service","running",
+# "label"}]} — label: the kernel's label of the container's init process (/proc/PID/attr/current,
+# e.g. "web (enforce)"), "unconfined", or "" when the container is not running.
+
+[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS]"
+action=$1
+project=$2
+shift 2
+case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS]" ;; esac
+# Compose's own rule for project names (lowercase letters, digits, dashes, underscores; a letter or
+# digit first), at most 100 characters: the name is also a folder name below $PA_STATE/compose.
+case $project in
+'' | [!a-z0-9]* | *[!a-z0-9_-]*) fail bad-project "project name must match [a-z0-9][a-z0-9_-]*" 2 ;;
+esac
+[ "${#project}" -le 100 ] || fail bad-project "project name is longer than 100 characters" 2
+sha=
+if [ "$action" = up ]; then
+    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS]"
+    sha=$1
+    shift
+    case $sha in
+    *[!0-9a-f]* | '') fail bad-sha256 "SHA256 must be 64 lowercase hex digits" 2 ;;
+    *) [ "${#sha}" -eq 64 ] || fail bad-sha256 "SHA256 must be 64 lowercase hex digits" 2 ;;
+    esac
+fi
+limit=300
+for opt in "$@"; do
+    case $opt in
+    timeout=*)
+        limit=${opt#timeout=}
+        case $limit in '' | *[!0-9]*) fail usage "timeout must be a whole number of seconds" 2 ;; esac
+        if [ "$limit" -lt 1 ] || [ "$limit" -gt 3600 ]; then fail usage "timeout must be 1 to 3600 seconds" 2; fi
+        ;;
+    *) fail usage "unknown option" 2 ;;
+    esac
+done
+need_root
+command -v docker >/dev/null 2>&1 || fail no-docker "docker not found on the host"
+if docker compose version >/dev/null 2>&1; then
+    tool="docker compose"
+elif command -v docker-compose >/dev/null 2>&1; then
+    tool=docker-compose
+else
+    fail no-compose "neither 'docker compose' nor 'docker-compose' is installed; fix: install Docker's compose plugin or apt-get install docker-compose"
+fi
+pdir=$PA_STATE/compose/$project
+file=$pdir/compose.yaml
+
+# run_compose ARGS...: the project's compose command, bounded by the timeout; its output goes to
+# stderr (the first stdout line is this script's JSON).
+run_compose() {
+    if [ "$tool" = "docker compose" ]; then
+        timeout "$limit" docker compose -p "$project" -f "$file" --project-directory "$pdir" "$@" >&2
+    else
+        timeout "$limit" docker-compose -p "$project" -f "$file" --project-directory "$pdir" "$@" >&2
+    fi
+}
+
+# project_ids: the ids of every container (running or not) carrying compose's label for the project.
+project_ids() {
+    docker ps -a -q --no-trunc --filter "label=com.docker.compose.project=$project"
+}
+
+# print_result: the JSON result with the project's containers and the kernel's label of each.
+print_result() {
+    ids=$(project_ids) || fail docker "docker ps failed"
+    out=
+    if [ -n "$ids" ]; then
+        # shellcheck disable=SC2086 # container ids: hex words from docker itself
+        list=$(docker inspect -f '{{.Id}} {{.State.Pid}} {{.State.Running}} {{index .Config.Labels "com.docker.compose.service"}}' $ids) ||
+            fail docker "docker inspect failed"
+        while read -r id pid running service; do
+            case $id$pid in '' | *[!0-9a-f]*) continue ;; esac
+            label=
+            if [ "$running" = true ] && [ "$pid" != 0 ]; then
+                label=unconfined
+                [ ! -r "/proc/$pid/attr/current" ] || IFS= read -r label <"/proc/$pid/attr/current" || true
+            fi
+            [ "$running" = true ] || running=false
+            out="$out${out:+,}{\"id\":\"$id\",\"service\":$(printf '%s' "$service" | json_str),\"running\":$running,\"label\":$(printf '%s' "$label" | json_str)}"
+        done <<EOF
+$list
+EOF
+    fi
+    printf '{"ok":true,"tool":"%s","containers":[%s]}\n' "$tool" "$out"
+}
+
+case $action in
+ps)
+    print_result
+    ;;
+up)
+    # Read and check the whole file before taking the lock: a slow sender must not block other changes.
+    [ -d "$PA_STATE" ] || mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
+    input=$(mktemp "$PA_STATE/.compose-in.XXXXXX") || fail io "cannot create a temporary file"
+    track_tmp "$input"
+    head -c 1048577 >"$input" || fail io "cannot read the compose file from stdin"
+    [ "$(wc -c <"$input")" -le 1048576 ] || fail too-large "the compose file is larger than 1 MiB"
+    got=$(sha256_of "$input") || fail io "cannot hash the compose file"
+    [ "$got" = "$sha" ] ||
+        fail incomplete-input "stdin sha256 $got differs from the expected $sha (connection cut?); nothing was changed"
+    ignore_hangup
+    take_lock
+    for d in "$PA_STATE/compose" "$pdir"; do
+        [ ! -L "$d" ] || fail io "$d is a symbolic link; refusing"
+        mkdir -p "$d" || fail io "cannot create $d"
+        chmod 0700 "$d" || fail io "cannot protect $d"
+    done
+    chmod 0600 "$input" || fail io "cannot protect the compose file"
+    mv -f "$input" "$file" || fail io "cannot write $file"
+    run_compose up -d --remove-orphans || fail compose-failed "$tool up failed for project $project (its messages are on stderr)"
+    release_lock
+    print_result
+    ;;
+down)
+    ignore_hangup
+    take_lock
+    if [ -f "$file" ]; then
+        run_compose down --remove-orphans || fail compose-failed "$tool down failed for project $project (its messages are on stderr)"
+    fi
+    # Without a kept file (or anything compose left behind): the project's containers by its label.
+    ids=$(project_ids) || fail docker "docker ps failed"
+    if [ -n "$ids" ]; then
+        # shellcheck disable=SC2086 # container ids: hex words from docker itself
+        docker rm -f $ids >/dev/null || fail docker "docker rm failed for project $project"
+    fi
+    rm -rf "$pdir" || fail io "cannot remove $pdir"
+    release_lock
+    print_result
+    ;;
+esac

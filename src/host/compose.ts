@@ -1,0 +1,140 @@
+/**
+ * The `compose` host script's commands and their strictly checked result (see compose.sh): `up` with
+ * the compose file on stdin (its sha256 as an argument, so a cut connection changes nothing), `ps`,
+ * `down`. The project name is validated here by the same rule as the script's; the file is bytes on
+ * stdin, never part of the command.
+ */
+import {
+    buildHostCommand,
+    HostScriptError,
+    parseHostResult,
+    sha256Hex,
+    type HostCommand,
+    type HostCommandOptions,
+    type HostExec,
+    type ScriptOutput,
+} from "./index";
+
+/** Largest compose file `up` accepts (the script's limit). */
+export const MAX_COMPOSE_BYTES = 1024 * 1024;
+
+const PROJECT_RE = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * Compose project names: compose's own rule (lowercase letters, digits, `-` and `_`, starting with a
+ * letter or digit), at most 100 characters (the name is also a folder on the host).
+ */
+export function validateComposeProjectName(name: string): string | undefined {
+    if (typeof name !== "string" || name.length === 0) return "project name is empty";
+    if (name.length > 100) return `project name is ${name.length} characters long; at most 100`;
+    if (!PROJECT_RE.test(name))
+        return `project name "${name.slice(0, 60)}" must consist only of lowercase letters, digits, "-" and "_", starting with a letter or digit (compose's rule)`;
+    return undefined;
+}
+
+export interface ComposeArgs extends HostCommandOptions {
+    readonly project: string;
+    /** Seconds each compose run may take. Defaults to 300 (applied by the script). */
+    readonly timeoutSeconds?: number;
+}
+
+function args(a: ComposeArgs): string[] {
+    const why = validateComposeProjectName(a.project);
+    if (why) throw new Error(`invalid project: ${why}`);
+    const opts: string[] = [];
+    if (a.timeoutSeconds !== undefined) {
+        if (!Number.isInteger(a.timeoutSeconds) || a.timeoutSeconds < 1 || a.timeoutSeconds > 3600)
+            throw new Error("invalid timeoutSeconds: a whole number from 1 to 3600");
+        opts.push(`timeout=${a.timeoutSeconds}`);
+    }
+    return opts;
+}
+
+export function composeUpCommand(a: ComposeArgs & { readonly file: string }): HostCommand {
+    const bytes = Buffer.byteLength(a.file, "utf8");
+    if (bytes > MAX_COMPOSE_BYTES)
+        throw new Error(`the compose file is ${bytes} bytes; at most ${MAX_COMPOSE_BYTES}`);
+    const opts = args(a);
+    return {
+        script: "compose",
+        command: buildHostCommand("compose", ["up", a.project, sha256Hex(a.file), ...opts], a),
+        stdin: a.file,
+    };
+}
+
+export function composePsCommand(a: ComposeArgs): HostCommand {
+    const opts = args(a);
+    return {
+        script: "compose",
+        command: buildHostCommand("compose", ["ps", a.project, ...opts], a),
+    };
+}
+
+export function composeDownCommand(a: ComposeArgs): HostCommand {
+    const opts = args(a);
+    return {
+        script: "compose",
+        command: buildHostCommand("compose", ["down", a.project, ...opts], a),
+    };
+}
+
+/** One container of the project as the host reports it. */
+export interface ComposeContainer {
+    readonly id: string;
+    /** The compose service it runs (host text: compare, do not print unescaped). */
+    readonly service: string;
+    readonly running: boolean;
+    /** Kernel label of its init process (`NAME (enforce)`, `unconfined`); "" when not running. */
+    readonly label: string;
+}
+
+export interface ComposeResult {
+    /** `docker compose` or `docker-compose`. */
+    readonly tool: string;
+    readonly containers: readonly ComposeContainer[];
+}
+
+function bad(out: ScriptOutput, why: string): HostScriptError {
+    return new HostScriptError(
+        "compose",
+        "bad-result",
+        `unexpected result: ${why}`,
+        out.exitCode ?? null,
+        out.stderr ?? "",
+    );
+}
+
+export function parseCompose(out: ScriptOutput): ComposeResult {
+    const r = parseHostResult("compose", out);
+    const tool = r.tool;
+    if (tool !== "docker compose" && tool !== "docker-compose") throw bad(out, "tool");
+    if (!Array.isArray(r.containers) || r.containers.length > 10_000) throw bad(out, "containers");
+    const containers = r.containers.map((c: unknown): ComposeContainer => {
+        const o = c as Record<string, unknown>;
+        if (
+            typeof o !== "object" ||
+            o === null ||
+            typeof o.id !== "string" ||
+            !/^[0-9a-f]{12,64}$/.test(o.id) ||
+            typeof o.service !== "string" ||
+            o.service.length > 256 ||
+            typeof o.running !== "boolean" ||
+            typeof o.label !== "string" ||
+            o.label.length > 1024
+        )
+            throw bad(out, "container entry");
+        return { id: o.id, service: o.service, running: o.running, label: o.label };
+    });
+    return { tool, containers };
+}
+
+export const composeScripts = {
+    up: async (exec: HostExec, a: ComposeArgs & { readonly file: string }) => {
+        const c = composeUpCommand(a);
+        return parseCompose(await exec(c.command, c.stdin));
+    },
+    ps: async (exec: HostExec, a: ComposeArgs) =>
+        parseCompose(await exec(composePsCommand(a).command)),
+    down: async (exec: HostExec, a: ComposeArgs) =>
+        parseCompose(await exec(composeDownCommand(a).command)),
+};
