@@ -19,7 +19,8 @@ export type LogRecord = AuditRecord & { line?: string };
 /** Bound on the log bytes fetched per refresh and host. */
 export const DENIAL_BYTES = 1024 * 1024;
 
-function hostExec(t: SshTarget): host.HostExec {
+/** Runs host commands over the pooled connection (traced, see {@link trace}). */
+export function hostExec(t: SshTarget): host.HostExec {
     return async (command, stdin) => {
         const t0 = Date.now();
         const r: ExecResult = await exec(t, command, stdin);

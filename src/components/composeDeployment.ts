@@ -1,0 +1,47 @@
+/** The `ComposeDeployment` dynamic resource: one compose project on one host (see composeProvider). */
+import * as pulumi from "@pulumi/pulumi";
+import type { PlainConnection } from "./connection";
+import type { ServiceConfinement, ServiceContainer } from "./composeProvider";
+import { composeShim } from "./dynamic";
+
+/** Inputs of {@link ComposeDeployment}. */
+export interface ComposeDeploymentArgs {
+    /** SSH connection to the host, as a secret. Required. */
+    readonly connection: pulumi.Input<PlainConnection>;
+    /** `user@host:port` for messages. Required. */
+    readonly target: pulumi.Input<string>;
+    /** The compose project name. Required. */
+    readonly project: pulumi.Input<string>;
+    /** The rewritten compose file sent to the host. Required. */
+    readonly file: pulumi.Input<string>;
+    /** Per service, the profile and mode its containers must run under. Required. */
+    readonly services: pulumi.Input<Record<string, pulumi.Input<ServiceConfinement>>>;
+}
+
+/** A compose project run on a host, each service's containers checked against its profile. */
+export class ComposeDeployment extends pulumi.dynamic.Resource {
+    /** Per service, its containers with label and confinement as last checked. */
+    declare public readonly containers: pulumi.Output<Record<string, ServiceContainer[]>>;
+    declare public readonly drift: pulumi.Output<string[]>;
+    declare public readonly tool: pulumi.Output<string>;
+
+    constructor(name: string, args: ComposeDeploymentArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            composeShim,
+            name,
+            {
+                connection: pulumi.secret(args.connection),
+                target: args.target,
+                project: args.project,
+                file: args.file,
+                services: args.services,
+                drift: [],
+                containers: undefined,
+                tool: undefined,
+            },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
+            "apparmor",
+            "ComposeDeployment",
+        );
+    }
+}

@@ -1,0 +1,234 @@
+/**
+ * The dynamic provider of `ComposeDeployment`: one compose project on one host, run by the `compose`
+ * host script (src/host/compose.sh) with the rewritten file on stdin, under the host lock.
+ *
+ * - create/update: `compose up -d --remove-orphans` (compose recreates only the services whose
+ *   definition changed, e.g. those whose profile was renamed), then every service's containers must
+ *   run under the service's profile (`NAME (mode)` read from `/proc/PID/attr/current`, the same
+ *   check as `Confinement`); otherwise the step fails naming service, container and label.
+ *   A container started by hand with another definition (e.g. without the apparmor option) differs
+ *   from the file, so the `up` of an update recreates it confined: that is the repair of drift.
+ * - read: the labels now; each service without a running container or with a wrong label is drift.
+ * - delete: `compose down --remove-orphans`; the resource depends on the profiles' host resources,
+ *   so the engine runs it before any of them is unloaded.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { PlainConnection } from "./connection";
+import { validatePlainConnection } from "./connection";
+import { labelDrift } from "./confinementProvider";
+import { HostStepError, HostStepTimeout } from "./errors";
+import { canonicalJson, sshTarget } from "./hostProfileProvider";
+import { composeScripts, type ComposeResult, validateComposeProjectName } from "../host/compose";
+import { hostExec } from "./hostops";
+import type { ProfileMode } from "../state";
+import { seenHostKey, SshError, type SshTarget } from "./ssh";
+
+/** The profile a service must run under. */
+export interface ServiceConfinement {
+    profileName: string;
+    mode: ProfileMode;
+}
+
+export interface ComposeDeploymentInputs {
+    connection: PlainConnection;
+    target: string;
+    project: string;
+    /** The rewritten compose file, as sent to the host. */
+    file: string;
+    services: Record<string, ServiceConfinement>;
+    /** desired: always empty; the refreshed copy holds the reasons found. */
+    drift: string[];
+}
+
+/** One container of a service as last checked. */
+export interface ServiceContainer {
+    id: string;
+    label: string;
+    confined: boolean;
+}
+
+export interface ComposeDeploymentOutputs extends ComposeDeploymentInputs {
+    /** Per service, its containers. */
+    containers: Record<string, ServiceContainer[]>;
+    /** `docker compose` or `docker-compose`, as found on the host. */
+    tool: string;
+    hostKeySeen?: string;
+    checkedAt: string;
+}
+
+function isUnknown(v: unknown): boolean {
+    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+}
+
+/** Per service, its containers (by compose's service label) with their confinement. */
+export function serviceContainers(
+    r: ComposeResult,
+    services: Record<string, ServiceConfinement>,
+): Record<string, ServiceContainer[]> {
+    const out: Record<string, ServiceContainer[]> = {};
+    for (const [name, want] of Object.entries(services))
+        out[name] = r.containers
+            .filter((c) => c.service === name)
+            .map((c) => ({
+                id: c.id,
+                label: c.running ? c.label : "not running",
+                confined:
+                    c.running && labelDrift(c.label, want.profileName, want.mode).length === 0,
+            }));
+    return out;
+}
+
+/** The drift reasons of a project: per service, a missing container or a wrong label. */
+export function composeDrift(
+    r: ComposeResult,
+    services: Record<string, ServiceConfinement>,
+): string[] {
+    const reasons: string[] = [];
+    for (const [name, want] of Object.entries(services)) {
+        const cs = r.containers.filter((c) => c.service === name);
+        if (cs.length === 0) {
+            reasons.push(`service ${name}: no container`);
+            continue;
+        }
+        for (const c of cs)
+            for (const p of labelDrift(
+                c.running ? c.label : undefined,
+                want.profileName,
+                want.mode,
+            ))
+                reasons.push(`service ${name}: container ${c.id.slice(0, 12)}: ${p}`);
+    }
+    return reasons;
+}
+
+function wrap(target: string, e: unknown): Error {
+    if (e instanceof HostStepError) return e;
+    if (e instanceof SshError && e.kind === "timeout")
+        return new HostStepTimeout(target, "compose", e.message);
+    if (e instanceof SshError) return new HostStepError(target, "connect", e.message);
+    const err = e as { message?: string; stderr?: string };
+    const detail = err.stderr?.trim() ? `\n${err.stderr.trim().slice(-2000)}` : "";
+    return new HostStepError(target, "compose", `${err.message ?? String(e)}${detail}`);
+}
+
+function keySeen(t: SshTarget, recorded: string | undefined): { hostKeySeen?: string } {
+    const seen = seenHostKey(t) ?? recorded;
+    return seen ? { hostKeySeen: seen } : {};
+}
+
+async function up(i: ComposeDeploymentInputs, recorded: string | undefined) {
+    const t = sshTarget(i.connection, recorded);
+    try {
+        const r = await composeScripts.up(hostExec(t), {
+            project: i.project,
+            file: i.file,
+            sudo: i.connection.sudo,
+        });
+        const problems = composeDrift(r, i.services);
+        if (problems.length > 0)
+            throw new HostStepError(
+                i.target,
+                "confinement",
+                `project ${i.project}: ${problems.join("; ")}`,
+            );
+        const outs: ComposeDeploymentOutputs = {
+            ...i,
+            drift: [],
+            containers: serviceContainers(r, i.services),
+            tool: r.tool,
+            ...keySeen(t, recorded),
+            checkedAt: new Date().toISOString(),
+        };
+        return outs;
+    } catch (e) {
+        throw wrap(i.target, e);
+    }
+}
+
+export const composeProvider = {
+    async check(
+        _o: unknown,
+        news: Partial<ComposeDeploymentInputs>,
+    ): Promise<pulumi.dynamic.CheckResult> {
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        if (typeof news.project === "string" && !isUnknown(news.project)) {
+            const why = validateComposeProjectName(news.project);
+            if (why) failures.push({ property: "project", reason: why });
+        }
+        const c = news.connection;
+        if (c && typeof c === "object" && !Object.values(c).some(isUnknown))
+            for (const p of validatePlainConnection(c))
+                failures.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+        return { inputs: news, failures };
+    },
+
+    async diff(
+        _id: string,
+        olds: Partial<ComposeDeploymentOutputs>,
+        news: Partial<ComposeDeploymentInputs>,
+    ): Promise<pulumi.dynamic.DiffResult> {
+        const replaces: string[] = [];
+        if (olds.project !== news.project) replaces.push("project");
+        if (olds.connection?.host !== news.connection?.host) replaces.push("connection");
+        const changes =
+            replaces.length > 0 ||
+            olds.file !== news.file ||
+            olds.target !== news.target ||
+            canonicalJson(olds.services) !== canonicalJson(news.services) ||
+            canonicalJson(olds.connection) !== canonicalJson(news.connection) ||
+            (olds.drift?.length ?? 0) > 0;
+        return { changes, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(i: ComposeDeploymentInputs): Promise<pulumi.dynamic.CreateResult> {
+        const outs = await up(i, undefined);
+        return { id: `${i.target}/${i.project}`, outs };
+    },
+
+    async update(
+        _id: string,
+        olds: ComposeDeploymentOutputs,
+        news: ComposeDeploymentInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await up(news, olds.hostKeySeen) };
+    },
+
+    async read(id: string, props: ComposeDeploymentOutputs): Promise<pulumi.dynamic.ReadResult> {
+        const t = sshTarget(props.connection, props.hostKeySeen);
+        try {
+            const r = await composeScripts.ps(hostExec(t), {
+                project: props.project,
+                sudo: props.connection.sudo,
+            });
+            const drift = composeDrift(r, props.services);
+            const outs: ComposeDeploymentOutputs = {
+                ...props,
+                drift,
+                containers: serviceContainers(r, props.services),
+                tool: r.tool,
+                ...keySeen(t, props.hostKeySeen),
+                checkedAt: new Date().toISOString(),
+            };
+            const { connection, target, project, file, services } = props;
+            return {
+                id,
+                props: outs,
+                inputs: { connection, target, project, file, services, drift },
+            };
+        } catch (e) {
+            throw wrap(props.target, e);
+        }
+    },
+
+    async delete(_id: string, props: ComposeDeploymentOutputs): Promise<void> {
+        const t = sshTarget(props.connection, props.hostKeySeen);
+        try {
+            await composeScripts.down(hostExec(t), {
+                project: props.project,
+                sudo: props.connection.sudo,
+            });
+        } catch (e) {
+            throw wrap(props.target, e);
+        }
+    },
+};
