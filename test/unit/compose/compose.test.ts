@@ -1,0 +1,287 @@
+/**
+ * Compose files (pure): parsing + Compose Specification schema, the confinement rules, the
+ * security_opt rewrite, project names, and ComposeProject's argument validator — as tables.
+ */
+import * as assert from "assert";
+import { parse } from "yaml";
+import {
+    composeProblems,
+    parseComposeText,
+    rewriteCompose,
+    serviceDigests,
+    type ComposeFile,
+} from "../../../src/compose";
+import { validateComposeProjectName } from "../../../src/host/compose";
+import {
+    defaultComposeProjectName,
+    validateComposeProjectArgs,
+} from "../../../src/components/composeProject";
+import { composeDrift } from "../../../src/components/composeProvider";
+
+function file(text: string): ComposeFile {
+    const r = parseComposeText(text);
+    if (!r.ok) throw new Error(r.errors.join("; "));
+    return r.file;
+}
+
+describe("compose: parse and schema", () => {
+    const bad: [string, string, RegExp][] = [
+        ["empty", "", /empty/],
+        ["not YAML", "services: [a\n", /not valid YAML/],
+        ["duplicate key", "services:\n  a: {image: x}\n  a: {image: y}\n", /not valid YAML/],
+        ["a list", "- a\n", /not a YAML mapping/],
+        [
+            "unknown service key",
+            "services:\n  a:\n    imagex: x\n",
+            /services\.a: .*unknown key "imagex"/,
+        ],
+        ["wrong type", "services:\n  a:\n    image: x\n    ports: 3\n", /services\.a\.ports/],
+        ["no services", "volumes: {}\n", /no services/],
+        ["bad service name", "services:\n  'a b': {image: x}\n", /services/],
+    ];
+    for (const [what, text, re] of bad)
+        it(`refuses ${what}`, () => {
+            const r = parseComposeText(text);
+            assert.strictEqual(r.ok, false);
+            if (!r.ok) assert.match(r.errors.join("\n"), re);
+        });
+    it("accepts a spec file with anchors and merge keys", () => {
+        const r = parseComposeText(
+            "x-base: &b\n  image: local/busybox:latest\nservices:\n  a:\n    <<: *b\n    command: [sleep, '1']\n",
+        );
+        assert.ok(r.ok);
+        if (r.ok) assert.strictEqual(r.file.services.a.image, "local/busybox:latest");
+    });
+    const names: [string, string | RegExp | undefined][] = [
+        ["web", undefined],
+        ["my_app-2", undefined],
+        ["0x", undefined],
+        ["", /empty/],
+        ["Web", /lowercase/],
+        ["-web", /lowercase/],
+        ["a b", /lowercase/],
+        ["a'b", /lowercase/],
+        ["x".repeat(101), /at most 100/],
+    ];
+    for (const [n, want] of names)
+        it(`project name ${JSON.stringify(n.slice(0, 20))}`, () => {
+            const why = validateComposeProjectName(n);
+            if (want === undefined) assert.strictEqual(why, undefined);
+            else assert.match(why ?? "", want as RegExp);
+        });
+    const defaults: [string, string][] = [
+        ["web", "web"],
+        ["My App", "my-app"],
+        ["__x", "x"],
+        ["!!!", "project"],
+    ];
+    for (const [n, want] of defaults)
+        it(`default project name of ${n}`, () =>
+            assert.strictEqual(defaultComposeProjectName(n), want));
+});
+
+describe("compose: confinement rules", () => {
+    const cases: [string, string, string[], boolean, RegExp | undefined][] = [
+        [
+            "all mapped",
+            "services:\n  a: {image: x}\n  b: {image: x}\n",
+            ["a", "b"],
+            false,
+            undefined,
+        ],
+        ["default profile", "services:\n  a: {image: x}\n", [], true, undefined],
+        [
+            "unknown service in map",
+            "services:\n  a: {image: x}\n",
+            ["a", "c"],
+            false,
+            /profiles\.c: no service "c"/,
+        ],
+        [
+            "unmapped service",
+            "services:\n  a: {image: x}\n  b: {image: x}\n",
+            ["a"],
+            false,
+            /profiles: service "b" has no profile/,
+        ],
+        [
+            "privileged",
+            "services:\n  a: {image: x, privileged: true}\n",
+            [],
+            true,
+            /services\.a\.privileged: true: a privileged/,
+        ],
+        [
+            "privileged interpolated",
+            "services:\n  a: {image: x, privileged: '${P}'}\n",
+            [],
+            true,
+            /privileged/,
+        ],
+        [
+            "apparmor=unconfined",
+            "services:\n  a: {image: x, security_opt: [apparmor=unconfined]}\n",
+            [],
+            true,
+            /security_opt: "apparmor=unconfined" runs the service without AppArmor/,
+        ],
+        [
+            "apparmor:unconfined",
+            "services:\n  a: {image: x, security_opt: ['apparmor:unconfined']}\n",
+            [],
+            true,
+            /"apparmor:unconfined"/,
+        ],
+        [
+            "interpolated option",
+            "services:\n  a: {image: x, security_opt: ['${OPT}']}\n",
+            [],
+            true,
+            /interpolated on the host/,
+        ],
+        ["include", "include: [other.yml]\nservices:\n  a: {image: x}\n", [], true, /include/],
+        [
+            "extends file",
+            "services:\n  a: {image: x, extends: {file: b.yml, service: b}}\n",
+            [],
+            true,
+            /extends\.file/,
+        ],
+        [
+            "privileged false",
+            "services:\n  a: {image: x, privileged: false}\n",
+            [],
+            true,
+            undefined,
+        ],
+        [
+            "another apparmor profile (replaced)",
+            "services:\n  a: {image: x, security_opt: [apparmor=other]}\n",
+            [],
+            true,
+            undefined,
+        ],
+    ];
+    for (const [what, text, mapped, hasDefault, want] of cases)
+        it(what, () => {
+            const p = composeProblems(file(text), mapped, hasDefault, "composeText");
+            const s = p.map((x) => `${x.field}: ${x.message} (fix: ${x.fix})`).join("\n");
+            if (want === undefined) assert.deepStrictEqual(p, []);
+            else assert.match(s, want);
+            for (const x of p) assert.ok(x.fix.length > 0);
+        });
+});
+
+describe("compose: security_opt rewrite", () => {
+    const cases: [string, unknown, string[]][] = [
+        ["none", undefined, ["apparmor=p"]],
+        [
+            "others kept in order",
+            ["no-new-privileges:true", "seccomp=unconfined"],
+            ["no-new-privileges:true", "seccomp=unconfined", "apparmor=p"],
+        ],
+        ["apparmor= replaced", ["apparmor=old", "label=disable"], ["label=disable", "apparmor=p"]],
+        ["apparmor: replaced", ["apparmor:old"], ["apparmor=p"]],
+    ];
+    for (const [what, opts, want] of cases)
+        it(what, () => {
+            const f = file(
+                `services:\n  a:\n    image: x\n${opts ? `    security_opt: ${JSON.stringify(opts)}\n` : ""}`,
+            );
+            const out = parse(rewriteCompose(f, { a: "p" }));
+            assert.deepStrictEqual(out.services.a.security_opt, want);
+            assert.strictEqual(out.services.a.image, "x");
+        });
+    it("each service gets its own profile; other keys untouched; output re-parses and is stable", () => {
+        const f = file(
+            "name: x\nservices:\n  a: {image: x}\n  b: {image: y, command: ['a: b', '#c']}\nvolumes: {v: {}}\n",
+        );
+        const t = rewriteCompose(f, { a: "pa", b: "pb" });
+        const again = file(t);
+        assert.deepStrictEqual(again.services.b.command, ["a: b", "#c"]);
+        assert.deepStrictEqual(again.services.b.security_opt, ["apparmor=pb"]);
+        assert.deepStrictEqual(again.volumes, { v: {} });
+        assert.strictEqual(rewriteCompose(f, { a: "pa", b: "pb" }), t);
+    });
+    it("refuses a service without a profile", () => {
+        assert.throws(() => rewriteCompose(file("services:\n  a: {image: x}\n"), {}), /no profile/);
+    });
+    it("service digests change only for the service whose profile changed", () => {
+        const f = file("services:\n  a: {image: x}\n  b: {image: x}\n");
+        const d1 = serviceDigests(file(rewriteCompose(f, { a: "p1", b: "q" })));
+        const d2 = serviceDigests(file(rewriteCompose(f, { a: "p2", b: "q" })));
+        assert.notStrictEqual(d1.a, d2.a);
+        assert.strictEqual(d1.b, d2.b);
+    });
+});
+
+describe("compose: ComposeProject arguments", () => {
+    const base: Parameters<typeof validateComposeProjectArgs>[0] = {
+        text: "services:\n  a: {image: x}\n",
+        fileField: "composeText" as const,
+        projectName: "web",
+        mapped: ["a"],
+        hasDefault: false,
+        host: undefined,
+        profileHosts: { a: ["vm"] },
+    };
+    const cases: [string, Partial<typeof base>, RegExp | undefined][] = [
+        ["valid", {}, undefined],
+        ["bad project name", { projectName: "Web" }, /^projectName: /m],
+        ["unknown profile host", { host: "db" }, /^profiles\.a: the profile has no host "db"/m],
+        [
+            "profile with several hosts and no host",
+            { profileHosts: { a: ["vm", "vm2"] } },
+            /^host: the profile has 2 hosts/m,
+        ],
+        ["no profile", { profileHosts: {}, mapped: [] }, /^profiles: no profile given/m],
+        ["unparsable file", { text: "services: [" }, /^composeText: not valid YAML/m],
+        [
+            "unknown service",
+            { mapped: ["a", "zz"], profileHosts: { a: ["vm"], zz: ["vm"] } },
+            /^profiles\.zz: no service "zz"/m,
+        ],
+    ];
+    for (const [what, over, want] of cases)
+        it(what, () => {
+            const r = validateComposeProjectArgs({ ...base, ...over });
+            const s = r.problems.map((p) => `${p.field}: ${p.message}`).join("\n");
+            if (want === undefined) {
+                assert.deepStrictEqual(r.problems, []);
+                assert.strictEqual(r.host, "vm");
+            } else assert.match(s, want);
+        });
+});
+
+describe("compose: drift of a project's containers", () => {
+    const want = { a: { profileName: "pa", mode: "enforce" as const } };
+    const id = "a".repeat(64);
+    const cases: [
+        string,
+        { service: string; running: boolean; label: string }[],
+        RegExp | undefined,
+    ][] = [
+        ["confined", [{ service: "a", running: true, label: "pa (enforce)" }], undefined],
+        [
+            "unconfined",
+            [{ service: "a", running: true, label: "unconfined" }],
+            /service a: container aaaaaaaaaaaa: container runs unconfined/,
+        ],
+        [
+            "docker-default",
+            [{ service: "a", running: true, label: "docker-default (enforce)" }],
+            /label "docker-default \(enforce\)"/,
+        ],
+        ["stopped", [{ service: "a", running: false, label: "" }], /not running/],
+        ["missing", [], /service a: no container/],
+    ];
+    for (const [what, cs, re] of cases)
+        it(what, () => {
+            const d = composeDrift(
+                { tool: "docker-compose", containers: cs.map((c) => ({ id, ...c })) },
+                want,
+            );
+            if (re === undefined) assert.deepStrictEqual(d, []);
+            else assert.match(d.join("\n"), re);
+        });
+});
