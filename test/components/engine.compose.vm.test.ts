@@ -53,7 +53,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
     const hostLabel = async (id: string) =>
         (
             await root(
-                `cat /proc/$(docker inspect -f '{{.State.Pid}}' ${id})/attr/current; echo; docker inspect -f '{{.AppArmorProfile}}' ${id}`,
+                `p=$(docker inspect -f '{{.State.Pid}}' ${id}); echo "$(cat /proc/$p/attr/current) $(docker inspect -f '{{.AppArmorProfile}}' ${id})"`,
             )
         ).stdout.trim();
     const current = async () => {
@@ -85,7 +85,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
             assert.strictEqual(c.o[s].confined, true);
             assert.strictEqual(c.o[s].profileName, names[s]);
             assert.strictEqual(c.o[s].containers[0].label, `${names[s]} (enforce)`);
-            assert.strictEqual(await hostLabel(ids[s]), `${names[s]} (enforce)\n${names[s]}`);
+            assert.strictEqual(await hostLabel(ids[s]), `${names[s]} (enforce) ${names[s]}`);
         }
         // The other security options of the file are kept beside the apparmor one.
         const opts = await root(`docker inspect -f '{{json .HostConfig.SecurityOpt}}' ${ids.one}`);
@@ -111,7 +111,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
         const c = await current();
         assert.strictEqual(c.one, ids.one, "service one's container is unchanged");
         assert.notStrictEqual(c.two, ids.two, "service two was recreated");
-        assert.strictEqual(await hostLabel(c.two), `${names.two} (enforce)\n${names.two}`);
+        assert.strictEqual(await hostLabel(c.two), `${names.two} (enforce) ${names.two}`);
         assert.strictEqual(c.o.two.confined, true);
         ids.two = c.two;
     });
@@ -141,7 +141,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
         const c = await current();
         for (const s of ["one", "two"] as const) {
             assert.strictEqual(c.o[s].confined, true);
-            assert.strictEqual(await hostLabel(c[s]), `${names[s]} (enforce)\n${names[s]}`);
+            assert.strictEqual(await hostLabel(c[s]), `${names[s]} (enforce) ${names[s]}`);
         }
         await stack.preview({ expectNoChanges: true, refresh: true });
     });
