@@ -40,10 +40,10 @@ for opt in "$@"; do
     case $opt in
     timeout=*)
         limit=${opt#timeout=}
-        case $limit in '' | *[!0-9]*) fail usage "timeout must be a whole number of seconds" 2 ;; esac
-        if [ "$limit" -lt 1 ] || [ "$limit" -gt 3600 ]; then fail usage "timeout must be 1 to 3600 seconds" 2; fi
+        case $limit in '' | *[!0-9]*) fail bad-option "timeout must be a whole number of seconds" 2 ;; esac
+        if [ "$limit" -lt 1 ] || [ "$limit" -gt 3600 ]; then fail bad-option "timeout must be 1 to 3600 seconds" 2; fi
         ;;
-    *) fail usage "unknown option" 2 ;;
+    *) fail bad-option "unknown option" 2 ;;
     esac
 done
 need_root

@@ -213,6 +213,18 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["compile: timeout above 600", "compile", ["601", "-"], "bad-timeout"],
         ["compile: bad sha", "compile", ["10", "ABC"], "bad-sha256"],
         ["compile: missing args", "compile", ["10"], "usage"],
+        ["compose: hostile project", "compose", ["ps", hostile], "bad-project"],
+        ["compose: upper-case project", "compose", ["ps", "Web"], "bad-project"],
+        ["compose: project starting with dash", "compose", ["down", "-p"], "bad-project"],
+        ["compose: project with slash", "compose", ["down", "a/../b"], "bad-project"],
+        ["compose: long project", "compose", ["ps", "a".repeat(101)], "bad-project"],
+        ["compose: unknown action", "compose", ["exec", "web"], "usage"],
+        ["compose: up without sha", "compose", ["up", "web"], "usage"],
+        ["compose: up with bad sha", "compose", ["up", "web", hostile], "bad-sha256"],
+        ["compose: up with short sha", "compose", ["up", "web", "abc"], "bad-sha256"],
+        ["compose: bad timeout", "compose", ["ps", "web", "timeout=1;id"], "bad-option"],
+        ["compose: timeout too long", "compose", ["ps", "web", "timeout=3601"], "bad-option"],
+        ["compose: unknown option", "compose", ["ps", "web", hostile], "bad-option"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {
