@@ -7,7 +7,13 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { composeProblems, parseComposeText, rewriteCompose, type ComposeFile } from "../compose";
+import {
+    composeProblems,
+    parseComposeText,
+    rewriteCompose,
+    startedOnDemand,
+    type ComposeFile,
+} from "../compose";
 import { validateComposeProjectName } from "../host/compose";
 import type { HostDenials } from "../state";
 import type { ArgProblem } from "./connection";
@@ -204,7 +210,14 @@ export class ComposeProject extends pulumi.ComponentResource {
             )
             .apply((pm) =>
                 Object.fromEntries(
-                    services.map((s, i) => [s, { profileName: pm[i][0], mode: pm[i][1] }]),
+                    services.map((s, i) => [
+                        s,
+                        {
+                            profileName: pm[i][0],
+                            mode: pm[i][1],
+                            ...(startedOnDemand(file.services[s]) ? { optional: true } : {}),
+                        },
+                    ]),
                 ),
             );
         const rewritten = wanted.apply((w) =>

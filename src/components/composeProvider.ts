@@ -27,6 +27,11 @@ import { seenHostKey, SshError, type SshTarget } from "./ssh";
 export interface ServiceConfinement {
     profileName: string;
     mode: ProfileMode;
+    /**
+     * compose does not start it by itself (compose `profiles`, `scale: 0`, `deploy.replicas: 0`):
+     * having no container is then not drift, but any container it has must be confined.
+     */
+    optional?: boolean;
 }
 
 export interface ComposeDeploymentInputs {
@@ -87,7 +92,7 @@ export function composeDrift(
     for (const [name, want] of Object.entries(services)) {
         const cs = r.containers.filter((c) => c.service === name);
         if (cs.length === 0) {
-            reasons.push(`service ${name}: no container`);
+            if (!want.optional) reasons.push(`service ${name}: no container`);
             continue;
         }
         for (const c of cs)

@@ -52,3 +52,17 @@ export function serviceDigests(file: ComposeFile): Record<string, string> {
         ]),
     );
 }
+
+/**
+ * Whether `compose up` leaves a service without containers by design: it is in compose profiles
+ * (`profiles: [debug]`, started only when asked), or scaled to zero (`scale: 0`, `deploy.replicas: 0`).
+ */
+export function startedOnDemand(service: Readonly<Record<string, unknown>>): boolean {
+    const profiles = service.profiles;
+    const deploy = service.deploy as { replicas?: unknown } | undefined;
+    return (
+        (Array.isArray(profiles) && profiles.length > 0) ||
+        service.scale === 0 ||
+        deploy?.replicas === 0
+    );
+}

@@ -9,6 +9,7 @@ import {
     parseComposeText,
     rewriteCompose,
     serviceDigests,
+    startedOnDemand,
     type ComposeFile,
 } from "../../../src/compose";
 import { validateComposeProjectName } from "../../../src/host/compose";
@@ -284,4 +285,26 @@ describe("compose: drift of a project's containers", () => {
             if (re === undefined) assert.deepStrictEqual(d, []);
             else assert.match(d.join("\n"), re);
         });
+});
+
+describe("compose: services compose starts only on demand", () => {
+    const cases: [string, Record<string, unknown>, boolean][] = [
+        ["plain", { image: "x" }, false],
+        ["compose profiles", { image: "x", profiles: ["debug"] }, true],
+        ["empty compose profiles", { image: "x", profiles: [] }, false],
+        ["scale 0", { image: "x", scale: 0 }, true],
+        ["scale 2", { image: "x", scale: 2 }, false],
+        ["deploy.replicas 0", { image: "x", deploy: { replicas: 0 } }, true],
+    ];
+    for (const [what, svc, want] of cases)
+        it(what, () => assert.strictEqual(startedOnDemand(svc), want));
+    it("no container of an on-demand service is not drift; an unconfined one is", () => {
+        const want = { d: { profileName: "pa", mode: "enforce" as const, optional: true } };
+        assert.deepStrictEqual(composeDrift({ tool: "docker-compose", containers: [] }, want), []);
+        const c = [{ id: "b".repeat(64), service: "d", running: true, label: "unconfined" }];
+        assert.match(
+            composeDrift({ tool: "docker-compose", containers: c }, want).join("\n"),
+            /runs unconfined/,
+        );
+    });
 });
