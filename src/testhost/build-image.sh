@@ -138,9 +138,10 @@ rootfs="$tmp/rootfs"
 
 packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
 packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
-# Compose, for ComposeProject: bookworm's docker-compose is 1.29 (the Python `docker-compose`
-# command); trixie's is compose v2 (Go). The library's compose script uses `docker compose` when the
-# CLI plugin answers and `docker-compose` otherwise, so either form is fine.
+# Compose, for ComposeProject: bookworm's docker-compose is 1.29.2 (the Python `docker-compose`
+# command); trixie's is compose v2 2.26.1 (Go: the docker CLI plugin, and /usr/bin/docker-compose
+# links to it). The library's compose script uses `docker compose` when the CLI plugin answers and
+# `docker-compose` otherwise, so either form is fine.
 packages="$packages,docker-compose"
 # trixie: docker.io is the daemon only; the docker CLI is its own package (a Recommends, which
 # debootstrap does not install).
