@@ -7,7 +7,9 @@
  *   run under the service's profile (`NAME (mode)` read from `/proc/PID/attr/current`, the same
  *   check as `Confinement`); otherwise the step fails naming service, container and label.
  *   A container started by hand with another definition (e.g. without the apparmor option) differs
- *   from the file, so the `up` of an update recreates it confined: that is the repair of drift.
+ *   from the file, so the `up` of an update recreates it confined: that is the repair of drift. A
+ *   container of the file's definition left unconfined (its profile unloaded under it) is restarted
+ *   once by an update, after the profile is loaded again.
  * - read: the labels now; each service without a running container or with a wrong label is drift.
  * - delete: `compose down --remove-orphans`; the resource depends on the profiles' host resources,
  *   so the engine runs it before any of them is unloaded.
@@ -19,6 +21,7 @@ import { labelDrift } from "./confinementProvider";
 import { HostStepError, HostStepTimeout } from "./errors";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
 import { composeScripts, type ComposeResult, validateComposeProjectName } from "../host/compose";
+import * as ops from "./hostops";
 import { hostExec } from "./hostops";
 import type { ProfileMode } from "../state";
 import { seenHostKey, SshError, type SshTarget } from "./ssh";
@@ -121,15 +124,45 @@ function keySeen(t: SshTarget, recorded: string | undefined): { hostKeySeen?: st
     return seen ? { hostKeySeen: seen } : {};
 }
 
-async function up(i: ComposeDeploymentInputs, recorded: string | undefined) {
+/** The running containers whose label is not their service's profile. */
+function unconfinedIds(r: ComposeResult, services: Record<string, ServiceConfinement>): string[] {
+    return r.containers
+        .filter((c) => {
+            const want = services[c.service];
+            return (
+                want !== undefined &&
+                c.running &&
+                labelDrift(c.label, want.profileName, want.mode).length > 0
+            );
+        })
+        .map((c) => c.id);
+}
+
+async function up(
+    i: ComposeDeploymentInputs,
+    recorded: string | undefined,
+    restartIfWrong: boolean,
+) {
     const t = sshTarget(i.connection, recorded);
     try {
-        const r = await composeScripts.up(hostExec(t), {
+        let r = await composeScripts.up(hostExec(t), {
             project: i.project,
             file: i.file,
             sudo: i.connection.sudo,
         });
-        const problems = composeDrift(r, i.services);
+        let problems = composeDrift(r, i.services);
+        // A container of the file's definition that runs unconfined (its profile was unloaded
+        // under it) is left alone by compose: restart it once, as Confinement does, so the profile
+        // applies again; then check again.
+        const wrong = problems.length > 0 && restartIfWrong ? unconfinedIds(r, i.services) : [];
+        if (wrong.length > 0) {
+            for (const id of wrong) await ops.restartContainer(t, i.target, i.connection.sudo, id);
+            r = await composeScripts.ps(hostExec(t), {
+                project: i.project,
+                sudo: i.connection.sudo,
+            });
+            problems = composeDrift(r, i.services);
+        }
         if (problems.length > 0)
             throw new HostStepError(
                 i.target,
@@ -186,7 +219,7 @@ export const composeProvider = {
     },
 
     async create(i: ComposeDeploymentInputs): Promise<pulumi.dynamic.CreateResult> {
-        const outs = await up(i, undefined);
+        const outs = await up(i, undefined, false);
         return { id: `${i.target}/${i.project}`, outs };
     },
 
@@ -195,7 +228,7 @@ export const composeProvider = {
         olds: ComposeDeploymentOutputs,
         news: ComposeDeploymentInputs,
     ): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: await up(news, olds.hostKeySeen) };
+        return { outs: await up(news, olds.hostKeySeen, true) };
     },
 
     async read(id: string, props: ComposeDeploymentOutputs): Promise<pulumi.dynamic.ReadResult> {

@@ -146,6 +146,22 @@ describe("components: ComposeProject on the real engine + VM", function () {
         await stack.preview({ expectNoChanges: true, refresh: true });
     });
 
+    it("drift: profile one unloaded under its running service → refresh shows both, up reloads then restarts it", async () => {
+        const before = (await current()).one;
+        await root(`apparmor_parser -R /etc/apparmor.d/containers/${names.one}`);
+        const reasons = await st.refreshDrift(["::proj-deployment", "::p-one-vm"]);
+        assert.ok(
+            reasons.some((x) => /service one: .*runs unconfined/.test(x)),
+            reasons.join("\n"),
+        );
+        await stack.up();
+        const c = await current();
+        assert.strictEqual(c.one, before, "same container, restarted in place");
+        assert.strictEqual(c.o.one.confined, true);
+        assert.strictEqual(await hostLabel(c.one), `${names.one} (enforce) ${names.one}`);
+        await stack.preview({ expectNoChanges: true, refresh: true });
+    });
+
     it("destroy: compose down before the profiles are unloaded; nothing left", async () => {
         const events: EngineEvent[] = [];
         await stack.destroy({ onEvent: (e) => events.push(e) });
