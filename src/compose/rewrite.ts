@@ -24,7 +24,13 @@ export function rewriteCompose(
             .filter((o) => !APPARMOR_OPT_RE.test(o));
         services[name] = { ...s, security_opt: [...kept, `apparmor=${profile}`] };
     }
-    return stringify({ ...file, services }, { lineWidth: 0, aliasDuplicateObjects: false });
+    // Every string double-quoted: docker-compose 1.x reads YAML 1.1 (PyYAML), where plain `80:80`
+    // is a base-60 number and `yes`/`on` are booleans; compose v2 reads YAML 1.2. Quoted, both
+    // read exactly the strings that were parsed here.
+    return stringify(
+        { ...file, services },
+        { lineWidth: 0, aliasDuplicateObjects: false, defaultStringType: "QUOTE_DOUBLE" },
+    );
 }
 
 function canonical(v: unknown): unknown {

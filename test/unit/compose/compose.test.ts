@@ -204,6 +204,21 @@ describe("compose: security_opt rewrite", () => {
         assert.deepStrictEqual(again.volumes, { v: {} });
         assert.strictEqual(rewriteCompose(f, { a: "pa", b: "pb" }), t);
     });
+    it("strings stay strings for YAML 1.1 readers (docker-compose 1.x) and 1.2 readers alike", () => {
+        const f = file(
+            "services:\n  a:\n    image: x\n    ports: ['80:80']\n    environment: {A: 'yes', B: 'on', C: '0o17', D: '1_000'}\n",
+        );
+        const t = rewriteCompose(f, { a: "p" });
+        for (const version of ["1.1", "1.2"] as const) {
+            const back = parse(t, { version });
+            assert.deepStrictEqual(back.services.a.ports, ["80:80"], version);
+            assert.deepStrictEqual(
+                back.services.a.environment,
+                { A: "yes", B: "on", C: "0o17", D: "1_000" },
+                version,
+            );
+        }
+    });
     it("refuses a service without a profile", () => {
         assert.throws(() => rewriteCompose(file("services:\n  a: {image: x}\n"), {}), /no profile/);
     });
