@@ -86,24 +86,24 @@ export function serviceContainers(
     return out;
 }
 
-/** The drift reasons of a project: per service, a missing container or a wrong label. */
+/**
+ * The drift reasons of a project: per service, no running container, or a running one with a wrong
+ * label. Stopped containers (a one-shot service that finished, compose's leftovers) run nothing
+ * and are not drift.
+ */
 export function composeDrift(
     r: ComposeResult,
     services: Record<string, ServiceConfinement>,
 ): string[] {
     const reasons: string[] = [];
     for (const [name, want] of Object.entries(services)) {
-        const cs = r.containers.filter((c) => c.service === name);
-        if (cs.length === 0) {
-            if (!want.optional) reasons.push(`service ${name}: no container`);
-            continue;
-        }
-        for (const c of cs)
-            for (const p of labelDrift(
-                c.running ? c.label : undefined,
-                want.profileName,
-                want.mode,
-            ))
+        const running = r.containers.filter((c) => c.service === name && c.running);
+        if (running.length === 0 && !want.optional)
+            reasons.push(
+                `service ${name}: no running container (expected label ${want.profileName} (${want.mode}))`,
+            );
+        for (const c of running)
+            for (const p of labelDrift(c.label, want.profileName, want.mode))
                 reasons.push(`service ${name}: container ${c.id.slice(0, 12)}: ${p}`);
     }
     return reasons;

@@ -288,8 +288,16 @@ describe("compose: drift of a project's containers", () => {
             [{ service: "a", running: true, label: "docker-default (enforce)" }],
             /label "docker-default \(enforce\)"/,
         ],
-        ["stopped", [{ service: "a", running: false, label: "" }], /not running/],
-        ["missing", [], /service a: no container/],
+        ["stopped only", [{ service: "a", running: false, label: "" }], /no running container/],
+        [
+            "a stopped leftover beside a confined one",
+            [
+                { service: "a", running: false, label: "" },
+                { service: "a", running: true, label: "pa (enforce)" },
+            ],
+            undefined,
+        ],
+        ["missing", [], /service a: no running container \(expected label pa \(enforce\)\)/],
     ];
     for (const [what, cs, re] of cases)
         it(what, () => {
