@@ -55,6 +55,10 @@ elif command -v docker-compose >/dev/null 2>&1; then
 else
     fail no-compose "neither 'docker compose' nor 'docker-compose' is installed; fix: install Docker's compose plugin or apt-get install docker-compose"
 fi
+# docker-compose 1.x gives up on a docker API call after COMPOSE_HTTP_TIMEOUT (60 s), e.g. stopping
+# several containers on a slow host: give it the script's own bound instead.
+COMPOSE_HTTP_TIMEOUT=$limit
+export COMPOSE_HTTP_TIMEOUT
 pdir=$PA_STATE/compose/$project
 file=$pdir/compose.yaml
 

@@ -18,10 +18,12 @@ const COMPOSE = `services:
   one:
     image: local/busybox:latest
     command: ["sleep", "3600"]
+    stop_grace_period: 1s
     security_opt: ["no-new-privileges:true"]
   two:
     image: local/busybox:latest
     command: ["sleep", "3600"]
+    stop_grace_period: 1s
 `;
 
 describe("components: ComposeProject on the real engine + VM", function () {
@@ -119,7 +121,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
     it("drift: the project started by hand without the apparmor options → refresh shows it, up repairs", async () => {
         const put = await root(
             `printf '%s' '${COMPOSE.replace(/'/g, "")}' > /tmp/pa-cmp-orig.yml && ` +
-                `docker-compose -p ${PROJECT} -f /tmp/pa-cmp-orig.yml up -d 2>&1`,
+                `COMPOSE_HTTP_TIMEOUT=600 docker-compose -p ${PROJECT} -f /tmp/pa-cmp-orig.yml up -d 2>&1`,
         );
         assert.strictEqual(put.code, 0, put.stdout + put.stderr);
         const hand = await root(
