@@ -36,4 +36,10 @@ wait "$parser41" || { echo "run-all: AppArmor 4.1 parser chroot build failed" >&
 PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"
 rm -f "$parser41_out"
 export PULUMI_APPARMOR_PARSER41
-npx mocha 'test/**/*.test.ts'
+# Two mocha workers (`--parallel`), each with its own shared test VM, take the test files longest first
+# (test/support/testFiles.ts): one VM's emulated CPUs idle while the engine, SSH or a soak waits, and
+# the other worker fills that time. tsc above has type-checked every file, so the workers only
+# transpile (TS_NODE_TRANSPILE_ONLY). Each file's output is printed whole when the file is done;
+# `PULUMI_APPARMOR_TEST_JOBS=1` runs them one after the other.
+mapfile -t test_files < <(node -r ts-node/register/transpile-only test/support/testFiles.ts)
+TS_NODE_TRANSPILE_ONLY=true npx mocha --parallel --jobs "${PULUMI_APPARMOR_TEST_JOBS:-2}" "${test_files[@]}"

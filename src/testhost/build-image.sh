@@ -395,17 +395,32 @@ rm -rf "$rootfs"
 
 log "first boot of the image (docker init, busybox import, AppArmor cache) after $(($(date +%s) - start)) s"
 prewarm_timeout="${PULUMI_APPARMOR_PREWARM_TIMEOUT:-1500}"
-if ! timeout "$prewarm_timeout" qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -cpu max \
-    -m 2048 -smp 2 -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0 loglevel=4 mitigations=off panic=-1 pulumi_apparmor.prewarm=1" \
-    -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0,restrict=on \
-    -device virtio-net-pci,netdev=n0 -object rng-random,filename=/dev/urandom,id=rng0 \
-    -device virtio-rng-pci,rng=rng0 -serial "file:$tmp/prewarm-console.log" -display none \
-    -monitor none -no-reboot >"$tmp/prewarm-qemu.log" 2>&1; then
+prewarm() {
+    timeout "$prewarm_timeout" qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -cpu max \
+        -m 2048 -smp 2 -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" \
+        -append "root=/dev/vda rw console=ttyS0 loglevel=4 mitigations=off panic=-1 pulumi_apparmor.prewarm=1" \
+        -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0,restrict=on \
+        -device virtio-net-pci,netdev=n0 -object rng-random,filename=/dev/urandom,id=rng0 \
+        -device virtio-rng-pci,rng=rng0 -serial "file:$tmp/prewarm-console.log" -display none \
+        -monitor none -no-reboot >"$tmp/prewarm-qemu.log" 2>&1
+}
+prewarmed() {
+    debugfs -R 'cat /var/lib/pulumi-apparmor/prewarmed' "$tmp/disk.raw" 2>/dev/null | grep -q sha256:
+}
+# A guest kernel panic while booting (seen rarely under TCG on a loaded machine, in early kernel init)
+# gets one more boot.
+prewarm_rc=0
+prewarm || prewarm_rc=$?
+if ! prewarmed && grep -q 'Kernel panic - not syncing' "$tmp/prewarm-console.log"; then
+    log "the guest kernel panicked during the first boot; booting again"
+    prewarm_rc=0
+    prewarm || prewarm_rc=$?
+fi
+if [ "$prewarm_rc" -ne 0 ]; then
     tail -n 40 "$tmp/prewarm-console.log" "$tmp/prewarm-qemu.log" >&2
     die "the first boot of the image failed or took over $prewarm_timeout s"
 fi
-if ! debugfs -R 'cat /var/lib/pulumi-apparmor/prewarmed' "$tmp/disk.raw" 2>/dev/null | grep -q sha256:; then
+if ! prewarmed; then
     tail -n 40 "$tmp/prewarm-console.log" >&2
     die "the first boot of the image did not complete (no busybox image recorded)"
 fi

@@ -416,8 +416,27 @@ const SSH_KEY_ARG = "pulumi_apparmor.authorized_key";
  * `local/busybox:latest` image exists (and, when the kernel has AppArmor on, until docker reports
  * AppArmor in its SecurityOptions). A VM already running in the same state dir is stopped first.
  * Builds the image on first use.
+ *
+ * A guest kernel that panics while booting (seen rarely under QEMU's TCG emulation on a loaded
+ * machine, in early kernel init, before any of this project's code runs) is booted once more.
  */
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHostInfo> {
+    try {
+        return await bootTestHost(opts);
+    } catch (e) {
+        if (!isBootPanic(e)) throw e;
+        (opts.log ?? (() => undefined))("the guest kernel panicked while booting; booting again");
+        return bootTestHost(opts);
+    }
+}
+
+/** Whether `e` is a boot that failed because the guest kernel panicked (its console says so). */
+export function isBootPanic(e: unknown): boolean {
+    const m = e instanceof Error ? e.message : "";
+    return /^testhost: qemu exited during boot/.test(m) && /Kernel panic - not syncing/.test(m);
+}
+
+async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
     const log = opts.log ?? (() => undefined);
     const missing = ["qemu-system-x86_64", "qemu-img"].filter((t) => !which(t));
     if (missing.length > 0) {

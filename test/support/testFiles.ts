@@ -1,0 +1,44 @@
+/**
+ * Prints every test file (each `.test.ts` under `test/`), one per line, in the order `npm test` hands
+ * them to mocha's parallel workers: the longest first (longest-processing-time-first keeps the two
+ * workers busy until the end), the rest in path order. The weights are wall seconds of each file in a
+ * recent `npm test` ("slowest test files" at its end); they only decide the order, so a stale number
+ * costs a little wall time, never a test. Files that boot VMs of their own are listed too: they need
+ * the time but not the worker's shared VM.
+ *
+ *     node -r ts-node/register/transpile-only test/support/testFiles.ts
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+const SECONDS: Record<string, number> = {
+    "test/host/scripts.test.ts": 441,
+    "test/components/engine.rollout.vm.test.ts": 345,
+    "test/components/engine.apparmor-off.vm.test.ts": 289,
+    "test/components/engine.vm.test.ts": 253,
+    "test/components/engine.docker.vm.test.ts": 233,
+    "test/host/scripts-hostile.test.ts": 220,
+    "test/components/engine.safety.vm.test.ts": 204,
+    "test/components/engine.rekey.vm.test.ts": 183,
+    "test/host/vm-trixie.test.ts": 144,
+    "test/host/vm-reboot.test.ts": 140,
+};
+
+function walk(dir: string, out: string[]): string[] {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.posix.join(dir, entry.name);
+        if (entry.isDirectory()) walk(p, out);
+        else if (entry.name.endsWith(".test.ts")) out.push(p);
+    }
+    return out;
+}
+
+const root = path.join(__dirname, "..", "..");
+process.chdir(root);
+const files = walk("test", []).sort();
+// Files without a measured weight: VM suites (they talk to a VM) before the in-process ones.
+const isVmFile = (f: string): boolean =>
+    f.startsWith("test/host/") || /(^|\.)vm[.-]/.test(path.posix.basename(f));
+const guess = (f: string): number => SECONDS[f] ?? (isVmFile(f) ? 60 : 0);
+files.sort((a, b) => guess(b) - guess(a) || (a < b ? -1 : 1));
+process.stdout.write(`${files.join("\n")}\n`);
