@@ -13,6 +13,7 @@ import * as path from "path";
 
 const SECONDS: Record<string, number> = {
     "test/host/scripts.test.ts": 441,
+    "test/components/engine.compose.vm.test.ts": 400,
     "test/components/engine.rollout.vm.test.ts": 345,
     "test/components/engine.apparmor-off.vm.test.ts": 289,
     "test/components/engine.vm.test.ts": 253,
