@@ -12,7 +12,7 @@
  */
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import { parseRules } from "../profile/parser";
+import { parseProfile } from "../profile/parser";
 import { dockerDefault } from "../profile/dockerDefault";
 import { deny } from "../profile/builders";
 import type { ProfileItem } from "../profile/model";
@@ -193,14 +193,21 @@ export function dockerDefaultRules(
     if ((d.denyCapabilities ?? []).length > 0)
         rules.push(deny.capability(...(d.denyCapabilities ?? [])));
     if (d.rules !== undefined) {
+        const fix = "write rules as inside a profile body, each ending in a comma";
+        // Parsed as the body of a profile (not with `parseRules`, which never returns for a last
+        // rule without its comma, e.g. "deny /x r"); the text starts on line 2 of that profile.
         try {
-            rules.push(...parseRules(d.rules));
+            const doc = parseProfile(`profile rules {\n${d.rules}\n}\n`);
+            const body = doc.items[0];
+            if (doc.items.length !== 1 || body.kind !== "profile")
+                problems.push({
+                    field: `${field}.rules`,
+                    message: "closes the profile body (an unbalanced `}`)",
+                    fix,
+                });
+            else rules.push(...body.rules);
         } catch (e) {
-            problems.push({
-                field: `${field}.rules`,
-                message: (e as Error).message,
-                fix: "write rules as inside a profile body, each ending in a comma",
-            });
+            problems.push({ field: `${field}.rules`, message: (e as Error).message, fix });
         }
     }
     return { rules, problems };
