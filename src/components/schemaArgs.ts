@@ -8,7 +8,11 @@
  * model becomes a `dockerDefault` block (extra rules as policy text or simple typed lists), and a
  * `ProfiledContainer` names its profile by URN. Everything else (validation, rendering, hashing,
  * the host work) is the TypeScript components' own: the translation below only reshapes values, and
- * the adapters in `provider/` validate with {@link validateProfileArgs} before constructing them.
+ * the TypeScript components validate what the adapters in `provider/` pass them.
+ *
+ * The fields are written out again rather than taken from `HostConnectionArgs` / `ProfileArgs` with
+ * `Omit`/`Pick`: @pulumi/pulumi 3.248's inference turns every field of such a mapped type into `Any`
+ * without a description (tried). `test/engine/schema.test.ts` keeps the result under review.
  */
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
