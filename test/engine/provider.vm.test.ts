@@ -32,7 +32,7 @@ import {
     engineEnv,
     ThrowawayStack,
 } from "../support/engine";
-import { PROVIDER_DIR } from "../support/schema";
+import { buildLibrary, PROVIDER_DIR } from "../support/schema";
 import { PROFILE_DIR, secureProfile, vmContext, type VmContext } from "../support/vmStack";
 
 const run = promisify(execFile);
@@ -158,6 +158,7 @@ describe("component provider from a JavaScript program with the generated SDK (e
     before(async () => {
         ctx = await vmContext();
         await ctx.clearProfiles([NAME]);
+        await buildLibrary();
         dir = await programDir();
         stack = await createThrowawayStack({
             programDir: dir,

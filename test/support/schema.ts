@@ -18,8 +18,23 @@ export const PROVIDER_DIR = path.resolve(__dirname, "..", "..", "provider");
 /** The reviewed schema file. */
 export const SCHEMA_FILE = path.join(PROVIDER_DIR, "schema.json");
 
+let built: Promise<unknown> | undefined;
+
+/**
+ * Compiles the library into `dist/` (once per process): the provider loads the compiled library
+ * (`provider/index.ts` imports `../dist/src`), so a stale `dist/` would test old code.
+ */
+export function buildLibrary(): Promise<unknown> {
+    built ??= promisify(execFile)(path.join(PROVIDER_DIR, "..", "node_modules", ".bin", "tsc"), [
+        "-p",
+        path.join(PROVIDER_DIR, "..", "tsconfig.json"),
+    ]);
+    return built;
+}
+
 /** `pulumi package get-schema provider/`: the schema text (ending in a newline) and its time. */
 export async function liveSchema(): Promise<{ text: string; ms: number }> {
+    await buildLibrary();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-apparmor-schema-"));
     try {
         const home = path.join(tmp, "home");
