@@ -20,15 +20,44 @@ export const SCHEMA_FILE = path.join(PROVIDER_DIR, "schema.json");
 
 let built: Promise<unknown> | undefined;
 
+/** Newest (or oldest) modification time of the files below `dir` whose names end in `ext`. */
+function mtimes(dir: string, ext: string, pick: (a: number, b: number) => number): number {
+    let t = NaN;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        const m = e.isDirectory()
+            ? mtimes(p, ext, pick)
+            : e.name.endsWith(ext)
+              ? fs.statSync(p).mtimeMs
+              : NaN;
+        if (!Number.isNaN(m)) t = Number.isNaN(t) ? m : pick(t, m);
+    }
+    return t;
+}
+
+/** Whether every compiled file in `dist/src` is newer than every source file in `src`. */
+function distIsFresh(root: string): boolean {
+    const dist = path.join(root, "dist", "src");
+    if (!fs.existsSync(dist)) return false;
+    const newestSource = mtimes(path.join(root, "src"), ".ts", Math.max);
+    const oldestBuild = mtimes(dist, ".js", Math.min);
+    return !Number.isNaN(oldestBuild) && oldestBuild > newestSource;
+}
+
 /**
- * Compiles the library into `dist/` (once per process): the provider loads the compiled library
- * (`provider/index.ts` imports `../dist/src`), so a stale `dist/` would test old code.
+ * Compiles the library into `dist/` (once per process) unless `dist/` is newer than every source
+ * file: the provider loads the compiled library (`provider/index.ts` imports `../dist/src`), so a
+ * stale `dist/` would test old code. A fresh `dist/` (`npm ci` builds it) is left alone, so that no
+ * other test process reading `dist/` at the same time (`npm test` runs two) sees a file being rewritten.
  */
 export function buildLibrary(): Promise<unknown> {
-    built ??= promisify(execFile)(path.join(PROVIDER_DIR, "..", "node_modules", ".bin", "tsc"), [
-        "-p",
-        path.join(PROVIDER_DIR, "..", "tsconfig.json"),
-    ]);
+    const root = path.join(PROVIDER_DIR, "..");
+    built ??= distIsFresh(root)
+        ? Promise.resolve()
+        : promisify(execFile)(path.join(root, "node_modules", ".bin", "tsc"), [
+              "-p",
+              path.join(root, "tsconfig.json"),
+          ]);
     return built;
 }
 
