@@ -49,7 +49,8 @@ export type HostScriptName =
     | "remove"
     | "denials"
     | "compile"
-    | "inventory";
+    | "inventory"
+    | "read";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -60,6 +61,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "denials",
     "compile",
     "inventory",
+    "read",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -111,6 +113,12 @@ export function hostScriptDir(): string {
 
 const textCache = new Map<HostScriptName, string>();
 
+/** The scripts `read` runs as parts, with the function each becomes in its text. */
+const READ_PARTS: ReadonlyArray<readonly [string, HostScriptName]> = [
+    ["pa_status", "status"],
+    ["pa_denials", "denials"],
+];
+
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
 export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "install",
@@ -118,10 +126,11 @@ export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "remove",
     "status",
     "inventory",
+    "read",
 ];
 
 /** The scripts that also get `lib-log.sh` (the log's source and end position). */
-export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install"];
+export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install", "read"];
 
 /** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
 export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory"];
@@ -144,9 +153,15 @@ export function hostScriptText(name: HostScriptName): string {
     let text = textCache.get(name);
     if (text === undefined) {
         const dir = hostScriptDir();
-        const parts = [...hostScriptLibs(name), `${name}.sh`].map((f) =>
-            fs.readFileSync(path.join(dir, f), "utf8"),
-        );
+        const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+        const parts = hostScriptLibs(name).map(read);
+        // read runs status and denials as they are, each a subshell function (read.sh).
+        for (const [fn, part] of READ_PARTS)
+            if (name === "read")
+                parts.push(
+                    `${fn}() (\nPA_SCRIPT=pulumi-apparmor-${part}\n${read(`${part}.sh`)}\n)`,
+                );
+        parts.push(read(`${name}.sh`));
         text = minifyShell(parts.join("\n"));
         textCache.set(name, text);
     }
@@ -1193,3 +1208,4 @@ export const hostScripts = {
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
     compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };
+export * from "./read";
