@@ -94,7 +94,11 @@ export class HostReadBatcher {
 
     private enqueue(t: SshTarget, sudo: boolean, req: Request): Promise<unknown> {
         // Validate now: a bad argument is this request's own error, never its batch's.
-        readPart([req]);
+        try {
+            readPart([req]);
+        } catch (e) {
+            return Promise.reject(e as Error);
+        }
         const key = `${poolKey(t)}#${sudo ? "sudo" : "root"}#${t.stepTimeoutMs ?? ""}`;
         let q = this.queues.get(key);
         if (!q) {

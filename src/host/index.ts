@@ -113,6 +113,22 @@ export function hostScriptDir(): string {
 
 const textCache = new Map<HostScriptName, string>();
 
+/**
+ * What each part of `read` starts with: its own name in messages, and lib.sh's traps again (a
+ * subshell resets them), so that its temp files go when it ends, as when it runs alone.
+ */
+function readPartPrologue(part: HostScriptName): string {
+    return [
+        `PA_SCRIPT=pulumi-apparmor-${part}`,
+        "PA_TMPS=",
+        "PA_WORKS=",
+        "trap cleanup EXIT",
+        "trap 'exit 129' HUP",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+    ].join("\n");
+}
+
 /** The scripts `read` runs as parts, with the function each becomes in its text. */
 const READ_PARTS: ReadonlyArray<readonly [string, HostScriptName]> = [
     ["pa_status", "status"],
@@ -158,9 +174,7 @@ export function hostScriptText(name: HostScriptName): string {
         // read runs status and denials as they are, each a subshell function (read.sh).
         for (const [fn, part] of READ_PARTS)
             if (name === "read")
-                parts.push(
-                    `${fn}() (\nPA_SCRIPT=pulumi-apparmor-${part}\n${read(`${part}.sh`)}\n)`,
-                );
+                parts.push(`${fn}() (\n${readPartPrologue(part)}\n${read(`${part}.sh`)}\n)`);
         parts.push(read(`${name}.sh`));
         text = minifyShell(parts.join("\n"));
         textCache.set(name, text);
