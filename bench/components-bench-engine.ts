@@ -104,13 +104,18 @@ export async function partB(lines: string[]): Promise<void> {
     const names = Array.from({ length: N }, (_, i) => `${PREFIX}${i}`);
     await ctx.clearProfiles(names);
     const relay = await countingRelay(vm.host, vm.port);
+    // A second "host": the same VM behind a second relay port, so the provider sees two targets
+    // (two connections, two batches) while the profiles on the machine stay the same 20.
+    const relay2 = await countingRelay(vm.host, vm.port);
+    let twoHosts = false;
     let changed = false;
     const program = async () => {
         const host = { ...ctx.host(), port: relay.port };
+        const host2 = { ...ctx.host(), port: relay2.port, name: "vm2" };
         for (let i = 0; i < N; i++) {
             const extra = i === 0 && changed ? ["/tmp/changed/**"] : [];
             new Profile(`b${i}`, {
-                hosts: [host],
+                hosts: twoHosts ? [host, host2] : [host],
                 profile: secureProfile(names[i], extra),
                 prepareHosts: st.hasCommandProvider,
             });
@@ -198,9 +203,29 @@ export async function partB(lines: string[]): Promise<void> {
                 `(whole \`up\` − fixed) / bare: **${(net / bareS).toFixed(2)}×** (goal ≤ 1.2×).`,
             "",
         );
+
+        // 20 profiles × 2 hosts: the no-op `up --refresh` against the one-host figure (goal ≤ 1.2×).
+        if (process.env.BENCH_TWO_HOSTS !== "0") {
+            twoHosts = true;
+            await st.stack.up();
+            await st.stack.up();
+            relay.reset();
+            relay2.reset();
+            const [, twoS] = await timed(() => st.stack.up({ refresh: true }));
+            const conns2 = relay.count() + relay2.count();
+            lines.push(
+                `20 profiles × 2 hosts (the second host is the same VM behind a second relay port: two`,
+                `targets, two connections and two batches for the provider; one machine's two emulated`,
+                `CPUs serve both): no-op \`up --refresh\` ${twoS.toFixed(1)} s, ${conns2} SSH connection(s); ` +
+                    `**${(twoS / noopRefreshS).toFixed(2)}× the one-host figure** (goal ≤ 1.2×). ` +
+                    `Load at its end: ${loadavg()}.`,
+                "",
+            );
+        }
     } finally {
         await st.cleanup();
         await relay.close();
+        await relay2.close();
         await ctx.clearProfiles(names);
         await stopAllTestHosts();
     }

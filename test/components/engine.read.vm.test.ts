@@ -74,7 +74,7 @@ describe("components: one host read per refresh (engine + VM)", function () {
     async function denied(name: string): Promise<number> {
         const d = await st.exportStack();
         const r = ((d.deployment as any).resources ?? []).find(
-            (x: any) => x.outputs?.profileName === name && x.outputs?.denials,
+            (x: any) => x.outputs?.profileName === name && x.outputs?.live && x.outputs?.denials,
         );
         assert.ok(r, `no HostProfile of ${name} in the checkpoint`);
         const byVersion = r.outputs.denials.byVersion as Record<string, { denied: number }>;
