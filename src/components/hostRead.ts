@@ -1,8 +1,8 @@
 /**
  * One host read per host per engine operation. The dynamic providers of one `pulumi` operation run in
  * one provider process, and the engine issues a refresh's reads concurrently: the status and denials
- * requests for the same target (connection and sudo) that arrive within {@link READ_WINDOW_MS} of the
- * first are served by ONE run of the `read` host script (src/host/read.ts); requests that arrive while
+ * requests for the same target (connection and sudo) that arrive less than {@link READ_WINDOW_MS} apart
+ * (for at most {@link READ_MAX_WAIT_MS}) are served by ONE run of the `read` host script (src/host/read.ts); requests that arrive while
  * a read runs wait for the next one. Each request still gets exactly its own answer: its own profile's
  * status (names grouped by directory), its own denials from its own cursor (identical cursors share a
  * part; distinct ones are parts of the same run).
@@ -17,8 +17,13 @@ import {
 } from "../host/read";
 import { poolKey, SshError, targetLabel, type ExecResult, type SshTarget } from "./ssh";
 
-/** How long the first request of a batch waits for others (the engine sends a refresh's reads together). */
-export const READ_WINDOW_MS = 25;
+/**
+ * A batch is sent once no request has joined it for this long (the engine sends a refresh's reads
+ * together, but on a loaded machine they reach the provider spread over tens of milliseconds)…
+ */
+export const READ_WINDOW_MS = 100;
+/** …or this long after its first request at the latest. */
+export const READ_MAX_WAIT_MS = 1000;
 
 /** Runs a command on a target (the pooled SSH exec, or a fake in tests). */
 export type ReadExec = (t: SshTarget, command: string) => Promise<ExecResult>;
@@ -45,6 +50,8 @@ interface Queue {
     sudo: boolean;
     pending: Waiter[];
     timer?: ReturnType<typeof setTimeout>;
+    /** When the pending batch's first request arrived. */
+    since?: number;
     running: boolean;
 }
 
@@ -69,6 +76,7 @@ export class HostReadBatcher {
     constructor(
         private readonly exec: ReadExec,
         private readonly windowMs = READ_WINDOW_MS,
+        private readonly maxWaitMs = READ_MAX_WAIT_MS,
     ) {}
 
     /** The status of `name` (looked for in `dir` when it has no manifest). */
@@ -112,18 +120,24 @@ export class HostReadBatcher {
         });
     }
 
+    /** (Re)arms the pending batch's timer: `windowMs` after the last arrival, within `maxWaitMs`. */
     private schedule(q: Queue): void {
-        if (q.running || q.timer !== undefined || q.pending.length === 0) return;
+        if (q.running || q.pending.length === 0) return;
+        const now = Date.now();
+        q.since ??= now;
+        if (q.timer !== undefined) clearTimeout(q.timer);
+        const wait = Math.max(0, Math.min(this.windowMs, q.since + this.maxWaitMs - now));
         q.timer = setTimeout(() => {
             q.timer = undefined;
             void this.flush(q);
-        }, this.windowMs);
+        }, wait);
     }
 
     private async flush(q: Queue): Promise<void> {
         if (q.running) return;
         const batch = q.pending;
         q.pending = [];
+        q.since = undefined;
         if (batch.length === 0) return;
         q.running = true;
         try {

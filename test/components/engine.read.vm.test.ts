@@ -107,7 +107,14 @@ describe("components: one host read per refresh (engine + VM)", function () {
             `docker run --rm --security-opt apparmor=${NAMES[0]} local/busybox:latest sh -c 'mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?'`,
         );
         assert.match(r.stdout, /touch=1/, r.stderr);
-        await new Promise((res) => setTimeout(res, 3000)); // journald stores audit records async
+        // journald stores audit records asynchronously: wait until it has the denial
+        for (let i = 0; i < 60; i++) {
+            const j = await ctx.root(
+                `journalctl -q _TRANSPORT=audit --no-pager | grep -c 'apparmor="DENIED".*profile="${NAMES[0]}"'`,
+            );
+            if (Number(j.stdout.trim()) >= 1) break;
+            await new Promise((res) => setTimeout(res, 1000));
+        }
 
         await st.stack.refresh({ color: "never" });
         const first = runs();

@@ -302,4 +302,25 @@ describe("host read batcher", () => {
         const sent = h.runs.flatMap((r) => r.args.filter((a) => a.startsWith("nnn")));
         assert.deepStrictEqual(sent.sort(), [...names].sort());
     });
+
+    it("requests spread out but each within the window of the last: one run; past the maximum wait: the next", async () => {
+        const h = fakeHost();
+        const b = new HostReadBatcher(h.exec, 40, 10_000);
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        const spread: Promise<unknown>[] = [];
+        for (let i = 0; i < 6; i++) {
+            spread.push(b.status(T, true, `s${i}`, DEFAULT_PROFILE_DIR));
+            await sleep(10); // 60 ms in all, more than one window
+        }
+        await Promise.all(spread);
+        assert.strictEqual(h.runs.length, 1);
+        const capped = new HostReadBatcher(h.exec, 40, 30);
+        const more: Promise<unknown>[] = [];
+        for (let i = 0; i < 12; i++) {
+            more.push(capped.status(T, true, `c${i}`, DEFAULT_PROFILE_DIR));
+            await sleep(10);
+        }
+        await Promise.all(more);
+        assert.ok(capped.runs >= 2, `${capped.runs} runs: the maximum wait sends a batch`);
+    });
 });
