@@ -626,19 +626,16 @@ export const hostProfileProvider = {
         const where = props.target;
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
-            const live = await ops.status(
-                t,
-                where,
-                props.connection.sudo,
-                props.profileName,
-                props.directory,
-            );
+            // Both at once: they join the host's shared read (one host run for the whole refresh).
+            const [live, d] = await Promise.all([
+                ops.status(t, where, props.connection.sudo, props.profileName, props.directory),
+                ops.denials(t, where, props.connection.sudo, props.denials?.cursor),
+            ]);
             const drift = hostDriftReasons(
                 where,
                 { fileSha256: props.installed.fileSha256, mode: props.installed.mode },
                 live,
             );
-            const d = await ops.denials(t, where, props.connection.sudo, props.denials?.cursor);
             const denials = recordDenials(
                 props.denials,
                 props.history ?? [],

@@ -12,9 +12,21 @@ import { HostStepError, HostStepTimeout, Step } from "./errors";
 import * as fs from "fs";
 import { parseParserStderr, type ParserDiagnostic } from "../local/parser";
 import { exec, ExecResult, SshError, SshTarget } from "./ssh";
+import { HostReadBatcher } from "./hostRead";
 
 /** An audit record with the line it came from (for samples). */
 export type LogRecord = AuditRecord & { line?: string };
+
+/**
+ * The shared host reads of this provider process (status and denials): one host run per host for
+ * the concurrent requests of an engine operation (see hostRead.ts), traced as script "read".
+ */
+export const reads = new HostReadBatcher(async (t, command) => {
+    const t0 = Date.now();
+    const r = await exec(t, command);
+    trace(t, command, r.code, Date.now() - t0);
+    return r;
+});
 
 /** Bound on the log bytes fetched per refresh and host. */
 export const DENIAL_BYTES = 1024 * 1024;
@@ -191,6 +203,10 @@ export async function compile(t: SshTarget, where: string, text: string): Promis
     });
 }
 
+/**
+ * The profile's live state. Served by the host's shared read ({@link reads}): the status and denials
+ * requests of one engine operation for the same host go out as one host run.
+ */
 export async function status(
     t: SshTarget,
     where: string,
@@ -199,12 +215,8 @@ export async function status(
     directory: string,
 ): Promise<LiveState> {
     return step(where, "status", async () => {
-        const r = await host.hostScripts.status(hostExec(t), {
-            names: [name],
-            dir: directory,
-            sudo,
-        });
-        const p = r.profiles.find((x) => x.name === name);
+        const r = await reads.status(t, sudo, name, directory);
+        const p = r.profile;
         const enabled = r.apparmor.enabled && r.apparmor.securityfs;
         if (!p) return { enabled, filePresent: false, loaded: false };
         return {
@@ -271,12 +283,7 @@ export async function denials(
     source?: host.DenialSource,
 ): Promise<{ cursor?: string; source?: string; lost: number; records: LogRecord[] }> {
     return step(where, "denials", async () => {
-        const r = await host.hostScripts.denials(hostExec(t), {
-            cursor: cursor ?? "now",
-            maxBytes: DENIAL_BYTES,
-            sudo,
-            ...(source ? { source } : {}),
-        });
+        const r = await reads.denials(t, sudo, cursor ?? "now", DENIAL_BYTES, source ?? "auto");
         return {
             cursor: r.cursor,
             source: r.source,

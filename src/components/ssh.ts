@@ -141,7 +141,11 @@ export function connectionsOpened(): number {
     return opened;
 }
 
-function poolKey(t: SshTarget): string {
+/**
+ * What tells one pooled connection from another: `user@host:port` and a hash of the credentials and
+ * the expected host key (never the secrets themselves).
+ */
+export function poolKey(t: SshTarget): string {
     const secret = createHash("sha256")
         .update(
             `${t.privateKey ?? ""}\0${t.password ?? ""}\0${t.hostKey ?? ""}\0${t.hostKeySource ?? ""}`,

@@ -50,7 +50,8 @@ export type HostScriptName =
     | "denials"
     | "compile"
     | "inventory"
-    | "compose";
+    | "compose"
+    | "read";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -62,6 +63,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "compile",
     "inventory",
     "compose",
+    "read",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -113,6 +115,28 @@ export function hostScriptDir(): string {
 
 const textCache = new Map<HostScriptName, string>();
 
+/**
+ * What each part of `read` starts with: its own name in messages, and lib.sh's traps again (a
+ * subshell resets them), so that its temp files go when it ends, as when it runs alone.
+ */
+function readPartPrologue(part: HostScriptName): string {
+    return [
+        `PA_SCRIPT=pulumi-apparmor-${part}`,
+        "PA_TMPS=",
+        "PA_WORKS=",
+        "trap cleanup EXIT",
+        "trap 'exit 129' HUP",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+    ].join("\n");
+}
+
+/** The scripts `read` runs as parts, with the function each becomes in its text. */
+const READ_PARTS: ReadonlyArray<readonly [string, HostScriptName]> = [
+    ["pa_status", "status"],
+    ["pa_denials", "denials"],
+];
+
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
 export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "install",
@@ -120,10 +144,11 @@ export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "remove",
     "status",
     "inventory",
+    "read",
 ];
 
 /** The scripts that also get `lib-log.sh` (the log's source and end position). */
-export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install"];
+export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install", "read"];
 
 /** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
 export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory"];
@@ -146,9 +171,13 @@ export function hostScriptText(name: HostScriptName): string {
     let text = textCache.get(name);
     if (text === undefined) {
         const dir = hostScriptDir();
-        const parts = [...hostScriptLibs(name), `${name}.sh`].map((f) =>
-            fs.readFileSync(path.join(dir, f), "utf8"),
-        );
+        const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+        const parts = hostScriptLibs(name).map(read);
+        // read runs status and denials as they are, each a subshell function (read.sh).
+        for (const [fn, part] of READ_PARTS)
+            if (name === "read")
+                parts.push(`${fn}() (\n${readPartPrologue(part)}\n${read(`${part}.sh`)}\n)`);
+        parts.push(read(`${name}.sh`));
         text = minifyShell(parts.join("\n"));
         textCache.set(name, text);
     }
@@ -1195,3 +1224,4 @@ export const hostScripts = {
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
     compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };
+export * from "./read";

@@ -1,0 +1,190 @@
+/** The `read` script's command, framing and parser (src/host/read.ts), and its layout check under dash. */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import {
+    DEFAULT_PROFILE_DIR,
+    HostScriptError,
+    hostScriptProgram,
+    parseRead,
+    planReads,
+    readCommand,
+    MAX_READ_COMMAND,
+    type ReadPart,
+} from "../../../src/host";
+
+const S: ReadPart = { kind: "status", dir: DEFAULT_PROFILE_DIR, names: ["a", "b"] };
+const D: ReadPart = { kind: "denials", cursor: "now", maxBytes: 1024, source: "auto" };
+
+const STATUS_LINE =
+    '{"ok":true,"apparmor":{"enabled":true,"securityfs":true,"parser":true},"profiles":[]}';
+const DENIALS_HEAD = (lines: number) =>
+    `{"ok":true,"source":"kernlog","format":"text","cursor":"kernlog:1:2","lines":${lines},"bytes":0,"suppressed":0,"truncated":false,"cursorReset":false}`;
+const KLINE =
+    'Dec  4 10:00:00 h kernel: [1.0] audit: type=1400 audit(1.0:2): apparmor="DENIED" operation="open" profile="a" name="/x" pid=1 comm="c" requested_mask="r" denied_mask="r" fsuid=0 ouid=0';
+
+function out(...lines: string[]) {
+    return { stdout: `${lines.join("\n")}\n`, stderr: "", exitCode: 0 };
+}
+
+/** read.sh run locally under dash as this (non-root) user. */
+function runLocal(...args: string[]) {
+    return spawnSync("sh", ["-c", hostScriptProgram("read"), "pulumi-apparmor-read", ...args], {
+        encoding: "utf8",
+    });
+}
+
+describe("read script", () => {
+    it("readCommand: parts as validated, quoted words after pulumi-apparmor-read", () => {
+        const c = readCommand([S, D], { sudo: true });
+        assert.ok(c.command.startsWith("sudo -n sh -c "));
+        assert.ok(
+            c.command.endsWith(
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'denials' 'now' '1024' 'auto'`,
+            ),
+        );
+        assert.ok(c.command.length < MAX_READ_COMMAND);
+    });
+    const bad: [string, ReadPart[], RegExp][] = [
+        ["no parts", [], /no parts/],
+        ["shell in a name", [{ ...S, names: ["a'; reboot #"] }], /invalid profile name/],
+        ["no names", [{ ...S, names: [] }], /1 to 500 names/],
+        ["dir outside /etc/apparmor.d", [{ ...S, dir: "/tmp" }], /invalid directory/],
+        ["cursor with a quote", [{ ...D, cursor: "journal:a'b" }], /invalid cursor/],
+        ["maxBytes 0", [{ ...D, maxBytes: 0 }], /invalid maxBytes/],
+        ["unknown source", [{ ...D, source: "syslog" as "auto" }], /invalid source/],
+        ["unknown part", [{ kind: "exec" } as unknown as ReadPart], /invalid read part/],
+    ];
+    for (const [what, parts, re] of bad)
+        it(`readCommand refuses ${what}`, () => assert.throws(() => readCommand(parts), re));
+
+    it("planReads: one read for a refresh's parts; names split across reads only past the size limit", () => {
+        assert.deepStrictEqual(planReads([S, D]), [{ parts: [S, D], from: [0, 1] }]);
+        const many = Array.from({ length: 400 }, (_, i) => `${"p".repeat(180)}${i}`);
+        const plans = planReads([{ ...S, names: many }, D]);
+        assert.ok(plans.length >= 3, `${plans.length}`);
+        const names = plans.flatMap((p) =>
+            p.parts.flatMap((x) => (x.kind === "status" ? x.names : [])),
+        );
+        assert.deepStrictEqual(names, many);
+        for (const p of plans)
+            assert.ok(readCommand(p.parts, { sudo: true }).command.length <= MAX_READ_COMMAND);
+    });
+
+    it("parseRead: each part's own result, in order", () => {
+        const r = parseRead(
+            [S, D],
+            out(
+                '{"ok":true,"read":"v1","parts":2}',
+                '{"part":0,"exit":0,"lines":1}',
+                STATUS_LINE,
+                '{"part":1,"exit":0,"lines":2}',
+                DENIALS_HEAD(1),
+                KLINE,
+            ),
+        );
+        assert.strictEqual(r.length, 2);
+        assert.ok(r[0].ok && "apparmor" in r[0].value);
+        assert.ok(r[1].ok && "lines" in r[1].value);
+        assert.deepStrictEqual((r[1].value as { lines: readonly string[] }).lines, [KLINE]);
+    });
+
+    it("parseRead: a log line that looks like a frame is still a line of its part (counts decide)", () => {
+        const fake = '{"part":1,"exit":0,"lines":1}';
+        const r = parseRead(
+            [D],
+            out(
+                '{"ok":true,"read":"v1","parts":1}',
+                '{"part":0,"exit":0,"lines":2}',
+                DENIALS_HEAD(1),
+                fake,
+            ),
+        );
+        // the fake line is not a kernel record: dropped by parseDenials, counted as rejected
+        assert.ok(r[0].ok);
+        assert.strictEqual((r[0].value as { rejected: number }).rejected, 1);
+    });
+
+    it("parseRead: a failed part is that part's own error (script status/denials), the others answered", () => {
+        const r = parseRead(
+            [S, D],
+            out(
+                '{"ok":true,"read":"v1","parts":2}',
+                '{"part":0,"exit":1,"lines":1}',
+                '{"ok":false,"error":"bad-dir","message":"directory is group-writable"}',
+                '{"part":1,"exit":0,"lines":1}',
+                DENIALS_HEAD(0),
+            ),
+        );
+        assert.ok(!r[0].ok);
+        assert.ok(r[0].error instanceof HostScriptError);
+        assert.strictEqual(r[0].error.script, "status");
+        assert.strictEqual(r[0].error.code, "bad-dir");
+        assert.ok(r[1].ok);
+    });
+
+    const broken: [string, string][] = [
+        [
+            "the read's own failure",
+            '{"ok":false,"error":"not-root","message":"must run as root"}\n',
+        ],
+        [
+            "fewer parts announced",
+            '{"ok":true,"read":"v1","parts":1}\n{"part":0,"exit":0,"lines":1}\n{}\n',
+        ],
+        [
+            "a frame out of order",
+            '{"ok":true,"read":"v1","parts":2}\n{"part":1,"exit":0,"lines":0}\n{"part":0,"exit":0,"lines":0}\n',
+        ],
+        [
+            "lines cut short",
+            `{"ok":true,"read":"v1","parts":2}\n{"part":0,"exit":0,"lines":1}\n${STATUS_LINE}\n{"part":1,"exit":0,"lines":3}\n${DENIALS_HEAD(2)}\n`,
+        ],
+        [
+            "no final newline",
+            `{"ok":true,"read":"v1","parts":2}\n{"part":0,"exit":0,"lines":1}\n${STATUS_LINE}\n{"part":1,"exit":0,"lines":1}\n${DENIALS_HEAD(0)}`,
+        ],
+        [
+            "lines after the last part",
+            `{"ok":true,"read":"v1","parts":2}\n{"part":0,"exit":0,"lines":1}\n${STATUS_LINE}\n{"part":1,"exit":0,"lines":1}\n${DENIALS_HEAD(0)}\nextra\n`,
+        ],
+        ["a negative count", '{"ok":true,"read":"v1","parts":2}\n{"part":0,"exit":0,"lines":-1}\n'],
+    ];
+    for (const [what, stdout] of broken)
+        it(`parseRead throws a read error on ${what}`, () =>
+            assert.throws(
+                () => parseRead([S, D], { stdout, stderr: "", exitCode: 0 }),
+                (e: unknown) => e instanceof HostScriptError && e.script === "read",
+            ));
+
+    const layouts: [string, string[]][] = [
+        ["no part", []],
+        ["an unknown part", ["exec", "x"]],
+        ["fewer names than COUNT", ["status", DEFAULT_PROFILE_DIR, "3", "a", "b"]],
+        ["COUNT 0", ["status", DEFAULT_PROFILE_DIR, "0"]],
+        ["COUNT not a number", ["status", DEFAULT_PROFILE_DIR, "1;x", "a"]],
+        ["COUNT over 500", ["status", DEFAULT_PROFILE_DIR, "501", "a"]],
+        ["a short denials part", ["denials", "now", "10"]],
+    ];
+    for (const [what, args] of layouts)
+        it(`read.sh under dash refuses ${what} (usage, exit 2) before anything runs`, () => {
+            const r = runLocal(...args);
+            assert.strictEqual(r.status, 2, r.stdout + r.stderr);
+            assert.match(r.stdout, /^\{"ok":false,"error":"usage"/);
+        });
+    it("read.sh under dash: a good layout (names that are part keywords too) reaches the root check", () => {
+        if (process.getuid?.() === 0) return;
+        const r = runLocal(
+            "status",
+            DEFAULT_PROFILE_DIR,
+            "2",
+            "status",
+            "denials",
+            "denials",
+            "now",
+            "10",
+            "auto",
+        );
+        assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, /^\{"ok":false,"error":"not-root"/);
+    });
+});
