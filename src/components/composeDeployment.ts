@@ -16,6 +16,8 @@ export interface ComposeDeploymentArgs {
     readonly file: pulumi.Input<string>;
     /** Per service, the profile and mode its containers must run under. Required. */
     readonly services: pulumi.Input<Record<string, pulumi.Input<ServiceConfinement>>>;
+    /** Take over a project of that name this library did not start. Defaults to false. */
+    readonly adopt?: pulumi.Input<boolean>;
 }
 
 /** A compose project run on a host, each service's containers checked against its profile. */
@@ -35,6 +37,7 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
                 project: args.project,
                 file: args.file,
                 services: args.services,
+                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
                 drift: [],
                 containers: undefined,
                 tool: undefined,

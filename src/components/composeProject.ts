@@ -17,10 +17,10 @@ import {
 import { validateComposeProjectName } from "../host/compose";
 import type { HostDenials } from "../state";
 import type { ArgProblem } from "./connection";
-import { connectionLabel, secretConnection } from "./connection";
+import { connectionLabel, printable, secretConnection } from "./connection";
 import { ComposeDeployment } from "./composeDeployment";
 import type { ServiceContainer } from "./composeProvider";
-import { argsError, Profile } from "./profile";
+import { argsError, isPlain, Profile } from "./profile";
 
 const TYPE = "apparmor:index:ComposeProject";
 
@@ -47,6 +47,16 @@ export interface ComposeProjectArgs {
      * letter or digit). Defaults to the resource name, lowercased, other characters turned into `-`.
      */
     readonly projectName?: string;
+    /**
+     * Take over a compose project of the same name on the host that pulumi-apparmor did not start
+     * (containers carrying compose's label for `projectName`, and no record of an `up` of this
+     * library under `/var/lib/pulumi-apparmor/compose/PROJECT`). Without it such a host fails the
+     * `up` (code `foreign-project`) and nothing there is changed. With it, compose recreates the
+     * project's containers from this file under the profiles and removes those of services not in
+     * it; deleting this resource then brings the project down (nothing of it is restored).
+     * Defaults to false.
+     */
+    readonly adopt?: pulumi.Input<boolean>;
 }
 
 /** One service in {@link ComposeProject.services}. */
@@ -81,6 +91,8 @@ export interface ComposeProjectInput {
     /** The host key asked for, and per profile (by service, or "profile") its host keys. */
     readonly host: string | undefined;
     readonly profileHosts: Readonly<Record<string, readonly string[]>>;
+    /** `adopt` as given (an Output is checked by the provider). */
+    readonly adopt?: unknown;
 }
 
 /** The problems of a project's arguments and file, and the parsed file when it is valid. */
@@ -93,6 +105,12 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
     const pn = validateComposeProjectName(a.projectName);
     if (pn)
         problems.push({ field: "projectName", message: pn, fix: 'set projectName, e.g. "web"' });
+    if (isPlain(a.adopt) && typeof a.adopt !== "boolean")
+        problems.push({
+            field: "adopt",
+            message: `"${printable(String(a.adopt))}" is not a boolean`,
+            fix: "use true (take over a compose project of that name this library did not start) or false",
+        });
     const entries = Object.entries(a.profileHosts);
     if (entries.length === 0)
         problems.push({
@@ -188,6 +206,7 @@ export class ComposeProject extends pulumi.ComponentResource {
             profileHosts: Object.fromEntries(
                 Object.entries(byWho).map(([w, p]) => [w, Object.keys(p.hostProfiles)]),
             ),
+            adopt: args.adopt,
         });
         const problems = [...(problem ? [problem] : []), ...v.problems];
         if (problems.length > 0 || !v.file || v.host === undefined)
@@ -234,6 +253,7 @@ export class ComposeProject extends pulumi.ComponentResource {
                 project: this.projectName,
                 file: rewritten,
                 services: wanted,
+                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
             },
             { parent: this, dependsOn: hostProfiles },
         );

@@ -10,6 +10,8 @@
  *   from the file, so the `up` of an update recreates it confined: that is the repair of drift. A
  *   container of the file's definition left unconfined (its profile unloaded under it) is restarted
  *   once by an update, after the profile is loaded again.
+ *   A project of that name someone else started on the host (containers with its label, no record of
+ *   an `up` of ours) is refused (`foreign-project`, nothing changed) unless `adopt`.
  * - read: the labels now; each service without a running container or with a wrong label is drift.
  * - delete: `compose down --remove-orphans`; the resource depends on the profiles' host resources,
  *   so the engine runs it before any of them is unloaded.
@@ -44,6 +46,11 @@ export interface ComposeDeploymentInputs {
     /** The rewritten compose file, as sent to the host. */
     file: string;
     services: Record<string, ServiceConfinement>;
+    /**
+     * Take over a project of that name that this library did not start (only `up` reads it: a
+     * change alone is no update). Defaults to false.
+     */
+    adopt?: boolean;
     /** desired: always empty; the refreshed copy holds the reasons found. */
     drift: string[];
 }
@@ -115,7 +122,13 @@ function wrap(target: string, e: unknown): Error {
         return new HostStepTimeout(target, "compose", e.message);
     if (e instanceof SshError) return new HostStepError(target, "connect", e.message);
     const err = e as { message?: string; stderr?: string };
-    const detail = err.stderr?.trim() ? `\n${err.stderr.trim().slice(-2000)}` : "";
+    // compose's own messages, without the script's line that repeats the error itself.
+    const stderr = (err.stderr ?? "")
+        .split("\n")
+        .filter((l) => !l.startsWith("pulumi-apparmor-compose: "))
+        .join("\n")
+        .trim();
+    const detail = stderr ? `\n${stderr.slice(-2000)}` : "";
     return new HostStepError(target, "compose", `${err.message ?? String(e)}${detail}`);
 }
 
@@ -149,6 +162,7 @@ async function up(
             project: i.project,
             file: i.file,
             sudo: i.connection.sudo,
+            adopt: i.adopt === true,
         });
         let problems = composeDrift(r, i.services);
         // A container of the file's definition that runs unconfined (its profile was unloaded
@@ -193,6 +207,8 @@ export const composeProvider = {
             const why = validateComposeProjectName(news.project);
             if (why) failures.push({ property: "project", reason: why });
         }
+        if (news.adopt !== undefined && !isUnknown(news.adopt) && typeof news.adopt !== "boolean")
+            failures.push({ property: "adopt", reason: "must be true or false" });
         const c = news.connection;
         if (c && typeof c === "object" && !Object.values(c).some(isUnknown))
             for (const p of validatePlainConnection(c))
@@ -247,11 +263,19 @@ export const composeProvider = {
                 ...keySeen(t, props.hostKeySeen),
                 checkedAt: new Date().toISOString(),
             };
-            const { connection, target, project, file, services } = props;
+            const { connection, target, project, file, services, adopt } = props;
             return {
                 id,
                 props: outs,
-                inputs: { connection, target, project, file, services, drift },
+                inputs: {
+                    connection,
+                    target,
+                    project,
+                    file,
+                    services,
+                    ...(adopt !== undefined ? { adopt } : {}),
+                    drift,
+                },
             };
         } catch (e) {
             throw wrap(props.target, e);

@@ -386,8 +386,8 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
     return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
 }
 
-/** A value given as is (not an Output or a Promise), so it can be validated now. */
-function isPlain(v: unknown): boolean {
+/** A value given as is (not an Output or a Promise, not undefined), so it can be validated now. */
+export function isPlain(v: unknown): boolean {
     return (
         v !== undefined &&
         !pulumi.Output.isInstance(v) &&

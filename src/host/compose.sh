@@ -1,24 +1,29 @@
-# compose ACTION PROJECT [SHA256] [timeout=SECONDS] — the compose projects of ComposeProject.
+# compose ACTION PROJECT [SHA256] [timeout=SECONDS] [adopt] — the compose projects of ComposeProject.
 #   up PROJECT SHA256   the compose file on stdin (at most 1 MiB; SHA256 is that of the exact bytes, so
 #                       a cut connection changes nothing), kept as $PA_STATE/compose/PROJECT/compose.yaml
 #                       (root only) and run with `COMPOSE -p PROJECT -f FILE up -d --remove-orphans`:
 #                       compose itself recreates only the services whose definition changed.
+#                       The kept file is the record that the project is ours: without it, containers
+#                       (running or stopped) carrying compose's label for PROJECT belong to a project
+#                       someone else started, and `up` refuses (error foreign-project, nothing changed)
+#                       unless the option `adopt` says to take it over (compose then recreates its
+#                       containers from our file and removes those of services not in it).
 #   ps PROJECT          the project's containers; changes nothing, takes no lock.
-#   down PROJECT        `COMPOSE -p PROJECT -f FILE down --remove-orphans` with the kept file (without
-#                       one: the project's containers, by compose's project label, are removed), then
-#                       the kept file.
+#   down PROJECT        `COMPOSE -p PROJECT -f FILE down --remove-orphans` with the kept file, then what
+#                       compose left of the project (its containers, by compose's project label), then
+#                       the kept file. Without a kept file the project is not ours: nothing is removed.
 # COMPOSE is `docker compose` when the docker CLI has the plugin, else `docker-compose`.
 # up and down run under the host lock (lib.sh take_lock), like install and remove: a profile is not
 # unloaded while a project starts on it. Each compose run is bounded by timeout= (default 300 s).
-# Result: {"ok":true,"tool":"docker compose"|"docker-compose","containers":[{"id","service","running",
-# "label"}]} — label: the kernel's label of the container's init process (/proc/PID/attr/current,
+# Result: {"ok":true,"tool":"docker compose"|"docker-compose","adopted":BOOL,"containers":[{"id","service",
+# "running","label"}]} — adopted: this `up` took over a project it had no record of; label: the kernel's label of the container's init process (/proc/PID/attr/current,
 # e.g. "web (enforce)"), "unconfined", or "" when the container is not running.
 
-[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS]"
+[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt]"
 action=$1
 project=$2
 shift 2
-case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS]" ;; esac
+case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt]" ;; esac
 # Compose's own rule for project names (lowercase letters, digits, dashes, underscores; a letter or
 # digit first), at most 100 characters: the name is also a folder name below $PA_STATE/compose.
 case $project in
@@ -27,7 +32,7 @@ esac
 [ "${#project}" -le 100 ] || fail bad-project "project name is longer than 100 characters" 2
 sha=
 if [ "$action" = up ]; then
-    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS]"
+    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt]"
     sha=$1
     shift
     case $sha in
@@ -36,14 +41,20 @@ if [ "$action" = up ]; then
     esac
 fi
 limit=300
+adopt=false
+adopted=false
 for opt in "$@"; do
     case $opt in
+    adopt)
+        [ "$action" = up ] || fail bad-option "adopt is an option of up only" 2
+        adopt=true
+        ;;
     timeout=*)
         limit=${opt#timeout=}
         case $limit in '' | *[!0-9]*) fail bad-option "timeout must be a whole number of seconds" 2 ;; esac
         if [ "$limit" -lt 1 ] || [ "$limit" -gt 3600 ]; then fail bad-option "timeout must be 1 to 3600 seconds" 2; fi
         ;;
-    *) fail bad-option "unknown option" 2 ;;
+    *) fail bad-option "unknown option (allowed: timeout=SECONDS, and adopt for up)" 2 ;;
     esac
 done
 need_root
@@ -98,7 +109,7 @@ print_result() {
 $list
 EOF
     fi
-    printf '{"ok":true,"tool":"%s","containers":[%s]}\n' "$tool" "$out"
+    printf '{"ok":true,"tool":"%s","adopted":%s,"containers":[%s]}\n' "$tool" "$adopted" "$out"
 }
 
 case $action in
@@ -117,6 +128,20 @@ up)
         fail incomplete-input "stdin sha256 $got differs from the expected $sha (connection cut?); nothing was changed"
     ignore_hangup
     take_lock
+    # Ownership: no kept file means no `up` of ours ran for PROJECT here (down removes it last), so
+    # containers with the project's label are someone else's project: never taken over silently.
+    if [ ! -f "$file" ] || [ -L "$file" ]; then
+        ids=$(project_ids) || fail docker "docker ps failed"
+        if [ -n "$ids" ]; then
+            if ! $adopt; then
+                total=$(printf '%s\n' "$ids" | wc -l)
+                running=$(docker ps -q --filter "label=com.docker.compose.project=$project" | wc -l) ||
+                    fail docker "docker ps failed"
+                fail foreign-project "compose project $project already runs on this host with $total container(s) ($running running) that pulumi-apparmor did not start (no record in $pdir); nothing was changed. Choose another projectName, or set adopt: true on the ComposeProject to take the project over (compose then recreates its containers under the profiles and removes those of services not in the file; deleting the ComposeProject brings the project down)"
+            fi
+            adopted=true
+        fi
+    fi
     for d in "$PA_STATE/compose" "$pdir"; do
         [ ! -L "$d" ] || fail io "$d is a symbolic link; refusing"
         mkdir -p "$d" || fail io "cannot create $d"
@@ -131,15 +156,16 @@ up)
 down)
     ignore_hangup
     take_lock
-    if [ -f "$file" ]; then
+    if [ -f "$file" ] && [ ! -L "$file" ]; then
         run_compose down --remove-orphans || fail compose-failed "$tool down failed for project $project (its messages are on stderr)"
+        # What compose left behind: the project's containers by its label.
+        ids=$(project_ids) || fail docker "docker ps failed"
+        if [ -n "$ids" ]; then
+            # shellcheck disable=SC2086 # container ids: hex words from docker itself
+            docker rm -f $ids >/dev/null || fail docker "docker rm failed for project $project"
+        fi
     fi
-    # Without a kept file (or anything compose left behind): the project's containers by its label.
-    ids=$(project_ids) || fail docker "docker ps failed"
-    if [ -n "$ids" ]; then
-        # shellcheck disable=SC2086 # container ids: hex words from docker itself
-        docker rm -f $ids >/dev/null || fail docker "docker rm failed for project $project"
-    fi
+    # Without a kept file the project (if any) is not ours: its containers stay.
     rm -rf "$pdir" || fail io "cannot remove $pdir"
     release_lock
     print_result

@@ -50,11 +50,22 @@ function args(a: ComposeArgs): string[] {
     return opts;
 }
 
-export function composeUpCommand(a: ComposeArgs & { readonly file: string }): HostCommand {
+/** What `up` takes besides the project: the file, and whether to take over a project not ours. */
+export interface ComposeUpArgs extends ComposeArgs {
+    readonly file: string;
+    /**
+     * Take over a project of that name that pulumi-apparmor did not start (its containers carry the
+     * project's label, and the host has no record of an `up` of ours). Defaults to false: refused
+     * with `foreign-project`, nothing changed.
+     */
+    readonly adopt?: boolean;
+}
+
+export function composeUpCommand(a: ComposeUpArgs): HostCommand {
     const bytes = Buffer.byteLength(a.file, "utf8");
     if (bytes > MAX_COMPOSE_BYTES)
         throw new Error(`the compose file is ${bytes} bytes; at most ${MAX_COMPOSE_BYTES}`);
-    const opts = args(a);
+    const opts = [...args(a), ...(a.adopt ? ["adopt"] : [])];
     return {
         script: "compose",
         command: buildHostCommand("compose", ["up", a.project, sha256Hex(a.file), ...opts], a),
@@ -91,6 +102,8 @@ export interface ComposeContainer {
 export interface ComposeResult {
     /** `docker compose` or `docker-compose`. */
     readonly tool: string;
+    /** `up` took over a project of that name it had no record of (`adopt`); false otherwise. */
+    readonly adopted?: boolean;
     readonly containers: readonly ComposeContainer[];
 }
 
@@ -108,6 +121,7 @@ export function parseCompose(out: ScriptOutput): ComposeResult {
     const r = parseHostResult("compose", out);
     const tool = r.tool;
     if (tool !== "docker compose" && tool !== "docker-compose") throw bad(out, "tool");
+    if (r.adopted !== undefined && typeof r.adopted !== "boolean") throw bad(out, "adopted");
     if (!Array.isArray(r.containers) || r.containers.length > 10_000) throw bad(out, "containers");
     const containers = r.containers.map((c: unknown): ComposeContainer => {
         const o = c as Record<string, unknown>;
@@ -125,11 +139,11 @@ export function parseCompose(out: ScriptOutput): ComposeResult {
             throw bad(out, "container entry");
         return { id: o.id, service: o.service, running: o.running, label: o.label };
     });
-    return { tool, containers };
+    return { tool, adopted: r.adopted === true, containers };
 }
 
 export const composeScripts = {
-    up: async (exec: HostExec, a: ComposeArgs & { readonly file: string }) => {
+    up: async (exec: HostExec, a: ComposeUpArgs) => {
         const c = composeUpCommand(a);
         return parseCompose(await exec(c.command, c.stdin));
     },

@@ -12,12 +12,19 @@ import {
     startedOnDemand,
     type ComposeFile,
 } from "../../../src/compose";
-import { validateComposeProjectName } from "../../../src/host/compose";
+import {
+    composeDownCommand,
+    composePsCommand,
+    composeUpCommand,
+    parseCompose,
+    validateComposeProjectName,
+} from "../../../src/host/compose";
+import { HostScriptError, sha256Hex } from "../../../src/host";
 import {
     defaultComposeProjectName,
     validateComposeProjectArgs,
 } from "../../../src/components/composeProject";
-import { composeDrift } from "../../../src/components/composeProvider";
+import { composeDrift, composeProvider } from "../../../src/components/composeProvider";
 
 function file(text: string): ComposeFile {
     const r = parseComposeText(text);
@@ -257,6 +264,11 @@ describe("compose: ComposeProject arguments", () => {
             { mapped: ["a", "zz"], profileHosts: { a: ["vm"], zz: ["vm"] } },
             /^profiles\.zz: no service "zz"/m,
         ],
+        ["adopt true", { adopt: true }, undefined],
+        ["adopt false", { adopt: false }, undefined],
+        ["adopt as a promise (checked by the provider)", { adopt: Promise.resolve(true) }, undefined],
+        ["adopt a string", { adopt: "yes" }, /^adopt: "yes" is not a boolean/m],
+        ["adopt a number", { adopt: 1 }, /^adopt: "1" is not a boolean/m],
     ];
     for (const [what, over, want] of cases)
         it(what, () => {
@@ -329,5 +341,91 @@ describe("compose: services compose starts only on demand", () => {
             composeDrift({ tool: "docker-compose", containers: c }, want).join("\n"),
             /runs unconfined/,
         );
+    });
+});
+
+describe("compose: ownership of the project name (adopt)", () => {
+    const file = "services:\n  a: {image: x}\n";
+    const commands: [string, boolean | undefined, boolean][] = [
+        ["up without adopt", undefined, false],
+        ["up with adopt: false", false, false],
+        ["up with adopt: true", true, true],
+    ];
+    for (const [what, adopt, has] of commands)
+        it(`${what}: the host command ${has ? "carries" : "does not carry"} the adopt option`, () => {
+            const c = composeUpCommand({ project: "web", file, ...(adopt === undefined ? {} : { adopt }) });
+            const words = c.command.split(" ").slice(has ? -4 : -3);
+            assert.deepStrictEqual(words, [
+                "'up'",
+                "'web'",
+                `'${sha256Hex(file)}'`,
+                ...(has ? ["'adopt'"] : []),
+            ]);
+            assert.strictEqual(c.stdin, file);
+        });
+    it("ps and down take no adopt option", () => {
+        assert.ok(!composePsCommand({ project: "web" }).command.includes("'adopt'"));
+        assert.ok(!composeDownCommand({ project: "web" }).command.includes("'adopt'"));
+    });
+
+    const id = "c".repeat(64);
+    const results: [string, string, boolean | RegExp][] = [
+        ["adopted true", `{"ok":true,"tool":"docker-compose","adopted":true,"containers":[]}`, true],
+        ["adopted false", `{"ok":true,"tool":"docker-compose","adopted":false,"containers":[]}`, false],
+        ["no adopted field (an older script)", `{"ok":true,"tool":"docker compose","containers":[]}`, false],
+        ["adopted not a boolean", `{"ok":true,"tool":"docker-compose","adopted":"yes","containers":[]}`, /unexpected result: adopted/],
+        [
+            "with a container",
+            `{"ok":true,"tool":"docker-compose","adopted":true,"containers":[{"id":"${id}","service":"a","running":true,"label":"pa (enforce)"}]}`,
+            true,
+        ],
+    ];
+    for (const [what, line, want] of results)
+        it(`result: ${what}`, () => {
+            if (want instanceof RegExp)
+                assert.throws(() => parseCompose({ stdout: `${line}\n`, exitCode: 0 }), want);
+            else assert.strictEqual(parseCompose({ stdout: `${line}\n`, exitCode: 0 }).adopted, want);
+        });
+    it("the refusal reaches the caller as a HostScriptError with code foreign-project", () => {
+        const msg =
+            "compose project web already runs on this host with 2 container(s) (1 running) that pulumi-apparmor did not start (no record in /var/lib/pulumi-apparmor/compose/web); nothing was changed. Choose another projectName, or set adopt: true on the ComposeProject to take the project over";
+        try {
+            parseCompose({
+                stdout: `${JSON.stringify({ ok: false, error: "foreign-project", message: msg })}\n`,
+                exitCode: 1,
+            });
+            assert.fail("no error");
+        } catch (e) {
+            assert.ok(e instanceof HostScriptError, String(e));
+            assert.strictEqual(e.code, "foreign-project");
+            assert.match(e.message, /set adopt: true on the ComposeProject/);
+        }
+    });
+
+    const checks: [string, unknown, string | undefined][] = [
+        ["adopt true", true, undefined],
+        ["adopt absent", undefined, undefined],
+        ["adopt unknown at preview", "04da6b54-80e4-46f7-96ec-b56ff0331ba9", undefined],
+        ["adopt a string", "true", "adopt: must be true or false"],
+    ];
+    for (const [what, adopt, want] of checks)
+        it(`provider check: ${what}`, async () => {
+            const r = await composeProvider.check({}, {
+                project: "web",
+                ...(adopt === undefined ? {} : { adopt: adopt as boolean }),
+            });
+            const got = (r.failures ?? []).map((f) => `${f.property}: ${f.reason}`);
+            assert.deepStrictEqual(got, want === undefined ? [] : [want]);
+        });
+    it("provider diff: a change of adopt alone is no update (only up reads it)", async () => {
+        const base = {
+            project: "web",
+            target: "u@h:22",
+            file,
+            services: { a: { profileName: "pa", mode: "enforce" as const } },
+            drift: [],
+        };
+        const d = await composeProvider.diff("id", { ...base, adopt: false }, { ...base, adopt: true });
+        assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
     });
 });

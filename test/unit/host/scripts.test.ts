@@ -225,6 +225,9 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["compose: bad timeout", "compose", ["ps", "web", "timeout=1;id"], "bad-option"],
         ["compose: timeout too long", "compose", ["ps", "web", "timeout=3601"], "bad-option"],
         ["compose: unknown option", "compose", ["ps", "web", hostile], "bad-option"],
+        ["compose: adopt on ps", "compose", ["ps", "web", "adopt"], "bad-option"],
+        ["compose: adopt on down", "compose", ["down", "web", "adopt"], "bad-option"],
+        ["compose: adopt=yes on up", "compose", ["up", "web", A64, "adopt=yes"], "bad-option"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {

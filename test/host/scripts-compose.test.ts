@@ -1,0 +1,163 @@
+/**
+ * The `compose` host script's ownership rule on the real test VM (issue #16, "never clobber what the
+ * library does not manage"), through src/host's command builders as ComposeDeployment calls them
+ * (sudo -n as the unprivileged user; bookworm's docker-compose 1.29):
+ *  - a project started by hand under the same name (one running service, one finished one-shot) is
+ *    refused by `up` with `foreign-project`, naming the project, its containers and the fix, and
+ *    nothing changes: same containers, same state, same start times, no record kept;
+ *  - `down` of a project it has no record of removes nothing;
+ *  - with `adopt`, `up` takes it over: the result says so, the service runs under its profile in a
+ *    new container, the service not in the file is gone, the record is kept (root only), a later
+ *    `up` without `adopt` is ours, and `down` removes everything.
+ * Everything it creates is named `pa-left-…` and removed at the end (shared VM).
+ */
+import * as assert from "assert";
+import { HostScriptError, hostScripts, sha256Hex, type HostExec } from "../../src/host";
+import { composeScripts } from "../../src/host/compose";
+import { sharedTestHost, type TestHostInfo } from "../support/testhost";
+import { execFor, root, secureProfile } from "./scripts-support";
+
+const PROJECT = "pa-left-own";
+const PROFILE = "pa-left-cmp";
+const RECORD = `/var/lib/pulumi-apparmor/compose/${PROJECT}`;
+const HAND_FILE = `/tmp/${PROJECT}.yml`;
+/** The project as someone starts it by hand: a long-running service and a one-shot that exits. */
+const HAND = `services:
+  one:
+    image: local/busybox:latest
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+  extra:
+    image: local/busybox:latest
+    command: ["true"]
+`;
+/** The same project as ComposeProject sends it: service one under the profile, no `extra`. */
+const OURS = `services:
+  one:
+    image: "local/busybox:latest"
+    command: ["sleep", "3600"]
+    stop_grace_period: "1s"
+    security_opt: ["apparmor=${PROFILE}"]
+`;
+
+describe("host scripts: compose refuses a project it did not start, adopt takes it over (VM)", function () {
+    this.timeout(900_000);
+    let info: TestHostInfo;
+    let exec: HostExec;
+
+    /** The project's containers (id, status, start time, AppArmor option) and whether a record exists. */
+    const snapshot = async () =>
+        (
+            await root(
+                info,
+                `ids=$(docker ps -aq --no-trunc --filter label=com.docker.compose.project=${PROJECT}); ` +
+                    `[ -z "$ids" ] || docker inspect -f '{{.Id}} {{.State.Status}} {{.State.StartedAt}} {{index .Config.Labels "com.docker.compose.service"}} {{.AppArmorProfile}}' $ids | sort; ` +
+                    `ls -d ${RECORD} 2>/dev/null; true`,
+            )
+        ).stdout;
+    const startByHand = async () => {
+        await root(info, `cat > ${HAND_FILE}`, { stdin: HAND });
+        const r = await root(
+            info,
+            `COMPOSE_HTTP_TIMEOUT=600 docker-compose -p ${PROJECT} -f ${HAND_FILE} up -d 2>&1`,
+            { timeoutMs: 600_000 },
+        );
+        assert.strictEqual(r.code, 0, r.stdout);
+    };
+    const clearProject = () =>
+        root(
+            info,
+            `docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=${PROJECT}) >/dev/null 2>&1; ` +
+                `rm -rf ${RECORD} ${HAND_FILE}; true`,
+        );
+
+    before(async function () {
+        this.timeout(1_800_000);
+        info = await sharedTestHost();
+        exec = execFor(info, { timeoutMs: 600_000 });
+        await clearProject();
+        await hostScripts.install(exec, {
+            name: PROFILE,
+            text: secureProfile(PROFILE),
+            mode: "enforce",
+            sudo: true,
+        });
+    });
+    after(async function () {
+        if (!info) return;
+        await clearProject();
+        await hostScripts.remove(exec, { name: PROFILE, sudo: true, onInUse: "remove" });
+    });
+
+    it("a project started by hand: up refuses (foreign-project) and changes nothing; down removes nothing", async () => {
+        await startByHand();
+        const before = await snapshot();
+        const lines = before.trim().split("\n");
+        assert.strictEqual(lines.length, 2, before);
+        assert.match(before, / running .* one docker-default\n/);
+        assert.match(before, / exited .* extra docker-default\n/);
+        assert.doesNotMatch(before, new RegExp(RECORD));
+
+        let err: unknown;
+        try {
+            await composeScripts.up(exec, { project: PROJECT, file: OURS, sudo: true });
+        } catch (e) {
+            err = e;
+        }
+        assert.ok(err instanceof HostScriptError, String(err));
+        assert.strictEqual(err.code, "foreign-project", err.message);
+        assert.match(
+            err.message,
+            new RegExp(
+                `compose project ${PROJECT} already runs on this host with 2 container\\(s\\) \\(1 running\\) that pulumi-apparmor did not start \\(no record in ${RECORD}\\); nothing was changed`,
+            ),
+        );
+        assert.match(err.message, /set adopt: true on the ComposeProject/);
+        assert.strictEqual(await snapshot(), before, "the hand-made project changed");
+
+        const down = await composeScripts.down(exec, { project: PROJECT, sudo: true });
+        assert.strictEqual(down.containers.length, 2, JSON.stringify(down));
+        assert.strictEqual(await snapshot(), before, "down removed a project that is not ours");
+    });
+
+    it("with adopt: up takes it over (confined, the service not in the file removed, record kept); later up and down are ours", async () => {
+        const before = await snapshot();
+        const handOne = before.split("\n").find((l) => / one /.test(l))!.split(" ")[0];
+        const r = await composeScripts.up(exec, {
+            project: PROJECT,
+            file: OURS,
+            sudo: true,
+            adopt: true,
+        });
+        assert.strictEqual(r.adopted, true);
+        assert.deepStrictEqual(
+            r.containers.map((c) => [c.service, c.running, c.label]),
+            [["one", true, `${PROFILE} (enforce)`]],
+        );
+        assert.notStrictEqual(r.containers[0].id, handOne, "recreated from our file");
+        const after = await root(
+            info,
+            `docker ps -aq --no-trunc --filter label=com.docker.compose.project=${PROJECT}; ` +
+                `stat -c '%a %U' ${RECORD} ${RECORD}/compose.yaml; sha256sum < ${RECORD}/compose.yaml`,
+        );
+        assert.deepStrictEqual(after.stdout.trim().split("\n").slice(0, 3), [
+            r.containers[0].id,
+            "700 root",
+            "600 root",
+        ]);
+        assert.match(after.stdout, new RegExp(sha256Hex(OURS)));
+
+        // Ours now: a later up needs no adopt and takes nothing over.
+        const again = await composeScripts.up(exec, { project: PROJECT, file: OURS, sudo: true });
+        assert.strictEqual(again.adopted, false);
+        assert.deepStrictEqual(
+            again.containers.map((c) => c.id),
+            [r.containers[0].id],
+            "unchanged file: same container",
+        );
+
+        const down = await composeScripts.down(exec, { project: PROJECT, sudo: true });
+        assert.deepStrictEqual(down.containers, []);
+        assert.strictEqual(await snapshot(), "", "containers and record gone");
+    });
+});
