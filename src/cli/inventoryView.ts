@@ -155,6 +155,13 @@ export function declaredProfiles(exportText: string): Set<string> {
     return out;
 }
 
+/** The rows of the `names` profiles (all rows when `names` is empty), in the same order. */
+export function selectProfiles(rows: readonly ProfileRow[], names: readonly string[]): ProfileRow[] {
+    if (names.length === 0) return [...rows];
+    const wanted = new Set(names);
+    return rows.filter((r) => wanted.has(r.name));
+}
+
 /** The rows with `orphan` set: managed here and declared by none of the stacks. */
 export function markOrphans(
     rows: readonly ProfileRow[],

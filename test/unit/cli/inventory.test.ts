@@ -18,7 +18,10 @@ import {
     labelName,
     markOrphans,
     renderStatusTable,
+    selectProfiles,
 } from "../../../src/cli/inventoryView";
+import { run as runStatus } from "../../../src/cli/status";
+import { runCli } from "../../support/cliRun";
 import { knownHostsPin, parseHostSpec } from "../../../src/cli/hostArgs";
 import { identifierFor, importChoice, renderProgram } from "../../../src/cli/importProgram";
 import { parseProfile, profileVersion } from "../../../src/profile";
@@ -183,6 +186,50 @@ describe("cli: host inventory (status/import, pure)", () => {
         assert.throws(() => declaredProfiles("{}"), /stack export/);
         assert.throws(() => declaredProfiles("not json"), /not JSON/);
     });
+
+    const selections: [string, string[], string[]][] = [
+        ["no --profile: every row", [], ["db", "ours", "ours//hat", "web"]],
+        ["one name", ["ours"], ["ours"]],
+        ["two names, in row order", ["web", "db"], ["db", "web"]],
+        ["a child is not selected by its parent", ["ours"], ["ours"]],
+        ["a name not on the host", ["nothere"], []],
+    ];
+    for (const [what, names, want] of selections)
+        it(`--profile selection: ${what}`, () => {
+            const rows = inventoryRows(parseInventory({ stdout: output() }));
+            assert.deepStrictEqual(
+                selectProfiles(rows, names).map((r) => r.name),
+                want,
+            );
+        });
+    it("--profile limits the orphans to the named profiles", () => {
+        const rows = selectProfiles(inventoryRows(parseInventory({ stdout: output() })), ["web"]);
+        assert.deepStrictEqual(
+            markOrphans(rows, new Set()).filter((r) => r.orphan),
+            [],
+            "ours is managed and undeclared, but not selected",
+        );
+    });
+
+    const usage: [string, string[], RegExp][] = [
+        ["--profile without a name", ["--profile"], /--profile needs a profile name/],
+        ["--profile with a hostile name", ["--profile", "a;rm -rf /"], /--profile: profile name .* is not allowed/],
+        ["--profile unconfined", ["--profile", "unconfined"], /--profile: "unconfined"/],
+    ];
+    for (const [what, extra, re] of usage)
+        it(`status usage: ${what} → exit 2 before any connection`, async () => {
+            const r = await runCli(runStatus, [
+                "--host",
+                "u@127.0.0.1:1",
+                "--key",
+                "/nonexistent",
+                "--host-key",
+                `SHA256:${"A".repeat(43)}`,
+                ...extra,
+            ]);
+            assert.strictEqual(r.code, 2, r.stderr);
+            assert.match(r.stderr, re);
+        });
 
     it("the table escapes host text: a name cannot start a line or move the cursor", () => {
         const evil = "x\n\u001b[2Jroot (enforce)";
