@@ -137,6 +137,8 @@ up)
                 total=$(printf '%s\n' "$ids" | wc -l)
                 running=$(docker ps -q --filter "label=com.docker.compose.project=$project" | wc -l) ||
                     fail docker "docker ps failed"
+                total=$((total + 0))
+                running=$((running + 0))
                 fail foreign-project "compose project $project already runs on this host with $total container(s) ($running running) that pulumi-apparmor did not start (no record in $pdir); nothing was changed. Choose another projectName, or set adopt: true on the ComposeProject to take the project over (compose then recreates its containers under the profiles and removes those of services not in the file; deleting the ComposeProject brings the project down)"
             fi
             adopted=true

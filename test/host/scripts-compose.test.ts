@@ -122,7 +122,10 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
 
     it("with adopt: up takes it over (confined, the service not in the file removed, record kept); later up and down are ours", async () => {
         const before = await snapshot();
-        const handOne = before.split("\n").find((l) => / one /.test(l))!.split(" ")[0];
+        const handOne = before
+            .split("\n")
+            .find((l) => / one /.test(l))!
+            .split(" ")[0];
         const r = await composeScripts.up(exec, {
             project: PROJECT,
             file: OURS,

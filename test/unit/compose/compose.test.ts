@@ -266,7 +266,11 @@ describe("compose: ComposeProject arguments", () => {
         ],
         ["adopt true", { adopt: true }, undefined],
         ["adopt false", { adopt: false }, undefined],
-        ["adopt as a promise (checked by the provider)", { adopt: Promise.resolve(true) }, undefined],
+        [
+            "adopt as a promise (checked by the provider)",
+            { adopt: Promise.resolve(true) },
+            undefined,
+        ],
         ["adopt a string", { adopt: "yes" }, /^adopt: "yes" is not a boolean/m],
         ["adopt a number", { adopt: 1 }, /^adopt: "1" is not a boolean/m],
     ];
@@ -353,7 +357,11 @@ describe("compose: ownership of the project name (adopt)", () => {
     ];
     for (const [what, adopt, has] of commands)
         it(`${what}: the host command ${has ? "carries" : "does not carry"} the adopt option`, () => {
-            const c = composeUpCommand({ project: "web", file, ...(adopt === undefined ? {} : { adopt }) });
+            const c = composeUpCommand({
+                project: "web",
+                file,
+                ...(adopt === undefined ? {} : { adopt }),
+            });
             const words = c.command.split(" ").slice(has ? -4 : -3);
             assert.deepStrictEqual(words, [
                 "'up'",
@@ -370,10 +378,26 @@ describe("compose: ownership of the project name (adopt)", () => {
 
     const id = "c".repeat(64);
     const results: [string, string, boolean | RegExp][] = [
-        ["adopted true", `{"ok":true,"tool":"docker-compose","adopted":true,"containers":[]}`, true],
-        ["adopted false", `{"ok":true,"tool":"docker-compose","adopted":false,"containers":[]}`, false],
-        ["no adopted field (an older script)", `{"ok":true,"tool":"docker compose","containers":[]}`, false],
-        ["adopted not a boolean", `{"ok":true,"tool":"docker-compose","adopted":"yes","containers":[]}`, /unexpected result: adopted/],
+        [
+            "adopted true",
+            `{"ok":true,"tool":"docker-compose","adopted":true,"containers":[]}`,
+            true,
+        ],
+        [
+            "adopted false",
+            `{"ok":true,"tool":"docker-compose","adopted":false,"containers":[]}`,
+            false,
+        ],
+        [
+            "no adopted field (an older script)",
+            `{"ok":true,"tool":"docker compose","containers":[]}`,
+            false,
+        ],
+        [
+            "adopted not a boolean",
+            `{"ok":true,"tool":"docker-compose","adopted":"yes","containers":[]}`,
+            /unexpected result: adopted/,
+        ],
         [
             "with a container",
             `{"ok":true,"tool":"docker-compose","adopted":true,"containers":[{"id":"${id}","service":"a","running":true,"label":"pa (enforce)"}]}`,
@@ -384,7 +408,11 @@ describe("compose: ownership of the project name (adopt)", () => {
         it(`result: ${what}`, () => {
             if (want instanceof RegExp)
                 assert.throws(() => parseCompose({ stdout: `${line}\n`, exitCode: 0 }), want);
-            else assert.strictEqual(parseCompose({ stdout: `${line}\n`, exitCode: 0 }).adopted, want);
+            else
+                assert.strictEqual(
+                    parseCompose({ stdout: `${line}\n`, exitCode: 0 }).adopted,
+                    want,
+                );
         });
     it("the refusal reaches the caller as a HostScriptError with code foreign-project", () => {
         const msg =
@@ -410,10 +438,13 @@ describe("compose: ownership of the project name (adopt)", () => {
     ];
     for (const [what, adopt, want] of checks)
         it(`provider check: ${what}`, async () => {
-            const r = await composeProvider.check({}, {
-                project: "web",
-                ...(adopt === undefined ? {} : { adopt: adopt as boolean }),
-            });
+            const r = await composeProvider.check(
+                {},
+                {
+                    project: "web",
+                    ...(adopt === undefined ? {} : { adopt: adopt as boolean }),
+                },
+            );
             const got = (r.failures ?? []).map((f) => `${f.property}: ${f.reason}`);
             assert.deepStrictEqual(got, want === undefined ? [] : [want]);
         });
@@ -425,7 +456,11 @@ describe("compose: ownership of the project name (adopt)", () => {
             services: { a: { profileName: "pa", mode: "enforce" as const } },
             drift: [],
         };
-        const d = await composeProvider.diff("id", { ...base, adopt: false }, { ...base, adopt: true });
+        const d = await composeProvider.diff(
+            "id",
+            { ...base, adopt: false },
+            { ...base, adopt: true },
+        );
         assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
     });
 });
