@@ -317,16 +317,31 @@ describe("host scripts: safety (issue #13 findings 4-6) on the test VM", functio
                 [true, false, false, false, false, false],
                 JSON.stringify(r),
             );
-            assert.deepStrictEqual([r.sha256, r.policySha1, r.kernelMode], [before.file, before.raw, "enforce"]);
-            assert.deepStrictEqual(r.hostAbi, facts, "install in place reports the same ABI facts as preflight");
+            assert.deepStrictEqual(
+                [r.sha256, r.policySha1, r.kernelMode],
+                [before.file, before.raw, "enforce"],
+            );
+            assert.deepStrictEqual(
+                r.hostAbi,
+                facts,
+                "install in place reports the same ABI facts as preflight",
+            );
             assert.deepStrictEqual(await snapshot(name), before, "the host's profile changed");
-            assert.strictEqual(await stat(), beforeStat, "the file was rewritten (inode, mode, owner, time)");
+            assert.strictEqual(
+                await stat(),
+                beforeStat,
+                "the file was rewritten (inode, mode, owner, time)",
+            );
             const st = await hostScripts.status(exec, { names: [name], sudo: true });
             assert.strictEqual(st.profiles[0].managed, false, "no claim recorded");
             // Not ours: remove leaves it (file, policy, mode).
             const rm = await remove(name);
             assert.deepStrictEqual([rm.managed, rm.changed], [false, false]);
-            assert.deepStrictEqual(await snapshot(name), before, "remove touched the host's profile");
+            assert.deepStrictEqual(
+                await snapshot(name),
+                before,
+                "remove touched the host's profile",
+            );
             assert.strictEqual(await stat(), beforeStat);
 
             // A changed text is a real install: the original is kept and comes back on remove.
