@@ -156,7 +156,10 @@ export function declaredProfiles(exportText: string): Set<string> {
 }
 
 /** The rows of the `names` profiles (all rows when `names` is empty), in the same order. */
-export function selectProfiles(rows: readonly ProfileRow[], names: readonly string[]): ProfileRow[] {
+export function selectProfiles(
+    rows: readonly ProfileRow[],
+    names: readonly string[],
+): ProfileRow[] {
     if (names.length === 0) return [...rows];
     const wanted = new Set(names);
     return rows.filter((r) => wanted.has(r.name));

@@ -115,8 +115,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
                 const why = validateProfileName(v);
                 if (why) throw new UsageError(`--profile: ${why}`);
                 a.profiles.push(v);
-            }
-            else if (arg === "--stack-export") {
+            } else if (arg === "--stack-export") {
                 const v = argv[++i];
                 if (!v) throw new UsageError("--stack-export needs a file");
                 a.exports.push(v);

@@ -146,7 +146,10 @@ describe("components: an orphan left by `pulumi stack rm --force`, found and rem
         );
         const after = await cli("--json", "--stack-export", exportFile);
         assert.deepStrictEqual(
-            (JSON.parse(after.stdout) as { profiles: Row[] }).profiles.map((p) => [p.name, p.orphan]),
+            (JSON.parse(after.stdout) as { profiles: Row[] }).profiles.map((p) => [
+                p.name,
+                p.orphan,
+            ]),
             [[KEEP, false]],
         );
         // The remaining stack still sees its profile in sync.

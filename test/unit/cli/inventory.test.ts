@@ -213,7 +213,11 @@ describe("cli: host inventory (status/import, pure)", () => {
 
     const usage: [string, string[], RegExp][] = [
         ["--profile without a name", ["--profile"], /--profile needs a profile name/],
-        ["--profile with a hostile name", ["--profile", "a;rm -rf /"], /--profile: profile name .* is not allowed/],
+        [
+            "--profile with a hostile name",
+            ["--profile", "a;rm -rf /"],
+            /--profile: profile name .* is not allowed/,
+        ],
         ["--profile unconfined", ["--profile", "unconfined"], /--profile: "unconfined"/],
     ];
     for (const [what, extra, re] of usage)
