@@ -621,8 +621,22 @@ export const hostProfileProvider = {
         try {
             // Both at once: they join the host's shared read (one host run for the whole refresh).
             const [live, d] = await Promise.all([
-                ops.status(t, where, props.connection.sudo, props.profileName, props.directory),
-                ops.denials(t, where, props.connection.sudo, props.denials?.cursor),
+                ops.status(
+                    t,
+                    where,
+                    props.connection.sudo,
+                    props.profileName,
+                    props.directory,
+                    true,
+                ),
+                ops.denials(
+                    t,
+                    where,
+                    props.connection.sudo,
+                    props.denials?.cursor,
+                    undefined,
+                    true,
+                ),
             ]);
             const drift = hostDriftReasons(
                 where,

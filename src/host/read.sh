@@ -2,7 +2,8 @@
 # scripts, each as a part run in its own subshell (pa_status / pa_denials: status.sh and denials.sh as
 # they are, prepended by src/host/index.ts), so each part's validation, errors and exit status are its
 # own and one part's failure does not hide the others' results.
-#   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 1 to 500)
+#   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 0 to 500; 0:
+#                                    every managed profile, as status DIR without names)
 #   denials CURSOR MAXBYTES SOURCE   denials CURSOR MAXBYTES SOURCE
 # Output: a header line {"ok":true,"read":"v1","parts":N}, then per part, in order, a frame line
 # {"part":I,"exit":RC,"lines":L} followed by exactly L lines: what that part printed (a last line
@@ -19,9 +20,9 @@ count_parts() {
     while [ $# -gt 0 ]; do
         case $1 in
             status)
-                [ $# -ge 4 ] || usage "$USAGE"
-                case $3 in '' | *[!0-9]* | 0*) usage "status DIR COUNT NAME...: COUNT from 1 to 500" ;; esac
-                { [ "${#3}" -le 3 ] && [ "$3" -le 500 ]; } || usage "status DIR COUNT NAME...: COUNT from 1 to 500"
+                [ $# -ge 3 ] || usage "$USAGE"
+                case $3 in '' | *[!0-9]* | 0?*) usage "status DIR COUNT NAME...: COUNT from 0 to 500" ;; esac
+                { [ "${#3}" -le 3 ] && [ "$3" -le 500 ]; } || usage "status DIR COUNT NAME...: COUNT from 0 to 500"
                 [ $# -ge $(($3 + 3)) ] || usage "status DIR COUNT NAME...: fewer names than COUNT"
                 shift $(($3 + 3))
                 ;;

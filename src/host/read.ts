@@ -29,7 +29,7 @@ export interface StatusPart {
     readonly kind: "status";
     /** Where to look for names without a manifest. */
     readonly dir: string;
-    /** At least one. */
+    /** The profiles to report; none: every profile this library manages on the host (its manifests). */
     readonly names: readonly string[];
 }
 
@@ -66,9 +66,9 @@ function check(field: string, err: string | undefined): void {
 export function readPartArgs(p: ReadPart): string[] {
     if (p.kind === "status") {
         check("directory", validateHostDirectory(p.dir));
-        if (p.names.length < 1 || p.names.length > MAX_READ_STATUS_NAMES)
+        if (p.names.length > MAX_READ_STATUS_NAMES)
             throw new Error(
-                `invalid status part: 1 to ${MAX_READ_STATUS_NAMES} names, got ${p.names.length}`,
+                `invalid status part: 0 to ${MAX_READ_STATUS_NAMES} names, got ${p.names.length}`,
             );
         for (const n of p.names) check("profile name", validateProfileName(n));
         return ["status", p.dir, String(p.names.length), ...p.names];
@@ -127,7 +127,7 @@ export function planReads(
         used += b;
     };
     parts.forEach((p, i) => {
-        if (p.kind !== "status") return push(p, i);
+        if (p.kind !== "status" || p.names.length === 0) return push(p, i);
         // names one by one into status parts that fit
         let names: string[] = [];
         let bytes = partBytes({ ...p, names: ["x"] }) - 4;

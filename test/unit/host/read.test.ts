@@ -47,7 +47,11 @@ describe("read script", () => {
     const bad: [string, ReadPart[], RegExp][] = [
         ["no parts", [], /no parts/],
         ["shell in a name", [{ ...S, names: ["a'; reboot #"] }], /invalid profile name/],
-        ["no names", [{ ...S, names: [] }], /1 to 500 names/],
+        [
+            "501 names",
+            [{ ...S, names: Array.from({ length: 501 }, (_, i) => `p${i}`) }],
+            /0 to 500 names/,
+        ],
         ["dir outside /etc/apparmor.d", [{ ...S, dir: "/tmp" }], /invalid directory/],
         ["cursor with a quote", [{ ...D, cursor: "journal:a'b" }], /invalid cursor/],
         ["maxBytes 0", [{ ...D, maxBytes: 0 }], /invalid maxBytes/],
@@ -68,6 +72,16 @@ describe("read script", () => {
         assert.deepStrictEqual(names, many);
         for (const p of plans)
             assert.ok(readCommand(p.parts, { sudo: true }).command.length <= MAX_READ_COMMAND);
+    });
+
+    it("a status part without names asks for every managed profile (COUNT 0), planned whole", () => {
+        const all: ReadPart = { kind: "status", dir: DEFAULT_PROFILE_DIR, names: [] };
+        assert.ok(
+            readCommand([all, D]).command.endsWith(
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '0' 'denials' 'now' '1024' 'auto'`,
+            ),
+        );
+        assert.deepStrictEqual(planReads([S, all, D]), [{ parts: [S, all, D], from: [0, 1, 2] }]);
     });
 
     it("parseRead: each part's own result, in order", () => {
@@ -160,7 +174,8 @@ describe("read script", () => {
         ["no part", []],
         ["an unknown part", ["exec", "x"]],
         ["fewer names than COUNT", ["status", DEFAULT_PROFILE_DIR, "3", "a", "b"]],
-        ["COUNT 0", ["status", DEFAULT_PROFILE_DIR, "0"]],
+        ["COUNT with a leading zero", ["status", DEFAULT_PROFILE_DIR, "01", "a"]],
+        ["a short status part", ["status", DEFAULT_PROFILE_DIR]],
         ["COUNT not a number", ["status", DEFAULT_PROFILE_DIR, "1;x", "a"]],
         ["COUNT over 500", ["status", DEFAULT_PROFILE_DIR, "501", "a"]],
         ["a short denials part", ["denials", "now", "10"]],
@@ -179,6 +194,9 @@ describe("read script", () => {
             "2",
             "status",
             "denials",
+            "status",
+            DEFAULT_PROFILE_DIR,
+            "0",
             "denials",
             "now",
             "10",
