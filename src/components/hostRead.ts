@@ -59,8 +59,14 @@ interface Shared {
     readonly at: number;
     /** Every managed profile's status. */
     readonly all: host.StatusResult;
-    /** Denials results by part key. */
-    readonly denials: ReadonlyMap<string, host.DenialsResult>;
+    /** Denials results by part key (the shared runs of the operation so far). */
+    readonly denials: Map<string, host.DenialsResult>;
+    /**
+     * Where the first shared run's log read ended (a journal cursor): a later shared run's denials parts
+     * end there too (`until`), so that every profile of the refresh keeps the same position and the
+     * next refresh reads the log once.
+     */
+    readonly end?: string;
 }
 
 interface Waiter {
@@ -181,11 +187,17 @@ export class HostReadBatcher {
 
     /** A shared request's answer from the last shared run, if it is fresh and has one. */
     private fromShared(q: Queue, req: Request): StatusAnswer | host.DenialsResult | undefined {
-        const sh = q.shared;
-        if (!sh || this.now() - sh.at > this.shareMs) return undefined;
+        const sh = this.freshShared(q);
+        if (!sh) return undefined;
         if (req.kind === "denials") return sh.denials.get(partKey(req));
         const profile = sh.all.profiles.find((p) => p.name === req.name);
         return profile ? { apparmor: sh.all.apparmor, profile } : undefined;
+    }
+
+    /** The last shared run's answers while they may serve (see {@link SHARE_MS}). */
+    private freshShared(q: Queue): Shared | undefined {
+        const sh = q.shared;
+        return sh && this.now() - sh.at <= this.shareMs ? sh : undefined;
     }
 
     /** (Re)arms the pending batch's timer: `windowMs` after the last arrival, within `maxWaitMs`. */
@@ -233,12 +245,22 @@ export class HostReadBatcher {
             }
             groups.get(k)!.push(w);
         }
-        const parts = keys.map((k) => readPart(groups.get(k)!.map((w) => w.req)));
         const shareIt = batch.some((w) => w.req.share);
+        const before = shareIt ? this.freshShared(q) : undefined;
+        const parts = keys.map((k) => {
+            const ws = groups.get(k)!;
+            const p = readPart(ws.map((w) => w.req));
+            // a later wave of the refresh: its log reads end where the first one's did
+            return p.kind === "denials" && before?.end && ws.every((w) => w.req.share)
+                ? { ...p, until: before.end }
+                : p;
+        });
+        // the first shared run of the operation also reads every managed profile's status
+        const allPart = shareIt && !before;
         const statusDir = batch.find((w) => w.req.kind === "status")?.req as
             | { dir: string }
             | undefined;
-        if (shareIt)
+        if (allPart)
             parts.push({
                 kind: "status",
                 dir: statusDir?.dir ?? host.DEFAULT_PROFILE_DIR,
@@ -268,16 +290,21 @@ export class HostReadBatcher {
         keys.forEach((k, i) => {
             for (const w of groups.get(k)!) answer(w, got[i]);
         });
-        const all = shareIt ? got[parts.length - 1][0] : undefined;
-        if (all?.ok && q.epoch === epoch) {
-            const denials = new Map<string, host.DenialsResult>();
-            keys.forEach((k, i) => {
-                const x = got[i][0];
-                if (parts[i].kind === "denials" && x?.ok)
-                    denials.set(k, x.value as host.DenialsResult);
-            });
-            q.shared = { at, all: all.value as host.StatusResult, denials };
+        if (!shareIt || q.epoch !== epoch) return;
+        const denials = new Map<string, host.DenialsResult>();
+        keys.forEach((k, i) => {
+            const x = got[i][0];
+            if (parts[i].kind === "denials" && x?.ok) denials.set(k, x.value as host.DenialsResult);
+        });
+        if (before) {
+            // the same operation's shared answers, now with this wave's denials too
+            if (q.shared === before) for (const [k, v] of denials) before.denials.set(k, v);
+            return;
         }
+        const all = got[parts.length - 1][0];
+        if (!all?.ok) return;
+        const end = [...denials.values()].find((d) => d.cursor?.startsWith("journal:"))?.cursor;
+        q.shared = { at, all: all.value as host.StatusResult, denials, ...(end ? { end } : {}) };
     }
 }
 

@@ -33,13 +33,18 @@ export interface StatusPart {
     readonly names: readonly string[];
 }
 
-/** `denials CURSOR MAXBYTES SOURCE` as a part of a read. */
+/** `denials CURSOR MAXBYTES SOURCE [UNTIL]` as a part of a read. */
 export interface DenialsPart {
     readonly kind: "denials";
     /** "start", "now" or the cursor of an earlier result. */
     readonly cursor: string;
     readonly maxBytes: number;
     readonly source: DenialSource | "auto";
+    /**
+     * A journal cursor of an earlier result: a journal source's read ends at that entry (see
+     * denials.sh). Defaults to none.
+     */
+    readonly until?: string;
 }
 
 export type ReadPart = StatusPart | DenialsPart;
@@ -78,7 +83,12 @@ export function readPartArgs(p: ReadPart): string[] {
         check("maxBytes", validateMaxBytes(p.maxBytes));
         if (p.source !== "auto" && !isDenialSource(p.source))
             throw new Error(`invalid source "${String(p.source).slice(0, 40)}"`);
-        return ["denials", p.cursor, String(p.maxBytes), p.source];
+        if (p.until !== undefined) {
+            check("until", validateCursor(p.until));
+            if (!p.until.startsWith("journal:") || p.until.length === 8)
+                throw new Error("invalid until: a journal cursor returned by denials");
+        }
+        return ["denials", p.cursor, String(p.maxBytes), p.source, p.until ?? "-"];
     }
     throw new Error(`invalid read part "${String((p as { kind?: unknown }).kind)}"`);
 }

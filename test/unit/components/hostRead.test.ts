@@ -51,6 +51,8 @@ function journalLine(profile: string, serial: number): string {
 
 interface FakeHost {
     runs: { target: string; args: string[] }[];
+    /** The `until` of every denials part read (see denials.sh). */
+    untils: string[];
     exec: (t: SshTarget, command: string) => Promise<ExecResult>;
     /** Called inside a run, before it answers. */
     during?: () => void;
@@ -66,6 +68,7 @@ function fakeHost(
     const failNames = new Set(opts.failNames ?? []);
     const h: FakeHost = {
         runs: [],
+        untils: [],
         exec: async (t, command) => {
             const args = readArgs(command);
             h.runs.push({ target: t.host, args });
@@ -89,7 +92,8 @@ function fakeHost(
                             ok: true,
                             source: "journal-audit",
                             format: "journal-json",
-                            cursor: "journal:end",
+                            // a read with UNTIL ends there (the fake's log has passed it)
+                            cursor: args[i + 4] !== "-" ? args[i + 4] : "journal:end",
                             lines: 1,
                             bytes: line.length + 1,
                             suppressed: 0,
@@ -98,7 +102,8 @@ function fakeHost(
                         }),
                         line,
                     ];
-                    i += 4;
+                    if (args[i + 4] !== "-") h.untils.push(args[i + 4]);
+                    i += 5;
                 }
                 out.push(JSON.stringify({ part: parts, exit: 0, lines: body.length }), ...body);
                 parts++;
@@ -131,6 +136,7 @@ describe("host read batcher", () => {
             "journal:c1",
             "1024",
             "auto",
+            "-",
         ]);
         statuses.forEach((s, i) => {
             assert.strictEqual(s.profile?.name, names[i]);
@@ -426,6 +432,59 @@ describe("host read batcher", () => {
             assert.strictEqual(st.profile?.name, names[0]);
             await b.status(T, true, names[1], DEFAULT_PROFILE_DIR, true);
             assert.strictEqual(h.runs.length, 2);
+        });
+
+        it("later waves with cursors of their own end their log reads where the first run did; the next refresh is ONE run", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            // a stack's first refresh after its creates: every profile has the cursor of its create
+            const own = (ns: string[]) =>
+                Promise.all(
+                    ns.map((n) =>
+                        b.denials(T, true, `journal:${n.replace("-", "")}`, 1024, "auto", true),
+                    ),
+                );
+            const first = await own(names.slice(0, 8));
+            const later = [...(await own(names.slice(8, 16))), ...(await own(names.slice(16)))];
+            assert.strictEqual(h.runs.length, 3);
+            assert.deepStrictEqual(h.untils, Array(12).fill("journal:end"));
+            for (const d of [...first, ...later]) assert.strictEqual(d.cursor, "journal:end");
+            // each still read from its own cursor
+            later.forEach((d, i) => assert.match(d.lines[0], new RegExp(`p-journalweb${i + 8}"`)));
+            // the next refresh (a new provider process): one position, one run for all 20
+            const h2 = fakeHost({ managed: names });
+            const b2 = new HostReadBatcher(h2.exec, 10);
+            for (const ns of [names.slice(0, 8), names.slice(8, 16), names.slice(16)])
+                await Promise.all(
+                    ns.map((n) =>
+                        Promise.all([
+                            b2.status(T, true, n, DEFAULT_PROFILE_DIR, true),
+                            b2.denials(T, true, "journal:end", 1024, "auto", true),
+                        ]),
+                    ),
+                );
+            assert.strictEqual(h2.runs.length, 1);
+        });
+
+        it("a request that is not shared is never cut short by until, even beside shared ones", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            await b.denials(T, true, "journal:c1", 1024, "auto", true);
+            await Promise.all([
+                b.denials(T, true, "journal:c2", 1024, "auto", true),
+                b.denials(T, true, "journal:c2", 1024, "auto", false),
+                b.denials(T, true, "journal:c3", 1024, "auto", true),
+            ]);
+            assert.strictEqual(h.runs.length, 2);
+            // c2's part serves a gate's read too: read to the end; c3's only shared ones: until
+            assert.deepStrictEqual(h.untils, ["journal:end"]);
+            assert.deepStrictEqual(h.runs[1].args.slice(0, 5), [
+                "denials",
+                "journal:c2",
+                "1024",
+                "auto",
+                "-",
+            ]);
         });
     });
 });

@@ -26,11 +26,14 @@ function out(...lines: string[]) {
     return { stdout: `${lines.join("\n")}\n`, stderr: "", exitCode: 0 };
 }
 
-/** read.sh run locally under dash as this (non-root) user. */
+/** read.sh run locally under dash as a user that is not root (nobody, when the tests run as root). */
 function runLocal(...args: string[]) {
-    return spawnSync("sh", ["-c", hostScriptProgram("read"), "pulumi-apparmor-read", ...args], {
-        encoding: "utf8",
-    });
+    const sh = ["sh", "-c", hostScriptProgram("read"), "pulumi-apparmor-read", ...args];
+    const [cmd, ...argv] =
+        process.getuid?.() === 0
+            ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...sh]
+            : sh;
+    return spawnSync(cmd, argv, { encoding: "utf8", cwd: "/" });
 }
 
 describe("read script", () => {
@@ -39,7 +42,7 @@ describe("read script", () => {
         assert.ok(c.command.startsWith("sudo -n sh -c "));
         assert.ok(
             c.command.endsWith(
-                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'denials' 'now' '1024' 'auto'`,
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'denials' 'now' '1024' 'auto' '-'`,
             ),
         );
         assert.ok(c.command.length < MAX_READ_COMMAND);
@@ -56,6 +59,8 @@ describe("read script", () => {
         ["cursor with a quote", [{ ...D, cursor: "journal:a'b" }], /invalid cursor/],
         ["maxBytes 0", [{ ...D, maxBytes: 0 }], /invalid maxBytes/],
         ["unknown source", [{ ...D, source: "syslog" as "auto" }], /invalid source/],
+        ["until that is not a journal cursor", [{ ...D, until: "kernlog:1:2" }], /invalid until/],
+        ["until with a quote", [{ ...D, until: "journal:a'b" }], /invalid until/],
         ["unknown part", [{ kind: "exec" } as unknown as ReadPart], /invalid read part/],
     ];
     for (const [what, parts, re] of bad)
@@ -78,10 +83,18 @@ describe("read script", () => {
         const all: ReadPart = { kind: "status", dir: DEFAULT_PROFILE_DIR, names: [] };
         assert.ok(
             readCommand([all, D]).command.endsWith(
-                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '0' 'denials' 'now' '1024' 'auto'`,
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '0' 'denials' 'now' '1024' 'auto' '-'`,
             ),
         );
         assert.deepStrictEqual(planReads([S, all, D]), [{ parts: [S, all, D], from: [0, 1, 2] }]);
+    });
+
+    it("a denials part with until: the journal cursor as the part's fifth word", () => {
+        assert.ok(
+            readCommand([{ ...D, until: "journal:s=ab;i=1f" }]).command.endsWith(
+                ` pulumi-apparmor-read 'denials' 'now' '1024' 'auto' 'journal:s=ab;i=1f'`,
+            ),
+        );
     });
 
     it("parseRead: each part's own result, in order", () => {
@@ -178,7 +191,7 @@ describe("read script", () => {
         ["a short status part", ["status", DEFAULT_PROFILE_DIR]],
         ["COUNT not a number", ["status", DEFAULT_PROFILE_DIR, "1;x", "a"]],
         ["COUNT over 500", ["status", DEFAULT_PROFILE_DIR, "501", "a"]],
-        ["a short denials part", ["denials", "now", "10"]],
+        ["a short denials part", ["denials", "now", "10", "auto"]],
     ];
     for (const [what, args] of layouts)
         it(`read.sh under dash refuses ${what} (usage, exit 2) before anything runs`, () => {
@@ -187,7 +200,6 @@ describe("read script", () => {
             assert.match(r.stdout, /^\{"ok":false,"error":"usage"/);
         });
     it("read.sh under dash: a good layout (names that are part keywords too) reaches the root check", () => {
-        if (process.getuid?.() === 0) return;
         const r = runLocal(
             "status",
             DEFAULT_PROFILE_DIR,
@@ -201,6 +213,7 @@ describe("read script", () => {
             "now",
             "10",
             "auto",
+            "journal:s=1;i=2",
         );
         assert.strictEqual(r.status, 1, r.stdout + r.stderr);
         assert.match(r.stdout, /^\{"ok":false,"error":"not-root"/);
