@@ -350,6 +350,18 @@ export function hostAbiProblems(
     return reqs.length ? checkHostAbi(facts, reqs, where, pinned) : [];
 }
 
+/**
+ * Whether `text` has rules that need a newer parser or a kernel feature ({@link abiRequirements};
+ * an `abi <abi/X>,` line alone does not count: the install's own compile refuses a missing file).
+ */
+export function usesNewerAbi(text: string): boolean {
+    try {
+        return abiRequirements(parseProfile(text)).some((r) => r.need !== "abi-file");
+    } catch {
+        return false;
+    }
+}
+
 /** Order-insensitive JSON (the engine does not keep object key order). */
 export function canonicalJson(v: unknown): string {
     if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
@@ -447,6 +459,14 @@ async function apply(
             olds?.checkedAt,
             Date.now(),
         );
+        // Rules only a newer AppArmor enforces are checked against the host before anything loads,
+        // also when no preview ran (`up --skip-preview`, the Automation API's `up`): the preview's
+        // compile, whose ABI facts name what the host lacks (a 4.x parser on an older kernel would
+        // load such a rule without enforcing it). Profiles without such rules pay nothing.
+        if (verifiedSha === undefined && usesNewerAbi(news.profileText)) {
+            const why = await compileAtPreview(news);
+            if (why) throw new Error(why);
+        }
         const [dR, iR] = await Promise.allSettled([
             prev === undefined
                 ? ops.denials(t, where, news.connection.sudo, undefined)

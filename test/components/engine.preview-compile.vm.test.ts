@@ -164,6 +164,30 @@ describe("components: compile at preview on the host, audited denies (engine + V
         assert.strictEqual(await hostState(), before, "the host changed");
     });
 
+    it("`up` without a preview (the Automation API's up is --skip-preview) refuses `userns,` the same way before anything loads", async () => {
+        const before = await hostState();
+        spec.extra = "userns";
+        const events: EngineEvent[] = [];
+        let err: Error | undefined;
+        try {
+            await st.stack.up({ color: "never", onEvent: (e) => events.push(e) });
+        } catch (e) {
+            err = e as Error;
+        }
+        assert.ok(err, "up succeeded");
+        const text = `${events
+            .filter((e) => e.diagnosticEvent?.severity === "error")
+            .map((e) => e.diagnosticEvent!.message)
+            .join("\n")}\n${err.message}`;
+        const target = `${ctx.vm.user}@${ctx.vm.host}:${ctx.vm.port}`;
+        assert.ok(text.includes(`host ${target} cannot enforce \`userns,\``), text);
+        assert.match(text, /kernel lacks the AppArmor feature namespaces\/mask\/userns_create/);
+        const r = runs();
+        assert.deepStrictEqual(Object.keys(r), ["compile"], JSON.stringify(r));
+        assert.strictEqual(r.compile.count, 1, "the check's compile, no install");
+        assert.strictEqual(await hostState(), before, "the host changed");
+    });
+
     it("a new version: preview compiles it once on the host, up compiles only in the install", async () => {
         spec.extra = "none";
         const pv = await st.preview();

@@ -7,6 +7,7 @@ import {
     checkInputs,
     diffHostProfile,
     DIRECTORY_RE,
+    usesNewerAbi,
 } from "../../src/components/hostProfileProvider";
 import { validateHostDirectory } from "../../src/host";
 import { labelDrift } from "../../src/components/confinementProvider";
@@ -330,6 +331,21 @@ describe("components: argument validation", () => {
             [],
             "unknown values are not validated",
         );
+    });
+
+    it("usesNewerAbi: which texts the install checks against the host's ABI first (table)", () => {
+        const p = (body: string) => `profile x {\n${body}\n}\n`;
+        const rows: [string, string, boolean][] = [
+            ["AppArmor 3 rules", p("  file,\n  deny /tmp/a/** w,\n  network inet,"), false],
+            ["an abi pin alone", `abi <abi/3.0>,\n${p("  file,")}`, false],
+            ["userns under an abi pin", `abi <abi/4.0>,\n${p("  userns,")}`, true],
+            ["userns", p("  userns,"), true],
+            ["mqueue", p("  mqueue,"), true],
+            ["io_uring", p("  io_uring,"), true],
+            ["all", p("  all,"), true],
+            ["a text that does not parse (the validator reports it)", "profile x {", false],
+        ];
+        for (const [what, text, want] of rows) assert.strictEqual(usesNewerAbi(text), want, what);
     });
 
     it("connectionCheckFailures: the providers' shared connection check (table)", () => {
