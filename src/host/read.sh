@@ -2,14 +2,16 @@
 # scripts, each as a part run in its own subshell (pa_status / pa_denials: status.sh and denials.sh as
 # they are, prepended by src/host/index.ts), so each part's validation, errors and exit status are its
 # own and one part's failure does not hide the others' results.
-#   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 1 to 500)
-#   denials CURSOR MAXBYTES SOURCE   denials CURSOR MAXBYTES SOURCE
+#   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 0 to 500; 0:
+#                                    every managed profile, as status DIR without names)
+#   denials CURSOR MAXBYTES SOURCE UNTIL
+#                                    denials CURSOR MAXBYTES SOURCE [UNTIL] (UNTIL "-": none)
 # Output: a header line {"ok":true,"read":"v1","parts":N}, then per part, in order, a frame line
 # {"part":I,"exit":RC,"lines":L} followed by exactly L lines: what that part printed (a last line
 # without a newline gets one). The lengths make the framing unambiguous whatever the log lines hold.
 # Parts' stderr is this script's stderr.
 
-USAGE="status DIR COUNT NAME... | denials CURSOR MAXBYTES SOURCE ..."
+USAGE="status DIR COUNT NAME... | denials CURSOR MAXBYTES SOURCE UNTIL ..."
 [ $# -ge 1 ] || usage "$USAGE"
 
 # count_parts PART…: checks the layout of every part before any runs (each part checks its own
@@ -19,15 +21,15 @@ count_parts() {
     while [ $# -gt 0 ]; do
         case $1 in
             status)
-                [ $# -ge 4 ] || usage "$USAGE"
-                case $3 in '' | *[!0-9]* | 0*) usage "status DIR COUNT NAME...: COUNT from 1 to 500" ;; esac
-                { [ "${#3}" -le 3 ] && [ "$3" -le 500 ]; } || usage "status DIR COUNT NAME...: COUNT from 1 to 500"
+                [ $# -ge 3 ] || usage "$USAGE"
+                case $3 in '' | *[!0-9]* | 0?*) usage "status DIR COUNT NAME...: COUNT from 0 to 500" ;; esac
+                { [ "${#3}" -le 3 ] && [ "$3" -le 500 ]; } || usage "status DIR COUNT NAME...: COUNT from 0 to 500"
                 [ $# -ge $(($3 + 3)) ] || usage "status DIR COUNT NAME...: fewer names than COUNT"
                 shift $(($3 + 3))
                 ;;
             denials)
-                [ $# -ge 4 ] || usage "$USAGE"
-                shift 4
+                [ $# -ge 5 ] || usage "$USAGE"
+                shift 5
                 ;;
             *) usage "$USAGE" ;;
         esac
@@ -73,8 +75,12 @@ while [ $# -gt 0 ]; do
             shift $((c + 2))
             ;;
         denials)
-            pa_denials "$2" "$3" "$4" </dev/null >"$work/out" || rc=$?
-            shift 4
+            if [ "$5" = - ]; then
+                pa_denials "$2" "$3" "$4" </dev/null >"$work/out" || rc=$?
+            else
+                pa_denials "$2" "$3" "$4" "$5" </dev/null >"$work/out" || rc=$?
+            fi
+            shift 5
             ;;
     esac
     frame "$i" "$rc" "$work/out"

@@ -25,6 +25,7 @@ import {
     validateComposeProjectArgs,
 } from "../../../src/components/composeProject";
 import { composeDrift, composeProvider } from "../../../src/components/composeProvider";
+import { UNKNOWN_MARKER } from "../../../src/components/unknown";
 
 function file(text: string): ComposeFile {
     const r = parseComposeText(text);
@@ -433,7 +434,7 @@ describe("compose: ownership of the project name (adopt)", () => {
     const checks: [string, unknown, string | undefined][] = [
         ["adopt true", true, undefined],
         ["adopt absent", undefined, undefined],
-        ["adopt unknown at preview", "04da6b54-80e4-46f7-96ec-b56ff0331ba9", undefined],
+        ["adopt unknown at preview", UNKNOWN_MARKER, undefined],
         ["adopt a string", "true", "adopt: must be true or false"],
     ];
     for (const [what, adopt, want] of checks)
