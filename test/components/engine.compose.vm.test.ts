@@ -8,23 +8,13 @@
  */
 import * as assert from "assert";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { secureProfile, vmContext } from "../support/vmStack";
+import { secureProfile, TWO_SERVICE_COMPOSE, vmContext } from "../support/vmStack";
 import type { VmContext } from "../support/vmStack";
-import { engineStack, type EngineStack } from "./engineHarness";
+import { engineStack, opSequence, type EngineStack } from "./engineHarness";
 import { ComposeProject, Profile } from "../../src/components";
 
 const PROJECT = "pa-cmp-proj";
-const COMPOSE = `services:
-  one:
-    image: local/busybox:latest
-    command: ["sleep", "3600"]
-    stop_grace_period: 1s
-    security_opt: ["no-new-privileges:true"]
-  two:
-    image: local/busybox:latest
-    command: ["sleep", "3600"]
-    stop_grace_period: 1s
-`;
+const COMPOSE = TWO_SERVICE_COMPOSE;
 
 describe("components: ComposeProject on the real engine + VM", function () {
     this.timeout(1_200_000);
@@ -51,13 +41,8 @@ describe("components: ComposeProject on the real engine + VM", function () {
         return { services: project.services, drift: project.drift };
     };
 
-    /** The kernel's label of a container's init process, read on the host. */
-    const hostLabel = async (id: string) =>
-        (
-            await root(
-                `p=$(docker inspect -f '{{.State.Pid}}' ${id}); echo "$(cat /proc/$p/attr/current) $(docker inspect -f '{{.AppArmorProfile}}' ${id})"`,
-            )
-        ).stdout.trim();
+    /** The kernel's label of a container's init process and docker's profile, read on the host. */
+    const hostLabel = (id: string) => ctx.hostLabel(id);
     const current = async () => {
         const o = (await st.outputs()).services as any;
         return { one: o.one.containers[0].id as string, two: o.two.containers[0].id as string, o };
@@ -167,10 +152,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
     it("destroy: compose down before the profiles are unloaded; nothing left", async () => {
         const events: EngineEvent[] = [];
         await stack.destroy({ onEvent: (e) => events.push(e) });
-        const seq = events
-            .map((e) => e.resOutputsEvent?.metadata)
-            .filter((m): m is NonNullable<typeof m> => m !== undefined)
-            .map((m) => `${m.op} ${m.urn.split("::").pop()}`);
+        const seq = opSequence(events);
         const down = seq.indexOf("delete proj-deployment");
         assert.ok(down >= 0, seq.join("\n"));
         for (const p of ["p-one-vm", "p-two-vm"])

@@ -1,8 +1,8 @@
 /**
  * Debian 13 trixie (kernel 6.12, AppArmor 4.1, docker.io 26) as a test host beside bookworm (#18 item 1,
- * first step): this file boots its own trixie VM (`startExtraTestHost({ release: "trixie" })`) and stops
- * it at the end. On it, through the library's host scripts exactly as the components call them (over
- * SSH as the unprivileged user, sudo -n): preflight, an install verified against the kernel, the seed
+ * first step): this file boots its own trixie VM (`trixieTestHost()`) and stops it at the end. On
+ * it, through the library's host scripts exactly as the components call them (over SSH as the
+ * unprivileged user, sudo -n): preflight, an install verified against the kernel, the seed
  * scenario, and a user-namespace denial (`unshare -U` in a container) read back by the `denials`
  * script and parsed by src/log.
  *
@@ -11,16 +11,15 @@
  * stopped at the end.
  */
 import * as assert from "assert";
-import * as path from "path";
 import { DEFAULT_PROFILE_DIR, hostScripts, type HostExec } from "../../src/host";
 import { parseAuditLog } from "../../src/log";
 import { audit, dockerDefault, renderProfile, userns } from "../../src/profile";
-import { ensureDockerForward, testHostStatus } from "../../src/testhost";
 import {
-    startExtraTestHost,
-    stopExtraTestHost,
+    releaseTrixieTestHost,
     sshExec,
+    trixieTestHost,
     type TestHostInfo,
+    type TrixieHost,
 } from "../support/testhost";
 import {
     assertConsistent,
@@ -61,8 +60,8 @@ async function unshareIn(info: TestHostInfo, profile: string) {
 
 describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () {
     this.timeout(600000);
+    let vm: TrixieHost | undefined;
     let info: TestHostInfo | undefined;
-    let owned = false;
     let exec: HostExec;
     const host = (): TestHostInfo => {
         assert.ok(info, "the trixie VM did not boot");
@@ -71,22 +70,14 @@ describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () 
 
     before(async function () {
         this.timeout(1_800_000);
-        const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
-        if (external) {
-            const status = testHostStatus(path.resolve(external));
-            assert.ok(status.running && status.info, `no test host running in ${external}`);
-            await ensureDockerForward(status.info.stateDir, { keepAfterExit: true });
-            info = status.info;
-        } else {
-            info = await startExtraTestHost({ release: "trixie" });
-            owned = true;
-        }
+        vm = await trixieTestHost();
+        info = vm.info;
         exec = execFor(info);
     });
 
     after(async function () {
         this.timeout(120000);
-        if (info && owned) await stopExtraTestHost(info);
+        await releaseTrixieTestHost(vm);
     });
 
     it("runs Debian 13 with kernel 6.12, AppArmor on and the kernel's user namespace mediation", async () => {

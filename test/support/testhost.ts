@@ -21,7 +21,10 @@
  *
  * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
  * stopped by the same root hook. The shared VM runs Debian 12 bookworm; a Debian 13 trixie one (kernel
- * 6.12, AppArmor 4.1, its own cached image) is `startExtraTestHost({ release: "trixie" })`.
+ * 6.12, AppArmor 4.1, its own cached image) is `startExtraTestHost({ release: "trixie" })`, or
+ * `trixieTestHost()`, which also honours PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR (the trixie VM
+ * already running in DIR, started with `pulumi-apparmor testhost start --release trixie --state-dir
+ * DIR`; it is not stopped at the end).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -171,6 +174,34 @@ export async function startExtraTestHost(
 ): Promise<TestHostInfo> {
     extraCount += 1;
     return boot(path.join(runDir, `mocha-${process.pid}-${extraCount}`), opts);
+}
+
+/** A trixie VM for one test file (see {@link trixieTestHost}). */
+export interface TrixieHost {
+    readonly info: TestHostInfo;
+    /** Booted by this process: stop it with {@link releaseTrixieTestHost} in the file's `after`. */
+    readonly owned: boolean;
+}
+
+/**
+ * A Debian 13 trixie VM for a test file: the one running in PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE
+ * (left running), else a new one booted by this process (`owned`). Give the calling hook a
+ * generous timeout (1_800_000 ms), as for {@link sharedTestHost}.
+ */
+export async function trixieTestHost(): Promise<TrixieHost> {
+    const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
+    if (!external) return { info: await startExtraTestHost({ release: "trixie" }), owned: true };
+    const status = testHostStatus(path.resolve(external));
+    if (!status.running || !status.info) throw new Error(`no test host running in ${external}`);
+    if (status.info.release !== "trixie")
+        throw new Error(`the test host in ${external} runs ${status.info.release}, not trixie`);
+    await ensureDockerForward(status.info.stateDir, { keepAfterExit: true });
+    return { info: status.info, owned: false };
+}
+
+/** Stops the VM of {@link trixieTestHost} when this process booted it. */
+export async function releaseTrixieTestHost(host: TrixieHost | undefined): Promise<void> {
+    if (host?.owned) await stopExtraTestHost(host.info);
 }
 
 export async function stopExtraTestHost(info: TestHostInfo): Promise<void> {
