@@ -5,7 +5,8 @@
  * On the real engine and the test VM:
  *
  * - preview: the provider runs the TypeScript `Profile` and `ProfiledContainer` (their HostProfile,
- *   docker container and Confinement children appear);
+ *   docker container and Confinement children appear; HostProfile and Confinement as
+ *   `apparmor:index:…` resources the plugin serves itself, src/components/pluginServed.ts);
  * - bad arguments from the SDK fail with exactly the error the TypeScript component gives;
  * - a profile the host's own `apparmor_parser` refuses fails the preview naming the host;
  * - up: the container runs confined (its label read on the host), destroy removes everything.
@@ -189,10 +190,10 @@ describe("component provider from a JavaScript program with the generated SDK (e
         const created = p.steps.filter((s) => s.op === "create").map((s) => `${s.type} ${s.name}`);
         for (const want of [
             "apparmor:index:Profile secure",
-            "pulumi-nodejs:dynamic/apparmor:HostProfile secure-vm",
+            "apparmor:index:HostProfile secure-vm",
             "apparmor:index:ProfiledContainer web",
             "docker:index/container:Container web-container",
-            "pulumi-nodejs:dynamic/apparmor:Confinement web-confinement",
+            "apparmor:index:Confinement web-confinement",
         ])
             assert.ok(created.includes(want), `no create of ${want} in ${created.join(", ")}`);
     });
