@@ -8,13 +8,15 @@
 #
 # Pins: pulumi 3.259.0 (the Python SDK of the CLI release the engine is built at) and pulumi-docker
 # 5.0.0 (the Python SDK of the docker provider version the engine build reports, so the program's
-# docker.Container resources go to that plugin). The apparmor SDK is not installed here: each
-# program generates it from provider/ (`pulumi package gen-sdk`), so it always matches the schema.
+# docker.Container resources go to that plugin); wheel 0.45.1 so that pip can build a generated SDK
+# without fetching build tools (`--no-build-isolation`). The apparmor SDK is not installed here: each
+# program generates it from provider/ (`pulumi package gen-sdk`) and installs it into a folder of its
+# own (`pip install --target`), so it always matches the schema and this venv stays as created.
 # Needs python3 with its venv module (Debian: python3-venv).
 set -euo pipefail
 
 cache="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmor}"
-REQUIREMENTS=("pulumi==3.259.0" "pulumi-docker==5.0.0")
+REQUIREMENTS=("pulumi==3.259.0" "pulumi-docker==5.0.0" "wheel==0.45.1")
 
 log() { echo "python-venv: $*" >&2; }
 

@@ -1,0 +1,294 @@
+/**
+ * The component provider (`provider/`, issue #14) from a Python program, on the real engine and the
+ * test VM: examples/python-docker-default-secure/__main__.py as it is, run by
+ * `pulumi-language-python` (test/engine/build-language.sh) in the venv of test/engine/python-venv.sh
+ * (pulumi 3.259.0, pulumi-docker 5.0.0 from PyPI), with the apparmor SDK that
+ * `pulumi package gen-sdk --language python --local` generates from provider/ (pip-installed into a
+ * folder on PYTHONPATH) and the provider named in Pulumi.yaml `packages:` (what `pulumi package add`
+ * writes).
+ *
+ * The program folder has no `node_modules` and the engine runs without `NODE_PATH`, as a Python
+ * user's does: the components' custom resources are served by the apparmor plugin itself
+ * (`apparmor:index:HostProfile`, src/components/pluginServed.ts), not by the engine's Node.js
+ * dynamic-provider process, which could not load them there.
+ *
+ * One program, one stack: a bad argument fails the preview with the TypeScript component's error;
+ * `up` loads the seed scenario and the program's own docker container runs under it (label read on
+ * the host); a denial from `touch /tmp/a/x` is in the `denials` output after `up --refresh`; a mode
+ * flip relabels the running container; `destroy` leaves nothing on the host.
+ *
+ * Why gen-sdk and not `pulumi package add`: see provider.vm.test.ts (the link step of this engine
+ * build's language hosts cannot parse the 3.259 CLI's LinkRequest).
+ */
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { argsError, validateProfileArgs } from "../../src/components/profile";
+import {
+    assertKeyNotStored,
+    createThrowawayStack,
+    engine,
+    engineBinDir,
+    engineEnv,
+    ThrowawayStack,
+} from "../support/engine";
+import { languageHostDir, pythonVenv } from "../support/languages";
+import { buildLibrary, PROVIDER_DIR } from "../support/schema";
+import { PROFILE_DIR, secureProfile, vmContext, type VmContext } from "../support/vmStack";
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(__dirname, "..", "..");
+const EXAMPLE = path.join(repoRoot, "examples", "python-docker-default-secure");
+const NAME = "pa-python-secure";
+
+describe("Python program with the component provider (engine, VM)", function () {
+    this.timeout(1_800_000);
+    let ctx: VmContext;
+    let stack: ThrowawayStack | undefined;
+    let tmp: string | undefined;
+    let containerId = "";
+
+    /** The Pulumi.yaml of the program: the venv, the provider, the engine's provider plugins. */
+    function pulumiYaml(venv: string): string {
+        const pinned =
+            engine().layout === "own"
+                ? []
+                : fs
+                      .readdirSync(engineBinDir())
+                      .filter(
+                          (f) =>
+                              f.startsWith("pulumi-resource-") &&
+                              f !== "pulumi-resource-pulumi-nodejs",
+                      )
+                      .map((f) => f.slice("pulumi-resource-".length));
+        return [
+            "name: pa-python",
+            "runtime:",
+            "  name: python",
+            "  options:",
+            `    virtualenv: ${JSON.stringify(venv)}`,
+            "packages:",
+            `  apparmor: ${JSON.stringify(PROVIDER_DIR)}`,
+            ...(pinned.length > 0
+                ? [
+                      "plugins:",
+                      "  providers:",
+                      ...pinned.map(
+                          (n) => `    - name: ${n}\n      path: ${JSON.stringify(engineBinDir())}`,
+                      ),
+                  ]
+                : []),
+            "",
+        ].join("\n");
+    }
+
+    const labelOnHost = async (id: string): Promise<string> =>
+        (
+            await ctx.root(`cat /proc/$(docker inspect -f '{{.State.Pid}}' ${id})/attr/current`)
+        ).stdout.trim();
+
+    before(async () => {
+        ctx = await vmContext();
+        await ctx.clearProfiles([NAME]);
+        await buildLibrary();
+        const langDir = languageHostDir("python");
+        const venv = pythonVenv();
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-apparmor-python-"));
+        const program = path.join(tmp, "program");
+        fs.mkdirSync(program);
+        fs.copyFileSync(path.join(EXAMPLE, "__main__.py"), path.join(program, "__main__.py"));
+        fs.writeFileSync(path.join(program, "Pulumi.yaml"), pulumiYaml(venv));
+        // Neither NODE_PATH nor node_modules: what a Python user's program folder has.
+        const envVars = {
+            PATH: [engineBinDir(), langDir, process.env.PATH ?? ""].join(path.delimiter),
+            NODE_PATH: "",
+            PYTHONPATH: path.join(tmp, "site"),
+        };
+        const home = path.join(tmp, "gen-home");
+        fs.mkdirSync(home);
+        await run(
+            path.join(engineBinDir(), "pulumi"),
+            [
+                "package",
+                "gen-sdk",
+                PROVIDER_DIR,
+                "--language",
+                "python",
+                "--local",
+                "-o",
+                path.join(tmp, "sdks"),
+            ],
+            {
+                env: {
+                    ...process.env,
+                    ...engineEnv(path.join(tmp, "gen-backend"), home),
+                    ...envVars,
+                },
+                maxBuffer: 16 * 1024 * 1024,
+            },
+        );
+        fs.rmSync(home, { recursive: true, force: true });
+        // What `pulumi package add` does next: pip-install the SDK (its version comes from the
+        // installed package's metadata), here into a folder of its own on PYTHONPATH.
+        await run(
+            path.join(venv, "bin", "python"),
+            [
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                path.join(tmp, "site"),
+                path.join(tmp, "sdks", "python"),
+            ],
+            { maxBuffer: 16 * 1024 * 1024 },
+        );
+        stack = await createThrowawayStack({
+            programDir: program,
+            linkNodeModules: false,
+            envVars,
+            config: {
+                host: ctx.vm.host,
+                port: String(ctx.vm.port),
+                user: ctx.vm.user,
+                sshKey: { value: ctx.key, secret: true },
+                hostKey: ctx.vm.hostKey,
+                dockerHost: ctx.vm.dockerHost,
+                profileName: NAME,
+                image: "local/busybox:latest",
+                command: "sleep 1000000",
+                prepareHosts: "false",
+            },
+        });
+    });
+
+    after(async () => {
+        if (stack) await stack.dispose();
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        if (containerId) await ctx.root(`docker rm -f ${containerId} >/dev/null 2>&1; true`);
+        if (ctx) await ctx.clearProfiles([NAME]);
+    });
+
+    it("a bad argument fails the preview with the TypeScript component's error", async () => {
+        await stack!.stack.setConfig("directory", { value: "/tmp/x" });
+        let text = "";
+        try {
+            await stack!.preview();
+            assert.fail("the preview succeeded");
+        } catch (e) {
+            text = (e as Error).message;
+        } finally {
+            await stack!.stack.removeConfig("directory");
+        }
+        const expected = argsError(
+            "apparmor:index:Profile",
+            "secure",
+            validateProfileArgs({
+                hosts: [ctx.host({ docker: true })],
+                profile: secureProfile(NAME),
+                mode: "enforce",
+                prepareHosts: false,
+                directory: "/tmp/x",
+            }),
+        ).message;
+        assert.match(expected, /directory: /);
+        for (const line of expected.split("\n"))
+            assert.ok(text.includes(line.trim()), `missing "${line}" in:\n${text}`);
+    });
+
+    it("up: the profile is loaded and the program's own container runs under it", async () => {
+        const t0 = Date.now();
+        const up = await stack!.up();
+        process.stderr.write(`python program: first up took ${(Date.now() - t0) / 1000} s\n`);
+        assert.strictEqual(up.result.summary.result, "succeeded");
+        const created = up.steps.filter((s) => s.op === "create").map((s) => `${s.type} ${s.name}`);
+        for (const want of [
+            "apparmor:index:Profile secure",
+            "apparmor:index:HostProfile secure-web-host",
+            "docker:index/container:Container web",
+        ])
+            assert.ok(created.includes(want), `no create of ${want} in ${created.join(", ")}`);
+        assert.ok(
+            !created.some((c) => c.startsWith("pulumi-nodejs:")),
+            `a dynamic resource in ${created.join(", ")}`,
+        );
+        const o = up.result.outputs;
+        assert.strictEqual(o.securityOpt.value, `apparmor=${NAME}`);
+        containerId = String(o.containerId.value);
+        assert.strictEqual(await labelOnHost(containerId), `${NAME} (enforce)`);
+        // The state holds the resources' data, no code and no path of this machine; the key only
+        // as ciphertext.
+        await assertKeyNotStored(stack!, ctx.key);
+        const exported = await stack!.exportStackText();
+        assert.ok(!exported.includes("__provider"), "a serialized provider in state");
+        // No property of any resource names the checkout. Allowed: the engine's own metadata about
+        // the plugin — the `pulumi:providers:apparmor` provider's record of where the `packages:`
+        // plugin is, and the SDK's registration source positions (`sourcePosition`,
+        // `stackTrace`: where in the plugin's files each resource was declared; nothing reads
+        // them back to run code).
+        const resources = (
+            JSON.parse(exported) as { deployment: { resources: Record<string, unknown>[] } }
+        ).deployment.resources;
+        const withPath = resources.flatMap((r) =>
+            Object.entries(r)
+                .filter(([, v]) => JSON.stringify(v).includes(repoRoot))
+                .map(([k, v]) => `${String(r.type)} ${k}: ${JSON.stringify(v).slice(0, 300)}`),
+        );
+        process.stderr.write(`state naming the checkout:\n${withPath.join("\n")}\n`);
+        assert.deepStrictEqual(
+            withPath.filter(
+                (w) =>
+                    !w.startsWith("pulumi:providers:apparmor ") &&
+                    !/^\S+ (sourcePosition|stackTrace): /.test(w),
+            ),
+            [],
+        );
+    });
+
+    it("a denial from `touch /tmp/a/x` is in the denials output after up --refresh", async () => {
+        const t = await ctx.root(
+            `docker exec ${containerId} sh -c 'mkdir -p /tmp/a; touch /tmp/a/x'`,
+        );
+        assert.match(t.stderr, /Permission denied/);
+        const up = await stack!.stack.up({ refresh: true, color: "never" });
+        assert.strictEqual(up.summary.result, "succeeded");
+        const versions = up.outputs.versions.value as Record<string, { version: string }>;
+        const denials = up.outputs.denials.value as Record<
+            string,
+            { byVersion: Record<string, { denied: number; targets: { target: string }[] }> }
+        >;
+        const d = denials["web-host"].byVersion[versions["web-host"].version];
+        assert.ok(d && d.denied >= 1, JSON.stringify(up.outputs.denials.value));
+        assert.ok(
+            d.targets.some((x) => x.target.startsWith("/tmp/a")),
+            JSON.stringify(d),
+        );
+    });
+
+    it("a mode flip relabels the running container", async () => {
+        await stack!.stack.setConfig("mode", { value: "complain" });
+        const up = await stack!.up();
+        assert.strictEqual(up.result.summary.result, "succeeded");
+        assert.strictEqual(String(up.result.outputs.containerId.value), containerId);
+        assert.strictEqual(await labelOnHost(containerId), `${NAME} (complain)`);
+    });
+
+    it("destroy removes the container and the profile", async () => {
+        await stack!.destroy();
+        const loaded = await ctx.root("cat /sys/kernel/security/apparmor/profiles");
+        assert.ok(!loaded.stdout.includes(`${NAME} (`), `${NAME} still loaded`);
+        assert.match(
+            (await ctx.root(`ls ${PROFILE_DIR}/${NAME} 2>&1; true`)).stdout,
+            /No such file/,
+        );
+        const left = await ctx.root(`docker ps -aq --filter id=${containerId}`);
+        assert.strictEqual(left.stdout.trim(), "");
+        containerId = "";
+    });
+});
