@@ -26,18 +26,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { argsError, validateProfileArgs } from "../../src/components/profile";
 import {
     assertKeyNotStored,
     createThrowawayStack,
-    engine,
     engineBinDir,
     engineEnv,
     ThrowawayStack,
 } from "../support/engine";
 import { languageHostDir, pythonVenv } from "../support/languages";
+import { assertBadDirectoryError, pinnedPluginLines } from "../support/providerPrograms";
 import { buildLibrary, PROVIDER_DIR } from "../support/schema";
-import { PROFILE_DIR, secureProfile, vmContext, type VmContext } from "../support/vmStack";
+import { PROFILE_DIR, vmContext, type VmContext } from "../support/vmStack";
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -53,17 +52,6 @@ describe("Python program with the component provider (engine, VM)", function () 
 
     /** The Pulumi.yaml of the program: the venv, the provider, the engine's provider plugins. */
     function pulumiYaml(venv: string): string {
-        const pinned =
-            engine().layout === "own"
-                ? []
-                : fs
-                      .readdirSync(engineBinDir())
-                      .filter(
-                          (f) =>
-                              f.startsWith("pulumi-resource-") &&
-                              f !== "pulumi-resource-pulumi-nodejs",
-                      )
-                      .map((f) => f.slice("pulumi-resource-".length));
         return [
             "name: pa-python",
             "runtime:",
@@ -72,15 +60,7 @@ describe("Python program with the component provider (engine, VM)", function () 
             `    virtualenv: ${JSON.stringify(venv)}`,
             "packages:",
             `  apparmor: ${JSON.stringify(PROVIDER_DIR)}`,
-            ...(pinned.length > 0
-                ? [
-                      "plugins:",
-                      "  providers:",
-                      ...pinned.map(
-                          (n) => `    - name: ${n}\n      path: ${JSON.stringify(engineBinDir())}`,
-                      ),
-                  ]
-                : []),
+            ...pinnedPluginLines(),
             "",
         ].join("\n");
     }
@@ -186,20 +166,7 @@ describe("Python program with the component provider (engine, VM)", function () 
         } finally {
             await stack!.stack.removeConfig("directory");
         }
-        const expected = argsError(
-            "apparmor:index:Profile",
-            "secure",
-            validateProfileArgs({
-                hosts: [ctx.host({ docker: true })],
-                profile: secureProfile(NAME),
-                mode: "enforce",
-                prepareHosts: false,
-                directory: "/tmp/x",
-            }),
-        ).message;
-        assert.match(expected, /directory: /);
-        for (const line of expected.split("\n"))
-            assert.ok(text.includes(line.trim()), `missing "${line}" in:\n${text}`);
+        assertBadDirectoryError(text, ctx, NAME);
     });
 
     it("up: the profile is loaded and the program's own container runs under it", async () => {
