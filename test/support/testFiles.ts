@@ -17,6 +17,7 @@ const SECONDS: Record<string, number> = {
     "test/components/engine.rollout.vm.test.ts": 345,
     "test/engine/provider.vm.test.ts": 250,
     "test/engine/python.vm.test.ts": 270,
+    "test/engine/yaml.vm.test.ts": 150,
     "test/components/engine.apparmor-off.vm.test.ts": 289,
     "test/components/engine.vm.test.ts": 253,
     "test/components/engine.docker.vm.test.ts": 233,
