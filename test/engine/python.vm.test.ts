@@ -20,23 +20,16 @@
  * Why gen-sdk and not `pulumi package add`: see provider.vm.test.ts (the link step of this engine
  * build's language hosts cannot parse the 3.259 CLI's LinkRequest).
  */
-import * as assert from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import {
-    assertKeyNotStored,
-    createThrowawayStack,
-    engineBinDir,
-    engineEnv,
-    ThrowawayStack,
-} from "../support/engine";
+import { createThrowawayStack, engineBinDir, engineEnv, ThrowawayStack } from "../support/engine";
 import { languageHostDir, pythonVenv } from "../support/languages";
-import { assertBadDirectoryError, pinnedPluginLines } from "../support/providerPrograms";
+import { pinnedPluginLines, seedScenarioTests } from "../support/providerPrograms";
 import { buildLibrary, PROVIDER_DIR } from "../support/schema";
-import { PROFILE_DIR, vmContext, type VmContext } from "../support/vmStack";
+import { vmContext, type VmContext } from "../support/vmStack";
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -48,7 +41,7 @@ describe("Python program with the component provider (engine, VM)", function () 
     let ctx: VmContext;
     let stack: ThrowawayStack | undefined;
     let tmp: string | undefined;
-    let containerId = "";
+    const box = { id: "" };
 
     /** The Pulumi.yaml of the program: the venv, the provider, the engine's provider plugins. */
     function pulumiYaml(venv: string): string {
@@ -64,11 +57,6 @@ describe("Python program with the component provider (engine, VM)", function () 
             "",
         ].join("\n");
     }
-
-    const labelOnHost = async (id: string): Promise<string> =>
-        (
-            await ctx.root(`cat /proc/$(docker inspect -f '{{.State.Pid}}' ${id})/attr/current`)
-        ).stdout.trim();
 
     before(async () => {
         ctx = await vmContext();
@@ -151,111 +139,9 @@ describe("Python program with the component provider (engine, VM)", function () 
     after(async () => {
         if (stack) await stack.dispose();
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-        if (containerId) await ctx.root(`docker rm -f ${containerId} >/dev/null 2>&1; true`);
+        if (box.id) await ctx.root(`docker rm -f ${box.id} >/dev/null 2>&1; true`);
         if (ctx) await ctx.clearProfiles([NAME]);
     });
 
-    it("a bad argument fails the preview with the TypeScript component's error", async () => {
-        await stack!.stack.setConfig("directory", { value: "/tmp/x" });
-        let text = "";
-        try {
-            await stack!.preview();
-            assert.fail("the preview succeeded");
-        } catch (e) {
-            text = (e as Error).message;
-        } finally {
-            await stack!.stack.removeConfig("directory");
-        }
-        assertBadDirectoryError(text, ctx, NAME);
-    });
-
-    it("up: the profile is loaded and the program's own container runs under it", async () => {
-        const t0 = Date.now();
-        const up = await stack!.up();
-        process.stderr.write(`python program: first up took ${(Date.now() - t0) / 1000} s\n`);
-        assert.strictEqual(up.result.summary.result, "succeeded");
-        const created = up.steps.filter((s) => s.op === "create").map((s) => `${s.type} ${s.name}`);
-        for (const want of [
-            "apparmor:index:Profile secure",
-            "apparmor:index:HostProfile secure-web-host",
-            "docker:index/container:Container web",
-        ])
-            assert.ok(created.includes(want), `no create of ${want} in ${created.join(", ")}`);
-        assert.ok(
-            !created.some((c) => c.startsWith("pulumi-nodejs:")),
-            `a dynamic resource in ${created.join(", ")}`,
-        );
-        const o = up.result.outputs;
-        assert.strictEqual(o.securityOpt.value, `apparmor=${NAME}`);
-        containerId = String(o.containerId.value);
-        assert.strictEqual(await labelOnHost(containerId), `${NAME} (enforce)`);
-        // The state holds the resources' data, no code and no path of this machine; the key only
-        // as ciphertext.
-        await assertKeyNotStored(stack!, ctx.key);
-        const exported = await stack!.exportStackText();
-        assert.ok(!exported.includes("__provider"), "a serialized provider in state");
-        // No property of any resource names the checkout. Allowed: the engine's own metadata about
-        // the plugin — the `pulumi:providers:apparmor` provider's record of where the `packages:`
-        // plugin is, and the SDK's registration source positions (`sourcePosition`,
-        // `stackTrace`: where in the plugin's files each resource was declared; nothing reads
-        // them back to run code).
-        const resources = (
-            JSON.parse(exported) as { deployment: { resources: Record<string, unknown>[] } }
-        ).deployment.resources;
-        const withPath = resources.flatMap((r) =>
-            Object.entries(r)
-                .filter(([, v]) => JSON.stringify(v).includes(repoRoot))
-                .map(([k, v]) => `${String(r.type)} ${k}: ${JSON.stringify(v).slice(0, 300)}`),
-        );
-        process.stderr.write(`state naming the checkout:\n${withPath.join("\n")}\n`);
-        assert.deepStrictEqual(
-            withPath.filter(
-                (w) =>
-                    !w.startsWith("pulumi:providers:apparmor ") &&
-                    !/^\S+ (sourcePosition|stackTrace): /.test(w),
-            ),
-            [],
-        );
-    });
-
-    it("a denial from `touch /tmp/a/x` is in the denials output after up --refresh", async () => {
-        const t = await ctx.root(
-            `docker exec ${containerId} sh -c 'mkdir -p /tmp/a; touch /tmp/a/x'`,
-        );
-        assert.match(t.stderr, /Permission denied/);
-        const up = await stack!.stack.up({ refresh: true, color: "never" });
-        assert.strictEqual(up.summary.result, "succeeded");
-        const versions = up.outputs.versions.value as Record<string, { version: string }>;
-        const denials = up.outputs.denials.value as Record<
-            string,
-            { byVersion: Record<string, { denied: number; targets: { target: string }[] }> }
-        >;
-        const d = denials["web-host"].byVersion[versions["web-host"].version];
-        assert.ok(d && d.denied >= 1, JSON.stringify(up.outputs.denials.value));
-        assert.ok(
-            d.targets.some((x) => x.target.startsWith("/tmp/a")),
-            JSON.stringify(d),
-        );
-    });
-
-    it("a mode flip relabels the running container", async () => {
-        await stack!.stack.setConfig("mode", { value: "complain" });
-        const up = await stack!.up();
-        assert.strictEqual(up.result.summary.result, "succeeded");
-        assert.strictEqual(String(up.result.outputs.containerId.value), containerId);
-        assert.strictEqual(await labelOnHost(containerId), `${NAME} (complain)`);
-    });
-
-    it("destroy removes the container and the profile", async () => {
-        await stack!.destroy();
-        const loaded = await ctx.root("cat /sys/kernel/security/apparmor/profiles");
-        assert.ok(!loaded.stdout.includes(`${NAME} (`), `${NAME} still loaded`);
-        assert.match(
-            (await ctx.root(`ls ${PROFILE_DIR}/${NAME} 2>&1; true`)).stdout,
-            /No such file/,
-        );
-        const left = await ctx.root(`docker ps -aq --filter id=${containerId}`);
-        assert.strictEqual(left.stdout.trim(), "");
-        containerId = "";
-    });
+    seedScenarioTests("python", NAME, () => ({ stack: stack!, ctx }), box);
 });
