@@ -13,11 +13,18 @@
  * the same name (so errors, child names and host state are exactly those of a TypeScript program).
  * They load the compiled library (`../dist/src`, shipped in the npm package), so starting the
  * provider compiles only this file.
+ *
+ * The plugin also serves the components' custom resources (HostProfile, Confinement, …) as
+ * `apparmor:index:TYPE` (`src/components/pluginServed.ts`): a program in another language has no
+ * `node_modules` for the engine's Node.js dynamic-provider process to load them from.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- outputs the schema types as Any */
 import * as pulumi from "@pulumi/pulumi";
-import { componentProviderHost } from "@pulumi/pulumi/provider/experimental";
+import { main } from "@pulumi/pulumi/provider";
+import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import * as core from "../dist/src/components";
+import { pluginResourceProvider } from "../dist/src/components/pluginProvider";
+import { servePluginResources } from "../dist/src/components/pluginServed";
 import { argsError } from "../dist/src/components/profile";
 import {
     containerArgsFromSchema,
@@ -131,8 +138,20 @@ export class ProfiledContainer extends pulumi.ComponentResource {
     }
 }
 
-componentProviderHost({
+// What `componentProviderHost` does, plus the CRUD methods of the plugin-served custom resources.
+servePluginResources();
+const components = new ComponentProvider({
     name: "apparmor",
     components: [Profile, ProfiledContainer],
     dirname: __dirname,
 });
+void main(
+    {
+        version: components.version,
+        getSchema: () => components.getSchema(),
+        construct: (name, type, inputs, options) =>
+            components.construct(name, type, inputs, options),
+        ...pluginResourceProvider,
+    },
+    process.argv.slice(2),
+);

@@ -19,6 +19,12 @@ testhost_image=$!
 parser41_out="$(mktemp)"
 sh scripts/trixie-parser.sh ensure >"$parser41_out" &
 parser41=$!
+# The Python and YAML program tests (test/engine/{python,yaml}.vm.test.ts): pulumi-language-python and
+# pulumi-language-yaml (own cache keys, so they never invalidate the engine build; cold ~3 min each)
+# and a venv with pulumi + pulumi-docker from PyPI.
+(bash test/engine/build-language.sh python >/dev/null && bash test/engine/python-venv.sh >/dev/null &&
+    bash test/engine/build-language.sh yaml >/dev/null) &
+languages=$!
 
 npx tsc -p tsconfig.test.json
 # dist/ fresh before the tests start: the CLI tests run bin/pulumi-apparmor.js and the component
@@ -40,6 +46,7 @@ if [ "${engine%%$'\t'*}" = built ]; then
 fi
 wait "$testhost_image" || { echo "run-all: test VM image build (bookworm, trixie) failed" >&2; exit 1; }
 wait "$parser41" || { echo "run-all: AppArmor 4.1 parser chroot build failed" >&2; exit 1; }
+wait "$languages" || { echo "run-all: Python/YAML language host or venv failed" >&2; exit 1; }
 PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"
 rm -f "$parser41_out"
 export PULUMI_APPARMOR_PARSER41

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
 import type { ServiceConfinement, ServiceContainer } from "./composeProvider";
 import { composeShim } from "./dynamic";
+import { pluginResource } from "./pluginServed";
 
 /** Inputs of {@link ComposeDeployment}. */
 export interface ComposeDeploymentArgs {
@@ -28,23 +29,21 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
     declare public readonly tool: pulumi.Output<string>;
 
     constructor(name: string, args: ComposeDeploymentArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            composeShim,
-            name,
-            {
-                connection: pulumi.secret(args.connection),
-                target: args.target,
-                project: args.project,
-                file: args.file,
-                services: args.services,
-                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
-                drift: [],
-                containers: undefined,
-                tool: undefined,
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
-            "apparmor",
-            "ComposeDeployment",
-        );
+        const props: pulumi.Inputs = {
+            connection: pulumi.secret(args.connection),
+            target: args.target,
+            project: args.project,
+            file: args.file,
+            services: args.services,
+            ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            drift: [],
+            containers: undefined,
+            tool: undefined,
+        };
+        const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] });
+        // Inside the component provider the plugin itself serves it (./pluginServed).
+        const served = pluginResource("ComposeDeployment", name, props, options);
+        if (served) return served as ComposeDeployment;
+        super(composeShim, name, props, options, "apparmor", "ComposeDeployment");
     }
 }

@@ -5,7 +5,8 @@
  * On the real engine and the test VM:
  *
  * - preview: the provider runs the TypeScript `Profile` and `ProfiledContainer` (their HostProfile,
- *   docker container and Confinement children appear);
+ *   docker container and Confinement children appear; HostProfile and Confinement as
+ *   `apparmor:index:…` resources the plugin serves itself, src/components/pluginServed.ts);
  * - bad arguments from the SDK fail with exactly the error the TypeScript component gives;
  * - a profile the host's own `apparmor_parser` refuses fails the preview naming the host;
  * - up: the container runs confined (its label read on the host), destroy removes everything.
@@ -24,16 +25,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { argsError, validateProfileArgs } from "../../src/components/profile";
-import {
-    createThrowawayStack,
-    engine,
-    engineBinDir,
-    engineEnv,
-    ThrowawayStack,
-} from "../support/engine";
+import { createThrowawayStack, engineBinDir, engineEnv, ThrowawayStack } from "../support/engine";
+import { assertBadDirectoryError, pinnedPluginLines } from "../support/providerPrograms";
 import { buildLibrary, PROVIDER_DIR } from "../support/schema";
-import { PROFILE_DIR, secureProfile, vmContext, type VmContext } from "../support/vmStack";
+import { PROFILE_DIR, vmContext, type VmContext } from "../support/vmStack";
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -79,15 +74,6 @@ exports.containerId = web.containerId;
 /** The program folder: Pulumi.yaml naming the provider, the program, the generated SDK. */
 async function programDir(): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-apparmor-provider-prog-"));
-    const own = engine().layout === "own";
-    const pinned = own
-        ? []
-        : fs
-              .readdirSync(engineBinDir())
-              .filter(
-                  (f) => f.startsWith("pulumi-resource-") && f !== "pulumi-resource-pulumi-nodejs",
-              )
-              .map((f) => f.slice("pulumi-resource-".length));
     fs.writeFileSync(
         path.join(dir, "Pulumi.yaml"),
         [
@@ -95,15 +81,7 @@ async function programDir(): Promise<string> {
             "runtime: nodejs",
             "packages:",
             `  apparmor: ${JSON.stringify(PROVIDER_DIR)}`,
-            ...(pinned.length > 0
-                ? [
-                      "plugins:",
-                      "  providers:",
-                      ...pinned.map(
-                          (n) => `    - name: ${n}\n      path: ${JSON.stringify(engineBinDir())}`,
-                      ),
-                  ]
-                : []),
+            ...pinnedPluginLines(),
             "",
         ].join("\n"),
     );
@@ -189,10 +167,10 @@ describe("component provider from a JavaScript program with the generated SDK (e
         const created = p.steps.filter((s) => s.op === "create").map((s) => `${s.type} ${s.name}`);
         for (const want of [
             "apparmor:index:Profile secure",
-            "pulumi-nodejs:dynamic/apparmor:HostProfile secure-vm",
+            "apparmor:index:HostProfile secure-vm",
             "apparmor:index:ProfiledContainer web",
             "docker:index/container:Container web-container",
-            "pulumi-nodejs:dynamic/apparmor:Confinement web-confinement",
+            "apparmor:index:Confinement web-confinement",
         ])
             assert.ok(created.includes(want), `no create of ${want} in ${created.join(", ")}`);
     });
@@ -200,20 +178,7 @@ describe("component provider from a JavaScript program with the generated SDK (e
     it("bad arguments from the SDK give the TypeScript component's error", async () => {
         await setCase("badDirectory");
         const text = await failure(stack!.preview());
-        const expected = argsError(
-            "apparmor:index:Profile",
-            "secure",
-            validateProfileArgs({
-                hosts: [ctx.host({ docker: true })],
-                profile: secureProfile(NAME),
-                mode: "enforce",
-                prepareHosts: false,
-                directory: "/tmp/x",
-            }),
-        ).message;
-        assert.match(expected, /directory: /);
-        for (const line of expected.split("\n"))
-            assert.ok(text.includes(line.trim()), `missing "${line}" in:\n${text}`);
+        assertBadDirectoryError(text, ctx, NAME);
     });
 
     it("a profile the host's apparmor_parser refuses fails the preview naming the host", async () => {

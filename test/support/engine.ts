@@ -220,6 +220,11 @@ export interface ThrowawayStackOptions {
     readonly pluginDir?: string;
     /** Extra environment variables for the CLI and its plugins. Defaults to none. */
     readonly envVars?: { readonly [key: string]: string };
+    /**
+     * With `programDir`: link this repository's `node_modules` into the work directory (a Node.js
+     * program needs it; a program in another language must run without one). Defaults to true.
+     */
+    readonly linkNodeModules?: boolean;
 }
 
 /** One resource step the engine reported (from its `resourcePreEvent`s). */
@@ -507,7 +512,11 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
             );
         } else if (opts.programDir && !opts.program) {
             fs.cpSync(opts.programDir, workDir, { recursive: true });
-            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(workDir, "node_modules"));
+            if (opts.linkNodeModules ?? true)
+                fs.symlinkSync(
+                    path.join(repoRoot, "node_modules"),
+                    path.join(workDir, "node_modules"),
+                );
             stack = await LocalWorkspace.createStack({ stackName, workDir }, wsOpts);
         } else {
             throw new Error("createThrowawayStack needs exactly one of program and programDir");

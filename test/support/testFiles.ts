@@ -33,6 +33,10 @@ const SECONDS: Record<string, number> = {
     "test/components/engine.read.vm.test.ts": 90,
     // 529 s at load ~10 with its own VM boot (122 s); vm-trixie, 219 s here, took ~410 s at that load.
     "test/components/engine.trixie.vm.test.ts": 280,
+    // Measured by hand at load 7-9 (idle: 82 s for Python), each with its first `up`.
+    "test/engine/python.vm.test.ts": 160,
+    "test/engine/yaml.vm.test.ts": 150,
+    "test/components/engine.orphans.vm.test.ts": 120,
 };
 
 function walk(dir: string, out: string[]): string[] {
