@@ -1,13 +1,16 @@
 /**
  * One host read per host per engine operation. The dynamic providers of one `pulumi` operation run in
- * one provider process, and the engine issues a refresh's reads concurrently: the status and denials
- * requests for the same target (connection and sudo) that arrive less than {@link READ_WINDOW_MS} apart
- * (for at most {@link READ_MAX_WAIT_MS}) are served by ONE run of the `read` host script (src/host/read.ts); requests that arrive while
- * a read runs wait for the next one. Each request still gets exactly its own answer: its own profile's
- * status (names grouped by directory), its own denials from its own cursor (identical cursors share a
- * part; distinct ones are parts of the same run).
+ * one provider process, and the engine issues a refresh's reads concurrently: the status, denials and
+ * container label requests for the same target (connection and sudo) that arrive less than
+ * {@link READ_WINDOW_MS} apart (for at most {@link READ_MAX_WAIT_MS}) are served by ONE run of the
+ * `read` host script (src/host/read.ts); requests that arrive while a read runs wait for the next one.
+ * Each request still gets exactly its own answer: its own profile's status (names grouped by
+ * directory), its own denials from its own cursor (identical cursors share a part; distinct ones are
+ * parts of the same run), its own container's label (all IDs in one `labels` part, each resolved as
+ * docker resolves it).
  */
 import * as host from "../host";
+import { containerLabelOf, type ContainerLabel, type LabelsResult } from "../host/labels";
 import {
     planReads,
     readCommand,
@@ -35,9 +38,13 @@ export interface StatusAnswer {
     readonly profile?: host.ProfileStatus;
 }
 
+/** A container's label as one read reported it, with whether AppArmor is enabled on its host. */
+export type LabelAnswer = ContainerLabel & { readonly apparmorEnabled: boolean };
+
 type Request =
     | { kind: "status"; dir: string; name: string }
-    | { kind: "denials"; cursor: string; maxBytes: number; source: host.DenialSource | "auto" };
+    | { kind: "denials"; cursor: string; maxBytes: number; source: host.DenialSource | "auto" }
+    | { kind: "label"; id: string };
 
 interface Waiter {
     readonly req: Request;
@@ -57,9 +64,9 @@ interface Queue {
 
 /** The part key a request is served by. */
 function partKey(r: Request): string {
-    return r.kind === "status"
-        ? `status\0${r.dir}`
-        : `denials\0${r.cursor}\0${r.maxBytes}\0${r.source}`;
+    if (r.kind === "status") return `status\0${r.dir}`;
+    if (r.kind === "label") return "labels";
+    return `denials\0${r.cursor}\0${r.maxBytes}\0${r.source}`;
 }
 
 /** The error every waiter of a failed run gets: the host named, an SSH error's kind kept. */
@@ -100,10 +107,18 @@ export class HostReadBatcher {
         }) as Promise<host.DenialsResult>;
     }
 
+    /**
+     * The label of container `id` (a docker ID or ID prefix): missing, stopped, or running with its
+     * init process's label; and whether AppArmor is enabled on the host.
+     */
+    label(t: SshTarget, sudo: boolean, id: string): Promise<LabelAnswer> {
+        return this.enqueue(t, sudo, { kind: "label", id }) as Promise<LabelAnswer>;
+    }
+
     private enqueue(t: SshTarget, sudo: boolean, req: Request): Promise<unknown> {
         // Validate now: a bad argument is this request's own error, never its batch's.
         try {
-            readPart([req]);
+            host.readPartArgs(readPart([req])); // throws on an invalid argument
         } catch (e) {
             return Promise.reject(e as Error);
         }
@@ -160,9 +175,11 @@ export class HostReadBatcher {
             }
             groups.get(k)!.push(w);
         }
+        // one part per key, however many names or IDs: planReads splits what does not fit in one
+        // command or one part's bound (each argument was validated on arrival)
         const parts = keys.map((k) => readPart(groups.get(k)!.map((w) => w.req)));
-        // per part of `parts`, the results of the run parts serving it
-        const got: ReadPartResult[][] = parts.map(() => []);
+        // per part of `parts`, the run parts serving it and their results
+        const got: Served[][] = parts.map(() => []);
         try {
             for (const plan of planReads(parts, { sudo })) {
                 this.runs++;
@@ -173,7 +190,9 @@ export class HostReadBatcher {
                     stderr: r.stderr,
                     exitCode: r.code,
                 });
-                results.forEach((x, i) => got[plan.from[i]].push(x));
+                results.forEach((result, i) =>
+                    got[plan.from[i]].push({ part: plan.parts[i], result }),
+                );
             }
         } catch (e) {
             const err = runError(t, e);
@@ -186,7 +205,13 @@ export class HostReadBatcher {
     }
 }
 
-/** The part serving `reqs` (all of one part key). */
+/** A part of a run and its result. */
+interface Served {
+    readonly part: ReadPart;
+    readonly result: ReadPartResult;
+}
+
+/** The part serving `reqs` (all of one part key); not validated (see enqueue and planReads). */
 function readPart(reqs: readonly Request[]): ReadPart {
     const r = reqs[0];
     const part: ReadPart =
@@ -196,12 +221,14 @@ function readPart(reqs: readonly Request[]): ReadPart {
                   dir: r.dir,
                   names: [...new Set(reqs.map((x) => (x as { name: string }).name))],
               }
-            : { kind: "denials", cursor: r.cursor, maxBytes: r.maxBytes, source: r.source };
-    host.readPartArgs(part); // throws on an invalid argument
+            : r.kind === "label"
+              ? { kind: "labels", ids: [...new Set(reqs.map((x) => (x as { id: string }).id))] }
+              : { kind: "denials", cursor: r.cursor, maxBytes: r.maxBytes, source: r.source };
     return part;
 }
 
-function answer(w: Waiter, results: readonly ReadPartResult[]): void {
+function answer(w: Waiter, served: readonly Served[]): void {
+    const results = served.map((s) => s.result);
     const failed = results.find((x) => !x.ok);
     if (w.req.kind === "denials") {
         const x = results[0];
@@ -209,6 +236,15 @@ function answer(w: Waiter, results: readonly ReadPartResult[]): void {
         else if (!x.ok) w.reject(x.error);
         else w.resolve(x.value);
         return;
+    }
+    if (w.req.kind === "label") {
+        // resolved within the one run part that carried this ID (docker resolved it in that run)
+        const id = w.req.id;
+        const s = served.find((x) => x.part.kind === "labels" && x.part.ids.includes(id));
+        if (!s) return w.reject(new Error("read: no labels part answered"));
+        if (!s.result.ok) return w.reject(s.result.error);
+        const r = s.result.value as LabelsResult;
+        return w.resolve({ ...containerLabelOf(r, id), apparmorEnabled: r.apparmor.enabled });
     }
     const name = w.req.name;
     for (const x of results) {
