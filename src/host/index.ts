@@ -672,6 +672,21 @@ export interface ScriptOutput {
     readonly exitCode?: number | null;
 }
 
+/** A script's output that is not what it announces (cut, or a field of the wrong form). */
+export function badOutputError(
+    script: HostScriptName,
+    message: string,
+    out: ScriptOutput,
+): HostScriptError {
+    return new HostScriptError(
+        script,
+        "bad-output",
+        message,
+        out.exitCode ?? null,
+        out.stderr ?? "",
+    );
+}
+
 /** The first stdout line as JSON; throws HostScriptError when absent or `ok: false`. */
 export function parseHostResult(
     script: HostScriptName,

@@ -5,6 +5,7 @@
  * which container docker would resolve an ID to.
  */
 import {
+    badOutputError,
     buildHostCommand,
     HostScriptError,
     parseHostResult,
@@ -65,13 +66,7 @@ export interface LabelsResult {
 const MAX_FIELD = 4096;
 
 function bad(message: string, out: ScriptOutput): HostScriptError {
-    return new HostScriptError(
-        "labels",
-        "bad-output",
-        message,
-        out.exitCode ?? null,
-        out.stderr ?? "",
-    );
+    return badOutputError("labels", message, out);
 }
 
 /** The result line of `labels`, every field checked; anything else is a `bad-output` error. */

@@ -6,6 +6,7 @@
  * (command text and parsing only).
  */
 import {
+    badOutputError,
     buildHostCommand,
     HostScriptError,
     hostScriptProgram,
@@ -192,13 +193,7 @@ export function planReads(
 }
 
 function badOutput(message: string, out: ScriptOutput): HostScriptError {
-    return new HostScriptError(
-        "read",
-        "bad-output",
-        message,
-        out.exitCode ?? null,
-        out.stderr ?? "",
-    );
+    return badOutputError("read", message, out);
 }
 
 /** A non-negative integer field of a frame line. */
