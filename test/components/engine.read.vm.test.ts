@@ -95,7 +95,10 @@ describe("components: one host read per refresh (engine + VM)", function () {
         });
     });
     after(async function () {
-        if (st) await st.dispose(); // destroys the stack: the profiles leave the host
+        // the `up`s above run on the Automation API stack itself: destroy explicitly (dispose only
+        // destroys after its own `up`), so the profiles and their manifests leave the host
+        if (st) await st.destroy().catch((e) => process.stderr.write(`destroy: ${String(e)}\n`));
+        if (st) await st.dispose();
         if (ctx) await ctx.clearProfiles(NAMES);
     });
 
@@ -239,7 +242,9 @@ describe("components: profiles and their containers, one host read per refresh (
         });
     });
     after(async function () {
-        if (st) await st.dispose(); // destroys the stack: containers, then the profiles
+        // destroy explicitly (see above): the containers, then the profiles and their manifests
+        if (st) await st.destroy().catch((e) => process.stderr.write(`destroy: ${String(e)}\n`));
+        if (st) await st.dispose();
         if (ctx) await ctx.clearProfiles(names);
     });
 
