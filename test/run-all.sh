@@ -22,8 +22,12 @@ parser41=$!
 
 npx tsc -p tsconfig.test.json
 # dist/ fresh before the tests start: the CLI tests run bin/pulumi-apparmor.js and the component
-# provider (provider/) loads dist/src; no test then rewrites it while another reads it.
-npm run build --silent
+# provider (provider/) loads dist/src; no test then rewrites it while another reads it. Built only
+# when some source is newer than it (`npm ci`'s prepare has just built it in CI).
+if ! node -r ts-node/register/transpile-only -e \
+    'process.exit(require("./test/support/schema").distIsFresh(".") ? 0 : 1)'; then
+    npm run build --silent
+fi
 # Pulumi engine, chosen by test/support/engineSelect.ts: a `pulumi` on PATH that is new enough (with its
 # own plugins), else (CI: none on PATH) the CLI, nodejs language host and docker provider built from Go
 # modules by test/engine/build.sh, cached by recipe hash (cold: 30-60 min on 2 cores). A source build's

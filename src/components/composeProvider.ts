@@ -16,7 +16,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
-import { validatePlainConnection } from "./connection";
+import { connectionCheckFailures } from "./connection";
+import { isUnknown } from "./unknown";
 import { labelDrift } from "./confinementProvider";
 import { HostStepError, HostStepTimeout } from "./errors";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
@@ -62,10 +63,6 @@ export interface ComposeDeploymentOutputs extends ComposeDeploymentInputs {
     tool: string;
     hostKeySeen?: string;
     checkedAt: string;
-}
-
-function isUnknown(v: unknown): boolean {
-    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 }
 
 /** Per service, its containers (by compose's service label) with their confinement. */
@@ -193,10 +190,7 @@ export const composeProvider = {
             const why = validateComposeProjectName(news.project);
             if (why) failures.push({ property: "project", reason: why });
         }
-        const c = news.connection;
-        if (c && typeof c === "object" && !Object.values(c).some(isUnknown))
-            for (const p of validatePlainConnection(c))
-                failures.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+        failures.push(...connectionCheckFailures(news.connection));
         return { inputs: news, failures };
     },
 

@@ -18,7 +18,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
-import { validatePlainConnection } from "./connection";
+import { connectionCheckFailures } from "./connection";
+import { isUnknown } from "./unknown";
 import { HostStepError, HostStepTimeout } from "./errors";
 import * as ops from "./hostops";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
@@ -44,11 +45,6 @@ export interface ConfinementOutputs extends ConfinementInputs {
     /** fingerprint the host presented (trust on first use when no hostKey is pinned). */
     hostKeySeen?: string;
     checkedAt: string;
-}
-
-/** The engine's marker for a value not known during preview. */
-function isUnknown(v: unknown): boolean {
-    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 }
 
 export function expectedLabel(profileName: string, mode: ProfileMode): string {
@@ -150,10 +146,7 @@ export const confinementProvider = {
                 property: "containerId",
                 reason: "must be a docker container ID (hex)",
             });
-        const c = news.connection;
-        if (c && typeof c === "object" && !Object.values(c).some(isUnknown))
-            for (const p of validatePlainConnection(c))
-                failures.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+        failures.push(...connectionCheckFailures(news.connection));
         return { inputs: news, failures };
     },
 

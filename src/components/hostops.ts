@@ -38,9 +38,26 @@ export const DENIAL_BYTES = 1024 * 1024;
 /** Runs host commands over the pooled connection (traced, see {@link trace}). */
 export function hostExec(t: SshTarget): host.HostExec {
     return async (command, stdin) => {
+        // A script that may change what a read reports ends the refresh's shared answers.
+        if (!READ_ONLY_SCRIPTS.has(scriptOf(command))) reads.invalidate(t);
         const r = await tracedExec(t, command, stdin);
         return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
     };
+}
+
+/** Host scripts that change nothing on the host. */
+const READ_ONLY_SCRIPTS = new Set([
+    "preflight",
+    "compile",
+    "status",
+    "denials",
+    "read",
+    "inventory",
+]);
+
+/** The host script a command runs (its `$0`, pulumi-apparmor-NAME), or "command". */
+function scriptOf(command: string): string {
+    return / pulumi-apparmor-([a-z]+)(?: |$)/.exec(command)?.[1] ?? "command";
 }
 
 /**
@@ -51,8 +68,13 @@ export function hostExec(t: SshTarget): host.HostExec {
 function trace(t: SshTarget, command: string, code: number, ms: number): void {
     const file = process.env.PULUMI_APPARMOR_TRACE_FILE;
     if (!file) return;
-    const script = / pulumi-apparmor-([a-z]+)(?: |$)/.exec(command)?.[1] ?? "command";
-    const line = { script, host: `${t.user}@${t.host}:${t.port}`, code, ms, at: Date.now() };
+    const line = {
+        script: scriptOf(command),
+        host: `${t.user}@${t.host}:${t.port}`,
+        code,
+        ms,
+        at: Date.now(),
+    };
     try {
         fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
     } catch {
@@ -215,9 +237,10 @@ export async function status(
     sudo: boolean,
     name: string,
     directory: string,
+    share = false,
 ): Promise<LiveState> {
     return step(where, "status", async () => {
-        const r = await reads.status(t, sudo, name, directory);
+        const r = await reads.status(t, sudo, name, directory, share);
         const p = r.profile;
         const enabled = r.apparmor.enabled && r.apparmor.securityfs;
         if (!p) return { enabled, filePresent: false, loaded: false };
@@ -283,9 +306,17 @@ export async function denials(
     sudo: boolean,
     cursor: string | undefined,
     source?: host.DenialSource,
+    share = false,
 ): Promise<{ cursor?: string; source?: string; lost: number; records: LogRecord[] }> {
     return step(where, "denials", async () => {
-        const r = await reads.denials(t, sudo, cursor ?? "now", DENIAL_BYTES, source ?? "auto");
+        const r = await reads.denials(
+            t,
+            sudo,
+            cursor ?? "now",
+            DENIAL_BYTES,
+            source ?? "auto",
+            share,
+        );
         return {
             cursor: r.cursor,
             source: r.source,
@@ -408,6 +439,7 @@ export async function restartContainer(
     id: string,
 ): Promise<void> {
     await step(where, "confinement", async () => {
+        reads.invalidate(t); // a restart changes what a read of the host reports
         const r = await tracedExec(t, restartCommand(id, sudo));
         if (r.code !== 0) throw new Error(`docker restart failed: ${r.stderr.trim()}`);
     });

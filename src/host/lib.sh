@@ -438,6 +438,11 @@ header_awk='
 function mode_flag(f) {
     return f == "enforce" || f == "complain" || f == "kill" || f == "unconfined" || f == "prompt"
 }
+op == "modes" && FNR == 1 {
+    found = 0
+    n = FILENAME
+    sub(/.*\//, "", n)
+}
 !found {
     s = $0
     sub(/^[ \t]+/, "", s)
@@ -477,6 +482,7 @@ function mode_flag(f) {
                         kept = kept (kept == "" ? "" : sep) fl[i]
                     }
                     if (op == "mode") { print filemode; exit 0 }
+                    if (op == "modes") { fm[FILENAME] = filemode; next }
                     # Already in that mode: keep the line byte for byte.
                     if (filemode == mode) { print; next }
                     if (mode == "complain") kept = kept (kept == "" ? "" : sep) "complain"
@@ -490,7 +496,13 @@ function mode_flag(f) {
     }
 }
 op == "rewrite" { print }
-END { if (!found) exit 3 }
+END {
+    if (op == "modes") {
+        for (i = 1; i < ARGC; i++) print fm[ARGV[i]]
+        exit 0
+    }
+    if (!found) exit 3
+}
 '
 
 # set_mode NAME MODE IN OUT: OUT = IN with the header flags set for MODE.

@@ -3,22 +3,25 @@
 # status.sh, denials.sh and labels.sh as they are, prepended by src/host/index.ts), so each part's
 # validation, errors and exit status are its own and one part's failure does not hide the others'
 # results.
-#   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 1 to 500)
-#   denials CURSOR MAXBYTES SOURCE   denials CURSOR MAXBYTES SOURCE
+#   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 0 to 500; 0:
+#                                    every managed profile, as status DIR without names)
+#   denials CURSOR MAXBYTES SOURCE UNTIL
+#                                    denials CURSOR MAXBYTES SOURCE [UNTIL] (UNTIL "-": none)
 #   labels COUNT ID…                 labels ID… (COUNT container IDs follow, COUNT from 1 to 500)
 # Output: a header line {"ok":true,"read":"v1","parts":N}, then per part, in order, a frame line
 # {"part":I,"exit":RC,"lines":L} followed by exactly L lines: what that part printed (a last line
 # without a newline gets one). The lengths make the framing unambiguous whatever the log lines hold.
 # Parts' stderr is this script's stderr.
 
-USAGE="status DIR COUNT NAME... | denials CURSOR MAXBYTES SOURCE | labels COUNT ID... ..."
+USAGE="status DIR COUNT NAME... | denials CURSOR MAXBYTES SOURCE UNTIL | labels COUNT ID... ..."
 [ $# -ge 1 ] || usage "$USAGE"
 
-# check_count LAYOUT COUNT LEFT: COUNT is a number from 1 to 500, and the LEFT words after it hold as many.
+# check_count LAYOUT MIN COUNT LEFT: COUNT is a number from MIN (0 or 1) to 500, and the LEFT words
+# after it hold as many.
 check_count() {
-    case $2 in '' | *[!0-9]* | 0*) usage "$1: COUNT from 1 to 500" ;; esac
-    { [ "${#2}" -le 3 ] && [ "$2" -le 500 ]; } || usage "$1: COUNT from 1 to 500"
-    [ "$3" -ge "$2" ] || usage "$1: fewer words than COUNT"
+    case $3 in '' | *[!0-9]* | 0?*) usage "$1: COUNT from $2 to 500" ;; esac
+    { [ "${#3}" -le 3 ] && [ "$3" -le 500 ] && [ "$3" -ge "$2" ]; } || usage "$1: COUNT from $2 to 500"
+    [ "$4" -ge "$3" ] || usage "$1: fewer words than COUNT"
 }
 
 # count_parts PART…: checks the layout of every part before any runs (each part checks its own
@@ -28,18 +31,18 @@ count_parts() {
     while [ $# -gt 0 ]; do
         case $1 in
             status)
-                [ $# -ge 4 ] || usage "$USAGE"
-                check_count "status DIR COUNT NAME..." "$3" $(($# - 3))
+                [ $# -ge 3 ] || usage "$USAGE"
+                check_count "status DIR COUNT NAME..." 0 "$3" $(($# - 3))
                 shift $(($3 + 3))
                 ;;
             labels)
                 [ $# -ge 3 ] || usage "$USAGE"
-                check_count "labels COUNT ID..." "$2" $(($# - 2))
+                check_count "labels COUNT ID..." 1 "$2" $(($# - 2))
                 shift $(($2 + 2))
                 ;;
             denials)
-                [ $# -ge 4 ] || usage "$USAGE"
-                shift 4
+                [ $# -ge 5 ] || usage "$USAGE"
+                shift 5
                 ;;
             *) usage "$USAGE" ;;
         esac
@@ -97,8 +100,12 @@ while [ $# -gt 0 ]; do
             shift "$c"
             ;;
         denials)
-            pa_denials "$2" "$3" "$4" </dev/null >"$work/out" || rc=$?
-            shift 4
+            if [ "$5" = - ]; then
+                pa_denials "$2" "$3" "$4" </dev/null >"$work/out" || rc=$?
+            else
+                pa_denials "$2" "$3" "$4" "$5" </dev/null >"$work/out" || rc=$?
+            fi
+            shift 5
             ;;
     esac
     frame "$i" "$rc" "$work/out"

@@ -32,17 +32,22 @@ export interface StatusPart {
     readonly kind: "status";
     /** Where to look for names without a manifest. */
     readonly dir: string;
-    /** At least one. */
+    /** The profiles to report; none: every profile this library manages on the host (its manifests). */
     readonly names: readonly string[];
 }
 
-/** `denials CURSOR MAXBYTES SOURCE` as a part of a read. */
+/** `denials CURSOR MAXBYTES SOURCE [UNTIL]` as a part of a read. */
 export interface DenialsPart {
     readonly kind: "denials";
     /** "start", "now" or the cursor of an earlier result. */
     readonly cursor: string;
     readonly maxBytes: number;
     readonly source: DenialSource | "auto";
+    /**
+     * A journal cursor of an earlier result: a journal source's read ends at that entry (see
+     * denials.sh). Defaults to none.
+     */
+    readonly until?: string;
 }
 
 /** `labels ID…` as a part of a read: the kernel's label of each container's init process. */
@@ -83,9 +88,9 @@ function check(field: string, err: string | undefined): void {
 export function readPartArgs(p: ReadPart): string[] {
     if (p.kind === "status") {
         check("directory", validateHostDirectory(p.dir));
-        if (p.names.length < 1 || p.names.length > MAX_READ_STATUS_NAMES)
+        if (p.names.length > MAX_READ_STATUS_NAMES)
             throw new Error(
-                `invalid status part: 1 to ${MAX_READ_STATUS_NAMES} names, got ${p.names.length}`,
+                `invalid status part: 0 to ${MAX_READ_STATUS_NAMES} names, got ${p.names.length}`,
             );
         for (const n of p.names) check("profile name", validateProfileName(n));
         return ["status", p.dir, String(p.names.length), ...p.names];
@@ -95,7 +100,12 @@ export function readPartArgs(p: ReadPart): string[] {
         check("maxBytes", validateMaxBytes(p.maxBytes));
         if (p.source !== "auto" && !isDenialSource(p.source))
             throw new Error(`invalid source "${String(p.source).slice(0, 40)}"`);
-        return ["denials", p.cursor, String(p.maxBytes), p.source];
+        if (p.until !== undefined) {
+            check("until", validateCursor(p.until));
+            if (!p.until.startsWith("journal:") || p.until.length === 8)
+                throw new Error("invalid until: a journal cursor returned by denials");
+        }
+        return ["denials", p.cursor, String(p.maxBytes), p.source, p.until ?? "-"];
     }
     if (p.kind === "labels") {
         const ids = labelsArgs(p.ids);

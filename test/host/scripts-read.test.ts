@@ -126,9 +126,13 @@ describe("read script on the test VM", function () {
                 { kind: "denials", cursor: c1, maxBytes: 1024 * 1024, source: "auto" },
                 // this VM has no auditd: that source fails, in its own part
                 { kind: "denials", cursor: c1, maxBytes: 1024, source: "auditlog" },
+                // every profile this library manages on the host (a refresh's shared read)
+                { kind: "status", dir: DEFAULT_PROFILE_DIR, names: [] },
+                // from c0 up to c1 (a refresh's later wave aligned on its first read's position)
+                { kind: "denials", cursor: c0, maxBytes: 1024 * 1024, source: "auto", until: c1 },
             ];
             const got = await read(parts);
-            assert.strictEqual(got.length, 4);
+            assert.strictEqual(got.length, 6);
 
             // status: what the status script alone says, profile by profile
             assert.ok(got[0].ok, String(!got[0].ok && got[0].error));
@@ -146,6 +150,16 @@ describe("read script on the test VM", function () {
             );
             assert.ok(st.profiles[0].policyMatchesFile && st.profiles[1].policyMatchesFile);
 
+            // the all-profiles part: the managed ones (A and B among them) as status.sh without
+            // names reports them, each entry identical to the named part's
+            assert.ok(got[4].ok, String(!got[4].ok && got[4].error));
+            const all = got[4].value as StatusResult;
+            const ours = (r: StatusResult) =>
+                r.profiles.filter((p) => p.name === A || p.name === B);
+            assert.deepStrictEqual(ours(all), st.profiles.slice(0, 2));
+            assert.ok(all.profiles.every((p) => p.managed));
+            assert.deepStrictEqual(ours(all), ours(await hostScripts.status(exec, { sudo: true })));
+
             // denials: each part from its own cursor, as the denials script alone
             assert.ok(got[1].ok && got[2].ok);
             const d0 = got[1].value as DenialsResult;
@@ -158,6 +172,12 @@ describe("read script on the test VM", function () {
             assert.deepStrictEqual(mine(alone0), mine(d0));
             assert.strictEqual(d0.source, alone0.source);
             assert.strictEqual(d0.cursor, d1.cursor, "both end at the log's end");
+            // until c1: the same denial, and the read ends exactly at c1
+            assert.ok(got[5].ok, String(!got[5].ok && got[5].error));
+            const du = got[5].value as DenialsResult;
+            assert.ok(c1.startsWith("journal:"), c1);
+            assert.strictEqual(du.cursor, c1);
+            assert.deepStrictEqual(mine(du), mine(d0));
 
             // the part of a source the host lacks fails alone, with the denials script's error
             const noAudit = await root(info, "test -e /var/log/audit/audit.log", {

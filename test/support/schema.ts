@@ -36,7 +36,7 @@ function mtimes(dir: string, ext: string, pick: (a: number, b: number) => number
 }
 
 /** Whether every compiled file in `dist/src` is newer than every source file in `src`. */
-function distIsFresh(root: string): boolean {
+export function distIsFresh(root: string): boolean {
     const dist = path.join(root, "dist", "src");
     if (!fs.existsSync(dist)) return false;
     const newestSource = mtimes(path.join(root, "src"), ".ts", Math.max);

@@ -51,6 +51,8 @@ function journalLine(profile: string, serial: number): string {
 
 interface FakeHost {
     runs: { target: string; args: string[] }[];
+    /** The `until` of every denials part read (see denials.sh). */
+    untils: string[];
     exec: (t: SshTarget, command: string) => Promise<ExecResult>;
     /** Called inside a run, before it answers. */
     during?: () => void;
@@ -80,11 +82,17 @@ function labelsJson(ids: string[], failLabels: boolean): string[] {
 }
 
 function fakeHost(
-    opts: { failNames?: string[]; delayMs?: number; failLabels?: boolean } = {},
+    opts: {
+        failNames?: string[];
+        delayMs?: number;
+        managed?: string[];
+        failLabels?: boolean;
+    } = {},
 ): FakeHost {
     const failNames = new Set(opts.failNames ?? []);
     const h: FakeHost = {
         runs: [],
+        untils: [],
         exec: async (t, command) => {
             const args = readArgs(command);
             h.runs.push({ target: t.host, args });
@@ -96,7 +104,9 @@ function fakeHost(
                 let body: string[];
                 if (args[i] === "status") {
                     const n = Number(args[i + 2]);
-                    body = statusJson(args[i + 1], args.slice(i + 3, i + 3 + n), failNames);
+                    // COUNT 0: every managed profile
+                    const names = n === 0 ? (opts.managed ?? []) : args.slice(i + 3, i + 3 + n);
+                    body = statusJson(args[i + 1], names, failNames);
                     i += 3 + n;
                 } else if (args[i] === "labels") {
                     const n = Number(args[i + 1]);
@@ -110,7 +120,8 @@ function fakeHost(
                             ok: true,
                             source: "journal-audit",
                             format: "journal-json",
-                            cursor: "journal:end",
+                            // a read with UNTIL ends there (the fake's log has passed it)
+                            cursor: args[i + 4] !== "-" ? args[i + 4] : "journal:end",
                             lines: 1,
                             bytes: line.length + 1,
                             suppressed: 0,
@@ -119,7 +130,8 @@ function fakeHost(
                         }),
                         line,
                     ];
-                    i += 4;
+                    if (args[i + 4] !== "-") h.untils.push(args[i + 4]);
+                    i += 5;
                 }
                 out.push(JSON.stringify({ part: parts, exit: 0, lines: body.length }), ...body);
                 parts++;
@@ -152,6 +164,7 @@ describe("host read batcher", () => {
             "journal:c1",
             "1024",
             "auto",
+            "-",
         ]);
         statuses.forEach((s, i) => {
             assert.strictEqual(s.profile?.name, names[i]);
@@ -400,6 +413,7 @@ describe("host read batcher", () => {
             "journal:c1",
             "1024",
             "auto",
+            "-",
         ]);
         assert.deepStrictEqual(
             statuses.map((x) => x.profile?.name),
@@ -485,5 +499,174 @@ describe("host read batcher", () => {
         );
         const sent = h.runs.flatMap((r) => r.args.filter((a) => a.length === 64));
         assert.deepStrictEqual(sent.sort(), [...ids].sort());
+    });
+
+    it("a label check is never answered from a refresh's shared run: it gets a run (or joins one)", async () => {
+        const h = fakeHost({ managed: ["a"] });
+        const b = new HostReadBatcher(h.exec, 5);
+        await b.status(T, true, "a", DEFAULT_PROFILE_DIR, true);
+        assert.strictEqual(h.runs.length, 1);
+        // shared answers serve the same operation's later status reads without a run…
+        await b.status(T, true, "a", DEFAULT_PROFILE_DIR, true);
+        assert.strictEqual(h.runs.length, 1);
+        // …but a label is read from the host every time
+        const l = await b.label(T, true, C1);
+        assert.strictEqual(l.label, "p-c1c1 (enforce)");
+        assert.strictEqual(h.runs.length, 2);
+        assert.deepStrictEqual(h.runs[1].args, ["labels", "1", C1]);
+    });
+
+    describe("a refresh's shared reads (share: true)", () => {
+        const names = Array.from({ length: 20 }, (_, i) => `web-${i}`);
+        /** One engine wave: status + denials of `ns`, shared, all answered. */
+        const wave = (b: HostReadBatcher, ns: string[], t = T) =>
+            Promise.all(
+                ns.map((n) =>
+                    Promise.all([
+                        b.status(t, true, n, DEFAULT_PROFILE_DIR, true),
+                        b.denials(t, true, "journal:c1", 1024, "auto", true),
+                    ]),
+                ),
+            );
+
+        it("20 profiles read in the engine's waves of 8 (--parallel): ONE host run, each its own answer", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            const answers = [
+                ...(await wave(b, names.slice(0, 8))),
+                ...(await wave(b, names.slice(8, 16))),
+                ...(await wave(b, names.slice(16))),
+            ];
+            assert.strictEqual(h.runs.length, 1);
+            // the run asked for the first wave's names and for every managed profile (COUNT 0)
+            const args = h.runs[0].args;
+            assert.deepStrictEqual(args.slice(0, 3), ["status", DEFAULT_PROFILE_DIR, "8"]);
+            assert.deepStrictEqual(args.slice(-3), ["status", DEFAULT_PROFILE_DIR, "0"]);
+            answers.forEach(([st, d], i) => {
+                assert.strictEqual(st.profile?.name, names[i]);
+                assert.strictEqual(
+                    st.profile?.file.sha256,
+                    `sha-${DEFAULT_PROFILE_DIR}-${names[i]}`,
+                );
+                assert.strictEqual(d.cursor, "journal:end");
+                assert.strictEqual(d.lines.length, 1);
+            });
+        });
+
+        it("a name the host does not manage, another cursor, or a request that is not shared: a run of its own", async () => {
+            const h = fakeHost({ managed: names.slice(0, 2) });
+            const b = new HostReadBatcher(h.exec, 10);
+            await wave(b, names.slice(0, 1));
+            assert.strictEqual(h.runs.length, 1);
+            await wave(b, names.slice(1, 2)); // managed, same cursor: from the shared run
+            assert.strictEqual(h.runs.length, 1);
+            const other = await b.status(T, true, "hand-made", DEFAULT_PROFILE_DIR, true);
+            assert.strictEqual(h.runs.length, 2);
+            assert.strictEqual(other.profile?.name, "hand-made");
+            const d = await b.denials(T, true, "journal:c2", 1024, "auto", true);
+            assert.strictEqual(h.runs.length, 3);
+            assert.match(d.lines[0], /p-journalc2/);
+            // a rollout gate's read (not shared) always reads the host
+            await b.denials(T, true, "journal:c1", 1024);
+            await b.status(T, true, names[0], DEFAULT_PROFILE_DIR);
+            assert.strictEqual(h.runs.length, 5);
+        });
+
+        it("a script that may change the host (invalidate) ends the shared answers of that host only", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            await Promise.all([wave(b, names.slice(0, 1)), wave(b, names.slice(0, 1), T2)]);
+            assert.strictEqual(h.runs.length, 2);
+            b.invalidate(T);
+            await wave(b, names.slice(1, 2), T2);
+            assert.strictEqual(h.runs.length, 2, "the other host's answers stand");
+            await wave(b, names.slice(1, 2));
+            assert.strictEqual(h.runs.length, 3);
+        });
+
+        it("a run during which the host was invalidated shares nothing", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            h.during = () => b.invalidate(T);
+            await wave(b, names.slice(0, 1));
+            h.during = undefined;
+            await wave(b, names.slice(1, 2));
+            assert.strictEqual(h.runs.length, 2);
+        });
+
+        it("shared answers serve for shareMs after their run started, then the host is read again", async () => {
+            const h = fakeHost({ managed: names });
+            let now = 1_000_000;
+            const b = new HostReadBatcher(h.exec, 10, 1000, 30_000, () => now);
+            await wave(b, names.slice(0, 1));
+            now += 30_000;
+            await wave(b, names.slice(1, 2));
+            assert.strictEqual(h.runs.length, 1);
+            now += 1;
+            await wave(b, names.slice(2, 3));
+            assert.strictEqual(h.runs.length, 2);
+        });
+
+        it("a failed all-profiles part shares nothing (the next wave reads the host)", async () => {
+            const h = fakeHost({ managed: ["broken"], failNames: ["broken"] });
+            const b = new HostReadBatcher(h.exec, 10);
+            const st = await b.status(T, true, names[0], DEFAULT_PROFILE_DIR, true);
+            assert.strictEqual(st.profile?.name, names[0]);
+            await b.status(T, true, names[1], DEFAULT_PROFILE_DIR, true);
+            assert.strictEqual(h.runs.length, 2);
+        });
+
+        it("later waves with cursors of their own end their log reads where the first run did; the next refresh is ONE run", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            // a stack's first refresh after its creates: every profile has the cursor of its create
+            const own = (ns: string[]) =>
+                Promise.all(
+                    ns.map((n) =>
+                        b.denials(T, true, `journal:${n.replace("-", "")}`, 1024, "auto", true),
+                    ),
+                );
+            const first = await own(names.slice(0, 8));
+            const later = [...(await own(names.slice(8, 16))), ...(await own(names.slice(16)))];
+            assert.strictEqual(h.runs.length, 3);
+            assert.deepStrictEqual(h.untils, Array(12).fill("journal:end"));
+            for (const d of [...first, ...later]) assert.strictEqual(d.cursor, "journal:end");
+            // each still read from its own cursor
+            later.forEach((d, i) => assert.match(d.lines[0], new RegExp(`p-journalweb${i + 8}"`)));
+            // the next refresh (a new provider process): one position, one run for all 20
+            const h2 = fakeHost({ managed: names });
+            const b2 = new HostReadBatcher(h2.exec, 10);
+            for (const ns of [names.slice(0, 8), names.slice(8, 16), names.slice(16)])
+                await Promise.all(
+                    ns.map((n) =>
+                        Promise.all([
+                            b2.status(T, true, n, DEFAULT_PROFILE_DIR, true),
+                            b2.denials(T, true, "journal:end", 1024, "auto", true),
+                        ]),
+                    ),
+                );
+            assert.strictEqual(h2.runs.length, 1);
+        });
+
+        it("a request that is not shared is never cut short by until, even beside shared ones", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            await b.denials(T, true, "journal:c1", 1024, "auto", true);
+            await Promise.all([
+                b.denials(T, true, "journal:c2", 1024, "auto", true),
+                b.denials(T, true, "journal:c2", 1024, "auto", false),
+                b.denials(T, true, "journal:c3", 1024, "auto", true),
+            ]);
+            assert.strictEqual(h.runs.length, 2);
+            // c2's part serves a gate's read too: read to the end; c3's only shared ones: until
+            assert.deepStrictEqual(h.untils, ["journal:end"]);
+            assert.deepStrictEqual(h.runs[1].args.slice(0, 5), [
+                "denials",
+                "journal:c2",
+                "1024",
+                "auto",
+                "-",
+            ]);
+        });
     });
 });

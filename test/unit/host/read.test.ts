@@ -29,11 +29,14 @@ function out(...lines: string[]) {
     return { stdout: `${lines.join("\n")}\n`, stderr: "", exitCode: 0 };
 }
 
-/** read.sh run locally under dash as this (non-root) user. */
+/** read.sh run locally under dash as a user that is not root (nobody, when the tests run as root). */
 function runLocal(...args: string[]) {
-    return spawnSync("sh", ["-c", hostScriptProgram("read"), "pulumi-apparmor-read", ...args], {
-        encoding: "utf8",
-    });
+    const sh = ["sh", "-c", hostScriptProgram("read"), "pulumi-apparmor-read", ...args];
+    const [cmd, ...argv] =
+        process.getuid?.() === 0
+            ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...sh]
+            : sh;
+    return spawnSync(cmd, argv, { encoding: "utf8", cwd: "/" });
 }
 
 describe("read script", () => {
@@ -42,7 +45,7 @@ describe("read script", () => {
         assert.ok(c.command.startsWith("sudo -n sh -c "));
         assert.ok(
             c.command.endsWith(
-                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'denials' 'now' '1024' 'auto'`,
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'denials' 'now' '1024' 'auto' '-'`,
             ),
         );
         assert.ok(c.command.length < MAX_READ_COMMAND);
@@ -51,18 +54,24 @@ describe("read script", () => {
         const c = readCommand([S, L, D]);
         assert.ok(
             c.command.endsWith(
-                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'labels' '2' '${ID}' '0123456789ab' 'denials' 'now' '1024' 'auto'`,
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'labels' '2' '${ID}' '0123456789ab' 'denials' 'now' '1024' 'auto' '-'`,
             ),
         );
     });
     const bad: [string, ReadPart[], RegExp][] = [
         ["no parts", [], /no parts/],
         ["shell in a name", [{ ...S, names: ["a'; reboot #"] }], /invalid profile name/],
-        ["no names", [{ ...S, names: [] }], /1 to 500 names/],
+        [
+            "501 names",
+            [{ ...S, names: Array.from({ length: 501 }, (_, i) => `p${i}`) }],
+            /0 to 500 names/,
+        ],
         ["dir outside /etc/apparmor.d", [{ ...S, dir: "/tmp" }], /invalid directory/],
         ["cursor with a quote", [{ ...D, cursor: "journal:a'b" }], /invalid cursor/],
         ["maxBytes 0", [{ ...D, maxBytes: 0 }], /invalid maxBytes/],
         ["unknown source", [{ ...D, source: "syslog" as "auto" }], /invalid source/],
+        ["until that is not a journal cursor", [{ ...D, until: "kernlog:1:2" }], /invalid until/],
+        ["until with a quote", [{ ...D, until: "journal:a'b" }], /invalid until/],
         ["unknown part", [{ kind: "exec" } as unknown as ReadPart], /invalid read part/],
         [
             "shell in a container id",
@@ -174,6 +183,24 @@ describe("read script", () => {
         assert.strictEqual(cut[0].error.code, "bad-output");
     });
 
+    it("a status part without names asks for every managed profile (COUNT 0), planned whole", () => {
+        const all: ReadPart = { kind: "status", dir: DEFAULT_PROFILE_DIR, names: [] };
+        assert.ok(
+            readCommand([all, D]).command.endsWith(
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '0' 'denials' 'now' '1024' 'auto' '-'`,
+            ),
+        );
+        assert.deepStrictEqual(planReads([S, all, D]), [{ parts: [S, all, D], from: [0, 1, 2] }]);
+    });
+
+    it("a denials part with until: the journal cursor as the part's fifth word", () => {
+        assert.ok(
+            readCommand([{ ...D, until: "journal:s=ab;i=1f" }]).command.endsWith(
+                ` pulumi-apparmor-read 'denials' 'now' '1024' 'auto' 'journal:s=ab;i=1f'`,
+            ),
+        );
+    });
+
     it("parseRead: each part's own result, in order", () => {
         const r = parseRead(
             [S, D],
@@ -264,10 +291,11 @@ describe("read script", () => {
         ["no part", []],
         ["an unknown part", ["exec", "x"]],
         ["fewer names than COUNT", ["status", DEFAULT_PROFILE_DIR, "3", "a", "b"]],
-        ["COUNT 0", ["status", DEFAULT_PROFILE_DIR, "0"]],
+        ["COUNT with a leading zero", ["status", DEFAULT_PROFILE_DIR, "01", "a"]],
+        ["a short status part", ["status", DEFAULT_PROFILE_DIR]],
         ["COUNT not a number", ["status", DEFAULT_PROFILE_DIR, "1;x", "a"]],
         ["COUNT over 500", ["status", DEFAULT_PROFILE_DIR, "501", "a"]],
-        ["a short denials part", ["denials", "now", "10"]],
+        ["a short denials part", ["denials", "now", "10", "auto"]],
         ["a labels part without IDs", ["labels", "1"]],
         ["fewer IDs than COUNT", ["labels", "2", ID]],
         ["labels COUNT 0", ["labels", "0", ID]],
@@ -281,17 +309,20 @@ describe("read script", () => {
             assert.match(r.stdout, /^\{"ok":false,"error":"usage"/);
         });
     it("read.sh under dash: a good layout (names that are part keywords too) reaches the root check", () => {
-        if (process.getuid?.() === 0) return;
         const r = runLocal(
             "status",
             DEFAULT_PROFILE_DIR,
             "2",
             "status",
             "denials",
+            "status",
+            DEFAULT_PROFILE_DIR,
+            "0",
             "denials",
             "now",
             "10",
             "auto",
+            "journal:s=1;i=2",
             "labels",
             "2",
             ID,
