@@ -5,7 +5,9 @@
  * (for at most {@link READ_MAX_WAIT_MS}) are served by ONE run of the `read` host script (src/host/read.ts); requests that arrive while
  * a read runs wait for the next one. Each request still gets exactly its own answer: its own profile's
  * status (names grouped by directory), its own denials from its own cursor (identical cursors share a
- * part; distinct ones are parts of the same run).
+ * part; distinct ones are parts of the same run), its own container's label (the label checks of
+ * `Confinement`: all IDs in one `labels` part, each resolved as docker resolves it; never answered
+ * from a shared run, see below).
  *
  * A refresh's reads (`share`) go further: the engine sends at most `--parallel` requests at once (4 per
  * CPU by default), so the reads of 20 profiles reach the provider in waves of 8, each waiting for the
@@ -15,6 +17,7 @@
  * other host script on that host ({@link HostReadBatcher.invalidate}): one host run per refresh.
  */
 import * as host from "../host";
+import { containerLabelOf, type ContainerLabel, type LabelsResult } from "../host/labels";
 import {
     planReads,
     readCommand,
@@ -45,9 +48,13 @@ export interface StatusAnswer {
     readonly profile?: host.ProfileStatus;
 }
 
+/** A container's label as one read reported it, with whether AppArmor is enabled on its host. */
+export type LabelAnswer = ContainerLabel & { readonly apparmorEnabled: boolean };
+
 type Request = (
     | { kind: "status"; dir: string; name: string }
     | { kind: "denials"; cursor: string; maxBytes: number; source: host.DenialSource | "auto" }
+    | { kind: "label"; id: string }
 ) & {
     /** A refresh's read: may be answered by, and shares its answers with, the same operation's reads. */
     share: boolean;
@@ -91,9 +98,9 @@ interface Queue {
 
 /** The part key a request is served by. */
 function partKey(r: Request): string {
-    return r.kind === "status"
-        ? `status\0${r.dir}`
-        : `denials\0${r.cursor}\0${r.maxBytes}\0${r.source}`;
+    if (r.kind === "status") return `status\0${r.dir}`;
+    if (r.kind === "label") return "labels";
+    return `denials\0${r.cursor}\0${r.maxBytes}\0${r.source}`;
 }
 
 /** The error every waiter of a failed run gets: the host named, an SSH error's kind kept. */
@@ -151,6 +158,15 @@ export class HostReadBatcher {
     }
 
     /**
+     * The label of container `id` (a docker ID or ID prefix): missing, stopped, or running with its
+     * init process's label; and whether AppArmor is enabled on the host. Joins the host's pending
+     * read (shared or not) but is never answered from an earlier shared run.
+     */
+    label(t: SshTarget, sudo: boolean, id: string): Promise<LabelAnswer> {
+        return this.enqueue(t, sudo, { kind: "label", id, share: false }) as Promise<LabelAnswer>;
+    }
+
+    /**
      * Forgets what shared runs read on `t` (every sudo mode): called before this process runs any other
      * host script there, which may change what a read would report.
      */
@@ -166,7 +182,7 @@ export class HostReadBatcher {
     private enqueue(t: SshTarget, sudo: boolean, req: Request): Promise<unknown> {
         // Validate now: a bad argument is this request's own error, never its batch's.
         try {
-            readPart([req]);
+            host.readPartArgs(readPart([req])); // throws on an invalid argument
         } catch (e) {
             return Promise.reject(e as Error);
         }
@@ -190,6 +206,7 @@ export class HostReadBatcher {
         const sh = this.freshShared(q);
         if (!sh) return undefined;
         if (req.kind === "denials") return sh.denials.get(partKey(req));
+        if (req.kind === "label") return undefined;
         const profile = sh.all.profiles.find((p) => p.name === req.name);
         return profile ? { apparmor: sh.all.apparmor, profile } : undefined;
     }
@@ -247,6 +264,8 @@ export class HostReadBatcher {
         }
         const shareIt = batch.some((w) => w.req.share);
         const before = shareIt ? this.freshShared(q) : undefined;
+        // one part per key, however many names or IDs: planReads splits what does not fit in one
+        // command or one part's bound (each argument was validated on arrival)
         const parts = keys.map((k) => {
             const ws = groups.get(k)!;
             const p = readPart(ws.map((w) => w.req));
@@ -266,8 +285,8 @@ export class HostReadBatcher {
                 dir: statusDir?.dir ?? host.DEFAULT_PROFILE_DIR,
                 names: [],
             });
-        // per part of `parts`, the results of the run parts serving it
-        const got: ReadPartResult[][] = parts.map(() => []);
+        // per part of `parts`, the run parts serving it and their results
+        const got: Served[][] = parts.map(() => []);
         const at = this.now();
         const epoch = q.epoch;
         try {
@@ -280,7 +299,9 @@ export class HostReadBatcher {
                     stderr: r.stderr,
                     exitCode: r.code,
                 });
-                results.forEach((x, i) => got[plan.from[i]].push(x));
+                results.forEach((result, i) =>
+                    got[plan.from[i]].push({ part: plan.parts[i], result }),
+                );
             }
         } catch (e) {
             const err = runError(t, e);
@@ -293,7 +314,7 @@ export class HostReadBatcher {
         if (!shareIt || q.epoch !== epoch) return;
         const denials = new Map<string, host.DenialsResult>();
         keys.forEach((k, i) => {
-            const x = got[i][0];
+            const x = got[i][0]?.result;
             if (parts[i].kind === "denials" && x?.ok) denials.set(k, x.value as host.DenialsResult);
         });
         if (before) {
@@ -301,14 +322,20 @@ export class HostReadBatcher {
             if (q.shared === before) for (const [k, v] of denials) before.denials.set(k, v);
             return;
         }
-        const all = got[parts.length - 1][0];
+        const all = got[parts.length - 1][0]?.result;
         if (!all?.ok) return;
         const end = [...denials.values()].find((d) => d.cursor?.startsWith("journal:"))?.cursor;
         q.shared = { at, all: all.value as host.StatusResult, denials, ...(end ? { end } : {}) };
     }
 }
 
-/** The part serving `reqs` (all of one part key). */
+/** A part of a run and its result. */
+interface Served {
+    readonly part: ReadPart;
+    readonly result: ReadPartResult;
+}
+
+/** The part serving `reqs` (all of one part key); not validated (see enqueue and planReads). */
 function readPart(reqs: readonly Request[]): ReadPart {
     const r = reqs[0];
     const part: ReadPart =
@@ -318,12 +345,14 @@ function readPart(reqs: readonly Request[]): ReadPart {
                   dir: r.dir,
                   names: [...new Set(reqs.map((x) => (x as { name: string }).name))],
               }
-            : { kind: "denials", cursor: r.cursor, maxBytes: r.maxBytes, source: r.source };
-    host.readPartArgs(part); // throws on an invalid argument
+            : r.kind === "label"
+              ? { kind: "labels", ids: [...new Set(reqs.map((x) => (x as { id: string }).id))] }
+              : { kind: "denials", cursor: r.cursor, maxBytes: r.maxBytes, source: r.source };
     return part;
 }
 
-function answer(w: Waiter, results: readonly ReadPartResult[]): void {
+function answer(w: Waiter, served: readonly Served[]): void {
+    const results = served.map((s) => s.result);
     const failed = results.find((x) => !x.ok);
     if (w.req.kind === "denials") {
         const x = results[0];
@@ -331,6 +360,15 @@ function answer(w: Waiter, results: readonly ReadPartResult[]): void {
         else if (!x.ok) w.reject(x.error);
         else w.resolve(x.value);
         return;
+    }
+    if (w.req.kind === "label") {
+        // resolved within the one run part that carried this ID (docker resolved it in that run)
+        const id = w.req.id;
+        const s = served.find((x) => x.part.kind === "labels" && x.part.ids.includes(id));
+        if (!s) return w.reject(new Error("read: no labels part answered"));
+        if (!s.result.ok) return w.reject(s.result.error);
+        const r = s.result.value as LabelsResult;
+        return w.resolve({ ...containerLabelOf(r, id), apparmorEnabled: r.apparmor.enabled });
     }
     const name = w.req.name;
     for (const x of results) {

@@ -1,6 +1,6 @@
 /**
  * The host operations the providers run over the pooled SSH connection: the host scripts of
- * `src/host` (preflight, install, status, remove, denials) plus two small container commands, each
+ * `src/host` (preflight, install, status, remove, denials, labels) plus a container restart, each
  * mapped to the step names used in errors.
  */
 import type { AuditRecord } from "../log";
@@ -17,16 +17,20 @@ import { HostReadBatcher } from "./hostRead";
 /** An audit record with the line it came from (for samples). */
 export type LogRecord = AuditRecord & { line?: string };
 
-/**
- * The shared host reads of this provider process (status and denials): one host run per host for
- * the concurrent requests of an engine operation (see hostRead.ts), traced as script "read".
- */
-export const reads = new HostReadBatcher(async (t, command) => {
+/** Runs a command over the pooled connection, traced (see {@link trace}). */
+async function tracedExec(t: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
     const t0 = Date.now();
-    const r = await exec(t, command);
+    const r = await exec(t, command, stdin);
     trace(t, command, r.code, Date.now() - t0);
     return r;
-});
+}
+
+/**
+ * The shared host reads of this provider process (profile status, denials, container labels): one
+ * host run per host for the concurrent requests of an engine operation (see hostRead.ts), traced as
+ * script "read".
+ */
+export const reads = new HostReadBatcher((t, command) => tracedExec(t, command));
 
 /** Bound on the log bytes fetched per refresh and host. */
 export const DENIAL_BYTES = 1024 * 1024;
@@ -36,9 +40,7 @@ export function hostExec(t: SshTarget): host.HostExec {
     return async (command, stdin) => {
         // A script that may change what a read reports ends the refresh's shared answers.
         if (!READ_ONLY_SCRIPTS.has(scriptOf(command))) reads.invalidate(t);
-        const t0 = Date.now();
-        const r: ExecResult = await exec(t, command, stdin);
-        trace(t, command, r.code, Date.now() - t0);
+        const r = await tracedExec(t, command, stdin);
         return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
     };
 }
@@ -395,36 +397,37 @@ export function prepareScript(directory: string, sudo: boolean, timeoutSeconds =
     return sudo ? `sudo -n ${cmd}` : cmd;
 }
 
-const LABEL_SCRIPT = [
-    'pid=$(docker inspect -f "{{.State.Pid}}" "$1" 2>/dev/null) || { echo "missing"; exit 0; }',
-    'if [ -z "$pid" ] || [ "$pid" = 0 ]; then echo "stopped"; exit 0; fi',
-    'printf "label=%s\\n" "$(cat "/proc/$pid/attr/current" 2>/dev/null || echo unconfined)"',
-].join("\n");
-
-function containerCommand(script: string, id: string, sudo: boolean): string {
-    if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`invalid container id "${id.slice(0, 80)}"`);
-    const cmd = `sh -c ${host.shellQuote(script)} pulumi-apparmor-container ${host.shellQuote(id)}`;
+/** `docker restart` of a container, as a command (the ID validated, quoted). */
+function restartCommand(id: string, sudo: boolean): string {
+    const why = host.validateContainerId(id);
+    if (why) throw new Error(`invalid ${why}`);
+    const cmd = `sh -c ${host.shellQuote('docker restart -t 5 "$1" >/dev/null')} pulumi-apparmor-container ${host.shellQuote(id)}`;
     return sudo ? `sudo -n ${cmd}` : cmd;
 }
 
 /**
  * The AppArmor label of a container's init process as the host's kernel reports it
- * (`/proc/<pid>/attr/current`); undefined when the container is missing or stopped.
+ * (`/proc/<pid>/attr/current`); undefined when the container is missing or stopped; and whether
+ * AppArmor is enabled on the host. Served by the host's shared read ({@link reads}): the label checks
+ * of one engine operation join its profiles' status and denials reads in one host run.
  */
 export async function containerLabel(
     t: SshTarget,
     where: string,
     sudo: boolean,
     id: string,
-): Promise<{ label?: string; state: "running" | "stopped" | "missing" }> {
+): Promise<{
+    label?: string;
+    state: "running" | "stopped" | "missing";
+    apparmorEnabled: boolean;
+}> {
     return step(where, "confinement", async () => {
-        const r = await exec(t, containerCommand(LABEL_SCRIPT, id, sudo));
-        const out = r.stdout.trim();
-        if (r.code !== 0) throw new Error(`cannot inspect container: ${r.stderr.trim() || out}`);
-        if (out === "missing" || out === "stopped") return { state: out };
-        const m = /^label=(.*)$/m.exec(out);
-        if (!m) throw new Error(`unexpected output: ${out.slice(0, 200)}`);
-        return { label: m[1].trim(), state: "running" };
+        const r = await reads.label(t, sudo, id);
+        return {
+            state: r.state,
+            ...(r.label !== undefined ? { label: r.label } : {}),
+            apparmorEnabled: r.apparmorEnabled,
+        };
     });
 }
 
@@ -436,7 +439,8 @@ export async function restartContainer(
     id: string,
 ): Promise<void> {
     await step(where, "confinement", async () => {
-        const r = await exec(t, containerCommand('docker restart -t 5 "$1" >/dev/null', id, sudo));
+        reads.invalidate(t); // a restart changes what a read of the host reports
+        const r = await tracedExec(t, restartCommand(id, sudo));
         if (r.code !== 0) throw new Error(`docker restart failed: ${r.stderr.trim()}`);
     });
 }

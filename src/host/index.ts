@@ -51,6 +51,7 @@ export type HostScriptName =
     | "compile"
     | "inventory"
     | "compose"
+    | "labels"
     | "read";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
@@ -63,6 +64,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "compile",
     "inventory",
     "compose",
+    "labels",
     "read",
 ];
 
@@ -135,6 +137,7 @@ function readPartPrologue(part: HostScriptName): string {
 const READ_PARTS: ReadonlyArray<readonly [string, HostScriptName]> = [
     ["pa_status", "status"],
     ["pa_denials", "denials"],
+    ["pa_labels", "labels"],
 ];
 
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
@@ -173,7 +176,7 @@ export function hostScriptText(name: HostScriptName): string {
         const dir = hostScriptDir();
         const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
         const parts = hostScriptLibs(name).map(read);
-        // read runs status and denials as they are, each a subshell function (read.sh).
+        // read runs status, denials and labels as they are, each a subshell function (read.sh).
         for (const [fn, part] of READ_PARTS)
             if (name === "read")
                 parts.push(`${fn}() (\n${readPartPrologue(part)}\n${read(`${part}.sh`)}\n)`);
@@ -667,6 +670,21 @@ export interface ScriptOutput {
     readonly stdout: string;
     readonly stderr?: string;
     readonly exitCode?: number | null;
+}
+
+/** A script's output that is not what it announces (cut, or a field of the wrong form). */
+export function badOutputError(
+    script: HostScriptName,
+    message: string,
+    out: ScriptOutput,
+): HostScriptError {
+    return new HostScriptError(
+        script,
+        "bad-output",
+        message,
+        out.exitCode ?? null,
+        out.stderr ?? "",
+    );
 }
 
 /** The first stdout line as JSON; throws HostScriptError when absent or `ok: false`. */
@@ -1224,4 +1242,5 @@ export const hostScripts = {
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
     compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };
+export * from "./labels";
 export * from "./read";

@@ -19,6 +19,7 @@ import {
     type HostExec,
     type ScriptOutput,
 } from "./index";
+import { CONTAINER_ID_RE } from "./labels";
 
 export interface InventoryArgs extends HostCommandOptions {
     /** The profile directory whose files are listed. Defaults to {@link DEFAULT_PROFILE_DIR}. */
@@ -104,7 +105,6 @@ export const INVENTORY_LIMITS = {
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const SHA1_RE = /^([0-9a-f]{40})?$/;
-const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
 
 class Bad extends Error {}
 

@@ -1,10 +1,12 @@
 /**
- * The `read` host script: a refresh's whole read of one host (the `status` of many profiles and
- * `denials` from one or more cursors) in one run under one sudo. Each part is the existing script run
- * as is, so every part has its own validation, result and error: {@link parseRead} gives each part's
- * own typed result or its own {@link HostScriptError}. Pure (command text and parsing only).
+ * The `read` host script: a refresh's whole read of one host (the `status` of many profiles,
+ * `denials` from one or more cursors, the `labels` of containers) in one run under one sudo. Each part
+ * is the existing script run as is, so every part has its own validation, result and error:
+ * {@link parseRead} gives each part's own typed result or its own {@link HostScriptError}. Pure
+ * (command text and parsing only).
  */
 import {
+    badOutputError,
     buildHostCommand,
     HostScriptError,
     hostScriptProgram,
@@ -23,6 +25,7 @@ import {
     type ScriptOutput,
     type StatusResult,
 } from "./index";
+import { labelsArgs, MAX_LABEL_IDS, parseLabels, type LabelsResult } from "./labels";
 
 /** `status DIR NAME…` as a part of a read. */
 export interface StatusPart {
@@ -47,11 +50,25 @@ export interface DenialsPart {
     readonly until?: string;
 }
 
-export type ReadPart = StatusPart | DenialsPart;
+/** `labels ID…` as a part of a read: the kernel's label of each container's init process. */
+export interface LabelsPart {
+    readonly kind: "labels";
+    /** Container IDs or ID prefixes; at least one. */
+    readonly ids: readonly string[];
+}
+
+export type ReadPart = StatusPart | DenialsPart | LabelsPart;
+
+/** The result type of a part. */
+export type ReadPartValue<P extends ReadPart> = P extends StatusPart
+    ? StatusResult
+    : P extends DenialsPart
+      ? DenialsResult
+      : LabelsResult;
 
 /** One part's outcome: its own result, or its own error. */
 export type ReadPartResult<P extends ReadPart = ReadPart> =
-    | { readonly ok: true; readonly value: P extends StatusPart ? StatusResult : DenialsResult }
+    | { readonly ok: true; readonly value: ReadPartValue<P> }
     | { readonly ok: false; readonly error: HostScriptError };
 
 /** Most names one status part carries (the script's COUNT bound). */
@@ -90,6 +107,10 @@ export function readPartArgs(p: ReadPart): string[] {
         }
         return ["denials", p.cursor, String(p.maxBytes), p.source, p.until ?? "-"];
     }
+    if (p.kind === "labels") {
+        const ids = labelsArgs(p.ids);
+        return ["labels", String(ids.length), ...ids];
+    }
     throw new Error(`invalid read part "${String((p as { kind?: unknown }).kind)}"`);
 }
 
@@ -110,10 +131,21 @@ function partBytes(p: ReadPart): number {
     return readPartArgs(p).reduce((n, a) => n + a.length + 3, 0);
 }
 
+/** The words of a list part (status names, labels IDs), and the part of the same kind holding others. */
+function listOf(
+    p: ReadPart,
+): { words: readonly string[]; max: number; with(words: string[]): ReadPart } | undefined {
+    if (p.kind === "status")
+        return { words: p.names, max: MAX_READ_STATUS_NAMES, with: (names) => ({ ...p, names }) };
+    if (p.kind === "labels")
+        return { words: p.ids, max: MAX_LABEL_IDS, with: (ids) => ({ ...p, ids }) };
+    return undefined;
+}
+
 /**
- * `parts` in as few reads as fit in {@link MAX_READ_COMMAND} each, in order; a status part with more
- * names than fit is split into parts of the same directory. Each entry lists, per part of its read,
- * the index of the part of `parts` it serves.
+ * `parts` in as few reads as fit in {@link MAX_READ_COMMAND} each, in order; a status (labels) part
+ * with more names (IDs) than fit is split into parts of the same kind (and directory). Each entry
+ * lists, per part of its read, the index of the part of `parts` it serves.
  */
 export function planReads(
     parts: readonly ReadPart[],
@@ -124,37 +156,45 @@ export function planReads(
     const plans: { parts: ReadPart[]; from: number[] }[] = [];
     let cur: { parts: ReadPart[]; from: number[] } = { parts: [], from: [] };
     let used = 0;
+    const next = () => {
+        plans.push(cur);
+        cur = { parts: [], from: [] };
+        used = 0;
+    };
     const push = (p: ReadPart, i: number) => {
         const b = partBytes(p);
         if (b > room) throw new Error(`a read part of ${b} bytes cannot fit in one command`);
-        if (used + b > room && cur.parts.length > 0) {
-            plans.push(cur);
-            cur = { parts: [], from: [] };
-            used = 0;
-        }
+        if (used + b > room && cur.parts.length > 0) next();
         cur.parts.push(p);
         cur.from.push(i);
         used += b;
     };
     parts.forEach((p, i) => {
-        if (p.kind !== "status" || p.names.length === 0) return push(p, i);
-        // names one by one into status parts that fit
-        let names: string[] = [];
-        let bytes = partBytes({ ...p, names: ["x"] }) - 4;
+        const list = listOf(p);
+        if (!list || list.words.length === 0) return push(p, i);
+        // words one by one into parts that fit; `empty`: the part's bytes without its words, with
+        // room for a COUNT of three digits
+        const one = list.words[0];
+        const empty = partBytes(list.with([one])) - (one.length + 3) + 2;
+        let words: string[] = [];
+        let bytes = empty;
         const flush = () => {
-            if (names.length > 0) push({ kind: "status", dir: p.dir, names }, i);
-            names = [];
-            bytes = partBytes({ ...p, names: ["x"] }) - 4;
+            if (words.length > 0) push(list.with(words), i);
+            words = [];
+            bytes = empty;
         };
-        for (const n of p.names) {
-            const nb = n.length + 3;
+        for (const w of list.words) {
+            const wb = w.length + 3;
             if (
-                names.length >= MAX_READ_STATUS_NAMES ||
-                (names.length > 0 && (used + bytes + nb > room || bytes + nb > room))
-            )
+                words.length >= list.max ||
+                (words.length > 0 && (used + bytes + wb > room || bytes + wb > room))
+            ) {
                 flush();
-            names.push(n);
-            bytes += nb;
+                // the read is full: the next words start the next read (not a part of one word)
+                if (used + empty + wb > room && cur.parts.length > 0) next();
+            }
+            words.push(w);
+            bytes += wb;
         }
         flush();
     });
@@ -163,13 +203,7 @@ export function planReads(
 }
 
 function badOutput(message: string, out: ScriptOutput): HostScriptError {
-    return new HostScriptError(
-        "read",
-        "bad-output",
-        message,
-        out.exitCode ?? null,
-        out.stderr ?? "",
-    );
+    return badOutputError("read", message, out);
 }
 
 /** A non-negative integer field of a frame line. */
@@ -183,7 +217,7 @@ function count(o: Record<string, unknown>, key: string): number {
 /**
  * Each part's result, in the order of `parts`. The read itself failing (not root, usage, output cut
  * or not framed as announced) throws {@link HostScriptError} of script `read`; a part that failed is
- * that part's own error (script `status` or `denials`, as when run alone).
+ * that part's own error (script `status`, `denials` or `labels`, as when run alone).
  */
 export function parseRead(parts: readonly ReadPart[], out: ScriptOutput): ReadPartResult[] {
     const header = parseHostResult("read", out);
@@ -220,7 +254,12 @@ export function parseRead(parts: readonly ReadPart[], out: ScriptOutput): ReadPa
         };
         const p = parts[i];
         try {
-            const value = p.kind === "status" ? parseStatus(partOut) : parseDenials(partOut);
+            const value =
+                p.kind === "status"
+                    ? parseStatus(partOut)
+                    : p.kind === "denials"
+                      ? parseDenials(partOut)
+                      : parseLabels(partOut);
             results.push({ ok: true, value } as ReadPartResult);
         } catch (e) {
             if (!(e instanceof HostScriptError)) throw e;

@@ -5,13 +5,14 @@
  * PULUMI_APPARMOR_TRACE_FILE) and each profile still gets exactly its own truth: its live state is
  * what the `status` script says of it alone, the denial of one profile is counted for it once (not
  * for the others, not again on the next refresh); `preview --refresh` and `up --refresh` go through
- * the same single read.
+ * the same single read. With ProfiledContainers beside the profiles, their Confinement label checks
+ * join that one read, and a container left unconfined by hand is still drift, repaired by `up`.
  */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Profile } from "../../src/components";
+import { Profile, ProfiledContainer } from "../../src/components";
 import { hostScripts } from "../../src/host";
 import { createThrowawayStack, type ThrowawayStack } from "../support/engine";
 import { traceReader } from "../support/trace";
@@ -94,7 +95,10 @@ describe("components: one host read per refresh (engine + VM)", function () {
         });
     });
     after(async function () {
-        if (st) await st.dispose(); // destroys the stack: the profiles leave the host
+        // the `up`s above run on the Automation API stack itself: destroy explicitly (dispose only
+        // destroys after its own `up`), so the profiles and their manifests leave the host
+        if (st) await st.destroy().catch((e) => process.stderr.write(`destroy: ${String(e)}\n`));
+        if (st) await st.dispose();
         if (ctx) await ctx.clearProfiles(NAMES);
     });
 
@@ -157,5 +161,159 @@ describe("components: one host read per refresh (engine + VM)", function () {
         const u = runs();
         assert.deepStrictEqual(Object.keys(u), ["read"], JSON.stringify(u));
         assert.strictEqual(u.read.count, 1);
+    });
+});
+
+describe("components: profiles and their containers, one host read per refresh (engine + VM)", function () {
+    this.timeout(1_200_000);
+    let ctx: VmContext;
+    let st: ThrowawayStack;
+    const names = Array.from({ length: N }, (_, i) => `pa-read-ctr-${i}`);
+    const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pa-read-ctr-trace-")), "trace");
+    const runs = traceReader(trace);
+    /** Containers on profiles 0 and 1. */
+    const CONTAINERS = [0, 1];
+
+    const program = async () => {
+        const out: Record<string, unknown> = {};
+        const profiles = names.map(
+            (name, i) =>
+                new Profile(`p${i}`, {
+                    hosts: [ctx.host({ docker: true })],
+                    profile: secureProfile(name),
+                    prepareHosts: false,
+                }),
+        );
+        names.forEach((name, i) => (out[name] = { drift: profiles[i].drift }));
+        for (const i of CONTAINERS) {
+            const c = new ProfiledContainer(`c${i}`, {
+                profile: profiles[i],
+                container: {
+                    image: "local/busybox:latest",
+                    command: ["sleep", "1000000"],
+                    mustRun: true,
+                },
+            });
+            out[`c${i}`] = { id: c.container.id, label: c.label, drift: c.confinement!.drift };
+        }
+        return out;
+    };
+
+    const outputs = async () =>
+        Object.fromEntries(
+            Object.entries(await st.stack.outputs()).map(([k, v]) => [k, v.value as any]),
+        );
+
+    /**
+     * The refreshed state in the checkpoint (a refresh does not run the program, so the stack
+     * outputs keep the values of the last `up`): each Confinement's label and drift by container
+     * key, each HostProfile's drift by profile name.
+     */
+    async function refreshed(): Promise<{
+        c: Record<string, { label: string; drift: string[] }>;
+        drift: Record<string, string[]>;
+    }> {
+        const d = await st.exportStack();
+        const c: Record<string, { label: string; drift: string[] }> = {};
+        const drift: Record<string, string[]> = {};
+        for (const r of (d.deployment as any).resources ?? []) {
+            const o = r.outputs ?? {};
+            const m = /::(c\d+)-confinement$/.exec(String(r.urn));
+            if (m && String(r.type).endsWith(":Confinement"))
+                c[m[1]] = { label: o.label, drift: o.drift };
+            else if (typeof o.profileName === "string" && o.live) drift[o.profileName] = o.drift;
+        }
+        return { c, drift };
+    }
+
+    /** Counts by script of the host runs since the last call. */
+    const counts = () => Object.fromEntries(Object.entries(runs()).map(([k, v]) => [k, v.count]));
+
+    before(async function () {
+        ctx = await vmContext();
+        await ctx.clearProfiles(names);
+        await ctx.root(
+            `for n in ${names.join(" ")}; do rm -f /var/lib/pulumi-apparmor/profiles/$n; done`,
+        );
+        st = await createThrowawayStack({
+            program,
+            projectName: "read-batch-containers",
+            envVars: { PULUMI_APPARMOR_TRACE_FILE: trace },
+        });
+    });
+    after(async function () {
+        // destroy explicitly (see above): the containers, then the profiles and their manifests
+        if (st) await st.destroy().catch((e) => process.stderr.write(`destroy: ${String(e)}\n`));
+        if (st) await st.dispose();
+        if (ctx) await ctx.clearProfiles(names);
+    });
+
+    it(`refresh of ${N} profiles + ${CONTAINERS.length} containers on one host: ONE host run; each container its own label`, async () => {
+        const up = await st.stack.up({ color: "never" });
+        assert.strictEqual(up.summary.result, "succeeded");
+        const o = await outputs();
+        for (const i of CONTAINERS) assert.strictEqual(o[`c${i}`].label, `${names[i]} (enforce)`);
+        runs();
+
+        await st.stack.refresh({ color: "never" });
+        assert.deepStrictEqual(counts(), { read: 1 });
+        const r = await refreshed();
+        assert.deepStrictEqual(Object.keys(r.c).sort(), ["c0", "c1"]);
+        for (const i of CONTAINERS) {
+            assert.strictEqual(r.c[`c${i}`].label, `${names[i]} (enforce)`);
+            assert.deepStrictEqual(r.c[`c${i}`].drift, []);
+            // the label the kernel reports for the container's init process, read independently
+            const k = await ctx.root(
+                `cat /proc/$(docker inspect -f '{{.State.Pid}}' ${o[`c${i}`].id})/attr/current`,
+            );
+            assert.strictEqual(k.stdout.trim(), `${names[i]} (enforce)`);
+        }
+        for (const name of names) assert.deepStrictEqual(r.drift[name], [], name);
+    });
+
+    it("a container left unconfined by hand: drift found by the same single read; up repairs; a no-op up --refresh is one read", async () => {
+        // Unloading the profile unconfines its running container; loading it again (the same
+        // compiled policy) leaves the container unconfined: only the container has drifted.
+        const file = `${DIR}/${names[0]}`;
+        const un = await ctx.root(`apparmor_parser -R ${file} && apparmor_parser -r -K ${file}`);
+        assert.strictEqual(un.code, 0, un.stderr);
+        const id = (await outputs()).c0.id as string;
+        const k = await ctx.root(
+            `cat /proc/$(docker inspect -f '{{.State.Pid}}' ${id})/attr/current`,
+        );
+        assert.strictEqual(k.stdout.trim(), "unconfined");
+        runs();
+
+        await st.stack.refresh({ color: "never" });
+        assert.deepStrictEqual(counts(), { read: 1 });
+        const r = await refreshed();
+        assert.deepStrictEqual(r.c.c0.drift, [
+            `container runs unconfined (expected ${names[0]} (enforce))`,
+        ]);
+        assert.strictEqual(r.c.c0.label, "unconfined");
+        assert.deepStrictEqual(r.c.c1.drift, []);
+        assert.strictEqual(r.c.c1.label, `${names[1]} (enforce)`);
+        for (const name of names) assert.deepStrictEqual(r.drift[name], [], name);
+
+        const up = await st.stack.up({ color: "never" });
+        assert.strictEqual(up.summary.result, "succeeded");
+        const o = await outputs();
+        assert.strictEqual(o.c0.label, `${names[0]} (enforce)`);
+        assert.deepStrictEqual(o.c0.drift, []);
+        assert.strictEqual(o.c0.id, id, "repaired by a restart, not a new container");
+        const k2 = await ctx.root(
+            `cat /proc/$(docker inspect -f '{{.State.Pid}}' ${id})/attr/current`,
+        );
+        assert.strictEqual(k2.stdout.trim(), `${names[0]} (enforce)`);
+        runs();
+
+        const noop = await st.stack.up({ color: "never", refresh: true } as any);
+        assert.strictEqual(noop.summary.result, "succeeded");
+        assert.deepStrictEqual(
+            Object.keys(noop.summary.resourceChanges ?? {}).filter((x) => x !== "same"),
+            [],
+            JSON.stringify(noop.summary.resourceChanges),
+        );
+        assert.deepStrictEqual(counts(), { read: 1 });
     });
 });

@@ -62,8 +62,32 @@ interface FakeHost {
  * A host whose log holds, after cursor C, one denial of profile `p-C` (so each answer shows which
  * cursor it was read from); the new cursor is `journal:end`.
  */
+/**
+ * The labels part of the fake host: an ID starting with `dead` is unknown to docker (no entry), one
+ * starting with `5707` is a stopped container, any other runs under `p-<first 4 digits> (enforce)`;
+ * `failLabels`: the part fails as a hung dockerd makes it fail.
+ */
+function labelsJson(ids: string[], failLabels: boolean): string[] {
+    if (failLabels)
+        return ['{"ok":false,"error":"docker-timeout","message":"docker inspect did not answer"}'];
+    const containers = ids
+        .filter((id) => !id.startsWith("dead"))
+        .map((id) => ({
+            id: id.padEnd(64, "0"),
+            name: `/n-${id.slice(0, 4)}`,
+            pid: id.startsWith("5707") ? 0 : 100,
+            label: id.startsWith("5707") ? "" : `p-${id.slice(0, 4)} (enforce)`,
+        }));
+    return [JSON.stringify({ ok: true, apparmor: { enabled: true }, containers })];
+}
+
 function fakeHost(
-    opts: { failNames?: string[]; delayMs?: number; managed?: string[] } = {},
+    opts: {
+        failNames?: string[];
+        delayMs?: number;
+        managed?: string[];
+        failLabels?: boolean;
+    } = {},
 ): FakeHost {
     const failNames = new Set(opts.failNames ?? []);
     const h: FakeHost = {
@@ -84,6 +108,10 @@ function fakeHost(
                     const names = n === 0 ? (opts.managed ?? []) : args.slice(i + 3, i + 3 + n);
                     body = statusJson(args[i + 1], names, failNames);
                     i += 3 + n;
+                } else if (args[i] === "labels") {
+                    const n = Number(args[i + 1]);
+                    body = labelsJson(args.slice(i + 2, i + 2 + n), opts.failLabels === true);
+                    i += 2 + n;
                 } else {
                     const cursor = args[i + 1];
                     const line = journalLine(`p-${cursor.replace(/[^a-z0-9]/gi, "")}`, parts + 2);
@@ -313,6 +341,25 @@ describe("host read batcher", () => {
         assert.deepStrictEqual(sent.sort(), [...names].sort());
     });
 
+    it("more than 500 names of one directory in one batch: split into parts of at most 500, all answered", async () => {
+        const h = fakeHost();
+        const b = new HostReadBatcher(h.exec, 5);
+        const names = Array.from({ length: 700 }, (_, i) => `s${i}`);
+        const got = await Promise.all(names.map((n) => b.status(T, true, n, DEFAULT_PROFILE_DIR)));
+        got.forEach((s, i) => assert.strictEqual(s.profile?.name, names[i]));
+        const counts = h.runs.flatMap((r) =>
+            r.args.flatMap((a, i) => (a === "status" ? [Number(r.args[i + 2])] : [])),
+        );
+        assert.ok(
+            counts.every((n) => n <= 500),
+            JSON.stringify(counts),
+        );
+        assert.strictEqual(
+            counts.reduce((x, y) => x + y, 0),
+            700,
+        );
+    });
+
     it("requests spread out but each within the window of the last: one run; past the maximum wait: the next", async () => {
         const h = fakeHost();
         const b = new HostReadBatcher(h.exec, 40, 10_000);
@@ -332,6 +379,141 @@ describe("host read batcher", () => {
         }
         await Promise.all(more);
         assert.ok(capped.runs >= 2, `${capped.runs} runs: the maximum wait sends a batch`);
+    });
+    const C1 = `c1c1${"0".repeat(60)}`;
+    const C2 = `c2c2${"0".repeat(60)}`;
+    const STOPPED = `5707${"0".repeat(60)}`;
+    const GONE = `dead${"0".repeat(60)}`;
+
+    it("container label requests join the same run as status and denials: ONE run, each its own answer", async () => {
+        const h = fakeHost();
+        const b = new HostReadBatcher(h.exec, 10);
+        const [statuses, labels, d] = await Promise.all([
+            Promise.all(["a", "b", "c", "d"].map((n) => b.status(T, true, n, DEFAULT_PROFILE_DIR))),
+            Promise.all([C1, C2, STOPPED, GONE, C1].map((id) => b.label(T, true, id))),
+            b.denials(T, true, "journal:c1", 1024),
+        ]);
+        assert.strictEqual(h.runs.length, 1);
+        // one labels part, each ID once, in the order asked
+        assert.deepStrictEqual(h.runs[0].args, [
+            "status",
+            DEFAULT_PROFILE_DIR,
+            "4",
+            "a",
+            "b",
+            "c",
+            "d",
+            "labels",
+            "4",
+            C1,
+            C2,
+            STOPPED,
+            GONE,
+            "denials",
+            "journal:c1",
+            "1024",
+            "auto",
+            "-",
+        ]);
+        assert.deepStrictEqual(
+            statuses.map((x) => x.profile?.name),
+            ["a", "b", "c", "d"],
+        );
+        assert.deepStrictEqual(labels, [
+            { state: "running", label: "p-c1c1 (enforce)", apparmorEnabled: true },
+            { state: "running", label: "p-c2c2 (enforce)", apparmorEnabled: true },
+            { state: "stopped", apparmorEnabled: true },
+            { state: "missing", apparmorEnabled: true },
+            { state: "running", label: "p-c1c1 (enforce)", apparmorEnabled: true },
+        ]);
+        assert.strictEqual(d.cursor, "journal:end");
+    });
+
+    it("a short ID is resolved as docker resolves it (a unique prefix of the full ID found)", async () => {
+        const h = fakeHost();
+        const b = new HostReadBatcher(h.exec, 5);
+        const [short, full] = await Promise.all([
+            b.label(T, true, "c1c100000000"),
+            b.label(T, true, C2),
+        ]);
+        assert.deepStrictEqual(short, {
+            state: "running",
+            label: "p-c1c1 (enforce)",
+            apparmorEnabled: true,
+        });
+        assert.strictEqual(full.label, "p-c2c2 (enforce)");
+        assert.strictEqual(h.runs.length, 1);
+    });
+
+    it("a failed labels part rejects only the label waiters; status and denials are answered", async () => {
+        const h = fakeHost({ failLabels: true });
+        const b = new HostReadBatcher(h.exec, 5);
+        const [l1, l2, st, d] = await Promise.allSettled([
+            b.label(T, true, C1),
+            b.label(T, true, C2),
+            b.status(T, true, "a", DEFAULT_PROFILE_DIR),
+            b.denials(T, true, "now", 1024),
+        ]);
+        assert.strictEqual(h.runs.length, 1);
+        for (const l of [l1, l2]) {
+            assert.strictEqual(l.status, "rejected");
+            assert.match(
+                String((l as PromiseRejectedResult).reason),
+                /labels: docker inspect did not answer/,
+            );
+        }
+        assert.strictEqual(st.status, "fulfilled");
+        assert.strictEqual(d.status, "fulfilled");
+    });
+
+    it("an invalid container ID is refused at once, before any run, and does not spoil the batch", async () => {
+        const h = fakeHost();
+        const b = new HostReadBatcher(h.exec, 5);
+        const bad = [
+            b.label(T, true, "c1c100000000'; reboot #"),
+            b.label(T, true, "web"),
+            b.label(T, true, C1.toUpperCase()),
+            b.label(T, true, "c1c1"),
+        ];
+        const ok = b.label(T, true, C1);
+        for (const p of bad) await assert.rejects(p, /invalid container id/);
+        assert.strictEqual((await ok).label, "p-c1c1 (enforce)");
+        assert.strictEqual(h.runs.length, 1);
+        assert.deepStrictEqual(h.runs[0].args, ["labels", "1", C1]);
+    });
+
+    it("more IDs than fit in one command: several runs, each ID answered from the run part that carried it", async () => {
+        const h = fakeHost();
+        const b = new HostReadBatcher(h.exec, 5);
+        const ids = Array.from({ length: 600 }, (_, i) =>
+            `c${String(i).padStart(3, "0")}`.padEnd(64, "e"),
+        );
+        const got = await Promise.all(ids.map((id) => b.label(T, true, id)));
+        assert.ok(h.runs.length >= 2, `${h.runs.length} runs`);
+        got.forEach((x, i) =>
+            assert.deepStrictEqual(x, {
+                state: "running",
+                label: `p-${ids[i].slice(0, 4)} (enforce)`,
+                apparmorEnabled: true,
+            }),
+        );
+        const sent = h.runs.flatMap((r) => r.args.filter((a) => a.length === 64));
+        assert.deepStrictEqual(sent.sort(), [...ids].sort());
+    });
+
+    it("a label check is never answered from a refresh's shared run: it gets a run (or joins one)", async () => {
+        const h = fakeHost({ managed: ["a"] });
+        const b = new HostReadBatcher(h.exec, 5);
+        await b.status(T, true, "a", DEFAULT_PROFILE_DIR, true);
+        assert.strictEqual(h.runs.length, 1);
+        // shared answers serve the same operation's later status reads without a run…
+        await b.status(T, true, "a", DEFAULT_PROFILE_DIR, true);
+        assert.strictEqual(h.runs.length, 1);
+        // …but a label is read from the host every time
+        const l = await b.label(T, true, C1);
+        assert.strictEqual(l.label, "p-c1c1 (enforce)");
+        assert.strictEqual(h.runs.length, 2);
+        assert.deepStrictEqual(h.runs[1].args, ["labels", "1", C1]);
     });
 
     describe("a refresh's shared reads (share: true)", () => {

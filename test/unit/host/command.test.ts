@@ -510,12 +510,14 @@ describe("host command: script files are found from the compiled dist/ layout", 
             }).outputText;
             const out = path.join(root, "dist/src/host/index.js");
             fs.writeFileSync(out, js);
-            // the modules it imports from the package (pure; read.ts imports only index.ts)
+            // the modules it imports from the package (pure; read.ts and labels.ts import only
+            // index.ts and each other)
             fs.mkdirSync(path.join(root, "dist/src/log"), { recursive: true });
             for (const [from, to] of [
                 ["../log/kernel.ts", "dist/src/log/kernel.js"],
                 ["minify.ts", "dist/src/host/minify.js"],
                 ["read.ts", "dist/src/host/read.js"],
+                ["labels.ts", "dist/src/host/labels.js"],
             ])
                 fs.writeFileSync(
                     path.join(root, to),

@@ -14,6 +14,9 @@ import {
 
 const S: ReadPart = { kind: "status", dir: DEFAULT_PROFILE_DIR, names: ["a", "b"] };
 const D: ReadPart = { kind: "denials", cursor: "now", maxBytes: 1024, source: "auto" };
+const ID = "0123456789ab".repeat(5) + "cdef";
+const L: ReadPart = { kind: "labels", ids: [ID, "0123456789ab"] };
+const LABELS_LINE = `{"ok":true,"apparmor":{"enabled":true},"containers":[{"id":"${ID}","name":"/web","pid":7,"label":"web (enforce)"}]}`;
 
 const STATUS_LINE =
     '{"ok":true,"apparmor":{"enabled":true,"securityfs":true,"parser":true},"profiles":[]}';
@@ -47,6 +50,14 @@ describe("read script", () => {
         );
         assert.ok(c.command.length < MAX_READ_COMMAND);
     });
+    it("readCommand: a labels part is its COUNT then the container IDs", () => {
+        const c = readCommand([S, L, D]);
+        assert.ok(
+            c.command.endsWith(
+                ` pulumi-apparmor-read 'status' '${DEFAULT_PROFILE_DIR}' '2' 'a' 'b' 'labels' '2' '${ID}' '0123456789ab' 'denials' 'now' '1024' 'auto' '-'`,
+            ),
+        );
+    });
     const bad: [string, ReadPart[], RegExp][] = [
         ["no parts", [], /no parts/],
         ["shell in a name", [{ ...S, names: ["a'; reboot #"] }], /invalid profile name/],
@@ -62,6 +73,19 @@ describe("read script", () => {
         ["until that is not a journal cursor", [{ ...D, until: "kernlog:1:2" }], /invalid until/],
         ["until with a quote", [{ ...D, until: "journal:a'b" }], /invalid until/],
         ["unknown part", [{ kind: "exec" } as unknown as ReadPart], /invalid read part/],
+        [
+            "shell in a container id",
+            [{ ...L, ids: ["0123456789ab'; reboot #"] }],
+            /invalid container id/,
+        ],
+        ["a container name for an id", [{ ...L, ids: ["web"] }], /invalid container id/],
+        ["an upper-case id", [{ ...L, ids: [ID.toUpperCase()] }], /invalid container id/],
+        ["no container ids", [{ ...L, ids: [] }], /1 to 500 ids/],
+        [
+            "501 container ids",
+            [{ ...L, ids: Array.from({ length: 501 }, () => ID) }],
+            /1 to 500 ids/,
+        ],
     ];
     for (const [what, parts, re] of bad)
         it(`readCommand refuses ${what}`, () => assert.throws(() => readCommand(parts), re));
@@ -75,8 +99,88 @@ describe("read script", () => {
             p.parts.flatMap((x) => (x.kind === "status" ? x.names : [])),
         );
         assert.deepStrictEqual(names, many);
-        for (const p of plans)
+        for (const p of plans) {
             assert.ok(readCommand(p.parts, { sudo: true }).command.length <= MAX_READ_COMMAND);
+            assert.ok(
+                p.parts.filter((x) => x.kind === "status").length <= 1,
+                JSON.stringify(p.from),
+            );
+        }
+    });
+
+    it("planReads: container IDs past the size limit (or past 500) split into labels parts", () => {
+        const ids = Array.from({ length: 700 }, (_, i) => `${i}`.padStart(64, "a"));
+        const plans = planReads([S, { kind: "labels", ids }, D], { sudo: true });
+        assert.ok(plans.length >= 2, `${plans.length}`);
+        const sent = plans.flatMap((p) =>
+            p.parts.flatMap((x) => (x.kind === "labels" ? x.ids : [])),
+        );
+        assert.deepStrictEqual(sent, ids);
+        for (const p of plans) {
+            assert.ok(readCommand(p.parts, { sudo: true }).command.length <= MAX_READ_COMMAND);
+            // a full read passes the rest to the next one (no part of a single word left over)
+            assert.ok(
+                p.parts.filter((x) => x.kind === "labels").length <= 1,
+                JSON.stringify(p.from),
+            );
+            for (const [j, x] of p.parts.entries())
+                if (x.kind === "labels") {
+                    assert.ok(x.ids.length <= 500);
+                    assert.strictEqual(p.from[j], 1, "each labels part serves part 1");
+                }
+        }
+        // a few IDs: one read with the other parts
+        assert.deepStrictEqual(planReads([S, L, D]), [{ parts: [S, L, D], from: [0, 1, 2] }]);
+    });
+
+    it("parseRead: a labels part's result beside status and denials", () => {
+        const r = parseRead(
+            [S, L, D],
+            out(
+                '{"ok":true,"read":"v1","parts":3}',
+                '{"part":0,"exit":0,"lines":1}',
+                STATUS_LINE,
+                '{"part":1,"exit":0,"lines":1}',
+                LABELS_LINE,
+                '{"part":2,"exit":0,"lines":1}',
+                DENIALS_HEAD(0),
+            ),
+        );
+        assert.ok(r[1].ok);
+        assert.deepStrictEqual(r[1].value, {
+            ok: true,
+            apparmor: { enabled: true },
+            containers: [{ id: ID, name: "/web", pid: 7, label: "web (enforce)" }],
+        });
+        assert.ok(r[0].ok && r[2].ok);
+    });
+
+    it("parseRead: a failed labels part is its own error (script labels); a bad labels line too", () => {
+        const r = parseRead(
+            [L, S],
+            out(
+                '{"ok":true,"read":"v1","parts":2}',
+                '{"part":0,"exit":1,"lines":1}',
+                '{"ok":false,"error":"docker-timeout","message":"docker inspect did not answer within 60 s"}',
+                '{"part":1,"exit":0,"lines":1}',
+                STATUS_LINE,
+            ),
+        );
+        assert.ok(!r[0].ok);
+        assert.strictEqual(r[0].error.script, "labels");
+        assert.strictEqual(r[0].error.code, "docker-timeout");
+        assert.ok(r[1].ok);
+        const cut = parseRead(
+            [L],
+            out(
+                '{"ok":true,"read":"v1","parts":1}',
+                '{"part":0,"exit":0,"lines":1}',
+                '{"ok":true,"apparmor":{"enabled":true},"containers":[{"id":"x"}]}',
+            ),
+        );
+        assert.ok(!cut[0].ok);
+        assert.strictEqual(cut[0].error.script, "labels");
+        assert.strictEqual(cut[0].error.code, "bad-output");
     });
 
     it("a status part without names asks for every managed profile (COUNT 0), planned whole", () => {
@@ -192,6 +296,11 @@ describe("read script", () => {
         ["COUNT not a number", ["status", DEFAULT_PROFILE_DIR, "1;x", "a"]],
         ["COUNT over 500", ["status", DEFAULT_PROFILE_DIR, "501", "a"]],
         ["a short denials part", ["denials", "now", "10", "auto"]],
+        ["a labels part without IDs", ["labels", "1"]],
+        ["fewer IDs than COUNT", ["labels", "2", ID]],
+        ["labels COUNT 0", ["labels", "0", ID]],
+        ["labels COUNT with a shell word", ["labels", "1;reboot", ID]],
+        ["labels COUNT over 500", ["labels", "501", ID]],
     ];
     for (const [what, args] of layouts)
         it(`read.sh under dash refuses ${what} (usage, exit 2) before anything runs`, () => {
@@ -214,6 +323,10 @@ describe("read script", () => {
             "10",
             "auto",
             "journal:s=1;i=2",
+            "labels",
+            "2",
+            ID,
+            "0123456789ab",
         );
         assert.strictEqual(r.status, 1, r.stdout + r.stderr);
         assert.match(r.stdout, /^\{"ok":false,"error":"not-root"/);

@@ -228,6 +228,13 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["compose: adopt on ps", "compose", ["ps", "web", "adopt"], "bad-option"],
         ["compose: adopt on down", "compose", ["down", "web", "adopt"], "bad-option"],
         ["compose: adopt=yes on up", "compose", ["up", "web", A64, "adopt=yes"], "bad-option"],
+        ["labels: hostile id", "labels", ["a".repeat(12), hostile], "bad-id"],
+        ["labels: upper-case id", "labels", ["ABCDEF0123456"], "bad-id"],
+        ["labels: id of 11 digits", "labels", ["a".repeat(11)], "bad-id"],
+        ["labels: id of 65 digits", "labels", ["a".repeat(65)], "bad-id"],
+        ["labels: id starting with dash", "labels", ["-f{{.Config}}"], "bad-id"],
+        ["labels: no id", "labels", [], "usage"],
+        ["labels: 501 ids", "labels", Array.from({ length: 501 }, () => A64), "usage"],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {
