@@ -639,7 +639,9 @@ export const hostProfileProvider = {
         const where = props.target;
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
-            // Both at once: they join the host's shared read (one host run for the whole refresh).
+            // Both at once: they join the host's shared read (one host run for the whole refresh),
+            // never answered by a run older than this resource's own last check.
+            const seenAt = Date.parse(props.checkedAt ?? "") || 0;
             const [live, d] = await Promise.all([
                 ops.status(
                     t,
@@ -648,6 +650,7 @@ export const hostProfileProvider = {
                     props.profileName,
                     props.directory,
                     true,
+                    seenAt,
                 ),
                 ops.denials(
                     t,
@@ -656,6 +659,7 @@ export const hostProfileProvider = {
                     props.denials?.cursor,
                     undefined,
                     true,
+                    seenAt,
                 ),
             ]);
             const drift = hostDriftReasons(

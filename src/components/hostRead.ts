@@ -58,6 +58,12 @@ type Request = (
 ) & {
     /** A refresh's read: may be answered by, and shares its answers with, the same operation's reads. */
     share: boolean;
+    /**
+     * When the resource was last checked (ms since the epoch; 0 when unknown): a shared request is
+     * answered only by a run that started after it, so a resource never gets an answer older than
+     * its own last check (a process that serves several operations, as tests do, reads again).
+     */
+    seenAt: number;
 };
 
 /** What a shared run read, for the later shared requests of the same operation. */
@@ -132,8 +138,15 @@ export class HostReadBatcher {
         name: string,
         dir: string,
         share = false,
+        seenAt = 0,
     ): Promise<StatusAnswer> {
-        return this.enqueue(t, sudo, { kind: "status", dir, name, share }) as Promise<StatusAnswer>;
+        return this.enqueue(t, sudo, {
+            kind: "status",
+            dir,
+            name,
+            share,
+            seenAt,
+        }) as Promise<StatusAnswer>;
     }
 
     /**
@@ -147,6 +160,7 @@ export class HostReadBatcher {
         maxBytes: number,
         source: host.DenialSource | "auto" = "auto",
         share = false,
+        seenAt = 0,
     ): Promise<host.DenialsResult> {
         return this.enqueue(t, sudo, {
             kind: "denials",
@@ -154,6 +168,7 @@ export class HostReadBatcher {
             maxBytes,
             source,
             share,
+            seenAt,
         }) as Promise<host.DenialsResult>;
     }
 
@@ -163,7 +178,12 @@ export class HostReadBatcher {
      * read (shared or not) but is never answered from an earlier shared run.
      */
     label(t: SshTarget, sudo: boolean, id: string): Promise<LabelAnswer> {
-        return this.enqueue(t, sudo, { kind: "label", id, share: false }) as Promise<LabelAnswer>;
+        return this.enqueue(t, sudo, {
+            kind: "label",
+            id,
+            share: false,
+            seenAt: 0,
+        }) as Promise<LabelAnswer>;
     }
 
     /**
@@ -204,7 +224,7 @@ export class HostReadBatcher {
     /** A shared request's answer from the last shared run, if it is fresh and has one. */
     private fromShared(q: Queue, req: Request): StatusAnswer | host.DenialsResult | undefined {
         const sh = this.freshShared(q);
-        if (!sh) return undefined;
+        if (!sh || req.seenAt >= sh.at) return undefined;
         if (req.kind === "denials") return sh.denials.get(partKey(req));
         if (req.kind === "label") return undefined;
         const profile = sh.all.profiles.find((p) => p.name === req.name);
@@ -263,7 +283,12 @@ export class HostReadBatcher {
             groups.get(k)!.push(w);
         }
         const shareIt = batch.some((w) => w.req.share);
-        const before = shareIt ? this.freshShared(q) : undefined;
+        // a later wave of the same refresh: every shared request was last checked before that run
+        const fresh = shareIt ? this.freshShared(q) : undefined;
+        const before =
+            fresh && batch.every((w) => !w.req.share || w.req.seenAt < fresh.at)
+                ? fresh
+                : undefined;
         // one part per key, however many names or IDs: planReads splits what does not fit in one
         // command or one part's bound (each argument was validated on arrival)
         const parts = keys.map((k) => {

@@ -238,9 +238,10 @@ export async function status(
     name: string,
     directory: string,
     share = false,
+    seenAt = 0,
 ): Promise<LiveState> {
     return step(where, "status", async () => {
-        const r = await reads.status(t, sudo, name, directory, share);
+        const r = await reads.status(t, sudo, name, directory, share, seenAt);
         const p = r.profile;
         const enabled = r.apparmor.enabled && r.apparmor.securityfs;
         if (!p) return { enabled, filePresent: false, loaded: false };
@@ -307,6 +308,7 @@ export async function denials(
     cursor: string | undefined,
     source?: host.DenialSource,
     share = false,
+    seenAt = 0,
 ): Promise<{ cursor?: string; source?: string; lost: number; records: LogRecord[] }> {
     return step(where, "denials", async () => {
         const r = await reads.denials(
@@ -316,6 +318,7 @@ export async function denials(
             DENIAL_BYTES,
             source ?? "auto",
             share,
+            seenAt,
         );
         return {
             cursor: r.cursor,

@@ -572,6 +572,30 @@ describe("host read batcher", () => {
             assert.strictEqual(h.runs.length, 5);
         });
 
+        it("a resource last checked after the shared run started is read again (a process serving several operations)", async () => {
+            const h = fakeHost({ managed: names });
+            let now = 1_000_000;
+            const b = new HostReadBatcher(h.exec, 10, 1000, 30_000, () => now);
+            await b.status(T, true, names[0], DEFAULT_PROFILE_DIR, true, now - 60_000);
+            assert.strictEqual(h.runs.length, 1);
+            now += 5;
+            // another profile, last checked before that run: answered by it
+            await b.status(T, true, names[1], DEFAULT_PROFILE_DIR, true, now - 60_000);
+            await b.denials(T, true, "journal:c1", 1024, "auto", true, now - 60_000);
+            assert.strictEqual(
+                h.runs.length,
+                2,
+                "the denials cursor was not read by the first run",
+            );
+            // the first profile again, its state from that run (checked after it started): a new run,
+            // which is the first of a new round (it reads every profile again, no until)
+            const again = await b.denials(T, true, "journal:end", 1024, "auto", true, now);
+            assert.strictEqual(h.runs.length, 3);
+            assert.deepStrictEqual(h.untils, [], "no run here had a first read's end to align on");
+            assert.deepStrictEqual(h.runs[2].args.slice(-3), ["status", DEFAULT_PROFILE_DIR, "0"]);
+            assert.strictEqual(again.cursor, "journal:end");
+        });
+
         it("a script that may change the host (invalidate) ends the shared answers of that host only", async () => {
             const h = fakeHost({ managed: names });
             const b = new HostReadBatcher(h.exec, 10);
