@@ -17,8 +17,10 @@
  * the host); a denial from `touch /tmp/a/x` is in the `denials` output after `up --refresh`; a mode
  * flip relabels the running container; `destroy` leaves nothing on the host.
  *
- * Why gen-sdk and not `pulumi package add`: see provider.vm.test.ts (the link step of this engine
- * build's language hosts cannot parse the 3.259 CLI's LinkRequest).
+ * Why gen-sdk and not `pulumi package add`: the only pulumi-language-python the Go module proxy
+ * serves (pseudo-version of August 2025, pkg/sdk 3.188) cannot parse the 3.259 CLI's LinkRequest
+ * (field 2 was a map, `local_dependencies`, and is now a string, `loader_target`), and its `Link` is a
+ * no-op; see README "Known limit". The YAML test runs the real `package add`.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";

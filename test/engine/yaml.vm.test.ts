@@ -1,7 +1,7 @@
 /**
  * The component provider (`provider/`, issue #14) from a Pulumi YAML program, on the real engine and
- * the test VM: examples/yaml-docker-default-secure/Pulumi.yaml as it is (its `packages:` path pointed
- * at this checkout's provider/ and the engine's provider plugins pinned), run by
+ * the test VM: examples/yaml-docker-default-secure/Pulumi.yaml as it is, its `packages:` entry written
+ * by `pulumi package add` of this checkout's provider/ (the engine's provider plugins pinned), run by
  * `pulumi-language-yaml` (test/engine/build-language.sh yaml), which reads the provider's schema
  * itself (no SDK). No `node_modules`, no `NODE_PATH`, as for a YAML user.
  *
@@ -31,16 +31,15 @@ describe("YAML program with the component provider (engine, VM)", function () {
     let tmp: string | undefined;
     const box = { id: "" };
 
-    /** The example's Pulumi.yaml, its provider path made absolute, the engine's plugins pinned. */
+    /**
+     * The example's Pulumi.yaml without its `packages:` entry (`pulumi package add` writes it back),
+     * the engine's plugins pinned.
+     */
     function pulumiYaml(): string {
         const text = fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8");
-        const local = "  apparmor: ../../provider\n";
+        const local = "packages:\n  apparmor: ../../provider\n";
         assert.ok(text.includes(local), "the example names ../../provider");
-        return [
-            text.replace(local, `  apparmor: ${JSON.stringify(PROVIDER_DIR)}\n`).trimEnd(),
-            ...pinnedPluginLines(),
-            "",
-        ].join("\n");
+        return [text.replace(local, "").trimEnd(), ...pinnedPluginLines(), ""].join("\n");
     }
 
     before(async () => {
@@ -73,6 +72,17 @@ describe("YAML program with the component provider (engine, VM)", function () {
                 prepareHosts: "false",
             },
         });
+        // What a YAML user runs: `pulumi package add` of the provider folder (it reads the schema
+        // through the plugin and writes the `packages:` entry; YAML needs no generated SDK).
+        await stack.cli(["package", "add", PROVIDER_DIR], { stackFlag: false });
+        const written = fs.readFileSync(
+            path.join(stack.stack.workspace.workDir, "Pulumi.yaml"),
+            "utf8",
+        );
+        assert.ok(
+            written.includes(`packages:\n  apparmor: ${PROVIDER_DIR}\n`),
+            `package add wrote the packages entry:\n${written}`,
+        );
         // A list-typed config value (`pulumi config set --path`; "1000000s", as a bare number would
         // be stored as one and the list would not be array<string>).
         await stack.cli(["config", "set", "--path", "command[0]", "sleep"]);

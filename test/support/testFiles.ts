@@ -35,7 +35,7 @@ const SECONDS: Record<string, number> = {
     "test/components/engine.trixie.vm.test.ts": 280,
     // Measured by hand at load 7-9 (idle: 82 s for Python), each with its first `up`.
     "test/engine/python.vm.test.ts": 160,
-    "test/engine/yaml.vm.test.ts": 150,
+    "test/engine/yaml.vm.test.ts": 180,
     "test/components/engine.orphans.vm.test.ts": 120,
 };
 
