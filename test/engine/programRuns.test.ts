@@ -51,7 +51,7 @@ describe("engine harness on the real engine: a program the engine did not fully 
         mode.calls = 0;
         await assert.rejects(
             s!.stack.preview(),
-            /preview reported success but the SDK answered \d+ request\(s\) for the engine outside the run's context/,
+            /preview reported success but the SDK made \d+ request\(s\) for the engine outside the run's context/,
         );
         assert.strictEqual(mode.calls, 2);
     });
@@ -59,7 +59,7 @@ describe("engine harness on the real engine: a program the engine did not fully 
     it("the guarded up is refused with the same reason, once", async () => {
         mode.lost = true;
         mode.calls = 0;
-        await assert.rejects(s!.stack.up(), /update reported success but the SDK answered/);
+        await assert.rejects(s!.stack.up(), /update reported success but the SDK made/);
         assert.strictEqual(mode.calls, 1);
         mode.lost = false;
         // The engine took the item for deleted; declared again, it is created again.

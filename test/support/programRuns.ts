@@ -7,12 +7,15 @@
  *   settings and, as in a unit test without the engine, answers a resource registration itself (a
  *   made-up URN, `runtime/resource.js`): the program gets to the end, the engine never hears of the
  *   resource, and a preview plans its delete with exit code 0.
- * - A failed RPC with gRPC status CANCELLED or UNAVAILABLE (taken for the engine shutting down) ends
- *   the SDK's part of the run without an error; what the program had not declared yet is missing.
+ * - SDK code that runs in the context of an earlier run (a callback of a connection that run opened)
+ *   uses that run's clients: a registration goes to an engine that is gone or is another one.
+ * - A registration RPC that fails with gRPC status CANCELLED or UNAVAILABLE is taken for the engine
+ *   shutting down: nothing is reported, the resource's outputs stay pending.
  *
  * Seen once in CI: a preview of an unchanged program planned `{"delete":4,"same":1}`. The guard
  * wraps a stack's `preview` and `up`: while one runs, every request for the SDK's engine clients
- * made outside any run's context is recorded with its stack (printed on stderr), and
+ * made outside any run's context, and every monitor requested in another run's context than the one
+ * in progress, is recorded with its stack (printed on stderr), and
  * {@link watchedProgram} counts the runs whose every top-level output resolved. An operation whose
  * program did not get to the end, or that saw such a request, is not the program's: a preview (no
  * effect on anything) is run once more, an `up` fails with the explanation (its effects cannot be
@@ -29,8 +32,16 @@ export class ProgramRuns {
     completed = 0;
 }
 
-/** Operations (preview, up) running now, and the out-of-context requests seen meanwhile. */
-const watch = { active: 0, outside: [] as string[], installed: false };
+/**
+ * Operations (preview, up) running now, the store of the run in progress (set when its program
+ * starts), and the requests made outside that run's context meanwhile.
+ */
+const watch = {
+    active: 0,
+    run: undefined as object | undefined,
+    outside: [] as string[],
+    installed: false,
+};
 
 /** The run's store (`getLocalStore` is internal to the SDK: not in its type declarations). */
 const localStore = () =>
@@ -44,8 +55,17 @@ function watchContext(): void {
     for (const name of ["getMonitor", "getEngine"]) {
         const original = settings[name];
         settings[name] = function (this: unknown, ...a: unknown[]) {
-            if (watch.active > 0 && localStore() === undefined && watch.outside.length < 5)
-                watch.outside.push(`${name} outside the run's context: ${new Error().stack}`);
+            const store = watch.active > 0 ? localStore() : null;
+            // No store: the SDK answers by itself. Another run's store (the monitor only: the
+            // engine client also carries debug logs from callbacks of connections an earlier run
+            // opened): a registration sent to that run's engine.
+            const lost =
+                store === undefined ||
+                (name === "getMonitor" && store !== null && watch.run && store !== watch.run);
+            if (lost && watch.outside.length < 5)
+                watch.outside.push(
+                    `${name} ${store === undefined ? "outside any run's context" : "in an earlier run's context"}: ${new Error().stack}`,
+                );
             return original.apply(this, a);
         };
     }
@@ -54,6 +74,7 @@ function watchContext(): void {
 /** `program`, counted in `runs`. Its result and errors are unchanged. */
 export function watchedProgram(program: PulumiFn, runs: ProgramRuns): PulumiFn {
     return async () => {
+        watch.run = localStore();
         const out = await program();
         // The outputs depend on the resources' registrations: they resolve once those are done.
         if (out && typeof out === "object")
@@ -72,6 +93,7 @@ export function guardSilentRuns(stack: Stack, runs: ProgramRuns): void {
     const watched = async <T>(op: () => Promise<T>): Promise<[T, string | undefined]> => {
         const before = runs.completed;
         watch.outside = [];
+        watch.run = undefined;
         watch.active++;
         try {
             const r = await op();
@@ -79,7 +101,7 @@ export function guardSilentRuns(stack: Stack, runs: ProgramRuns): void {
             if (watch.outside.length > 0)
                 return [
                     r,
-                    `the SDK answered ${watch.outside.length} request(s) for the engine outside the run's context`,
+                    `the SDK made ${watch.outside.length} request(s) for the engine outside the run's context`,
                 ];
             if (runs.completed === before) return [r, "the program did not run to the end"];
             return [r, undefined];

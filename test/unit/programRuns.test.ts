@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import * as sdkSettings from "@pulumi/pulumi/runtime/settings";
+import * as sdkState from "@pulumi/pulumi/runtime/state";
 import { guardSilentRuns, ProgramRuns, watchedProgram } from "../support/programRuns";
 
 /** A Stack whose preview/up run `program` only when `runs` says so (one boolean per call). */
@@ -77,6 +78,42 @@ describe("engine harness: program runs the SDK would end silently", () => {
         const r = await stack.preview();
         assert.strictEqual(calls, 2, "previewed again");
         assert.deepStrictEqual(r.changeSummary, { delete: 4, same: 1 });
+    });
+
+    it("a monitor requested in an earlier run's context is not the program's; an engine client is", async () => {
+        const als = (
+            globalThis as unknown as {
+                asyncLocalStorage: { run<T>(store: object, f: () => T): T };
+            }
+        ).asyncLocalStorage;
+        // Stores as the SDK makes them (its LocalStore class is internal: not in its declarations).
+        const { LocalStore } = sdkState as unknown as { LocalStore: new () => object };
+        const earlier = new LocalStore();
+        const current = new LocalStore();
+        const runs = new ProgramRuns();
+        const asks: Array<"getMonitor" | "getEngine"> = [];
+        let calls = 0;
+        const stack = {
+            preview: async () => {
+                calls++;
+                await als.run(current, () => watchedProgram(async () => ({}), runs)());
+                const ask = asks.shift();
+                if (ask) als.run(earlier, () => sdkSettings[ask]());
+                return { changeSummary: { same: 1 } };
+            },
+            up: async () => ({}),
+        } as unknown as Stack;
+        guardSilentRuns(stack, runs);
+        asks.push("getEngine");
+        await stack.preview();
+        assert.strictEqual(
+            calls,
+            1,
+            "a debug log's engine client from an old connection is harmless",
+        );
+        asks.push("getMonitor");
+        await stack.preview();
+        assert.strictEqual(calls, 3, "previewed again");
     });
 
     it("the program's result and errors are its own", async () => {
