@@ -356,9 +356,9 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
                     field: "profileFile",
                     message: `${args.profileFile} is not valid UTF-8: ${core.describeUtf8Problem(decoded.problem)}`,
                     fix:
-                        `in a path write the byte as AppArmor's octal escape ` +
-                        `\\${decoded.problem.byte.toString(8).padStart(3, "0")} (the same byte for ` +
-                        "apparmor_parser); in a comment convert the file to UTF-8 (iconv -f latin1 -t utf-8)",
+                        `in a path write the byte as ${core.octalEscapeWords(decoded.problem.byte)} ` +
+                        "(the same byte for apparmor_parser); in a comment convert the file to UTF-8 " +
+                        "(iconv -f latin1 -t utf-8)",
                 });
         } catch (e) {
             out.push({

@@ -61,17 +61,24 @@ export function describeUtf8Problem(p: Utf8Problem): string {
 }
 
 /**
+ * AppArmor's octal escape of `byte` in words (`a backslash followed by 351`): messages are shown
+ * with backslashes doubled (`escapeControls`), so the escape itself would read wrong.
+ */
+export function octalEscapeWords(byte: number): string {
+    return `the octal escape: a backslash followed by ${byte.toString(8).padStart(3, "0")}`;
+}
+
+/**
  * Why a profile file that is not UTF-8 cannot be taken over as text, and the fix: `what` names the
  * file (and host). In a path the byte can be written as AppArmor's octal escape, which
  * `apparmor_parser` reads back as the same byte (so the rule still matches the same files); in a
  * comment it can be converted.
  */
 export function notUtf8Message(what: string, p: Utf8Problem): string {
-    const octal = `\\${p.byte.toString(8).padStart(3, "0")}`;
     return (
         `${what} is not valid UTF-8: ${describeUtf8Problem(p)}; ` +
         `its text cannot be kept exactly as a string. ` +
-        `Fix on the host: in a path write the byte as the octal escape ${octal} ` +
+        `Fix on the host: in a path write the byte as ${octalEscapeWords(p.byte)} ` +
         `(apparmor_parser reads it as the same byte), in a comment convert it to UTF-8 ` +
         `(e.g. iconv -f latin1 -t utf-8)`
     );

@@ -147,7 +147,7 @@ describe("cli: host inventory (status/import, pure)", () => {
         assert.strictEqual(c.problems.length, 1);
         assert.match(
             c.problems[0],
-            /^\/etc\/apparmor\.d\/containers\/legacy on root@10\.0\.0\.5:22 is not valid UTF-8: byte 0xE9 at offset 5 \(line 1, column 6\).*octal escape \\351/,
+            /^\/etc\/apparmor\.d\/containers\/legacy on root@10\.0\.0\.5:22 is not valid UTF-8: byte 0xE9 at offset 5 \(line 1, column 6\).*octal escape: a backslash followed by 351/,
         );
         // Decoded to a string on the way (the old transport), the bytes no longer match the hash.
         assert.throws(

@@ -78,7 +78,7 @@ describe("profile bytes: UTF-8 check", () => {
             m,
             /^\/etc\/apparmor\.d\/containers\/p on root@h:22 is not valid UTF-8: byte 0xE9 at offset 5 \(line 1, column 6\)/,
         );
-        assert.ok(m.includes("octal escape \\351"), m);
+        assert.ok(m.includes("octal escape: a backslash followed by 351"), m);
         assert.match(m, /iconv -f latin1 -t utf-8/);
     });
 
