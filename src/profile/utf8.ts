@@ -78,7 +78,7 @@ export function notUtf8Message(what: string, p: Utf8Problem): string {
     return (
         `${what} is not valid UTF-8: ${describeUtf8Problem(p)}; ` +
         `its text cannot be kept exactly as a string. ` +
-        `Fix on the host: in a path write the byte as ${octalEscapeWords(p.byte)} ` +
+        `Fix: in a path write the byte as ${octalEscapeWords(p.byte)} ` +
         `(apparmor_parser reads it as the same byte), in a comment convert it to UTF-8 ` +
         `(e.g. iconv -f latin1 -t utf-8)`
     );
