@@ -47,7 +47,11 @@ export interface ImportChoice {
  * `user@host:port`) names the host in the problems. A file that is not valid UTF-8 is refused
  * (it has no exact text to save and hash as the Profile's version), naming the byte and the fix.
  */
-export function importChoice(row: ProfileRow, text: string | undefined, host?: string): ImportChoice {
+export function importChoice(
+    row: ProfileRow,
+    text: string | undefined,
+    host?: string,
+): ImportChoice {
     const problems: string[] = [];
     const notes: string[] = [];
     const nameProblem = validateProfileName(row.name);

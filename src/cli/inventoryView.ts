@@ -7,12 +7,7 @@
  */
 import type { InventoryResult } from "../host/inventory";
 import { escapeControls } from "../log/escape";
-import {
-    describeUtf8Problem,
-    parseProfile,
-    profileVersion,
-    type Utf8Problem,
-} from "../profile";
+import { describeUtf8Problem, parseProfile, profileVersion, type Utf8Problem } from "../profile";
 import { installHeaderLine } from "../host/header";
 
 export interface ProfileRow {
