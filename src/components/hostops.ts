@@ -41,7 +41,7 @@ export function hostExec(t: SshTarget): host.HostExec {
         // A script that may change what a read reports ends the refresh's shared answers.
         if (!READ_ONLY_SCRIPTS.has(scriptOf(command))) reads.invalidate(t);
         const r = await tracedExec(t, command, stdin);
-        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
+        return { stdout: r.stdout, stdoutBytes: r.stdoutBytes, stderr: r.stderr, exitCode: r.code };
     };
 }
 

@@ -38,7 +38,10 @@ export interface SshTarget {
 
 export interface ExecResult {
     readonly code: number;
+    /** stdout decoded as UTF-8 (invalid bytes become U+FFFD): for JSON and messages. */
     readonly stdout: string;
+    /** stdout exactly as the host sent it: for file texts and anything hashed. */
+    readonly stdoutBytes: Buffer;
     readonly stderr: string;
 }
 
@@ -329,9 +332,11 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
                 if (done) return;
                 done = true;
                 clearTimeout(timer);
+                const bytes = Buffer.concat(out);
                 resolve({
                     code: code ?? (signal ? 128 : 255),
-                    stdout: Buffer.concat(out).toString("utf8"),
+                    stdout: bytes.toString("utf8"),
+                    stdoutBytes: bytes,
                     stderr: Buffer.concat(errs).toString("utf8"),
                 });
             });

@@ -25,7 +25,7 @@ export function execFor(
             asRoot: opts.asRoot,
             timeoutMs: opts.timeoutMs ?? 180000,
         });
-        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
+        return { stdout: r.stdout, stdoutBytes: r.stdoutBytes, stderr: r.stderr, exitCode: r.code };
     };
 }
 

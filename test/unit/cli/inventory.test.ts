@@ -104,6 +104,58 @@ describe("cli: host inventory (status/import, pure)", () => {
         assert.strictEqual(inv.files[1].text, TEXT_B);
     });
 
+    it("a file that is not UTF-8 (Latin-1 é in a comment and a path): exact bytes and sha256, no text; import refuses naming host, file and byte", () => {
+        const latin1 = Buffer.from(
+            '# caf\xe9\nprofile legacy {\n  "/srv/caf\xe9/**" r,\n}\n',
+            "latin1",
+        );
+        const sha = createHash("sha256").update(latin1).digest("hex");
+        const head = output(
+            {
+                loaded: [{ name: "legacy", mode: "complain" }],
+                policies: [{ name: "legacy", sha1: S1 }],
+                manifests: [],
+                labels: [],
+                containers: [],
+                files: [
+                    {
+                        name: "legacy",
+                        bytes: latin1.length,
+                        sha256: sha,
+                        fileSha1: S1,
+                        compileError: "",
+                    },
+                ],
+            },
+            "",
+        );
+        const bytes = Buffer.concat([Buffer.from(head, "utf8"), latin1]);
+        const inv = parseInventory({ stdout: bytes.toString("utf8"), stdoutBytes: bytes });
+        const f = inv.files[0];
+        assert.strictEqual(f.text, undefined);
+        assert.ok(f.raw?.equals(latin1));
+        assert.deepStrictEqual(f.notUtf8, { offset: 5, byte: 0xe9, line: 1, column: 6 });
+        const [row] = inventoryRows(inv);
+        assert.strictEqual(row.fileSha256, sha);
+        assert.strictEqual(row.version, undefined);
+        assert.strictEqual(
+            row.versionError,
+            "not valid UTF-8: byte 0xE9 at offset 5 (line 1, column 6)",
+        );
+        assert.strictEqual(row.policyMatchesFile, true);
+        const c = importChoice(row, undefined, "root@10.0.0.5:22");
+        assert.strictEqual(c.problems.length, 1);
+        assert.match(
+            c.problems[0],
+            /^\/etc\/apparmor\.d\/containers\/legacy on root@10\.0\.0\.5:22 is not valid UTF-8: byte 0xE9 at offset 5 \(line 1, column 6\).*octal escape: a backslash followed by 351/,
+        );
+        // Decoded to a string on the way (the old transport), the bytes no longer match the hash.
+        assert.throws(
+            () => parseInventory({ stdout: bytes.toString("utf8") }),
+            /does not match its sha256/,
+        );
+    });
+
     const bad: [string, string][] = [
         ["a text cut short", output({}, TEXT_A + TEXT_B.slice(0, 5))],
         ["bytes left over", output({}, TEXT_A + TEXT_B + "x")],

@@ -137,7 +137,7 @@ function fakeHost(
                 parts++;
             }
             const stdout = [JSON.stringify({ ok: true, read: "v1", parts }), ...out, ""].join("\n");
-            return { code: 0, stdout, stderr: "" };
+            return { code: 0, stdout, stdoutBytes: Buffer.from(stdout), stderr: "" };
         },
     };
     return h;
