@@ -445,6 +445,37 @@ for (const k of [
 }
 
 // ---------------------------------------------------------------------------------------------
+// Records
+
+/**
+ * The constructor of `toRecord()`'s records: a plain object (its prototype is Object.prototype,
+ * so it is indistinguishable from `{ type }`: same prototype, `constructor`, keys, JSON and deep
+ * equality), made by `new` only so that V8 sizes it for the fields a record gets. A literal
+ * `{ type }` has room for one field in the object itself, and every field added after it grows a
+ * separate backing store (one allocation per few fields, ~15 fields a record); V8 gives objects
+ * made by a constructor room for the `this.…` assignments it sees in its body (plus slack) and
+ * trims that to what its first instances used. The branch below never runs (`type` is always a
+ * string): it only tells V8 how many fields to expect, in the order `AUDIT_RECORD_FIELDS` lists
+ * them. No field is ever set to undefined: a record has exactly the fields its line gives.
+ */
+interface RecordObjectCtor {
+    new (type: AuditEventType): AuditRecord;
+}
+const RecordObject = function RecordObject(this: AuditRecord, type: AuditEventType): void {
+    this.type = type;
+    if ((type as unknown) === undefined) {
+        // never runs: the expected shape (see above)
+        const v = undefined as never;
+        this.operation = this.profile = this.label = this.name = this.name2 = v;
+        this.requestedMask = this.deniedMask = this.pid = this.comm = this.fsuid = v;
+        this.ouid = this.capability = this.capname = this.family = this.sockType = v;
+        this.protocol = this.protocolName = this.signal = this.peer = this.peerProfile = v;
+        this.info = this.error = this.timestamp = this.serial = this.extra = v;
+    }
+} as unknown as RecordObjectCtor;
+RecordObject.prototype = Object.prototype;
+
+// ---------------------------------------------------------------------------------------------
 // The view
 
 /**
@@ -1253,7 +1284,7 @@ export class AuditEventView {
 
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
     toRecord(): AuditRecord {
-        const r: AuditRecord = { type: EVENT_TYPES[this.kind] };
+        const r = new RecordObject(EVENT_TYPES[this.kind]);
         if (this.tsSrc === SRC_LINE) r.timestamp = this.ts;
         if (this.serialSrc === SRC_LINE) r.serial = this.serialValue;
         this.replay(r, false);
