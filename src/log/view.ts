@@ -498,6 +498,12 @@ const GUESS_SHIFT = 10;
  */
 const INTVAL = 0x400;
 const HIGH_SHIFT = 11;
+/**
+ * Intern ids of the byte scanner are below this (wasm/log-scan.ts interns at most ISLOTS / 2
+ * values). Its strings array holds the value of id `i` at `i` and, for unquoted values of fields
+ * the kernel may hex-encode, the decoded value at `INTERN_IDS + i`. @internal
+ */
+export const INTERN_IDS = 8192;
 
 /** Where `timestamp` / `serial` came from: none, the line itself, or journald's JSON fields. */
 const SRC_NONE = 0;
@@ -1017,15 +1023,32 @@ export class AuditEventView {
             }
             return v;
         }
+        const bytes = this.srcBytes;
+        if (bytes !== null) {
+            // a byte-scanner event whose line is not decoded: only this value is (printable
+            // ASCII, so its latin1 string is the slice of the decoded line)
+            const b = this.byteStart;
+            return latin1(bytes, b + p[o + P_VS], b + p[o + P_VE]);
+        }
         return this.source().slice(p[o + P_VS], p[o + P_VE]);
     }
 
     /** The value of the pair at `o` as a string the kernel may have hex-encoded (decoded). */
     private untrustedStr(o: number): string {
+        const w = this.pairs[o];
+        if ((w & (UNVERIFIED | INTVAL | QUOTED)) === 0 && w >>> HIGH_SHIFT !== 0) {
+            // an unquoted interned value: decoded once per intern id (kept after the raw ones)
+            const slot = INTERN_IDS - 1 + (w >>> HIGH_SHIFT);
+            let d = this.interned[slot];
+            if (d === undefined) {
+                const v = this.str(o);
+                d = isHexAt(v, 0, v.length) ? decodeHexAt(v, 0, v.length) : v;
+                this.interned[slot] = d;
+            }
+            return d;
+        }
         const v = this.str(o);
-        return (this.pairs[o] & QUOTED) !== 0 || !isHexAt(v, 0, v.length)
-            ? v
-            : decodeHexAt(v, 0, v.length);
+        return (w & QUOTED) !== 0 || !isHexAt(v, 0, v.length) ? v : decodeHexAt(v, 0, v.length);
     }
 
     /** The integer value of the pair at `o` (NaN when it is not one). */
