@@ -1160,50 +1160,50 @@ export class AuditEventView {
         return this.kind === T_STATUS;
     }
     get operation(): string | undefined {
-        return this.raw(K.Operation);
+        return this.gen[K.Operation] !== this.lineNo ? undefined : this.raw(K.Operation);
     }
     get profile(): string | undefined {
-        return this.untrusted(K.Profile);
+        return this.gen[K.Profile] !== this.lineNo ? undefined : this.untrusted(K.Profile);
     }
     get label(): string | undefined {
-        return this.untrusted(K.Label);
+        return this.gen[K.Label] !== this.lineNo ? undefined : this.untrusted(K.Label);
     }
     get name(): string | undefined {
-        return this.untrusted(K.Name);
+        return this.gen[K.Name] !== this.lineNo ? undefined : this.untrusted(K.Name);
     }
     get name2(): string | undefined {
-        return this.untrusted(K.Name2);
+        return this.gen[K.Name2] !== this.lineNo ? undefined : this.untrusted(K.Name2);
     }
     get requestedMask(): string | undefined {
-        return this.raw(K.Requested);
+        return this.gen[K.Requested] !== this.lineNo ? undefined : this.raw(K.Requested);
     }
     get deniedMask(): string | undefined {
-        return this.raw(K.Denied);
+        return this.gen[K.Denied] !== this.lineNo ? undefined : this.raw(K.Denied);
     }
     get pid(): number | undefined {
-        return this.int(K.Pid);
+        return this.gen[K.Pid] !== this.lineNo ? undefined : this.int(K.Pid);
     }
     /** `comm=`, else `exe=` (dbus-daemon and dbus-broker log only that; as libapparmor does). */
     get comm(): string | undefined {
         return this.at(K.Comm) >= 0 ? this.untrusted(K.Comm) : this.untrusted(K.Exe);
     }
     get fsuid(): number | undefined {
-        return this.int(K.Fsuid);
+        return this.gen[K.Fsuid] !== this.lineNo ? undefined : this.int(K.Fsuid);
     }
     get ouid(): number | undefined {
-        return this.int(K.Ouid);
+        return this.gen[K.Ouid] !== this.lineNo ? undefined : this.int(K.Ouid);
     }
     get capability(): number | undefined {
-        return this.int(K.Capability);
+        return this.gen[K.Capability] !== this.lineNo ? undefined : this.int(K.Capability);
     }
     get capname(): string | undefined {
-        return this.raw(K.Capname);
+        return this.gen[K.Capname] !== this.lineNo ? undefined : this.raw(K.Capname);
     }
     get family(): string | undefined {
-        return this.raw(K.Family);
+        return this.gen[K.Family] !== this.lineNo ? undefined : this.raw(K.Family);
     }
     get sockType(): string | undefined {
-        return this.raw(K.SockType);
+        return this.gen[K.SockType] !== this.lineNo ? undefined : this.raw(K.SockType);
     }
     get protocol(): number | undefined {
         let o = this.at(K.Protocol);
@@ -1221,40 +1221,40 @@ export class AuditEventView {
         return protocolName(this.protocol);
     }
     get signal(): string | undefined {
-        return this.raw(K.Signal);
+        return this.gen[K.Signal] !== this.lineNo ? undefined : this.raw(K.Signal);
     }
     get peer(): string | undefined {
-        return this.untrusted(K.Peer);
+        return this.gen[K.Peer] !== this.lineNo ? undefined : this.untrusted(K.Peer);
     }
     get peerProfile(): string | undefined {
-        return this.untrusted(K.PeerProfile);
+        return this.gen[K.PeerProfile] !== this.lineNo ? undefined : this.untrusted(K.PeerProfile);
     }
     get bus(): string | undefined {
-        return this.raw(K.Bus);
+        return this.gen[K.Bus] !== this.lineNo ? undefined : this.raw(K.Bus);
     }
     get path(): string | undefined {
-        return this.raw(K.Path);
+        return this.gen[K.Path] !== this.lineNo ? undefined : this.raw(K.Path);
     }
     get interface(): string | undefined {
-        return this.raw(K.Interface);
+        return this.gen[K.Interface] !== this.lineNo ? undefined : this.raw(K.Interface);
     }
     get member(): string | undefined {
-        return this.raw(K.Member);
+        return this.gen[K.Member] !== this.lineNo ? undefined : this.raw(K.Member);
     }
     get fstype(): string | undefined {
-        return this.raw(K.Fstype);
+        return this.gen[K.Fstype] !== this.lineNo ? undefined : this.raw(K.Fstype);
     }
     get flags(): string | undefined {
-        return this.raw(K.Flags);
+        return this.gen[K.Flags] !== this.lineNo ? undefined : this.raw(K.Flags);
     }
     get srcname(): string | undefined {
-        return this.untrusted(K.Srcname);
+        return this.gen[K.Srcname] !== this.lineNo ? undefined : this.untrusted(K.Srcname);
     }
     get info(): string | undefined {
-        return this.raw(K.Info);
+        return this.gen[K.Info] !== this.lineNo ? undefined : this.raw(K.Info);
     }
     get error(): number | undefined {
-        return this.int(K.Error);
+        return this.gen[K.Error] !== this.lineNo ? undefined : this.int(K.Error);
     }
     get timestamp(): number | undefined {
         return this.tsSrc !== SRC_NONE ? this.ts : undefined;
@@ -1263,7 +1263,7 @@ export class AuditEventView {
         return this.serialSrc !== SRC_NONE ? this.serialValue : undefined;
     }
     get namespace(): string | undefined {
-        return this.untrusted(K.Namespace);
+        return this.gen[K.Namespace] !== this.lineNo ? undefined : this.untrusted(K.Namespace);
     }
     /** True when user space logged the event (see `AuditRecord.fromUserSpace`), else undefined. */
     get fromUserSpace(): true | undefined {
