@@ -61,9 +61,9 @@ export class ByteScanner {
      * The string of each intern id (undefined until a field with it is read), then its
      * hex-decoded form (see INTERN_IDS).
      */
-    readonly interned: (string | undefined)[] = new Array<string | undefined>(
-        2 * INTERN_IDS,
-    ).fill(undefined);
+    readonly interned: (string | undefined)[] = new Array<string | undefined>(2 * INTERN_IDS).fill(
+        undefined,
+    );
     private generation = 0;
 
     constructor() {
