@@ -36,6 +36,7 @@ const SECONDS: Record<string, number> = {
     // Measured by hand at load 7-9 (idle: 82 s for Python), each with its first `up`.
     "test/engine/python.vm.test.ts": 160,
     "test/engine/yaml.vm.test.ts": 180,
+    "test/host/scripts-nonutf8.test.ts": 105,
     "test/components/engine.orphans.vm.test.ts": 120,
 };
 
