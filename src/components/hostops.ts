@@ -53,6 +53,7 @@ const READ_ONLY_SCRIPTS = new Set([
     "denials",
     "read",
     "inventory",
+    "labels",
 ]);
 
 /** The host script a command runs (its `$0`, pulumi-apparmor-NAME), or "command". */
