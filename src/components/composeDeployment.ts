@@ -19,6 +19,11 @@ export interface ComposeDeploymentArgs {
     readonly services: pulumi.Input<Record<string, pulumi.Input<ServiceConfinement>>>;
     /** Take over a project of that name this library did not start. Defaults to false. */
     readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * The host folder compose runs the project in. Defaults to the library's own folder for the
+     * project, /var/lib/pulumi-apparmor/compose/PROJECT.
+     */
+    readonly projectDirectory?: pulumi.Input<string>;
 }
 
 /** A compose project run on a host, each service's containers checked against its profile. */
@@ -36,6 +41,9 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
             file: args.file,
             services: args.services,
             ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            ...(args.projectDirectory !== undefined
+                ? { projectDirectory: args.projectDirectory }
+                : {}),
             drift: [],
             containers: undefined,
             tool: undefined,

@@ -10,11 +10,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     composeProblems,
     parseComposeText,
+    relativeComposePaths,
     rewriteCompose,
     startedOnDemand,
     type ComposeFile,
 } from "../compose";
-import { validateComposeProjectName } from "../host/compose";
+import { validateComposeProjectDirectory, validateComposeProjectName } from "../host/compose";
 import type { HostDenials } from "../state";
 import type { ArgProblem } from "./connection";
 import { connectionLabel, printable, secretConnection } from "./connection";
@@ -57,6 +58,16 @@ export interface ComposeProjectArgs {
      * Defaults to false.
      */
     readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * The absolute folder on the host that compose runs the project in (`--project-directory`):
+     * relative bind mounts (`./data:/data`), `env_file`, build contexts and config/secret files of
+     * the compose file resolve there, so set it to where the project's files are on the host. It
+     * must exist when `up` runs; no `..` component, no control character, at most 1024 characters.
+     * A change is an update in place (compose recreates the services whose mounts moved). The kept
+     * copy of the file (the record that the project is this library's) stays in the library's folder.
+     * Defaults to the library's own folder for the project, /var/lib/pulumi-apparmor/compose/PROJECT.
+     */
+    readonly projectDirectory?: pulumi.Input<string>;
 }
 
 /** One service in {@link ComposeProject.services}. */
@@ -93,6 +104,8 @@ export interface ComposeProjectInput {
     readonly profileHosts: Readonly<Record<string, readonly string[]>>;
     /** `adopt` as given (an Output is checked by the provider). */
     readonly adopt?: unknown;
+    /** `projectDirectory` as given (an Output is checked by the provider). */
+    readonly projectDirectory?: unknown;
 }
 
 /** The problems of a project's arguments and file, and the parsed file when it is valid. */
@@ -111,6 +124,15 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
             message: `"${printable(String(a.adopt))}" is not a boolean`,
             fix: "use true (take over a compose project of that name this library did not start) or false",
         });
+    if (a.projectDirectory !== undefined && isPlain(a.projectDirectory)) {
+        const why = validateComposeProjectDirectory(a.projectDirectory);
+        if (why)
+            problems.push({
+                field: "projectDirectory",
+                message: why,
+                fix: 'give the absolute path of an existing folder on the host, e.g. "/srv/shop"',
+            });
+    }
     const entries = Object.entries(a.profileHosts);
     if (entries.length === 0)
         problems.push({
@@ -147,6 +169,31 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
     }
     problems.push(...composeProblems(parsed.file, a.mapped, a.hasDefault, a.fileField));
     return { problems, file: parsed.file, ...(host !== undefined ? { host } : {}) };
+}
+
+/**
+ * The preview warning for a project run in the library's own folder (no `projectDirectory`) whose
+ * file has relative paths: they resolve in /var/lib/pulumi-apparmor/compose/PROJECT on the host.
+ * Undefined when the file has none.
+ */
+export function relativePathsWarning(
+    name: string,
+    projectName: string,
+    file: ComposeFile,
+): string | undefined {
+    const rel = relativeComposePaths(file);
+    if (rel.length === 0) return undefined;
+    const shown = rel
+        .slice(0, 5)
+        .map((r) => `${r.where} ${printable(r.path.slice(0, 100))}`)
+        .join(", ");
+    const more = rel.length > 5 ? ` and ${rel.length - 5} more` : "";
+    return (
+        `ComposeProject ${printable(name)}: the compose file has relative paths (${shown}${more}) ` +
+        `that compose resolves in the library's own folder /var/lib/pulumi-apparmor/compose/${projectName} ` +
+        `on the host, not where the project's files are. Fix: set projectDirectory to the absolute ` +
+        `folder on the host they are relative to.`
+    );
 }
 
 function readText(name: string, args: ComposeProjectArgs): { text?: string; problem?: ArgProblem } {
@@ -207,6 +254,7 @@ export class ComposeProject extends pulumi.ComponentResource {
                 Object.entries(byWho).map(([w, p]) => [w, Object.keys(p.hostProfiles)]),
             ),
             adopt: args.adopt,
+            projectDirectory: args.projectDirectory,
         });
         const problems = [...(problem ? [problem] : []), ...v.problems];
         if (problems.length > 0 || !v.file || v.host === undefined)
@@ -214,6 +262,10 @@ export class ComposeProject extends pulumi.ComponentResource {
         const file = v.file;
         const host = v.host;
         this.projectName = args.projectName ?? defaultComposeProjectName(name);
+        if (args.projectDirectory === undefined) {
+            const warning = relativePathsWarning(name, this.projectName, file);
+            if (warning) void pulumi.log.warn(warning, this);
+        }
         const profileOf = (svc: string): Profile => mapped[svc] ?? (args.profile as Profile);
         const services = Object.keys(file.services);
         const conn = profileOf(services[0]).hosts[host];
@@ -254,6 +306,9 @@ export class ComposeProject extends pulumi.ComponentResource {
                 file: rewritten,
                 services: wanted,
                 ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                ...(args.projectDirectory !== undefined
+                    ? { projectDirectory: args.projectDirectory }
+                    : {}),
             },
             { parent: this, dependsOn: hostProfiles },
         );

@@ -23,7 +23,12 @@ import { isUnknown } from "./unknown";
 import { labelDrift } from "./confinementProvider";
 import { HostStepError, HostStepTimeout } from "./errors";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
-import { composeScripts, type ComposeResult, validateComposeProjectName } from "../host/compose";
+import {
+    composeScripts,
+    type ComposeResult,
+    validateComposeProjectDirectory,
+    validateComposeProjectName,
+} from "../host/compose";
 import * as ops from "./hostops";
 import { hostExec } from "./hostops";
 import type { ProfileMode } from "../state";
@@ -52,6 +57,11 @@ export interface ComposeDeploymentInputs {
      * change alone is no update). Defaults to false.
      */
     adopt?: boolean;
+    /**
+     * The host folder compose runs the project in (`--project-directory`); a change is an update in
+     * place. Defaults to the library's own folder for the project.
+     */
+    projectDirectory?: string;
     /** desired: always empty; the refreshed copy holds the reasons found. */
     drift: string[];
 }
@@ -160,6 +170,7 @@ async function up(
             file: i.file,
             sudo: i.connection.sudo,
             adopt: i.adopt === true,
+            ...(i.projectDirectory !== undefined ? { projectDirectory: i.projectDirectory } : {}),
         });
         let problems = composeDrift(r, i.services);
         // A container of the file's definition that runs unconfined (its profile was unloaded
@@ -206,6 +217,10 @@ export const composeProvider = {
         }
         if (news.adopt !== undefined && !isUnknown(news.adopt) && typeof news.adopt !== "boolean")
             failures.push({ property: "adopt", reason: "must be true or false" });
+        if (news.projectDirectory !== undefined && !isUnknown(news.projectDirectory)) {
+            const why = validateComposeProjectDirectory(news.projectDirectory);
+            if (why) failures.push({ property: "projectDirectory", reason: why });
+        }
         failures.push(...connectionCheckFailures(news.connection));
         return { inputs: news, failures };
     },
@@ -222,6 +237,7 @@ export const composeProvider = {
             replaces.length > 0 ||
             olds.file !== news.file ||
             olds.target !== news.target ||
+            olds.projectDirectory !== news.projectDirectory ||
             canonicalJson(olds.services) !== canonicalJson(news.services) ||
             canonicalJson(olds.connection) !== canonicalJson(news.connection) ||
             (olds.drift?.length ?? 0) > 0;
@@ -257,7 +273,7 @@ export const composeProvider = {
                 ...keySeen(t, props.hostKeySeen),
                 checkedAt: new Date().toISOString(),
             };
-            const { connection, target, project, file, services, adopt } = props;
+            const { connection, target, project, file, services, adopt, projectDirectory } = props;
             return {
                 id,
                 props: outs,
@@ -268,6 +284,7 @@ export const composeProvider = {
                     file,
                     services,
                     ...(adopt !== undefined ? { adopt } : {}),
+                    ...(projectDirectory !== undefined ? { projectDirectory } : {}),
                     drift,
                 },
             };

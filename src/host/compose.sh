@@ -1,15 +1,21 @@
-# compose ACTION PROJECT [SHA256] [timeout=SECONDS] [adopt] — the compose projects of ComposeProject.
+# compose ACTION PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH] — the compose projects of
+# ComposeProject.
 #   up PROJECT SHA256   the compose file on stdin (at most 1 MiB; SHA256 is that of the exact bytes, so
 #                       a cut connection changes nothing), kept as $PA_STATE/compose/PROJECT/compose.yaml
-#                       (root only) and run with `COMPOSE -p PROJECT -f FILE up -d --remove-orphans`:
-#                       compose itself recreates only the services whose definition changed.
+#                       (root only) and run with `COMPOSE -p PROJECT -f FILE --project-directory DIR
+#                       up -d --remove-orphans`: compose itself recreates only the services whose
+#                       definition changed. DIR is the option dir= (an existing absolute folder on the
+#                       host, no `..` component: where the file's relative paths — bind mounts, env_file,
+#                       build contexts — resolve), recorded beside the kept file as project-directory;
+#                       without it, $PA_STATE/compose/PROJECT itself.
 #                       The kept file is the record that the project is ours: without it, containers
 #                       (running or stopped) carrying compose's label for PROJECT belong to a project
 #                       someone else started, and `up` refuses (error foreign-project, nothing changed)
 #                       unless the option `adopt` says to take it over (compose then recreates its
 #                       containers from our file and removes those of services not in it).
 #   ps PROJECT          the project's containers; changes nothing, takes no lock.
-#   down PROJECT        `COMPOSE -p PROJECT -f FILE down --remove-orphans` with the kept file, then what
+#   down PROJECT        `COMPOSE -p PROJECT -f FILE down --remove-orphans` with the kept file (and the
+#                       recorded project directory, while it exists), then what
 #                       compose left of the project (its containers, by compose's project label), then
 #                       the kept file. Without a kept file the project is not ours: nothing is removed.
 # COMPOSE is `docker compose` when the docker CLI has the plugin, else `docker-compose`.
@@ -19,11 +25,11 @@
 # "running","label"}]} — adopted: this `up` took over a project it had no record of; label: the kernel's label of the container's init process (/proc/PID/attr/current,
 # e.g. "web (enforce)"), "unconfined", or "" when the container is not running.
 
-[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt]"
+[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH]"
 action=$1
 project=$2
 shift 2
-case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt]" ;; esac
+case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH]" ;; esac
 # Compose's own rule for project names (lowercase letters, digits, dashes, underscores; a letter or
 # digit first), at most 100 characters: the name is also a folder name below $PA_STATE/compose.
 case $project in
@@ -32,7 +38,7 @@ esac
 [ "${#project}" -le 100 ] || fail bad-project "project name is longer than 100 characters" 2
 sha=
 if [ "$action" = up ]; then
-    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt]"
+    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt] [dir=PATH]"
     sha=$1
     shift
     case $sha in
@@ -43,8 +49,18 @@ fi
 limit=300
 adopt=false
 adopted=false
+dir=
 for opt in "$@"; do
     case $opt in
+    dir=*)
+        [ "$action" = up ] || fail bad-option "dir is an option of up only" 2
+        dir=${opt#dir=}
+        case $dir in /*) ;; *) fail bad-directory "the project directory must be an absolute path" 2 ;; esac
+        case $dir/ in
+        */../* | *[[:cntrl:]]*) fail bad-directory "the project directory must have no .. component and no control character (newline, tab, ...)" 2 ;;
+        esac
+        [ "${#dir}" -le 1024 ] || fail bad-directory "the project directory is longer than 1024 characters" 2
+        ;;
     adopt)
         [ "$action" = up ] || fail bad-option "adopt is an option of up only" 2
         adopt=true
@@ -54,7 +70,7 @@ for opt in "$@"; do
         case $limit in '' | *[!0-9]*) fail bad-option "timeout must be a whole number of seconds" 2 ;; esac
         if [ "$limit" -lt 1 ] || [ "$limit" -gt 3600 ]; then fail bad-option "timeout must be 1 to 3600 seconds" 2; fi
         ;;
-    *) fail bad-option "unknown option (allowed: timeout=SECONDS, and adopt for up)" 2 ;;
+    *) fail bad-option "unknown option (allowed: timeout=SECONDS, and adopt and dir=PATH for up)" 2 ;;
     esac
 done
 need_root
@@ -72,14 +88,17 @@ COMPOSE_HTTP_TIMEOUT=$limit
 export COMPOSE_HTTP_TIMEOUT
 pdir=$PA_STATE/compose/$project
 file=$pdir/compose.yaml
+dirfile=$pdir/project-directory
+# rundir: the --project-directory of the compose runs (up: dir= or $pdir; down: the recorded one).
+rundir=$pdir
 
 # run_compose ARGS...: the project's compose command, bounded by the timeout; its output goes to
 # stderr (the first stdout line is this script's JSON).
 run_compose() {
     if [ "$tool" = "docker compose" ]; then
-        timeout "$limit" docker compose -p "$project" -f "$file" --project-directory "$pdir" "$@" >&2
+        timeout "$limit" docker compose -p "$project" -f "$file" --project-directory "$rundir" "$@" >&2
     else
-        timeout "$limit" docker-compose -p "$project" -f "$file" --project-directory "$pdir" "$@" >&2
+        timeout "$limit" docker-compose -p "$project" -f "$file" --project-directory "$rundir" "$@" >&2
     fi
 }
 
@@ -126,6 +145,11 @@ up)
     got=$(sha256_of "$input") || fail io "cannot hash the compose file"
     [ "$got" = "$sha" ] ||
         fail incomplete-input "stdin sha256 $got differs from the expected $sha (connection cut?); nothing was changed"
+    if [ -n "$dir" ]; then
+        [ -d "$dir" ] ||
+            fail no-directory "the project directory $dir does not exist on this host or is not a folder; nothing was changed. Create it (with the files the compose file refers to), or correct projectDirectory"
+        rundir=$dir
+    fi
     ignore_hangup
     take_lock
     # Ownership: no kept file means no `up` of ours ran for PROJECT here (down removes it last), so
@@ -151,6 +175,12 @@ up)
     done
     chmod 0600 "$input" || fail io "cannot protect the compose file"
     mv -f "$input" "$file" || fail io "cannot write $file"
+    if [ -n "$dir" ]; then
+        printf '%s\n' "$dir" >"$dirfile.tmp" || fail io "cannot write $dirfile.tmp"
+        mv -f "$dirfile.tmp" "$dirfile" || fail io "cannot write $dirfile"
+    else
+        rm -f "$dirfile" || fail io "cannot remove $dirfile"
+    fi
     run_compose up -d --remove-orphans || fail compose-failed "$tool up failed for project $project (its messages are on stderr)"
     release_lock
     print_result
@@ -159,6 +189,10 @@ down)
     ignore_hangup
     take_lock
     if [ -f "$file" ] && [ ! -L "$file" ]; then
+        # The folder the project was started in, while it still is one (else compose runs in $pdir).
+        if [ -f "$dirfile" ] && [ ! -L "$dirfile" ] && IFS= read -r d <"$dirfile" && [ -d "$d" ]; then
+            rundir=$d
+        fi
         run_compose down --remove-orphans || fail compose-failed "$tool down failed for project $project (its messages are on stderr)"
         # What compose left behind: the project's containers by its label.
         ids=$(project_ids) || fail docker "docker ps failed"

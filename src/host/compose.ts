@@ -32,6 +32,28 @@ export function validateComposeProjectName(name: string): string | undefined {
     return undefined;
 }
 
+/** Longest project directory accepted (the script's limit). */
+export const MAX_PROJECT_DIRECTORY = 1024;
+
+/**
+ * A compose project directory on the host (`--project-directory`, where the file's relative paths
+ * resolve): an absolute path, no `..` component, no control character (NUL, newline, tab, …), at
+ * most {@link MAX_PROJECT_DIRECTORY} characters. Returns the problem, or undefined when valid.
+ */
+export function validateComposeProjectDirectory(dir: unknown): string | undefined {
+    if (typeof dir !== "string") return "the project directory is not a string";
+    if (dir.length === 0) return "the project directory is empty";
+    if (/[\u0000-\u001f\u007f]/.test(dir))
+        return "the project directory holds a control character (NUL, newline, tab, …)";
+    if (dir.length > MAX_PROJECT_DIRECTORY)
+        return `the project directory is ${dir.length} characters long; at most ${MAX_PROJECT_DIRECTORY}`;
+    if (!dir.startsWith("/"))
+        return `the project directory "${dir.slice(0, 60)}" is not an absolute path`;
+    if (dir.split("/").includes(".."))
+        return `the project directory "${dir.slice(0, 60)}" has a ".." component`;
+    return undefined;
+}
+
 export interface ComposeArgs extends HostCommandOptions {
     readonly project: string;
     /** Seconds each compose run may take. Defaults to 300 (applied by the script). */
@@ -59,13 +81,27 @@ export interface ComposeUpArgs extends ComposeArgs {
      * with `foreign-project`, nothing changed.
      */
     readonly adopt?: boolean;
+    /**
+     * The host folder compose runs the project in (`--project-directory`: relative bind mounts,
+     * `env_file`, build contexts resolve there); it must exist. Defaults to the library's own folder
+     * for the project, /var/lib/pulumi-apparmor/compose/PROJECT.
+     */
+    readonly projectDirectory?: string;
 }
 
 export function composeUpCommand(a: ComposeUpArgs): HostCommand {
     const bytes = Buffer.byteLength(a.file, "utf8");
     if (bytes > MAX_COMPOSE_BYTES)
         throw new Error(`the compose file is ${bytes} bytes; at most ${MAX_COMPOSE_BYTES}`);
-    const opts = [...args(a), ...(a.adopt ? ["adopt"] : [])];
+    if (a.projectDirectory !== undefined) {
+        const why = validateComposeProjectDirectory(a.projectDirectory);
+        if (why) throw new Error(`invalid projectDirectory: ${why}`);
+    }
+    const opts = [
+        ...args(a),
+        ...(a.adopt ? ["adopt"] : []),
+        ...(a.projectDirectory !== undefined ? [`dir=${a.projectDirectory}`] : []),
+    ];
     return {
         script: "compose",
         command: buildHostCommand("compose", ["up", a.project, sha256Hex(a.file), ...opts], a),

@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import {
     composeProblems,
     parseComposeText,
+    relativeComposePaths,
     rewriteCompose,
     serviceDigests,
     startedOnDemand,
@@ -17,11 +18,13 @@ import {
     composePsCommand,
     composeUpCommand,
     parseCompose,
+    validateComposeProjectDirectory,
     validateComposeProjectName,
 } from "../../../src/host/compose";
 import { HostScriptError, sha256Hex } from "../../../src/host";
 import {
     defaultComposeProjectName,
+    relativePathsWarning,
     validateComposeProjectArgs,
 } from "../../../src/components/composeProject";
 import { composeDrift, composeProvider } from "../../../src/components/composeProvider";
@@ -274,6 +277,22 @@ describe("compose: ComposeProject arguments", () => {
         ],
         ["adopt a string", { adopt: "yes" }, /^adopt: "yes" is not a boolean/m],
         ["adopt a number", { adopt: 1 }, /^adopt: "1" is not a boolean/m],
+        ["projectDirectory absolute", { projectDirectory: "/srv/shop" }, undefined],
+        [
+            "projectDirectory relative",
+            { projectDirectory: "srv/shop" },
+            /^projectDirectory: the project directory "srv\/shop" is not an absolute path/m,
+        ],
+        [
+            "projectDirectory with ..",
+            { projectDirectory: "/srv/../etc" },
+            /^projectDirectory: .*has a "\.\." component/m,
+        ],
+        [
+            "projectDirectory as a promise (checked by the provider)",
+            { projectDirectory: Promise.resolve("x") },
+            undefined,
+        ],
     ];
     for (const [what, over, want] of cases)
         it(what, () => {
@@ -463,5 +482,171 @@ describe("compose: ownership of the project name (adopt)", () => {
             { ...base, adopt: true },
         );
         assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
+    });
+});
+
+describe("compose: project directory (projectDirectory)", () => {
+    const dirs: [string, unknown, RegExp | undefined][] = [
+        ["absolute", "/srv/shop", undefined],
+        ["root", "/", undefined],
+        ["trailing slash", "/srv/shop/", undefined],
+        ["spaces and quotes (travel as one quoted word)", "/srv/my 'shop' $(id)", undefined],
+        ["a dotted name is not ..", "/srv/..shop/a..b/.x", undefined],
+        ["1024 characters", "/" + "a".repeat(1023), undefined],
+        ["1025 characters", "/" + "a".repeat(1024), /1025 characters long; at most 1024/],
+        ["empty", "", /is empty/],
+        ["not a string", 42, /not a string/],
+        ["relative", "srv/shop", /not an absolute path/],
+        ["dot-relative", "./shop", /not an absolute path/],
+        ["home", "~/shop", /not an absolute path/],
+        [".. in the middle", "/srv/../etc", /has a "\.\." component/],
+        [".. at the end", "/srv/..", /has a "\.\." component/],
+        ["NUL", "/srv/a\0b", /control character/],
+        ["newline", "/srv/a\nb", /control character/],
+        ["carriage return", "/srv/a\rb", /control character/],
+        ["escape", "/srv/\u001b[31m", /control character/],
+    ];
+    for (const [what, dir, want] of dirs)
+        it(`validator: ${what}`, () => {
+            const why = validateComposeProjectDirectory(dir);
+            if (want === undefined) assert.strictEqual(why, undefined);
+            else assert.match(why ?? "(valid)", want);
+        });
+
+    const f = "services:\n  a: {image: x}\n";
+    it("up carries dir=PATH as one quoted word after the other options", () => {
+        const c = composeUpCommand({ project: "web", file: f, projectDirectory: "/srv/my 'shop'" });
+        assert.ok(
+            c.command.endsWith(` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}' 'dir=/srv/my '\\''shop'\\'''`),
+            c.command.slice(-200),
+        );
+    });
+    it("up without projectDirectory has no dir option", () => {
+        const c = composeUpCommand({ project: "web", file: f });
+        assert.ok(c.command.endsWith(` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}'`), c.command.slice(-200));
+    });
+    it("up refuses an invalid projectDirectory before building a command", () => {
+        assert.throws(
+            () => composeUpCommand({ project: "web", file: f, projectDirectory: "/a/../b" }),
+            /invalid projectDirectory: .*"\.\." component/,
+        );
+    });
+
+    const checks: [string, unknown, string | undefined][] = [
+        ["absent", undefined, undefined],
+        ["absolute", "/srv/shop", undefined],
+        ["unknown at preview", UNKNOWN_MARKER, undefined],
+        [
+            "relative",
+            "shop",
+            'projectDirectory: the project directory "shop" is not an absolute path',
+        ],
+    ];
+    for (const [what, dir, want] of checks)
+        it(`provider check: ${what}`, async () => {
+            const r = await composeProvider.check(
+                {},
+                {
+                    project: "web",
+                    ...(dir === undefined ? {} : { projectDirectory: dir as string }),
+                },
+            );
+            const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
+            assert.deepStrictEqual(got, want === undefined ? [] : [want]);
+        });
+    const base = {
+        project: "web",
+        target: "u@h:22",
+        file: f,
+        services: { a: { profileName: "pa", mode: "enforce" as const } },
+        drift: [],
+    };
+    const diffs: [string, string | undefined, string | undefined, boolean][] = [
+        ["unchanged", "/srv/a", "/srv/a", false],
+        ["changed", "/srv/a", "/srv/b", true],
+        ["set", undefined, "/srv/a", true],
+        ["unset", "/srv/a", undefined, true],
+    ];
+    for (const [what, olds, news, changes] of diffs)
+        it(`provider diff: projectDirectory ${what} → ${changes ? "update in place" : "no change"}`, async () => {
+            const d = await composeProvider.diff(
+                "id",
+                { ...base, ...(olds === undefined ? {} : { projectDirectory: olds }) },
+                { ...base, ...(news === undefined ? {} : { projectDirectory: news }) },
+            );
+            assert.deepStrictEqual([d.changes, d.replaces], [changes, []]);
+        });
+
+    const rel: [string, string, string[]][] = [
+        [
+            "none",
+            "services:\n  a:\n    image: x\n    volumes: [/srv:/srv, data:/data, ~/x:/x]\n",
+            [],
+        ],
+        [
+            "short bind mounts",
+            "services:\n  a:\n    image: x\n    volumes: ['./data:/data:ro', '../up:/up', '.:/cwd']\n",
+            [
+                "service a: bind mount ./data",
+                "service a: bind mount ../up",
+                "service a: bind mount .",
+            ],
+        ],
+        [
+            "long bind mount; a volume and an absolute bind are not relative",
+            "services:\n  a:\n    image: x\n    volumes:\n      - {type: bind, source: data, target: /d}\n      - {type: volume, source: v, target: /v}\n      - {type: bind, source: /abs, target: /a}\nvolumes: {v: {}}\n",
+            ["service a: bind mount data"],
+        ],
+        [
+            "env_file as a string, a list and objects",
+            "services:\n  a: {image: x, env_file: .env}\n  b:\n    image: x\n    env_file: [one.env, /abs.env, {path: ./two.env, required: false}]\n",
+            [
+                "service a: env_file .env",
+                "service b: env_file one.env",
+                "service b: env_file ./two.env",
+            ],
+        ],
+        [
+            "build contexts: string, object, object without context; URLs are not paths",
+            "services:\n  a: {build: ./app}\n  b: {build: {context: web, dockerfile: D}}\n  c: {build: {dockerfile: D}}\n  d: {build: 'https://github.com/x/y.git'}\n  e: {build: {context: 'git@github.com:x/y.git'}}\n  f: {build: /abs}\n",
+            [
+                "service a: build context ./app",
+                "service b: build context web",
+                "service c: build context .",
+            ],
+        ],
+        [
+            "config and secret files",
+            "services:\n  a: {image: x}\nconfigs:\n  c: {file: ./c.conf}\n  e: {external: true}\nsecrets:\n  s: {file: s.txt}\n  t: {file: /run/t}\n",
+            ["config c: file ./c.conf", "secret s: file s.txt"],
+        ],
+    ];
+    for (const [what, text, want] of rel)
+        it(`relative paths: ${what}`, () => {
+            assert.deepStrictEqual(
+                relativeComposePaths(file(text)).map((r) => `${r.where} ${r.path}`),
+                want,
+            );
+        });
+    it("the preview warning names the paths, the library's folder and the fix", () => {
+        const w = relativePathsWarning(
+            "shop",
+            "shop",
+            file(
+                "services:\n  a:\n    image: x\n    volumes: ['./data:/data:ro']\n    env_file: .env\n",
+            ),
+        );
+        assert.strictEqual(
+            w,
+            "ComposeProject shop: the compose file has relative paths (service a: bind mount ./data, service a: env_file .env) that compose resolves in the library's own folder /var/lib/pulumi-apparmor/compose/shop on the host, not where the project's files are. Fix: set projectDirectory to the absolute folder on the host they are relative to.",
+        );
+    });
+    it("no warning without relative paths; more than five are counted", () => {
+        assert.strictEqual(relativePathsWarning("s", "s", file(f)), undefined);
+        const many = `services:\n  a:\n    image: x\n    volumes: [${Array.from({ length: 7 }, (_, i) => `'./d${i}:/d${i}'`).join(", ")}]\n`;
+        assert.match(
+            relativePathsWarning("s", "s", file(many)) ?? "",
+            /bind mount \.\/d4 and 2 more\)/,
+        );
     });
 });
