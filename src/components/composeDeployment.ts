@@ -24,6 +24,8 @@ export interface ComposeDeploymentArgs {
      * project, /var/lib/pulumi-apparmor/compose/PROJECT.
      */
     readonly projectDirectory?: pulumi.Input<string>;
+    /** The stack that declares the project, `ORG/PROJECT/STACK` (see composeOwner). Defaults to none. */
+    readonly owner?: pulumi.Input<string>;
 }
 
 /** A compose project run on a host, each service's containers checked against its profile. */
@@ -44,6 +46,7 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
             ...(args.projectDirectory !== undefined
                 ? { projectDirectory: args.projectDirectory }
                 : {}),
+            ...(args.owner !== undefined ? { owner: args.owner } : {}),
             drift: [],
             containers: undefined,
             tool: undefined,

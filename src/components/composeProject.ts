@@ -15,7 +15,12 @@ import {
     startedOnDemand,
     type ComposeFile,
 } from "../compose";
-import { validateComposeProjectDirectory, validateComposeProjectName } from "../host/compose";
+import {
+    composeOwner,
+    validateComposeOwner,
+    validateComposeProjectDirectory,
+    validateComposeProjectName,
+} from "../host/compose";
 import type { HostDenials } from "../state";
 import type { ArgProblem } from "./connection";
 import { connectionLabel, printable, secretConnection } from "./connection";
@@ -55,6 +60,9 @@ export interface ComposeProjectArgs {
      * `up` (code `foreign-project`) and nothing there is changed. With it, compose recreates the
      * project's containers from this file under the profiles and removes those of services not in
      * it; deleting this resource then brings the project down (nothing of it is restored).
+     * Also takes over a project of that name another stack manages on the host (the owner recorded
+     * there, `ORG/PROJECT/STACK`, is another): without it that `up` fails (`foreign-owner`), nothing
+     * changed; with it this stack becomes the owner and the other stack's delete removes nothing.
      * Defaults to false.
      */
     readonly adopt?: pulumi.Input<boolean>;
@@ -196,6 +204,31 @@ export function relativePathsWarning(
     );
 }
 
+/**
+ * The owner this program's stack records for its compose projects: `ORG/PROJECT/STACK` from
+ * pulumi.getOrganization/getProject/getStack (the organization falls back to `organization`, the
+ * name the self-managed backends use, when the engine gives none).
+ */
+export function stackComposeOwner(name: string): string {
+    let org = "organization";
+    try {
+        org = pulumi.getOrganization() || org;
+    } catch {
+        // An engine or mock without an organization.
+    }
+    const owner = composeOwner(org, pulumi.getProject(), pulumi.getStack());
+    const why = validateComposeOwner(owner);
+    if (why)
+        throw argsError(TYPE, name, [
+            {
+                field: "projectName",
+                message: `cannot record this stack as the project's owner: ${why}`,
+                fix: "use organization, project and stack names of letters, digits, '.', '_' and '-'",
+            },
+        ]);
+    return owner;
+}
+
 function readText(name: string, args: ComposeProjectArgs): { text?: string; problem?: ArgProblem } {
     if ((args.composeFile === undefined) === (args.composeText === undefined))
         return {
@@ -309,6 +342,7 @@ export class ComposeProject extends pulumi.ComponentResource {
                 ...(args.projectDirectory !== undefined
                     ? { projectDirectory: args.projectDirectory }
                     : {}),
+                owner: stackComposeOwner(name),
             },
             { parent: this, dependsOn: hostProfiles },
         );

@@ -54,6 +54,38 @@ export function validateComposeProjectDirectory(dir: unknown): string | undefine
     return undefined;
 }
 
+/** Longest owner accepted (the script's limit). */
+export const MAX_COMPOSE_OWNER = 300;
+
+const OWNER_PART_RE = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * The owner of a compose project on a host: the Pulumi stack that declares it, `ORG/PROJECT/STACK`
+ * (each part letters, digits, `.`, `_`, `-`), at most {@link MAX_COMPOSE_OWNER} characters — the
+ * script's rule. Returns the problem, or undefined when valid.
+ */
+export function validateComposeOwner(owner: unknown): string | undefined {
+    if (typeof owner !== "string") return "the owner is not a string";
+    if (owner.length > MAX_COMPOSE_OWNER)
+        return `the owner is ${owner.length} characters long; at most ${MAX_COMPOSE_OWNER}`;
+    const parts = owner.split("/");
+    if (parts.length !== 3 || !parts.every((p) => OWNER_PART_RE.test(p)))
+        return `the owner "${owner.replace(/[^\x20-\x7e]/g, "?").slice(0, 80)}" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"`;
+    return undefined;
+}
+
+/** `ORG/PROJECT/STACK`: the owner a stack records for its compose projects. */
+export function composeOwner(org: string, project: string, stack: string): string {
+    return `${org}/${project}/${stack}`;
+}
+
+function ownerOpt(key: string, owner: string | undefined): string[] {
+    if (owner === undefined) return [];
+    const why = validateComposeOwner(owner);
+    if (why) throw new Error(`invalid ${key}: ${why}`);
+    return [`${key}=${owner}`];
+}
+
 export interface ComposeArgs extends HostCommandOptions {
     readonly project: string;
     /** Seconds each compose run may take. Defaults to 300 (applied by the script). */
@@ -87,6 +119,23 @@ export interface ComposeUpArgs extends ComposeArgs {
      * for the project, /var/lib/pulumi-apparmor/compose/PROJECT.
      */
     readonly projectDirectory?: string;
+    /**
+     * The stack that declares the project (`ORG/PROJECT/STACK`), recorded on the host beside the kept
+     * file: an `up` whose owner differs from the recorded one is refused (`foreign-owner`, nothing
+     * changed) unless `adopt`. Defaults to none (then only a record without owner is ours).
+     */
+    readonly owner?: string;
+    /** A former owner of the caller's own stack (renamed), accepted as ours. Defaults to none. */
+    readonly previousOwner?: string;
+}
+
+/** What `down` takes besides the project. */
+export interface ComposeDownArgs extends ComposeArgs {
+    /**
+     * The stack that declares the project: a project whose recorded owner is another is left alone.
+     * Defaults to none (then only a record without owner is removed).
+     */
+    readonly owner?: string;
 }
 
 export function composeUpCommand(a: ComposeUpArgs): HostCommand {
@@ -101,6 +150,8 @@ export function composeUpCommand(a: ComposeUpArgs): HostCommand {
         ...args(a),
         ...(a.adopt ? ["adopt"] : []),
         ...(a.projectDirectory !== undefined ? [`dir=${a.projectDirectory}`] : []),
+        ...ownerOpt("owner", a.owner),
+        ...ownerOpt("was", a.previousOwner),
     ];
     return {
         script: "compose",
@@ -117,8 +168,8 @@ export function composePsCommand(a: ComposeArgs): HostCommand {
     };
 }
 
-export function composeDownCommand(a: ComposeArgs): HostCommand {
-    const opts = args(a);
+export function composeDownCommand(a: ComposeDownArgs): HostCommand {
+    const opts = [...args(a), ...ownerOpt("owner", a.owner)];
     return {
         script: "compose",
         command: buildHostCommand("compose", ["down", a.project, ...opts], a),
@@ -140,6 +191,11 @@ export interface ComposeResult {
     readonly tool: string;
     /** `up` took over a project of that name it had no record of (`adopt`); false otherwise. */
     readonly adopted?: boolean;
+    /**
+     * The owner recorded on the host after the action ("" when none): after a `down` that removed
+     * nothing because another stack owns the project, that stack.
+     */
+    readonly owner?: string;
     readonly containers: readonly ComposeContainer[];
 }
 
@@ -158,6 +214,11 @@ export function parseCompose(out: ScriptOutput): ComposeResult {
     const tool = r.tool;
     if (tool !== "docker compose" && tool !== "docker-compose") throw bad(out, "tool");
     if (r.adopted !== undefined && typeof r.adopted !== "boolean") throw bad(out, "adopted");
+    if (
+        r.owner !== undefined &&
+        (typeof r.owner !== "string" || r.owner.length > MAX_COMPOSE_OWNER)
+    )
+        throw bad(out, "owner");
     if (!Array.isArray(r.containers) || r.containers.length > 10_000) throw bad(out, "containers");
     const containers = r.containers.map((c: unknown): ComposeContainer => {
         const o = c as Record<string, unknown>;
@@ -175,7 +236,7 @@ export function parseCompose(out: ScriptOutput): ComposeResult {
             throw bad(out, "container entry");
         return { id: o.id, service: o.service, running: o.running, label: o.label };
     });
-    return { tool, adopted: r.adopted === true, containers };
+    return { tool, adopted: r.adopted === true, owner: r.owner ?? "", containers };
 }
 
 export const composeScripts = {
@@ -185,6 +246,6 @@ export const composeScripts = {
     },
     ps: async (exec: HostExec, a: ComposeArgs) =>
         parseCompose(await exec(composePsCommand(a).command)),
-    down: async (exec: HostExec, a: ComposeArgs) =>
+    down: async (exec: HostExec, a: ComposeDownArgs) =>
         parseCompose(await exec(composeDownCommand(a).command)),
 };

@@ -13,6 +13,10 @@
  * `./data:/data:ro` resolves in the folder given (a path with a space), the container reads the marker
  * the test put there; a change of folder recreates the container on the new one; a missing folder is
  * refused with nothing changed; without `dir=` the mount resolves in the library's own folder.
+ * And ownership per stack (`owner=`, ComposeProject's ORG/PROJECT/STACK): a record written without
+ * owner (an earlier version) is ours and gets the owner recorded; another owner's `up` is refused
+ * (`foreign-owner`) with nothing changed and its `down` removes nothing; with `adopt` it takes over,
+ * after which the first owner's `down` removes nothing; a renamed stack (`was=`) stays the owner.
  * Everything it creates is named `pa-left-…` and removed at the end (shared VM).
  */
 import * as assert from "assert";
@@ -26,6 +30,10 @@ const PROFILE = "pa-left-cmp";
 const RECORD = `/var/lib/pulumi-apparmor/compose/${PROJECT}`;
 const HAND_FILE = `/tmp/${PROJECT}.yml`;
 const DIR_PROJECT = "pa-left-dir";
+const OWN_PROJECT = "pa-left-owner";
+const OWN_RECORD = `/var/lib/pulumi-apparmor/compose/${OWN_PROJECT}`;
+const OWNER_A = "organization/shop/a";
+const OWNER_B = "organization/other-shop/b";
 const DIR_RECORD = `/var/lib/pulumi-apparmor/compose/${DIR_PROJECT}`;
 /** Two project folders on the VM, each with its own marker in data/. */
 const DIR_A = "/tmp/pa-left-dir a";
@@ -94,6 +102,24 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
             `docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=${DIR_PROJECT}) >/dev/null 2>&1; ` +
                 `rm -rf ${DIR_RECORD} '${DIR_A}' '${DIR_B}'; true`,
         );
+    const clearOwnProject = () =>
+        root(
+            info,
+            `docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=${OWN_PROJECT}) >/dev/null 2>&1; ` +
+                `rm -rf ${OWN_RECORD}; true`,
+        );
+    /** The owner project's containers (id, state, start time) and its record's files. */
+    const ownSnapshot = async () =>
+        (
+            await root(
+                info,
+                `ids=$(docker ps -aq --no-trunc --filter label=com.docker.compose.project=${OWN_PROJECT}); ` +
+                    `[ -z "$ids" ] || docker inspect -f '{{.Id}} {{.State.Status}} {{.State.StartedAt}}' $ids | sort; ` +
+                    `cd ${OWN_RECORD} 2>/dev/null && for f in *; do printf '%s %s ' "$f" "$(stat -c %a "$f")"; sha256sum < "$f"; done; true`,
+            )
+        ).stdout;
+    const recordedOwner = async () =>
+        (await root(info, `cat ${OWN_RECORD}/owner 2>&1; true`)).stdout.trim();
     /** What the project's one container reads at /data/marker. */
     const marker = async (id: string) =>
         (await root(info, `docker exec ${id} cat /data/marker`, { allowFail: true })).stdout.trim();
@@ -104,6 +130,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         exec = execFor(info, { timeoutMs: 600_000 });
         await clearProject();
         await clearDirProject();
+        await clearOwnProject();
         await hostScripts.install(exec, {
             name: PROFILE,
             text: secureProfile(PROFILE),
@@ -115,6 +142,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         if (!info) return;
         await clearProject();
         await clearDirProject();
+        await clearOwnProject();
         await hostScripts.remove(exec, { name: PROFILE, sudo: true, onInUse: "remove" });
     });
 
@@ -288,5 +316,101 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         ]);
         await composeScripts.down(exec, { project: DIR_PROJECT, sudo: true });
         assert.strictEqual((await root(info, `ls -d ${DIR_RECORD} 2>/dev/null; true`)).stdout, "");
+    });
+
+    it("owner=: an earlier version's record (no owner) is ours and gets the owner recorded", async () => {
+        // The previous version's up: no owner option, no owner file.
+        const old = await composeScripts.up(exec, { project: OWN_PROJECT, file: OURS, sudo: true });
+        assert.strictEqual(old.owner, "");
+        assert.match(await recordedOwner(), /No such file/);
+        const up = await composeScripts.up(exec, {
+            project: OWN_PROJECT,
+            file: OURS,
+            sudo: true,
+            owner: OWNER_A,
+        });
+        assert.deepStrictEqual([up.adopted, up.owner], [false, OWNER_A]);
+        assert.deepStrictEqual(
+            up.containers.map((c) => [c.id, c.label]),
+            [[old.containers[0].id, `${PROFILE} (enforce)`]],
+            "the same container: nothing recreated",
+        );
+        assert.strictEqual(await recordedOwner(), OWNER_A);
+        assert.match(await ownSnapshot(), /^owner 600 /m);
+    });
+
+    it("owner=: another stack's up is refused and its down removes nothing; with adopt it takes over, then the first owner's down removes nothing", async () => {
+        const before = await ownSnapshot();
+        assert.match(before, /^[0-9a-f]{64} running /m);
+        let err: unknown;
+        try {
+            await composeScripts.up(exec, {
+                project: OWN_PROJECT,
+                file: OURS.replace("3600", "3601"),
+                sudo: true,
+                owner: OWNER_B,
+            });
+        } catch (e) {
+            err = e;
+        }
+        assert.ok(err instanceof HostScriptError, String(err));
+        assert.strictEqual(err.code, "foreign-owner", err.message);
+        assert.match(
+            err.message,
+            new RegExp(
+                `compose project ${OWN_PROJECT} on this host is managed by another Pulumi stack, ${OWNER_A} \\(recorded in ${OWN_RECORD}/owner; this stack is ${OWNER_B}\\); nothing was changed\\. Choose another projectName, or set adopt: true`,
+            ),
+        );
+        assert.strictEqual(await ownSnapshot(), before, "B's refused up changed something");
+
+        const bDown = await composeScripts.down(exec, {
+            project: OWN_PROJECT,
+            sudo: true,
+            owner: OWNER_B,
+        });
+        assert.strictEqual(bDown.owner, OWNER_A);
+        assert.strictEqual(bDown.containers.length, 1);
+        assert.strictEqual(await ownSnapshot(), before, "B's down removed A's project");
+        const legacyDown = await composeScripts.down(exec, { project: OWN_PROJECT, sudo: true });
+        assert.strictEqual(legacyDown.owner, OWNER_A);
+        assert.strictEqual(await ownSnapshot(), before, "a down without owner removed A's project");
+
+        const taken = await composeScripts.up(exec, {
+            project: OWN_PROJECT,
+            file: OURS,
+            sudo: true,
+            owner: OWNER_B,
+            adopt: true,
+        });
+        assert.deepStrictEqual([taken.adopted, taken.owner], [true, OWNER_B]);
+        assert.strictEqual(await recordedOwner(), OWNER_B);
+        const afterTakeover = await ownSnapshot();
+
+        const aDown = await composeScripts.down(exec, {
+            project: OWN_PROJECT,
+            sudo: true,
+            owner: OWNER_A,
+        });
+        assert.strictEqual(aDown.owner, OWNER_B);
+        assert.strictEqual(await ownSnapshot(), afterTakeover, "A's down removed B's project");
+
+        // B's stack renamed: its former name is accepted as its own, the new name recorded.
+        const renamed = "organization/other-shop/b2";
+        const r = await composeScripts.up(exec, {
+            project: OWN_PROJECT,
+            file: OURS,
+            sudo: true,
+            owner: renamed,
+            previousOwner: OWNER_B,
+        });
+        assert.deepStrictEqual([r.adopted, r.owner], [false, renamed]);
+
+        const down = await composeScripts.down(exec, {
+            project: OWN_PROJECT,
+            sudo: true,
+            owner: renamed,
+        });
+        assert.deepStrictEqual([down.containers, down.owner], [[], ""]);
+        assert.strictEqual(await ownSnapshot(), "", "containers and record gone");
     });
 });

@@ -18,6 +18,7 @@ import {
     composePsCommand,
     composeUpCommand,
     parseCompose,
+    validateComposeOwner,
     validateComposeProjectDirectory,
     validateComposeProjectName,
 } from "../../../src/host/compose";
@@ -517,13 +518,18 @@ describe("compose: project directory (projectDirectory)", () => {
     it("up carries dir=PATH as one quoted word after the other options", () => {
         const c = composeUpCommand({ project: "web", file: f, projectDirectory: "/srv/my 'shop'" });
         assert.ok(
-            c.command.endsWith(` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}' 'dir=/srv/my '\\''shop'\\'''`),
+            c.command.endsWith(
+                ` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}' 'dir=/srv/my '\\''shop'\\'''`,
+            ),
             c.command.slice(-200),
         );
     });
     it("up without projectDirectory has no dir option", () => {
         const c = composeUpCommand({ project: "web", file: f });
-        assert.ok(c.command.endsWith(` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}'`), c.command.slice(-200));
+        assert.ok(
+            c.command.endsWith(` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}'`),
+            c.command.slice(-200),
+        );
     });
     it("up refuses an invalid projectDirectory before building a command", () => {
         assert.throws(
@@ -648,5 +654,148 @@ describe("compose: project directory (projectDirectory)", () => {
             relativePathsWarning("s", "s", file(many)) ?? "",
             /bind mount \.\/d4 and 2 more\)/,
         );
+    });
+});
+
+describe("compose: ownership per stack (owner)", () => {
+    const owners: [string, unknown, RegExp | undefined][] = [
+        ["org/project/stack", "organization/shop/dev", undefined],
+        ["dots, dashes, underscores", "my-org/shop.api/dev_2", undefined],
+        ["300 characters", `o/p/${"s".repeat(296)}`, undefined],
+        ["301 characters", `o/p/${"s".repeat(297)}`, /301 characters long; at most 300/],
+        ["not a string", 1, /not a string/],
+        ["empty", "", /is not ORG\/PROJECT\/STACK/],
+        ["two parts", "shop/dev", /is not ORG\/PROJECT\/STACK/],
+        ["four parts", "o/p/s/x", /is not ORG\/PROJECT\/STACK/],
+        ["empty part", "o//s", /is not ORG\/PROJECT\/STACK/],
+        ["space", "o/my shop/s", /is not ORG\/PROJECT\/STACK/],
+        ["shell characters", "o/p/$(id)", /is not ORG\/PROJECT\/STACK/],
+        ["newline", "o/p/s\nx", /"o\/p\/s\?x" is not ORG/],
+    ];
+    for (const [what, owner, want] of owners)
+        it(`validator: ${what}`, () => {
+            const why = validateComposeOwner(owner);
+            if (want === undefined) assert.strictEqual(why, undefined);
+            else assert.match(why ?? "(valid)", want);
+        });
+
+    const f = "services:\n  a: {image: x}\n";
+    it("up carries owner= and was=; down carries owner=; ps none", () => {
+        const up = composeUpCommand({
+            project: "web",
+            file: f,
+            owner: "o/p/new",
+            previousOwner: "o/p/old",
+        });
+        assert.ok(
+            up.command.endsWith(` 'web' '${sha256Hex(f)}' 'owner=o/p/new' 'was=o/p/old'`),
+            up.command.slice(-200),
+        );
+        const down = composeDownCommand({ project: "web", owner: "o/p/s" });
+        assert.ok(down.command.endsWith(` 'down' 'web' 'owner=o/p/s'`), down.command.slice(-100));
+        assert.ok(composePsCommand({ project: "web" }).command.endsWith(` 'ps' 'web'`));
+    });
+    it("an invalid owner never reaches a command", () => {
+        assert.throws(
+            () => composeUpCommand({ project: "web", file: f, owner: "o/p/$(id)" }),
+            /invalid owner: /,
+        );
+        assert.throws(
+            () => composeUpCommand({ project: "web", file: f, previousOwner: "x" }),
+            /invalid was: /,
+        );
+        assert.throws(
+            () => composeDownCommand({ project: "web", owner: "a b" }),
+            /invalid owner: /,
+        );
+    });
+
+    const results: [string, string, string | RegExp][] = [
+        [
+            "owner recorded",
+            `{"ok":true,"tool":"docker-compose","adopted":false,"owner":"o/p/s","containers":[]}`,
+            "o/p/s",
+        ],
+        [
+            "no owner recorded",
+            `{"ok":true,"tool":"docker-compose","adopted":false,"owner":"","containers":[]}`,
+            "",
+        ],
+        [
+            "no owner field (an older script)",
+            `{"ok":true,"tool":"docker-compose","containers":[]}`,
+            "",
+        ],
+        [
+            "owner not a string",
+            `{"ok":true,"tool":"docker-compose","owner":1,"containers":[]}`,
+            /unexpected result: owner/,
+        ],
+        [
+            "owner too long",
+            `{"ok":true,"tool":"docker-compose","owner":"${"x".repeat(301)}","containers":[]}`,
+            /unexpected result: owner/,
+        ],
+    ];
+    for (const [what, line, want] of results)
+        it(`result: ${what}`, () => {
+            if (want instanceof RegExp)
+                assert.throws(() => parseCompose({ stdout: `${line}\n`, exitCode: 0 }), want);
+            else assert.strictEqual(parseCompose({ stdout: `${line}\n`, exitCode: 0 }).owner, want);
+        });
+
+    const checks: [string, unknown, string | undefined][] = [
+        ["absent", undefined, undefined],
+        ["valid", "o/p/s", undefined],
+        ["unknown at preview", UNKNOWN_MARKER, undefined],
+        [
+            "invalid",
+            "o/p",
+            'owner: the owner "o/p" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
+        ],
+    ];
+    for (const [what, owner, want] of checks)
+        it(`provider check: ${what}`, async () => {
+            const r = await composeProvider.check(
+                {},
+                { project: "web", ...(owner === undefined ? {} : { owner: owner as string }) },
+            );
+            const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
+            assert.deepStrictEqual(got, want === undefined ? [] : [want]);
+        });
+    it("provider diff: a change of owner alone (a renamed stack) is no update", async () => {
+        const base = {
+            project: "web",
+            target: "u@h:22",
+            file: f,
+            services: { a: { profileName: "pa", mode: "enforce" as const } },
+            drift: [],
+        };
+        for (const [olds, news] of [
+            [undefined, "o/p/s"],
+            ["o/p/old", "o/p/new"],
+        ]) {
+            const d = await composeProvider.diff(
+                "id",
+                { ...base, ...(olds === undefined ? {} : { owner: olds }) },
+                { ...base, owner: news },
+            );
+            assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
+        }
+    });
+    it("the refusal reaches the caller as a HostScriptError with code foreign-owner", () => {
+        const msg =
+            "compose project web on this host is managed by another Pulumi stack, o/p/a (recorded in /var/lib/pulumi-apparmor/compose/web/owner; this stack is o/p/b); nothing was changed. Choose another projectName, or set adopt: true on the ComposeProject to take the project over from that stack (its later down then removes nothing)";
+        try {
+            parseCompose({
+                stdout: `${JSON.stringify({ ok: false, error: "foreign-owner", message: msg })}\n`,
+                exitCode: 1,
+            });
+            assert.fail("no error");
+        } catch (e) {
+            assert.ok(e instanceof HostScriptError, String(e));
+            assert.strictEqual(e.code, "foreign-owner");
+            assert.match(e.message, /another Pulumi stack, o\/p\/a .*set adopt: true/);
+        }
     });
 });
