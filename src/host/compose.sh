@@ -122,6 +122,17 @@ ownerfile=$pdir/owner
 # result_owner: the "owner" of the result (the owner recorded on the host after the action).
 result_owner=
 
+# write_record FILE VALUE: FILE (root only) holds the line VALUE; an empty VALUE removes FILE.
+write_record() {
+    if [ -n "$2" ]; then
+        printf '%s\n' "$2" >"$1.tmp" || fail io "cannot write $1.tmp"
+        chmod 0600 "$1.tmp" || fail io "cannot protect $1.tmp"
+        mv -f "$1.tmp" "$1" || fail io "cannot write $1"
+    else
+        rm -f "$1" || fail io "cannot remove $1"
+    fi
+}
+
 # recorded_owner: the owner recorded beside the kept file, or nothing (no record, or one written by a
 # version that recorded none).
 recorded_owner() {
@@ -231,20 +242,8 @@ up)
     done
     chmod 0600 "$input" || fail io "cannot protect the compose file"
     mv -f "$input" "$file" || fail io "cannot write $file"
-    if [ -n "$dir" ]; then
-        printf '%s\n' "$dir" >"$dirfile.tmp" || fail io "cannot write $dirfile.tmp"
-        chmod 0600 "$dirfile.tmp" || fail io "cannot protect $dirfile.tmp"
-        mv -f "$dirfile.tmp" "$dirfile" || fail io "cannot write $dirfile"
-    else
-        rm -f "$dirfile" || fail io "cannot remove $dirfile"
-    fi
-    if [ -n "$owner" ]; then
-        printf '%s\n' "$owner" >"$ownerfile.tmp" || fail io "cannot write $ownerfile.tmp"
-        chmod 0600 "$ownerfile.tmp" || fail io "cannot protect $ownerfile.tmp"
-        mv -f "$ownerfile.tmp" "$ownerfile" || fail io "cannot write $ownerfile"
-    else
-        rm -f "$ownerfile" || fail io "cannot remove $ownerfile"
-    fi
+    write_record "$dirfile" "$dir"
+    write_record "$ownerfile" "$owner"
     result_owner=$owner
     run_compose up -d --remove-orphans || fail compose-failed "$tool up failed for project $project (its messages are on stderr)"
     release_lock
