@@ -29,9 +29,11 @@
 # up and down run under the host lock (lib.sh take_lock), like install and remove: a profile is not
 # unloaded while a project starts on it. Each compose run is bounded by timeout= (default 300 s).
 # Result: {"ok":true,"tool":"docker compose"|"docker-compose","adopted":BOOL,"owner":OWNER,"containers":
-# [{"id","service","running","label"}]} — owner: the owner recorded on the host after the action ("" when
-# none: no record, or one without owner) — adopted: this `up` took over a project it had no record of; label: the kernel's label of the container's init process (/proc/PID/attr/current,
-# e.g. "web (enforce)"), "unconfined", or "" when the container is not running.
+# [{"id","service","running","label"}]} — adopted: this `up` took over a project it had no record of, or
+# one another stack owned; owner: the owner recorded on the host after the action ("" when none: no
+# record, or one without owner; after a `down` that removed nothing, the stack that owns the project);
+# label: the kernel's label of the container's init process (/proc/PID/attr/current, e.g.
+# "web (enforce)"), "unconfined", or "" when the container is not running.
 
 [ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH] [owner=OWNER] [was=OWNER]"
 action=$1
@@ -46,7 +48,7 @@ esac
 [ "${#project}" -le 100 ] || fail bad-project "project name is longer than 100 characters" 2
 sha=
 if [ "$action" = up ]; then
-    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt] [dir=PATH]"
+    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt] [dir=PATH] [owner=OWNER] [was=OWNER]"
     sha=$1
     shift
     case $sha in
