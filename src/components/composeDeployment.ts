@@ -19,6 +19,13 @@ export interface ComposeDeploymentArgs {
     readonly services: pulumi.Input<Record<string, pulumi.Input<ServiceConfinement>>>;
     /** Take over a project of that name this library did not start. Defaults to false. */
     readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * The host folder compose runs the project in. Defaults to the library's own folder for the
+     * project, /var/lib/pulumi-apparmor/compose/PROJECT.
+     */
+    readonly projectDirectory?: pulumi.Input<string>;
+    /** The stack that declares the project, `ORG/PROJECT/STACK` (see composeOwner). Defaults to none. */
+    readonly owner?: pulumi.Input<string>;
 }
 
 /** A compose project run on a host, each service's containers checked against its profile. */
@@ -36,6 +43,10 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
             file: args.file,
             services: args.services,
             ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            ...(args.projectDirectory !== undefined
+                ? { projectDirectory: args.projectDirectory }
+                : {}),
+            ...(args.owner !== undefined ? { owner: args.owner } : {}),
             drift: [],
             containers: undefined,
             tool: undefined,

@@ -10,11 +10,17 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     composeProblems,
     parseComposeText,
+    relativeComposePaths,
     rewriteCompose,
     startedOnDemand,
     type ComposeFile,
 } from "../compose";
-import { validateComposeProjectName } from "../host/compose";
+import {
+    composeOwner,
+    validateComposeOwner,
+    validateComposeProjectDirectory,
+    validateComposeProjectName,
+} from "../host/compose";
 import type { HostDenials } from "../state";
 import type { ArgProblem } from "./connection";
 import { connectionLabel, printable, secretConnection } from "./connection";
@@ -54,9 +60,22 @@ export interface ComposeProjectArgs {
      * `up` (code `foreign-project`) and nothing there is changed. With it, compose recreates the
      * project's containers from this file under the profiles and removes those of services not in
      * it; deleting this resource then brings the project down (nothing of it is restored).
+     * Also takes over a project of that name another stack manages on the host (the owner recorded
+     * there, `ORG/PROJECT/STACK`, is another): without it that `up` fails (`foreign-owner`), nothing
+     * changed; with it this stack becomes the owner and the other stack's delete removes nothing.
      * Defaults to false.
      */
     readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * The absolute folder on the host that compose runs the project in (`--project-directory`):
+     * relative bind mounts (`./data:/data`), `env_file`, build contexts and config/secret files of
+     * the compose file resolve there, so set it to where the project's files are on the host. It
+     * must exist when `up` runs; no `..` component, no control character, at most 1024 characters.
+     * A change is an update in place (compose recreates the services whose mounts moved). The kept
+     * copy of the file (the record that the project is this library's) stays in the library's folder.
+     * Defaults to the library's own folder for the project, /var/lib/pulumi-apparmor/compose/PROJECT.
+     */
+    readonly projectDirectory?: pulumi.Input<string>;
 }
 
 /** One service in {@link ComposeProject.services}. */
@@ -93,6 +112,8 @@ export interface ComposeProjectInput {
     readonly profileHosts: Readonly<Record<string, readonly string[]>>;
     /** `adopt` as given (an Output is checked by the provider). */
     readonly adopt?: unknown;
+    /** `projectDirectory` as given (an Output is checked by the provider). */
+    readonly projectDirectory?: unknown;
 }
 
 /** The problems of a project's arguments and file, and the parsed file when it is valid. */
@@ -111,6 +132,15 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
             message: `"${printable(String(a.adopt))}" is not a boolean`,
             fix: "use true (take over a compose project of that name this library did not start) or false",
         });
+    if (a.projectDirectory !== undefined && isPlain(a.projectDirectory)) {
+        const why = validateComposeProjectDirectory(a.projectDirectory);
+        if (why)
+            problems.push({
+                field: "projectDirectory",
+                message: why,
+                fix: 'give the absolute path of an existing folder on the host, e.g. "/srv/shop"',
+            });
+    }
     const entries = Object.entries(a.profileHosts);
     if (entries.length === 0)
         problems.push({
@@ -147,6 +177,56 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
     }
     problems.push(...composeProblems(parsed.file, a.mapped, a.hasDefault, a.fileField));
     return { problems, file: parsed.file, ...(host !== undefined ? { host } : {}) };
+}
+
+/**
+ * The preview warning for a project run in the library's own folder (no `projectDirectory`) whose
+ * file has relative paths: they resolve in /var/lib/pulumi-apparmor/compose/PROJECT on the host.
+ * Undefined when the file has none.
+ */
+export function relativePathsWarning(
+    name: string,
+    projectName: string,
+    file: ComposeFile,
+): string | undefined {
+    const rel = relativeComposePaths(file);
+    if (rel.length === 0) return undefined;
+    const shown = rel
+        .slice(0, 5)
+        .map((r) => `${r.where} ${printable(r.path.slice(0, 100))}`)
+        .join(", ");
+    const more = rel.length > 5 ? ` and ${rel.length - 5} more` : "";
+    return (
+        `ComposeProject ${printable(name)}: the compose file has relative paths (${shown}${more}) ` +
+        `that compose resolves in the library's own folder /var/lib/pulumi-apparmor/compose/${projectName} ` +
+        `on the host, not where the project's files are. Fix: set projectDirectory to the absolute ` +
+        `folder on the host they are relative to.`
+    );
+}
+
+/**
+ * The owner this program's stack records for its compose projects: `ORG/PROJECT/STACK` from
+ * pulumi.getOrganization/getProject/getStack (the organization falls back to `organization`, the
+ * name the self-managed backends use, when the engine gives none).
+ */
+export function stackComposeOwner(name: string): string {
+    let org = "organization";
+    try {
+        org = pulumi.getOrganization() || org;
+    } catch {
+        // An engine or mock without an organization.
+    }
+    const owner = composeOwner(org, pulumi.getProject(), pulumi.getStack());
+    const why = validateComposeOwner(owner);
+    if (why)
+        throw argsError(TYPE, name, [
+            {
+                field: "projectName",
+                message: `cannot record this stack as the project's owner: ${why}`,
+                fix: "use organization, project and stack names of letters, digits, '.', '_' and '-'",
+            },
+        ]);
+    return owner;
 }
 
 function readText(name: string, args: ComposeProjectArgs): { text?: string; problem?: ArgProblem } {
@@ -207,6 +287,7 @@ export class ComposeProject extends pulumi.ComponentResource {
                 Object.entries(byWho).map(([w, p]) => [w, Object.keys(p.hostProfiles)]),
             ),
             adopt: args.adopt,
+            projectDirectory: args.projectDirectory,
         });
         const problems = [...(problem ? [problem] : []), ...v.problems];
         if (problems.length > 0 || !v.file || v.host === undefined)
@@ -214,6 +295,10 @@ export class ComposeProject extends pulumi.ComponentResource {
         const file = v.file;
         const host = v.host;
         this.projectName = args.projectName ?? defaultComposeProjectName(name);
+        if (args.projectDirectory === undefined) {
+            const warning = relativePathsWarning(name, this.projectName, file);
+            if (warning) void pulumi.log.warn(warning, this);
+        }
         const profileOf = (svc: string): Profile => mapped[svc] ?? (args.profile as Profile);
         const services = Object.keys(file.services);
         const conn = profileOf(services[0]).hosts[host];
@@ -254,6 +339,10 @@ export class ComposeProject extends pulumi.ComponentResource {
                 file: rewritten,
                 services: wanted,
                 ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                ...(args.projectDirectory !== undefined
+                    ? { projectDirectory: args.projectDirectory }
+                    : {}),
+                owner: stackComposeOwner(name),
             },
             { parent: this, dependsOn: hostProfiles },
         );

@@ -11,9 +11,10 @@
  *   container of the file's definition left unconfined (its profile unloaded under it) is restarted
  *   once by an update, after the profile is loaded again.
  *   A project of that name someone else started on the host (containers with its label, no record of
- *   an `up` of ours) is refused (`foreign-project`, nothing changed) unless `adopt`.
+ *   an `up` of ours) is refused (`foreign-project`, nothing changed) unless `adopt`; so is one another
+ *   stack owns (`foreign-owner`: the owner recorded on the host is another `ORG/PROJECT/STACK`).
  * - read: the labels now; each service without a running container or with a wrong label is drift.
- * - delete: `compose down --remove-orphans`; the resource depends on the profiles' host resources,
+ * - delete: `compose down --remove-orphans` (nothing when another stack owns the project now); the resource depends on the profiles' host resources,
  *   so the engine runs it before any of them is unloaded.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -23,7 +24,13 @@ import { isUnknown } from "./unknown";
 import { labelDrift } from "./confinementProvider";
 import { HostStepError, HostStepTimeout } from "./errors";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
-import { composeScripts, type ComposeResult, validateComposeProjectName } from "../host/compose";
+import {
+    composeScripts,
+    type ComposeResult,
+    validateComposeOwner,
+    validateComposeProjectDirectory,
+    validateComposeProjectName,
+} from "../host/compose";
 import * as ops from "./hostops";
 import { hostExec } from "./hostops";
 import type { ProfileMode } from "../state";
@@ -52,6 +59,18 @@ export interface ComposeDeploymentInputs {
      * change alone is no update). Defaults to false.
      */
     adopt?: boolean;
+    /**
+     * The host folder compose runs the project in (`--project-directory`); a change is an update in
+     * place. Defaults to the library's own folder for the project.
+     */
+    projectDirectory?: string;
+    /**
+     * The stack that declares the project, `ORG/PROJECT/STACK`, recorded on the host: another
+     * stack's `up` of the same project name there is refused unless it adopts, and its `down`
+     * removes nothing of a project this stack owns. Not an update by itself (a renamed stack's next
+     * update records its new name). Defaults to none (an earlier version's state).
+     */
+    owner?: string;
     /** desired: always empty; the refreshed copy holds the reasons found. */
     drift: string[];
 }
@@ -152,6 +171,7 @@ async function up(
     i: ComposeDeploymentInputs,
     recorded: string | undefined,
     restartIfWrong: boolean,
+    previousOwner?: string,
 ) {
     const t = sshTarget(i.connection, recorded);
     try {
@@ -160,6 +180,9 @@ async function up(
             file: i.file,
             sudo: i.connection.sudo,
             adopt: i.adopt === true,
+            ...(i.projectDirectory !== undefined ? { projectDirectory: i.projectDirectory } : {}),
+            ...(i.owner !== undefined ? { owner: i.owner } : {}),
+            ...(previousOwner !== undefined && previousOwner !== i.owner ? { previousOwner } : {}),
         });
         let problems = composeDrift(r, i.services);
         // A container of the file's definition that runs unconfined (its profile was unloaded
@@ -206,6 +229,14 @@ export const composeProvider = {
         }
         if (news.adopt !== undefined && !isUnknown(news.adopt) && typeof news.adopt !== "boolean")
             failures.push({ property: "adopt", reason: "must be true or false" });
+        if (news.projectDirectory !== undefined && !isUnknown(news.projectDirectory)) {
+            const why = validateComposeProjectDirectory(news.projectDirectory);
+            if (why) failures.push({ property: "projectDirectory", reason: why });
+        }
+        if (news.owner !== undefined && !isUnknown(news.owner)) {
+            const why = validateComposeOwner(news.owner);
+            if (why) failures.push({ property: "owner", reason: why });
+        }
         failures.push(...connectionCheckFailures(news.connection));
         return { inputs: news, failures };
     },
@@ -222,6 +253,7 @@ export const composeProvider = {
             replaces.length > 0 ||
             olds.file !== news.file ||
             olds.target !== news.target ||
+            olds.projectDirectory !== news.projectDirectory ||
             canonicalJson(olds.services) !== canonicalJson(news.services) ||
             canonicalJson(olds.connection) !== canonicalJson(news.connection) ||
             (olds.drift?.length ?? 0) > 0;
@@ -238,7 +270,7 @@ export const composeProvider = {
         olds: ComposeDeploymentOutputs,
         news: ComposeDeploymentInputs,
     ): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: await up(news, olds.hostKeySeen, true) };
+        return { outs: await up(news, olds.hostKeySeen, true, olds.owner) };
     },
 
     async read(id: string, props: ComposeDeploymentOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -257,7 +289,8 @@ export const composeProvider = {
                 ...keySeen(t, props.hostKeySeen),
                 checkedAt: new Date().toISOString(),
             };
-            const { connection, target, project, file, services, adopt } = props;
+            const { connection, target, project, file, services, adopt, projectDirectory, owner } =
+                props;
             return {
                 id,
                 props: outs,
@@ -268,6 +301,8 @@ export const composeProvider = {
                     file,
                     services,
                     ...(adopt !== undefined ? { adopt } : {}),
+                    ...(projectDirectory !== undefined ? { projectDirectory } : {}),
+                    ...(owner !== undefined ? { owner } : {}),
                     drift,
                 },
             };
@@ -279,9 +314,11 @@ export const composeProvider = {
     async delete(_id: string, props: ComposeDeploymentOutputs): Promise<void> {
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
+            // A project another stack took over (its owner recorded on the host) is left to it.
             await composeScripts.down(hostExec(t), {
                 project: props.project,
                 sudo: props.connection.sudo,
+                ...(props.owner !== undefined ? { owner: props.owner } : {}),
             });
         } catch (e) {
             throw wrap(props.target, e);

@@ -3,6 +3,7 @@
  * a confined project must satisfy, and the rewrite that gives each service its profile.
  */
 export * from "./parse";
+export * from "./paths";
 export * from "./rules";
 export * from "./rewrite";
 export * from "./schema";

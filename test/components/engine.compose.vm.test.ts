@@ -4,7 +4,8 @@
  * bookworm's docker-compose 1.29): two services, each confined by its own Profile (label read on the
  * host), a denial of one service in the project's outputs after `up --refresh`, a profile rename
  * restarting only the service on it, a project started by hand without the apparmor options as drift
- * that `up` repairs, and `destroy` bringing the project down before the profiles are unloaded.
+ * that `up` repairs, and `destroy` bringing the project down before the profiles are unloaded. The
+ * stack is recorded on the host as the project's owner (organization/PROJECT/STACK).
  */
 import * as assert from "assert";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
@@ -80,6 +81,9 @@ describe("components: ComposeProject on the real engine + VM", function () {
             "no-new-privileges:true",
             `apparmor=${names.one}`,
         ]);
+        // The stack is recorded on the host as the project's owner (ORG/PROJECT/STACK, #16).
+        const owner = await root(`cat /var/lib/pulumi-apparmor/compose/${PROJECT}/owner`);
+        assert.strictEqual(owner.stdout, `organization/components-compose/${stack.name}\n`);
     });
 
     it("a denial in service one appears in the project's outputs after up --refresh", async () => {

@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import {
     composeProblems,
     parseComposeText,
+    relativeComposePaths,
     rewriteCompose,
     serviceDigests,
     startedOnDemand,
@@ -17,11 +18,14 @@ import {
     composePsCommand,
     composeUpCommand,
     parseCompose,
+    validateComposeOwner,
+    validateComposeProjectDirectory,
     validateComposeProjectName,
 } from "../../../src/host/compose";
 import { HostScriptError, sha256Hex } from "../../../src/host";
 import {
     defaultComposeProjectName,
+    relativePathsWarning,
     validateComposeProjectArgs,
 } from "../../../src/components/composeProject";
 import { composeDrift, composeProvider } from "../../../src/components/composeProvider";
@@ -31,6 +35,22 @@ function file(text: string): ComposeFile {
     const r = parseComposeText(text);
     if (!r.ok) throw new Error(r.errors.join("; "));
     return r.file;
+}
+
+/** Table test of the provider's check for one optional input: [title, value, expected failure]. */
+function providerCheckTable(
+    field: "projectDirectory" | "owner",
+    cases: readonly [string, unknown, string | undefined][],
+): void {
+    for (const [what, value, want] of cases)
+        it(`provider check: ${what}`, async () => {
+            const r = await composeProvider.check(
+                {},
+                { project: "web", ...(value === undefined ? {} : { [field]: value as string }) },
+            );
+            const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
+            assert.deepStrictEqual(got, want === undefined ? [] : [want]);
+        });
 }
 
 describe("compose: parse and schema", () => {
@@ -274,6 +294,22 @@ describe("compose: ComposeProject arguments", () => {
         ],
         ["adopt a string", { adopt: "yes" }, /^adopt: "yes" is not a boolean/m],
         ["adopt a number", { adopt: 1 }, /^adopt: "1" is not a boolean/m],
+        ["projectDirectory absolute", { projectDirectory: "/srv/shop" }, undefined],
+        [
+            "projectDirectory relative",
+            { projectDirectory: "srv/shop" },
+            /^projectDirectory: the project directory "srv\/shop" is not an absolute path/m,
+        ],
+        [
+            "projectDirectory with ..",
+            { projectDirectory: "/srv/../etc" },
+            /^projectDirectory: .*has a "\.\." component/m,
+        ],
+        [
+            "projectDirectory as a promise (checked by the provider)",
+            { projectDirectory: Promise.resolve("x") },
+            undefined,
+        ],
     ];
     for (const [what, over, want] of cases)
         it(what, () => {
@@ -463,5 +499,285 @@ describe("compose: ownership of the project name (adopt)", () => {
             { ...base, adopt: true },
         );
         assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
+    });
+});
+
+describe("compose: project directory (projectDirectory)", () => {
+    const dirs: [string, unknown, RegExp | undefined][] = [
+        ["absolute", "/srv/shop", undefined],
+        ["root", "/", undefined],
+        ["trailing slash", "/srv/shop/", undefined],
+        ["spaces and quotes (travel as one quoted word)", "/srv/my 'shop' $(id)", undefined],
+        ["a dotted name is not ..", "/srv/..shop/a..b/.x", undefined],
+        ["1024 characters", "/" + "a".repeat(1023), undefined],
+        ["1025 characters", "/" + "a".repeat(1024), /1025 characters long; at most 1024/],
+        ["empty", "", /is empty/],
+        ["not a string", 42, /not a string/],
+        ["relative", "srv/shop", /not an absolute path/],
+        ["dot-relative", "./shop", /not an absolute path/],
+        ["home", "~/shop", /not an absolute path/],
+        [".. in the middle", "/srv/../etc", /has a "\.\." component/],
+        [".. at the end", "/srv/..", /has a "\.\." component/],
+        ["NUL", "/srv/a\0b", /control character/],
+        ["newline", "/srv/a\nb", /control character/],
+        ["carriage return", "/srv/a\rb", /control character/],
+        ["escape", "/srv/\u001b[31m", /control character/],
+    ];
+    for (const [what, dir, want] of dirs)
+        it(`validator: ${what}`, () => {
+            const why = validateComposeProjectDirectory(dir);
+            if (want === undefined) assert.strictEqual(why, undefined);
+            else assert.match(why ?? "(valid)", want);
+        });
+
+    const f = "services:\n  a: {image: x}\n";
+    it("up carries dir=PATH as one quoted word after the other options", () => {
+        const c = composeUpCommand({ project: "web", file: f, projectDirectory: "/srv/my 'shop'" });
+        assert.ok(
+            c.command.endsWith(
+                ` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}' 'dir=/srv/my '\\''shop'\\'''`,
+            ),
+            c.command.slice(-200),
+        );
+    });
+    it("up without projectDirectory has no dir option", () => {
+        const c = composeUpCommand({ project: "web", file: f });
+        assert.ok(
+            c.command.endsWith(` pulumi-apparmor-compose 'up' 'web' '${sha256Hex(f)}'`),
+            c.command.slice(-200),
+        );
+    });
+    it("up refuses an invalid projectDirectory before building a command", () => {
+        assert.throws(
+            () => composeUpCommand({ project: "web", file: f, projectDirectory: "/a/../b" }),
+            /invalid projectDirectory: .*"\.\." component/,
+        );
+    });
+
+    const checks: [string, unknown, string | undefined][] = [
+        ["absent", undefined, undefined],
+        ["absolute", "/srv/shop", undefined],
+        ["unknown at preview", UNKNOWN_MARKER, undefined],
+        [
+            "relative",
+            "shop",
+            'projectDirectory: the project directory "shop" is not an absolute path',
+        ],
+    ];
+    providerCheckTable("projectDirectory", checks);
+    const base = {
+        project: "web",
+        target: "u@h:22",
+        file: f,
+        services: { a: { profileName: "pa", mode: "enforce" as const } },
+        drift: [],
+    };
+    const diffs: [string, string | undefined, string | undefined, boolean][] = [
+        ["unchanged", "/srv/a", "/srv/a", false],
+        ["changed", "/srv/a", "/srv/b", true],
+        ["set", undefined, "/srv/a", true],
+        ["unset", "/srv/a", undefined, true],
+    ];
+    for (const [what, olds, news, changes] of diffs)
+        it(`provider diff: projectDirectory ${what} → ${changes ? "update in place" : "no change"}`, async () => {
+            const d = await composeProvider.diff(
+                "id",
+                { ...base, ...(olds === undefined ? {} : { projectDirectory: olds }) },
+                { ...base, ...(news === undefined ? {} : { projectDirectory: news }) },
+            );
+            assert.deepStrictEqual([d.changes, d.replaces], [changes, []]);
+        });
+
+    const rel: [string, string, string[]][] = [
+        [
+            "none",
+            "services:\n  a:\n    image: x\n    volumes: [/srv:/srv, data:/data, ~/x:/x]\n",
+            [],
+        ],
+        [
+            "short bind mounts",
+            "services:\n  a:\n    image: x\n    volumes: ['./data:/data:ro', '../up:/up', '.:/cwd']\n",
+            [
+                "service a: bind mount ./data",
+                "service a: bind mount ../up",
+                "service a: bind mount .",
+            ],
+        ],
+        [
+            "long bind mount; a volume and an absolute bind are not relative",
+            "services:\n  a:\n    image: x\n    volumes:\n      - {type: bind, source: data, target: /d}\n      - {type: volume, source: v, target: /v}\n      - {type: bind, source: /abs, target: /a}\nvolumes: {v: {}}\n",
+            ["service a: bind mount data"],
+        ],
+        [
+            "env_file as a string, a list and objects",
+            "services:\n  a: {image: x, env_file: .env}\n  b:\n    image: x\n    env_file: [one.env, /abs.env, {path: ./two.env, required: false}]\n",
+            [
+                "service a: env_file .env",
+                "service b: env_file one.env",
+                "service b: env_file ./two.env",
+            ],
+        ],
+        [
+            "build contexts: string, object, object without context; URLs are not paths",
+            "services:\n  a: {build: ./app}\n  b: {build: {context: web, dockerfile: D}}\n  c: {build: {dockerfile: D}}\n  d: {build: 'https://github.com/x/y.git'}\n  e: {build: {context: 'git@github.com:x/y.git'}}\n  f: {build: /abs}\n",
+            [
+                "service a: build context ./app",
+                "service b: build context web",
+                "service c: build context .",
+            ],
+        ],
+        [
+            "config and secret files",
+            "services:\n  a: {image: x}\nconfigs:\n  c: {file: ./c.conf}\n  e: {external: true}\nsecrets:\n  s: {file: s.txt}\n  t: {file: /run/t}\n",
+            ["config c: file ./c.conf", "secret s: file s.txt"],
+        ],
+    ];
+    for (const [what, text, want] of rel)
+        it(`relative paths: ${what}`, () => {
+            assert.deepStrictEqual(
+                relativeComposePaths(file(text)).map((r) => `${r.where} ${r.path}`),
+                want,
+            );
+        });
+    it("the preview warning names the paths, the library's folder and the fix", () => {
+        const w = relativePathsWarning(
+            "shop",
+            "shop",
+            file(
+                "services:\n  a:\n    image: x\n    volumes: ['./data:/data:ro']\n    env_file: .env\n",
+            ),
+        );
+        assert.strictEqual(
+            w,
+            "ComposeProject shop: the compose file has relative paths (service a: bind mount ./data, service a: env_file .env) that compose resolves in the library's own folder /var/lib/pulumi-apparmor/compose/shop on the host, not where the project's files are. Fix: set projectDirectory to the absolute folder on the host they are relative to.",
+        );
+    });
+    it("no warning without relative paths; more than five are counted", () => {
+        assert.strictEqual(relativePathsWarning("s", "s", file(f)), undefined);
+        const many = `services:\n  a:\n    image: x\n    volumes: [${Array.from({ length: 7 }, (_, i) => `'./d${i}:/d${i}'`).join(", ")}]\n`;
+        assert.match(
+            relativePathsWarning("s", "s", file(many)) ?? "",
+            /bind mount \.\/d4 and 2 more\)/,
+        );
+    });
+});
+
+describe("compose: ownership per stack (owner)", () => {
+    const owners: [string, unknown, RegExp | undefined][] = [
+        ["org/project/stack", "organization/shop/dev", undefined],
+        ["dots, dashes, underscores", "my-org/shop.api/dev_2", undefined],
+        ["300 characters", `o/p/${"s".repeat(296)}`, undefined],
+        ["301 characters", `o/p/${"s".repeat(297)}`, /301 characters long; at most 300/],
+        ["not a string", 1, /not a string/],
+        ["empty", "", /is not ORG\/PROJECT\/STACK/],
+        ["two parts", "shop/dev", /is not ORG\/PROJECT\/STACK/],
+        ["four parts", "o/p/s/x", /is not ORG\/PROJECT\/STACK/],
+        ["empty part", "o//s", /is not ORG\/PROJECT\/STACK/],
+        ["space", "o/my shop/s", /is not ORG\/PROJECT\/STACK/],
+        ["shell characters", "o/p/$(id)", /is not ORG\/PROJECT\/STACK/],
+        ["newline", "o/p/s\nx", /"o\/p\/s\?x" is not ORG/],
+    ];
+    for (const [what, owner, want] of owners)
+        it(`validator: ${what}`, () => {
+            const why = validateComposeOwner(owner);
+            if (want === undefined) assert.strictEqual(why, undefined);
+            else assert.match(why ?? "(valid)", want);
+        });
+
+    const f = "services:\n  a: {image: x}\n";
+    it("up carries owner= and was=; down carries owner=; ps none", () => {
+        const up = composeUpCommand({
+            project: "web",
+            file: f,
+            owner: "o/p/new",
+            previousOwner: "o/p/old",
+        });
+        assert.ok(
+            up.command.endsWith(` 'web' '${sha256Hex(f)}' 'owner=o/p/new' 'was=o/p/old'`),
+            up.command.slice(-200),
+        );
+        const down = composeDownCommand({ project: "web", owner: "o/p/s" });
+        assert.ok(down.command.endsWith(` 'down' 'web' 'owner=o/p/s'`), down.command.slice(-100));
+        assert.ok(composePsCommand({ project: "web" }).command.endsWith(` 'ps' 'web'`));
+    });
+    it("an invalid owner never reaches a command", () => {
+        assert.throws(
+            () => composeUpCommand({ project: "web", file: f, owner: "o/p/$(id)" }),
+            /invalid owner: /,
+        );
+        assert.throws(
+            () => composeUpCommand({ project: "web", file: f, previousOwner: "x" }),
+            /invalid was: /,
+        );
+        assert.throws(
+            () => composeDownCommand({ project: "web", owner: "a b" }),
+            /invalid owner: /,
+        );
+    });
+
+    const results: [string, string, string | RegExp][] = [
+        [
+            "owner recorded",
+            `{"ok":true,"tool":"docker-compose","adopted":false,"owner":"o/p/s","containers":[]}`,
+            "o/p/s",
+        ],
+        [
+            "no owner recorded",
+            `{"ok":true,"tool":"docker-compose","adopted":false,"owner":"","containers":[]}`,
+            "",
+        ],
+        [
+            "no owner field (an older script)",
+            `{"ok":true,"tool":"docker-compose","containers":[]}`,
+            "",
+        ],
+        [
+            "owner not a string",
+            `{"ok":true,"tool":"docker-compose","owner":1,"containers":[]}`,
+            /unexpected result: owner/,
+        ],
+        [
+            "owner too long",
+            `{"ok":true,"tool":"docker-compose","owner":"${"x".repeat(301)}","containers":[]}`,
+            /unexpected result: owner/,
+        ],
+    ];
+    for (const [what, line, want] of results)
+        it(`result: ${what}`, () => {
+            if (want instanceof RegExp)
+                assert.throws(() => parseCompose({ stdout: `${line}\n`, exitCode: 0 }), want);
+            else assert.strictEqual(parseCompose({ stdout: `${line}\n`, exitCode: 0 }).owner, want);
+        });
+
+    const checks: [string, unknown, string | undefined][] = [
+        ["absent", undefined, undefined],
+        ["valid", "o/p/s", undefined],
+        ["unknown at preview", UNKNOWN_MARKER, undefined],
+        [
+            "invalid",
+            "o/p",
+            'owner: the owner "o/p" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
+        ],
+    ];
+    providerCheckTable("owner", checks);
+    it("provider diff: a change of owner alone (a renamed stack) is no update", async () => {
+        const base = {
+            project: "web",
+            target: "u@h:22",
+            file: f,
+            services: { a: { profileName: "pa", mode: "enforce" as const } },
+            drift: [],
+        };
+        for (const [olds, news] of [
+            [undefined, "o/p/s"],
+            ["o/p/old", "o/p/new"],
+        ]) {
+            const d = await composeProvider.diff(
+                "id",
+                { ...base, ...(olds === undefined ? {} : { owner: olds }) },
+                { ...base, owner: news },
+            );
+            assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
+        }
     });
 });
