@@ -263,12 +263,28 @@ down)
         if [ -f "$dirfile" ] && [ ! -L "$dirfile" ] && IFS= read -r d <"$dirfile" && [ -d "$d" ]; then
             rundir=$d
         fi
-        run_compose down --remove-orphans || fail compose-failed "$tool down failed for project $project (its messages are on stderr)"
+        # A failed down (e.g. the project's folder or a relative env_file it names is gone: compose
+        # then refuses to load the file) still ends with the project's containers and networks
+        # removed by compose's label; it fails only when some are left.
+        down_ok=true
+        run_compose down --remove-orphans || down_ok=false
         # What compose left behind: the project's containers by its label.
         ids=$(project_ids) || fail docker "docker ps failed"
         if [ -n "$ids" ]; then
             # shellcheck disable=SC2086 # container ids: hex words from docker itself
             docker rm -f $ids >/dev/null || fail docker "docker rm failed for project $project"
+        fi
+        if ! $down_ok; then
+            nets=$(docker network ls -q --no-trunc --filter "label=com.docker.compose.project=$project") ||
+                fail docker "docker network ls failed"
+            if [ -n "$nets" ]; then
+                # shellcheck disable=SC2086 # network ids: hex words from docker itself
+                docker network rm $nets >/dev/null ||
+                    fail compose-failed "$tool down failed for project $project and its networks could not be removed (messages on stderr)"
+            fi
+            left=$(project_ids) || fail docker "docker ps failed"
+            [ -z "$left" ] ||
+                fail compose-failed "$tool down failed for project $project and containers are left (messages on stderr)"
         fi
     fi
     # Without a kept file the project (if any) is not ours: its containers stay.
