@@ -297,6 +297,36 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         assert.strictEqual(left.stdout, "marker-b\n");
     });
 
+    it("down after the project directory (and the env_file it holds) is gone: the project's containers, networks and record are removed", async () => {
+        const dir = "/tmp/pa-left-dir gone";
+        await root(info, `mkdir -p '${dir}' && echo 'GREETING=hi' > '${dir}/app.env'`);
+        const file = `services:
+  reader:
+    image: "local/busybox:latest"
+    command: ["sleep", "3600"]
+    stop_grace_period: "1s"
+    env_file: ["./app.env"]
+    security_opt: ["apparmor=${PROFILE}"]
+`;
+        const up = await composeScripts.up(exec, {
+            project: DIR_PROJECT,
+            file,
+            sudo: true,
+            projectDirectory: dir,
+        });
+        assert.strictEqual(up.containers.length, 1);
+        await root(info, `rm -rf '${dir}'`);
+        const down = await composeScripts.down(exec, { project: DIR_PROJECT, sudo: true });
+        assert.deepStrictEqual(down.containers, []);
+        const left = await root(
+            info,
+            `docker ps -aq --filter label=com.docker.compose.project=${DIR_PROJECT}; ` +
+                `docker network ls -q --filter label=com.docker.compose.project=${DIR_PROJECT}; ` +
+                `ls -d ${DIR_RECORD} 2>/dev/null; true`,
+        );
+        assert.strictEqual(left.stdout, "", "containers, networks and record gone");
+    });
+
     it("without dir=: the relative bind mount resolves in the library's own folder", async () => {
         const r = await composeScripts.up(exec, {
             project: DIR_PROJECT,
