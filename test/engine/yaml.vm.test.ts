@@ -29,6 +29,11 @@ describe("YAML program with the component provider (engine, VM)", function () {
     let ctx: VmContext;
     let stack: ThrowawayStack | undefined;
     let tmp: string | undefined;
+    // pulumi-yaml's language host (its pulumi pkg) caches a folder plugin's schema beside the folder:
+    // `schema-apparmor.json` next to provider/, i.e. in the checkout. Removed after, unless it was
+    // there before.
+    const schemaCache = path.join(path.dirname(PROVIDER_DIR), "schema-apparmor.json");
+    const schemaCacheWasThere = fs.existsSync(schemaCache);
     const box = { id: "" };
 
     /**
@@ -92,6 +97,7 @@ describe("YAML program with the component provider (engine, VM)", function () {
     after(async () => {
         if (stack) await stack.dispose();
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        if (!schemaCacheWasThere) fs.rmSync(schemaCache, { force: true });
         if (box.id) await ctx.root(`docker rm -f ${box.id} >/dev/null 2>&1; true`);
         if (ctx) await ctx.clearProfiles([NAME]);
     });
