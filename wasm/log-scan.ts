@@ -98,6 +98,14 @@ export function init(
     return IN;
 }
 
+/**
+ * How many intern ids there can be (ids are below this): the caller sizes its string table by it
+ * (src/log/view.ts INTERN_IDS must equal it; the scanner refuses to start otherwise).
+ */
+export function internIds(): u32 {
+    return ISLOTS >> 1;
+}
+
 /** Moves on each time the intern table is emptied (the caller then forgets its strings). */
 export function internGeneration(): i32 {
     return generation;

@@ -32,6 +32,7 @@ interface ScanExports {
         ints: number,
     ): number;
     internGeneration(): number;
+    internIds(): number;
     outputBase(): number;
     outLen(): number;
     ensure(len: number): void;
@@ -75,6 +76,11 @@ export class ByteScanner {
                 },
             },
         }).exports as ScanExports;
+        // The strings table below holds INTERN_IDS ids (and their decoded forms after them).
+        if (this.x.internIds() !== INTERN_IDS)
+            throw new Error(
+                `log byte scanner: the module interns ${this.x.internIds()} ids, view.ts INTERN_IDS is ${INTERN_IDS}`,
+            );
         const c = byteScannerCodes();
         const ints = c.ints.reduce((m, code) => m | (1 << code), 0);
         this.inBase = this.x.init(c.type, c.apparmor, c.msg, c.operation, c.count, ints);

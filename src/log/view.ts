@@ -499,8 +499,8 @@ const GUESS_SHIFT = 10;
 const INTVAL = 0x400;
 const HIGH_SHIFT = 11;
 /**
- * Intern ids of the byte scanner are below this (wasm/log-scan.ts interns at most ISLOTS / 2
- * values). Its strings array holds the value of id `i` at `i` and, for unquoted values of fields
+ * Intern ids of the byte scanner are below this (wasm/log-scan.ts's internIds(), ISLOTS / 2;
+ * checked when a scanner starts). Its strings array holds the value of id `i` at `i` and, for unquoted values of fields
  * the kernel may hex-encode, the decoded value at `INTERN_IDS + i`. @internal
  */
 export const INTERN_IDS = 8192;
