@@ -30,16 +30,19 @@ import * as sdkState from "@pulumi/pulumi/runtime/state";
 export class ProgramRuns {
     /** Runs whose every top-level output resolved. */
     completed = 0;
+    /** The stores (run contexts) of this stack's runs during the operation in progress. */
+    readonly stores: object[] = [];
 }
 
 /**
- * Operations (preview, up) running now, the store of the run in progress (set when its program
- * starts), and the requests made outside that run's context meanwhile.
+ * The operations (preview, up, of any stack) in progress, each with the requests made outside its
+ * run's context meanwhile, and the stores of the runs in progress. Several stacks may run at once
+ * (a test may `Promise.all` two): a request outside every run's context is recorded on each of
+ * them, as it cannot be told whose it was.
  */
 const watch = {
-    active: 0,
-    run: undefined as object | undefined,
-    outside: [] as string[],
+    ops: new Set<{ outside: string[] }>(),
+    runs: new Set<object>(),
     installed: false,
 };
 
@@ -55,33 +58,56 @@ function watchContext(): void {
     for (const name of ["getMonitor", "getEngine"]) {
         const original = settings[name];
         settings[name] = function (this: unknown, ...a: unknown[]) {
-            const store = watch.active > 0 ? localStore() : null;
-            // No store: the SDK answers by itself. Another run's store (the monitor only: the
-            // engine client also carries debug logs from callbacks of connections an earlier run
-            // opened): a registration sent to that run's engine.
+            const store = watch.ops.size > 0 ? localStore() : null;
+            // No store: the SDK answers by itself. A store of no run in progress (the monitor
+            // only: the engine client also carries debug logs from callbacks of connections an
+            // earlier run opened): a registration sent to an earlier run's engine.
             const lost =
                 store === undefined ||
-                (name === "getMonitor" && store !== null && watch.run && store !== watch.run);
-            if (lost && watch.outside.length < 5)
-                watch.outside.push(
-                    `${name} ${store === undefined ? "outside any run's context" : "in an earlier run's context"}: ${new Error().stack}`,
-                );
+                (name === "getMonitor" &&
+                    store !== null &&
+                    watch.runs.size > 0 &&
+                    !watch.runs.has(store));
+            if (lost)
+                for (const op of watch.ops)
+                    if (op.outside.length < 5)
+                        op.outside.push(
+                            `${name} ${store === undefined ? "outside any run's context" : "in an earlier run's context"}: ${new Error().stack}`,
+                        );
             return original.apply(this, a);
         };
     }
 }
 
-/** `program`, counted in `runs`. Its result and errors are unchanged. */
+/**
+ * `program`, counted in `runs` once every top-level output resolved. Its result and errors are
+ * unchanged, and it returns as soon as the program does: an output that never resolves (a
+ * registration the SDK dropped) leaves the run uncounted instead of hanging the operation.
+ */
 export function watchedProgram(program: PulumiFn, runs: ProgramRuns): PulumiFn {
     return async () => {
-        watch.run = localStore();
+        const store = localStore();
+        if (store) {
+            runs.stores.push(store);
+            watch.runs.add(store);
+        }
         const out = await program();
         // The outputs depend on the resources' registrations: they resolve once those are done.
-        if (out && typeof out === "object")
-            for (const v of Object.values(out as Record<string, unknown>))
-                if (pulumi.Output.isInstance(v))
-                    await (v as unknown as { promise(): Promise<unknown> }).promise();
-        runs.completed++;
+        const outputs =
+            out && typeof out === "object"
+                ? Object.values(out as Record<string, unknown>).filter((v) =>
+                      pulumi.Output.isInstance(v),
+                  )
+                : [];
+        let pending = outputs.length;
+        if (pending === 0) runs.completed++;
+        for (const v of outputs)
+            (v as unknown as { promise(): Promise<unknown> }).promise().then(
+                () => {
+                    if (--pending === 0) runs.completed++;
+                },
+                () => undefined, // the operation fails with the program's own error
+            );
         return out;
     };
 }
@@ -92,21 +118,25 @@ export function guardSilentRuns(stack: Stack, runs: ProgramRuns): void {
     /** Runs `op`; the reason its program is not the engine's, if it is not. */
     const watched = async <T>(op: () => Promise<T>): Promise<[T, string | undefined]> => {
         const before = runs.completed;
-        watch.outside = [];
-        watch.run = undefined;
-        watch.active++;
+        const mine = { outside: [] as string[] };
+        watch.ops.add(mine);
         try {
             const r = await op();
-            for (const o of watch.outside) process.stderr.write(`engine harness: ${o}\n`);
-            if (watch.outside.length > 0)
+            // The engine has the program's registrations answered before it ends the operation;
+            // let the outputs' callbacks that those answers queued run.
+            await new Promise((resolve) => setImmediate(resolve));
+            for (const o of mine.outside) process.stderr.write(`engine harness: ${o}\n`);
+            if (mine.outside.length > 0)
                 return [
                     r,
-                    `the SDK made ${watch.outside.length} request(s) for the engine outside the run's context`,
+                    `the SDK made ${mine.outside.length} request(s) for the engine outside the run's context`,
                 ];
-            if (runs.completed === before) return [r, "the program did not run to the end"];
+            if (runs.completed === before)
+                return [r, "the program did not run to the end (an output never resolved)"];
             return [r, undefined];
         } finally {
-            watch.active--;
+            watch.ops.delete(mine);
+            for (const s of runs.stores.splice(0)) watch.runs.delete(s);
         }
     };
     const preview = stack.preview.bind(stack);

@@ -3,6 +3,7 @@
  * get to the end (test/support/programRuns.ts), with a stand-in for the Automation API's Stack.
  */
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import * as sdkSettings from "@pulumi/pulumi/runtime/settings";
 import * as sdkState from "@pulumi/pulumi/runtime/state";
@@ -53,6 +54,24 @@ describe("engine harness: program runs the SDK would end silently", () => {
         const { stack, calls } = setup([false, false]);
         await assert.rejects(stack.preview(), /did not run to the end/);
         assert.strictEqual(calls.preview, 2);
+    });
+
+    it("an output that never resolves (a dropped registration) fails the up, without hanging it", async () => {
+        const never = pulumi.output(new Promise<string>(() => undefined));
+        const resolved = pulumi.output("x");
+        const { stack, calls } = setup([true], async () => ({ resolved, never }));
+        await assert.rejects(stack.up(), /an output never resolved/);
+        assert.strictEqual(calls.up, 1);
+        const ok = setup([true], async () => ({ resolved }));
+        await ok.stack.up();
+        assert.strictEqual(ok.runs.completed, 1);
+    });
+
+    it("two stacks' operations at once: each judged by its own runs", async () => {
+        const a = setup([true]);
+        const b = setup([false, true]);
+        await Promise.all([a.stack.preview(), b.stack.preview()]);
+        assert.deepStrictEqual([a.calls.preview, b.calls.preview], [1, 2]);
     });
 
     it("an up whose program never ran fails, not retried", async () => {
