@@ -3,7 +3,9 @@
 # Line 1, one JSON object:
 #   {"ok":true,"apparmor":{"enabled","securityfs","parser"},"dir":DIR,"docker":BOOL,"skipped":N,
 #    "loaded":   [{"name","mode"}]    every line of securityfs's profiles file (child profiles too)
-#    "policies": [{"name","sha1"}]    raw_sha1 of each loaded policy, found by its `name` file
+#    "policies": [{"name","sha1"}]    raw_sha1 of each loaded policy, found by its `name` file (on a
+#                kernel without raw_sha1, the sha1 of its raw_data where a file or manifest of its
+#                name exists, else "")
 #    "manifests":[{"name","dir","sha256","mode","policySha1","adopted"}]  what this library installed
 #    "files":    [{"name","bytes","sha256","fileSha1","compileError"}]    regular files directly in DIR
 #                (hidden files are ours or editors': left out). fileSha1: sha1 of
@@ -57,15 +59,35 @@ if $secfs; then
             esac
         done <"$PA_SECFS/profiles" >>"$rec"
     fi
+    : >"$work/blobs"
     for d in "$PA_SECFS"/policy/profiles/*/; do
         [ -r "${d}name" ] || continue
         pn=
         ps=
         IFS= read -r pn <"${d}name" || true
-        [ -r "${d}raw_sha1" ] && { IFS= read -r ps <"${d}raw_sha1" || true; }
         case $pn in *"$tab"*) continue ;; esac
+        if [ -r "${d}raw_sha1" ]; then
+            IFS= read -r ps <"${d}raw_sha1" || true
+        elif [ -r "${d}raw_data" ] && { [ -f "$dir/$pn" ] || [ -f "$PA_MANIFESTS/$pn" ]; }; then
+            # A kernel that hashes policy with sha256 only (Debian 13's 6.12: raw_sha256, no
+            # raw_sha1): the sha1 of the loaded blob, the value raw_sha1 holds elsewhere, for the
+            # profiles that have a file or a manifest to compare with (one sha1sum for all, below).
+            printf '%s\n' "${d}raw_data" >>"$work/blobs"
+            continue
+        fi
         printf 'P\t%s\t%s\n' "$pn" "$ps"
     done >>"$rec"
+    if [ -s "$work/blobs" ]; then
+        set --
+        while IFS= read -r b; do set -- "$@" "$b"; done <"$work/blobs"
+        # Each line names the blob it hashed (securityfs directory names hold no blank or newline),
+        # so a blob that went away meanwhile leaves out its own line only.
+        sha1sum -- "$@" 2>/dev/null | while read -r ps b; do
+            pn=
+            IFS= read -r pn <"${b%raw_data}name" 2>/dev/null || true
+            [ -n "$pn" ] && printf 'P\t%s\t%s\n' "$pn" "$ps"
+        done >>"$rec"
+    fi
 fi
 
 for m in "$PA_MANIFESTS"/*; do
