@@ -17,14 +17,14 @@
  * second preview shows no changes; `destroy` brings the project and the containers down before the
  * profiles and leaves nothing on the host.
  *
- * The file boots its own trixie VM and stops it at the end (PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR
- * uses one already running in DIR instead, see `trixieTestHost`).
+ * It runs on the trixie VM the trixie tests of the mocha process share (`sharedTrixieHost()`;
+ * PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR uses one already running in DIR instead).
  */
 import * as assert from "assert";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { ComposeProject, Profile, ProfiledContainer } from "../../src/components";
 import { audit, dockerDefault } from "../../src/profile";
-import { releaseTrixieTestHost, trixieTestHost, type TrixieHost } from "../support/testhost";
+import { sharedTrixieHost } from "../support/testhost";
 import {
     PROFILE_DIR as DIR,
     secureProfileOnVm,
@@ -39,7 +39,6 @@ const NOUSERNS = "pa-trx-nouserns";
 
 describe("components on the real engine + a Debian 13 trixie VM (AppArmor 4.1, compose v2)", function () {
     this.timeout(900_000);
-    let vm: TrixieHost | undefined;
     let ctx: VmContext;
     let st: EngineStack;
     let stack: Stack;
@@ -100,8 +99,7 @@ describe("components on the real engine + a Debian 13 trixie VM (AppArmor 4.1, c
 
     before(async function () {
         this.timeout(1_800_000);
-        vm = await trixieTestHost();
-        ctx = await vmContext(vm.info);
+        ctx = await vmContext(await sharedTrixieHost());
         await root(
             `docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=${PROJECT}) 2>/dev/null; true`,
         );
@@ -112,7 +110,6 @@ describe("components on the real engine + a Debian 13 trixie VM (AppArmor 4.1, c
     after(async function () {
         this.timeout(600_000);
         if (st) await st.cleanup();
-        await releaseTrixieTestHost(vm);
     });
 
     it("up: both profiles loaded in enforce mode; both containers and both compose services confined (label read on the host); compose v2 ran the project", async () => {

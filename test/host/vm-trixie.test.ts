@@ -1,26 +1,21 @@
 /**
  * Debian 13 trixie (kernel 6.12, AppArmor 4.1, docker.io 26) as a test host beside bookworm (#18 item 1,
- * first step): this file boots its own trixie VM (`trixieTestHost()`) and stops it at the end. On
+ * first step), on the trixie VM the trixie tests of the mocha process share (`sharedTrixieHost()`). On
  * it, through the library's host scripts exactly as the components call them (over SSH as the
  * unprivileged user, sudo -n): preflight, an install verified against the kernel, the seed
  * scenario, and a user-namespace denial (`unshare -U` in a container) read back by the `denials`
  * script and parsed by src/log.
  *
  * PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR uses the trixie VM already running in DIR (started with
- * `pulumi-apparmor testhost start --release trixie --state-dir DIR`) instead of booting one; it is not
- * stopped at the end.
+ * `pulumi-apparmor testhost start --release trixie --state-dir DIR`) instead of booting one.
  */
 import * as assert from "assert";
+import { inventoryRows } from "../../src/cli/inventoryView";
 import { DEFAULT_PROFILE_DIR, hostScripts, type HostExec } from "../../src/host";
+import { readInventory } from "../../src/host/inventory";
 import { parseAuditLog } from "../../src/log";
 import { audit, dockerDefault, renderProfile, userns } from "../../src/profile";
-import {
-    releaseTrixieTestHost,
-    sshExec,
-    trixieTestHost,
-    type TestHostInfo,
-    type TrixieHost,
-} from "../support/testhost";
+import { sharedTrixieHost, sshExec, type TestHostInfo } from "../support/testhost";
 import {
     assertConsistent,
     cleanup,
@@ -60,7 +55,6 @@ async function unshareIn(info: TestHostInfo, profile: string) {
 
 describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () {
     this.timeout(600000);
-    let vm: TrixieHost | undefined;
     let info: TestHostInfo | undefined;
     let exec: HostExec;
     const host = (): TestHostInfo => {
@@ -70,14 +64,8 @@ describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () 
 
     before(async function () {
         this.timeout(1_800_000);
-        vm = await trixieTestHost();
-        info = vm.info;
+        info = await sharedTrixieHost();
         exec = execFor(info);
-    });
-
-    after(async function () {
-        this.timeout(120000);
-        await releaseTrixieTestHost(vm);
     });
 
     it("runs Debian 13 with kernel 6.12, AppArmor on and the kernel's user namespace mediation", async () => {
@@ -135,6 +123,14 @@ describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () 
             await assertConsistent(i, SECURE, [text]);
             const st = await hostScripts.status(exec, { names: [SECURE], sudo: true });
             assert.strictEqual(st.profiles[0]?.kernelMode, "enforce");
+            // `pulumi-apparmor status`/`import`: this kernel has raw_sha256 only, and the inventory
+            // still gives the loaded policy's sha1 (of raw_data) and finds it equal to the file's.
+            const inv = await readInventory(exec, { dir: DEFAULT_PROFILE_DIR, sudo: true });
+            const row = inventoryRows(inv).find((r) => r.name === SECURE);
+            assert.deepStrictEqual(
+                [row?.managed, row?.policySha1, row?.policyMatchesFile],
+                [true, st.profiles[0]?.policySha1, true],
+            );
             const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
 
             const denial = await assertSeedScenario(i, exec, SECURE, cursor);

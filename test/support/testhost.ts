@@ -21,10 +21,11 @@
  *
  * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
  * stopped by the same root hook. The shared VM runs Debian 12 bookworm; a Debian 13 trixie one (kernel
- * 6.12, AppArmor 4.1, its own cached image) is `startExtraTestHost({ release: "trixie" })`, or
- * `trixieTestHost()`, which also honours PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR (the trixie VM
+ * 6.12, AppArmor 4.1, its own cached image) shared by the trixie tests of the process the same way
+ * is `sharedTrixieHost()`, which also honours PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR (the trixie VM
  * already running in DIR, started with `pulumi-apparmor testhost start --release trixie --state-dir
- * DIR`; it is not stopped at the end).
+ * DIR`; it is not stopped at the end); a trixie VM for one file alone is
+ * `startExtraTestHost({ release: "trixie" })`.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -47,6 +48,8 @@ export type { ExecResult, TestHostInfo } from "../../src/testhost";
 
 const runDir = path.join(cacheRoot(), "testhost-run");
 let shared: Promise<TestHostInfo> | undefined;
+/** The Debian 13 trixie VM shared by the trixie tests of this mocha process (see sharedTrixieHost). */
+let sharedTrixie: Promise<TestHostInfo> | undefined;
 /** State dirs this process booted (and must stop). */
 const owned = new Set<string>();
 /** What each of those VMs answered when it came up. */
@@ -72,7 +75,7 @@ export async function reapOrphans(waitForChildrenMs = 0): Promise<void> {
         return;
     }
     for (const name of entries) {
-        const m = /^mocha-(\d+)(?:-\d+)?$/.exec(name);
+        const m = /^mocha-(\d+)(?:-\d+|-trixie)?$/.exec(name);
         if (!m) continue;
         const ownerPid = Number(m[1]);
         const deadline = Date.now() + waitForChildrenMs;
@@ -176,32 +179,38 @@ export async function startExtraTestHost(
     return boot(path.join(runDir, `mocha-${process.pid}-${extraCount}`), opts);
 }
 
-/** A trixie VM for one test file (see {@link trixieTestHost}). */
-export interface TrixieHost {
-    readonly info: TestHostInfo;
-    /** Booted by this process: stop it with {@link releaseTrixieTestHost} in the file's `after`. */
-    readonly owned: boolean;
-}
-
 /**
- * A Debian 13 trixie VM for a test file: the one running in PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE
- * (left running), else a new one booted by this process (`owned`). Give the calling hook a
- * generous timeout (1_800_000 ms), as for {@link sharedTestHost}.
+ * The Debian 13 trixie VM shared by every trixie test of this mocha process, as
+ * {@link sharedTestHost} is for bookworm (booted on the first call, memoised, kept for the worker's
+ * next files and stopped with the shared VM): the VM running in PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE
+ * (left running) if set, else one this process boots. Test files share it one after the other, each
+ * cleaning up what it creates. Give the calling hook a generous timeout (1_800_000 ms).
  */
-export async function trixieTestHost(): Promise<TrixieHost> {
-    const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
-    if (!external) return { info: await startExtraTestHost({ release: "trixie" }), owned: true };
-    const status = testHostStatus(path.resolve(external));
-    if (!status.running || !status.info) throw new Error(`no test host running in ${external}`);
-    if (status.info.release !== "trixie")
-        throw new Error(`the test host in ${external} runs ${status.info.release}, not trixie`);
-    await ensureDockerForward(status.info.stateDir, { keepAfterExit: true });
-    return { info: status.info, owned: false };
-}
-
-/** Stops the VM of {@link trixieTestHost} when this process booted it. */
-export async function releaseTrixieTestHost(host: TrixieHost | undefined): Promise<void> {
-    if (host?.owned) await stopExtraTestHost(host.info);
+export function sharedTrixieHost(): Promise<TestHostInfo> {
+    if (!sharedTrixie) {
+        const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
+        if (external) {
+            const status = testHostStatus(path.resolve(external));
+            const info = status.info;
+            sharedTrixie =
+                !status.running || !info
+                    ? Promise.reject(new Error(`no test host running in ${external}`))
+                    : info.release !== "trixie"
+                      ? Promise.reject(
+                            new Error(
+                                `the test host in ${external} runs ${info.release}, not trixie`,
+                            ),
+                        )
+                      : ensureDockerForward(info.stateDir, { keepAfterExit: true }).then(
+                            () => info,
+                        );
+        } else {
+            sharedTrixie = reapOrphans().then(() =>
+                boot(path.join(runDir, `mocha-${process.pid}-trixie`), { release: "trixie" }),
+            );
+        }
+    }
+    return sharedTrixie;
 }
 
 export async function stopExtraTestHost(info: TestHostInfo): Promise<void> {
@@ -306,9 +315,11 @@ export async function consoleTails(lines = 40): Promise<string> {
  * is stopped when the worker exits).
  */
 export async function stopExtraTestHosts(): Promise<void> {
-    const sharedDir = shared ? (await shared.catch(() => undefined))?.stateDir : undefined;
+    const sharedDirs = new Set<string | undefined>();
+    for (const vm of [shared, sharedTrixie])
+        if (vm) sharedDirs.add((await vm.catch(() => undefined))?.stateDir);
     for (const dir of [...owned]) {
-        if (dir === sharedDir) continue;
+        if (sharedDirs.has(dir)) continue;
         const info = booted.get(dir);
         if (info) closeConnections(info);
         await stopTestHost(dir);
@@ -326,4 +337,5 @@ export async function stopAllTestHosts(): Promise<void> {
     }
     owned.clear();
     shared = undefined;
+    sharedTrixie = undefined;
 }

@@ -70,7 +70,7 @@ export interface VmContext {
 
 /**
  * The helpers above for `vm`, by default the shared test VM (`PULUMI_APPARMOR_TESTHOST_STATE` selects
- * a running one); e.g. `vmContext((await trixieTestHost()).info)` for a trixie VM.
+ * a running one); e.g. `vmContext(await sharedTrixieHost())` for a trixie VM.
  */
 export async function vmContext(vm?: TestHostInfo): Promise<VmContext> {
     vm ??= await sharedTestHost();
