@@ -4,6 +4,7 @@
  */
 import * as assert from "assert";
 import {
+    HostScriptError,
     hostScripts,
     type HostExec,
     type ProfileStatus,
@@ -26,6 +27,18 @@ export function execFor(
             timeoutMs: opts.timeoutMs ?? 180000,
         });
         return { stdout: r.stdout, stdoutBytes: r.stdoutBytes, stderr: r.stderr, exitCode: r.code };
+    };
+}
+
+/**
+ * An `assert.rejects` predicate: a HostScriptError with this code whose message matches `message`.
+ */
+export function scriptError(code: string, message?: RegExp) {
+    return (e: unknown): true => {
+        assert.ok(e instanceof HostScriptError, String(e));
+        assert.strictEqual(e.code, code, e.message);
+        if (message) assert.match(e.message, message);
+        return true;
     };
 }
 
