@@ -145,24 +145,28 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
             message: `"${printable(String(a.adopt))}" is not a boolean`,
             fix: "use true (take over a compose project of that name this library did not start) or false",
         });
-    if (a.projectDirectory !== undefined && isPlain(a.projectDirectory)) {
-        const why = validateComposeProjectDirectory(a.projectDirectory);
-        if (why)
-            problems.push({
-                field: "projectDirectory",
-                message: why,
-                fix: 'give the absolute path of an existing folder on the host outside /var/lib/pulumi-apparmor, e.g. "/srv/shop"',
-            });
-    }
-    if (a.adoptFrom !== undefined && isPlain(a.adoptFrom)) {
-        const why = validateComposeOwner(a.adoptFrom);
-        if (why)
-            problems.push({
-                field: "adoptFrom",
-                message: why,
-                fix: 'give the other stack\'s ORG/PROJECT/STACK as the foreign-owner error names it, e.g. "organization/shop/prod"',
-            });
-    }
+    /** An optional plain value's problem by its validator (an Output is checked by the provider). */
+    const optional = (
+        field: string,
+        value: unknown,
+        validate: (v: unknown) => string | undefined,
+        fix: string,
+    ) => {
+        const why = value !== undefined && isPlain(value) ? validate(value) : undefined;
+        if (why) problems.push({ field, message: why, fix });
+    };
+    optional(
+        "projectDirectory",
+        a.projectDirectory,
+        validateComposeProjectDirectory,
+        'give the absolute path of an existing folder on the host outside /var/lib/pulumi-apparmor, e.g. "/srv/shop"',
+    );
+    optional(
+        "adoptFrom",
+        a.adoptFrom,
+        validateComposeOwner,
+        'give the other stack\'s ORG/PROJECT/STACK as the foreign-owner error names it, e.g. "organization/shop/prod"',
+    );
     const entries = Object.entries(a.profileHosts);
     if (entries.length === 0)
         problems.push({

@@ -30,6 +30,7 @@ import { isUnknown } from "./unknown";
 import { labelDrift } from "./confinementProvider";
 import { HostStepError, HostStepTimeout } from "./errors";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
+import { HostScriptError } from "../host";
 import {
     composeScripts,
     type ComposeResult,
@@ -182,7 +183,9 @@ function wrap(target: string, e: unknown): Error {
         .join("\n")
         .trim();
     const detail = stderr ? `\n${stderr.slice(-2000)}` : "";
-    return new HostStepError(target, "compose", `${err.message ?? String(e)}${detail}`);
+    // The script's code (foreign-project, foreign-owner, no-directory, …), as the docs name them.
+    const code = e instanceof HostScriptError ? ` (error ${e.code})` : "";
+    return new HostStepError(target, "compose", `${err.message ?? String(e)}${code}${detail}`);
 }
 
 function keySeen(t: SshTarget, recorded: string | undefined): { hostKeySeen?: string } {
