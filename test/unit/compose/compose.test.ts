@@ -38,26 +38,42 @@ import {
 } from "../../../src/components/composeProvider";
 import { UNKNOWN_MARKER } from "../../../src/components/unknown";
 
+/** The inputs of a one-service project, for the provider's diff tables. */
+const DIFF_BASE = {
+    project: "web",
+    target: "u@h:22",
+    file: "services:\n  a: {image: x}\n",
+    services: { a: { profileName: "pa", mode: "enforce" as const } },
+    drift: [],
+};
+
 function file(text: string): ComposeFile {
     const r = parseComposeText(text);
     if (!r.ok) throw new Error(r.errors.join("; "));
     return r.file;
 }
 
-/** Table test of the provider's check for one optional input: [title, value, expected failure]. */
+/**
+ * Table test of the provider's check for optional inputs of the same rule: [title, value, expected
+ * failure's reason], run for each field.
+ */
 function providerCheckTable(
-    field: "projectDirectory" | "owner" | "adoptFrom",
+    fields: readonly ("projectDirectory" | "owner" | "adoptFrom")[],
     cases: readonly [string, unknown, string | undefined][],
 ): void {
-    for (const [what, value, want] of cases)
-        it(`provider check: ${what}`, async () => {
-            const r = await composeProvider.check(
-                {},
-                { project: "web", ...(value === undefined ? {} : { [field]: value as string }) },
-            );
-            const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
-            assert.deepStrictEqual(got, want === undefined ? [] : [want]);
-        });
+    for (const field of fields)
+        for (const [what, value, want] of cases)
+            it(`provider check: ${field} ${what}`, async () => {
+                const r = await composeProvider.check(
+                    {},
+                    {
+                        project: "web",
+                        ...(value === undefined ? {} : { [field]: value as string }),
+                    },
+                );
+                const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
+                assert.deepStrictEqual(got, want === undefined ? [] : [`${field}: ${want}`]);
+            });
 }
 
 describe("compose: parse and schema", () => {
@@ -546,13 +562,7 @@ describe("compose: ownership of the project name (adopt)", () => {
             assert.deepStrictEqual(got, want === undefined ? [] : [want]);
         });
     it("provider diff: a change of adopt alone is no update (only up reads it)", async () => {
-        const base = {
-            project: "web",
-            target: "u@h:22",
-            file,
-            services: { a: { profileName: "pa", mode: "enforce" as const } },
-            drift: [],
-        };
+        const base = DIFF_BASE;
         const d = await composeProvider.diff(
             "id",
             { ...base, adopt: false },
@@ -629,20 +639,10 @@ describe("compose: project directory (projectDirectory)", () => {
         ["absent", undefined, undefined],
         ["absolute", "/srv/shop", undefined],
         ["unknown at preview", UNKNOWN_MARKER, undefined],
-        [
-            "relative",
-            "shop",
-            'projectDirectory: the project directory "shop" is not an absolute path',
-        ],
+        ["relative", "shop", 'the project directory "shop" is not an absolute path'],
     ];
-    providerCheckTable("projectDirectory", checks);
-    const base = {
-        project: "web",
-        target: "u@h:22",
-        file: f,
-        services: { a: { profileName: "pa", mode: "enforce" as const } },
-        drift: [],
-    };
+    providerCheckTable(["projectDirectory"], checks);
+    const base = DIFF_BASE;
     const diffs: [string, string | undefined, string | undefined, boolean][] = [
         ["unchanged", "/srv/a", "/srv/a", false],
         ["changed", "/srv/a", "/srv/b", true],
@@ -828,28 +828,12 @@ describe("compose: ownership per stack (owner)", () => {
         [
             "invalid",
             "o/p",
-            'owner: the owner "o/p" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
+            'the owner "o/p" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
         ],
     ];
-    providerCheckTable("owner", checks);
-    providerCheckTable("adoptFrom", [
-        ["adoptFrom absent", undefined, undefined],
-        ["adoptFrom valid", "o/p/s", undefined],
-        ["adoptFrom unknown at preview", UNKNOWN_MARKER, undefined],
-        [
-            "adoptFrom invalid",
-            "o/p/s/x",
-            'adoptFrom: the owner "o/p/s/x" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
-        ],
-    ]);
+    providerCheckTable(["owner", "adoptFrom"], checks);
 
-    const base = {
-        project: "web",
-        target: "u@h:22",
-        file: f,
-        services: { a: { profileName: "pa", mode: "enforce" as const } },
-        drift: [],
-    };
+    const base = DIFF_BASE;
     /** [title, state's owner, owner last seen on the host, new owner, an update]. */
     const diffs: [string, string | undefined, string | undefined, string | undefined, boolean][] = [
         ["in sync", "o/p/s", "o/p/s", "o/p/s", false],
