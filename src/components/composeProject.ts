@@ -70,8 +70,10 @@ export interface ComposeProjectArgs {
      * or when it names another stack, an `up` that finds another stack recorded as the project's
      * owner fails (`foreign-owner`) and nothing there changes; with it this stack becomes the owner,
      * the other stack's delete then removes nothing, and the `up` logs a warning on this resource
-     * naming the stack it took the project from. Same rule as the owner: letters, digits, `.`, `_`,
-     * `-` in three `/`-separated parts, at most 300 characters. Defaults to none.
+     * naming the stack it took the project from. While set, a later takeover back by that stack is
+     * taken over again at this stack's next `up`: remove it once the project is this stack's. Same
+     * rule as the owner: letters, digits, `.`, `_`, `-` in three `/`-separated parts, at most 300
+     * characters. Defaults to none.
      */
     readonly adoptFrom?: pulumi.Input<string>;
     /**
