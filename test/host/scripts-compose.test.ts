@@ -27,7 +27,13 @@ import * as assert from "assert";
 import { buildHostCommand, hostScripts, sha256Hex, type HostExec } from "../../src/host";
 import { composeScripts, parseCompose } from "../../src/host/compose";
 import { sharedTestHost, type TestHostInfo } from "../support/testhost";
-import { execFor, root, scriptError, secureProfile } from "./scripts-support";
+import {
+    execFor,
+    oneServiceCompose,
+    installSecureProfile,
+    root,
+    scriptError,
+} from "./scripts-support";
 
 const PROJECT = "pa-left-own";
 const PROFILE = "pa-left-cmp";
@@ -64,13 +70,7 @@ const HAND = `services:
     command: ["true"]
 `;
 /** The same project as ComposeProject sends it: service one under the profile, no `extra`. */
-const OURS = `services:
-  one:
-    image: "local/busybox:latest"
-    command: ["sleep", "3600"]
-    stop_grace_period: "1s"
-    security_opt: ["apparmor=${PROFILE}"]
-`;
+const OURS = oneServiceCompose(PROFILE);
 
 describe("host scripts: compose refuses a project it did not start, adopt takes it over (VM)", function () {
     this.timeout(900_000);
@@ -161,12 +161,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         await clearProject();
         await clearDirProject();
         await clearOwnProject();
-        await hostScripts.install(exec, {
-            name: PROFILE,
-            text: secureProfile(PROFILE),
-            mode: "enforce",
-            sudo: true,
-        });
+        await installSecureProfile(exec, PROFILE);
     });
     after(async function () {
         if (!info) return;

@@ -30,6 +30,30 @@ export function execFor(
     };
 }
 
+/** Installs and loads {@link secureProfile} `name` in enforce mode through sudo. */
+export function installSecureProfile(exec: HostExec, name: string) {
+    return hostScripts.install(exec, {
+        name,
+        text: secureProfile(name),
+        mode: "enforce",
+        sudo: true,
+    });
+}
+
+/**
+ * A compose file of one service `one` (busybox sleeping) under the profile `profile`, as
+ * ComposeProject sends it.
+ */
+export function oneServiceCompose(profile: string): string {
+    return `services:
+  one:
+    image: "${IMAGE}"
+    command: ["sleep", "3600"]
+    stop_grace_period: "1s"
+    security_opt: ["apparmor=${profile}"]
+`;
+}
+
 /**
  * An `assert.rejects` predicate: a HostScriptError with this code whose message matches `message`.
  */
