@@ -1,7 +1,7 @@
 /** The `ComposeDeployment` dynamic resource: one compose project on one host (see composeProvider). */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
-import type { ServiceConfinement, ServiceContainer } from "./composeProvider";
+import type { ComposeTakeover, ServiceConfinement, ServiceContainer } from "./composeProvider";
 import { composeShim } from "./dynamic";
 import { pluginResource } from "./pluginServed";
 
@@ -26,6 +26,11 @@ export interface ComposeDeploymentArgs {
     readonly projectDirectory?: pulumi.Input<string>;
     /** The stack that declares the project, `ORG/PROJECT/STACK` (see composeOwner). Defaults to none. */
     readonly owner?: pulumi.Input<string>;
+    /**
+     * The one other stack (`ORG/PROJECT/STACK`) to take the project over from when the host records
+     * it as that stack's. Defaults to none.
+     */
+    readonly adoptFrom?: pulumi.Input<string>;
 }
 
 /** A compose project run on a host, each service's containers checked against its profile. */
@@ -34,6 +39,10 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
     declare public readonly containers: pulumi.Output<Record<string, ServiceContainer[]>>;
     declare public readonly drift: pulumi.Output<string[]>;
     declare public readonly tool: pulumi.Output<string>;
+    /** The owner recorded on the host as last checked ("" when none; undefined in older state). */
+    declare public readonly recordedOwner: pulumi.Output<string | undefined>;
+    /** Set by the `up` that took the project over (from whom, when); undefined otherwise. */
+    declare public readonly takeover: pulumi.Output<ComposeTakeover | undefined>;
 
     constructor(name: string, args: ComposeDeploymentArgs, opts?: pulumi.CustomResourceOptions) {
         const props: pulumi.Inputs = {
@@ -47,9 +56,12 @@ export class ComposeDeployment extends pulumi.dynamic.Resource {
                 ? { projectDirectory: args.projectDirectory }
                 : {}),
             ...(args.owner !== undefined ? { owner: args.owner } : {}),
+            ...(args.adoptFrom !== undefined ? { adoptFrom: args.adoptFrom } : {}),
             drift: [],
             containers: undefined,
             tool: undefined,
+            recordedOwner: undefined,
+            takeover: undefined,
         };
         const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] });
         // Inside the component provider the plugin itself serves it (./pluginServed).

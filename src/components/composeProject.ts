@@ -59,18 +59,31 @@ export interface ComposeProjectArgs {
      * library under `/var/lib/pulumi-apparmor/compose/PROJECT`). Without it such a host fails the
      * `up` (code `foreign-project`) and nothing there is changed. With it, compose recreates the
      * project's containers from this file under the profiles and removes those of services not in
-     * it; deleting this resource then brings the project down (nothing of it is restored).
-     * Also takes over a project of that name another stack manages on the host (the owner recorded
-     * there, `ORG/PROJECT/STACK`, is another): without it that `up` fails (`foreign-owner`), nothing
-     * changed; with it this stack becomes the owner and the other stack's delete removes nothing.
-     * Defaults to false.
+     * it; deleting this resource then brings the project down (nothing of it is restored). It never
+     * takes a project another Pulumi stack manages on the host (see `adoptFrom`). An `up` that
+     * takes a project over logs a warning on this resource naming it. Defaults to false.
      */
     readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * Take the project over from the one other Pulumi stack that manages it on the host: its
+     * `ORG/PROJECT/STACK` exactly as recorded there (the `foreign-owner` error names it). Without it,
+     * or when it names another stack, an `up` that finds another stack recorded as the project's
+     * owner fails (`foreign-owner`) and nothing there changes; with it this stack becomes the owner,
+     * the other stack's delete then removes nothing, and the `up` logs a warning on this resource
+     * naming the stack it took the project from. While set, a later takeover back by that stack is
+     * taken over again at this stack's next `up`: remove it once the project is this stack's. Same
+     * rule as the owner: letters, digits, `.`, `_`, `-` in three `/`-separated parts, at most 300
+     * characters. Defaults to none.
+     */
+    readonly adoptFrom?: pulumi.Input<string>;
     /**
      * The absolute folder on the host that compose runs the project in (`--project-directory`):
      * relative bind mounts (`./data:/data`), `env_file`, build contexts and config/secret files of
      * the compose file resolve there, so set it to where the project's files are on the host. It
      * must exist when `up` runs; no `..` component, no control character, at most 1024 characters.
+     * Not the library's own folder /var/lib/pulumi-apparmor nor inside it (also once symbolic links
+     * are resolved on the host). Compose also reads `.env` there (variables for the file, e.g. image
+     * tags): that folder's content is trusted like the compose file itself.
      * A change is an update in place (compose recreates the services whose mounts moved). The kept
      * copy of the file (the record that the project is this library's) stays in the library's folder.
      * Defaults to the library's own folder for the project, /var/lib/pulumi-apparmor/compose/PROJECT.
@@ -114,6 +127,8 @@ export interface ComposeProjectInput {
     readonly adopt?: unknown;
     /** `projectDirectory` as given (an Output is checked by the provider). */
     readonly projectDirectory?: unknown;
+    /** `adoptFrom` as given (an Output is checked by the provider). */
+    readonly adoptFrom?: unknown;
 }
 
 /** The problems of a project's arguments and file, and the parsed file when it is valid. */
@@ -132,15 +147,28 @@ export function validateComposeProjectArgs(a: ComposeProjectInput): {
             message: `"${printable(String(a.adopt))}" is not a boolean`,
             fix: "use true (take over a compose project of that name this library did not start) or false",
         });
-    if (a.projectDirectory !== undefined && isPlain(a.projectDirectory)) {
-        const why = validateComposeProjectDirectory(a.projectDirectory);
-        if (why)
-            problems.push({
-                field: "projectDirectory",
-                message: why,
-                fix: 'give the absolute path of an existing folder on the host, e.g. "/srv/shop"',
-            });
-    }
+    /** An optional plain value's problem by its validator (an Output is checked by the provider). */
+    const optional = (
+        field: string,
+        value: unknown,
+        validate: (v: unknown) => string | undefined,
+        fix: string,
+    ) => {
+        const why = value !== undefined && isPlain(value) ? validate(value) : undefined;
+        if (why) problems.push({ field, message: why, fix });
+    };
+    optional(
+        "projectDirectory",
+        a.projectDirectory,
+        validateComposeProjectDirectory,
+        'give the absolute path of an existing folder on the host outside /var/lib/pulumi-apparmor, e.g. "/srv/shop"',
+    );
+    optional(
+        "adoptFrom",
+        a.adoptFrom,
+        validateComposeOwner,
+        'give the other stack\'s ORG/PROJECT/STACK as the foreign-owner error names it, e.g. "organization/shop/prod"',
+    );
     const entries = Object.entries(a.profileHosts);
     if (entries.length === 0)
         problems.push({
@@ -205,6 +233,21 @@ export function relativePathsWarning(
 }
 
 /**
+ * The problem of the owner a stack records for its compose projects, `ORG/PROJECT/STACK` (not a
+ * ComposeProject argument: it comes from the Pulumi organization, project and stack names), or
+ * undefined when valid.
+ */
+export function stackOwnerProblem(owner: string): ArgProblem | undefined {
+    const why = validateComposeOwner(owner);
+    if (!why) return undefined;
+    return {
+        field: "owner (this program's Pulumi organization/project/stack)",
+        message: `cannot record this stack as the project's owner: ${why}`,
+        fix: "run the program in a Pulumi organization, project and stack whose names are letters, digits, '.', '_' and '-'",
+    };
+}
+
+/**
  * The owner this program's stack records for its compose projects: `ORG/PROJECT/STACK` from
  * pulumi.getOrganization/getProject/getStack (the organization falls back to `organization`, the
  * name the self-managed backends use, when the engine gives none).
@@ -217,16 +260,25 @@ export function stackComposeOwner(name: string): string {
         // An engine or mock without an organization.
     }
     const owner = composeOwner(org, pulumi.getProject(), pulumi.getStack());
-    const why = validateComposeOwner(owner);
-    if (why)
-        throw argsError(TYPE, name, [
-            {
-                field: "projectName",
-                message: `cannot record this stack as the project's owner: ${why}`,
-                fix: "use organization, project and stack names of letters, digits, '.', '_' and '-'",
-            },
-        ]);
+    const problem = stackOwnerProblem(owner);
+    if (problem) throw argsError(TYPE, name, [problem]);
     return owner;
+}
+
+/**
+ * The warning of an `up` that took a compose project over: from another stack (`from`) or one no
+ * stack managed (`from` "").
+ */
+export function takeoverWarning(
+    name: string,
+    projectName: string,
+    target: string,
+    from: string,
+): string {
+    const what = from
+        ? `from another Pulumi stack, ${printable(from)} (that stack's delete now removes nothing of it)`
+        : "that this library had no record of (started by hand or by another tool): compose recreated its containers from this file and removed those of services not in it";
+    return `ComposeProject ${printable(name)}: this up took over compose project ${projectName} on ${printable(target)} ${what}.`;
 }
 
 function readText(name: string, args: ComposeProjectArgs): { text?: string; problem?: ArgProblem } {
@@ -267,8 +319,14 @@ export class ComposeProject extends pulumi.ComponentResource {
     public readonly deployment: ComposeDeployment;
     /** Per service: profile, containers with their labels, confined, the profile's denials there. */
     public readonly services: pulumi.Output<Record<string, ComposeServiceOutput>>;
-    /** What the last refresh found wrong (services unconfined, missing); `[]` in sync. */
+    /** What the last refresh found wrong (services unconfined, missing, another stack owns it); `[]` in sync. */
     public readonly drift: pulumi.Output<string[]>;
+    /**
+     * The owner recorded on the host as last checked (create, update, refresh), `ORG/PROJECT/STACK`:
+     * this stack's, or after a refresh another stack's that took the project over; "" when the host
+     * has none (no record, or an earlier version's record, which the next `up` completes).
+     */
+    public readonly owner: pulumi.Output<string>;
 
     constructor(name: string, args: ComposeProjectArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -288,6 +346,7 @@ export class ComposeProject extends pulumi.ComponentResource {
             ),
             adopt: args.adopt,
             projectDirectory: args.projectDirectory,
+            adoptFrom: args.adoptFrom,
         });
         const problems = [...(problem ? [problem] : []), ...v.problems];
         if (problems.length > 0 || !v.file || v.host === undefined)
@@ -342,10 +401,19 @@ export class ComposeProject extends pulumi.ComponentResource {
                 ...(args.projectDirectory !== undefined
                     ? { projectDirectory: args.projectDirectory }
                     : {}),
+                ...(args.adoptFrom !== undefined ? { adoptFrom: args.adoptFrom } : {}),
                 owner: stackComposeOwner(name),
             },
             { parent: this, dependsOn: hostProfiles },
         );
+        // The takeover of this run's up (an earlier one's stays in state without a new warning).
+        const started = Date.now();
+        const target = connectionLabel(conn);
+        pulumi.all([this.deployment.takeover, target]).apply(([t, tg]) => {
+            if (t && Date.parse(t.at) >= started)
+                void pulumi.log.warn(takeoverWarning(name, this.projectName, tg, t.from), this);
+        });
+        this.owner = this.deployment.recordedOwner.apply((o) => o ?? "");
         const denials = pulumi.all(services.map((s) => profileOf(s).denials));
         this.services = pulumi
             .all([wanted, this.deployment.containers, denials])
@@ -371,6 +439,7 @@ export class ComposeProject extends pulumi.ComponentResource {
             projectName: this.projectName,
             services: this.services,
             drift: this.drift,
+            owner: this.owner,
         });
     }
 }

@@ -11,9 +11,15 @@
  *   container of the file's definition left unconfined (its profile unloaded under it) is restarted
  *   once by an update, after the profile is loaded again.
  *   A project of that name someone else started on the host (containers with its label, no record of
- *   an `up` of ours) is refused (`foreign-project`, nothing changed) unless `adopt`; so is one another
- *   stack owns (`foreign-owner`: the owner recorded on the host is another `ORG/PROJECT/STACK`).
- * - read: the labels now; each service without a running container or with a wrong label is drift.
+ *   an `up` of ours) is refused (`foreign-project`, nothing changed) unless `adopt`; one another
+ *   stack owns (`foreign-owner`: the owner recorded on the host is another `ORG/PROJECT/STACK`) is
+ *   refused unless `adoptFrom` names exactly that stack. An `up` that took a project over says so in
+ *   `takeover` (from whom, when), which ComposeProject turns into a warning.
+ * - read: the labels now; each service without a running container or with a wrong label is drift;
+ *   so is a project another stack took over (`recordedOwner`, the owner recorded on the host, is
+ *   another): the next `up` refuses it unless `adoptFrom` names that stack.
+ * - diff: an update also when the host's record lacks this stack as owner (a record of an earlier
+ *   version without owner, a renamed stack, another stack's), so the next `up` records it or refuses.
  * - delete: `compose down --remove-orphans` (nothing when another stack owns the project now); the resource depends on the profiles' host resources,
  *   so the engine runs it before any of them is unloaded.
  */
@@ -24,6 +30,7 @@ import { isUnknown } from "./unknown";
 import { labelDrift } from "./confinementProvider";
 import { HostStepError, HostStepTimeout } from "./errors";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
+import { HostScriptError } from "../host";
 import {
     composeScripts,
     type ComposeResult,
@@ -66,11 +73,17 @@ export interface ComposeDeploymentInputs {
     projectDirectory?: string;
     /**
      * The stack that declares the project, `ORG/PROJECT/STACK`, recorded on the host: another
-     * stack's `up` of the same project name there is refused unless it adopts, and its `down`
-     * removes nothing of a project this stack owns. Not an update by itself (a renamed stack's next
-     * update records its new name). Defaults to none (an earlier version's state).
+     * stack's `up` of the same project name there is refused unless its `adoptFrom` names this
+     * stack, and its `down` removes nothing of a project this stack owns. A change (a renamed
+     * stack), or a host record without it, is an update that records it ({@link ownerOutdated}).
+     * Defaults to none (an earlier version's state).
      */
     owner?: string;
+    /**
+     * The one other stack (`ORG/PROJECT/STACK`) to take the project over from when the host records
+     * it as that stack's (only `up` reads it: a change alone is no update). Defaults to none.
+     */
+    adoptFrom?: string;
     /** desired: always empty; the refreshed copy holds the reasons found. */
     drift: string[];
 }
@@ -89,6 +102,31 @@ export interface ComposeDeploymentOutputs extends ComposeDeploymentInputs {
     tool: string;
     hostKeySeen?: string;
     checkedAt: string;
+    /**
+     * The owner recorded on the host as last checked (create, update, refresh): "" when none (no
+     * record, or an earlier version's record without owner); absent in state of earlier versions.
+     */
+    recordedOwner?: string;
+    /** Set by the `up` (create or update) that took the project over; absent otherwise. */
+    takeover?: ComposeTakeover;
+}
+
+/** What an `up` took over: from whom ("" when no stack managed it) and when (ISO time). */
+export interface ComposeTakeover {
+    from: string;
+    at: string;
+}
+
+/**
+ * The drift reason of a project whose owner recorded on the host is another stack than `owner` (it
+ * took the project over), or undefined.
+ */
+export function foreignOwnerDrift(recorded: string, owner: string | undefined): string | undefined {
+    if (recorded === "" || owner === undefined || recorded === owner) return undefined;
+    return (
+        `the host records another Pulumi stack, ${recorded}, as the project's owner (it took the ` +
+        `project over): the next up refuses (foreign-owner) unless adoptFrom is "${recorded}"`
+    );
 }
 
 /** Per service, its containers (by compose's service label) with their confinement. */
@@ -145,7 +183,9 @@ function wrap(target: string, e: unknown): Error {
         .join("\n")
         .trim();
     const detail = stderr ? `\n${stderr.slice(-2000)}` : "";
-    return new HostStepError(target, "compose", `${err.message ?? String(e)}${detail}`);
+    // The script's code (foreign-project, foreign-owner, no-directory, …), as the docs name them.
+    const code = e instanceof HostScriptError ? ` (error ${e.code})` : "";
+    return new HostStepError(target, "compose", `${err.message ?? String(e)}${code}${detail}`);
 }
 
 function keySeen(t: SshTarget, recorded: string | undefined): { hostKeySeen?: string } {
@@ -183,7 +223,11 @@ async function up(
             ...(i.projectDirectory !== undefined ? { projectDirectory: i.projectDirectory } : {}),
             ...(i.owner !== undefined ? { owner: i.owner } : {}),
             ...(previousOwner !== undefined && previousOwner !== i.owner ? { previousOwner } : {}),
+            ...(i.adoptFrom !== undefined ? { adoptFrom: i.adoptFrom } : {}),
         });
+        const takeover: ComposeTakeover | undefined = r.adopted
+            ? { from: r.adoptedFrom ?? "", at: new Date().toISOString() }
+            : undefined;
         let problems = composeDrift(r, i.services);
         // A container of the file's definition that runs unconfined (its profile was unloaded
         // under it) is left alone by compose: restart it once, as Confinement does, so the profile
@@ -210,11 +254,28 @@ async function up(
             tool: r.tool,
             ...keySeen(t, recorded),
             checkedAt: new Date().toISOString(),
+            recordedOwner: r.owner ?? "",
+            ...(takeover ? { takeover } : {}),
         };
         return outs;
     } catch (e) {
         throw wrap(i.target, e);
     }
+}
+
+/**
+ * Whether the host's record needs this stack's `owner`: the state's owner is another (an earlier
+ * version's state without owner, a renamed stack), or the owner last seen on the host is (a record
+ * without owner, another stack's). An `up` then records it, or refuses another stack's project.
+ */
+export function ownerOutdated(
+    olds: Partial<ComposeDeploymentOutputs>,
+    owner: string | undefined,
+): boolean {
+    if (owner === undefined) return false;
+    return (
+        olds.owner !== owner || (olds.recordedOwner !== undefined && olds.recordedOwner !== owner)
+    );
 }
 
 export const composeProvider = {
@@ -233,9 +294,11 @@ export const composeProvider = {
             const why = validateComposeProjectDirectory(news.projectDirectory);
             if (why) failures.push({ property: "projectDirectory", reason: why });
         }
-        if (news.owner !== undefined && !isUnknown(news.owner)) {
-            const why = validateComposeOwner(news.owner);
-            if (why) failures.push({ property: "owner", reason: why });
+        for (const property of ["owner", "adoptFrom"] as const) {
+            const v = news[property];
+            if (v === undefined || isUnknown(v)) continue;
+            const why = validateComposeOwner(v);
+            if (why) failures.push({ property, reason: why });
         }
         failures.push(...connectionCheckFailures(news.connection));
         return { inputs: news, failures };
@@ -256,6 +319,7 @@ export const composeProvider = {
             olds.projectDirectory !== news.projectDirectory ||
             canonicalJson(olds.services) !== canonicalJson(news.services) ||
             canonicalJson(olds.connection) !== canonicalJson(news.connection) ||
+            ownerOutdated(olds, news.owner) ||
             (olds.drift?.length ?? 0) > 0;
         return { changes, replaces, deleteBeforeReplace: false };
     },
@@ -280,7 +344,9 @@ export const composeProvider = {
                 project: props.project,
                 sudo: props.connection.sudo,
             });
-            const drift = composeDrift(r, props.services);
+            const recordedOwner = r.owner ?? "";
+            const foreign = foreignOwnerDrift(recordedOwner, props.owner);
+            const drift = [...(foreign ? [foreign] : []), ...composeDrift(r, props.services)];
             const outs: ComposeDeploymentOutputs = {
                 ...props,
                 drift,
@@ -288,9 +354,11 @@ export const composeProvider = {
                 tool: r.tool,
                 ...keySeen(t, props.hostKeySeen),
                 checkedAt: new Date().toISOString(),
+                recordedOwner,
             };
             const { connection, target, project, file, services, adopt, projectDirectory, owner } =
                 props;
+            const { adoptFrom } = props;
             return {
                 id,
                 props: outs,
@@ -303,6 +371,7 @@ export const composeProvider = {
                     ...(adopt !== undefined ? { adopt } : {}),
                     ...(projectDirectory !== undefined ? { projectDirectory } : {}),
                     ...(owner !== undefined ? { owner } : {}),
+                    ...(adoptFrom !== undefined ? { adoptFrom } : {}),
                     drift,
                 },
             };

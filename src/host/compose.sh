@@ -1,13 +1,15 @@
-# compose ACTION PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH] [owner=OWNER] [was=OWNER] — the
+# compose ACTION PROJECT [SHA256] [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER]
+#   [was=OWNER] — the
 # compose projects of ComposeProject.
 #   up PROJECT SHA256   the compose file on stdin (at most 1 MiB; SHA256 is that of the exact bytes, so
 #                       a cut connection changes nothing), kept as $PA_STATE/compose/PROJECT/compose.yaml
 #                       (root only) and run with `COMPOSE -p PROJECT -f FILE --project-directory DIR
 #                       up -d --remove-orphans`: compose itself recreates only the services whose
 #                       definition changed. DIR is the option dir= (an existing absolute folder on the
-#                       host, no `..` component: where the file's relative paths — bind mounts, env_file,
-#                       build contexts — resolve), recorded beside the kept file as project-directory;
-#                       without it, $PA_STATE/compose/PROJECT itself.
+#                       host, no `..` component, not $PA_STATE nor inside it, also once symbolic links
+#                       are resolved: where the file's relative paths — bind mounts, env_file, build
+#                       contexts, and compose's own .env — resolve), recorded beside the kept file as
+#                       project-directory; without it, $PA_STATE/compose/PROJECT itself.
 #                       The kept file is the record that the project is ours: without it, containers
 #                       (running or stopped) carrying compose's label for PROJECT belong to a project
 #                       someone else started, and `up` refuses (error foreign-project, nothing changed)
@@ -16,9 +18,12 @@
 #                       owner= names the Pulumi stack that declares the project (ORG/PROJECT/STACK),
 #                       recorded beside the kept file as `owner`: a kept file with another recorded
 #                       owner belongs to another stack, and `up` refuses (error foreign-owner, nothing
-#                       changed) unless `adopt`; was= is a former name of the caller's own stack (a
-#                       renamed stack), accepted as ours. A kept file without an owner record (written
-#                       by an earlier version) is ours, and gets the owner recorded.
+#                       changed) unless from= names exactly that owner (`adopt` alone never takes a
+#                       project from another stack: adopting what no one manages and taking what
+#                       another stack manages are different acts); was= is a former name of the
+#                       caller's own stack (a renamed stack), accepted as ours. A kept file without an
+#                       owner record (written by an earlier version) is ours, and gets the owner
+#                       recorded.
 #   ps PROJECT          the project's containers; changes nothing, takes no lock.
 #   down PROJECT        `COMPOSE -p PROJECT -f FILE down --remove-orphans` with the kept file (and the
 #                       recorded project directory, while it exists), then what
@@ -28,18 +33,19 @@
 # COMPOSE is `docker compose` when the docker CLI has the plugin, else `docker-compose`.
 # up and down run under the host lock (lib.sh take_lock), like install and remove: a profile is not
 # unloaded while a project starts on it. Each compose run is bounded by timeout= (default 300 s).
-# Result: {"ok":true,"tool":"docker compose"|"docker-compose","adopted":BOOL,"owner":OWNER,"containers":
-# [{"id","service","running","label"}]} — adopted: this `up` took over a project it had no record of, or
-# one another stack owned; owner: the owner recorded on the host after the action ("" when none: no
+# Result: {"ok":true,"tool":"docker compose"|"docker-compose","adopted":BOOL,"adoptedFrom":OWNER,
+# "owner":OWNER,"containers":[{"id","service","running","label"}]} — adopted: this `up` took over a
+# project it had no record of (adopt), or one another stack owned (from=); adoptedFrom: that stack
+# ("" otherwise); owner: the owner recorded on the host after the action ("" when none: no
 # record, or one without owner; after a `down` that removed nothing, the stack that owns the project);
 # label: the kernel's label of the container's init process (/proc/PID/attr/current, e.g.
 # "web (enforce)"), "unconfined", or "" when the container is not running.
 
-[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH] [owner=OWNER] [was=OWNER]"
+[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]"
 action=$1
 project=$2
 shift 2
-case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [dir=PATH] [owner=OWNER] [was=OWNER]" ;; esac
+case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]" ;; esac
 # Compose's own rule for project names (lowercase letters, digits, dashes, underscores; a letter or
 # digit first), at most 100 characters: the name is also a folder name below $PA_STATE/compose.
 case $project in
@@ -48,7 +54,7 @@ esac
 [ "${#project}" -le 100 ] || fail bad-project "project name is longer than 100 characters" 2
 sha=
 if [ "$action" = up ]; then
-    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt] [dir=PATH] [owner=OWNER] [was=OWNER]"
+    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]"
     sha=$1
     shift
     case $sha in
@@ -59,9 +65,17 @@ fi
 limit=300
 adopt=false
 adopted=false
+adopted_from=
+from=
 dir=
 owner=
 was=
+# in_state PATH: PATH is $PA_STATE or inside it (after removing empty and . components).
+in_state() {
+    p=$(printf '%s/' "$1" | sed -e 's|/\(\./\)*|/|g' -e 's|//*|/|g')
+    case $p in "$PA_STATE"/ | "$PA_STATE"/*) return 0 ;; esac
+    return 1
+}
 # check_owner VALUE: ORG/PROJECT/STACK of Pulumi names (letters, digits, . _ -), at most 300 characters.
 check_owner() {
     case $1 in
@@ -83,6 +97,11 @@ for opt in "$@"; do
         was=${opt#was=}
         check_owner "$was"
         ;;
+    from=*)
+        [ "$action" = up ] || fail bad-option "from is an option of up only" 2
+        from=${opt#from=}
+        check_owner "$from"
+        ;;
     dir=*)
         [ "$action" = up ] || fail bad-option "dir is an option of up only" 2
         dir=${opt#dir=}
@@ -91,6 +110,7 @@ for opt in "$@"; do
         */../* | *[[:cntrl:]]*) fail bad-directory "the project directory must have no .. component and no control character (newline, tab, ...)" 2 ;;
         esac
         [ "${#dir}" -le 1024 ] || fail bad-directory "the project directory is longer than 1024 characters" 2
+        in_state "$dir" && fail bad-directory "the project directory is $PA_STATE or inside it, the library's own records; nothing was changed. Set projectDirectory to the folder of the project's files elsewhere" 2
         ;;
     adopt)
         [ "$action" = up ] || fail bad-option "adopt is an option of up only" 2
@@ -101,7 +121,7 @@ for opt in "$@"; do
         case $limit in '' | *[!0-9]*) fail bad-option "timeout must be a whole number of seconds" 2 ;; esac
         if [ "$limit" -lt 1 ] || [ "$limit" -gt 3600 ]; then fail bad-option "timeout must be 1 to 3600 seconds" 2; fi
         ;;
-    *) fail bad-option "unknown option (allowed: timeout=SECONDS, owner=OWNER; adopt, dir=PATH and was=OWNER for up)" 2 ;;
+    *) fail bad-option "unknown option (allowed: timeout=SECONDS, owner=OWNER; adopt, from=OWNER, dir=PATH and was=OWNER for up)" 2 ;;
     esac
 done
 need_root
@@ -187,8 +207,8 @@ print_result() {
 $list
 EOF
     fi
-    printf '{"ok":true,"tool":"%s","adopted":%s,"owner":%s,"containers":[%s]}\n' "$tool" "$adopted" \
-        "$(printf '%s' "$result_owner" | json_str)" "$out"
+    printf '{"ok":true,"tool":"%s","adopted":%s,"adoptedFrom":%s,"owner":%s,"containers":[%s]}\n' "$tool" \
+        "$adopted" "$(printf '%s' "$adopted_from" | json_str)" "$(printf '%s' "$result_owner" | json_str)" "$out"
 }
 
 case $action in
@@ -209,6 +229,13 @@ up)
     if [ -n "$dir" ]; then
         [ -d "$dir" ] ||
             fail no-directory "the project directory $dir does not exist on this host or is not a folder; nothing was changed. Create it (with the files the compose file refers to), or correct projectDirectory"
+        # The same rule once symbolic links are resolved: a link into the library's records is
+        # refused too.
+        real=$(cd "$dir" && pwd -P) || fail no-directory "cannot enter the project directory $dir; nothing was changed"
+        state_real=$(cd "$PA_STATE" && pwd -P) || fail io "cannot enter $PA_STATE"
+        case $real/ in
+        "$state_real"/*) fail bad-directory "the project directory $dir is $PA_STATE or inside it once symbolic links are resolved ($real), the library's own records; nothing was changed. Set projectDirectory to the folder of the project's files elsewhere" 2 ;;
+        esac
         rundir=$dir
     fi
     ignore_hangup
@@ -232,9 +259,18 @@ up)
         # Ours, but whose: a record of another stack is that stack's project.
         recorded=$(recorded_owner)
         if ! is_ours "$recorded"; then
-            $adopt ||
-                fail foreign-owner "compose project $project on this host is managed by another Pulumi stack, $recorded (recorded in $ownerfile; this stack is ${owner:-not named}); nothing was changed. Choose another projectName, or set adopt: true on the ComposeProject to take the project over from that stack (its later down then removes nothing)"
+            if [ "$from" != "$recorded" ]; then
+                if [ -n "$from" ]; then
+                    asked="adoptFrom names $from, not that stack"
+                elif $adopt; then
+                    asked="adopt: true takes over only a project no stack manages"
+                else
+                    asked="this stack is ${owner:-not named}"
+                fi
+                fail foreign-owner "compose project $project on this host is managed by another Pulumi stack, $recorded (recorded in $ownerfile; $asked); nothing was changed. Choose another projectName, or set adoptFrom: \"$recorded\" on the ComposeProject to take the project over from that stack (its later down then removes nothing)"
+            fi
             adopted=true
+            adopted_from=$recorded
         fi
     fi
     for d in "$PA_STATE/compose" "$pdir"; do

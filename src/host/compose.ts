@@ -6,6 +6,8 @@
  */
 import {
     buildHostCommand,
+    HOST_STATE_DIR,
+    printableValue,
     HostScriptError,
     parseHostResult,
     sha256Hex,
@@ -28,7 +30,7 @@ export function validateComposeProjectName(name: string): string | undefined {
     if (typeof name !== "string" || name.length === 0) return "project name is empty";
     if (name.length > 100) return `project name is ${name.length} characters long; at most 100`;
     if (!PROJECT_RE.test(name))
-        return `project name "${name.slice(0, 60)}" must consist only of lowercase letters, digits, "-" and "_", starting with a letter or digit (compose's rule)`;
+        return `project name "${printableValue(name)}" must consist only of lowercase letters, digits, "-" and "_", starting with a letter or digit (compose's rule)`;
     return undefined;
 }
 
@@ -37,8 +39,11 @@ export const MAX_PROJECT_DIRECTORY = 1024;
 
 /**
  * A compose project directory on the host (`--project-directory`, where the file's relative paths
- * resolve): an absolute path, no `..` component, no control character (NUL, newline, tab, …), at
- * most {@link MAX_PROJECT_DIRECTORY} characters. Returns the problem, or undefined when valid.
+ * and compose's `.env` resolve): an absolute path, no `..` component, no control character (NUL,
+ * newline, tab, …), at most {@link MAX_PROJECT_DIRECTORY} characters, and not the library's own
+ * folder on the host ({@link HOST_STATE_DIR}, where it keeps its records) nor inside it. The host
+ * script applies the same rule, and again once symbolic links are resolved. Returns the problem, or
+ * undefined when valid.
  */
 export function validateComposeProjectDirectory(dir: unknown): string | undefined {
     if (typeof dir !== "string") return "the project directory is not a string";
@@ -47,10 +52,13 @@ export function validateComposeProjectDirectory(dir: unknown): string | undefine
         return "the project directory holds a control character (NUL, newline, tab, …)";
     if (dir.length > MAX_PROJECT_DIRECTORY)
         return `the project directory is ${dir.length} characters long; at most ${MAX_PROJECT_DIRECTORY}`;
-    if (!dir.startsWith("/"))
-        return `the project directory "${dir.slice(0, 60)}" is not an absolute path`;
-    if (dir.split("/").includes(".."))
-        return `the project directory "${dir.slice(0, 60)}" has a ".." component`;
+    const shown = printableValue(dir);
+    if (!dir.startsWith("/")) return `the project directory "${shown}" is not an absolute path`;
+    const parts = dir.split("/");
+    if (parts.includes("..")) return `the project directory "${shown}" has a ".." component`;
+    const normal = `/${parts.filter((p) => p !== "" && p !== ".").join("/")}/`;
+    if (normal.startsWith(`${HOST_STATE_DIR}/`))
+        return `the project directory "${shown}" is ${HOST_STATE_DIR} or inside it, the library's own records on the host`;
     return undefined;
 }
 
@@ -70,7 +78,7 @@ export function validateComposeOwner(owner: unknown): string | undefined {
         return `the owner is ${owner.length} characters long; at most ${MAX_COMPOSE_OWNER}`;
     const parts = owner.split("/");
     if (parts.length !== 3 || !parts.every((p) => OWNER_PART_RE.test(p)))
-        return `the owner "${owner.replace(/[^\x20-\x7e]/g, "?").slice(0, 80)}" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"`;
+        return `the owner "${printableValue(owner)}" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"`;
     return undefined;
 }
 
@@ -127,6 +135,11 @@ export interface ComposeUpArgs extends ComposeArgs {
     readonly owner?: string;
     /** A former owner of the caller's own stack (renamed), accepted as ours. Defaults to none. */
     readonly previousOwner?: string;
+    /**
+     * The one other stack (`ORG/PROJECT/STACK`) to take the project over from: an `up` finding that
+     * owner recorded takes the project (`adopt` alone never does). Defaults to none.
+     */
+    readonly adoptFrom?: string;
 }
 
 /** What `down` takes besides the project. */
@@ -152,6 +165,7 @@ export function composeUpCommand(a: ComposeUpArgs): HostCommand {
         ...(a.projectDirectory !== undefined ? [`dir=${a.projectDirectory}`] : []),
         ...ownerOpt("owner", a.owner),
         ...ownerOpt("was", a.previousOwner),
+        ...ownerOpt("from", a.adoptFrom),
     ];
     return {
         script: "compose",
@@ -189,8 +203,13 @@ export interface ComposeContainer {
 export interface ComposeResult {
     /** `docker compose` or `docker-compose`. */
     readonly tool: string;
-    /** `up` took over a project of that name it had no record of (`adopt`); false otherwise. */
+    /**
+     * `up` took over a project of that name it had no record of (`adopt`), or one another stack
+     * owned (`adoptFrom`); false otherwise.
+     */
     readonly adopted?: boolean;
+    /** The stack `up` took the project over from ("" when none: not adopted, or no stack owned it). */
+    readonly adoptedFrom?: string;
     /**
      * The owner recorded on the host after the action ("" when none): after a `down` that removed
      * nothing because another stack owns the project, that stack.
@@ -219,6 +238,11 @@ export function parseCompose(out: ScriptOutput): ComposeResult {
         (typeof r.owner !== "string" || r.owner.length > MAX_COMPOSE_OWNER)
     )
         throw bad(out, "owner");
+    if (
+        r.adoptedFrom !== undefined &&
+        (typeof r.adoptedFrom !== "string" || r.adoptedFrom.length > MAX_COMPOSE_OWNER)
+    )
+        throw bad(out, "adoptedFrom");
     if (!Array.isArray(r.containers) || r.containers.length > 10_000) throw bad(out, "containers");
     const containers = r.containers.map((c: unknown): ComposeContainer => {
         const o = c as Record<string, unknown>;
@@ -236,7 +260,13 @@ export function parseCompose(out: ScriptOutput): ComposeResult {
             throw bad(out, "container entry");
         return { id: o.id, service: o.service, running: o.running, label: o.label };
     });
-    return { tool, adopted: r.adopted === true, owner: r.owner ?? "", containers };
+    return {
+        tool,
+        adopted: r.adopted === true,
+        adoptedFrom: r.adoptedFrom ?? "",
+        owner: r.owner ?? "",
+        containers,
+    };
 }
 
 export const composeScripts = {

@@ -265,7 +265,7 @@ export function validateProfileName(name: string): string | undefined {
     if (name.length > 200)
         return `profile name is ${name.length} characters long; at most 200 allowed`;
     if (!NAME_RE.test(name)) {
-        return `profile name "${printable(name)}" is not allowed: use letters, digits and . _ + - only, starting with a letter or digit (e.g. "docker-web")`;
+        return `profile name "${printableValue(name)}" is not allowed: use letters, digits and . _ + - only, starting with a letter or digit (e.g. "docker-web")`;
     }
     if (name === "unconfined")
         return `"unconfined" means no profile to Docker; choose another name`;
@@ -300,7 +300,7 @@ export const RESERVED_PROFILE_SUBDIRS: readonly string[] = [
  */
 export function validateHostDirectory(dir: string): string | undefined {
     if (typeof dir !== "string" || dir.length === 0) return "directory is empty";
-    const shown = printable(dir);
+    const shown = printableValue(dir);
     if (!dir.startsWith("/"))
         return `directory "${shown}" is not an absolute path (use e.g. ${DEFAULT_PROFILE_DIR})`;
     if (dir.length > 1024) return "directory is longer than 1024 characters";
@@ -339,7 +339,7 @@ export function validateRemoveWait(n: number): string | undefined {
 export function validateMode(mode: string): string | undefined {
     return mode === "enforce" || mode === "complain"
         ? undefined
-        : `mode "${printable(String(mode))}" must be "enforce" or "complain"`;
+        : `mode "${printableValue(String(mode))}" must be "enforce" or "complain"`;
 }
 
 /** A `denials` cursor: "start", "now", or one returned by an earlier call. */
@@ -349,7 +349,7 @@ export function validateCursor(cursor: string): string | undefined {
         typeof cursor !== "string" ||
         !/^(journal|kernlog|auditlog):[A-Za-z0-9=;:_.-]*$/.test(cursor)
     ) {
-        return `cursor "${printable(String(cursor))}" is not "start", "now" or a cursor returned by denials`;
+        return `cursor "${printableValue(String(cursor))}" is not "start", "now" or a cursor returned by denials`;
     }
     if (cursor.length > 1024) return "cursor is longer than 1024 characters";
     return undefined;
@@ -361,9 +361,19 @@ export function validateMaxBytes(n: number): string | undefined {
         : `maxBytes must be an integer from 1 to ${MAX_DENIAL_BYTES}`;
 }
 
-function printable(s: string): string {
+/**
+ * A user value as shown in an error: JSON-escaped (control characters as `\n`, `\u001b`, …), with C1
+ * controls and the invisible/bidirectional formatting characters as `\uXXXX` (so a message cannot
+ * be reordered or hidden on a terminal), cut to 60 characters.
+ */
+export function printableValue(s: string): string {
     const cut = s.length > 60 ? `${s.slice(0, 60)}…` : s;
-    return JSON.stringify(cut).slice(1, -1);
+    return JSON.stringify(cut)
+        .slice(1, -1)
+        .replace(
+            /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g,
+            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        );
 }
 
 function check(field: string, err: string | undefined): void {
@@ -594,7 +604,7 @@ export function removeCommand(args: RemoveArgs): HostCommand {
     if (args.onInUse !== undefined) {
         if (args.onInUse !== "refuse" && args.onInUse !== "remove")
             throw new Error(
-                `invalid onInUse: "${printable(String(args.onInUse))}" must be "refuse" or "remove"`,
+                `invalid onInUse: "${printableValue(String(args.onInUse))}" must be "refuse" or "remove"`,
             );
         opts.push(`in-use=${args.onInUse}`);
     }
@@ -640,7 +650,7 @@ export function denialsCommand(args: DenialsArgs = {}): HostCommand {
     check("cursor", validateCursor(cursor));
     check("maxBytes", validateMaxBytes(maxBytes));
     if (source !== "auto" && !isDenialSource(source))
-        throw new Error(`invalid source "${printable(String(source))}"`);
+        throw new Error(`invalid source "${printableValue(String(source))}"`);
     return {
         script: "denials",
         command: buildHostCommand("denials", [cursor, String(maxBytes), source], args),

@@ -1,8 +1,9 @@
 /**
  * ComposeProject's resource graph with `pulumi.runtime.setMocks` (no engine, no host): the
  * deployment it creates, its inputs (the rewritten file, each service's profile, the connection as a
- * secret) and the preview-time errors naming resource, field and fix. Ordering and behaviour on a
- * real host: `engine.compose.vm.test.ts`.
+ * secret, adoptFrom) and the preview-time errors naming resource, field and fix; the warning of an
+ * `up` that took the project over (only for this run's takeover). Ordering and behaviour on a real
+ * host: `engine.compose.vm.test.ts`, `compose.provider.vm.test.ts`.
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,6 +23,17 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unkn
         return { ...args.inputs, denials: { lost: 0, byVersion: {} }, drift: [] };
     if (args.type === "pulumi-nodejs:dynamic/apparmor:HostKey")
         return { ...args.inputs, key: "ssh-ed25519 AAAA", fingerprint: "SHA256:fake" };
+    // A deployment named taken-…: its up took the project over, from the stack its name ends in.
+    const taken = /^taken-(now|before)-deployment$/.exec(args.name);
+    if (taken)
+        return {
+            ...args.inputs,
+            recordedOwner: args.inputs.owner,
+            takeover: {
+                from: "organization/other/b",
+                at: new Date(Date.now() + (taken[1] === "now" ? 60_000 : -3_600_000)).toISOString(),
+            },
+        };
     return args.inputs;
 }
 
@@ -94,6 +106,43 @@ describe("components: ComposeProject graph (setMocks)", function () {
         assert.deepStrictEqual(file.services.worker.security_opt, ["apparmor=pa-any"]);
     });
 
+    it("passes adoptFrom to the deployment", async () => {
+        new apparmor.ComposeProject("from", {
+            composeText: "services:\n  a: {image: x}\n",
+            profile: profile("pa-from"),
+            adoptFrom: "organization/other/b",
+        });
+        await settle();
+        const d = created.find((c) => c.name === "from-deployment");
+        assert.deepStrictEqual(
+            [d?.inputs.adoptFrom, d?.inputs.owner],
+            ["organization/other/b", "organization/project/stack"],
+        );
+    });
+
+    it("warns on the resource when this run's up took the project over, naming it and from whom; not for an earlier run's", async () => {
+        const warned: string[] = [];
+        const warn = console.warn;
+        console.warn = (m: unknown) => void warned.push(String(m));
+        try {
+            for (const when of ["now", "before"])
+                new apparmor.ComposeProject(`taken-${when}`, {
+                    composeText: "services:\n  a: {image: x}\n",
+                    profile: profile(`pa-taken-${when}`),
+                    adoptFrom: "organization/other/b",
+                });
+            await settle();
+        } finally {
+            console.warn = warn;
+        }
+        assert.deepStrictEqual(
+            warned.filter((m) => /took over/.test(m)),
+            [
+                "warning: [runtime] ComposeProject taken-now: this up took over compose project taken-now on root@10.0.0.5:22 from another Pulumi stack, organization/other/b (that stack's delete now removes nothing of it).",
+            ],
+        );
+    });
+
     const bad: [string, () => unknown, RegExp][] = [
         [
             "privileged service",
@@ -151,6 +200,26 @@ describe("components: ComposeProject graph (setMocks)", function () {
                     projectName: "Shop",
                 }),
             /- projectName: .*lowercase/,
+        ],
+        [
+            "adoptFrom not ORG/PROJECT/STACK",
+            () =>
+                new apparmor.ComposeProject("p7", {
+                    composeText: "services:\n  a: {image: x}\n",
+                    profile: profile("pa-h"),
+                    adoptFrom: "other-stack",
+                }),
+            /apparmor:index:ComposeProject "p7": invalid arguments:\n {2}- adoptFrom: the owner "other-stack" is not ORG\/PROJECT\/STACK.*\(fix: give the other stack's ORG\/PROJECT\/STACK as the foreign-owner error names it/,
+        ],
+        [
+            "projectDirectory inside the library's records",
+            () =>
+                new apparmor.ComposeProject("p8", {
+                    composeText: "services:\n  a: {image: x}\n",
+                    profile: profile("pa-i"),
+                    projectDirectory: "/var/lib/pulumi-apparmor/compose/p8",
+                }),
+            /- projectDirectory: the project directory "\/var\/lib\/pulumi-apparmor\/compose\/p8" is \/var\/lib\/pulumi-apparmor or inside it.*\(fix: give the absolute path of an existing folder on the host outside \/var\/lib\/pulumi-apparmor/,
         ],
     ];
     for (const [what, f, re] of bad)

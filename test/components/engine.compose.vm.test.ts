@@ -5,7 +5,8 @@
  * host), a denial of one service in the project's outputs after `up --refresh`, a profile rename
  * restarting only the service on it, a project started by hand without the apparmor options as drift
  * that `up` repairs, and `destroy` bringing the project down before the profiles are unloaded. The
- * stack is recorded on the host as the project's owner (organization/PROJECT/STACK).
+ * stack is recorded on the host as the project's owner (organization/PROJECT/STACK) and shown in the
+ * project's `owner` output; the previews with refresh expect no changes (the owner diff is honest).
  */
 import * as assert from "assert";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
@@ -39,7 +40,7 @@ describe("components: ComposeProject on the real engine + VM", function () {
             profiles: { one: profile("p-one", names.one), two: profile("p-two", names.two) },
             projectName: PROJECT,
         });
-        return { services: project.services, drift: project.drift };
+        return { services: project.services, drift: project.drift, owner: project.owner };
     };
 
     /** The kernel's label of a container's init process and docker's profile, read on the host. */
@@ -84,6 +85,8 @@ describe("components: ComposeProject on the real engine + VM", function () {
         // The stack is recorded on the host as the project's owner (ORG/PROJECT/STACK, #16).
         const owner = await root(`cat /var/lib/pulumi-apparmor/compose/${PROJECT}/owner`);
         assert.strictEqual(owner.stdout, `organization/components-compose/${stack.name}\n`);
+        // …and read back into the project's `owner` output.
+        assert.strictEqual((await st.outputs()).owner, owner.stdout.trim());
     });
 
     it("a denial in service one appears in the project's outputs after up --refresh", async () => {

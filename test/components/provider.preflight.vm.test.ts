@@ -17,7 +17,6 @@
  * engine.apparmor-off.vm.test.ts (component path) cover that branch.
  */
 import * as assert from "assert";
-import * as fs from "fs";
 import { hostProfileProvider } from "../../src/components/hostProfileProvider";
 import { resolveModel } from "../../src/components/profile";
 import { closeAll } from "../../src/components/ssh";
@@ -26,7 +25,7 @@ import { hostScripts, preflightErrorMessage } from "../../src/host";
 import { startExtraTestHost, stopExtraTestHost, type TestHostInfo } from "../support/testhost";
 import { connectSsh, execOn } from "../../src/testhost";
 import { execFor } from "../host/scripts-support";
-import { secureProfile } from "../support/vmStack";
+import { plainConnection, secureProfile } from "../support/vmStack";
 
 const NAME = "pa-preflight";
 const DIR = "/etc/apparmor.d/containers";
@@ -92,14 +91,7 @@ describe("components: every preflight branch on a VM of its own (issue #13)", fu
     before(async function () {
         vm = await startExtraTestHost();
         target = `${vm.user}@${vm.host}:${vm.port}`;
-        conn = {
-            host: vm.host,
-            port: vm.port,
-            user: vm.user,
-            privateKey: fs.readFileSync(vm.privateKeyPath, "utf8"),
-            hostKey: vm.hostKey,
-            sudo: true,
-        };
+        conn = plainConnection(vm);
     });
     after(async () => {
         closeAll();

@@ -4,7 +4,6 @@
  * errors. The same code runs inside the engine in `engine.vm.test.ts`.
  */
 import * as assert from "assert";
-import * as fs from "fs";
 import { sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
 import {
     hostProfileProvider,
@@ -19,6 +18,7 @@ import { closeAll, connectionsOpened } from "../../src/components/ssh";
 import type { PlainConnection } from "../../src/components/connection";
 import { audit, deny } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
+import { plainConnection } from "../support/vmStack";
 
 const NAME = "pa-prov-secure";
 const DIR = "/etc/apparmor.d/containers";
@@ -59,14 +59,7 @@ describe("components: providers against the test VM", function () {
     before(async function () {
         this.timeout(900_000);
         vm = await sharedTestHost();
-        conn = {
-            host: vm.host,
-            port: vm.port,
-            user: vm.user,
-            privateKey: fs.readFileSync(vm.privateKeyPath, "utf8"),
-            hostKey: vm.hostKey,
-            sudo: true,
-        };
+        conn = plainConnection(vm);
         await root(
             `docker rm -f pa-prov-c >/dev/null 2>&1; apparmor_parser -R ${DIR}/${NAME} 2>/dev/null; rm -f ${DIR}/${NAME}; true`,
         );

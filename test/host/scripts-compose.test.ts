@@ -15,15 +15,25 @@
  * refused with nothing changed; without `dir=` the mount resolves in the library's own folder.
  * And ownership per stack (`owner=`, ComposeProject's ORG/PROJECT/STACK): a record written without
  * owner (an earlier version) is ours and gets the owner recorded; another owner's `up` is refused
- * (`foreign-owner`) with nothing changed and its `down` removes nothing; with `adopt` it takes over,
- * after which the first owner's `down` removes nothing; a renamed stack (`was=`) stays the owner.
+ * (`foreign-owner`) with nothing changed and its `down` removes nothing; `adopt` alone is refused
+ * the same way (it takes over only a project no stack manages), and so is `from=` naming another
+ * stack; `from=` naming the recorded owner takes over (the result names it), after which the first
+ * owner's `down` removes nothing; a renamed stack (`was=`) stays the owner.
+ * And the library's own records: a project directory that is /var/lib/pulumi-apparmor or inside it,
+ * spelt so or reached through a symbolic link, is refused (`bad-directory`) with nothing changed.
  * Everything it creates is named `pa-left-…` and removed at the end (shared VM).
  */
 import * as assert from "assert";
-import { HostScriptError, hostScripts, sha256Hex, type HostExec } from "../../src/host";
-import { composeScripts } from "../../src/host/compose";
+import { buildHostCommand, hostScripts, sha256Hex, type HostExec } from "../../src/host";
+import { composeScripts, parseCompose } from "../../src/host/compose";
 import { sharedTestHost, type TestHostInfo } from "../support/testhost";
-import { execFor, root, secureProfile } from "./scripts-support";
+import {
+    execFor,
+    oneServiceCompose,
+    installSecureProfile,
+    root,
+    scriptError,
+} from "./scripts-support";
 
 const PROJECT = "pa-left-own";
 const PROFILE = "pa-left-cmp";
@@ -38,6 +48,8 @@ const DIR_RECORD = `/var/lib/pulumi-apparmor/compose/${DIR_PROJECT}`;
 /** Two project folders on the VM, each with its own marker in data/. */
 const DIR_A = "/tmp/pa-left-dir a";
 const DIR_B = "/tmp/pa-left-dir b";
+/** A symbolic link to the library's compose records. */
+const LINK = "/tmp/pa-left-dir link";
 /** A service reading a relative bind mount. */
 const RELATIVE = `services:
   reader:
@@ -58,13 +70,7 @@ const HAND = `services:
     command: ["true"]
 `;
 /** The same project as ComposeProject sends it: service one under the profile, no `extra`. */
-const OURS = `services:
-  one:
-    image: "local/busybox:latest"
-    command: ["sleep", "3600"]
-    stop_grace_period: "1s"
-    security_opt: ["apparmor=${PROFILE}"]
-`;
+const OURS = oneServiceCompose(PROFILE);
 
 describe("host scripts: compose refuses a project it did not start, adopt takes it over (VM)", function () {
     this.timeout(900_000);
@@ -100,7 +106,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         root(
             info,
             `docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=${DIR_PROJECT}) >/dev/null 2>&1; ` +
-                `rm -rf ${DIR_RECORD} '${DIR_A}' '${DIR_B}'; true`,
+                `rm -rf ${DIR_RECORD} '${DIR_A}' '${DIR_B}' '${LINK}'; true`,
         );
     const clearOwnProject = () =>
         root(
@@ -118,6 +124,30 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
                     `cd ${OWN_RECORD} 2>/dev/null && for f in *; do printf '%s %s ' "$f" "$(stat -c %a "$f")"; sha256sum < "$f"; done; true`,
             )
         ).stdout;
+    /**
+     * The script's `up` with these options as given, without src/host's checks (which refuse some of
+     * them before any command is built): the script's own rule is under test.
+     */
+    const rawUp = async (project: string, file: string, ...opts: string[]) =>
+        parseCompose(
+            await exec(
+                buildHostCommand("compose", ["up", project, sha256Hex(file), ...opts], {
+                    sudo: true,
+                }),
+                file,
+            ),
+        );
+    /** The directory project's containers (id, state, start time) and its record's files. */
+    const dirSnapshot = async () =>
+        (
+            await root(
+                info,
+                `ids=$(docker ps -aq --no-trunc --filter label=com.docker.compose.project=${DIR_PROJECT}); ` +
+                    `[ -z "$ids" ] || docker inspect -f '{{.Id}} {{.State.Status}} {{.State.StartedAt}}' $ids | sort; ` +
+                    `cd ${DIR_RECORD} 2>/dev/null && for f in *; do printf '%s ' "$f"; sha256sum < "$f"; done; ` +
+                    `ls -A /var/lib/pulumi-apparmor/compose; true`,
+            )
+        ).stdout;
     const recordedOwner = async () =>
         (await root(info, `cat ${OWN_RECORD}/owner 2>&1; true`)).stdout.trim();
     /** What the project's one container reads at /data/marker. */
@@ -131,12 +161,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         await clearProject();
         await clearDirProject();
         await clearOwnProject();
-        await hostScripts.install(exec, {
-            name: PROFILE,
-            text: secureProfile(PROFILE),
-            mode: "enforce",
-            sudo: true,
-        });
+        await installSecureProfile(exec, PROFILE);
     });
     after(async function () {
         if (!info) return;
@@ -155,21 +180,15 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         assert.match(before, / exited .* extra docker-default\n/);
         assert.doesNotMatch(before, new RegExp(RECORD));
 
-        let err: unknown;
-        try {
-            await composeScripts.up(exec, { project: PROJECT, file: OURS, sudo: true });
-        } catch (e) {
-            err = e;
-        }
-        assert.ok(err instanceof HostScriptError, String(err));
-        assert.strictEqual(err.code, "foreign-project", err.message);
-        assert.match(
-            err.message,
-            new RegExp(
-                `compose project ${PROJECT} already runs on this host with 2 container\\(s\\) \\(1 running\\) that pulumi-apparmor did not start \\(no record in ${RECORD}\\); nothing was changed`,
+        await assert.rejects(
+            composeScripts.up(exec, { project: PROJECT, file: OURS, sudo: true }),
+            scriptError(
+                "foreign-project",
+                new RegExp(
+                    `compose project ${PROJECT} already runs on this host with 2 container\\(s\\) \\(1 running\\) that pulumi-apparmor did not start \\(no record in ${RECORD}\\); nothing was changed.*set adopt: true on the ComposeProject`,
+                ),
             ),
         );
-        assert.match(err.message, /set adopt: true on the ComposeProject/);
         assert.strictEqual(await snapshot(), before, "the hand-made project changed");
 
         const down = await composeScripts.down(exec, { project: PROJECT, sudo: true });
@@ -189,7 +208,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
             sudo: true,
             adopt: true,
         });
-        assert.strictEqual(r.adopted, true);
+        assert.deepStrictEqual([r.adopted, r.adoptedFrom], [true, ""]);
         assert.deepStrictEqual(
             r.containers.map((c) => [c.service, c.running, c.label]),
             [["one", true, `${PROFILE} (enforce)`]],
@@ -221,7 +240,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         assert.strictEqual(await snapshot(), "", "containers and record gone");
     });
 
-    it("dir=: a relative bind mount resolves in the project directory; a new folder is an update; a missing one changes nothing", async () => {
+    it("dir=: a relative bind mount resolves in the project directory; a new folder is an update; a missing one, or the library's records (also through a symbolic link), change nothing", async () => {
         await root(
             info,
             `for d in '${DIR_A}' '${DIR_B}'; do mkdir -p "$d/data"; done; ` +
@@ -262,30 +281,34 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         assert.strictEqual(await marker(b.containers[0].id), "marker-b");
 
         // A folder that does not exist: refused before anything changes.
-        const before = (await root(info, `cat ${DIR_RECORD}/project-directory`)).stdout;
-        let err: unknown;
-        try {
-            await composeScripts.up(exec, {
-                project: DIR_PROJECT,
-                file: RELATIVE,
-                sudo: true,
-                projectDirectory: "/tmp/pa-left-dir missing",
-            });
-        } catch (e) {
-            err = e;
+        const refused: [string, string, RegExp][] = [
+            [
+                "/tmp/pa-left-dir missing",
+                "no-directory",
+                /\/tmp\/pa-left-dir missing does not exist.*nothing was changed/,
+            ],
+            // The library's own records, spelt so or reached through a symbolic link (#16).
+            [
+                "/var/lib//pulumi-apparmor/./compose",
+                "bad-directory",
+                /is \/var\/lib\/pulumi-apparmor or inside it, the library's own records; nothing was changed/,
+            ],
+            [
+                LINK,
+                "bad-directory",
+                /is \/var\/lib\/pulumi-apparmor or inside it once symbolic links are resolved \(\/var\/lib\/pulumi-apparmor\/compose\).*nothing was changed/,
+            ],
+        ];
+        await root(info, `ln -sfn /var/lib/pulumi-apparmor/compose '${LINK}'`);
+        for (const [dir, code, message] of refused) {
+            const before = await dirSnapshot();
+            await assert.rejects(
+                rawUp(DIR_PROJECT, RELATIVE, `dir=${dir}`),
+                scriptError(code, message),
+            );
+            assert.strictEqual(await dirSnapshot(), before, `${dir}: something changed`);
+            assert.match(before, new RegExp(`^${b.containers[0].id} running `, "m"));
         }
-        assert.ok(err instanceof HostScriptError, String(err));
-        assert.strictEqual(err.code, "no-directory", err.message);
-        assert.match(err.message, /\/tmp\/pa-left-dir missing does not exist.*nothing was changed/);
-        const ps = await composeScripts.ps(exec, { project: DIR_PROJECT, sudo: true });
-        assert.deepStrictEqual(
-            ps.containers.map((c) => c.id),
-            [b.containers[0].id],
-        );
-        assert.strictEqual(
-            (await root(info, `cat ${DIR_RECORD}/project-directory`)).stdout,
-            before,
-        );
 
         // down runs in the recorded folder and removes the project and the record, not the folder.
         const down = await composeScripts.down(exec, { project: DIR_PROJECT, sudo: true });
@@ -369,29 +392,44 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
         assert.match(await ownSnapshot(), /^owner 600 /m);
     });
 
-    it("owner=: another stack's up is refused and its down removes nothing; with adopt it takes over, then the first owner's down removes nothing", async () => {
+    it("owner=: another stack's up is refused (also with adopt, or from= naming another stack) and its down removes nothing; from= naming the owner takes over, then the first owner's down removes nothing", async () => {
         const before = await ownSnapshot();
         assert.match(before, /^[0-9a-f]{64} running /m);
-        let err: unknown;
-        try {
-            await composeScripts.up(exec, {
-                project: OWN_PROJECT,
-                file: OURS.replace("3600", "3601"),
-                sudo: true,
-                owner: OWNER_B,
-            });
-        } catch (e) {
-            err = e;
-        }
-        assert.ok(err instanceof HostScriptError, String(err));
-        assert.strictEqual(err.code, "foreign-owner", err.message);
-        assert.match(
-            err.message,
+        const refusal = (asked: string) =>
             new RegExp(
-                `compose project ${OWN_PROJECT} on this host is managed by another Pulumi stack, ${OWNER_A} \\(recorded in ${OWN_RECORD}/owner; this stack is ${OWNER_B}\\); nothing was changed\\. Choose another projectName, or set adopt: true`,
-            ),
-        );
-        assert.strictEqual(await ownSnapshot(), before, "B's refused up changed something");
+                `compose project ${OWN_PROJECT} on this host is managed by another Pulumi stack, ${OWNER_A} \\(recorded in ${OWN_RECORD}/owner; ${asked}\\); nothing was changed\\. Choose another projectName, or set adoptFrom: "${OWNER_A}" on the ComposeProject`,
+            );
+        const refused: [string, { adopt?: boolean; adoptFrom?: string }, string][] = [
+            ["plain", {}, `this stack is ${OWNER_B}`],
+            [
+                "adopt: true alone",
+                { adopt: true },
+                "adopt: true takes over only a project no stack manages",
+            ],
+            [
+                "from= another stack",
+                { adopt: true, adoptFrom: "organization/third/c" },
+                "adoptFrom names organization/third/c, not that stack",
+            ],
+        ];
+        for (const [what, opts, asked] of refused) {
+            await assert.rejects(
+                composeScripts.up(exec, {
+                    project: OWN_PROJECT,
+                    file: OURS.replace("3600", "3601"),
+                    sudo: true,
+                    owner: OWNER_B,
+                    ...opts,
+                }),
+                scriptError("foreign-owner", refusal(asked)),
+                what,
+            );
+            assert.strictEqual(
+                await ownSnapshot(),
+                before,
+                `B's refused up (${what}) changed something`,
+            );
+        }
 
         const bDown = await composeScripts.down(exec, {
             project: OWN_PROJECT,
@@ -410,9 +448,12 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
             file: OURS,
             sudo: true,
             owner: OWNER_B,
-            adopt: true,
+            adoptFrom: OWNER_A,
         });
-        assert.deepStrictEqual([taken.adopted, taken.owner], [true, OWNER_B]);
+        assert.deepStrictEqual(
+            [taken.adopted, taken.adoptedFrom, taken.owner],
+            [true, OWNER_A, OWNER_B],
+        );
         assert.strictEqual(await recordedOwner(), OWNER_B);
         const afterTakeover = await ownSnapshot();
 
@@ -433,7 +474,7 @@ describe("host scripts: compose refuses a project it did not start, adopt takes 
             owner: renamed,
             previousOwner: OWNER_B,
         });
-        assert.deepStrictEqual([r.adopted, r.owner], [false, renamed]);
+        assert.deepStrictEqual([r.adopted, r.adoptedFrom, r.owner], [false, "", renamed]);
 
         const down = await composeScripts.down(exec, {
             project: OWN_PROJECT,

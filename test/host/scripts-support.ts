@@ -4,6 +4,7 @@
  */
 import * as assert from "assert";
 import {
+    HostScriptError,
     hostScripts,
     type HostExec,
     type ProfileStatus,
@@ -26,6 +27,42 @@ export function execFor(
             timeoutMs: opts.timeoutMs ?? 180000,
         });
         return { stdout: r.stdout, stdoutBytes: r.stdoutBytes, stderr: r.stderr, exitCode: r.code };
+    };
+}
+
+/** Installs and loads {@link secureProfile} `name` in enforce mode through sudo. */
+export function installSecureProfile(exec: HostExec, name: string) {
+    return hostScripts.install(exec, {
+        name,
+        text: secureProfile(name),
+        mode: "enforce",
+        sudo: true,
+    });
+}
+
+/**
+ * A compose file of one service `one` (busybox sleeping) under the profile `profile`, as
+ * ComposeProject sends it.
+ */
+export function oneServiceCompose(profile: string): string {
+    return `services:
+  one:
+    image: "${IMAGE}"
+    command: ["sleep", "3600"]
+    stop_grace_period: "1s"
+    security_opt: ["apparmor=${profile}"]
+`;
+}
+
+/**
+ * An `assert.rejects` predicate: a HostScriptError with this code whose message matches `message`.
+ */
+export function scriptError(code: string, message?: RegExp) {
+    return (e: unknown): true => {
+        assert.ok(e instanceof HostScriptError, String(e));
+        assert.strictEqual(e.code, code, e.message);
+        if (message) assert.match(e.message, message);
+        return true;
     };
 }
 

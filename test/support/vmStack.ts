@@ -15,6 +15,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { Profile, type HostConnectionArgs } from "../../src/components";
+import type { PlainConnection } from "../../src/components/connection";
 import { audit, deny, type ProfileBuilder } from "../../src/profile/builders";
 import { dockerDefault } from "../../src/profile/dockerDefault";
 import { sharedTestHost, sshExec, type ExecResult, type TestHostInfo } from "./testhost";
@@ -66,6 +67,18 @@ export interface VmContext {
      * AppArmorProfile, e.g. `web (enforce) web`.
      */
     hostLabel(containerId: string): Promise<string>;
+}
+
+/** The VM as the providers' plain connection (key in clear, host key pinned, scripts through sudo). */
+export function plainConnection(vm: TestHostInfo): PlainConnection {
+    return {
+        host: vm.host,
+        port: vm.port,
+        user: vm.user,
+        privateKey: fs.readFileSync(vm.privateKeyPath, "utf8"),
+        hostKey: vm.hostKey,
+        sudo: true,
+    };
 }
 
 /**

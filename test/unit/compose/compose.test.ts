@@ -26,10 +26,26 @@ import { HostScriptError, sha256Hex } from "../../../src/host";
 import {
     defaultComposeProjectName,
     relativePathsWarning,
+    stackOwnerProblem,
+    takeoverWarning,
     validateComposeProjectArgs,
 } from "../../../src/components/composeProject";
-import { composeDrift, composeProvider } from "../../../src/components/composeProvider";
+import {
+    composeDrift,
+    composeProvider,
+    foreignOwnerDrift,
+    ownerOutdated,
+} from "../../../src/components/composeProvider";
 import { UNKNOWN_MARKER } from "../../../src/components/unknown";
+
+/** The inputs of a one-service project, for the provider's diff tables. */
+const DIFF_BASE = {
+    project: "web",
+    target: "u@h:22",
+    file: "services:\n  a: {image: x}\n",
+    services: { a: { profileName: "pa", mode: "enforce" as const } },
+    drift: [],
+};
 
 function file(text: string): ComposeFile {
     const r = parseComposeText(text);
@@ -37,20 +53,27 @@ function file(text: string): ComposeFile {
     return r.file;
 }
 
-/** Table test of the provider's check for one optional input: [title, value, expected failure]. */
+/**
+ * Table test of the provider's check for optional inputs of the same rule: [title, value, expected
+ * failure's reason], run for each field.
+ */
 function providerCheckTable(
-    field: "projectDirectory" | "owner",
+    fields: readonly ("projectDirectory" | "owner" | "adoptFrom")[],
     cases: readonly [string, unknown, string | undefined][],
 ): void {
-    for (const [what, value, want] of cases)
-        it(`provider check: ${what}`, async () => {
-            const r = await composeProvider.check(
-                {},
-                { project: "web", ...(value === undefined ? {} : { [field]: value as string }) },
-            );
-            const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
-            assert.deepStrictEqual(got, want === undefined ? [] : [want]);
-        });
+    for (const field of fields)
+        for (const [what, value, want] of cases)
+            it(`provider check: ${field} ${what}`, async () => {
+                const r = await composeProvider.check(
+                    {},
+                    {
+                        project: "web",
+                        ...(value === undefined ? {} : { [field]: value as string }),
+                    },
+                );
+                const got = (r.failures ?? []).map((x) => `${x.property}: ${x.reason}`);
+                assert.deepStrictEqual(got, want === undefined ? [] : [`${field}: ${want}`]);
+            });
 }
 
 describe("compose: parse and schema", () => {
@@ -272,6 +295,11 @@ describe("compose: ComposeProject arguments", () => {
     const cases: [string, Partial<typeof base>, RegExp | undefined][] = [
         ["valid", {}, undefined],
         ["bad project name", { projectName: "Web" }, /^projectName: /m],
+        [
+            "bad project name shown escaped",
+            { projectName: "web\u001b[31m\u202e" },
+            /^projectName: project name "web\\u001b\[31m\\u202e" must/m,
+        ],
         ["unknown profile host", { host: "db" }, /^profiles\.a: the profile has no host "db"/m],
         [
             "profile with several hosts and no host",
@@ -310,6 +338,28 @@ describe("compose: ComposeProject arguments", () => {
             { projectDirectory: Promise.resolve("x") },
             undefined,
         ],
+        [
+            "projectDirectory the library's own records",
+            { projectDirectory: "/var/lib/pulumi-apparmor/compose/web" },
+            /^projectDirectory: the project directory "\/var\/lib\/pulumi-apparmor\/compose\/web" is \/var\/lib\/pulumi-apparmor or inside it/m,
+        ],
+        [
+            "projectDirectory shown escaped",
+            { projectDirectory: "srv/\u202eshop" },
+            /^projectDirectory: the project directory "srv\/\\u202eshop" is not an absolute path/m,
+        ],
+        ["adoptFrom valid", { adoptFrom: "organization/shop/prod" }, undefined],
+        [
+            "adoptFrom as a promise (checked by the provider)",
+            { adoptFrom: Promise.resolve("x") },
+            undefined,
+        ],
+        [
+            "adoptFrom not ORG/PROJECT/STACK",
+            { adoptFrom: "shop/prod" },
+            /^adoptFrom: the owner "shop\/prod" is not ORG\/PROJECT\/STACK/m,
+        ],
+        ["adoptFrom not a string", { adoptFrom: true }, /^adoptFrom: the owner is not a string/m],
     ];
     for (const [what, over, want] of cases)
         it(what, () => {
@@ -408,6 +458,14 @@ describe("compose: ownership of the project name (adopt)", () => {
             ]);
             assert.strictEqual(c.stdin, file);
         });
+    it("up with adoptFrom carries from=OWNER; an invalid one never reaches a command", () => {
+        const c = composeUpCommand({ project: "web", file, adopt: true, adoptFrom: "o/p/s" });
+        assert.ok(c.command.endsWith(` '${sha256Hex(file)}' 'adopt' 'from=o/p/s'`), c.command);
+        assert.throws(
+            () => composeUpCommand({ project: "web", file, adoptFrom: "o/p/$(id)" }),
+            /invalid from: /,
+        );
+    });
     it("ps and down take no adopt option", () => {
         assert.ok(!composePsCommand({ project: "web" }).command.includes("'adopt'"));
         assert.ok(!composeDownCommand({ project: "web" }).command.includes("'adopt'"));
@@ -440,7 +498,25 @@ describe("compose: ownership of the project name (adopt)", () => {
             `{"ok":true,"tool":"docker-compose","adopted":true,"containers":[{"id":"${id}","service":"a","running":true,"label":"pa (enforce)"}]}`,
             true,
         ],
+        [
+            "adoptedFrom not a string",
+            `{"ok":true,"tool":"docker-compose","adopted":true,"adoptedFrom":1,"containers":[]}`,
+            /unexpected result: adoptedFrom/,
+        ],
     ];
+    const froms: [string, string, string][] = [
+        ["adoptedFrom a stack", `"adopted":true,"adoptedFrom":"o/p/s",`, "o/p/s"],
+        ["adoptedFrom empty", `"adopted":true,"adoptedFrom":"",`, ""],
+        ["no adoptedFrom field (an older script)", `"adopted":true,`, ""],
+    ];
+    for (const [what, fields, want] of froms)
+        it(`result: ${what}`, () => {
+            const line = `{"ok":true,"tool":"docker-compose",${fields}"containers":[]}`;
+            assert.strictEqual(
+                parseCompose({ stdout: `${line}\n`, exitCode: 0 }).adoptedFrom,
+                want,
+            );
+        });
     for (const [what, line, want] of results)
         it(`result: ${what}`, () => {
             if (want instanceof RegExp)
@@ -486,13 +562,7 @@ describe("compose: ownership of the project name (adopt)", () => {
             assert.deepStrictEqual(got, want === undefined ? [] : [want]);
         });
     it("provider diff: a change of adopt alone is no update (only up reads it)", async () => {
-        const base = {
-            project: "web",
-            target: "u@h:22",
-            file,
-            services: { a: { profileName: "pa", mode: "enforce" as const } },
-            drift: [],
-        };
+        const base = DIFF_BASE;
         const d = await composeProvider.diff(
             "id",
             { ...base, adopt: false },
@@ -511,6 +581,17 @@ describe("compose: project directory (projectDirectory)", () => {
         ["a dotted name is not ..", "/srv/..shop/a..b/.x", undefined],
         ["1024 characters", "/" + "a".repeat(1023), undefined],
         ["1025 characters", "/" + "a".repeat(1024), /1025 characters long; at most 1024/],
+        ["the library's records", "/var/lib/pulumi-apparmor", /inside it, the library's own/],
+        ["the library's records/", "/var/lib/pulumi-apparmor/", /inside it/],
+        ["a project's record", "/var/lib/pulumi-apparmor/compose/web", /inside it/],
+        ["the records, spelt with // and .", "//var/./lib//pulumi-apparmor/./x", /inside it/],
+        ["a sibling of the records", "/var/lib/pulumi-apparmor-shop", undefined],
+        ["a parent of the records", "/var/lib", undefined],
+        [
+            "shown escaped (bidi override)",
+            "srv/\u202eabc",
+            /^the project directory "srv\/\\u202eabc" is not an absolute path$/,
+        ],
         ["empty", "", /is empty/],
         ["not a string", 42, /not a string/],
         ["relative", "srv/shop", /not an absolute path/],
@@ -558,20 +639,10 @@ describe("compose: project directory (projectDirectory)", () => {
         ["absent", undefined, undefined],
         ["absolute", "/srv/shop", undefined],
         ["unknown at preview", UNKNOWN_MARKER, undefined],
-        [
-            "relative",
-            "shop",
-            'projectDirectory: the project directory "shop" is not an absolute path',
-        ],
+        ["relative", "shop", 'the project directory "shop" is not an absolute path'],
     ];
-    providerCheckTable("projectDirectory", checks);
-    const base = {
-        project: "web",
-        target: "u@h:22",
-        file: f,
-        services: { a: { profileName: "pa", mode: "enforce" as const } },
-        drift: [],
-    };
+    providerCheckTable(["projectDirectory"], checks);
+    const base = DIFF_BASE;
     const diffs: [string, string | undefined, string | undefined, boolean][] = [
         ["unchanged", "/srv/a", "/srv/a", false],
         ["changed", "/srv/a", "/srv/b", true],
@@ -675,7 +746,8 @@ describe("compose: ownership per stack (owner)", () => {
         ["empty part", "o//s", /is not ORG\/PROJECT\/STACK/],
         ["space", "o/my shop/s", /is not ORG\/PROJECT\/STACK/],
         ["shell characters", "o/p/$(id)", /is not ORG\/PROJECT\/STACK/],
-        ["newline", "o/p/s\nx", /"o\/p\/s\?x" is not ORG/],
+        ["newline", "o/p/s\nx", /"o\/p\/s\\nx" is not ORG/],
+        ["bidi override shown escaped", "o/p/\u202es", /"o\/p\/\\u202es" is not ORG/],
     ];
     for (const [what, owner, want] of owners)
         it(`validator: ${what}`, () => {
@@ -756,28 +828,98 @@ describe("compose: ownership per stack (owner)", () => {
         [
             "invalid",
             "o/p",
-            'owner: the owner "o/p" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
+            'the owner "o/p" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"',
         ],
     ];
-    providerCheckTable("owner", checks);
-    it("provider diff: a change of owner alone (a renamed stack) is no update", async () => {
-        const base = {
-            project: "web",
-            target: "u@h:22",
-            file: f,
-            services: { a: { profileName: "pa", mode: "enforce" as const } },
-            drift: [],
-        };
-        for (const [olds, news] of [
-            [undefined, "o/p/s"],
-            ["o/p/old", "o/p/new"],
-        ]) {
-            const d = await composeProvider.diff(
-                "id",
-                { ...base, ...(olds === undefined ? {} : { owner: olds }) },
-                { ...base, owner: news },
-            );
-            assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
-        }
+    providerCheckTable(["owner", "adoptFrom"], checks);
+
+    const base = DIFF_BASE;
+    /** [title, state's owner, owner last seen on the host, new owner, an update]. */
+    const diffs: [string, string | undefined, string | undefined, string | undefined, boolean][] = [
+        ["in sync", "o/p/s", "o/p/s", "o/p/s", false],
+        [
+            "state of a version without recordedOwner, same owner",
+            "o/p/s",
+            undefined,
+            "o/p/s",
+            false,
+        ],
+        [
+            "state of a version without owner (record without owner)",
+            undefined,
+            undefined,
+            "o/p/s",
+            true,
+        ],
+        ["the host's record has no owner (refresh)", "o/p/s", "", "o/p/s", true],
+        ["a renamed stack", "o/p/old", "o/p/old", "o/p/new", true],
+        ["another stack took it over (refresh)", "o/p/s", "o/q/t", "o/p/s", true],
+        ["no owner given (an older program)", undefined, "", undefined, false],
+    ];
+    for (const [what, owner, recorded, news, changes] of diffs)
+        it(`provider diff: ${what} → ${changes ? "update" : "no change"}`, async () => {
+            const olds = {
+                ...base,
+                ...(owner === undefined ? {} : { owner }),
+                ...(recorded === undefined ? {} : { recordedOwner: recorded }),
+            };
+            assert.strictEqual(ownerOutdated(olds, news), changes);
+            const d = await composeProvider.diff("id", olds, {
+                ...base,
+                ...(news === undefined ? {} : { owner: news }),
+            });
+            assert.deepStrictEqual([d.changes, d.replaces], [changes, []]);
+        });
+    it("provider diff: a change of adoptFrom alone is no update (only up reads it)", async () => {
+        const d = await composeProvider.diff(
+            "id",
+            { ...base, owner: "o/p/s", recordedOwner: "o/p/s" },
+            { ...base, owner: "o/p/s", adoptFrom: "o/q/t" },
+        );
+        assert.deepStrictEqual([d.changes, d.replaces], [false, []]);
     });
+
+    const foreign: [string, string, string | undefined, boolean][] = [
+        ["ours", "o/p/s", "o/p/s", false],
+        ["no owner recorded", "", "o/p/s", false],
+        ["state without owner", "o/q/t", undefined, false],
+        ["another stack's", "o/q/t", "o/p/s", true],
+    ];
+    for (const [what, recorded, owner, drift] of foreign)
+        it(`refresh drift: ${what} → ${drift ? "drift naming it and the fix" : "none"}`, () => {
+            const r = foreignOwnerDrift(recorded, owner);
+            if (!drift) assert.strictEqual(r, undefined);
+            else
+                assert.strictEqual(
+                    r,
+                    'the host records another Pulumi stack, o/q/t, as the project\'s owner (it took the project over): the next up refuses (foreign-owner) unless adoptFrom is "o/q/t"',
+                );
+        });
+
+    it("this stack's owner: an invalid one names the owner (not projectName) and the fix", () => {
+        assert.strictEqual(stackOwnerProblem("organization/shop/dev"), undefined);
+        const p = stackOwnerProblem("organization/my shop/dev");
+        assert.deepStrictEqual(p && [p.field, p.message], [
+            "owner (this program's Pulumi organization/project/stack)",
+            `cannot record this stack as the project's owner: the owner "organization/my shop/dev" is not ORG/PROJECT/STACK of letters, digits, ".", "_" and "-"`,
+        ]);
+        assert.match(p?.fix ?? "", /Pulumi organization, project and stack whose names/);
+    });
+
+    const warnings: [string, string, RegExp][] = [
+        [
+            "from another stack",
+            "o/q/t",
+            /^ComposeProject shop: this up took over compose project shop on u@h:22 from another Pulumi stack, o\/q\/t \(that stack's delete now removes nothing of it\)\.$/,
+        ],
+        [
+            "a project no stack managed",
+            "",
+            /^ComposeProject shop: this up took over compose project shop on u@h:22 that this library had no record of \(started by hand or by another tool\): compose recreated/,
+        ],
+    ];
+    for (const [what, from, want] of warnings)
+        it(`takeover warning: ${what}`, () => {
+            assert.match(takeoverWarning("shop", "shop", "u@h:22", from), want);
+        });
 });
