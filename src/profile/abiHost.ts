@@ -149,7 +149,7 @@ export function checkHostAbi(
         const policy = policyLacks(facts, r, pinned);
         if (policy) missing.push(policy.why);
         if (missing.length === 0) continue;
-        if (r.minParser || kernel) {
+        if (oldParser || kernel) {
             const wants = [
                 ...(r.minParser ? [`AppArmor ≥ ${r.minParser}`] : []),
                 ...(r.feature
