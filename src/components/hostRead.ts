@@ -14,7 +14,9 @@
  * last. The first shared run of a host therefore also reads the status of EVERY profile this library
  * manages there, and later shared requests of the same operation are answered from that run (status by
  * name, denials by identical cursor) for {@link SHARE_MS} at most, and only until this process runs any
- * other host script on that host ({@link HostReadBatcher.invalidate}): one host run per refresh.
+ * other host script on that host ({@link HostReadBatcher.invalidate}): one host run per refresh. The
+ * host's ABI facts ({@link HostReadBatcher.facts}) are one more part of that run, read once per host
+ * and refresh (they cost the host one `apparmor_parser --version`).
  */
 import * as host from "../host";
 import type { HostAbiFacts } from "../profile";

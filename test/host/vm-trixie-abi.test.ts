@@ -48,12 +48,11 @@ async function parserWarnings(info: TestHostInfo, text: string): Promise<string>
 
 describe("trixie: the parser's pinned feature set (parser.conf) in each host's ABI facts", function () {
     this.timeout(600000);
-    let vm: TrixieHost | undefined;
-    let info: TestHostInfo | undefined;
-    let exec: HostExec;
+    /** The VM and the host scripts' exec on it, once booted. */
+    let vm: (TrixieHost & { exec: HostExec }) | undefined;
     const host = (): TestHostInfo => {
-        assert.ok(info, "the trixie VM did not boot");
-        return info;
+        assert.ok(vm, "the trixie VM did not boot");
+        return vm.info;
     };
     /** parser.conf holding only `policy-features=PIN` (restored in `after`). */
     const pin = (path: string) =>
@@ -61,18 +60,17 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
     const restore = () => root(host(), `cp -p ${BACKUP} ${CONF}`);
     const facts = async (): Promise<HostAbiFacts> => {
         const parts: ReadPart[] = [{ kind: "facts" }];
-        const [r] = parseRead(parts, await exec(readCommand(parts, { sudo: true }).command));
+        const [r] = parseRead(parts, await vm!.exec(readCommand(parts, { sudo: true }).command));
         assert.ok(r?.ok, r && !r.ok ? r.error.message : "no result");
         return r.value as HostAbiFacts;
     };
 
     before(async function () {
         this.timeout(1_800_000);
-        vm = await trixieTestHost();
-        info = vm.info;
-        exec = execFor(info);
+        const booted = await trixieTestHost();
+        vm = { ...booted, exec: execFor(booted.info) };
         await root(
-            info,
+            vm.info,
             `[ -e ${BACKUP} ] || cp -p ${CONF} ${BACKUP}; ` +
                 `sed 's/^namespaces {mask {userns_create$/namespaces {mask {/' ${DEBIAN_PIN} > ${NO_USERNS_PIN}`,
         );
@@ -80,10 +78,10 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
 
     after(async function () {
         this.timeout(120000);
-        if (info) {
+        if (vm) {
             await restore();
-            await root(info, `rm -f ${BACKUP} ${NO_USERNS_PIN}`);
-            await cleanup(info, [NAME]);
+            await root(vm.info, `rm -f ${BACKUP} ${NO_USERNS_PIN}`);
+            await cleanup(vm.info, [NAME]);
         }
         closeAll();
         await releaseTrixieTestHost(vm);
@@ -117,7 +115,7 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
             await parserWarnings(host(), text),
             /downgrading extended network unix socket rule to generic network rule/,
         );
-        const c = await hostScripts.compile(exec, { text });
+        const c = await hostScripts.compile(vm!.exec, { text });
         const errs = hostAbiProblems(text, c.hostAbi, "trixie");
         assert.strictEqual(errs.length, 1, errs.join("\n"));
         assert.match(errs[0], /^host trixie cannot enforce `unix send type=stream,`: /);
@@ -141,7 +139,7 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
             assert.doesNotMatch(await parserWarnings(host(), abi4), /userns/);
             let c;
             try {
-                c = await hostScripts.compile(exec, { text });
+                c = await hostScripts.compile(vm!.exec, { text });
             } catch (e) {
                 assert.fail(e instanceof HostScriptError ? e.message : String(e));
             }
