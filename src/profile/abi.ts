@@ -1,6 +1,7 @@
 /**
  * What a profile needs from a host's AppArmor (the ABI per host), and whether a host has it. Pure:
- * the host's facts come from the host scripts (`hostAbi` of `compile`, `preflight`, `install facts`).
+ * the host's facts come from the host scripts (`hostAbi` of `compile`, `preflight`, `install facts`,
+ * the `read` script's facts part); the check itself is {@link checkHostAbi} (abiHost.ts).
  *
  * AppArmor 4 rules need both halves of AppArmor to be new enough:
  * - the parser: AppArmor 3.x's `apparmor_parser` refuses `userns`, `mqueue`, `io_uring` and `all`
@@ -10,9 +11,10 @@
  *   apply. The parser decides by the kernel's feature tree (`/sys/kernel/security/apparmor/features`),
  *   flattened into paths: `namespaces/mask/userns_create` is the word `userns_create` in the file
  *   `namespaces/mask` (apparmor parser_main.c `set_supported_features`: the same paths, intersected
- *   with the policy's pinned `abi`).
- * So a rule is refused for a host unless the host's parser is recent enough and its kernel exports the
- * feature. Debian 12 (apparmor 3.0.8, Linux 6.1) has neither for userns; Linux 6.7 added user
+ *   with the policy's feature set: the profile's `abi`, or what /etc/apparmor/parser.conf pins).
+ * So a rule is refused for a host unless the host's parser is recent enough and both feature sets
+ * have the feature. Fine-grained `unix` rules need no new parser, only `network/af_unix` (the parser
+ * downgrades them to `network unix` without it). Debian 12 (apparmor 3.0.8, Linux 6.1) has neither for userns; Linux 6.7 added user
  * namespace and io_uring mediation upstream.
  */
 import type { PolicyDocument, Profile, ProfileItem } from "./model";
@@ -78,7 +80,7 @@ export interface AbiNeed {
 }
 
 /**
- * The rule kinds and forms that need more than AppArmor 3.0 has, by key: the rule's `kind`, `mqueue`
+ * The rule kinds and forms that need more than AppArmor 3.0 or a kernel feature, by key: the rule's `kind`, `mqueue`
  * split by queue type, and `priority` for the `priority=N` prefix of any rule. Feature paths as
  * apparmor_parser (4.1, parser_main.c) tests them against the kernel's features.
  */
@@ -196,9 +198,10 @@ function ruleText(item: ProfileItem): string {
 }
 
 /**
- * What `source` needs from a host beyond AppArmor 3.0: one entry per rule (in every profile and hat)
- * and need, with the rule's text, the kernel feature and the first parser accepting it, plus each
- * `abi <abi/X>,` line's file. Empty for an AppArmor 3.0 profile (docker-default, …).
+ * What `source` needs from a host beyond AppArmor 3.0 (or a feature such as fine-grained unix): one
+ * entry per rule (in every profile and hat) and need, with the rule's text, the feature and the first
+ * parser accepting it, plus each `abi <abi/X>,` line's file. Empty for docker-default and other
+ * profiles of AppArmor 3.0 rules without `unix` rules.
  */
 export function abiRequirements(source: PolicyDocument | Profile): AbiRequirement[] {
     const out: AbiRequirement[] = [];
