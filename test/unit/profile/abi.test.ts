@@ -86,6 +86,22 @@ const profile = (body: string, pre = "") => parseProfile(`${pre}profile p {\n${b
 describe("profile/abi: abiRequirements (what a profile needs beyond AppArmor 3.0)", () => {
     const table: [string, string, string, Partial<AbiRequirement>[]][] = [
         ["AppArmor 3 rules", "  file,\n  network inet stream,\n  capability chown,", "", []],
+        ["network unix (not fine-grained)", "  network unix stream,", "", []],
+        [
+            "fine-grained unix: the af_unix feature (or network_v9's), no parser minimum",
+            "  unix (send) type=stream,\n  deny unix (bind) type=dgram,",
+            "",
+            [
+                {
+                    rule: "unix send type=stream,",
+                    need: "unix",
+                    feature: "network/af_unix",
+                    alternatives: ["network_v9/af_unix"],
+                    minParser: undefined,
+                },
+                { rule: "deny unix bind type=dgram,", need: "unix" },
+            ],
+        ],
         [
             "userns",
             "  userns,",
@@ -147,7 +163,7 @@ describe("profile/abi: abiRequirements (what a profile needs beyond AppArmor 3.0
             assert.strictEqual(got.length, want.length, JSON.stringify(got));
             want.forEach((w, i) => {
                 for (const [k, v] of Object.entries(w))
-                    assert.strictEqual(
+                    assert.deepStrictEqual(
                         (got[i] as unknown as Record<string, unknown>)[k],
                         v,
                         `${k}: ${JSON.stringify(got[i])}`,
