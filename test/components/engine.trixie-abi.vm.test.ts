@@ -16,13 +16,12 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Profile } from "../../src/components";
 import { releaseTrixieTestHost, trixieTestHost, type TrixieHost } from "../support/testhost";
 import { PROFILE_DIR as DIR, vmContext, type VmContext } from "../support/vmStack";
+import { DEBIAN_PIN, pinCommands } from "../support/parserConfPin";
 import { engineStack, opSequence, type EngineStack } from "./engineHarness";
 
 const NAME = "pa-trx-abi";
-const CONF = "/etc/apparmor/parser.conf";
-const SAVED = "/var/tmp/pa-trx-abi-parser.conf";
-const DEBIAN_PIN = "/usr/share/apparmor-features/features";
-const NO_USERNS_PIN = "/var/tmp/pa-trx-abi-no-userns";
+const PIN = pinCommands(NAME);
+const NO_USERNS_PIN = PIN.noUsernsPin;
 
 describe("engine + trixie: `pulumi refresh` records each host's ABI facts without an install", function () {
     this.timeout(900_000);
@@ -59,18 +58,12 @@ describe("engine + trixie: `pulumi refresh` records each host's ABI facts withou
         vm = await trixieTestHost();
         ctx = await vmContext(vm.info);
         await ctx.clearProfiles([NAME]);
-        await root(
-            `[ -e ${SAVED} ] || cp -p ${CONF} ${SAVED}; ` +
-                `sed 's/^namespaces {mask {userns_create$/namespaces {mask {/' ${DEBIAN_PIN} > ${NO_USERNS_PIN}`,
-        );
+        await root(PIN.setup);
         st = await engineStack("components-trixie-abi", program);
     });
     after(async function () {
         this.timeout(600_000);
-        if (ctx)
-            await root(
-                `[ -e ${SAVED} ] && cp -p ${SAVED} ${CONF}; rm -f ${SAVED} ${NO_USERNS_PIN}`,
-            );
+        if (ctx) await root(PIN.teardown);
         if (st) await st.cleanup();
         if (ctx) {
             const left = await root(
@@ -95,7 +88,7 @@ describe("engine + trixie: `pulumi refresh` records each host's ABI facts withou
         const before = await hostProfileState();
         const sha = await fileSha();
         try {
-            await root(`printf 'policy-features=%s\\n' ${NO_USERNS_PIN} > ${CONF}`);
+            await root(PIN.pin(NO_USERNS_PIN));
             // a refresh only reads (the provider's read): "update" is its state changing, the rest "same"
             const ops = await refresh();
             assert.deepStrictEqual(
@@ -121,7 +114,7 @@ describe("engine + trixie: `pulumi refresh` records each host's ABI facts withou
             );
             assert.strictEqual(await fileSha(), sha, "the profile file was not rewritten");
         } finally {
-            await root(`cp -p ${SAVED} ${CONF}`);
+            await root(PIN.restore);
         }
         await refresh();
         const back = await hostProfileState();

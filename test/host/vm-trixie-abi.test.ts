@@ -31,13 +31,12 @@ import {
     type TrixieHost,
 } from "../support/testhost";
 import { cleanup, execFor, root } from "./scripts-support";
+import { DEBIAN_PIN, PARSER_CONF as CONF, pinCommands } from "../support/parserConfPin";
 
-const CONF = "/etc/apparmor/parser.conf";
-const BACKUP = "/var/tmp/pa-trixie-abi-parser.conf";
-const DEBIAN_PIN = "/usr/share/apparmor-features/features";
-/** Debian's pinned set without `userns_create` (the kernel has it). */
-const NO_USERNS_PIN = "/var/tmp/pa-trixie-abi-no-userns";
 const NAME = "pa-trixie-abi";
+const PIN = pinCommands(NAME);
+/** Debian's pinned set without `userns_create` (the kernel has it). */
+const NO_USERNS_PIN = PIN.noUsernsPin;
 const DIR = "/etc/apparmor.d/containers";
 
 /** The VM parser's own warnings for `text` (compiled, not loaded). */
@@ -55,9 +54,8 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
         return vm.info;
     };
     /** parser.conf holding only `policy-features=PIN` (restored in `after`). */
-    const pin = (path: string) =>
-        root(host(), `printf 'policy-features=%s\\n' '${path}' > ${CONF}`);
-    const restore = () => root(host(), `cp -p ${BACKUP} ${CONF}`);
+    const pin = (path: string) => root(host(), PIN.pin(path));
+    const restore = () => root(host(), PIN.restore);
     const facts = async (): Promise<HostAbiFacts> => {
         const parts: ReadPart[] = [{ kind: "facts" }];
         const [r] = parseRead(parts, await vm!.exec(readCommand(parts, { sudo: true }).command));
@@ -69,18 +67,13 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
         this.timeout(1_800_000);
         const booted = await trixieTestHost();
         vm = { ...booted, exec: execFor(booted.info) };
-        await root(
-            vm.info,
-            `[ -e ${BACKUP} ] || cp -p ${CONF} ${BACKUP}; ` +
-                `sed 's/^namespaces {mask {userns_create$/namespaces {mask {/' ${DEBIAN_PIN} > ${NO_USERNS_PIN}`,
-        );
+        await root(vm.info, PIN.setup);
     });
 
     after(async function () {
         this.timeout(120000);
         if (vm) {
-            await restore();
-            await root(vm.info, `rm -f ${BACKUP} ${NO_USERNS_PIN}`);
+            await root(vm.info, PIN.teardown);
             await cleanup(vm.info, [NAME]);
         }
         closeAll();
