@@ -639,10 +639,12 @@ export const hostProfileProvider = {
         const where = props.target;
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
-            // Both at once: they join the host's shared read (one host run for the whole refresh),
-            // never answered by a run older than this resource's own last check.
+            // All at once: they join the host's shared read (one host run for the whole refresh),
+            // never answered by a run older than this resource's own last check. The host's ABI
+            // facts too (an upgraded parser or kernel, a parser.conf pin): a facts part that fails
+            // alone keeps the recorded ones.
             const seenAt = Date.parse(props.checkedAt ?? "") || 0;
-            const [live, d] = await Promise.all([
+            const [live, d, facts] = await Promise.all([
                 ops.status(
                     t,
                     where,
@@ -661,12 +663,19 @@ export const hostProfileProvider = {
                     true,
                     seenAt,
                 ),
+                // a failed run fails status too; only a facts part failing alone lands here
+                ops.hostFacts(t, where, props.connection.sudo, true, seenAt).catch(() => undefined),
             ]);
-            const drift = hostDriftReasons(
-                where,
-                { fileSha256: props.installed.fileSha256, mode: props.installed.mode },
-                live,
-            );
+            const hostAbi = facts ?? props.installed.hostAbi;
+            // what the host no longer enforces of the installed text is drift too (see abiDrift)
+            const drift = [
+                ...hostDriftReasons(
+                    where,
+                    { fileSha256: props.installed.fileSha256, mode: props.installed.mode },
+                    live,
+                ),
+                ...(facts ? hostAbiProblems(props.profileText, facts, where) : []),
+            ];
             const denials = recordDenials(
                 props.denials,
                 props.history ?? [],
@@ -676,6 +685,7 @@ export const hostProfileProvider = {
             const seen = seenHostKey(t);
             const outs: HostProfileOutputs = {
                 ...props,
+                installed: { ...props.installed, ...(hostAbi ? { hostAbi } : {}) },
                 live,
                 drift,
                 denials,

@@ -14,9 +14,12 @@
  * last. The first shared run of a host therefore also reads the status of EVERY profile this library
  * manages there, and later shared requests of the same operation are answered from that run (status by
  * name, denials by identical cursor) for {@link SHARE_MS} at most, and only until this process runs any
- * other host script on that host ({@link HostReadBatcher.invalidate}): one host run per refresh.
+ * other host script on that host ({@link HostReadBatcher.invalidate}): one host run per refresh. The
+ * host's ABI facts ({@link HostReadBatcher.facts}) are one more part of that run, read once per host
+ * and refresh (they cost the host one `apparmor_parser --version`).
  */
 import * as host from "../host";
+import type { HostAbiFacts } from "../profile";
 import { containerLabelOf, type ContainerLabel, type LabelsResult } from "../host/labels";
 import {
     planReads,
@@ -55,6 +58,7 @@ type Request = (
     | { kind: "status"; dir: string; name: string }
     | { kind: "denials"; cursor: string; maxBytes: number; source: host.DenialSource | "auto" }
     | { kind: "label"; id: string }
+    | { kind: "facts" }
 ) & {
     /** A refresh's read: may be answered by, and shares its answers with, the same operation's reads. */
     share: boolean;
@@ -80,6 +84,8 @@ interface Shared {
      * next refresh reads the log once.
      */
     readonly end?: string;
+    /** The host's ABI facts, once a run of the operation read them. */
+    facts?: HostAbiFacts;
 }
 
 interface Waiter {
@@ -106,6 +112,7 @@ interface Queue {
 function partKey(r: Request): string {
     if (r.kind === "status") return `status\0${r.dir}`;
     if (r.kind === "label") return "labels";
+    if (r.kind === "facts") return "facts";
     return `denials\0${r.cursor}\0${r.maxBytes}\0${r.source}`;
 }
 
@@ -187,6 +194,14 @@ export class HostReadBatcher {
     }
 
     /**
+     * The host's AppArmor ABI facts (parser, kernel, ABI files, features, parser.conf pins). `share`: a
+     * refresh's read, answered once per host and operation. Defaults to false.
+     */
+    facts(t: SshTarget, sudo: boolean, share = false, seenAt = 0): Promise<HostAbiFacts> {
+        return this.enqueue(t, sudo, { kind: "facts", share, seenAt }) as Promise<HostAbiFacts>;
+    }
+
+    /**
      * Forgets what shared runs read on `t` (every sudo mode): called before this process runs any other
      * host script there, which may change what a read would report.
      */
@@ -222,10 +237,14 @@ export class HostReadBatcher {
     }
 
     /** A shared request's answer from the last shared run, if it is fresh and has one. */
-    private fromShared(q: Queue, req: Request): StatusAnswer | host.DenialsResult | undefined {
+    private fromShared(
+        q: Queue,
+        req: Request,
+    ): StatusAnswer | host.DenialsResult | HostAbiFacts | undefined {
         const sh = this.freshShared(q);
         if (!sh || req.seenAt >= sh.at) return undefined;
         if (req.kind === "denials") return sh.denials.get(partKey(req));
+        if (req.kind === "facts") return sh.facts;
         if (req.kind === "label") return undefined;
         const profile = sh.all.profiles.find((p) => p.name === req.name);
         return profile ? { apparmor: sh.all.apparmor, profile } : undefined;
@@ -342,15 +361,26 @@ export class HostReadBatcher {
             const x = got[i][0]?.result;
             if (parts[i].kind === "denials" && x?.ok) denials.set(k, x.value as host.DenialsResult);
         });
+        const fi = keys.indexOf("facts");
+        const fr = fi < 0 ? undefined : got[fi][0]?.result;
+        const facts = fr?.ok ? (fr.value as HostAbiFacts) : undefined;
         if (before) {
-            // the same operation's shared answers, now with this wave's denials too
-            if (q.shared === before) for (const [k, v] of denials) before.denials.set(k, v);
+            // the same operation's shared answers, now with this wave's denials (and facts) too
+            if (q.shared !== before) return;
+            for (const [k, v] of denials) before.denials.set(k, v);
+            before.facts ??= facts;
             return;
         }
         const all = got[parts.length - 1][0]?.result;
         if (!all?.ok) return;
         const end = [...denials.values()].find((d) => d.cursor?.startsWith("journal:"))?.cursor;
-        q.shared = { at, all: all.value as host.StatusResult, denials, ...(end ? { end } : {}) };
+        q.shared = {
+            at,
+            all: all.value as host.StatusResult,
+            denials,
+            ...(end ? { end } : {}),
+            ...(facts ? { facts } : {}),
+        };
     }
 }
 
@@ -372,16 +402,18 @@ function readPart(reqs: readonly Request[]): ReadPart {
               }
             : r.kind === "label"
               ? { kind: "labels", ids: [...new Set(reqs.map((x) => (x as { id: string }).id))] }
-              : { kind: "denials", cursor: r.cursor, maxBytes: r.maxBytes, source: r.source };
+              : r.kind === "facts"
+                ? { kind: "facts" }
+                : { kind: "denials", cursor: r.cursor, maxBytes: r.maxBytes, source: r.source };
     return part;
 }
 
 function answer(w: Waiter, served: readonly Served[]): void {
     const results = served.map((s) => s.result);
     const failed = results.find((x) => !x.ok);
-    if (w.req.kind === "denials") {
+    if (w.req.kind === "denials" || w.req.kind === "facts") {
         const x = results[0];
-        if (!x) w.reject(new Error("read: no denials part answered"));
+        if (!x) w.reject(new Error(`read: no ${w.req.kind} part answered`));
         else if (!x.ok) w.reject(x.error);
         else w.resolve(x.value);
         return;

@@ -258,6 +258,21 @@ export async function status(
 }
 
 /**
+ * The host's AppArmor ABI facts (parser, kernel, ABI files, kernel features, parser.conf pins), read
+ * fresh. Served by the host's shared read ({@link reads}): a refresh reads them once per host, in the
+ * same host run as its status and denials.
+ */
+export async function hostFacts(
+    t: SshTarget,
+    where: string,
+    sudo: boolean,
+    share = false,
+    seenAt = 0,
+): Promise<HostAbiFacts> {
+    return step(where, "status", () => reads.facts(t, sudo, share, seenAt));
+}
+
+/**
  * Removes the profile (or restores the original it adopted). Processes still confined by it: after
  * waiting up to `waitSeconds` for them to go, "refuse" fails naming the host, the profile and their
  * count; "remove" unloads anyway (they run unconfined from then on).

@@ -417,11 +417,13 @@ export function argsError(type: string, name: string, problems: readonly ArgProb
 export type VersionsOutput = Record<string, HostVersions>;
 
 /**
- * {@link Profile.hostAbi}: per host key, the host's AppArmor as the last install read it:
+ * {@link Profile.hostAbi}: per host key, the host's AppArmor as the last install or refresh read it:
  * `parserVersion` (`apparmor_parser --version`, e.g. "3.0.8"; null when not installed), `kernel`
  * (`uname -r`), `abi` (the ABI files in /etc/apparmor.d/abi/ that `abi <abi/X>,` may name, e.g.
  * ["3.0"]) and `features` (the kernel's feature paths from /sys/kernel/security/apparmor/features,
- * e.g. "namespaces/mask/userns_create" when it mediates user namespaces).
+ * e.g. "namespaces/mask/userns_create" when it mediates user namespaces), and `parserConf` when
+ * /etc/apparmor/parser.conf pins the parser's feature sets (`policy`, `kernel`, `override`: each
+ * `{path, features}`; Debian 13 pins `policy` to /usr/share/apparmor-features/features).
  */
 export type HostAbiOutput = Record<string, core.HostAbiFacts>;
 
@@ -443,10 +445,11 @@ export class Profile extends pulumi.ComponentResource {
     /** Per host: drift found by the last refresh (empty when in sync). */
     public readonly drift: pulumi.Output<Record<string, string[]>>;
     /**
-     * Per host: its AppArmor parser version, kernel, ABI files and kernel features, as the last install
-     * read them ({@link HostAbiOutput}). A preview refuses rules a host cannot enforce (AppArmor 4's
-     * `userns`, `mqueue`, `io_uring`, `all`, `priority=` on an AppArmor 3 host or a kernel without
-     * the feature), naming the host, the rule and the missing feature.
+     * Per host: its AppArmor parser version, kernel, ABI files, kernel features and parser.conf pins,
+     * as the last install or refresh read them ({@link HostAbiOutput}). A preview refuses rules a host
+     * cannot enforce (AppArmor 4's `userns`, `mqueue`, `io_uring`, `all`, `priority=`, fine-grained
+     * `unix` on an AppArmor 3 host, a kernel without the feature or a parser pinned to a feature set
+     * without it), naming the host, the rule and the missing feature.
      */
     public readonly hostAbi: pulumi.Output<HostAbiOutput>;
     /**

@@ -38,7 +38,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { minifyShell } from "./minify";
 import { isKernelAppArmorType, kernelAuditType } from "../log/kernel";
-import type { HostAbiFacts } from "../profile/abi";
+import type { HostAbiFacts, ParserConfPins, PinnedFeatures } from "../profile/abi";
 import { decodeUtf8Exact, type Utf8Problem } from "../profile/utf8";
 
 /** The scripts in `src/host/`. */
@@ -157,9 +157,13 @@ export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install", "re
 /** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
 export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory"];
 
+/** The scripts that also get `lib-abi.sh` (`abi_facts`: what the host's AppArmor can enforce). */
+export const ABI_SCRIPTS: readonly HostScriptName[] = ["compile", "preflight", "install", "read"];
+
 /** The library files sent before `name`.sh, in order. */
 export function hostScriptLibs(name: HostScriptName): string[] {
     const libs = ["lib.sh"];
+    if (ABI_SCRIPTS.includes(name)) libs.push("lib-abi.sh");
     if (STORE_SCRIPTS.includes(name)) libs.push("lib-store.sh");
     if (LOG_SCRIPTS.includes(name)) libs.push("lib-log.sh");
     if (DOCKER_SCRIPTS.includes(name)) libs.push("lib-docker.sh");
@@ -820,7 +824,41 @@ export function parseHostAbi(v: unknown): HostAbiFacts | undefined {
     const abi = list(o.abi, 100);
     const features = list(o.features, MAX_HOST_FEATURES);
     if (!abi || !features) return undefined;
-    return { parserVersion: pv, kernel: o.kernel, abi, features };
+    const parserConf = parsePins(o.parserConf, (x) => list(x, MAX_HOST_FEATURES));
+    if (parserConf === null) return undefined;
+    return {
+        parserVersion: pv,
+        kernel: o.kernel,
+        abi,
+        features,
+        ...(parserConf ? { parserConf } : {}),
+    };
+}
+
+/** `hostAbi.parserConf` checked: undefined when absent, null when malformed. */
+function parsePins(
+    v: unknown,
+    list: (x: unknown) => string[] | undefined,
+): ParserConfPins | undefined | null {
+    if (v === undefined) return undefined;
+    if (typeof v !== "object" || v === null) return null;
+    const out: Record<string, PinnedFeatures> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        if (k !== "policy" && k !== "kernel" && k !== "override") return null;
+        const m = x as { path?: unknown; features?: unknown } | null;
+        const features = list(m?.features);
+        const p = m?.path;
+        if (
+            !features ||
+            typeof p !== "string" ||
+            !p.startsWith("/") ||
+            !FACT_RE.test(p) ||
+            p.includes("..")
+        )
+            return null;
+        out[k] = { path: p, features };
+    }
+    return out;
 }
 
 /** One human error for a failed preflight, naming each missing piece and its fix. */

@@ -8,12 +8,14 @@
 #   denials CURSOR MAXBYTES SOURCE UNTIL
 #                                    denials CURSOR MAXBYTES SOURCE [UNTIL] (UNTIL "-": none)
 #   labels COUNT ID…                 labels ID… (COUNT container IDs follow, COUNT from 1 to 500)
+#   facts                            the host's AppArmor ABI: {"ok":true,"hostAbi":{…}} (abi_facts in
+#                                    lib-abi.sh: one `apparmor_parser --version`, builtins otherwise)
 # Output: a header line {"ok":true,"read":"v1","parts":N}, then per part, in order, a frame line
 # {"part":I,"exit":RC,"lines":L} followed by exactly L lines: what that part printed (a last line
 # without a newline gets one). The lengths make the framing unambiguous whatever the log lines hold.
 # Parts' stderr is this script's stderr.
 
-USAGE="status DIR COUNT NAME... | denials CURSOR MAXBYTES SOURCE UNTIL | labels COUNT ID... ..."
+USAGE="status DIR COUNT NAME... | denials CURSOR MAXBYTES SOURCE UNTIL | labels COUNT ID... | facts ..."
 [ $# -ge 1 ] || usage "$USAGE"
 
 # check_count LAYOUT MIN COUNT LEFT: COUNT is a number from MIN (0 or 1) to 500, and the LEFT words
@@ -44,6 +46,7 @@ count_parts() {
                 [ $# -ge 5 ] || usage "$USAGE"
                 shift 5
                 ;;
+            facts) shift ;;
             *) usage "$USAGE" ;;
         esac
         n=$((n + 1))
@@ -106,6 +109,10 @@ while [ $# -gt 0 ]; do
                 pa_denials "$2" "$3" "$4" "$5" </dev/null >"$work/out" || rc=$?
             fi
             shift 5
+            ;;
+        facts)
+            (abi_facts && printf '{"ok":true,%s}\n' "$PA_HOST_ABI") </dev/null >"$work/out" || rc=$?
+            shift
             ;;
     esac
     frame "$i" "$rc" "$work/out"

@@ -12,6 +12,7 @@ import {
     hostScriptProgram,
     isDenialSource,
     parseDenials,
+    parseHostAbi,
     parseHostResult,
     parseStatus,
     validateCursor,
@@ -25,6 +26,7 @@ import {
     type ScriptOutput,
     type StatusResult,
 } from "./index";
+import type { HostAbiFacts } from "../profile/abi";
 import { labelsArgs, MAX_LABEL_IDS, parseLabels, type LabelsResult } from "./labels";
 
 /** `status DIR NAME…` as a part of a read. */
@@ -57,14 +59,24 @@ export interface LabelsPart {
     readonly ids: readonly string[];
 }
 
-export type ReadPart = StatusPart | DenialsPart | LabelsPart;
+/**
+ * `facts` as a part of a read: the host's AppArmor ABI (`abi_facts` in lib-abi.sh: parser version,
+ * kernel, ABI files, kernel features, the feature sets parser.conf pins).
+ */
+export interface FactsPart {
+    readonly kind: "facts";
+}
+
+export type ReadPart = StatusPart | DenialsPart | LabelsPart | FactsPart;
 
 /** The result type of a part. */
 export type ReadPartValue<P extends ReadPart> = P extends StatusPart
     ? StatusResult
     : P extends DenialsPart
       ? DenialsResult
-      : LabelsResult;
+      : P extends LabelsPart
+        ? LabelsResult
+        : HostAbiFacts;
 
 /** One part's outcome: its own result, or its own error. */
 export type ReadPartResult<P extends ReadPart = ReadPart> =
@@ -111,6 +123,7 @@ export function readPartArgs(p: ReadPart): string[] {
         const ids = labelsArgs(p.ids);
         return ["labels", String(ids.length), ...ids];
     }
+    if (p.kind === "facts") return ["facts"];
     throw new Error(`invalid read part "${String((p as { kind?: unknown }).kind)}"`);
 }
 
@@ -259,7 +272,9 @@ export function parseRead(parts: readonly ReadPart[], out: ScriptOutput): ReadPa
                     ? parseStatus(partOut)
                     : p.kind === "denials"
                       ? parseDenials(partOut)
-                      : parseLabels(partOut);
+                      : p.kind === "labels"
+                        ? parseLabels(partOut)
+                        : parseFacts(partOut);
             results.push({ ok: true, value } as ReadPartResult);
         } catch (e) {
             if (!(e instanceof HostScriptError)) throw e;
@@ -268,6 +283,13 @@ export function parseRead(parts: readonly ReadPart[], out: ScriptOutput): ReadPa
     }
     if (at !== lines.length - 1) throw badOutput(`lines after the last part`, out);
     return results;
+}
+
+/** A facts part's result: its `hostAbi`, checked ({@link parseHostAbi}). */
+function parseFacts(out: ScriptOutput): HostAbiFacts {
+    const facts = parseHostAbi(parseHostResult("read", out).hostAbi);
+    if (!facts) throw badOutput("facts: no well-formed hostAbi", out);
+    return facts;
 }
 
 /** The read program (for tests: its size decides how many names fit). */

@@ -1,6 +1,7 @@
 /**
  * What a profile needs from a host's AppArmor (the ABI per host), and whether a host has it. Pure:
- * the host's facts come from the host scripts (`hostAbi` of `compile`, `preflight`, `install facts`).
+ * the host's facts come from the host scripts (`hostAbi` of `compile`, `preflight`, `install facts`,
+ * the `read` script's facts part); the check itself is {@link checkHostAbi} (abiHost.ts).
  *
  * AppArmor 4 rules need both halves of AppArmor to be new enough:
  * - the parser: AppArmor 3.x's `apparmor_parser` refuses `userns`, `mqueue`, `io_uring` and `all`
@@ -10,13 +11,38 @@
  *   apply. The parser decides by the kernel's feature tree (`/sys/kernel/security/apparmor/features`),
  *   flattened into paths: `namespaces/mask/userns_create` is the word `userns_create` in the file
  *   `namespaces/mask` (apparmor parser_main.c `set_supported_features`: the same paths, intersected
- *   with the policy's pinned `abi`).
- * So a rule is refused for a host unless the host's parser is recent enough and its kernel exports the
- * feature. Debian 12 (apparmor 3.0.8, Linux 6.1) has neither for userns; Linux 6.7 added user
+ *   with the policy's feature set: the profile's `abi`, or what /etc/apparmor/parser.conf pins).
+ * So a rule is refused for a host unless the host's parser is recent enough and both feature sets
+ * have the feature. Fine-grained `unix` rules need no new parser, only `network/af_unix` (the parser
+ * downgrades them to `network unix` without it). Debian 12 (apparmor 3.0.8, Linux 6.1) has neither for userns; Linux 6.7 added user
  * namespace and io_uring mediation upstream.
  */
 import type { PolicyDocument, Profile, ProfileItem } from "./model";
 import { renderRule } from "./render";
+
+/** A feature set `/etc/apparmor/parser.conf` pins the host's `apparmor_parser` to. */
+export interface PinnedFeatures {
+    /** The features file or directory parser.conf names (`/usr/share/apparmor-features/features`). */
+    readonly path: string;
+    /** Its feature paths, in the form of {@link HostAbiFacts.features}. */
+    readonly features: readonly string[];
+}
+
+/**
+ * The feature sets `/etc/apparmor/parser.conf` pins (apparmor_parser(8)); each absent when not pinned.
+ * Debian 13 pins `policy-features=/usr/share/apparmor-features/features`.
+ */
+export interface ParserConfPins {
+    /**
+     * `policy-features` (or `features-file`): what a profile WITHOUT an `abi` rule is compiled against
+     * (it does not override an `abi` rule).
+     */
+    readonly policy?: PinnedFeatures;
+    /** `kernel-features` (or `features-file`): what the parser takes for the kernel's features. */
+    readonly kernel?: PinnedFeatures;
+    /** `override-policy-abi`: what every profile is compiled against, its `abi` rule or not. */
+    readonly override?: PinnedFeatures;
+}
 
 /** A host's AppArmor facts that decide which rules it can enforce. */
 export interface HostAbiFacts {
@@ -33,6 +59,8 @@ export interface HostAbiFacts {
      * kernel's side is not checked).
      */
     readonly features: readonly string[];
+    /** The feature sets the parser's config pins; absent when it pins none. */
+    readonly parserConf?: ParserConfPins;
 }
 
 /** What a rule kind (or form) needs from a host. */
@@ -41,14 +69,18 @@ export interface AbiNeed {
     readonly what: string;
     /** The kernel feature path the parser looks up for it; none when only the parser matters. */
     readonly feature?: string;
-    /** The first `apparmor_parser` version that accepts it. */
-    readonly minParser: string;
+    /** Other feature paths that serve as well (any one, in both feature sets, suffices). */
+    readonly alternatives?: readonly string[];
+    /** The first `apparmor_parser` version that accepts it; none when every supported one does. */
+    readonly minParser?: string;
     /** Which kernels have the feature (for the fix). */
     readonly kernelHint?: string;
+    /** What the parser does with the rule without the feature. Defaults to "the rule would not be enforced". */
+    readonly without?: string;
 }
 
 /**
- * The rule kinds and forms that need more than AppArmor 3.0 has, by key: the rule's `kind`, `mqueue`
+ * The rule kinds and forms that need more than AppArmor 3.0 or a kernel feature, by key: the rule's `kind`, `mqueue`
  * split by queue type, and `priority` for the `priority=N` prefix of any rule. Feature paths as
  * apparmor_parser (4.1, parser_main.c) tests them against the kernel's features.
  */
@@ -78,6 +110,15 @@ export const ABI_NEEDS: Readonly<Record<string, AbiNeed>> = {
         kernelHint: "Linux 6.7 or later mediates io_uring",
     },
     all: { what: "the `all` rule", minParser: "4.0" },
+    // the parser downgrades a unix rule to `network unix` without it (af_unix.cc; checked on Debian 13,
+    // whose 6.12 kernel and pinned policy features both lack it)
+    unix: {
+        what: "fine-grained unix rules",
+        feature: "network/af_unix",
+        alternatives: ["network_v9/af_unix"],
+        kernelHint: "a kernel with AppArmor's af_unix mediation (Ubuntu's kernels)",
+        without: "the parser downgrades the rule to a generic `network unix` rule",
+    },
     priority: { what: "the `priority=` prefix", minParser: "4.1" },
 };
 
@@ -88,6 +129,8 @@ export const ABI_NEEDS: Readonly<Record<string, AbiNeed>> = {
  */
 export const ABI_FILE_LACKS: Readonly<Record<string, readonly string[]>> = {
     "3.0": ["namespaces/mask/userns_create", "ipc/posix_mqueue", "ipc/sysv_mqueue", "io_uring"],
+    // AppArmor 4.1's abi/4.0 (Debian 13): the parser warns "io_uring rules not enforced" under it
+    "4.0": ["ipc/sysv_mqueue", "io_uring"],
 };
 
 /** One thing a profile needs from the hosts it goes to. */
@@ -98,6 +141,8 @@ export interface AbiRequirement {
     readonly need: string;
     /** The kernel feature path it needs. */
     readonly feature?: string;
+    /** Other feature paths that serve as well ({@link AbiNeed.alternatives}). */
+    readonly alternatives?: readonly string[];
     /** The first `apparmor_parser` that accepts it. */
     readonly minParser?: string;
     /** The ABI file (`4.0` of `abi <abi/4.0>,`) that must exist in `/etc/apparmor.d/abi/`. */
@@ -111,7 +156,7 @@ function rawNeeds(text: string): string[] {
     const out: string[] = [];
     if (/^\s*(?:(?:audit|deny|allow|owner)\s+)*priority\s*=/.test(text)) out.push("priority");
     const rest = text.replace(QUALIFIER_RE, "");
-    const m = /^(userns|mqueue|io_uring|all)\b/.exec(rest);
+    const m = /^(userns|mqueue|io_uring|all|unix)\b/.exec(rest);
     if (m) {
         if (m[1] === "mqueue")
             out.push(/type\s*=\s*sysv/.test(rest) ? "mqueue-sysv" : "mqueue-posix");
@@ -153,9 +198,10 @@ function ruleText(item: ProfileItem): string {
 }
 
 /**
- * What `source` needs from a host beyond AppArmor 3.0: one entry per rule (in every profile and hat)
- * and need, with the rule's text, the kernel feature and the first parser accepting it, plus each
- * `abi <abi/X>,` line's file. Empty for an AppArmor 3.0 profile (docker-default, …).
+ * What `source` needs from a host beyond AppArmor 3.0 (or a feature such as fine-grained unix): one
+ * entry per rule (in every profile and hat) and need, with the rule's text, the feature and the first
+ * parser accepting it, plus each `abi <abi/X>,` line's file. Empty for docker-default and other
+ * profiles of AppArmor 3.0 rules without `unix` rules.
  */
 export function abiRequirements(source: PolicyDocument | Profile): AbiRequirement[] {
     const out: AbiRequirement[] = [];
@@ -178,7 +224,8 @@ export function abiRequirements(source: PolicyDocument | Profile): AbiRequiremen
                     rule: ruleText(item),
                     need,
                     ...(n.feature ? { feature: n.feature } : {}),
-                    minParser: n.minParser,
+                    ...(n.alternatives ? { alternatives: n.alternatives } : {}),
+                    ...(n.minParser ? { minParser: n.minParser } : {}),
                 });
             }
         }
@@ -217,83 +264,4 @@ export function compareVersions(a: string, b: string): number {
         if (d !== 0) return d;
     }
     return 0;
-}
-
-/** The longest prefix of `feature` the host has ("" when not even its first component). */
-function presentPrefix(feature: string, have: ReadonlySet<string>): string {
-    const parts = feature.split("/");
-    for (let i = parts.length - 1; i > 0; i--) {
-        const p = parts.slice(0, i).join("/");
-        if (have.has(p)) return p;
-    }
-    return "";
-}
-
-/**
- * The errors of sending a profile with `requirements` to a host with `facts`, one per rule that the
- * host cannot enforce, each naming the host (`where`), the rule, what is missing (the parser version,
- * the kernel feature, the ABI file) and the fix. `pinned`: the profile's own `abi <abi/X>,` file
- * (its rules needing a feature that ABI lacks are not enforced on any host). Empty when the host can
- * enforce every rule. A host whose parser is not installed yet (the preparation step installs it) is
- * checked on its kernel only; a host without AppArmor features (no securityfs) on its parser only.
- */
-export function checkHostAbi(
-    facts: HostAbiFacts,
-    requirements: readonly AbiRequirement[],
-    where: string,
-    pinned?: string,
-): string[] {
-    const have = new Set(facts.features);
-    const abis = new Set(facts.abi);
-    const pv = facts.parserVersion;
-    const runs = `apparmor_parser ${pv ?? "(not installed)"} on kernel ${facts.kernel || "(unknown)"}`;
-    const errors: string[] = [];
-    for (const r of requirements) {
-        if (r.need === "abi-file") {
-            if (pv !== null && r.abiFile !== undefined && !abis.has(r.abiFile))
-                errors.push(
-                    `host ${where} cannot compile \`${r.rule}\`: it has no ABI file abi/${r.abiFile} ` +
-                        `(it has ${facts.abi.length ? facts.abi.map((a) => `abi/${a}`).join(", ") : "none"} ` +
-                        `in /etc/apparmor.d/abi; it runs ${runs}); fix: pin an ABI the host has ` +
-                        `(abi <abi/3.0>, on AppArmor 3), or target hosts with AppArmor ≥ ${r.abiFile}`,
-                );
-            continue;
-        }
-        const need = ABI_NEEDS[r.need];
-        const missing: string[] = [];
-        if (pv !== null && r.minParser && compareVersions(pv, r.minParser) < 0)
-            missing.push(
-                `its apparmor_parser ${pv} is older than ${r.minParser}, the first to accept ${need.what}`,
-            );
-        if (r.feature && have.size > 0 && !have.has(r.feature)) {
-            const p = presentPrefix(r.feature, have);
-            const next = r.feature
-                .split("/")
-                .slice(0, p ? p.split("/").length + 1 : 1)
-                .join("/");
-            missing.push(
-                `its kernel lacks the AppArmor feature ${r.feature} (no ${next} in ` +
-                    "/sys/kernel/security/apparmor/features), so the rule would not be enforced",
-            );
-        }
-        if (r.feature && pinned !== undefined && ABI_FILE_LACKS[pinned]?.includes(r.feature))
-            missing.push(
-                `the profile pins abi <abi/${pinned}>, which lacks ${r.feature} (under that ABI the parser drops the rule on any kernel)`,
-            );
-        if (missing.length === 0) continue;
-        const fixes = ["drop the rule"];
-        if (r.minParser) {
-            let target = `target hosts with AppArmor ≥ ${r.minParser}`;
-            if (r.feature)
-                target += ` and a kernel exporting ${r.feature}${need.kernelHint ? ` (${need.kernelHint})` : ""}`;
-            fixes.push(target);
-        }
-        if (pinned !== undefined && r.feature && ABI_FILE_LACKS[pinned]?.includes(r.feature))
-            fixes.push("pin abi <abi/4.0>,");
-        errors.push(
-            `host ${where} cannot enforce \`${r.rule}\`: ${missing.join("; ")} (it runs ${runs}); ` +
-                `fix: ${fixes.join(", or ")}`,
-        );
-    }
-    return errors;
 }

@@ -14,4 +14,5 @@ export * from "./code";
 export * from "./rename";
 export * from "./glob";
 export * from "./abi";
+export * from "./abiHost";
 export * from "./utf8";

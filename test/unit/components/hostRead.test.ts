@@ -49,6 +49,15 @@ function journalLine(profile: string, serial: number): string {
     return JSON.stringify({ m, t: "1400", i: String(serial), s: "1796401366808000" });
 }
 
+/** The fake host's ABI facts (what the facts part answers). */
+const FACTS = {
+    parserVersion: "4.1.0",
+    kernel: "6.12.0",
+    abi: ["3.0", "4.0"],
+    features: ["file", "namespaces/mask/userns_create"],
+    parserConf: { policy: { path: "/usr/share/apparmor-features/features", features: ["file"] } },
+};
+
 interface FakeHost {
     runs: { target: string; args: string[] }[];
     /** The `until` of every denials part read (see denials.sh). */
@@ -108,6 +117,9 @@ function fakeHost(
                     const names = n === 0 ? (opts.managed ?? []) : args.slice(i + 3, i + 3 + n);
                     body = statusJson(args[i + 1], names, failNames);
                     i += 3 + n;
+                } else if (args[i] === "facts") {
+                    body = [JSON.stringify({ ok: true, hostAbi: FACTS })];
+                    i += 1;
                 } else if (args[i] === "labels") {
                     const n = Number(args[i + 1]);
                     body = labelsJson(args.slice(i + 2, i + 2 + n), opts.failLabels === true);
@@ -551,6 +563,25 @@ describe("host read batcher", () => {
                 assert.strictEqual(d.cursor, "journal:end");
                 assert.strictEqual(d.lines.length, 1);
             });
+        });
+
+        it("the host's ABI facts: one facts part in the first run, later waves answered from it", async () => {
+            const h = fakeHost({ managed: names });
+            const b = new HostReadBatcher(h.exec, 10);
+            const waveFacts = (ns: string[]) =>
+                Promise.all([...ns.map(() => b.facts(T, true, true)), wave(b, ns)]);
+            const got = [
+                ...(await waveFacts(names.slice(0, 8))),
+                ...(await waveFacts(names.slice(8))),
+            ];
+            assert.strictEqual(h.runs.length, 1);
+            assert.strictEqual(h.runs[0].args.filter((a) => a === "facts").length, 1);
+            const facts = got.filter((x) => !Array.isArray(x));
+            assert.strictEqual(facts.length, 20);
+            for (const f of facts) assert.deepStrictEqual(f, FACTS);
+            // not shared: a run of its own, with a facts part
+            assert.deepStrictEqual(await b.facts(T, true), FACTS);
+            assert.deepStrictEqual(h.runs[1].args, ["facts"]);
         });
 
         it("a name the host does not manage, another cursor, or a request that is not shared: a run of its own", async () => {

@@ -10,12 +10,23 @@ import * as os from "os";
 import * as path from "path";
 import { hostScriptDir, parseHostAbi, MAX_HOST_FEATURES } from "../../../src/host";
 
-/** Runs abi_facts with PA_SECFS at `secfs`; returns the parsed hostAbi object. */
-function abiFacts(secfs: string): Record<string, unknown> {
-    const lib = path.join(hostScriptDir(), "lib.sh");
+/**
+ * Runs abi_facts with PA_SECFS at `secfs` and the parser's config at `conf` (none by default);
+ * returns the parsed hostAbi object.
+ */
+function abiFacts(secfs: string, conf = "/nonexistent/parser.conf"): Record<string, unknown> {
+    const dir = hostScriptDir();
     const r = spawnSync(
         "sh",
-        ["-c", `. "$1"; PA_SECFS=$2; abi_facts; printf '{%s}\\n' "$PA_HOST_ABI"`, "t", lib, secfs],
+        [
+            "-c",
+            `. "$1"; . "$2"; PA_SECFS=$3; PA_PARSER_CONF=$4; abi_facts; printf '{%s}\\n' "$PA_HOST_ABI"`,
+            "t",
+            path.join(dir, "lib.sh"),
+            path.join(dir, "lib-abi.sh"),
+            secfs,
+            conf,
+        ],
         { encoding: "utf8" },
     );
     assert.strictEqual(r.status, 0, r.stderr);
@@ -99,6 +110,89 @@ describe("host: abi_facts reports the kernel's feature tree (local sh, stand-in 
     });
 });
 
+describe("host: abi_facts reports the feature sets parser.conf pins (local sh)", () => {
+    /** Debian 13's pinned features file, abridged (same format). */
+    const PINNED = [
+        "caps {mask {chown dac_override",
+        "}",
+        "}",
+        "namespaces {mask {userns_create",
+        "}",
+        "pivot_root {no",
+        "}",
+        "profile {yes",
+        "}",
+        "}",
+        "network_v8 {af_mask {unspec unix inet",
+        "}",
+        "}",
+        "policy {versions {v5 {yes",
+        "}",
+        "}",
+        "}",
+        "",
+    ].join("\n");
+
+    function setup(conf: string) {
+        const root = tree({ "namespaces/mask": "userns_create\n" });
+        fs.writeFileSync(path.join(root, "pinned"), PINNED);
+        fs.mkdirSync(path.join(root, "kdir/io_uring"), { recursive: true });
+        fs.writeFileSync(path.join(root, "kdir/io_uring/mask"), "sqpoll\n");
+        const file = path.join(root, "parser.conf");
+        fs.writeFileSync(file, conf.replace(/ROOT/g, root));
+        return { root, a: abiFacts(root, file) };
+    }
+
+    it("policy-features FILE: its path and its features, flattened as the parser names them", () => {
+        const { root, a } = setup("# c\n  policy-features=ROOT/pinned\nwrite-cache\n");
+        const pins = a.parserConf as Record<string, { path: string; features: string[] }>;
+        assert.deepStrictEqual(Object.keys(pins), ["policy"]);
+        assert.strictEqual(pins.policy.path, path.join(root, "pinned"));
+        assert.deepStrictEqual([...pins.policy.features].sort(), [
+            "caps",
+            "caps/mask",
+            "caps/mask/chown",
+            "caps/mask/dac_override",
+            "namespaces",
+            "namespaces/mask",
+            "namespaces/mask/userns_create",
+            "namespaces/pivot_root",
+            "namespaces/profile",
+            "network_v8",
+            "network_v8/af_mask",
+            "network_v8/af_mask/inet",
+            "network_v8/af_mask/unix",
+            "network_v8/af_mask/unspec",
+            "policy",
+            "policy/versions",
+            "policy/versions/v5",
+        ]);
+        assert.ok(parseHostAbi(a), "what the script prints parses");
+    });
+
+    it("features-file sets both, the last line wins, a directory is walked, override-policy-abi", () => {
+        const { root, a } = setup(
+            "policy-features ROOT/nothing\nfeatures-file=ROOT/pinned\nkernel-features = ROOT/kdir \n" +
+                "override-policy-abi=ROOT/pinned\n",
+        );
+        const pins = a.parserConf as Record<string, { path: string; features: string[] }>;
+        assert.deepStrictEqual(Object.keys(pins).sort(), ["kernel", "override", "policy"]);
+        assert.strictEqual(pins.policy.path, path.join(root, "pinned"));
+        assert.deepStrictEqual(pins.kernel, {
+            path: path.join(root, "kdir"),
+            features: ["io_uring", "io_uring/mask", "io_uring/mask/sqpoll"],
+        });
+        assert.deepStrictEqual(pins.override, pins.policy);
+    });
+
+    it("no parserConf without a pin; an unreadable or hostile path is left out", () => {
+        assert.strictEqual(setup("write-cache\n").a.parserConf, undefined);
+        assert.strictEqual(setup("policy-features=ROOT/missing\n").a.parserConf, undefined);
+        assert.strictEqual(setup('policy-features=ROOT/a"b\n').a.parserConf, undefined);
+        assert.strictEqual(setup("policy-features=relative\n").a.parserConf, undefined);
+    });
+});
+
 describe("host: parseHostAbi", () => {
     const good = {
         parserVersion: "3.0.8",
@@ -118,6 +212,18 @@ describe("host: parseHostAbi", () => {
         ["a path in the version", { ...good, parserVersion: "../x" }, false],
         ["a number for a feature", { ...good, features: [1] }, false],
         ["too many features", { ...good, features: Array(MAX_HOST_FEATURES + 1).fill("f") }, false],
+        [
+            "a pinned policy feature set",
+            { ...good, parserConf: { policy: { path: "/usr/share/f", features: ["file"] } } },
+            true,
+        ],
+        ["an unknown pin", { ...good, parserConf: { x: { path: "/f", features: [] } } }, false],
+        [
+            "a relative pin path",
+            { ...good, parserConf: { kernel: { path: "f", features: [] } } },
+            false,
+        ],
+        ["a pin without features", { ...good, parserConf: { policy: { path: "/f" } } }, false],
     ];
     for (const [what, v, ok] of table)
         it(`${what} → ${ok ? "accepted" : "refused"}`, () => {

@@ -220,6 +220,7 @@ describe("host command: builders", () => {
             minifyShell(
                 [
                     read("lib.sh"),
+                    read("lib-abi.sh"),
                     read("lib-store.sh"),
                     read("lib-log.sh"),
                     read("lib-docker.sh"),

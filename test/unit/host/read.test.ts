@@ -183,6 +183,32 @@ describe("read script", () => {
         assert.strictEqual(cut[0].error.code, "bad-output");
     });
 
+    it("a facts part: the word facts; its result is the checked hostAbi, a malformed one its own error", () => {
+        const F: ReadPart = { kind: "facts" };
+        assert.ok(readCommand([S, F]).command.endsWith(` '2' 'a' 'b' 'facts'`));
+        const hostAbi = {
+            parserVersion: "4.1.0",
+            kernel: "6.12.0",
+            abi: ["4.0"],
+            features: ["file"],
+            parserConf: { policy: { path: "/usr/share/apparmor-features/features", features: [] } },
+        };
+        const r = parseRead(
+            [F, F],
+            out(
+                '{"ok":true,"read":"v1","parts":2}',
+                '{"part":0,"exit":0,"lines":1}',
+                JSON.stringify({ ok: true, hostAbi }),
+                '{"part":1,"exit":0,"lines":1}',
+                JSON.stringify({ ok: true, hostAbi: { ...hostAbi, kernel: "6.12 $(x)" } }),
+            ),
+        );
+        assert.ok(r[0].ok);
+        assert.deepStrictEqual(r[0].value, hostAbi);
+        assert.ok(!r[1].ok);
+        assert.strictEqual(r[1].error.code, "bad-output");
+    });
+
     it("a status part without names asks for every managed profile (COUNT 0), planned whole", () => {
         const all: ReadPart = { kind: "status", dir: DEFAULT_PROFILE_DIR, names: [] };
         assert.ok(
@@ -327,6 +353,7 @@ describe("read script", () => {
             "2",
             ID,
             "0123456789ab",
+            "facts",
         );
         assert.strictEqual(r.status, 1, r.stdout + r.stderr);
         assert.match(r.stdout, /^\{"ok":false,"error":"not-root"/);

@@ -27,6 +27,7 @@ describe("host scripts: shellcheck", function () {
             files.sort(),
             [
                 "lib.sh",
+                "lib-abi.sh",
                 "lib-store.sh",
                 "lib-log.sh",
                 "lib-docker.sh",

@@ -53,11 +53,55 @@ const NEW_PARSER_OLD_KERNEL: HostAbiFacts = {
     abi: ["3.0", "4.0"],
 };
 
+/** Debian 13 as checked on the trixie VM: 4.1.0, 6.12 with userns and io_uring, parser.conf's
+ * policy-features pin; neither the kernel nor the pin has fine-grained unix (network/af_unix). */
+const TRIXIE_FEATURES = [
+    ...NOBLE.features.filter((f) => !f.startsWith("ipc")),
+    "io_uring/mask",
+    "io_uring/mask/sqpoll",
+];
+const TRIXIE: HostAbiFacts = {
+    parserVersion: "4.1.0",
+    kernel: "6.12.117+deb13-amd64",
+    abi: ["3.0", "4.0", "kernel-5.4-outoftree-network", "kernel-5.4-vanilla"],
+    features: [...TRIXIE_FEATURES, "network_v8/tcp-fast-open"],
+    parserConf: {
+        policy: { path: "/usr/share/apparmor-features/features", features: TRIXIE_FEATURES },
+    },
+};
+/** A kernel with af_unix and userns, the parser pinned to a set without either. */
+const PINNED_OLD: HostAbiFacts = {
+    ...TRIXIE,
+    features: [...TRIXIE_FEATURES, "network", "network/af_unix"],
+    parserConf: {
+        policy: {
+            path: "/usr/share/apparmor-features/features",
+            features: TRIXIE_FEATURES.filter((f) => !f.startsWith("namespaces/mask")),
+        },
+    },
+};
+
 const profile = (body: string, pre = "") => parseProfile(`${pre}profile p {\n${body}\n}\n`);
 
 describe("profile/abi: abiRequirements (what a profile needs beyond AppArmor 3.0)", () => {
     const table: [string, string, string, Partial<AbiRequirement>[]][] = [
         ["AppArmor 3 rules", "  file,\n  network inet stream,\n  capability chown,", "", []],
+        ["network unix (not fine-grained)", "  network unix stream,", "", []],
+        [
+            "fine-grained unix: the af_unix feature (or network_v9's), no parser minimum",
+            "  unix (send) type=stream,\n  deny unix (bind) type=dgram,",
+            "",
+            [
+                {
+                    rule: "unix send type=stream,",
+                    need: "unix",
+                    feature: "network/af_unix",
+                    alternatives: ["network_v9/af_unix"],
+                    minParser: undefined,
+                },
+                { rule: "deny unix bind type=dgram,", need: "unix" },
+            ],
+        ],
         [
             "userns",
             "  userns,",
@@ -119,7 +163,7 @@ describe("profile/abi: abiRequirements (what a profile needs beyond AppArmor 3.0
             assert.strictEqual(got.length, want.length, JSON.stringify(got));
             want.forEach((w, i) => {
                 for (const [k, v] of Object.entries(w))
-                    assert.strictEqual(
+                    assert.deepStrictEqual(
                         (got[i] as unknown as Record<string, unknown>)[k],
                         v,
                         `${k}: ${JSON.stringify(got[i])}`,
@@ -242,6 +286,88 @@ describe("profile/abi: checkHostAbi (per host)", () => {
             "  all,\n  userns,",
             "",
             [/cannot enforce `userns,`: its kernel lacks/],
+        ],
+        [
+            "unix on Debian 13: neither its kernel nor its pinned policy features have af_unix",
+            TRIXIE,
+            "  unix (send) type=stream,",
+            "",
+            [
+                /^host root@10\.0\.0\.5:22 cannot enforce `unix send type=stream,`: /,
+                /its kernel lacks the AppArmor feature network\/af_unix \(or network_v9\/af_unix\) \(no network in \/sys\/kernel\/security\/apparmor\/features\), so the parser downgrades the rule to a generic `network unix` rule/,
+                /its parser compiles a profile without an `abi` rule against \/usr\/share\/apparmor-features\/features \(policy-features in \/etc\/apparmor\/parser\.conf\), which lacks network\/af_unix/,
+                /fix: drop the rule, or target hosts with a kernel exporting network\/af_unix \(.*\) \(and there, pin abi <abi\/4\.0>, in the profile .*\)$/,
+            ],
+        ],
+        [
+            "unix: the kernel has af_unix, the policy-features pin lacks it",
+            { ...PINNED_OLD, features: [...PINNED_OLD.features] },
+            "  unix,",
+            "",
+            [
+                /^host \S+ cannot enforce `unix,`: its parser compiles a profile without an `abi` rule against \/usr\/share\/apparmor-features\/features \(policy-features in \/etc\/apparmor\/parser\.conf\), which lacks network\/af_unix.*fix: drop the rule, or pin abi <abi\/4\.0>, in the profile/,
+            ],
+        ],
+        [
+            "userns: the kernel has it, the pin lacks it",
+            PINNED_OLD,
+            "  userns,",
+            "",
+            [
+                /cannot enforce `userns,`: its parser compiles a profile without an `abi` rule against \S+ \(policy-features in \/etc\/apparmor\/parser\.conf\), which lacks namespaces\/mask\/userns_create, whatever the kernel has \(it runs apparmor_parser 4\.1\.0/,
+            ],
+        ],
+        [
+            "userns: the pin lacks it, the profile's abi 4.0 has it",
+            PINNED_OLD,
+            "  userns,",
+            "abi <abi/4.0>,\n",
+            [],
+        ],
+        ["userns on Debian 13 (kernel and pin have it)", TRIXIE, "  userns,", "", []],
+        [
+            "unix on a kernel and pin with network_v9/af_unix",
+            {
+                ...TRIXIE,
+                features: ["network_v9", "network_v9/af_unix"],
+                parserConf: { policy: { path: "/p", features: ["network_v9/af_unix"] } },
+            },
+            "  unix,",
+            "",
+            [],
+        ],
+        [
+            "override-policy-abi applies even with an abi rule",
+            {
+                ...PINNED_OLD,
+                parserConf: { override: PINNED_OLD.parserConf!.policy! },
+            },
+            "  userns,",
+            "abi <abi/4.0>,\n",
+            [
+                /compiles every profile against \S+ \(override-policy-abi in \/etc\/apparmor\/parser\.conf\), which lacks namespaces\/mask\/userns_create.*fix: drop the rule, or drop override-policy-abi from \/etc\/apparmor\/parser\.conf on the host$/,
+            ],
+        ],
+        [
+            "a kernel-features pin stands for the kernel's features",
+            {
+                ...TRIXIE,
+                parserConf: { kernel: { path: "/k", features: ["io_uring"] } },
+            },
+            "  userns,",
+            "",
+            [
+                /the kernel feature set \/k \(kernel-features in \/etc\/apparmor\/parser\.conf\) lacks namespaces\/mask\/userns_create \(no namespaces in it\)/,
+            ],
+        ],
+        [
+            "io_uring under abi 4.0 (AppArmor 4.1's abi/4.0 lacks it)",
+            TRIXIE,
+            "  io_uring,",
+            "abi <abi/4.0>,\n",
+            [
+                /the profile pins abi <abi\/4\.0>, which lacks io_uring .*fix: drop the rule, or remove the `abi` rule$/,
+            ],
         ],
         [
             "no securityfs features: the parser alone is checked",
