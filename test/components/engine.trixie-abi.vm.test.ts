@@ -8,13 +8,13 @@
  * the host's parser would no longer enforce as drift (naming host, rule and feature); after the pin is
  * restored the next refresh records it back with no drift. The test restores parser.conf.
  *
- * The file boots its own trixie VM and stops it at the end (PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR
- * uses one already running in DIR instead, see `trixieTestHost`).
+ * It runs on the trixie VM the trixie tests of the mocha process share (`sharedTrixieHost()`;
+ * PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR uses one already running in DIR instead).
  */
 import * as assert from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Profile } from "../../src/components";
-import { releaseTrixieTestHost, trixieTestHost, type TrixieHost } from "../support/testhost";
+import { sharedTrixieHost } from "../support/testhost";
 import { PROFILE_DIR as DIR, vmContext, type VmContext } from "../support/vmStack";
 import { DEBIAN_PIN, pinCommands } from "../support/parserConfPin";
 import { engineStack, opSequence, type EngineStack } from "./engineHarness";
@@ -25,7 +25,6 @@ const NO_USERNS_PIN = PIN.noUsernsPin;
 
 describe("engine + trixie: `pulumi refresh` records each host's ABI facts without an install", function () {
     this.timeout(900_000);
-    let vm: TrixieHost | undefined;
     let ctx: VmContext;
     let st: EngineStack;
 
@@ -55,8 +54,7 @@ describe("engine + trixie: `pulumi refresh` records each host's ABI facts withou
 
     before(async function () {
         this.timeout(1_800_000);
-        vm = await trixieTestHost();
-        ctx = await vmContext(vm.info);
+        ctx = await vmContext(await sharedTrixieHost());
         await ctx.clearProfiles([NAME]);
         await root(PIN.setup);
         st = await engineStack("components-trixie-abi", program);
@@ -71,7 +69,6 @@ describe("engine + trixie: `pulumi refresh` records each host's ABI facts withou
             );
             assert.match(left.stdout, /No such file[\s\S]*\n0\n?$/, left.stdout);
         }
-        await releaseTrixieTestHost(vm);
     });
 
     it("up: the hostAbi output carries Debian 13's parser.conf pin; the state has it", async () => {

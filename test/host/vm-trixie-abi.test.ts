@@ -7,8 +7,8 @@
  * read, no engine) after the pin changed updates `installed.hostAbi` and the drift in the refreshed
  * state without an install, in one host run. The test writes parser.conf and restores it.
  *
- * PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR uses the trixie VM already running in DIR instead of
- * booting one (not stopped at the end).
+ * It runs on the trixie VM the trixie tests of the mocha process share (`sharedTrixieHost()`;
+ * PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR uses one already running in DIR instead).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -24,12 +24,7 @@ import { resolveText } from "../../src/components/profile";
 import { reads } from "../../src/components/hostops";
 import { closeAll } from "../../src/components/ssh";
 import type { PlainConnection } from "../../src/components/connection";
-import {
-    releaseTrixieTestHost,
-    trixieTestHost,
-    type TestHostInfo,
-    type TrixieHost,
-} from "../support/testhost";
+import { sharedTrixieHost, type TestHostInfo } from "../support/testhost";
 import { cleanup, execFor, root } from "./scripts-support";
 import { DEBIAN_PIN, PARSER_CONF as CONF, pinCommands } from "../support/parserConfPin";
 
@@ -48,7 +43,7 @@ async function parserWarnings(info: TestHostInfo, text: string): Promise<string>
 describe("trixie: the parser's pinned feature set (parser.conf) in each host's ABI facts", function () {
     this.timeout(600000);
     /** The VM and the host scripts' exec on it, once booted. */
-    let vm: (TrixieHost & { exec: HostExec }) | undefined;
+    let vm: { info: TestHostInfo; exec: HostExec } | undefined;
     const host = (): TestHostInfo => {
         assert.ok(vm, "the trixie VM did not boot");
         return vm.info;
@@ -65,8 +60,8 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
 
     before(async function () {
         this.timeout(1_800_000);
-        const booted = await trixieTestHost();
-        vm = { ...booted, exec: execFor(booted.info) };
+        const info = await sharedTrixieHost();
+        vm = { info, exec: execFor(info) };
         await root(vm.info, PIN.setup);
     });
 
@@ -77,7 +72,6 @@ describe("trixie: the parser's pinned feature set (parser.conf) in each host's A
             await cleanup(vm.info, [NAME]);
         }
         closeAll();
-        await releaseTrixieTestHost(vm);
     });
 
     it("read's facts part: Debian 13's policy-features pin, path and features: the kernel's but network_v8/tcp-fast-open; neither has fine-grained unix", async () => {

@@ -41,6 +41,10 @@ const SECONDS: Record<string, number> = {
     // The bookworm suites' figures (issue #18: the same suites on the shared trixie VM).
     "test/host/scripts-safety.trixie.test.ts": 221,
     "test/host/scripts-hostile.trixie.test.ts": 221,
+    // Measured by hand at load 7-8 (2026-12-05): estimates for an idle run.
+    "test/components/compose.provider.vm.test.ts": 100,
+    "test/components/engine.trixie-abi.vm.test.ts": 90,
+    "test/host/vm-trixie-abi.test.ts": 60,
 };
 
 function walk(dir: string, out: string[]): string[] {
