@@ -20,7 +20,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
         const text = renderProfile(secureProfile(NAME, [`/srv/t${Date.now()}/**`]).toModel());
         const c = installCommand({
-            name: NAME, dir: DIR, text, mode: "enforce",
+            name: NAME,
+            dir: DIR,
+            text,
+            mode: "enforce",
             ...(rollout ? { prior: true, labels: true, logMaxBytes: 1048576 } : {}),
         });
         const args = c.command.slice(c.command.indexOf("pulumi-apparmor-install"));
@@ -44,9 +47,17 @@ async function main(): Promise<void> {
         const first = Number(lines[0].replace(/^\++/, "").split(" ")[0]);
         const last = Number(lines[lines.length - 1].replace(/^\++/, "").split(" ")[0]);
         out.push(`traced span ${(last - first).toFixed(3)} s, ${lines.length} trace lines`);
-        for (const [d, l] of steps.sort((a, b) => b[0] - a[0]).slice(0, 25)) out.push(`${(d * 1000).toFixed(0).padStart(5)} ms  ${l}`);
+        for (const [d, l] of steps.sort((a, b) => b[0] - a[0]).slice(0, 25))
+            out.push(`${(d * 1000).toFixed(0).padStart(5)} ms  ${l}`);
     }
-    await sshExec(vm, `apparmor_parser -R ${DIR}/${NAME} 2>/dev/null; rm -f ${DIR}/${NAME} /var/lib/pulumi-apparmor/profiles/${NAME} /tmp/pa-trace /tmp/pa-install-trace.sh; true`, { asRoot: true });
+    await sshExec(
+        vm,
+        `apparmor_parser -R ${DIR}/${NAME} 2>/dev/null; rm -f ${DIR}/${NAME} /var/lib/pulumi-apparmor/profiles/${NAME} /tmp/pa-trace /tmp/pa-install-trace.sh; true`,
+        { asRoot: true },
+    );
     process.stdout.write(out.join("\n") + "\n");
 }
-main().catch((e) => { process.stderr.write(`${e.stack ?? e}\n`); process.exit(1); });
+main().catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+});
