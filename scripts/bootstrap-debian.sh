@@ -9,6 +9,7 @@ apt_packages=(
     apparmor apparmor-utils apparmor-profiles apparmor-profiles-extra python3-libapparmor
     qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client shellcheck
     ca-certificates git curl
+    python3 python3-venv
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -7,6 +7,7 @@
 export * from "./profile";
 export * from "./log";
 export * from "./local";
+export * from "./compose";
 export * from "./components";
 // The component `Profile` shadows the model's `Profile` type at the top level (the model type stays
 // available as `import type { Profile } from "pulumi-apparmor/dist/src/profile"`).

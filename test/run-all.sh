@@ -19,8 +19,21 @@ testhost_image=$!
 parser41_out="$(mktemp)"
 sh scripts/trixie-parser.sh ensure >"$parser41_out" &
 parser41=$!
+# The Python and YAML program tests (test/engine/{python,yaml}.vm.test.ts): pulumi-language-python and
+# pulumi-language-yaml (own cache keys, so they never invalidate the engine build; cold ~3 min each)
+# and a venv with pulumi + pulumi-docker from PyPI.
+(bash test/engine/build-language.sh python >/dev/null && bash test/engine/python-venv.sh >/dev/null &&
+    bash test/engine/build-language.sh yaml >/dev/null) &
+languages=$!
 
 npx tsc -p tsconfig.test.json
+# dist/ fresh before the tests start: the CLI tests run bin/pulumi-apparmor.js and the component
+# provider (provider/) loads dist/src; no test then rewrites it while another reads it. Built only
+# when some source is newer than it (`npm ci`'s prepare has just built it in CI).
+if ! node -r ts-node/register/transpile-only -e \
+    'process.exit(require("./test/support/schema").distIsFresh(".") ? 0 : 1)'; then
+    npm run build --silent
+fi
 # Pulumi engine, chosen by test/support/engineSelect.ts: a `pulumi` on PATH that is new enough (with its
 # own plugins), else (CI: none on PATH) the CLI, nodejs language host and docker provider built from Go
 # modules by test/engine/build.sh, cached by recipe hash (cold: 30-60 min on 2 cores). A source build's
@@ -33,7 +46,14 @@ if [ "${engine%%$'\t'*}" = built ]; then
 fi
 wait "$testhost_image" || { echo "run-all: test VM image build (bookworm, trixie) failed" >&2; exit 1; }
 wait "$parser41" || { echo "run-all: AppArmor 4.1 parser chroot build failed" >&2; exit 1; }
+wait "$languages" || { echo "run-all: Python/YAML language host or venv failed" >&2; exit 1; }
 PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"
 rm -f "$parser41_out"
 export PULUMI_APPARMOR_PARSER41
-npx mocha 'test/**/*.test.ts'
+# Two mocha workers (`--parallel`), each with its own shared test VM, take the test files longest first
+# (test/support/testFiles.ts): one VM's emulated CPUs idle while the engine, SSH or a soak waits, and
+# the other worker fills that time. tsc above has type-checked every file, so the workers only
+# transpile (TS_NODE_TRANSPILE_ONLY). Each file's output is printed whole when the file is done;
+# `PULUMI_APPARMOR_TEST_JOBS=1` runs them one after the other.
+mapfile -t test_files < <(node -r ts-node/register/transpile-only test/support/testFiles.ts)
+TS_NODE_TRANSPILE_ONLY=true npx mocha --parallel --jobs "${PULUMI_APPARMOR_TEST_JOBS:-2}" "${test_files[@]}"

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# `npm run demo`: the project's main job, end to end on a fresh machine.
-#   1. boot the disposable test VM (AppArmor kernel + dockerd + sshd; image built and cached on first use)
+# `npm run demo [-- --release bookworm|trixie]`: the project's main job, end to end on a fresh machine.
+#   1. boot the disposable test VM (AppArmor kernel + dockerd + sshd; image built and cached on first use):
+#      Debian 12 bookworm by default, Debian 13 trixie (AppArmor 4.1, kernel 6.12) with --release trixie
 #   2. the Pulumi engine: the `pulumi` on PATH when new enough, else built from source (cached)
 #   3. `pulumi up` this example against the VM (profile loaded, container confined)
 #   4. trigger a denial in the container (`touch /tmp/a/x`)
 #   5. `pulumi refresh`, print the version and denial outputs
 #   6. tear everything down (destroy, stack rm, VM stop) — also on failure.
 set -euo pipefail
+release=bookworm
+while [ $# -gt 0 ]; do
+    case $1 in
+        --release) [ $# -ge 2 ] || { echo "usage: demo.sh [--release bookworm|trixie]" >&2; exit 2; }; release=$2; shift 2 ;;
+        --release=*) release=${1#--release=}; shift ;;
+        *) echo "usage: demo.sh [--release bookworm|trixie]" >&2; exit 2 ;;
+    esac
+done
+case $release in bookworm | trixie) ;; *) echo "demo: unknown release \"$release\" (expected bookworm or trixie)" >&2; exit 2 ;; esac
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
@@ -35,8 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "1/6 test VM"
-node "$repo/bin/pulumi-apparmor.js" testhost start --state-dir "$vmstate" >"$work/vm.json"
+step "1/6 test VM (Debian $release)"
+node "$repo/bin/pulumi-apparmor.js" testhost start --release "$release" --state-dir "$vmstate" >"$work/vm.json"
 j() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.stdout.write(String(o[process.argv[2]]))' "$work/vm.json" "$1"; }
 host=$(j host); port=$(j port); user=$(j user); key=$(j privateKeyPath); known=$(j knownHostsPath)
 echo "VM at $user@$host:$port, dockerd at $(j dockerHost) (a socket forwarded over SSH)"

@@ -184,7 +184,12 @@ export async function openHost(o: HostOptions): Promise<CliHost> {
         dir: o.dir,
         exec: async (command, stdin) => {
             const r = await exec(target, command, stdin);
-            return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
+            return {
+                stdout: r.stdout,
+                stdoutBytes: r.stdoutBytes,
+                stderr: r.stderr,
+                exitCode: r.code,
+            };
         },
     };
 }

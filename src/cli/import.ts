@@ -109,7 +109,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
             wanted.length > 0
                 ? rows.filter((r) => wanted.includes(r.name))
                 : rows.filter((r) => !r.managed);
-        const choices = chosen.map((r) => importChoice(r, texts.get(r.name)));
+        const choices = chosen.map((r) => importChoice(r, texts.get(r.name), host.label));
         const dir = out!;
         await fs.mkdir(path.join(dir, "profiles"), { recursive: true });
         for (const c of choices)

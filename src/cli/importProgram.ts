@@ -7,7 +7,13 @@
  */
 import { validateProfileName } from "../host";
 import { escapeControls } from "../log/escape";
-import { parseProfile, validateProfile, type PolicyDocument, type Profile } from "../profile";
+import {
+    notUtf8Message,
+    parseProfile,
+    validateProfile,
+    type PolicyDocument,
+    type Profile,
+} from "../profile";
 import { installHeaderProblem } from "../host/header";
 import type { ProfileRow } from "./inventoryView";
 
@@ -36,15 +42,27 @@ export interface ImportChoice {
     readonly notes: readonly string[];
 }
 
-/** Decides, for a profile file on the host, whether and how the program adopts it. */
-export function importChoice(row: ProfileRow, text: string | undefined): ImportChoice {
+/**
+ * Decides, for a profile file on the host, whether and how the program adopts it. `host` (e.g.
+ * `user@host:port`) names the host in the problems. A file that is not valid UTF-8 is refused
+ * (it has no exact text to save and hash as the Profile's version), naming the byte and the fix.
+ */
+export function importChoice(
+    row: ProfileRow,
+    text: string | undefined,
+    host?: string,
+): ImportChoice {
     const problems: string[] = [];
     const notes: string[] = [];
     const nameProblem = validateProfileName(row.name);
     if (nameProblem) problems.push(nameProblem);
     if (row.managed)
         problems.push("already managed by pulumi-apparmor (a stack declares it, or did)");
-    if (text === undefined) problems.push("its text could not be read (larger than 1 MiB?)");
+    if (row.notUtf8)
+        problems.push(
+            notUtf8Message(`${row.file ?? row.name}${host ? ` on ${host}` : ""}`, row.notUtf8),
+        );
+    else if (text === undefined) problems.push("its text could not be read (larger than 1 MiB?)");
     else if (!nameProblem) {
         let doc: PolicyDocument | undefined;
         try {

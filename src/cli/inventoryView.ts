@@ -7,7 +7,7 @@
  */
 import type { InventoryResult } from "../host/inventory";
 import { escapeControls } from "../log/escape";
-import { parseProfile, profileVersion } from "../profile";
+import { describeUtf8Problem, parseProfile, profileVersion, type Utf8Problem } from "../profile";
 import { installHeaderLine } from "../host/header";
 
 export interface ProfileRow {
@@ -21,8 +21,13 @@ export interface ProfileRow {
     readonly fileSha256?: string;
     /** sha256 of the file's canonical text (what `Profile` calls its version). */
     readonly version?: string;
-    /** Why there is no version (the text does not parse, or was too large to read). */
+    /** Why there is no version (the text does not parse, is not UTF-8, or was too large to read). */
     readonly versionError?: string;
+    /**
+     * Where the file stops being valid UTF-8, when it does: `fileSha256` is still its exact sha256,
+     * but it has no exact text, so no version and no import.
+     */
+    readonly notUtf8?: Utf8Problem;
     /** The mode in the file's header flags. */
     readonly fileMode?: string;
     readonly loaded: boolean;
@@ -89,6 +94,10 @@ export function inventoryRows(inv: InventoryResult): ProfileRow[] {
                 versionError = `does not parse: ${(e as Error).message.split("\n")[0]}`;
             }
             fileMode = headerMode(f.text, name);
+        } else if (f?.notUtf8) {
+            versionError = `not valid UTF-8: ${describeUtf8Problem(f.notUtf8)}`;
+            // The header is ASCII: read as Latin-1, every byte is one character.
+            if (f.raw) fileMode = headerMode(f.raw.toString("latin1"), name);
         } else if (f) versionError = "larger than 1 MiB: not read";
         let processes = 0;
         for (const [n, c] of procs) if (n === name || n.startsWith(`${name}//`)) processes += c;
@@ -107,6 +116,7 @@ export function inventoryRows(inv: InventoryResult): ProfileRow[] {
             ...(f ? { file: `${inv.dir}/${name}`, fileSha256: f.sha256 } : {}),
             ...(version ? { version } : {}),
             ...(versionError ? { versionError } : {}),
+            ...(f?.notUtf8 ? { notUtf8: f.notUtf8 } : {}),
             ...(fileMode ? { fileMode } : {}),
             loaded: mode !== undefined,
             ...(mode ? { mode } : {}),
@@ -153,6 +163,16 @@ export function declaredProfiles(exportText: string): Set<string> {
             if (typeof v === "string") out.add(v);
     }
     return out;
+}
+
+/** The rows of the `names` profiles (all rows when `names` is empty), in the same order. */
+export function selectProfiles(
+    rows: readonly ProfileRow[],
+    names: readonly string[],
+): ProfileRow[] {
+    if (names.length === 0) return [...rows];
+    const wanted = new Set(names);
+    return rows.filter((r) => wanted.has(r.name));
 }
 
 /** The rows with `orphan` set: managed here and declared by none of the stacks. */

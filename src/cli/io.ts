@@ -1,14 +1,6 @@
 /** Helpers shared by the `fmt` and `check` subcommands: reading FILE|- and naming it in messages. */
 import { promises as fs } from "fs";
-
-/** Reads all of a stream as UTF-8. */
-export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) {
-        chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-    }
-    return Buffer.concat(chunks).toString("utf8");
-}
+import { decodeUtf8Exact, notUtf8Message } from "../profile/utf8";
 
 /** The source a subcommand reads: a file path or `-` for stdin. */
 export interface Source {
@@ -17,11 +9,32 @@ export interface Source {
     readonly text: string;
 }
 
-/** Reads `FILE` or stdin (`-`). Throws an Error with a clear message when the file cannot be read. */
+/** Reads all of a stream as bytes. */
+async function readAllBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) {
+        chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+    }
+    return Buffer.concat(chunks);
+}
+
+/** `bytes` as the source's text; throws when they are not UTF-8 (naming the byte and the fix). */
+function exactText(name: string, bytes: Buffer): Source {
+    const d = decodeUtf8Exact(bytes);
+    if ("problem" in d) throw new Error(notUtf8Message(name, d.problem));
+    return { name, text: d.text };
+}
+
+/**
+ * Reads `FILE` or stdin (`-`). Throws an Error with a clear message when the file cannot be read,
+ * or is not valid UTF-8 (decoding would replace bytes: `fmt` would write, and `check` compile,
+ * another policy than the file's).
+ */
 export async function readSource(arg: string, stdin: NodeJS.ReadableStream): Promise<Source> {
-    if (arg === "-") return { name: "<stdin>", text: await readAll(stdin) };
+    if (arg === "-") return exactText("<stdin>", await readAllBytes(stdin));
+    let bytes: Buffer;
     try {
-        return { name: arg, text: await fs.readFile(arg, "utf8") };
+        bytes = await fs.readFile(arg);
     } catch (e) {
         const err = e as NodeJS.ErrnoException;
         const why =
@@ -34,4 +47,5 @@ export async function readSource(arg: string, stdin: NodeJS.ReadableStream): Pro
                     : err.message;
         throw new Error(`${arg}: ${why}`);
     }
+    return exactText(arg, bytes);
 }

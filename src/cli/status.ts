@@ -1,12 +1,13 @@
 /**
  * `pulumi-apparmor status --host USER@HOST[:PORT] --key FILE (--host-key KEY | --known-hosts FILE)
- *  [--dir DIR] [--json] [--stack-export FILE]... [--remove-orphans]`
+ *  [--dir DIR] [--json] [--profile NAME]... [--stack-export FILE]... [--remove-orphans]`
  *
  * The host's inventory (one `inventory` script run): each profile, managed by this library or not,
  * its version, mode, whether the loaded policy is the file compiled, confined processes and their
  * containers. With `--stack-export` (the output of `pulumi stack export`, once per stack managing the
  * host), managed profiles that none of them declares are flagged as orphans; `--remove-orphans`
  * removes those with the library's own `remove` script, never one that confines a process.
+ * `--profile` limits all of it (rows, orphans, removal) to the named profiles.
  */
 import { promises as fs } from "fs";
 import type { CliIo } from "./main";
@@ -16,22 +17,24 @@ import {
     inventoryRows,
     markOrphans,
     renderStatusTable,
+    selectProfiles,
     type ProfileRow,
 } from "./inventoryView";
 import { readInventory } from "../host/inventory";
-import { hostScripts, HostScriptError } from "../host";
+import { hostScripts, HostScriptError, validateProfileName } from "../host";
 import { closeAll } from "../components/ssh";
 import { escapeControls, safeJson } from "../log/escape";
 
 const USAGE = `usage: pulumi-apparmor status --host USER@HOST[:PORT] --key FILE
                               (--host-key 'TYPE BASE64' | --host-key SHA256:… | --known-hosts FILE)
-                              [--dir DIR] [--sudo|--no-sudo] [--json]
+                              [--dir DIR] [--sudo|--no-sudo] [--json] [--profile NAME]...
                               [--stack-export FILE]... [--remove-orphans]
   --key FILE          SSH private key (read from the file)
   --host-key KEY      the host's public key line or SHA256: fingerprint; or --known-hosts FILE
   --dir DIR           the profile directory to list (default /etc/apparmor.d/containers)
   --sudo, --no-sudo   run the host script through sudo -n (default: unless USER is root)
   --json              one JSON object instead of the table
+  --profile NAME      only this profile (repeatable): listed, flagged and removed only among these
   --stack-export FILE \`pulumi stack export\` of a stack managing this host (repeatable): managed
                       profiles that no given stack declares are flagged ORPHAN
   --remove-orphans    remove the orphans (the adopted original comes back where there is one);
@@ -42,6 +45,7 @@ interface Args {
     json: boolean;
     exports: string[];
     removeOrphans: boolean;
+    profiles: string[];
 }
 
 /** One orphan's removal: removed, or kept and why. */
@@ -97,7 +101,7 @@ async function removeOrphans(
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
     const o = newHostOptions();
-    const a: Args = { json: false, exports: [], removeOrphans: false };
+    const a: Args = { json: false, exports: [], removeOrphans: false, profiles: [] };
     try {
         for (let i = 0; i < argv.length; i++) {
             const arg = argv[i];
@@ -105,7 +109,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
             if (last >= 0) i = last;
             else if (arg === "--json") a.json = true;
             else if (arg === "--remove-orphans") a.removeOrphans = true;
-            else if (arg === "--stack-export") {
+            else if (arg === "--profile") {
+                const v = argv[++i];
+                if (!v) throw new UsageError("--profile needs a profile name");
+                const why = validateProfileName(v);
+                if (why) throw new UsageError(`--profile: ${why}`);
+                a.profiles.push(v);
+            } else if (arg === "--stack-export") {
                 const v = argv[++i];
                 if (!v) throw new UsageError("--stack-export needs a file");
                 a.exports.push(v);
@@ -138,7 +148,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     try {
         const host = await openHost(o);
         const inv = await readInventory(host.exec, { dir: host.dir, sudo: host.sudo });
-        let rows = inventoryRows(inv);
+        let rows = selectProfiles(inventoryRows(inv), a.profiles);
         if (declared) rows = markOrphans(rows, declared);
         const dirs = new Map(inv.manifests.map((m) => [m.name, m.dir]));
         const removed = a.removeOrphans ? await removeOrphans(rows, dirs, host) : undefined;

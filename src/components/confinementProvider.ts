@@ -1,8 +1,10 @@
 /**
  * The dynamic provider of `Confinement`: proves that a container really runs under its profile by
  * reading the label of its init process on the host (`/proc/<pid>/attr/current`, via `docker
- * inspect`). docker silently runs `--security-opt apparmor=X` containers unconfined when AppArmor is
- * off, and unloading a profile silently unconfines its running containers; both show up here.
+ * inspect`; the `labels` part of the host's shared read, so the checks of one engine operation join
+ * its profiles' reads in one host run). docker silently runs `--security-opt apparmor=X` containers
+ * unconfined when AppArmor is off, and unloading a profile silently unconfines its running
+ * containers; both show up here.
  *
  * - create/update: check the label; a wrong label fails the step (update first restarts the
  *   container once, which re-applies the profile: the repair for a container left unconfined;
@@ -16,12 +18,14 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
-import { validatePlainConnection } from "./connection";
+import { connectionCheckFailures } from "./connection";
+import { isUnknown } from "./unknown";
 import { HostStepError, HostStepTimeout } from "./errors";
 import * as ops from "./hostops";
 import { canonicalJson, sshTarget } from "./hostProfileProvider";
 import type { ProfileMode } from "../state";
-import { exec, seenHostKey, SshError, SshTarget } from "./ssh";
+import { CONTAINER_ID_RE } from "../host/labels";
+import { seenHostKey, SshError, SshTarget } from "./ssh";
 
 export interface ConfinementInputs {
     connection: PlainConnection;
@@ -41,13 +45,6 @@ export interface ConfinementOutputs extends ConfinementInputs {
     /** fingerprint the host presented (trust on first use when no hostKey is pinned). */
     hostKeySeen?: string;
     checkedAt: string;
-}
-
-export const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
-
-/** The engine's marker for a value not known during preview. */
-function isUnknown(v: unknown): boolean {
-    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 }
 
 export function expectedLabel(profileName: string, mode: ProfileMode): string {
@@ -76,29 +73,22 @@ export function labelDrift(
     return [`container runs with label "${label}" (expected ${want})`];
 }
 
-async function label(t: SshTarget, i: ConfinementInputs): Promise<string | undefined> {
-    const r = await ops.containerLabel(t, i.target, i.connection.sudo, i.containerId);
-    return r.label;
+/** What the host's shared read says of the container (see hostops.containerLabel). */
+type LabelRead = Awaited<ReturnType<typeof ops.containerLabel>>;
+
+async function label(t: SshTarget, i: ConfinementInputs): Promise<LabelRead> {
+    return ops.containerLabel(t, i.target, i.connection.sudo, i.containerId);
 }
 
-/** Constant command: whether AppArmor is enabled in the host's kernel (prints Y or N). */
-const APPARMOR_ENABLED = "cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo N";
-
 /**
- * The drift of a container's label; only when the label is wrong, asks the host whether AppArmor is
- * enabled at all, so that case is named (and not "repaired" by a restart that cannot help).
+ * The drift of a container's label. A wrong label on a host where AppArmor is disabled (the read
+ * says so beside the label) is named as such, and not "repaired" by a restart that cannot help.
  */
-async function drift(
-    t: SshTarget,
-    i: ConfinementInputs,
-    l: string | undefined,
-): Promise<{ problems: string[]; apparmorOff: boolean }> {
-    let problems = labelDrift(l, i.profileName, i.mode);
-    if (problems.length === 0 || l === undefined) return { problems, apparmorOff: false };
-    const r = await exec(t, APPARMOR_ENABLED);
-    const apparmorOff = r.stdout.trim() !== "Y";
-    if (apparmorOff) problems = labelDrift(l, i.profileName, i.mode, i.target);
-    return { problems, apparmorOff };
+function drift(i: ConfinementInputs, r: LabelRead): { problems: string[]; apparmorOff: boolean } {
+    const problems = labelDrift(r.label, i.profileName, i.mode);
+    if (problems.length === 0 || r.label === undefined || r.apparmorEnabled)
+        return { problems, apparmorOff: false };
+    return { problems: labelDrift(r.label, i.profileName, i.mode, i.target), apparmorOff: true };
 }
 
 function wrap(target: string, e: unknown): Error {
@@ -124,13 +114,13 @@ async function verify(
     const t = sshTarget(i.connection, recorded);
     try {
         let l = await label(t, i);
-        let { problems, apparmorOff } = await drift(t, i, l);
+        let { problems, apparmorOff } = drift(i, l);
         // With AppArmor off on the host a restart cannot confine the container: fail at once.
         if (problems.length > 0 && restartIfWrong && !apparmorOff) {
             await ops.restartContainer(t, i.target, i.connection.sudo, i.containerId);
             restarts++;
             l = await label(t, i);
-            ({ problems, apparmorOff } = await drift(t, i, l));
+            ({ problems, apparmorOff } = drift(i, l));
         }
         if (problems.length > 0)
             throw new HostStepError(
@@ -138,7 +128,7 @@ async function verify(
                 "confinement",
                 `container ${i.containerId.slice(0, 12)}: ${problems.join("; ")}`,
             );
-        return { label: l as string, restarts, ...hostKeySeen(t, recorded) };
+        return { label: l.label as string, restarts, ...hostKeySeen(t, recorded) };
     } catch (e) {
         throw wrap(i.target, e);
     }
@@ -156,10 +146,7 @@ export const confinementProvider = {
                 property: "containerId",
                 reason: "must be a docker container ID (hex)",
             });
-        const c = news.connection;
-        if (c && typeof c === "object" && !Object.values(c).some(isUnknown))
-            for (const p of validatePlainConnection(c))
-                failures.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+        failures.push(...connectionCheckFailures(news.connection));
         return { inputs: news, failures };
     },
 
@@ -203,10 +190,10 @@ export const confinementProvider = {
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
             const l = await label(t, props);
-            const { problems } = await drift(t, props, l);
+            const { problems } = drift(props, l);
             const outs: ConfinementOutputs = {
                 ...props,
-                label: l ?? "not running",
+                label: l.label ?? "not running",
                 drift: problems,
                 ...hostKeySeen(t, props.hostKeySeen),
                 checkedAt: new Date().toISOString(),

@@ -6,6 +6,7 @@ import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProfileMode } from "../state";
 import { pinFingerprint } from "./hostKeys";
+import { isUnknown } from "./unknown";
 
 /** Default of {@link HostConnectionArgs.stepTimeout}, in seconds. */
 export const DEFAULT_STEP_TIMEOUT = 600;
@@ -176,6 +177,22 @@ export function validateConnection(h: Partial<HostConnectionArgs>, path: string)
             fix: "use 1–100 characters among A-Z a-z 0-9 . _ : @ -",
         });
     return out;
+}
+
+/**
+ * A dynamic provider `check`'s failures for one plain connection, each property prefixed by `prefix`
+ * (e.g. `connections.web-1.`): none while the connection or any of its values is still unknown, and
+ * none when it is absent (the components always pass one; their own checks name a missing host).
+ */
+export function connectionCheckFailures(
+    c: unknown,
+    prefix = "",
+): { property: string; reason: string }[] {
+    if (!c || typeof c !== "object" || Object.values(c).some(isUnknown)) return [];
+    return validatePlainConnection(c as Partial<PlainConnection>).map((p) => ({
+        property: `${prefix}${p.field}`,
+        reason: `${p.message}; fix: ${p.fix}`,
+    }));
 }
 
 /** Validates a plain connection as the provider receives it (all values known). */

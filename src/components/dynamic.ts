@@ -62,3 +62,13 @@ export const rolloutWaveShim = {
     update: (id: string, o: any, n: any) => impl().rolloutWaveProvider.update(id, o, n),
     delete: () => impl().rolloutWaveProvider.delete(),
 };
+
+/** Provider of `ComposeDeployment` (a compose project on one host). */
+export const composeShim = {
+    check: (o: any, n: any) => impl().composeProvider.check(o, n),
+    diff: (id: string, o: any, n: any) => impl().composeProvider.diff(id, o, n),
+    create: (i: any) => impl().composeProvider.create(i),
+    read: (id: string, p: any) => impl().composeProvider.read(id, p),
+    update: (id: string, o: any, n: any) => impl().composeProvider.update(id, o, n),
+    delete: (id: string, p: any) => impl().composeProvider.delete(id, p),
+};

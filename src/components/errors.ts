@@ -10,7 +10,8 @@ export type Step =
     | "status"
     | "denials"
     | "remove"
-    | "confinement";
+    | "confinement"
+    | "compose";
 
 export class HostStepError extends Error {
     constructor(

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { connectionLabel, HostConnectionArgs } from "./connection";
 import { hostKeyShim } from "./dynamic";
+import { pluginResource } from "./pluginServed";
 import { pinFingerprint } from "./hostKeys";
 
 /** Inputs of {@link HostKey}. */
@@ -34,21 +35,19 @@ export class HostKey extends pulumi.dynamic.Resource {
     declare public readonly fingerprint: pulumi.Output<string>;
 
     constructor(name: string, args: HostKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            hostKeyShim,
-            name,
-            {
-                host: args.host,
-                port: args.port ?? 22,
-                target: args.target,
-                pin: args.pin,
-                key: undefined,
-                fingerprint: undefined,
-            },
-            opts,
-            "apparmor",
-            "HostKey",
-        );
+        const props: pulumi.Inputs = {
+            host: args.host,
+            port: args.port ?? 22,
+            target: args.target,
+            pin: args.pin,
+            key: undefined,
+            fingerprint: undefined,
+        };
+        const options = opts;
+        // Inside the component provider the plugin itself serves it (./pluginServed).
+        const served = pluginResource("HostKey", name, props, options);
+        if (served) return served as HostKey;
+        super(hostKeyShim, name, props, options, "apparmor", "HostKey");
     }
 }
 

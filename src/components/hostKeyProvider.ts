@@ -27,6 +27,7 @@ import {
     pinKeyLine,
 } from "./hostKeys";
 import { scanHostKey, SshError } from "./ssh";
+import { isUnknown } from "./unknown";
 
 /** Inputs of a `HostKey`. */
 export interface HostKeyInputs {
@@ -54,10 +55,6 @@ const KEY_TYPES = [
     "ecdsa-sha2-nistp521",
     "ssh-rsa",
 ];
-
-function isUnknown(v: unknown): boolean {
-    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-}
 
 function userOf(target: string): string {
     const at = target.lastIndexOf("@");

@@ -1,5 +1,6 @@
 /**
- * The custom resources behind the components, backed by the dynamic providers in `./dynamic`.
+ * The custom resources behind the components, backed by the dynamic providers in `./dynamic` (in
+ * the component provider: by the plugin itself, `./pluginServed`).
  * Their connection output is secret (`additionalSecretOutputs`), on top of the engine carrying over
  * the secretness of the input.
  */
@@ -8,6 +9,7 @@ import type { HostDenials, ProfileMode, VersionRecord } from "../state";
 import type { InstalledRecord, RolloutStage } from "./hostProfileProvider";
 import type { PlainConnection } from "./connection";
 import { confinementShim, hostProfileShim } from "./dynamic";
+import { pluginResource } from "./pluginServed";
 
 /** Inputs of {@link HostProfile} (the `Profile` component builds them). */
 export interface HostProfileArgs {
@@ -50,34 +52,32 @@ export class HostProfile extends pulumi.dynamic.Resource {
     declare public readonly drift: pulumi.Output<string[]>;
 
     constructor(name: string, args: HostProfileArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            hostProfileShim,
-            name,
-            {
-                connection: pulumi.secret(args.connection),
-                target: args.target,
-                hostName: args.hostName,
-                profileName: args.profileName,
-                profileText: args.profileText,
-                version: args.version,
-                mode: args.mode ?? "enforce",
-                directory: args.directory ?? "/etc/apparmor.d/containers",
-                // Only when given (the provider applies the defaults): fewer inputs to register.
-                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
-                ...(args.onDeleteInUse !== undefined ? { onDeleteInUse: args.onDeleteInUse } : {}),
-                drift: [],
-                // Preview runs only: the provider's check then compiles a new version on the host
-                // (and drops this flag from the inputs it returns, so state never holds it).
-                ...(pulumi.runtime.isDryRun() ? { preview: true } : {}),
-                ...(args.rolloutStage !== undefined ? { rolloutStage: args.rolloutStage } : {}),
-                installed: undefined,
-                history: undefined,
-                denials: undefined,
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
-            "apparmor",
-            "HostProfile",
-        );
+        const props: pulumi.Inputs = {
+            connection: pulumi.secret(args.connection),
+            target: args.target,
+            hostName: args.hostName,
+            profileName: args.profileName,
+            profileText: args.profileText,
+            version: args.version,
+            mode: args.mode ?? "enforce",
+            directory: args.directory ?? "/etc/apparmor.d/containers",
+            // Only when given (the provider applies the defaults): fewer inputs to register.
+            ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            ...(args.onDeleteInUse !== undefined ? { onDeleteInUse: args.onDeleteInUse } : {}),
+            drift: [],
+            // Preview runs only: the provider's check then compiles a new version on the host
+            // (and drops this flag from the inputs it returns, so state never holds it).
+            ...(pulumi.runtime.isDryRun() ? { preview: true } : {}),
+            ...(args.rolloutStage !== undefined ? { rolloutStage: args.rolloutStage } : {}),
+            installed: undefined,
+            history: undefined,
+            denials: undefined,
+        };
+        const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] });
+        // Inside the component provider the plugin itself serves it (./pluginServed).
+        const served = pluginResource("HostProfile", name, props, options);
+        if (served) return served as HostProfile;
+        super(hostProfileShim, name, props, options, "apparmor", "HostProfile");
     }
 }
 
@@ -103,22 +103,20 @@ export class Confinement extends pulumi.dynamic.Resource {
     declare public readonly restarts: pulumi.Output<number>;
 
     constructor(name: string, args: ConfinementArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            confinementShim,
-            name,
-            {
-                connection: pulumi.secret(args.connection),
-                target: args.target,
-                containerId: args.containerId,
-                profileName: args.profileName,
-                mode: args.mode,
-                drift: [],
-                label: undefined,
-                restarts: undefined,
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
-            "apparmor",
-            "Confinement",
-        );
+        const props: pulumi.Inputs = {
+            connection: pulumi.secret(args.connection),
+            target: args.target,
+            containerId: args.containerId,
+            profileName: args.profileName,
+            mode: args.mode,
+            drift: [],
+            label: undefined,
+            restarts: undefined,
+        };
+        const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] });
+        // Inside the component provider the plugin itself serves it (./pluginServed).
+        const served = pluginResource("Confinement", name, props, options);
+        if (served) return served as Confinement;
+        super(confinementShim, name, props, options, "apparmor", "Confinement");
     }
 }

@@ -15,7 +15,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "./connection";
-import { validatePlainConnection } from "./connection";
+import { connectionCheckFailures } from "./connection";
+import { isUnknown } from "./unknown";
 import { dangerousRule, escapeControls, kernelAuditType } from "../log";
 import { HostStepError, HostStepTimeout } from "./errors";
 import * as ops from "./hostops";
@@ -226,22 +227,14 @@ export function sshTarget(c: PlainConnection, recorded?: string): SshTarget {
     };
 }
 
-function unknown(v: unknown): boolean {
-    // The engine's marker for a value not known during preview.
-    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-}
-
 /** `check`: the same rules as the component's preview-time validation, for values that were Outputs. */
 export function checkInputs(news: Partial<HostProfileInputs>): pulumi.dynamic.CheckFailure[] {
     const f: pulumi.dynamic.CheckFailure[] = [];
-    const known = (v: unknown) => v !== undefined && !unknown(v);
+    const known = (v: unknown) => v !== undefined && !isUnknown(v);
     if (known(news.connection) && typeof news.connection === "object") {
-        const hasUnknown = Object.values(news.connection).some(unknown);
-        if (!hasUnknown)
-            for (const p of validatePlainConnection(news.connection))
-                f.push({ property: p.field, reason: `${p.message}; fix: ${p.fix}` });
+        f.push(...connectionCheckFailures(news.connection));
         const key = news.connection.privateKey;
-        if (typeof key === "string" && !unknown(key)) {
+        if (typeof key === "string" && !isUnknown(key)) {
             const why = privateKeyProblem(key);
             if (why)
                 f.push({
@@ -284,10 +277,10 @@ export function compileNeeded(
     news: Partial<HostProfileInputs>,
 ): boolean {
     const c = news.connection;
-    if (!c || typeof c !== "object" || unknown(c)) return false;
+    if (!c || typeof c !== "object" || isUnknown(c)) return false;
     const needed = [news.profileText, news.version, news.target, c.host, c.port, c.user];
-    if (needed.some((v) => v === undefined || unknown(v))) return false;
-    if ([c.privateKey, c.password, c.hostKey].some(unknown)) return false;
+    if (needed.some((v) => v === undefined || isUnknown(v))) return false;
+    if ([c.privateKey, c.password, c.hostKey].some(isUnknown)) return false;
     if (!c.hostKey && c.password) return false;
     const oc = olds.connection;
     return (
@@ -357,6 +350,18 @@ export function hostAbiProblems(
     return reqs.length ? checkHostAbi(facts, reqs, where, pinned) : [];
 }
 
+/**
+ * Whether `text` has rules that need a newer parser or a kernel feature ({@link abiRequirements};
+ * an `abi <abi/X>,` line alone does not count: the install's own compile refuses a missing file).
+ */
+export function usesNewerAbi(text: string): boolean {
+    try {
+        return abiRequirements(parseProfile(text)).some((r) => r.need !== "abi-file");
+    } catch {
+        return false;
+    }
+}
+
 /** Order-insensitive JSON (the engine does not keep object key order). */
 export function canonicalJson(v: unknown): string {
     if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
@@ -383,8 +388,8 @@ export function diffHostProfile(
     if (olds.directory !== news.directory) replaces.push("directory");
     const oc = olds.connection;
     const nc = news.connection;
-    if (unknown(nc) || !oc || !nc || unknown(nc.host) || unknown(nc.port)) {
-        if (unknown(nc)) replaces.push("connection");
+    if (isUnknown(nc) || !oc || !nc || isUnknown(nc.host) || isUnknown(nc.port)) {
+        if (isUnknown(nc)) replaces.push("connection");
     } else if (oc.host !== nc.host || oc.port !== nc.port) replaces.push("connection");
     const changed =
         replaces.length > 0 ||
@@ -454,6 +459,14 @@ async function apply(
             olds?.checkedAt,
             Date.now(),
         );
+        // Rules only a newer AppArmor enforces are checked against the host before anything loads,
+        // also when no preview ran (`up --skip-preview`, the Automation API's `up`): the preview's
+        // compile, whose ABI facts name what the host lacks (a 4.x parser on an older kernel would
+        // load such a rule without enforcing it). Profiles without such rules pay nothing.
+        if (verifiedSha === undefined && usesNewerAbi(news.profileText)) {
+            const why = await compileAtPreview(news);
+            if (why) throw new Error(why);
+        }
         const [dR, iR] = await Promise.allSettled([
             prev === undefined
                 ? ops.denials(t, where, news.connection.sudo, undefined)
@@ -626,19 +639,34 @@ export const hostProfileProvider = {
         const where = props.target;
         const t = sshTarget(props.connection, props.hostKeySeen);
         try {
-            const live = await ops.status(
-                t,
-                where,
-                props.connection.sudo,
-                props.profileName,
-                props.directory,
-            );
+            // Both at once: they join the host's shared read (one host run for the whole refresh),
+            // never answered by a run older than this resource's own last check.
+            const seenAt = Date.parse(props.checkedAt ?? "") || 0;
+            const [live, d] = await Promise.all([
+                ops.status(
+                    t,
+                    where,
+                    props.connection.sudo,
+                    props.profileName,
+                    props.directory,
+                    true,
+                    seenAt,
+                ),
+                ops.denials(
+                    t,
+                    where,
+                    props.connection.sudo,
+                    props.denials?.cursor,
+                    undefined,
+                    true,
+                    seenAt,
+                ),
+            ]);
             const drift = hostDriftReasons(
                 where,
                 { fileSha256: props.installed.fileSha256, mode: props.installed.mode },
                 live,
             );
-            const d = await ops.denials(t, where, props.connection.sudo, props.denials?.cursor);
             const denials = recordDenials(
                 props.denials,
                 props.history ?? [],

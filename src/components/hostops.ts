@@ -1,6 +1,6 @@
 /**
  * The host operations the providers run over the pooled SSH connection: the host scripts of
- * `src/host` (preflight, install, status, remove, denials) plus two small container commands, each
+ * `src/host` (preflight, install, status, remove, denials, labels) plus a container restart, each
  * mapped to the step names used in errors.
  */
 import type { AuditRecord } from "../log";
@@ -12,20 +12,53 @@ import { HostStepError, HostStepTimeout, Step } from "./errors";
 import * as fs from "fs";
 import { parseParserStderr, type ParserDiagnostic } from "../local/parser";
 import { exec, ExecResult, SshError, SshTarget } from "./ssh";
+import { HostReadBatcher } from "./hostRead";
 
 /** An audit record with the line it came from (for samples). */
 export type LogRecord = AuditRecord & { line?: string };
 
+/** Runs a command over the pooled connection, traced (see {@link trace}). */
+async function tracedExec(t: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
+    const t0 = Date.now();
+    const r = await exec(t, command, stdin);
+    trace(t, command, r.code, Date.now() - t0);
+    return r;
+}
+
+/**
+ * The shared host reads of this provider process (profile status, denials, container labels): one
+ * host run per host for the concurrent requests of an engine operation (see hostRead.ts), traced as
+ * script "read".
+ */
+export const reads = new HostReadBatcher((t, command) => tracedExec(t, command));
+
 /** Bound on the log bytes fetched per refresh and host. */
 export const DENIAL_BYTES = 1024 * 1024;
 
-function hostExec(t: SshTarget): host.HostExec {
+/** Runs host commands over the pooled connection (traced, see {@link trace}). */
+export function hostExec(t: SshTarget): host.HostExec {
     return async (command, stdin) => {
-        const t0 = Date.now();
-        const r: ExecResult = await exec(t, command, stdin);
-        trace(t, command, r.code, Date.now() - t0);
-        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
+        // A script that may change what a read reports ends the refresh's shared answers.
+        if (!READ_ONLY_SCRIPTS.has(scriptOf(command))) reads.invalidate(t);
+        const r = await tracedExec(t, command, stdin);
+        return { stdout: r.stdout, stdoutBytes: r.stdoutBytes, stderr: r.stderr, exitCode: r.code };
     };
+}
+
+/** Host scripts that change nothing on the host. */
+const READ_ONLY_SCRIPTS = new Set([
+    "preflight",
+    "compile",
+    "status",
+    "denials",
+    "read",
+    "inventory",
+    "labels",
+]);
+
+/** The host script a command runs (its `$0`, pulumi-apparmor-NAME), or "command". */
+function scriptOf(command: string): string {
+    return / pulumi-apparmor-([a-z]+)(?: |$)/.exec(command)?.[1] ?? "command";
 }
 
 /**
@@ -36,8 +69,13 @@ function hostExec(t: SshTarget): host.HostExec {
 function trace(t: SshTarget, command: string, code: number, ms: number): void {
     const file = process.env.PULUMI_APPARMOR_TRACE_FILE;
     if (!file) return;
-    const script = / pulumi-apparmor-([a-z]+)(?: |$)/.exec(command)?.[1] ?? "command";
-    const line = { script, host: `${t.user}@${t.host}:${t.port}`, code, ms, at: Date.now() };
+    const line = {
+        script: scriptOf(command),
+        host: `${t.user}@${t.host}:${t.port}`,
+        code,
+        ms,
+        at: Date.now(),
+    };
     try {
         fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
     } catch {
@@ -190,20 +228,22 @@ export async function compile(t: SshTarget, where: string, text: string): Promis
     });
 }
 
+/**
+ * The profile's live state. Served by the host's shared read ({@link reads}): the status and denials
+ * requests of one engine operation for the same host go out as one host run.
+ */
 export async function status(
     t: SshTarget,
     where: string,
     sudo: boolean,
     name: string,
     directory: string,
+    share = false,
+    seenAt = 0,
 ): Promise<LiveState> {
     return step(where, "status", async () => {
-        const r = await host.hostScripts.status(hostExec(t), {
-            names: [name],
-            dir: directory,
-            sudo,
-        });
-        const p = r.profiles.find((x) => x.name === name);
+        const r = await reads.status(t, sudo, name, directory, share, seenAt);
+        const p = r.profile;
         const enabled = r.apparmor.enabled && r.apparmor.securityfs;
         if (!p) return { enabled, filePresent: false, loaded: false };
         return {
@@ -268,14 +308,19 @@ export async function denials(
     sudo: boolean,
     cursor: string | undefined,
     source?: host.DenialSource,
+    share = false,
+    seenAt = 0,
 ): Promise<{ cursor?: string; source?: string; lost: number; records: LogRecord[] }> {
     return step(where, "denials", async () => {
-        const r = await host.hostScripts.denials(hostExec(t), {
-            cursor: cursor ?? "now",
-            maxBytes: DENIAL_BYTES,
+        const r = await reads.denials(
+            t,
             sudo,
-            ...(source ? { source } : {}),
-        });
+            cursor ?? "now",
+            DENIAL_BYTES,
+            source ?? "auto",
+            share,
+            seenAt,
+        );
         return {
             cursor: r.cursor,
             source: r.source,
@@ -356,36 +401,37 @@ export function prepareScript(directory: string, sudo: boolean, timeoutSeconds =
     return sudo ? `sudo -n ${cmd}` : cmd;
 }
 
-const LABEL_SCRIPT = [
-    'pid=$(docker inspect -f "{{.State.Pid}}" "$1" 2>/dev/null) || { echo "missing"; exit 0; }',
-    'if [ -z "$pid" ] || [ "$pid" = 0 ]; then echo "stopped"; exit 0; fi',
-    'printf "label=%s\\n" "$(cat "/proc/$pid/attr/current" 2>/dev/null || echo unconfined)"',
-].join("\n");
-
-function containerCommand(script: string, id: string, sudo: boolean): string {
-    if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`invalid container id "${id.slice(0, 80)}"`);
-    const cmd = `sh -c ${host.shellQuote(script)} pulumi-apparmor-container ${host.shellQuote(id)}`;
+/** `docker restart` of a container, as a command (the ID validated, quoted). */
+function restartCommand(id: string, sudo: boolean): string {
+    const why = host.validateContainerId(id);
+    if (why) throw new Error(`invalid ${why}`);
+    const cmd = `sh -c ${host.shellQuote('docker restart -t 5 "$1" >/dev/null')} pulumi-apparmor-container ${host.shellQuote(id)}`;
     return sudo ? `sudo -n ${cmd}` : cmd;
 }
 
 /**
  * The AppArmor label of a container's init process as the host's kernel reports it
- * (`/proc/<pid>/attr/current`); undefined when the container is missing or stopped.
+ * (`/proc/<pid>/attr/current`); undefined when the container is missing or stopped; and whether
+ * AppArmor is enabled on the host. Served by the host's shared read ({@link reads}): the label checks
+ * of one engine operation join its profiles' status and denials reads in one host run.
  */
 export async function containerLabel(
     t: SshTarget,
     where: string,
     sudo: boolean,
     id: string,
-): Promise<{ label?: string; state: "running" | "stopped" | "missing" }> {
+): Promise<{
+    label?: string;
+    state: "running" | "stopped" | "missing";
+    apparmorEnabled: boolean;
+}> {
     return step(where, "confinement", async () => {
-        const r = await exec(t, containerCommand(LABEL_SCRIPT, id, sudo));
-        const out = r.stdout.trim();
-        if (r.code !== 0) throw new Error(`cannot inspect container: ${r.stderr.trim() || out}`);
-        if (out === "missing" || out === "stopped") return { state: out };
-        const m = /^label=(.*)$/m.exec(out);
-        if (!m) throw new Error(`unexpected output: ${out.slice(0, 200)}`);
-        return { label: m[1].trim(), state: "running" };
+        const r = await reads.label(t, sudo, id);
+        return {
+            state: r.state,
+            ...(r.label !== undefined ? { label: r.label } : {}),
+            apparmorEnabled: r.apparmorEnabled,
+        };
     });
 }
 
@@ -397,7 +443,8 @@ export async function restartContainer(
     id: string,
 ): Promise<void> {
     await step(where, "confinement", async () => {
-        const r = await exec(t, containerCommand('docker restart -t 5 "$1" >/dev/null', id, sudo));
+        reads.invalidate(t); // a restart changes what a read of the host reports
+        const r = await tracedExec(t, restartCommand(id, sudo));
         if (r.code !== 0) throw new Error(`docker restart failed: ${r.stderr.trim()}`);
     });
 }

@@ -11,3 +11,11 @@ export { HostConnectionArgs, validateConnection } from "./connection";
 export { HostProfile, HostProfileArgs, Confinement, ConfinementArgs } from "./hostProfile";
 export { HostKey, HostKeyArgs } from "./hostKey";
 export { HostStepError, HostStepTimeout } from "./errors";
+export {
+    ComposeProject,
+    ComposeProjectArgs,
+    ComposeServiceOutput,
+    defaultComposeProjectName,
+    validateComposeProjectArgs,
+} from "./composeProject";
+export { ComposeDeployment, ComposeDeploymentArgs } from "./composeDeployment";

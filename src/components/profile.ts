@@ -347,7 +347,19 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
     if (args.profileFile !== undefined) {
         let text: string | undefined;
         try {
-            text = fs.readFileSync(args.profileFile, "utf8");
+            // Bytes first: a file that is not UTF-8 would decode with replacement characters, and
+            // the host would then get (and hash) other bytes than the file holds.
+            const decoded = core.decodeUtf8Exact(fs.readFileSync(args.profileFile));
+            if ("text" in decoded) text = decoded.text;
+            else
+                out.push({
+                    field: "profileFile",
+                    message: `${args.profileFile} is not valid UTF-8: ${core.describeUtf8Problem(decoded.problem)}`,
+                    fix:
+                        `in a path write the byte as ${core.octalEscapeWords(decoded.problem.byte)} ` +
+                        "(the same byte for apparmor_parser); in a comment convert the file to UTF-8 " +
+                        "(iconv -f latin1 -t utf-8)",
+                });
         } catch (e) {
             out.push({
                 field: "profileFile",
@@ -386,8 +398,8 @@ function checkProfileArgs(args: Partial<ProfileArgs>): {
     return { problems: out, resolved: out.length === 0 ? profile?.resolved : undefined };
 }
 
-/** A value given as is (not an Output or a Promise), so it can be validated now. */
-function isPlain(v: unknown): boolean {
+/** A value given as is (not an Output or a Promise, not undefined), so it can be validated now. */
+export function isPlain(v: unknown): boolean {
     return (
         v !== undefined &&
         !pulumi.Output.isInstance(v) &&

@@ -3,3 +3,4 @@ export { hostProfileProvider } from "./hostProfileProvider";
 export { confinementProvider } from "./confinementProvider";
 export { hostKeyProvider } from "./hostKeyProvider";
 export { rolloutWaveProvider } from "./rollout/provider";
+export { composeProvider } from "./composeProvider";

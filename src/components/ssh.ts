@@ -38,7 +38,10 @@ export interface SshTarget {
 
 export interface ExecResult {
     readonly code: number;
+    /** stdout decoded as UTF-8 (invalid bytes become U+FFFD): for JSON and messages. */
     readonly stdout: string;
+    /** stdout exactly as the host sent it: for file texts and anything hashed. */
+    readonly stdoutBytes: Buffer;
     readonly stderr: string;
 }
 
@@ -141,7 +144,11 @@ export function connectionsOpened(): number {
     return opened;
 }
 
-function poolKey(t: SshTarget): string {
+/**
+ * What tells one pooled connection from another: `user@host:port` and a hash of the credentials and
+ * the expected host key (never the secrets themselves).
+ */
+export function poolKey(t: SshTarget): string {
     const secret = createHash("sha256")
         .update(
             `${t.privateKey ?? ""}\0${t.password ?? ""}\0${t.hostKey ?? ""}\0${t.hostKeySource ?? ""}`,
@@ -325,9 +332,11 @@ export async function exec(t: SshTarget, command: string, stdin?: string): Promi
                 if (done) return;
                 done = true;
                 clearTimeout(timer);
+                const bytes = Buffer.concat(out);
                 resolve({
                     code: code ?? (signal ? 128 : 255),
-                    stdout: Buffer.concat(out).toString("utf8"),
+                    stdout: bytes.toString("utf8"),
+                    stdoutBytes: bytes,
                     stderr: Buffer.concat(errs).toString("utf8"),
                 });
             });

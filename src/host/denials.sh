@@ -1,10 +1,13 @@
-# denials CURSOR MAXBYTES [SOURCE] — the kernel's AppArmor audit records (apparmor=…: DENIED, ALLOWED,
-# AUDIT, STATUS) written after CURSOR, at most MAXBYTES of output lines (whole lines only; the cursor
-# then stops at the last line returned, so the next call continues there).
+# denials CURSOR MAXBYTES [SOURCE [UNTIL]] — the kernel's AppArmor audit records (apparmor=…: DENIED,
+# ALLOWED, AUDIT, STATUS) written after CURSOR, at most MAXBYTES of output lines (whole lines only; the
+# cursor then stops at the last line returned, so the next call continues there).
 #   CURSOR   start | now | a cursor returned by an earlier call (journal:… , kernlog:INODE:OFFSET,
 #            auditlog:INODE:OFFSET). A cursor of another source, or of a rotated/truncated file, starts
 #            that source from its beginning and sets "cursorReset".
 #   MAXBYTES 1..16777216
+#   UNTIL    a journal cursor returned by denials: a journal source's read ends at that entry (the
+#            returned cursor is UNTIL when the read passed it), as if it had run when UNTIL was the
+#            newest entry; a refresh's later reads so end where its first one did. Ignored by the files.
 #   SOURCE   auto (default) | journal-audit | auditlog | journal-kernel | kernlog. auto takes the
 #            first available in that order: the journal's audit transport and auditd's log keep every
 #            event, while the kernel log (journalctl -k, /var/log/kern.log) is rate-limited.
@@ -35,12 +38,23 @@
 # `kauditd_printk_skb: N callbacks suppressed` messages met (audit lines the kernel log dropped; 0 for
 # the audit transport and auditd's log).
 
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-    usage "start|now|CURSOR MAXBYTES [auto|journal-audit|auditlog|journal-kernel|kernlog]"
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then
+    usage "start|now|CURSOR MAXBYTES [auto|journal-audit|auditlog|journal-kernel|kernlog [UNTIL]]"
 fi
 cursor=$1
 max=$2
 want=${3:-auto}
+until=${4:-}
+case $until in
+    '') ;;
+    journal:?*)
+        case $until in
+            *[!A-Za-z0-9=\;:_.-]*) fail bad-cursor "UNTIL has characters outside [A-Za-z0-9=;:_.-]" 2 ;;
+        esac
+        [ "${#until}" -le 1024 ] || fail bad-cursor "UNTIL longer than 1024 characters" 2
+        ;;
+    *) fail bad-cursor "UNTIL must be a journal cursor returned by denials" 2 ;;
+esac
 case $cursor in
     start | now | journal:* | kernlog:* | auditlog:*) ;;
     *) fail bad-cursor "cursor must be start, now or a cursor returned by denials" 2 ;;
@@ -66,4 +80,4 @@ log_source_var "$want" ||
 # shellcheck disable=SC2154 # pa_lsrc: set by log_source_var (lib-log.sh)
 source=$pa_lsrc
 
-read_log "$cursor" "$max" "$source"
+read_log "$cursor" "$max" "$source" "$until"

@@ -39,6 +39,7 @@ import { gzipSync } from "zlib";
 import { minifyShell } from "./minify";
 import { isKernelAppArmorType, kernelAuditType } from "../log/kernel";
 import type { HostAbiFacts } from "../profile/abi";
+import { decodeUtf8Exact, type Utf8Problem } from "../profile/utf8";
 
 /** The scripts in `src/host/`. */
 export type HostScriptName =
@@ -49,7 +50,10 @@ export type HostScriptName =
     | "remove"
     | "denials"
     | "compile"
-    | "inventory";
+    | "inventory"
+    | "compose"
+    | "labels"
+    | "read";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -60,6 +64,9 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "denials",
     "compile",
     "inventory",
+    "compose",
+    "labels",
+    "read",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -111,6 +118,29 @@ export function hostScriptDir(): string {
 
 const textCache = new Map<HostScriptName, string>();
 
+/**
+ * What each part of `read` starts with: its own name in messages, and lib.sh's traps again (a
+ * subshell resets them), so that its temp files go when it ends, as when it runs alone.
+ */
+function readPartPrologue(part: HostScriptName): string {
+    return [
+        `PA_SCRIPT=pulumi-apparmor-${part}`,
+        "PA_TMPS=",
+        "PA_WORKS=",
+        "trap cleanup EXIT",
+        "trap 'exit 129' HUP",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+    ].join("\n");
+}
+
+/** The scripts `read` runs as parts, with the function each becomes in its text. */
+const READ_PARTS: ReadonlyArray<readonly [string, HostScriptName]> = [
+    ["pa_status", "status"],
+    ["pa_denials", "denials"],
+    ["pa_labels", "labels"],
+];
+
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
 export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "install",
@@ -118,10 +148,11 @@ export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "remove",
     "status",
     "inventory",
+    "read",
 ];
 
 /** The scripts that also get `lib-log.sh` (the log's source and end position). */
-export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install"];
+export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install", "read"];
 
 /** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
 export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory"];
@@ -144,9 +175,13 @@ export function hostScriptText(name: HostScriptName): string {
     let text = textCache.get(name);
     if (text === undefined) {
         const dir = hostScriptDir();
-        const parts = [...hostScriptLibs(name), `${name}.sh`].map((f) =>
-            fs.readFileSync(path.join(dir, f), "utf8"),
-        );
+        const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+        const parts = hostScriptLibs(name).map(read);
+        // read runs status, denials and labels as they are, each a subshell function (read.sh).
+        for (const [fn, part] of READ_PARTS)
+            if (name === "read")
+                parts.push(`${fn}() (\n${readPartPrologue(part)}\n${read(`${part}.sh`)}\n)`);
+        parts.push(read(`${name}.sh`));
         text = minifyShell(parts.join("\n"));
         textCache.set(name, text);
     }
@@ -633,9 +668,31 @@ export class HostScriptError extends Error {
 }
 
 export interface ScriptOutput {
+    /** stdout decoded as UTF-8 (JSON lines, messages). */
     readonly stdout: string;
+    /**
+     * stdout exactly as the host sent it, when the transport has it: parsers of file texts take
+     * their bytes from here (a profile file need not be valid UTF-8, and decoding it would change
+     * its sha256). Absent: `stdout` encoded again as UTF-8.
+     */
+    readonly stdoutBytes?: Buffer;
     readonly stderr?: string;
     readonly exitCode?: number | null;
+}
+
+/** A script's output that is not what it announces (cut, or a field of the wrong form). */
+export function badOutputError(
+    script: HostScriptName,
+    message: string,
+    out: ScriptOutput,
+): HostScriptError {
+    return new HostScriptError(
+        script,
+        "bad-output",
+        message,
+        out.exitCode ?? null,
+        out.stderr ?? "",
+    );
 }
 
 /** The first stdout line as JSON; throws HostScriptError when absent or `ok: false`. */
@@ -812,8 +869,13 @@ export interface InstallPrior {
     readonly sha256: string;
     /** The kernel's mode of the profile, "" when not loaded. */
     readonly kernelMode: string;
-    /** The file's exact text ("" when absent). */
+    /** The file's exact text ("" when absent, or when not valid UTF-8: see `notUtf8`). */
     readonly text: string;
+    /**
+     * Where the file stops being valid UTF-8, when it does (AppArmor accepts such a file): `sha256`
+     * is still its exact hash, but it has no exact string, so `text` is "".
+     */
+    readonly notUtf8?: Utf8Problem;
     /**
      * The log's end before the change, as `denials` takes a cursor (`journal:…`,
      * `auditlog:INODE:SIZE`, …): "" when the profile was not loaded (nothing ran under it) or the
@@ -863,12 +925,14 @@ export function parseInstallPrior(
     const head = parseHostResult("install", out);
     const bad = (m: string) =>
         new HostScriptError("install", "bad-output", m, out.exitCode ?? null, out.stderr ?? "");
-    const nl1 = out.stdout.indexOf("\n");
-    const nl2 = nl1 < 0 ? -1 : out.stdout.indexOf("\n", nl1 + 1);
+    // Bytes from here: the previous text is the file as the host hashed it, and need not be UTF-8.
+    const raw = stdoutBytes(out);
+    const nl1 = raw.indexOf(10);
+    const nl2 = nl1 < 0 ? -1 : raw.indexOf(10, nl1 + 1);
     if (nl2 < 0) throw bad("no prior line after the result");
     let p: Record<string, unknown>;
     try {
-        p = JSON.parse(out.stdout.slice(nl1 + 1, nl2)) as Record<string, unknown>;
+        p = JSON.parse(raw.toString("utf8", nl1 + 1, nl2)) as Record<string, unknown>;
     } catch {
         throw bad("the prior line is not JSON");
     }
@@ -877,20 +941,22 @@ export function parseInstallPrior(
     const bytes = pr.bytes;
     if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0)
         throw bad("the prior line has no byte count");
-    const after = Buffer.from(out.stdout.slice(nl2 + 1), "utf8");
+    const after = raw.subarray(nl2 + 1);
     if (after.length < bytes)
         throw bad(`the previous text is cut (${after.length} of ${bytes} bytes)`);
-    const text = after.subarray(0, bytes).toString("utf8");
+    const textBytes = after.subarray(0, bytes);
     let rest = after.subarray(bytes).toString("utf8");
     // The text is the file the host hashed: a cut or mangled output does not pass for it.
-    const got = pr.present === true ? sha256Hex(Buffer.from(text, "utf8")) : "";
-    if (got !== str(pr.sha256) || (pr.present !== true && text !== ""))
+    const got = pr.present === true ? sha256Hex(textBytes) : "";
+    if (got !== str(pr.sha256) || (pr.present !== true && bytes !== 0))
         throw bad(`the previous text does not match its sha256 (${str(pr.sha256) || "absent"})`);
+    const decoded = decodeUtf8Exact(textBytes);
     const prior: InstallPrior = {
         present: pr.present === true,
         sha256: str(pr.sha256),
         kernelMode: str(pr.kernelMode),
-        text,
+        text: "text" in decoded ? decoded.text : "",
+        ...("problem" in decoded ? { notUtf8: decoded.problem } : {}),
         position: str(p.position),
         source: str(p.source),
     };
@@ -1166,7 +1232,15 @@ export function parseDenials(out: ScriptOutput): DenialsResult {
 // Running: the caller provides the transport (ssh2 channel, test helper, …).
 
 /** Runs `command` on the host with `stdin`, resolving with its output and exit status. */
-export type HostExec = (command: string, stdin?: string) => Promise<Required<ScriptOutput>>;
+export type HostExec = (
+    command: string,
+    stdin?: string,
+) => Promise<Required<Omit<ScriptOutput, "stdoutBytes">> & Pick<ScriptOutput, "stdoutBytes">>;
+
+/** A script's stdout as bytes: {@link ScriptOutput.stdoutBytes}, else `stdout` as UTF-8. */
+export function stdoutBytes(out: ScriptOutput): Buffer {
+    return out.stdoutBytes ?? Buffer.from(out.stdout, "utf8");
+}
 
 async function run<T>(exec: HostExec, cmd: HostCommand, parse: (o: ScriptOutput) => T): Promise<T> {
     const out = await exec(cmd.command, cmd.stdin);
@@ -1193,3 +1267,5 @@ export const hostScripts = {
     denials: (exec: HostExec, a?: DenialsArgs) => run(exec, denialsCommand(a), parseDenials),
     compile: (exec: HostExec, a: CompileArgs) => run(exec, compileCommand(a), parseCompile),
 };
+export * from "./labels";
+export * from "./read";

@@ -12,6 +12,7 @@ import {
     HostScriptError,
     parseHostResult,
     sha256Hex,
+    stdoutBytes,
     validateHostDirectory,
     validateParserTimeout,
     type HostCommand,
@@ -19,6 +20,8 @@ import {
     type HostExec,
     type ScriptOutput,
 } from "./index";
+import { CONTAINER_ID_RE } from "./labels";
+import { utf8Problem, type Utf8Problem } from "../profile/utf8";
 
 export interface InventoryArgs extends HostCommandOptions {
     /** The profile directory whose files are listed. Defaults to {@link DEFAULT_PROFILE_DIR}. */
@@ -50,8 +53,15 @@ export interface InventoryFile {
     readonly fileSha1: string;
     /** The parser's reduced message when the file did not compile; "" otherwise. */
     readonly compileError: string;
-    /** The exact text (its sha256 checked). */
+    /** The exact text (its sha256 checked); undefined when not read or not valid UTF-8. */
     readonly text?: string;
+    /** The exact bytes (their sha256 checked); undefined when not read (larger than 1 MiB). */
+    readonly raw?: Buffer;
+    /**
+     * Where the bytes stop being UTF-8, when they do (AppArmor accepts such a file; it has no exact
+     * string, so `text` is undefined).
+     */
+    readonly notUtf8?: Utf8Problem;
 }
 
 export interface InventoryManifest {
@@ -104,7 +114,6 @@ export const INVENTORY_LIMITS = {
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const SHA1_RE = /^([0-9a-f]{40})?$/;
-const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
 
 class Bad extends Error {}
 
@@ -170,7 +179,7 @@ export function parseInventory(out: ScriptOutput): InventoryResult {
             compileError: str(e, "compileError", w, INVENTORY_LIMITS.messageLength),
         }));
         // The texts follow the JSON line, as bytes (a file need not be valid UTF-8).
-        const raw = Buffer.from(out.stdout, "utf8");
+        const raw = stdoutBytes(out);
         let at = raw.indexOf(10) + 1;
         if (at === 0) throw new Bad("no newline after the result");
         const withText: InventoryFile[] = files.map((f) => {
@@ -181,7 +190,10 @@ export function parseInventory(out: ScriptOutput): InventoryResult {
             at += f.bytes;
             if (sha256Hex(bytes) !== f.sha256)
                 throw new Bad("a file's text does not match its sha256 (changed while read?)");
-            return { ...f, text: bytes.toString("utf8") };
+            const problem = utf8Problem(bytes);
+            const exact = Buffer.from(bytes);
+            if (problem) return { ...f, raw: exact, notUtf8: problem };
+            return { ...f, text: exact.toString("utf8"), raw: exact };
         });
         if (at !== raw.length) throw new Bad("unexpected output after the texts");
         return {

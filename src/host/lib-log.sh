@@ -100,12 +100,15 @@ empty_header() {
         "$pa_src" "$pa_format" "$1" "$pa_reset"
 }
 
-# read_log CURSOR MAXBYTES SOURCE: prints the records of SOURCE after CURSOR (checked by the
+# read_log CURSOR MAXBYTES SOURCE [UNTIL]: prints the records of SOURCE after CURSOR (up to the journal
+# entry UNTIL, see denials.sh; CURSOR and UNTIL checked by the
 # caller), at most MAXBYTES, in the output form `denials` documents: a header line, then the lines.
 read_log() {
     pa_cursor=$1
     pa_max=$2
     pa_src=$3
+    pa_until=${4:-}
+    pa_until=${pa_until#journal:}
     if [ -n "${pa_work:-}" ]; then
         # install's private work directory (removed on exit): no mktemp process
         pa_out=$pa_work/log-lines
@@ -157,7 +160,7 @@ read_log() {
                 journalctl -q -o json --all \
                     --output-fields=MESSAGE,_AUDIT_TYPE,_AUDIT_ID,_SOURCE_REALTIME_TIMESTAMP,SYSLOG_FACILITY \
                     "$@" 2>/dev/null || printf '\n__PA_RC=%s\n' "$?"
-            } | awk -v kind="$pa_kind" -v max="$pa_max" -v out="$pa_out" -v src="$pa_src" -v cur="$pa_jc" -v reset="$pa_reset" '
+            } | awk -v kind="$pa_kind" -v max="$pa_max" -v out="$pa_out" -v src="$pa_src" -v cur="$pa_jc" -v reset="$pa_reset" -v until="$pa_until" '
                 # field(NAME): the value of the plain string field NAME (no escapes in it), or ""
                 function field(name) {
                     if (!match($0, "[{,]\"" name "\":\"[^\"\\\\]*\"")) return ""
@@ -202,6 +205,8 @@ read_log() {
                     # an entry taken as a line: its MESSAGE must have been found
                     if (line != "" && index(line, "{\"m\":\"") != 1) line = ""
                     if (line == "" || emit(line)) cur = ecur
+                    # UNTIL: end this read at that entry (a refresh aligns its reads on one position)
+                    if (until != "" && ecur == until) stop = 1
                 }
                 END {
                     if (failed != "") { print "FAILED " failed; exit 0 }

@@ -345,8 +345,9 @@ apply_profile() {
         # or loaded, and no claim is recorded: the profile stays the host's own until a change is
         # installed (which keeps the original then, see Adoption), and remove leaves it alone. Whether
         # the loaded policy is the file's compiled form is status's to tell (it compiles unmanaged files).
-        printf '{"ok":true,"name":"%s","dir":"%s","changed":false,"wrote":false,"reloaded":false,"manifestUpdated":false,"adopted":false,"inPlace":true,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":false}\n' \
-            "$name" "$dir" "$newmode" "$newsha256" "$oldsha1" "$oldkmode"
+        # (With `facts`, the host's ABI as on every other path.)
+        printf '{"ok":true,"name":"%s","dir":"%s","changed":false,"wrote":false,"reloaded":false,"manifestUpdated":false,"adopted":false,"inPlace":true,"mode":"%s","sha256":"%s","policySha1":"%s","kernelMode":"%s","bootLoad":false%s}\n' \
+            "$name" "$dir" "$newmode" "$newsha256" "$oldsha1" "$oldkmode" "${PA_HOST_ABI:+,$PA_HOST_ABI}"
         return 0
     fi
 

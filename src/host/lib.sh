@@ -442,6 +442,11 @@ op == "rewrite" && !z && nul != "" && index($0, nul) { z = 1 }
 function mode_flag(f) {
     return f == "enforce" || f == "complain" || f == "kill" || f == "unconfined" || f == "prompt"
 }
+op == "modes" && FNR == 1 {
+    found = 0
+    n = FILENAME
+    sub(/.*\//, "", n)
+}
 !found {
     s = $0
     sub(/^[ \t]+/, "", s)
@@ -481,6 +486,7 @@ function mode_flag(f) {
                         kept = kept (kept == "" ? "" : sep) fl[i]
                     }
                     if (op == "mode") { print filemode; exit 0 }
+                    if (op == "modes") { fm[FILENAME] = filemode; next }
                     # Already in that mode: keep the line byte for byte.
                     if (filemode == mode) { print; next }
                     if (mode == "complain") kept = kept (kept == "" ? "" : sep) "complain"
@@ -495,6 +501,10 @@ function mode_flag(f) {
 }
 op == "rewrite" { print }
 END {
+    if (op == "modes") {
+        for (i = 1; i < ARGC; i++) print fm[ARGV[i]]
+        exit 0
+    }
     if (!found) exit 3
     if (op == "rewrite" && nul == "") exit 5
     if (z) exit 4

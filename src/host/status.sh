@@ -15,6 +15,7 @@
 # timeout=N: seconds the compile may take (default 120); one that takes longer is a compileError.
 #   processes          processes currently confined by the profile
 
+# shellcheck disable=SC2154 # m_*, pa_kmode, pa_lsha1, header_awk: set by lib.sh / lib-store.sh
 [ $# -ge 1 ] || usage "DIR [NAME...] [timeout=SECONDS]"
 check_dir "$1"
 defdir=$1
@@ -52,20 +53,53 @@ work=$(mktemp -d) || fail io "cannot create a temp directory"
 track_tmp "$work/bin" "$work/err"
 trap 'cleanup; rm -rf "$work"' EXIT
 
-# js VALUE: JSON string, or null when empty.
+# js VALUE: sets pa_j to VALUE as a JSON string, or null when empty (no subshell: status runs it eight
+# times per profile). VALUE is a hash, a mode or a validated name: nothing to escape.
 js() {
-    if [ -n "$1" ]; then printf '"%s"' "$1"; else printf 'null'; fi
+    if [ -n "$1" ]; then pa_j="\"$1\""; else pa_j=null; fi
 }
+
+# Everything read once for all names, not per profile (each process start costs tens of
+# milliseconds on a small VM): pass 1 finds each profile's file (its manifest's dir, else DIR); then one
+# sha256sum and one awk read every present file's hash and header mode, and one awk counts the
+# processes confined by each name. Pass 2 prints, taking those results in order.
+: >"$work/files"
+files=
+for name in "$@"; do
+    read_manifest "$name"
+    dir=$defdir
+    [ -f "$PA_MANIFESTS/$name" ] && valid_dir "$m_dir" && dir=$m_dir
+    file=$dir/$name
+    if [ -f "$file" ] && [ ! -L "$file" ]; then files="$files $file"; fi
+done
+# shellcheck disable=SC2086 # validated names and directories: no spaces or glob characters
+if [ -n "$files" ]; then
+    sha256sum -- $files >"$work/sums" 2>/dev/null || true
+    awk -v op=modes "$header_awk" $files >"$work/modes" 2>/dev/null || : >"$work/modes"
+else
+    : >"$work/sums"
+    : >"$work/modes"
+fi
+if $secfs && [ $# -gt 0 ]; then
+    # shellcheck disable=SC2013 # not reading lines of a file list
+    cat /proc/[0-9]*/attr/current 2>/dev/null | awk -v names="$*" '
+        BEGIN { k = split(names, nm, " ") }
+        { for (i = 1; i <= k; i++) { n = nm[i]; p = substr($0, 1, length(n) + 2); if (p == n " (" || p == n "//") c[i]++ } }
+        END { for (i = 1; i <= k; i++) print c[i] + 0 }' >"$work/counts"
+else
+    : >"$work/counts"
+fi
+exec 4<"$work/sums" 5<"$work/modes" 6<"$work/counts"
 
 printf '{"ok":true,"apparmor":{"enabled":%s,"securityfs":%s,"parser":%s},"profiles":[' "$enabled" "$secfs" "$parser"
 sep=
 for name in "$@"; do
     managed=false
+    read_manifest "$name"
     dir=$defdir
     if [ -f "$PA_MANIFESTS/$name" ]; then
         managed=true
-        md=$(manifest_get "$name" dir)
-        valid_dir "$md" && dir=$md
+        valid_dir "$m_dir" && dir=$m_dir
     fi
     file=$dir/$name
     present=false
@@ -76,17 +110,31 @@ for name in "$@"; do
     kmode=
     psha1=
     procs=0
+    count=0
+    IFS= read -r count <&6 || count=0
     if $secfs; then
-        kmode=$(kernel_mode "$name")
-        psha1=$(loaded_sha1 "$name")
-        [ -n "$kmode" ] && procs=$(confined_count "$name")
+        kernel_mode_var "$name"
+        kmode=$pa_kmode
+        loaded_sha1_var "$name"
+        psha1=$pa_lsha1
+        [ -n "$kmode" ] && procs=$count
     fi
     if [ -f "$file" ] && [ ! -L "$file" ]; then
         present=true
-        fsha=$(sha256_of "$file")
-        fmode=$(file_mode "$name" "$file")
-        if $managed && [ -n "$psha1" ] && [ "$fsha" = "$(manifest_get "$name" sha256)" ] &&
-            [ "$psha1" = "$(manifest_get "$name" policySha1)" ]; then
+        sl=
+        IFS= read -r sl <&4 || sl=
+        ml=
+        IFS= read -r ml <&5 || ml=
+        if [ "${sl#*"  "}" = "$file" ]; then
+            fsha=${sl%%" "*}
+            fmode=$ml
+        else
+            # The file changed between the passes (or sha256sum failed): read it on its own.
+            fsha=$(sha256_of "$file") || fsha=
+            fmode=$(file_mode "$name" "$file")
+        fi
+        if $managed && [ -n "$psha1" ] && [ "$fsha" = "$m_sha256" ] &&
+            [ "$psha1" = "$m_policySha1" ]; then
             # The file is byte for byte the one we compiled at install and that policy is still the
             # loaded one: no need to compile it again (the slow part of a refresh).
             fsha1=$psha1
@@ -109,13 +157,28 @@ for name in "$@"; do
     [ -n "$psha1" ] && [ "$psha1" = "$fsha1" ] && matches=true
     installed=null
     if $managed; then
-        installed=$(printf '{"sha256":%s,"mode":%s,"policySha1":%s}' \
-            "$(js "$(manifest_get "$name" sha256)")" "$(js "$(manifest_get "$name" mode)")" \
-            "$(js "$(manifest_get "$name" policySha1)")")
+        js "$m_sha256"
+        j1=$pa_j
+        js "$m_mode"
+        j2=$pa_j
+        js "$m_policySha1"
+        j3=$pa_j
+        installed="{\"sha256\":$j1,\"mode\":$j2,\"policySha1\":$j3}"
     fi
+    js "$fsha"
+    j1=$pa_j
+    js "$fmode"
+    j2=$pa_j
+    js "$kmode"
+    j3=$pa_j
+    js "$psha1"
+    j4=$pa_j
+    js "$fsha1"
+    j5=$pa_j
     printf '%s{"name":"%s","managed":%s,"dir":"%s","file":{"present":%s,"sha256":%s,"mode":%s},"installed":%s,"loaded":%s,"kernelMode":%s,"policySha1":%s,"fileSha1":%s,"policyMatchesFile":%s,"compileError":%s,"processes":%s}' \
-        "$sep" "$name" "$managed" "$dir" "$present" "$(js "$fsha")" "$(js "$fmode")" "$installed" \
-        "$loaded" "$(js "$kmode")" "$(js "$psha1")" "$(js "$fsha1")" "$matches" "${cerr:-null}" "$procs"
+        "$sep" "$name" "$managed" "$dir" "$present" "$j1" "$j2" "$installed" \
+        "$loaded" "$j3" "$j4" "$j5" "$matches" "${cerr:-null}" "$procs"
     sep=,
 done
+exec 4<&- 5<&- 6<&-
 printf ']}\n'

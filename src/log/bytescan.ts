@@ -12,7 +12,7 @@
  * Pairs are 4 words each in AuditEventView's layout, offsets relative to the line start.
  */
 import { WASM_BASE64 } from "./scan-wasm";
-import { byteScannerCodes } from "./view";
+import { byteScannerCodes, INTERN_IDS } from "./view";
 
 export const REC_EVENT = 1;
 export const REC_FALLBACK = 2;
@@ -57,8 +57,13 @@ export class ByteScanner {
     words = new Int32Array(0);
     doubles = new Float64Array(0);
     private bytes = new Uint8Array(0);
-    /** The string of each intern id (undefined until a field with it is read). */
-    readonly interned: (string | undefined)[] = new Array<string | undefined>(8192).fill(undefined);
+    /**
+     * The string of each intern id (undefined until a field with it is read), then its
+     * hex-decoded form (see INTERN_IDS).
+     */
+    readonly interned: (string | undefined)[] = new Array<string | undefined>(2 * INTERN_IDS).fill(
+        undefined,
+    );
     private generation = 0;
 
     constructor() {

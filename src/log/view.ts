@@ -445,6 +445,37 @@ for (const k of [
 }
 
 // ---------------------------------------------------------------------------------------------
+// Records
+
+/**
+ * The constructor of `toRecord()`'s records: a plain object (its prototype is Object.prototype,
+ * so it is indistinguishable from `{ type }`: same prototype, `constructor`, keys, JSON and deep
+ * equality), made by `new` only so that V8 sizes it for the fields a record gets. A literal
+ * `{ type }` has room for one field in the object itself, and every field added after it grows a
+ * separate backing store (one allocation per few fields, ~15 fields a record); V8 gives objects
+ * made by a constructor room for the `this.…` assignments it sees in its body (plus slack) and
+ * trims that to what its first instances used. The branch below never runs (`type` is always a
+ * string): it only tells V8 how many fields to expect, in the order `AUDIT_RECORD_FIELDS` lists
+ * them. No field is ever set to undefined: a record has exactly the fields its line gives.
+ */
+interface RecordObjectCtor {
+    new (type: AuditEventType): AuditRecord;
+}
+const RecordObject = function RecordObject(this: AuditRecord, type: AuditEventType): void {
+    this.type = type;
+    if ((type as unknown) === undefined) {
+        // never runs: the expected shape (see above)
+        const v = undefined as never;
+        this.operation = this.profile = this.label = this.name = this.name2 = v;
+        this.requestedMask = this.deniedMask = this.pid = this.comm = this.fsuid = v;
+        this.ouid = this.capability = this.capname = this.family = this.sockType = v;
+        this.protocol = this.protocolName = this.signal = this.peer = this.peerProfile = v;
+        this.info = this.error = this.timestamp = this.serial = this.extra = v;
+    }
+} as unknown as RecordObjectCtor;
+RecordObject.prototype = Object.prototype;
+
+// ---------------------------------------------------------------------------------------------
 // The view
 
 /**
@@ -467,6 +498,12 @@ const GUESS_SHIFT = 10;
  */
 const INTVAL = 0x400;
 const HIGH_SHIFT = 11;
+/**
+ * Intern ids of the byte scanner are below this (wasm/log-scan.ts interns at most ISLOTS / 2
+ * values). Its strings array holds the value of id `i` at `i` and, for unquoted values of fields
+ * the kernel may hex-encode, the decoded value at `INTERN_IDS + i`. @internal
+ */
+export const INTERN_IDS = 8192;
 
 /** Where `timestamp` / `serial` came from: none, the line itself, or journald's JSON fields. */
 const SRC_NONE = 0;
@@ -986,15 +1023,32 @@ export class AuditEventView {
             }
             return v;
         }
+        const bytes = this.srcBytes;
+        if (bytes !== null) {
+            // a byte-scanner event whose line is not decoded: only this value is (printable
+            // ASCII, so its latin1 string is the slice of the decoded line)
+            const b = this.byteStart;
+            return latin1(bytes, b + p[o + P_VS], b + p[o + P_VE]);
+        }
         return this.source().slice(p[o + P_VS], p[o + P_VE]);
     }
 
     /** The value of the pair at `o` as a string the kernel may have hex-encoded (decoded). */
     private untrustedStr(o: number): string {
+        const w = this.pairs[o];
+        if ((w & (UNVERIFIED | INTVAL | QUOTED)) === 0 && w >>> HIGH_SHIFT !== 0) {
+            // an unquoted interned value: decoded once per intern id (kept after the raw ones)
+            const slot = INTERN_IDS - 1 + (w >>> HIGH_SHIFT);
+            let d = this.interned[slot];
+            if (d === undefined) {
+                const v = this.str(o);
+                d = isHexAt(v, 0, v.length) ? decodeHexAt(v, 0, v.length) : v;
+                this.interned[slot] = d;
+            }
+            return d;
+        }
         const v = this.str(o);
-        return (this.pairs[o] & QUOTED) !== 0 || !isHexAt(v, 0, v.length)
-            ? v
-            : decodeHexAt(v, 0, v.length);
+        return (w & QUOTED) !== 0 || !isHexAt(v, 0, v.length) ? v : decodeHexAt(v, 0, v.length);
     }
 
     /** The integer value of the pair at `o` (NaN when it is not one). */
@@ -1106,50 +1160,50 @@ export class AuditEventView {
         return this.kind === T_STATUS;
     }
     get operation(): string | undefined {
-        return this.raw(K.Operation);
+        return this.gen[K.Operation] !== this.lineNo ? undefined : this.raw(K.Operation);
     }
     get profile(): string | undefined {
-        return this.untrusted(K.Profile);
+        return this.gen[K.Profile] !== this.lineNo ? undefined : this.untrusted(K.Profile);
     }
     get label(): string | undefined {
-        return this.untrusted(K.Label);
+        return this.gen[K.Label] !== this.lineNo ? undefined : this.untrusted(K.Label);
     }
     get name(): string | undefined {
-        return this.untrusted(K.Name);
+        return this.gen[K.Name] !== this.lineNo ? undefined : this.untrusted(K.Name);
     }
     get name2(): string | undefined {
-        return this.untrusted(K.Name2);
+        return this.gen[K.Name2] !== this.lineNo ? undefined : this.untrusted(K.Name2);
     }
     get requestedMask(): string | undefined {
-        return this.raw(K.Requested);
+        return this.gen[K.Requested] !== this.lineNo ? undefined : this.raw(K.Requested);
     }
     get deniedMask(): string | undefined {
-        return this.raw(K.Denied);
+        return this.gen[K.Denied] !== this.lineNo ? undefined : this.raw(K.Denied);
     }
     get pid(): number | undefined {
-        return this.int(K.Pid);
+        return this.gen[K.Pid] !== this.lineNo ? undefined : this.int(K.Pid);
     }
     /** `comm=`, else `exe=` (dbus-daemon and dbus-broker log only that; as libapparmor does). */
     get comm(): string | undefined {
         return this.at(K.Comm) >= 0 ? this.untrusted(K.Comm) : this.untrusted(K.Exe);
     }
     get fsuid(): number | undefined {
-        return this.int(K.Fsuid);
+        return this.gen[K.Fsuid] !== this.lineNo ? undefined : this.int(K.Fsuid);
     }
     get ouid(): number | undefined {
-        return this.int(K.Ouid);
+        return this.gen[K.Ouid] !== this.lineNo ? undefined : this.int(K.Ouid);
     }
     get capability(): number | undefined {
-        return this.int(K.Capability);
+        return this.gen[K.Capability] !== this.lineNo ? undefined : this.int(K.Capability);
     }
     get capname(): string | undefined {
-        return this.raw(K.Capname);
+        return this.gen[K.Capname] !== this.lineNo ? undefined : this.raw(K.Capname);
     }
     get family(): string | undefined {
-        return this.raw(K.Family);
+        return this.gen[K.Family] !== this.lineNo ? undefined : this.raw(K.Family);
     }
     get sockType(): string | undefined {
-        return this.raw(K.SockType);
+        return this.gen[K.SockType] !== this.lineNo ? undefined : this.raw(K.SockType);
     }
     get protocol(): number | undefined {
         let o = this.at(K.Protocol);
@@ -1167,40 +1221,40 @@ export class AuditEventView {
         return protocolName(this.protocol);
     }
     get signal(): string | undefined {
-        return this.raw(K.Signal);
+        return this.gen[K.Signal] !== this.lineNo ? undefined : this.raw(K.Signal);
     }
     get peer(): string | undefined {
-        return this.untrusted(K.Peer);
+        return this.gen[K.Peer] !== this.lineNo ? undefined : this.untrusted(K.Peer);
     }
     get peerProfile(): string | undefined {
-        return this.untrusted(K.PeerProfile);
+        return this.gen[K.PeerProfile] !== this.lineNo ? undefined : this.untrusted(K.PeerProfile);
     }
     get bus(): string | undefined {
-        return this.raw(K.Bus);
+        return this.gen[K.Bus] !== this.lineNo ? undefined : this.raw(K.Bus);
     }
     get path(): string | undefined {
-        return this.raw(K.Path);
+        return this.gen[K.Path] !== this.lineNo ? undefined : this.raw(K.Path);
     }
     get interface(): string | undefined {
-        return this.raw(K.Interface);
+        return this.gen[K.Interface] !== this.lineNo ? undefined : this.raw(K.Interface);
     }
     get member(): string | undefined {
-        return this.raw(K.Member);
+        return this.gen[K.Member] !== this.lineNo ? undefined : this.raw(K.Member);
     }
     get fstype(): string | undefined {
-        return this.raw(K.Fstype);
+        return this.gen[K.Fstype] !== this.lineNo ? undefined : this.raw(K.Fstype);
     }
     get flags(): string | undefined {
-        return this.raw(K.Flags);
+        return this.gen[K.Flags] !== this.lineNo ? undefined : this.raw(K.Flags);
     }
     get srcname(): string | undefined {
-        return this.untrusted(K.Srcname);
+        return this.gen[K.Srcname] !== this.lineNo ? undefined : this.untrusted(K.Srcname);
     }
     get info(): string | undefined {
-        return this.raw(K.Info);
+        return this.gen[K.Info] !== this.lineNo ? undefined : this.raw(K.Info);
     }
     get error(): number | undefined {
-        return this.int(K.Error);
+        return this.gen[K.Error] !== this.lineNo ? undefined : this.int(K.Error);
     }
     get timestamp(): number | undefined {
         return this.tsSrc !== SRC_NONE ? this.ts : undefined;
@@ -1209,7 +1263,7 @@ export class AuditEventView {
         return this.serialSrc !== SRC_NONE ? this.serialValue : undefined;
     }
     get namespace(): string | undefined {
-        return this.untrusted(K.Namespace);
+        return this.gen[K.Namespace] !== this.lineNo ? undefined : this.untrusted(K.Namespace);
     }
     /** True when user space logged the event (see `AuditRecord.fromUserSpace`), else undefined. */
     get fromUserSpace(): true | undefined {
@@ -1253,7 +1307,7 @@ export class AuditEventView {
 
     /** The event as a record: exactly what `parseAuditLog` returns for this line. */
     toRecord(): AuditRecord {
-        const r: AuditRecord = { type: EVENT_TYPES[this.kind] };
+        const r = new RecordObject(EVENT_TYPES[this.kind]);
         if (this.tsSrc === SRC_LINE) r.timestamp = this.ts;
         if (this.serialSrc === SRC_LINE) r.serial = this.serialValue;
         this.replay(r, false);

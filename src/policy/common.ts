@@ -12,6 +12,8 @@ export const TYPES = {
     profiledContainer: "apparmor:index:ProfiledContainer",
     hostProfile: "pulumi-nodejs:dynamic/apparmor:HostProfile",
     confinement: "pulumi-nodejs:dynamic/apparmor:Confinement",
+    composeProject: "apparmor:index:ComposeProject",
+    composeDeployment: "pulumi-nodejs:dynamic/apparmor:ComposeDeployment",
 } as const;
 
 /** The stack name in a URN (`urn:pulumi:STACK::PROJECT::TYPE::NAME`). */

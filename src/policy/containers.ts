@@ -1,7 +1,8 @@
 /**
  * Policies on docker containers: each runs under an AppArmor profile (`apparmor-container-confined`,
  * per resource, before it is created), and that profile is one a `Profile` of the same stack manages
- * on the container's own host (`apparmor-container-profile-managed`, over the stack's resource graph).
+ * on the container's own host (`apparmor-container-profile-managed`, over the stack's resource graph;
+ * the services of compose projects too, see compose.ts).
  */
 import type {
     PolicyConfigSchema,
@@ -31,6 +32,7 @@ import {
     targetEndpoint,
     type Endpoint,
 } from "./docker";
+import { composeProfileViolations } from "./compose";
 
 const exemptContainers = schema.stringList(
     "Resource names of docker.Containers this policy skips (`*` and `?` patterns). Defaults to none.",
@@ -239,7 +241,8 @@ function containerHost(
 
 /**
  * `apparmor-container-profile-managed` (mandatory): the profile each container asks for
- * (`apparmor=NAME`) is loaded by a `Profile` of this stack on the container's own host.
+ * (`apparmor=NAME`) is loaded by a `Profile` of this stack on the container's own host; so is each
+ * compose service's (a `ComposeDeployment`'s services, on its `target` host).
  *
  * "Same host": the container's machine is told, in this order, by the `dockerHosts` map of the
  * config, by an `ssh://[user@]HOST[:PORT]` docker host, or by the `Confinement` ProfiledContainer
@@ -250,8 +253,8 @@ function containerHost(
 export const containerProfileManaged: StackValidationPolicy = {
     name: "apparmor-container-profile-managed",
     description:
-        "The AppArmor profile of every docker.Container is managed by a Profile of the same stack " +
-        "on the container's own host.",
+        "The AppArmor profile of every docker.Container and compose service is managed by a " +
+        "Profile of the same stack on the container's own host.",
     enforcementLevel: "mandatory",
     configSchema: managedSchema,
     validateStack: (args, report) => {
@@ -320,5 +323,7 @@ export const containerProfileManaged: StackValidationPolicy = {
                 c.urn,
             );
         }
+        for (const v of composeProfileViolations(args.resources, profiles, someUnknown))
+            report(v.message, v.urn);
     },
 };

@@ -13,17 +13,21 @@
  * | `apparmor-production-verify-confinement` | stack | mandatory |
  * | `apparmor-profile-no-escape-hatches` | resource (HostProfile) | mandatory |
  * | `apparmor-profile-audit-denies` | resource (HostProfile) | advisory |
+ * | `apparmor-compose-confined` | resource (ComposeDeployment) | mandatory |
  */
 import type { Policies } from "@pulumi/policy";
 import { containerConfined, containerProfileManaged } from "./containers";
 import { productionEnforce, productionVerifyConfinement } from "./production";
 import { auditDenies, noEscapeHatches } from "./profiles";
+import { composeConfined } from "./compose";
 
 export { containerConfined, containerProfileManaged } from "./containers";
 export type { ContainerConfinedConfig, ContainerProfileManagedConfig } from "./containers";
 export { productionEnforce, productionVerifyConfinement } from "./production";
 export type { ProductionConfig } from "./production";
 export { auditDenies, noEscapeHatches } from "./profiles";
+export { composeConfined, composeServiceProblems } from "./compose";
+export type { ComposeConfinedConfig } from "./compose";
 export type { AuditDeniesConfig, HatchAllowance, NoEscapeHatchesConfig } from "./profiles";
 export * from "./hatches";
 export * from "./docker";
@@ -39,5 +43,6 @@ export function apparmorPolicies(): Policies {
         productionVerifyConfinement,
         noEscapeHatches,
         auditDenies,
+        composeConfined,
     ];
 }

@@ -14,3 +14,4 @@ export * from "./code";
 export * from "./rename";
 export * from "./glob";
 export * from "./abi";
+export * from "./utf8";

@@ -138,6 +138,11 @@ rootfs="$tmp/rootfs"
 
 packages="linux-image-amd64,systemd-sysv,udev,openssh-server,apparmor,apparmor-utils,docker.io"
 packages="$packages,iptables,busybox-static,ca-certificates,initramfs-tools,iproute2,kmod,sudo"
+# Compose, for ComposeProject: bookworm's docker-compose is 1.29.2 (the Python `docker-compose`
+# command); trixie's is compose v2 2.26.1 (Go: the docker CLI plugin, and /usr/bin/docker-compose
+# links to it). The library's compose script uses `docker compose` when the CLI plugin answers and
+# `docker-compose` otherwise, so either form is fine.
+packages="$packages,docker-compose"
 # trixie: docker.io is the daemon only; the docker CLI is its own package (a Recommends, which
 # debootstrap does not install).
 [ "$release" = bookworm ] || packages="$packages,docker-cli"
@@ -159,6 +164,8 @@ for f in /lib/systemd/systemd-networkd-wait-online /lib/systemd/system/ssh.servi
     /bin/busybox /usr/sbin/apparmor_parser /usr/bin/docker; do
     [ -e "$rootfs$f" ] || die "$release: $f is missing from the image"
 done
+[ -e "$rootfs/usr/bin/docker-compose" ] || [ -e "$rootfs/usr/libexec/docker/cli-plugins/docker-compose" ] ||
+    die "$release: the docker-compose package installed neither /usr/bin/docker-compose nor the docker CLI plugin"
 if [ "$release" = trixie ]; then
     # AppArmor 4: the policy ABI the library's ABI 4 rules (userns, mqueue, io_uring) compile against.
     [ -f "$rootfs/etc/apparmor.d/abi/4.0" ] || die "trixie: /etc/apparmor.d/abi/4.0 is missing"
@@ -388,17 +395,32 @@ rm -rf "$rootfs"
 
 log "first boot of the image (docker init, busybox import, AppArmor cache) after $(($(date +%s) - start)) s"
 prewarm_timeout="${PULUMI_APPARMOR_PREWARM_TIMEOUT:-1500}"
-if ! timeout "$prewarm_timeout" qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -cpu max \
-    -m 2048 -smp 2 -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0 loglevel=4 mitigations=off panic=-1 pulumi_apparmor.prewarm=1" \
-    -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0,restrict=on \
-    -device virtio-net-pci,netdev=n0 -object rng-random,filename=/dev/urandom,id=rng0 \
-    -device virtio-rng-pci,rng=rng0 -serial "file:$tmp/prewarm-console.log" -display none \
-    -monitor none -no-reboot >"$tmp/prewarm-qemu.log" 2>&1; then
+prewarm() {
+    timeout "$prewarm_timeout" qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -cpu max \
+        -m 2048 -smp 2 -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" \
+        -append "root=/dev/vda rw console=ttyS0 loglevel=4 mitigations=off panic=-1 pulumi_apparmor.prewarm=1" \
+        -drive "file=$tmp/disk.raw,if=virtio,format=raw" -netdev user,id=n0,restrict=on \
+        -device virtio-net-pci,netdev=n0 -object rng-random,filename=/dev/urandom,id=rng0 \
+        -device virtio-rng-pci,rng=rng0 -serial "file:$tmp/prewarm-console.log" -display none \
+        -monitor none -no-reboot >"$tmp/prewarm-qemu.log" 2>&1
+}
+prewarmed() {
+    debugfs -R 'cat /var/lib/pulumi-apparmor/prewarmed' "$tmp/disk.raw" 2>/dev/null | grep -q sha256:
+}
+# A guest kernel panic while booting (seen rarely under TCG on a loaded machine, in early kernel init)
+# gets one more boot.
+prewarm_rc=0
+prewarm || prewarm_rc=$?
+if ! prewarmed && grep -q 'Kernel panic - not syncing' "$tmp/prewarm-console.log"; then
+    log "the guest kernel panicked during the first boot; booting again"
+    prewarm_rc=0
+    prewarm || prewarm_rc=$?
+fi
+if [ "$prewarm_rc" -ne 0 ]; then
     tail -n 40 "$tmp/prewarm-console.log" "$tmp/prewarm-qemu.log" >&2
     die "the first boot of the image failed or took over $prewarm_timeout s"
 fi
-if ! debugfs -R 'cat /var/lib/pulumi-apparmor/prewarmed' "$tmp/disk.raw" 2>/dev/null | grep -q sha256:; then
+if ! prewarmed; then
     tail -n 40 "$tmp/prewarm-console.log" >&2
     die "the first boot of the image did not complete (no busybox image recorded)"
 fi

@@ -412,12 +412,59 @@ export async function stopTestHost(
 const SSH_KEY_ARG = "pulumi_apparmor.authorized_key";
 
 /**
+ * An ed25519 key pair in OpenSSH format whose public key is 32 bytes. ssh2's generateKeyPairSync
+ * drops a leading zero byte of the public key (about 1 key in 256: the blob then says 31 bytes,
+ * `AAAAC3NzaC1lZDI1NTE5AAAAH…`), and neither OpenSSH nor ssh2 can log in with such a pair: the boot
+ * would wait for SSH until it gives up. Such a pair is drawn again.
+ */
+export function ed25519KeyPair(
+    comment: string,
+    generate: () => { private: string; public: string } = () =>
+        sshUtils.generateKeyPairSync("ed25519", { comment }),
+): { private: string; public: string } {
+    for (;;) {
+        const keys = generate();
+        if (ed25519PublicKeyBytes(keys.public) === 32) return keys;
+    }
+}
+
+/** Length of the key field of an OpenSSH `ssh-ed25519 BASE64 …` public key line (-1: not one). */
+export function ed25519PublicKeyBytes(line: string): number {
+    const blob = Buffer.from(line.split(" ")[1] ?? "", "base64");
+    const type = "ssh-ed25519";
+    if (blob.length < 4 + type.length + 4) return -1;
+    if (blob.readUInt32BE(0) !== type.length) return -1;
+    if (blob.subarray(4, 4 + type.length).toString("latin1") !== type) return -1;
+    const n = blob.readUInt32BE(4 + type.length);
+    return blob.length === 4 + type.length + 4 + n ? n : -1;
+}
+
+/**
  * Boots a test host and waits until SSH works, dockerd answers on the forwarded socket and the
  * `local/busybox:latest` image exists (and, when the kernel has AppArmor on, until docker reports
  * AppArmor in its SecurityOptions). A VM already running in the same state dir is stopped first.
  * Builds the image on first use.
+ *
+ * A guest kernel that panics while booting (seen rarely under QEMU's TCG emulation on a loaded
+ * machine, in early kernel init, before any of this project's code runs) is booted once more.
  */
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHostInfo> {
+    try {
+        return await bootTestHost(opts);
+    } catch (e) {
+        if (!isBootPanic(e)) throw e;
+        (opts.log ?? (() => undefined))("the guest kernel panicked while booting; booting again");
+        return bootTestHost(opts);
+    }
+}
+
+/** Whether `e` is a boot that failed because the guest kernel panicked (its console says so). */
+export function isBootPanic(e: unknown): boolean {
+    const m = e instanceof Error ? e.message : "";
+    return /^testhost: qemu exited during boot/.test(m) && /Kernel panic - not syncing/.test(m);
+}
+
+async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
     const log = opts.log ?? (() => undefined);
     const missing = ["qemu-system-x86_64", "qemu-img"].filter((t) => !which(t));
     if (missing.length > 0) {
@@ -462,9 +509,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     } else {
         await stopTestHost(stateDir);
         // Per-run client key pair; the public half goes to the guest on the kernel command line.
-        const keys = sshUtils.generateKeyPairSync("ed25519", {
-            comment: "pulumi-apparmor-testhost",
-        });
+        const keys = ed25519KeyPair("pulumi-apparmor-testhost");
         fs.writeFileSync(privateKeyPath, keys.private, { mode: 0o600 });
         fs.writeFileSync(`${privateKeyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
 

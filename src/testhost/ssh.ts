@@ -22,6 +22,8 @@ export interface ExecResult {
     /** Exit code; -1 when the command was killed by a signal. */
     readonly code: number;
     readonly stdout: string;
+    /** stdout exactly as sent (a file's bytes need not be valid UTF-8). */
+    readonly stdoutBytes: Buffer;
     readonly stderr: string;
     /** Set when the remote command died from a signal. */
     readonly signal?: string;
@@ -127,9 +129,11 @@ export function execOn(
             });
             channel.on("close", () => {
                 clearTimeout(timer);
+                const bytes = Buffer.concat(out);
                 resolve({
                     code: code ?? -1,
-                    stdout: Buffer.concat(out).toString("utf8"),
+                    stdout: bytes.toString("utf8"),
+                    stdoutBytes: bytes,
                     stderr: Buffer.concat(errOut).toString("utf8"),
                     ...(signal ? { signal } : {}),
                 });

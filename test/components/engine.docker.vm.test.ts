@@ -11,7 +11,7 @@ import * as assert from "assert";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { PROFILE_DIR as DIR, secureProfileOnVm, vmContext } from "../support/vmStack";
 import type { ProfileSpec, VmContext } from "../support/vmStack";
-import { engineStack, type EngineStack } from "./engineHarness";
+import { engineStack, opSequence, type EngineStack } from "./engineHarness";
 import { ProfiledContainer } from "../../src/components";
 
 describe("components: ProfiledContainer on the real engine + VM", function () {
@@ -128,10 +128,7 @@ describe("components: ProfiledContainer on the real engine + VM", function () {
         const o = await outputs();
         assert.notStrictEqual(o.containerId, containerId);
         assert.strictEqual(o.label, "pa-eng-renamed (enforce)");
-        const seq = events
-            .map((e) => e.resOutputsEvent?.metadata)
-            .filter((m): m is NonNullable<typeof m> => m !== undefined)
-            .map((m) => `${m.op} ${m.urn.split("::").pop()}`);
+        const seq = opSequence(events);
         const idx = (s: string) => seq.findIndex((x) => x === s);
         const newProfile = Math.max(idx("create secure-vm"), idx("create-replacement secure-vm"));
         const newContainer = Math.max(

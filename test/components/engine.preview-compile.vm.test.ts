@@ -73,15 +73,16 @@ describe("components: compile at preview on the host, audited denies (engine + V
         return r.stdout;
     }
 
-    async function failedPreview(): Promise<string> {
+    /** The error diagnostics and message of an operation that must fail (`preview` by default). */
+    async function failedOperation(op: "preview" | "up" = "preview"): Promise<string> {
         const events: EngineEvent[] = [];
         let err: Error | undefined;
         try {
-            await st.stack.preview({ color: "never", onEvent: (e) => events.push(e) });
+            await st.stack[op]({ color: "never", onEvent: (e) => events.push(e) });
         } catch (e) {
             err = e as Error;
         }
-        assert.ok(err, "preview succeeded");
+        assert.ok(err, `${op} succeeded`);
         const diags = events
             .filter((e) => e.diagnosticEvent?.severity === "error")
             .map((e) => e.diagnosticEvent!.message)
@@ -107,7 +108,7 @@ describe("components: compile at preview on the host, audited denies (engine + V
     it("preview fails naming host, line and message when the host lacks an included abstraction; the host is unchanged", async () => {
         const before = await hostState();
         spec.extra = "missing-abstraction";
-        const text = await failedPreview();
+        const text = await failedOperation();
         const target = `${ctx.vm.user}@${ctx.vm.host}:${ctx.vm.port}`;
         console.log(`      preview error: ${text.split("\n").find((l) => l.includes("refuses"))}`);
         assert.ok(text.includes(`host ${target} refuses the profile`), text);
@@ -123,7 +124,7 @@ describe("components: compile at preview on the host, audited denies (engine + V
 
     it("preview fails when the host's parser refuses a rule (an AppArmor 4 flag on AppArmor 3.0)", async () => {
         spec.extra = "apparmor4-flag";
-        const text = await failedPreview();
+        const text = await failedOperation();
         assert.match(
             text,
             /refuses the profile.*line \d+ \(`profile pa-s4-preview flags=\(.*error=EACCES.*\{`\): Invalid profile flag: error=EACCES/s,
@@ -137,7 +138,7 @@ describe("components: compile at preview on the host, audited denies (engine + V
     it("preview fails naming resource, host, rule and missing feature for `userns,` on AppArmor 3.0 / Linux 6.1; the host is unchanged", async () => {
         const before = await hostState();
         spec.extra = "userns";
-        const text = await failedPreview();
+        const text = await failedOperation();
         const target = `${ctx.vm.user}@${ctx.vm.host}:${ctx.vm.port}`;
         const line = text.split("\n").find((l) => l.includes("cannot enforce")) ?? "";
         console.log(`      preview error: ${line.trim()}`);
@@ -161,6 +162,19 @@ describe("components: compile at preview on the host, audited denies (engine + V
             1,
             "one round trip: the compile reports the host's ABI",
         );
+        assert.strictEqual(await hostState(), before, "the host changed");
+    });
+
+    it("`up` without a preview (the Automation API's up is --skip-preview) refuses `userns,` the same way before anything loads", async () => {
+        const before = await hostState();
+        spec.extra = "userns";
+        const text = await failedOperation("up");
+        const target = `${ctx.vm.user}@${ctx.vm.host}:${ctx.vm.port}`;
+        assert.ok(text.includes(`host ${target} cannot enforce \`userns,\``), text);
+        assert.match(text, /kernel lacks the AppArmor feature namespaces\/mask\/userns_create/);
+        const r = runs();
+        assert.deepStrictEqual(Object.keys(r), ["compile"], JSON.stringify(r));
+        assert.strictEqual(r.compile.count, 1, "the check's compile, no install");
         assert.strictEqual(await hostState(), before, "the host changed");
     });
 

@@ -184,7 +184,7 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
         const n = runs();
         assert.deepStrictEqual(
             Object.fromEntries(Object.entries(n).map(([k, v]) => [k, v.count])),
-            { install: 2, denials: 2 },
+            { install: 2, read: 2 },
             JSON.stringify(n),
         );
         // Engine order: wave 1 done → vm1's HostProfile done → wave 2 starts.

@@ -166,7 +166,10 @@ describe("components: Profile on the real engine + VM (issue proof list)", funct
             const reasons = await st.refreshDrift(["::secure-vm"]);
             assert.match(reasons.join("\n"), re, JSON.stringify(reasons));
             const pv = await stack.preview();
-            assert.ok((pv.changeSummary.update ?? 0) >= 1, JSON.stringify(pv.changeSummary));
+            assert.ok(
+                (pv.changeSummary.update ?? 0) >= 1,
+                `${JSON.stringify(pv.changeSummary)}\n${pv.stdout}\n${pv.stderr}`,
+            );
             await stack.up();
             const o = await outputs();
             assert.deepStrictEqual(o.drift, { vm: [] });

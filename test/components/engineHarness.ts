@@ -24,6 +24,17 @@ export interface EngineStack {
     cleanup(): Promise<void>;
 }
 
+/**
+ * The resource steps of an engine operation in the order they finished, each `OP NAME` with the
+ * last part of the URN (e.g. `create secure-vm`, `delete proj-deployment`).
+ */
+export function opSequence(events: readonly EngineEvent[]): string[] {
+    return events
+        .map((e) => e.resOutputsEvent?.metadata)
+        .filter((m): m is NonNullable<typeof m> => m !== undefined)
+        .map((m) => `${m.op} ${m.urn.split("::").pop()}`);
+}
+
 export async function engineStack(project: string, program: PulumiFn): Promise<EngineStack> {
     const s = await createThrowawayStack({ program, projectName: project });
     return {

@@ -1,12 +1,13 @@
 /** Argument validation tables: every bad input fails with the resource, the field and the fix. */
 import * as assert from "assert";
 import { validateProfileArgs, argsError } from "../../src/components/profile";
-import { validateConnection } from "../../src/components/connection";
+import { connectionCheckFailures, validateConnection } from "../../src/components/connection";
 import * as pulumi from "@pulumi/pulumi";
 import {
     checkInputs,
     diffHostProfile,
     DIRECTORY_RE,
+    usesNewerAbi,
 } from "../../src/components/hostProfileProvider";
 import { validateHostDirectory } from "../../src/host";
 import { labelDrift } from "../../src/components/confinementProvider";
@@ -330,6 +331,45 @@ describe("components: argument validation", () => {
             [],
             "unknown values are not validated",
         );
+    });
+
+    it("usesNewerAbi: which texts the install checks against the host's ABI first (table)", () => {
+        const p = (body: string) => `profile x {\n${body}\n}\n`;
+        const rows: [string, string, boolean][] = [
+            ["AppArmor 3 rules", p("  file,\n  deny /tmp/a/** w,\n  network inet,"), false],
+            ["an abi pin alone", `abi <abi/3.0>,\n${p("  file,")}`, false],
+            ["userns under an abi pin", `abi <abi/4.0>,\n${p("  userns,")}`, true],
+            ["userns", p("  userns,"), true],
+            ["mqueue", p("  mqueue,"), true],
+            ["io_uring", p("  io_uring,"), true],
+            ["all", p("  all,"), true],
+            ["a text that does not parse (the validator reports it)", "profile x {", false],
+        ];
+        for (const [what, text, want] of rows) assert.strictEqual(usesNewerAbi(text), want, what);
+    });
+
+    it("connectionCheckFailures: the providers' shared connection check (table)", () => {
+        const U = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const ok = { host: "h", port: 22, user: "root", sudo: false, privateKey: "k" };
+        const rows: [string, unknown, string, string[]][] = [
+            ["valid", ok, "", []],
+            ["absent", undefined, "", []],
+            ["the whole connection unknown", U, "", []],
+            ["one value unknown", { ...ok, host: U, port: -1 }, "", []],
+            ["bad host", { ...ok, host: "h;x" }, "", ["connection.host"]],
+            ["no credential", { ...ok, privateKey: undefined }, "", ["connection.privateKey"]],
+            [
+                "prefixed (rollout)",
+                { ...ok, host: "h;x", privateKey: undefined },
+                "connections.web-1.",
+                ["connections.web-1.connection.host", "connections.web-1.connection.privateKey"],
+            ],
+        ];
+        for (const [what, c, prefix, want] of rows) {
+            const f = connectionCheckFailures(c, prefix);
+            assert.deepStrictEqual(f.map((x) => x.property).sort(), want, what);
+            for (const x of f) assert.match(x.reason, /; fix: /, what);
+        }
     });
 
     it("provider check refuses a private key ssh2 cannot read, without echoing it", () => {

@@ -204,7 +204,10 @@ describe("pulumi-apparmor status (host inventory) on the VM", function () {
             vm,
             `stat -c '%i %Y' ${HANDMADE_DIR}/${ENF} ${HANDMADE_DIR}/${CMP}`,
         );
-        const r = await status("--stack-export", exportFile, "--remove-orphans");
+        // Only this test's profiles: on a VM shared with other tests, their managed profiles are
+        // orphans of this export too, and must not be removed from under them.
+        const mine = [ENF, CMP, ORPHAN, USED].flatMap((n) => ["--profile", n]);
+        const r = await status("--stack-export", exportFile, "--remove-orphans", ...mine);
         assert.strictEqual(r.code, 1, "an orphan was kept: exit 1");
         assert.match(r.stdout, new RegExp(`^removed orphan ${ORPHAN}$`, "m"));
         assert.match(

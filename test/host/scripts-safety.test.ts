@@ -5,7 +5,9 @@
  *    without the lock descriptor in the parser, and the lock is free right after;
  *  - parser messages cannot quote a file the client could not read;
  *  - an unmanaged file or loaded profile of the same name is never replaced without `adopt`; with it,
- *    `remove` restores the original file and policy (same raw_sha1);
+ *    `remove` restores the original file and policy (same raw_sha1); adopted in place (the host's file
+ *    byte for byte the text, loaded in that mode) nothing is written, loaded or claimed, the host's
+ *    ABI facts are still reported, and remove leaves it;
  *  - a target that is a directory, symlink or FIFO, and a directory that is not root's alone, are
  *    refused before anything is written;
  *  - remove unloads by NAME only (a sibling profile named in the same file stays loaded), refuses
@@ -25,6 +27,7 @@ import {
     kernelRawSha1,
     root,
     secureProfile,
+    waitForLogLines,
 } from "./scripts-support";
 
 const DIR = DEFAULT_PROFILE_DIR;
@@ -278,6 +281,104 @@ describe("host scripts: safety (issue #13 findings 4-6) on the test VM", functio
                 info,
                 `rm -f ${DIR}/${hand} ${MANIFESTS}/${hand} ${MANIFESTS}/${kernelOnly}; rm -rf ${ADOPTED}/${hand} ${ADOPTED}/${kernelOnly}; ` +
                     `for n in ${hand} ${kernelOnly}; do printf %s $n > /sys/kernel/security/apparmor/.remove; done 2>/dev/null; true`,
+            );
+        }
+    });
+
+    it("finding 5: adopt in place: a hand-made profile identical to the text is kept as it is (no write, no reload, no claim, ABI facts reported), remove leaves it; a later change keeps the original and remove restores it", async () => {
+        const name = "pa-left-inplace";
+        // What `pulumi-apparmor import` adopts: the host's own file, loaded, byte for byte the text
+        // the program declares (the library's docker-default-secure, in enforce mode).
+        const text = secureProfile(name);
+        const changed = secureProfile(name, ["/tmp/pa-left-b"]);
+        const loads = (l: string) =>
+            /apparmor="STATUS" operation="profile_(load|replace)"/.test(l) &&
+            l.includes(` name="${name}" `);
+        const stat = () =>
+            root(info, `stat -c '%i %a %U %G %Y' ${DIR}/${name}`).then((r) => r.stdout.trim());
+        try {
+            await root(
+                info,
+                `mkdir -p ${DIR} && cat > ${DIR}/${name} && chmod 640 ${DIR}/${name} && ` +
+                    `touch -d @1600000000 ${DIR}/${name} && apparmor_parser -r -K ${DIR}/${name}`,
+                { stdin: text },
+            );
+            const before = await snapshot(name);
+            const beforeStat = await stat();
+            assert.deepStrictEqual([before.manifest, before.mode], ["", "enforce"]);
+            assert.strictEqual(before.raw.length, 40);
+            const facts = (await hostScripts.preflight(exec, { checkDocker: false })).hostAbi;
+            assert.ok(facts, "preflight reports the host's ABI");
+            const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
+
+            const r = await install(name, { adopt: true, facts: true });
+            assert.deepStrictEqual(
+                [r.inPlace, r.changed, r.wrote, r.reloaded, r.manifestUpdated, r.adopted],
+                [true, false, false, false, false, false],
+                JSON.stringify(r),
+            );
+            assert.deepStrictEqual(
+                [r.sha256, r.policySha1, r.kernelMode],
+                [before.file, before.raw, "enforce"],
+            );
+            assert.deepStrictEqual(
+                r.hostAbi,
+                facts,
+                "install in place reports the same ABI facts as preflight",
+            );
+            assert.deepStrictEqual(await snapshot(name), before, "the host's profile changed");
+            assert.strictEqual(
+                await stat(),
+                beforeStat,
+                "the file was rewritten (inode, mode, owner, time)",
+            );
+            const st = await hostScripts.status(exec, { names: [name], sudo: true });
+            assert.strictEqual(st.profiles[0].managed, false, "no claim recorded");
+            // Not ours: remove leaves it (file, policy, mode).
+            const rm = await remove(name);
+            assert.deepStrictEqual([rm.managed, rm.changed], [false, false]);
+            assert.deepStrictEqual(
+                await snapshot(name),
+                before,
+                "remove touched the host's profile",
+            );
+            assert.strictEqual(await stat(), beforeStat);
+
+            // A changed text is a real install: the original is kept and comes back on remove.
+            const c = await install(name, { adopt: true, facts: true });
+            assert.strictEqual(c.inPlace, true, "same text again: still in place");
+            const up = await install(name, { adopt: true, facts: true, text: changed });
+            assert.deepStrictEqual(
+                [up.inPlace ?? false, up.adopted, up.wrote, up.reloaded],
+                [false, true, true, true],
+                JSON.stringify(up),
+            );
+            assert.deepStrictEqual(up.hostAbi, facts);
+            // The kernel logged exactly one load of NAME since the cursor: the changed install's
+            // (journald keeps the audit records in order, so an in-place reload would come first).
+            const log = await waitForLogLines(exec, cursor, loads);
+            assert.strictEqual(log.lines.length, 1, log.lines.join("\n"));
+            assert.doesNotMatch(log.lines[0], /same as current profile/);
+            const rm2 = await remove(name);
+            assert.deepStrictEqual(
+                [rm2.managed, rm2.restored, rm2.unloaded],
+                [true, true, false],
+                JSON.stringify(rm2),
+            );
+            assert.deepStrictEqual(await snapshot(name), before, "the original is not back");
+            assert.strictEqual(
+                (await stat()).split(" ").slice(1).join(" "),
+                beforeStat.split(" ").slice(1).join(" "),
+                "file mode/owner/time not restored",
+            );
+            assert.strictEqual((await root(info, `cat ${DIR}/${name}`)).stdout, text);
+            const left = await root(info, `ls ${ADOPTED}/${name} ${MANIFESTS}/${name} 2>&1; true`);
+            assert.doesNotMatch(left.stdout, /^(file|policy|info)$/m, left.stdout);
+        } finally {
+            await root(
+                info,
+                `rm -f ${DIR}/${name} ${MANIFESTS}/${name}; rm -rf ${ADOPTED}/${name}; ` +
+                    `printf %s ${name} > /sys/kernel/security/apparmor/.remove 2>/dev/null; true`,
             );
         }
     });

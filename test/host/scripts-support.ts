@@ -25,7 +25,7 @@ export function execFor(
             asRoot: opts.asRoot,
             timeoutMs: opts.timeoutMs ?? 180000,
         });
-        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code };
+        return { stdout: r.stdout, stdoutBytes: r.stdoutBytes, stderr: r.stderr, exitCode: r.code };
     };
 }
 
@@ -189,4 +189,48 @@ export async function waitForLogLines(
         }
         await new Promise((res) => setTimeout(res, 1000));
     }
+}
+
+/**
+ * The seed scenario on a host where `name` (secureProfile) is loaded in enforce mode: a container
+ * under it cannot `touch /tmp/a/x` (denied and logged) nor `chown` (no fsetid/chown), one under
+ * docker-default can do both. Returns the kernel's denial line for /tmp/a/x, logged after `cursor`.
+ */
+export async function assertSeedScenario(
+    info: TestHostInfo,
+    exec: HostExec,
+    name: string,
+    cursor: string,
+): Promise<string> {
+    const action =
+        "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
+        "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?";
+    const confined = await dockerRun(info, action, { profile: name });
+    assert.match(confined.stdout, new RegExp(`^${name} \\(enforce\\)`), confined.stderr);
+    assert.match(confined.stdout, /touch=1/);
+    assert.match(confined.stderr, /touch: \/tmp\/a\/x: Permission denied/);
+    assert.match(confined.stdout, /chown=1/);
+    assert.match(confined.stderr, /chown: \/tmp\/f: Operation not permitted/);
+
+    const plain = await dockerRun(info, action);
+    assert.match(plain.stdout, /^docker-default \(enforce\)/);
+    assert.match(plain.stdout, /touch=0/);
+    assert.match(plain.stdout, /chown=0/);
+
+    const log = await waitForLogLines(
+        exec,
+        cursor,
+        (l) =>
+            l.includes('apparmor="DENIED"') &&
+            l.includes(`profile="${name}"`) &&
+            l.includes('name="/tmp/a/x"'),
+    );
+    assert.strictEqual(log.source, "journal-audit");
+    const denial = log.lines[0];
+    assert.ok(denial, `no denial for /tmp/a/x in:\n${log.lines.join("\n")}`);
+    assert.match(
+        denial,
+        /^audit: type=1400 audit\(\d+\.\d{3}:\d+\): apparmor="DENIED" operation="/,
+    );
+    return denial;
 }

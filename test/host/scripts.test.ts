@@ -20,6 +20,7 @@ import {
     cleanup,
     compiledSha1,
     dockerExec,
+    assertSeedScenario,
     dockerRun,
     execFor,
     fileSha256,
@@ -124,36 +125,7 @@ describe("host scripts on the test VM", function () {
             assert.strictEqual(res.kernelMode, "enforce");
             const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
 
-            const action =
-                "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
-                "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?";
-            const confined = await dockerRun(info, action, { profile: SECURE });
-            assert.match(confined.stdout, new RegExp(`^${SECURE} \\(enforce\\)`), confined.stderr);
-            assert.match(confined.stdout, /touch=1/);
-            assert.match(confined.stderr, /touch: \/tmp\/a\/x: Permission denied/);
-            assert.match(confined.stdout, /chown=1/);
-            assert.match(confined.stderr, /chown: \/tmp\/f: Operation not permitted/);
-
-            const plain = await dockerRun(info, action);
-            assert.match(plain.stdout, /^docker-default \(enforce\)/);
-            assert.match(plain.stdout, /touch=0/);
-            assert.match(plain.stdout, /chown=0/);
-
-            const log = await waitForLogLines(
-                exec,
-                cursor,
-                (l) =>
-                    l.includes('apparmor="DENIED"') &&
-                    l.includes(`profile="${SECURE}"`) &&
-                    l.includes('name="/tmp/a/x"'),
-            );
-            assert.strictEqual(log.source, "journal-audit");
-            const denial = log.lines[0];
-            assert.ok(denial, `no denial for /tmp/a/x in:\n${log.lines.join("\n")}`);
-            assert.match(
-                denial,
-                /^audit: type=1400 audit\(\d+\.\d{3}:\d+\): apparmor="DENIED" operation="/,
-            );
+            await assertSeedScenario(info, exec, SECURE, cursor);
         } finally {
             await cleanup(info, [SECURE], containers);
         }

@@ -1,8 +1,8 @@
 /**
  * Debian 13 trixie (kernel 6.12, AppArmor 4.1, docker.io 26) as a test host beside bookworm (#18 item 1,
- * first step): this file boots its own trixie VM (`startExtraTestHost({ release: "trixie" })`) and stops
- * it at the end. On it, through the library's host scripts exactly as the components call them (over
- * SSH as the unprivileged user, sudo -n): preflight, an install verified against the kernel, the seed
+ * first step): this file boots its own trixie VM (`trixieTestHost()`) and stops it at the end. On
+ * it, through the library's host scripts exactly as the components call them (over SSH as the
+ * unprivileged user, sudo -n): preflight, an install verified against the kernel, the seed
  * scenario, and a user-namespace denial (`unshare -U` in a container) read back by the `denials`
  * script and parsed by src/log.
  *
@@ -11,21 +11,20 @@
  * stopped at the end.
  */
 import * as assert from "assert";
-import * as path from "path";
 import { DEFAULT_PROFILE_DIR, hostScripts, type HostExec } from "../../src/host";
 import { parseAuditLog } from "../../src/log";
 import { audit, dockerDefault, renderProfile, userns } from "../../src/profile";
-import { ensureDockerForward, testHostStatus } from "../../src/testhost";
 import {
-    startExtraTestHost,
-    stopExtraTestHost,
+    releaseTrixieTestHost,
     sshExec,
+    trixieTestHost,
     type TestHostInfo,
+    type TrixieHost,
 } from "../support/testhost";
 import {
     assertConsistent,
     cleanup,
-    dockerRun,
+    assertSeedScenario,
     execFor,
     IMAGE,
     root,
@@ -61,8 +60,8 @@ async function unshareIn(info: TestHostInfo, profile: string) {
 
 describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () {
     this.timeout(600000);
+    let vm: TrixieHost | undefined;
     let info: TestHostInfo | undefined;
-    let owned = false;
     let exec: HostExec;
     const host = (): TestHostInfo => {
         assert.ok(info, "the trixie VM did not boot");
@@ -71,22 +70,14 @@ describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () 
 
     before(async function () {
         this.timeout(1_800_000);
-        const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
-        if (external) {
-            const status = testHostStatus(path.resolve(external));
-            assert.ok(status.running && status.info, `no test host running in ${external}`);
-            await ensureDockerForward(status.info.stateDir, { keepAfterExit: true });
-            info = status.info;
-        } else {
-            info = await startExtraTestHost({ release: "trixie" });
-            owned = true;
-        }
+        vm = await trixieTestHost();
+        info = vm.info;
         exec = execFor(info);
     });
 
     after(async function () {
         this.timeout(120000);
-        if (info && owned) await stopExtraTestHost(info);
+        await releaseTrixieTestHost(vm);
     });
 
     it("runs Debian 13 with kernel 6.12, AppArmor on and the kernel's user namespace mediation", async () => {
@@ -146,36 +137,7 @@ describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () 
             assert.strictEqual(st.profiles[0]?.kernelMode, "enforce");
             const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true })).cursor;
 
-            const action =
-                "cat /proc/self/attr/current; mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?; " +
-                "touch /tmp/f; chown 1:1 /tmp/f; echo chown=$?";
-            const confined = await dockerRun(i, action, { profile: SECURE });
-            assert.match(confined.stdout, new RegExp(`^${SECURE} \\(enforce\\)`), confined.stderr);
-            assert.match(confined.stdout, /touch=1/);
-            assert.match(confined.stderr, /touch: \/tmp\/a\/x: Permission denied/);
-            assert.match(confined.stdout, /chown=1/);
-            assert.match(confined.stderr, /chown: \/tmp\/f: Operation not permitted/);
-
-            const plain = await dockerRun(i, action);
-            assert.match(plain.stdout, /^docker-default \(enforce\)/);
-            assert.match(plain.stdout, /touch=0/);
-            assert.match(plain.stdout, /chown=0/);
-
-            const log = await waitForLogLines(
-                exec,
-                cursor,
-                (l) =>
-                    l.includes('apparmor="DENIED"') &&
-                    l.includes(`profile="${SECURE}"`) &&
-                    l.includes('name="/tmp/a/x"'),
-            );
-            assert.strictEqual(log.source, "journal-audit");
-            const denial = log.lines[0];
-            assert.ok(denial, "no denial for /tmp/a/x in the log");
-            assert.match(
-                denial,
-                /^audit: type=1400 audit\(\d+\.\d{3}:\d+\): apparmor="DENIED" operation="/,
-            );
+            const denial = await assertSeedScenario(i, exec, SECURE, cursor);
             const [rec] = parseAuditLog(denial).events;
             assert.deepStrictEqual(
                 [rec?.type, rec?.profile, rec?.name],

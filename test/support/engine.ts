@@ -47,6 +47,7 @@ import {
 } from "@pulumi/pulumi/automation";
 
 import { Engine, resolveEngine } from "./engineSelect";
+import { guardSilentRuns, ProgramRuns, watchedProgram } from "./programRuns";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -220,6 +221,11 @@ export interface ThrowawayStackOptions {
     readonly pluginDir?: string;
     /** Extra environment variables for the CLI and its plugins. Defaults to none. */
     readonly envVars?: { readonly [key: string]: string };
+    /**
+     * With `programDir`: link this repository's `node_modules` into the work directory (a Node.js
+     * program needs it; a program in another language must run without one). Defaults to true.
+     */
+    readonly linkNodeModules?: boolean;
 }
 
 /** One resource step the engine reported (from its `resourcePreEvent`s). */
@@ -317,11 +323,21 @@ export class ThrowawayStack {
         return path.join(this.tempDir, "backend");
     }
 
-    /** Runs the stack's `pulumi` CLI with `args` (plus `--stack NAME`) in its work directory. */
-    async cli(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+    /**
+     * Runs the stack's `pulumi` CLI with `args` (plus `--stack NAME`, unless `opts.stackFlag` is
+     * false: for commands without one, e.g. `package add`) in its work directory.
+     */
+    async cli(
+        args: readonly string[],
+        opts: { readonly stackFlag?: boolean } = {},
+    ): Promise<{ stdout: string; stderr: string }> {
         const { stdout, stderr } = await promisify(execFile)(
             path.join(engineBinDir(), "pulumi"),
-            [...args, "--stack", this.stack.name, "--non-interactive"],
+            [
+                ...args,
+                ...(opts.stackFlag === false ? [] : ["--stack", this.stack.name]),
+                "--non-interactive",
+            ],
             {
                 cwd: this.stack.workspace.workDir,
                 env: { ...process.env, ...this.env },
@@ -500,14 +516,20 @@ export async function createThrowawayStack(opts: ThrowawayStackOptions): Promise
         };
         const stackName = opts.stackName ?? "test";
         let stack: Stack;
+        const runs = new ProgramRuns();
         if (opts.program && !opts.programDir) {
             stack = await LocalWorkspace.createStack(
-                { projectName, stackName, program: opts.program },
+                { projectName, stackName, program: watchedProgram(opts.program, runs) },
                 { ...wsOpts, projectSettings },
             );
+            guardSilentRuns(stack, runs);
         } else if (opts.programDir && !opts.program) {
             fs.cpSync(opts.programDir, workDir, { recursive: true });
-            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(workDir, "node_modules"));
+            if (opts.linkNodeModules ?? true)
+                fs.symlinkSync(
+                    path.join(repoRoot, "node_modules"),
+                    path.join(workDir, "node_modules"),
+                );
             stack = await LocalWorkspace.createStack({ stackName, workDir }, wsOpts);
         } else {
             throw new Error("createThrowawayStack needs exactly one of program and programDir");

@@ -1,6 +1,8 @@
 /**
- * The test VM for mocha: one per mocha process, booted lazily by the first test that asks for it and
- * stopped by the root hook in `hooks.ts` (registered in `.mocharc.json`).
+ * The test VM for mocha: one per mocha process (one per worker when mocha runs in parallel, as `npm test`
+ * does), booted lazily by the first test that asks for it and stopped by the root hooks in `hooks.ts`
+ * (registered in `.mocharc.json`). Test files share it one after the other: each cleans up what it
+ * creates, and none may rely on running first or alone.
  *
  *     import { sharedTestHost, sshExec } from "../support/testhost";
  *     before(async function () { this.timeout(900_000); host = await sharedTestHost(); });
@@ -19,7 +21,10 @@
  *
  * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
  * stopped by the same root hook. The shared VM runs Debian 12 bookworm; a Debian 13 trixie one (kernel
- * 6.12, AppArmor 4.1, its own cached image) is `startExtraTestHost({ release: "trixie" })`.
+ * 6.12, AppArmor 4.1, its own cached image) is `startExtraTestHost({ release: "trixie" })`, or
+ * `trixieTestHost()`, which also honours PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR (the trixie VM
+ * already running in DIR, started with `pulumi-apparmor testhost start --release trixie --state-dir
+ * DIR`; it is not stopped at the end).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -44,6 +49,8 @@ const runDir = path.join(cacheRoot(), "testhost-run");
 let shared: Promise<TestHostInfo> | undefined;
 /** State dirs this process booted (and must stop). */
 const owned = new Set<string>();
+/** What each of those VMs answered when it came up. */
+const booted = new Map<string, TestHostInfo>();
 let extraCount = 0;
 
 function log(message: string): void {
@@ -52,8 +59,12 @@ function log(message: string): void {
     }
 }
 
-/** Stops VMs left behind by mocha processes that died without stopping theirs. */
-async function reapOrphans(): Promise<void> {
+/**
+ * Stops VMs left behind by mocha processes that died without stopping theirs (and removes their state
+ * folders). Run before each boot and by the root hooks' global teardown, which also waits (up to
+ * `waitForChildrenMs`) for this process's own child processes — mocha's parallel workers — to exit first.
+ */
+export async function reapOrphans(waitForChildrenMs = 0): Promise<void> {
     let entries: string[] = [];
     try {
         entries = fs.readdirSync(runDir);
@@ -64,6 +75,10 @@ async function reapOrphans(): Promise<void> {
         const m = /^mocha-(\d+)(?:-\d+)?$/.exec(name);
         if (!m) continue;
         const ownerPid = Number(m[1]);
+        const deadline = Date.now() + waitForChildrenMs;
+        while (Date.now() < deadline && isChildAlive(ownerPid)) {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
         let alive = true;
         try {
             process.kill(ownerPid, 0);
@@ -75,6 +90,18 @@ async function reapOrphans(): Promise<void> {
             await stopTestHost(path.join(runDir, name));
             fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
         }
+    }
+}
+
+/** Whether `pid` is a live child process of this one (a parallel mocha worker). */
+function isChildAlive(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        // Fields after the parenthesised command name: state, ppid, …
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return ppid === process.pid;
+    } catch {
+        return false;
     }
 }
 
@@ -103,6 +130,7 @@ async function boot(
     owned.add(stateDir);
     const t0 = Date.now();
     const info = await startTestHost({ ...opts, stateDir, log });
+    booted.set(stateDir, info);
     log(
         `up in ${((Date.now() - t0) / 1000).toFixed(1)} s (ssh ${(info.bootMs.ssh / 1000).toFixed(1)} s, ` +
             `docker ${(info.bootMs.docker / 1000).toFixed(1)} s) at ${info.host}:${info.port}`,
@@ -146,6 +174,34 @@ export async function startExtraTestHost(
 ): Promise<TestHostInfo> {
     extraCount += 1;
     return boot(path.join(runDir, `mocha-${process.pid}-${extraCount}`), opts);
+}
+
+/** A trixie VM for one test file (see {@link trixieTestHost}). */
+export interface TrixieHost {
+    readonly info: TestHostInfo;
+    /** Booted by this process: stop it with {@link releaseTrixieTestHost} in the file's `after`. */
+    readonly owned: boolean;
+}
+
+/**
+ * A Debian 13 trixie VM for a test file: the one running in PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE
+ * (left running), else a new one booted by this process (`owned`). Give the calling hook a
+ * generous timeout (1_800_000 ms), as for {@link sharedTestHost}.
+ */
+export async function trixieTestHost(): Promise<TrixieHost> {
+    const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
+    if (!external) return { info: await startExtraTestHost({ release: "trixie" }), owned: true };
+    const status = testHostStatus(path.resolve(external));
+    if (!status.running || !status.info) throw new Error(`no test host running in ${external}`);
+    if (status.info.release !== "trixie")
+        throw new Error(`the test host in ${external} runs ${status.info.release}, not trixie`);
+    await ensureDockerForward(status.info.stateDir, { keepAfterExit: true });
+    return { info: status.info, owned: false };
+}
+
+/** Stops the VM of {@link trixieTestHost} when this process booted it. */
+export async function releaseTrixieTestHost(host: TrixieHost | undefined): Promise<void> {
+    if (host?.owned) await stopExtraTestHost(host.info);
 }
 
 export async function stopExtraTestHost(info: TestHostInfo): Promise<void> {
@@ -242,6 +298,23 @@ export async function consoleTails(lines = 40): Promise<string> {
         parts.push(`--- test host console (${file}) ---\n${tailFile(file, lines)}`);
     }
     return parts.join("\n");
+}
+
+/**
+ * Stops the extra VMs (`startExtraTestHost`) this process booted and still runs, keeping the shared
+ * one: what a parallel mocha worker does after each test file (its shared VM serves its next files and
+ * is stopped when the worker exits).
+ */
+export async function stopExtraTestHosts(): Promise<void> {
+    const sharedDir = shared ? (await shared.catch(() => undefined))?.stateDir : undefined;
+    for (const dir of [...owned]) {
+        if (dir === sharedDir) continue;
+        const info = booted.get(dir);
+        if (info) closeConnections(info);
+        await stopTestHost(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+        owned.delete(dir);
+    }
 }
 
 /** Stops every VM this process booted (called by the root hook after all tests). */

@@ -29,6 +29,22 @@ export interface ProfileSpec {
     versionedName?: boolean;
 }
 
+/**
+ * A compose file of two busybox services, `one` (with `no-new-privileges:true`, which the apparmor
+ * option must be added beside) and `two`, as the ComposeProject tests deploy it.
+ */
+export const TWO_SERVICE_COMPOSE = `services:
+  one:
+    image: local/busybox:latest
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+    security_opt: ["no-new-privileges:true"]
+  two:
+    image: local/busybox:latest
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+`;
+
 /** Where `Profile` puts the profile files by default. */
 export const PROFILE_DIR = "/etc/apparmor.d/containers";
 
@@ -45,11 +61,19 @@ export interface VmContext {
     host(opts?: { docker?: boolean }): HostConnectionArgs;
     /** Unloads and deletes the named profiles' files (left over from an earlier run). */
     clearProfiles(names: readonly string[]): Promise<void>;
+    /**
+     * What the host says of a container: the kernel's label of its init process and docker's
+     * AppArmorProfile, e.g. `web (enforce) web`.
+     */
+    hostLabel(containerId: string): Promise<string>;
 }
 
-/** The shared test VM with the helpers above (`PULUMI_APPARMOR_TESTHOST_STATE` selects a running one). */
-export async function vmContext(): Promise<VmContext> {
-    const vm = await sharedTestHost();
+/**
+ * The helpers above for `vm`, by default the shared test VM (`PULUMI_APPARMOR_TESTHOST_STATE` selects
+ * a running one); e.g. `vmContext((await trixieTestHost()).info)` for a trixie VM.
+ */
+export async function vmContext(vm?: TestHostInfo): Promise<VmContext> {
+    vm ??= await sharedTestHost();
     const key = fs.readFileSync(vm.privateKeyPath, "utf8");
     const root = (cmd: string) => sshExec(vm, cmd, { asRoot: true });
     return {
@@ -71,6 +95,13 @@ export async function vmContext(): Promise<VmContext> {
                     `rm -f ${PROFILE_DIR}/$n; done; true`,
             );
         },
+        hostLabel: async (id) =>
+            (
+                await root(
+                    `p=$(docker inspect -f '{{.State.Pid}}' ${id}); ` +
+                        `echo "$(cat /proc/$p/attr/current) $(docker inspect -f '{{.AppArmorProfile}}' ${id})"`,
+                )
+            ).stdout.trim(),
     };
 }
 

@@ -143,6 +143,21 @@ for (const [mode, runCli] of [
                 assert.ok(r2.stderr.startsWith(`${f}:3:1: expected`), r2.stderr);
             });
 
+            it("exits 2 on a file that is not UTF-8, naming the byte (never rewrites it lossily)", async () => {
+                const f = path.join(tmp, "latin1.aa");
+                fs.writeFileSync(
+                    f,
+                    Buffer.from('profile t {\n  "/srv/caf\xe9/**" r,\n}\n', "latin1"),
+                );
+                const r = await runCli(["fmt", f]);
+                assert.strictEqual(r.code, 2);
+                assert.strictEqual(r.stdout, "");
+                assert.match(
+                    r.stderr,
+                    /latin1\.aa is not valid UTF-8: byte 0xE9 at offset 23 \(line 2, column 12\)/,
+                );
+            });
+
             it("exits 2 on a missing file or bad usage", async () => {
                 const r = await runCli(["fmt", path.join(tmp, "nope.aa")]);
                 assert.strictEqual(r.code, 2);

@@ -11,7 +11,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "../connection";
-import { validatePlainConnection } from "../connection";
+import { connectionCheckFailures } from "../connection";
+import { isUnknown } from "../unknown";
 import { isDenialSource } from "../../host";
 import * as ops from "../hostops";
 import { canonicalJson, PROFILE_NAME_RE, sshTarget } from "../hostProfileProvider";
@@ -45,29 +46,19 @@ export interface RolloutWaveOutputs extends RolloutWaveInputs {
     checkedAt: string;
 }
 
-function unknown(v: unknown): boolean {
-    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-}
-
 /** `check`: the plan's shape and the connections (values known at preview). */
 export function checkWaveInputs(news: Partial<RolloutWaveInputs>): pulumi.dynamic.CheckFailure[] {
     const f: pulumi.dynamic.CheckFailure[] = [];
     if (
         typeof news.profileName === "string" &&
-        !unknown(news.profileName) &&
+        !isUnknown(news.profileName) &&
         !PROFILE_NAME_RE.test(news.profileName)
     )
         f.push({ property: "profileName", reason: "must be a valid profile name" });
     const conns = news.connections;
-    if (conns && typeof conns === "object" && !unknown(conns))
-        for (const [k, c] of Object.entries(conns)) {
-            if (unknown(c) || Object.values(c ?? {}).some(unknown)) continue;
-            for (const p of validatePlainConnection(c))
-                f.push({
-                    property: `connections.${k}.${p.field}`,
-                    reason: `${p.message}; fix: ${p.fix}`,
-                });
-        }
+    if (conns && typeof conns === "object" && !isUnknown(conns))
+        for (const [k, c] of Object.entries(conns))
+            f.push(...connectionCheckFailures(c, `connections.${k}.`));
     return f;
 }
 

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlainConnection } from "../connection";
 import { rolloutWaveShim } from "../dynamic";
+import { pluginResource } from "../pluginServed";
 import type { RolloutSettings } from "./args";
 import type { WaveHost, WaveHostState } from "./wave";
 
@@ -39,25 +40,23 @@ export class RolloutWave extends pulumi.dynamic.Resource {
     declare public readonly hostStates: pulumi.Output<Record<string, WaveHostState>>;
 
     constructor(name: string, args: RolloutWaveArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            rolloutWaveShim,
-            name,
-            {
-                wave: args.wave,
-                waves: args.waves,
-                profileName: args.profileName,
-                profileText: args.profileText,
-                version: args.version,
-                directory: args.directory,
-                hosts: args.hosts,
-                connections: pulumi.secret(args.connections),
-                settings: args.settings,
-                ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
-                hostStates: undefined,
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connections"] }),
-            "apparmor",
-            "RolloutWave",
-        );
+        const props: pulumi.Inputs = {
+            wave: args.wave,
+            waves: args.waves,
+            profileName: args.profileName,
+            profileText: args.profileText,
+            version: args.version,
+            directory: args.directory,
+            hosts: args.hosts,
+            connections: pulumi.secret(args.connections),
+            settings: args.settings,
+            ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            hostStates: undefined,
+        };
+        const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connections"] });
+        // Inside the component provider the plugin itself serves it (./pluginServed).
+        const served = pluginResource("RolloutWave", name, props, options);
+        if (served) return served as RolloutWave;
+        super(rolloutWaveShim, name, props, options, "apparmor", "RolloutWave");
     }
 }

@@ -39,7 +39,10 @@ export interface WaveLook {
     readonly sha256: string;
     /** "" when the profile is not loaded. */
     readonly kernelMode: string;
-    /** The profile file's text ("" when absent). */
+    /**
+     * The profile file's text ("" when absent, empty, or not valid UTF-8: such a file has no exact
+     * string, and a revert refuses to write anything else in its place).
+     */
     readonly text: string;
 }
 
@@ -448,6 +451,11 @@ export async function runWave(
                 const prevMode = w.previous.kernelMode;
                 const mode: ProfileMode | "keep" =
                     prevMode === "enforce" || prevMode === "complain" ? prevMode : "keep";
+                if (w.previous.text === "")
+                    throw new Error(
+                        `its previous file (sha256 ${w.previous.sha256.slice(0, 12)}) has no exact text ` +
+                            "(not valid UTF-8, or empty): not written back; the new version stays",
+                    );
                 const inst = await ops.install(w.h, w.previous.text, mode);
                 w.state = {
                     ...withoutPrevious(w.state!),

@@ -213,6 +213,11 @@ function execProblem(mode: string, deny: boolean): ValueProblem {
 
 const FILE_MODE_CHARS = "rRwWaAlLmMkKxXiIuUpPcC";
 
+/** Whether `ch` is a file-permission character ("" — past the end of the text — is not). */
+function isFileModeChar(ch: string): boolean {
+    return ch !== "" && FILE_MODE_CHARS.includes(ch);
+}
+
 function fileRule(
     p: Prefix,
     path: string | undefined,
@@ -266,7 +271,7 @@ function fileRuleTail(s: Scanner, p: Prefix): FileRule {
 
 function atFileMode(s: Scanner): boolean {
     let i = 0;
-    while (FILE_MODE_CHARS.includes(s.peek(i))) i++;
+    while (isFileModeChar(s.peek(i))) i++;
     const after = s.peek(i);
     return i > 0 && (after === "" || isWs(after) || after === ",");
 }
@@ -276,7 +281,7 @@ function fileMode(s: Scanner): { access: FileAccess[]; exec?: ExecMode } {
     const start = s.pos;
     if (!atFileMode(s)) throw s.error("file permissions (e.g. r, rw, mr, ix, Px)");
     let end = start;
-    while (FILE_MODE_CHARS.includes(s.text.charAt(end))) end++;
+    while (isFileModeChar(s.text.charAt(end))) end++;
     const str = s.text.slice(start, end);
     const access = new Set<FileAccess>();
     let exec: ExecMode | undefined;

@@ -18,7 +18,10 @@ import {
     labelName,
     markOrphans,
     renderStatusTable,
+    selectProfiles,
 } from "../../../src/cli/inventoryView";
+import { run as runStatus } from "../../../src/cli/status";
+import { runCli } from "../../support/cliRun";
 import { knownHostsPin, parseHostSpec } from "../../../src/cli/hostArgs";
 import { identifierFor, importChoice, renderProgram } from "../../../src/cli/importProgram";
 import { parseProfile, profileVersion } from "../../../src/profile";
@@ -99,6 +102,58 @@ describe("cli: host inventory (status/import, pure)", () => {
         const inv = parseInventory({ stdout: output() });
         assert.strictEqual(inv.files[0].text, TEXT_A);
         assert.strictEqual(inv.files[1].text, TEXT_B);
+    });
+
+    it("a file that is not UTF-8 (Latin-1 é in a comment and a path): exact bytes and sha256, no text; import refuses naming host, file and byte", () => {
+        const latin1 = Buffer.from(
+            '# caf\xe9\nprofile legacy {\n  "/srv/caf\xe9/**" r,\n}\n',
+            "latin1",
+        );
+        const sha = createHash("sha256").update(latin1).digest("hex");
+        const head = output(
+            {
+                loaded: [{ name: "legacy", mode: "complain" }],
+                policies: [{ name: "legacy", sha1: S1 }],
+                manifests: [],
+                labels: [],
+                containers: [],
+                files: [
+                    {
+                        name: "legacy",
+                        bytes: latin1.length,
+                        sha256: sha,
+                        fileSha1: S1,
+                        compileError: "",
+                    },
+                ],
+            },
+            "",
+        );
+        const bytes = Buffer.concat([Buffer.from(head, "utf8"), latin1]);
+        const inv = parseInventory({ stdout: bytes.toString("utf8"), stdoutBytes: bytes });
+        const f = inv.files[0];
+        assert.strictEqual(f.text, undefined);
+        assert.ok(f.raw?.equals(latin1));
+        assert.deepStrictEqual(f.notUtf8, { offset: 5, byte: 0xe9, line: 1, column: 6 });
+        const [row] = inventoryRows(inv);
+        assert.strictEqual(row.fileSha256, sha);
+        assert.strictEqual(row.version, undefined);
+        assert.strictEqual(
+            row.versionError,
+            "not valid UTF-8: byte 0xE9 at offset 5 (line 1, column 6)",
+        );
+        assert.strictEqual(row.policyMatchesFile, true);
+        const c = importChoice(row, undefined, "root@10.0.0.5:22");
+        assert.strictEqual(c.problems.length, 1);
+        assert.match(
+            c.problems[0],
+            /^\/etc\/apparmor\.d\/containers\/legacy on root@10\.0\.0\.5:22 is not valid UTF-8: byte 0xE9 at offset 5 \(line 1, column 6\).*octal escape: a backslash followed by 351/,
+        );
+        // Decoded to a string on the way (the old transport), the bytes no longer match the hash.
+        assert.throws(
+            () => parseInventory({ stdout: bytes.toString("utf8") }),
+            /does not match its sha256/,
+        );
     });
 
     const bad: [string, string][] = [
@@ -183,6 +238,54 @@ describe("cli: host inventory (status/import, pure)", () => {
         assert.throws(() => declaredProfiles("{}"), /stack export/);
         assert.throws(() => declaredProfiles("not json"), /not JSON/);
     });
+
+    const selections: [string, string[], string[]][] = [
+        ["no --profile: every row", [], ["db", "ours", "ours//hat", "web"]],
+        ["one name", ["ours"], ["ours"]],
+        ["two names, in row order", ["web", "db"], ["db", "web"]],
+        ["a child is not selected by its parent", ["ours"], ["ours"]],
+        ["a name not on the host", ["nothere"], []],
+    ];
+    for (const [what, names, want] of selections)
+        it(`--profile selection: ${what}`, () => {
+            const rows = inventoryRows(parseInventory({ stdout: output() }));
+            assert.deepStrictEqual(
+                selectProfiles(rows, names).map((r) => r.name),
+                want,
+            );
+        });
+    it("--profile limits the orphans to the named profiles", () => {
+        const rows = selectProfiles(inventoryRows(parseInventory({ stdout: output() })), ["web"]);
+        assert.deepStrictEqual(
+            markOrphans(rows, new Set()).filter((r) => r.orphan),
+            [],
+            "ours is managed and undeclared, but not selected",
+        );
+    });
+
+    const usage: [string, string[], RegExp][] = [
+        ["--profile without a name", ["--profile"], /--profile needs a profile name/],
+        [
+            "--profile with a hostile name",
+            ["--profile", "a;rm -rf /"],
+            /--profile: profile name .* is not allowed/,
+        ],
+        ["--profile unconfined", ["--profile", "unconfined"], /--profile: "unconfined"/],
+    ];
+    for (const [what, extra, re] of usage)
+        it(`status usage: ${what} → exit 2 before any connection`, async () => {
+            const r = await runCli(runStatus, [
+                "--host",
+                "u@127.0.0.1:1",
+                "--key",
+                "/nonexistent",
+                "--host-key",
+                `SHA256:${"A".repeat(43)}`,
+                ...extra,
+            ]);
+            assert.strictEqual(r.code, 2, r.stderr);
+            assert.match(r.stderr, re);
+        });
 
     it("the table escapes host text: a name cannot start a line or move the cursor", () => {
         const evil = "x\n\u001b[2Jroot (enforce)";

@@ -31,7 +31,26 @@ import { clientKey, startFakeSsh, type FakeReply, type FakeSsh } from "../../sup
 
 const CONTAINER = "0123456789abcdef0123";
 const PASSWORD = "pw-never-sent-3141";
-const LABEL_REPLY: FakeReply = { stdout: "label=pa-fake (enforce)\n" };
+/** The host's batched read answering the one labels part a Confinement check sends. */
+const LABEL_REPLY: FakeReply = {
+    stdout: [
+        '{"ok":true,"read":"v1","parts":1}',
+        '{"part":0,"exit":0,"lines":1}',
+        JSON.stringify({
+            ok: true,
+            apparmor: { enabled: true },
+            containers: [
+                {
+                    id: CONTAINER.padEnd(64, "0"),
+                    name: "/fake",
+                    pid: 1,
+                    label: "pa-fake (enforce)",
+                },
+            ],
+        }),
+        "",
+    ].join("\n"),
+};
 
 describe("components: host keys and step timeouts (fake SSH server on loopback)", function () {
     this.timeout(15_000);

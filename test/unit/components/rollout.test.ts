@@ -355,6 +355,22 @@ describe("rollout: runWave against fake hosts", () => {
         assert.strictEqual(r.hostStates.a.phase, "reverted");
     });
 
+    it('revert never writes a previous file it has no exact text of (not UTF-8: the prior\'s text is ""): that host keeps the new version, the report says why', async () => {
+        const f = new FakeHosts("web");
+        f.files.set("a", { text: "", mode: "enforce" });
+        f.onInstall = (h) => {
+            if (f.files.get(h)?.text === "v2") f.log(h, {});
+        };
+        const r = await runWave(spec(["a"], { onGateFailure: "revert" }), undefined, f);
+        assert.match(
+            r.failure ?? "",
+            /revert failed: its previous file \(sha256 .*\) has no exact text \(not valid UTF-8, or empty\): not written back/,
+        );
+        assert.doesNotMatch(r.failure ?? "", /reverted to the previous version/);
+        assert.deepStrictEqual(f.files.get("a"), { text: "v2", mode: "enforce" });
+        assert.notStrictEqual(r.hostStates.a.phase, "reverted");
+    });
+
     it("revert after a halted run restores what the host had before the rollout, not the staged text", async () => {
         const f = new FakeHosts("web");
         f.files.set("a", { text: "v1", mode: "enforce" });

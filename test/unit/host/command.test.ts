@@ -510,11 +510,16 @@ describe("host command: script files are found from the compiled dist/ layout", 
             }).outputText;
             const out = path.join(root, "dist/src/host/index.js");
             fs.writeFileSync(out, js);
-            // the modules it imports from the package (pure, no imports of their own)
+            // the modules it imports from the package (pure; read.ts and labels.ts import only
+            // index.ts and each other)
             fs.mkdirSync(path.join(root, "dist/src/log"), { recursive: true });
+            fs.mkdirSync(path.join(root, "dist/src/profile"), { recursive: true });
             for (const [from, to] of [
                 ["../log/kernel.ts", "dist/src/log/kernel.js"],
+                ["../profile/utf8.ts", "dist/src/profile/utf8.js"],
                 ["minify.ts", "dist/src/host/minify.js"],
+                ["read.ts", "dist/src/host/read.js"],
+                ["labels.ts", "dist/src/host/labels.js"],
             ])
                 fs.writeFileSync(
                     path.join(root, to),

@@ -108,6 +108,28 @@ describe("host parsers: install with prior", () => {
             source: "",
         });
     });
+    it("a previous file that is not UTF-8 (Latin-1 é): its bytes hashed as sent, no text, the byte named", () => {
+        const latin1 = Buffer.from("# caf\xe9\nprofile p {\n  /srv/caf\xe9/** r,\n}\n", "latin1");
+        const sha = createHash("sha256").update(latin1).digest("hex");
+        const head = `${result}\n{"prior":{"present":true,"sha256":"${sha}","kernelMode":"enforce","bytes":${latin1.length}},"position":"","source":""}\n`;
+        const bytes = Buffer.concat([Buffer.from(head), latin1]);
+        const r = parseInstallPrior({ stdout: bytes.toString("utf8"), stdoutBytes: bytes });
+        assert.deepStrictEqual(r.prior, {
+            present: true,
+            sha256: sha,
+            kernelMode: "enforce",
+            text: "",
+            notUtf8: { offset: 5, byte: 0xe9, line: 1, column: 6 },
+            position: "",
+            source: "",
+        });
+        // The same output decoded to a string and encoded again: the hash no longer matches (the
+        // bug this guards against), so a transport without the bytes is refused, not trusted.
+        assert.throws(
+            () => parseInstallPrior({ stdout: bytes.toString("utf8") }),
+            /does not match its sha256/,
+        );
+    });
     const bad: [string, string][] = [
         ["no prior line", `${result}\n`],
         ["prior line not JSON", `${result}\nsudo: oops\n`],

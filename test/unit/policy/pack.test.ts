@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, "..", "..", "..");
 describe("policy: the pack", () => {
     const policies = apparmorPolicies();
 
-    it("has six policies with unique apparmor-* names and documented levels", () => {
+    it("has seven policies with unique apparmor-* names and documented levels", () => {
         assert.deepStrictEqual(
             policies.map((p) => [p.name, p.enforcementLevel]),
             [
@@ -20,6 +20,7 @@ describe("policy: the pack", () => {
                 ["apparmor-production-verify-confinement", "mandatory"],
                 ["apparmor-profile-no-escape-hatches", "mandatory"],
                 ["apparmor-profile-audit-denies", "advisory"],
+                ["apparmor-compose-confined", "mandatory"],
             ],
         );
         assert.match(POLICY_PACK_NAME, /^[a-zA-Z0-9-_.]{1,100}$/);

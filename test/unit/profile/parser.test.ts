@@ -6,6 +6,7 @@
 import * as assert from "assert";
 import {
     parseProfile,
+    parseRules,
     PolicyDocument,
     Profile,
     ProfileParseError,
@@ -194,6 +195,10 @@ const ERRORS: readonly [string, number, number, string][] = [
     ["profile foo {\n  /etc/passwd rz,\n}\n", 2, 15, "file permissions"],
     ["profile foo {\n  /x ixpx,\n}\n", 2, 8, "at most one exec mode"],
     ["profile foo {\n  capability chown\n", 3, 1, "a capability name or ','"],
+    // The text ends inside a file rule: once looped forever (a past-the-end "" counted as a mode char).
+    ["profile foo {\n  /x r", 2, 7, "',' ending the rule"],
+    ["profile foo {\n  deny /x", 2, 10, "file permissions"],
+    ["profile foo {\n  /x", 2, 5, "file permissions"],
     ["profile foo {\n  capability 12,\n}\n", 2, 14, "a capability name"],
     ["foo {\n}\n", 1, 1, "a profile"],
     ["}\n", 1, 1, "a profile"],
@@ -231,6 +236,24 @@ describe("profile parse errors", function () {
             assert.strictEqual(err.column, column, err.message);
             assert.ok(err.expected.includes(expected), err.message);
             assert.ok(err.message.startsWith(`line ${line}, column ${column}: expected `));
+        });
+    }
+});
+
+describe("rule lists that end without their comma", function () {
+    // parseRules once looped forever on a file rule at the very end of the text.
+    const cases: [string, string][] = [
+        ["deny /x r", "',' ending the rule"],
+        ["/x r", "',' ending the rule"],
+        ["deny /x", "file permissions"],
+        ["capability chown,\n/x rw", "',' ending the rule"],
+    ];
+    for (const [text, expected] of cases) {
+        it(`${JSON.stringify(text)} → expected ${expected}`, function () {
+            assert.throws(
+                () => parseRules(text),
+                (e: unknown) => e instanceof ProfileParseError && e.expected.includes(expected),
+            );
         });
     }
 });

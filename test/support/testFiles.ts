@@ -1,0 +1,60 @@
+/**
+ * Prints every test file (each `.test.ts` under `test/`), one per line, in the order `npm test` hands
+ * them to mocha's parallel workers: the longest first (longest-processing-time-first keeps the two
+ * workers busy until the end), the rest in path order. The weights are wall seconds of each file in a
+ * recent `npm test` ("slowest test files" at its end); they only decide the order, so a stale number
+ * costs a little wall time, never a test. Files that boot VMs of their own are listed too: they need
+ * the time but not the worker's shared VM.
+ *
+ *     node -r ts-node/register/transpile-only test/support/testFiles.ts
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+const SECONDS: Record<string, number> = {
+    // Measured: `.ci/run` of 2026-12-04 at fdbe7c7 (two workers, idle machine).
+    "test/host/scripts.test.ts": 500,
+    "test/components/engine.rollout.vm.test.ts": 395,
+    "test/components/engine.compose.vm.test.ts": 380,
+    "test/components/engine.apparmor-off.vm.test.ts": 351,
+    "test/host/scripts-hostile.test.ts": 251,
+    "test/components/engine.rekey.vm.test.ts": 234,
+    "test/components/engine.vm.test.ts": 233,
+    "test/host/vm-trixie.test.ts": 219,
+    "test/host/scripts-safety.test.ts": 214,
+    "test/components/engine.docker.vm.test.ts": 201,
+    "test/host/vm-reboot.test.ts": 183,
+    "test/components/provider.vm.test.ts": 132,
+    "test/components/provider.preflight.vm.test.ts": 121,
+    "test/components/engine.preview-compile.vm.test.ts": 99,
+    "test/engine/provider.vm.test.ts": 97,
+    // Under 97 s in that run (not listed among its slowest) or newer: estimates.
+    "test/components/engine.safety.vm.test.ts": 95,
+    "test/components/engine.read.vm.test.ts": 90,
+    // 529 s at load ~10 with its own VM boot (122 s); vm-trixie, 219 s here, took ~410 s at that load.
+    "test/components/engine.trixie.vm.test.ts": 280,
+    // Measured by hand at load 7-9 (idle: 82 s for Python), each with its first `up`.
+    "test/engine/python.vm.test.ts": 160,
+    "test/engine/yaml.vm.test.ts": 180,
+    "test/host/scripts-nonutf8.test.ts": 105,
+    "test/components/engine.orphans.vm.test.ts": 120,
+};
+
+function walk(dir: string, out: string[]): string[] {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.posix.join(dir, entry.name);
+        if (entry.isDirectory()) walk(p, out);
+        else if (entry.name.endsWith(".test.ts")) out.push(p);
+    }
+    return out;
+}
+
+const root = path.join(__dirname, "..", "..");
+process.chdir(root);
+const files = walk("test", []).sort();
+// Files without a measured weight: VM suites (they talk to a VM) before the in-process ones.
+const isVmFile = (f: string): boolean =>
+    f.startsWith("test/host/") || /(^|\.)vm[.-]/.test(path.posix.basename(f));
+const guess = (f: string): number => SECONDS[f] ?? (isVmFile(f) ? 60 : 0);
+files.sort((a, b) => guess(b) - guess(a) || (a < b ? -1 : 1));
+process.stdout.write(`${files.join("\n")}\n`);
