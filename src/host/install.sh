@@ -148,13 +148,19 @@ fi
 take_lock
 kept=false
 if $prior; then
-    # What the host has now, under the lock: the file (copied: the install renames over it) and the
-    # kernel's mode.
+    # What the host has now, under the lock: the file and the kernel's mode. The file is held open
+    # (descriptor 7, read again through /dev/fd/7): the install renames a new file over the name, the
+    # open one stays what it was. Copied only where /dev/fd is missing.
     pfile=$pa_work/prior
     ppresent=false
     psha=
     if [ -f "$dir/$name" ] && [ ! -L "$dir/$name" ]; then
-        cp -- "$dir/$name" "$pfile" || fail io "cannot read $dir/$name"
+        exec 7<"$dir/$name" || fail io "cannot read $dir/$name"
+        if [ -r /dev/fd/7 ]; then
+            pfile=/dev/fd/7
+        else
+            cp -- "$dir/$name" "$pfile" || fail io "cannot read $dir/$name"
+        fi
         ppresent=true
         if [ -n "$unless" ]; then psha=$(sha256_of "$pfile") || fail io "cannot read $dir/$name"; fi
     fi

@@ -361,17 +361,25 @@ apply_profile() {
         newsha1=$oldsha1
     else
         # A NUL byte is no part of a profile, and the parser accepts some (inside a path): checked
-        # beside the compile (which touches nothing) and reported before its result.
-        # shellcheck disable=SC2094 # both only read $new
-        { tr -d '\000' <"$new" | cmp -s - "$new"; } 9>&- &
-        zpid=$!
+        # beside the compile (which touches nothing) and reported before its result. set_mode's awk
+        # pass, which wrote NEWFILE, has already looked ($pa_nul yes|no); otherwise (mode keep, or an
+        # awk that cannot hold a NUL) tr and cmp look.
+        zpid=
+        if [ -z "${pa_nul:-}" ]; then
+            # shellcheck disable=SC2094 # both only read $new
+            { tr -d '\000' <"$new" | cmp -s - "$new"; } 9>&- &
+            zpid=$!
+        fi
         run_parser -N "$new" >"$names_f" 2>/dev/null 9>&- &
         npid=$!
         crc=0
         run_parser -Q -K -S "$new" >"$bin" 2>"$err" || crc=$?
         nrc=0
         wait "$npid" || nrc=$?
-        wait "$zpid" || fail nul-byte "the profile text contains NUL bytes; nothing was changed"
+        if [ -n "$zpid" ]; then
+            wait "$zpid" || pa_nul=yes
+        fi
+        [ "${pa_nul:-}" != yes ] || fail nul-byte "the profile text contains NUL bytes; nothing was changed"
         timed_out "$crc" && fail_timeout "compile (apparmor_parser -Q)"
         [ "$crc" -eq 0 ] ||
             fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(parser_message "$err" "$new")"

@@ -360,9 +360,13 @@ sha1_of() {
 # Finds the first line `[ws]profile NAME [flags=](FLAGS) {…`. op=rewrite prints the text with that line
 # unchanged when the profile is already in `mode`, else with the mode flags (enforce, complain, kill,
 # unconfined, prompt) removed from FLAGS and `complain` appended when mode=complain (separator style ","
-# or ", " kept); op=mode prints the file's mode. Exit 3 when the header is absent.
+# or ", " kept); op=mode prints the file's mode. Exit 3 when the header is absent. op=rewrite also
+# looks at every line for a NUL byte: exit 4 when it found one (the output is complete), 5 when this
+# awk cannot hold a NUL in a string (mawk 1.3.4 and gawk can; then the caller checks by other means).
 # shellcheck disable=SC2016 # awk program, not shell expansion
 header_awk='
+BEGIN { nul = sprintf("%c", 0); if (length(nul) != 1) nul = "" }
+op == "rewrite" && !z && nul != "" && index($0, nul) { z = 1 }
 function mode_flag(f) {
     return f == "enforce" || f == "complain" || f == "kill" || f == "unconfined" || f == "prompt"
 }
@@ -430,12 +434,26 @@ END {
         exit 0
     }
     if (!found) exit 3
+    if (op == "rewrite" && nul == "") exit 5
+    if (z) exit 4
 }
 '
 
-# set_mode NAME MODE IN OUT: OUT = IN with the header flags set for MODE.
+# set_mode NAME MODE IN OUT: OUT = IN with the header flags set for MODE; returns 3 when IN has no
+# header (another status: awk failed). Sets pa_nul to yes or no when the same awk pass could tell whether IN holds a NUL byte (OUT
+# then holds one exactly when IN does: the rewrite only replaces mode words in the header), else
+# leaves it empty (see apply_profile): no process of its own for the NUL check.
+# shellcheck disable=SC2034 # pa_nul: read by lib-store.sh's apply_profile
 set_mode() {
-    awk -v n="$1" -v op=rewrite -v mode="$2" "$header_awk" <"$3" >"$4"
+    pa_nul=
+    sm_rc=0
+    awk -v n="$1" -v op=rewrite -v mode="$2" "$header_awk" <"$3" >"$4" || sm_rc=$?
+    case $sm_rc in
+        0) pa_nul=no ;;
+        4) pa_nul=yes ;;
+        5) ;;
+        *) return "$sm_rc" ;;
+    esac
 }
 
 # file_mode NAME FILE: prints enforce|complain|kill|unconfined|prompt, or nothing when no header.

@@ -164,7 +164,9 @@ export function planReads(
     parts: readonly ReadPart[],
     opts: HostCommandOptions = {},
 ): { parts: ReadPart[]; from: number[] }[] {
-    const fixed = buildHostCommand("read", [], opts).length;
+    // Room for `sudo -n ` whatever `opts` says: a plan then fits in one command sent either way
+    // (8 bytes of 32000), and a change in the packed script's length cannot tip it over.
+    const fixed = buildHostCommand("read", [], { ...opts, sudo: true }).length;
     const room = MAX_READ_COMMAND - fixed;
     const plans: { parts: ReadPart[]; from: number[] }[] = [];
     let cur: { parts: ReadPart[]; from: number[] } = { parts: [], from: [] };
