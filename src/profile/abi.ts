@@ -17,7 +17,7 @@
  * downgrades them to `network unix` without it). Debian 12 (apparmor 3.0.8, Linux 6.1) has neither for userns; Linux 6.7 added user
  * namespace and io_uring mediation upstream.
  */
-import type { PolicyDocument, Profile, ProfileItem } from "./model";
+import type { PolicyDocument, Profile, ProfileItem, UnixRule } from "./model";
 import { renderRule } from "./render";
 
 /** A feature set `/etc/apparmor/parser.conf` pins the host's `apparmor_parser` to. */
@@ -158,11 +158,25 @@ function rawNeeds(text: string): string[] {
     const rest = text.replace(QUALIFIER_RE, "");
     const m = /^(userns|mqueue|io_uring|all|unix)\b/.exec(rest);
     if (m) {
+        if (m[1] === "unix" && /^unix\s*,/.test(rest)) return out; // see isBareUnix
         if (m[1] === "mqueue")
             out.push(/type\s*=\s*sysv/.test(rest) ? "mqueue-sysv" : "mqueue-posix");
         else if (m[1] !== "all" || /^all\s*,/.test(rest)) out.push(m[1]);
     }
     return out;
+}
+
+/**
+ * A `unix,` rule without access, type, protocol, address, label, attr, opt or peer (any qualifiers):
+ * the parser's downgrade without `network/af_unix` is `network unix,`, the very same permission, so
+ * it needs nothing from the host. Only a finer unix rule loses what it says.
+ */
+function isBareUnix(item: ProfileItem): boolean {
+    const u = item as UnixRule;
+    return (
+        u.access.length === 0 &&
+        [u.type, u.protocol, u.addr, u.label, u.attr, u.opt, u.peer].every((v) => v === undefined)
+    );
 }
 
 /** The need keys of one item. */
@@ -182,6 +196,8 @@ function itemNeeds(item: ProfileItem): string[] {
                     item.type === "sysv" ||
                     (item.type === undefined && /^\d+$/.test(item.name ?? ""));
                 out.push(sysv ? "mqueue-sysv" : "mqueue-posix");
+            } else if (item.kind === "unix" && isBareUnix(item)) {
+                // see isBareUnix: no need
             } else if (item.kind in ABI_NEEDS) out.push(item.kind);
             return out;
         }

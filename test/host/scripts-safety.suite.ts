@@ -18,7 +18,7 @@
 import * as assert from "assert";
 import { DEFAULT_PROFILE_DIR, HostScriptError, hostScripts, type HostExec } from "../../src/host";
 import { type TestHostInfo } from "../support/testhost";
-import { releaseHost, type Release } from "./releases";
+import { releaseHost, type Release } from "../support/releases";
 import {
     cleanup,
     dockerRun,

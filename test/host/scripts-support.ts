@@ -66,6 +66,19 @@ export function scriptError(code: string, message?: RegExp) {
     };
 }
 
+/**
+ * Shell (bash or dash) printing `NAME HASH MODE` for each loaded policy, with builtins only (Debian 13
+ * loads 100+ policies): HASH is the kernel's raw_sha1, or raw_sha256 on a kernel that has only that
+ * (Debian 13's 6.12).
+ */
+export const LOADED_POLICIES_SH =
+    'for d in /sys/kernel/security/apparmor/policy/profiles/*/; do read -r n <"$d/name"; ' +
+    'if [ -e "$d/raw_sha1" ]; then read -r h <"$d/raw_sha1"; else read -r h <"$d/raw_sha256"; fi; ' +
+    'read -r m <"$d/mode"; echo "$n $h $m"; done';
+
+/** A policy hash as {@link LOADED_POLICIES_SH} prints it (sha1 or sha256, hex). */
+export const POLICY_HASH_RE = "[0-9a-f]{40}(?:[0-9a-f]{24})?";
+
 /** Root shell command on the VM; throws on a non-zero exit unless `allowFail`. */
 export async function root(
     info: TestHostInfo,

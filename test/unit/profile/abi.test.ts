@@ -88,6 +88,13 @@ describe("profile/abi: abiRequirements (what a profile needs beyond AppArmor 3.0
         ["AppArmor 3 rules", "  file,\n  network inet stream,\n  capability chown,", "", []],
         ["network unix (not fine-grained)", "  network unix stream,", "", []],
         [
+            "a bare unix rule (its downgrade, `network unix,`, is the same permission)",
+            "  unix,\n  deny unix,\n  audit allow unix,",
+            "",
+            [],
+        ],
+        ["a bare unix rule in raw text", "  unix,\n  ^hat {\n    unix,\n  }", "", []],
+        [
             "fine-grained unix: the af_unix feature (or network_v9's), no parser minimum",
             "  unix (send) type=stream,\n  deny unix (bind) type=dgram,",
             "",
@@ -302,10 +309,10 @@ describe("profile/abi: checkHostAbi (per host)", () => {
         [
             "unix: the kernel has af_unix, the policy-features pin lacks it",
             { ...PINNED_OLD, features: [...PINNED_OLD.features] },
-            "  unix,",
+            "  unix (connect),",
             "",
             [
-                /^host \S+ cannot enforce `unix,`: its parser compiles a profile without an `abi` rule against \/usr\/share\/apparmor-features\/features \(policy-features in \/etc\/apparmor\/parser\.conf\), which lacks network\/af_unix.*fix: drop the rule, or pin abi <abi\/4\.0>, in the profile/,
+                /^host \S+ cannot enforce `unix connect,`: its parser compiles a profile without an `abi` rule against \/usr\/share\/apparmor-features\/features \(policy-features in \/etc\/apparmor\/parser\.conf\), which lacks network\/af_unix.*fix: drop the rule, or pin abi <abi\/4\.0>, in the profile/,
             ],
         ],
         [

@@ -3,7 +3,7 @@
  * (`*.suite.ts`) exports a function of the release, called by one small test file per release,
  * on the VM the tests of that release share in the mocha process.
  */
-import { sharedTestHost, sharedTrixieHost, type TestHostInfo } from "../support/testhost";
+import { sharedTestHost, sharedTrixieHost, type TestHostInfo } from "./testhost";
 
 export type Release = "bookworm" | "trixie";
 
