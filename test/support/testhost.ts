@@ -20,11 +20,11 @@
  *    forward is restarted (and left running) if it had stopped.
  *
  * Other VMs (e.g. booted with `apparmor=0`): `startExtraTestHost({ kernelArgs: ["apparmor=0"] })`; it is
- * stopped by the same root hook. The shared VM runs Debian 12 bookworm; a Debian 13 trixie one (kernel
- * 6.12, AppArmor 4.1, its own cached image) shared by the trixie tests of the process the same way
- * is `sharedTrixieHost()`, which also honours PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR (the trixie VM
- * already running in DIR, started with `pulumi-apparmor testhost start --release trixie --state-dir
- * DIR`; it is not stopped at the end); a trixie VM for one file alone is
+ * stopped by the same root hook. The shared VM runs Debian 12 bookworm; `sharedVm(release)` gives the
+ * shared VM of any release the same way (`sharedVm("trixie")`, alias `sharedTrixieHost()`: Debian 13,
+ * kernel 6.12, AppArmor 4.1, its own cached image), which honours PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE=DIR
+ * (the trixie VM already running in DIR, started with `pulumi-apparmor testhost start --release trixie
+ * --state-dir DIR`; it is not stopped at the end); a trixie VM for one file alone is
  * `startExtraTestHost({ release: "trixie" })`.
  */
 import * as fs from "fs";
@@ -47,9 +47,6 @@ import {
 export type { ExecResult, TestHostInfo } from "../../src/testhost";
 
 const runDir = path.join(cacheRoot(), "testhost-run");
-let shared: Promise<TestHostInfo> | undefined;
-/** The Debian 13 trixie VM shared by the trixie tests of this mocha process (see sharedTrixieHost). */
-let sharedTrixie: Promise<TestHostInfo> | undefined;
 /** State dirs this process booted (and must stop). */
 const owned = new Set<string>();
 /** What each of those VMs answered when it came up. */
@@ -141,30 +138,67 @@ async function boot(
     return info;
 }
 
+/** A Debian release the test VMs run (`pulumi-apparmor testhost start --release`). */
+export type Release = "bookworm" | "trixie";
+
 /**
- * The VM shared by every test of this mocha process (booted on the first call, memoised). A failed boot
- * is memoised too, so the remaining tests fail fast with the same error.
+ * Per release: the env var naming an already-running VM to use, the suffix of the state dir this
+ * process boots, and the release that VM must run (none: the bookworm variable accepts any release,
+ * which is how scripts-read is run by hand on a trixie VM).
  */
-export function sharedTestHost(): Promise<TestHostInfo> {
-    if (!shared) {
-        const external = process.env.PULUMI_APPARMOR_TESTHOST_STATE;
-        if (external) {
-            const status = testHostStatus(path.resolve(external));
-            const info = status.info;
-            shared =
-                status.running && info
-                    ? // A VM of an older image (docker on TCP) has no socket forward to restart.
-                      info.dockerHost.startsWith("unix://")
-                        ? ensureDockerForward(info.stateDir, { keepAfterExit: true }).then(
-                              () => info,
-                          )
-                        : Promise.resolve(info)
-                    : Promise.reject(new Error(`no test host running in ${external}`));
-        } else {
-            shared = reapOrphans().then(() => boot(path.join(runDir, `mocha-${process.pid}`), {}));
-        }
+const SHARED: Record<
+    Release,
+    { readonly env: string; readonly suffix: string; readonly mustRun?: Release }
+> = {
+    bookworm: { env: "PULUMI_APPARMOR_TESTHOST_STATE", suffix: "" },
+    trixie: { env: "PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE", suffix: "-trixie", mustRun: "trixie" },
+};
+const sharedVms = new Map<Release, Promise<TestHostInfo>>();
+
+/** The VM already running in `external` (its docker socket forward restarted if it had stopped). */
+function externalVm(external: string, mustRun: Release | undefined): Promise<TestHostInfo> {
+    const status = testHostStatus(path.resolve(external));
+    const info = status.info;
+    if (!status.running || !info)
+        return Promise.reject(new Error(`no test host running in ${external}`));
+    if (mustRun && info.release !== mustRun)
+        return Promise.reject(
+            new Error(`the test host in ${external} runs ${info.release}, not ${mustRun}`),
+        );
+    // A VM of an older image (docker on TCP) has no socket forward to restart.
+    return info.dockerHost.startsWith("unix://")
+        ? ensureDockerForward(info.stateDir, { keepAfterExit: true }).then(() => info)
+        : Promise.resolve(info);
+}
+
+/**
+ * The VM of `release` shared by every test of this mocha process (booted on the first call,
+ * memoised, kept for the worker's next files and stopped by the root hook): the VM running in the
+ * release's env var (left running) if set, else one this process boots. A failed boot is memoised
+ * too, so the remaining tests fail fast with the same error. Test files share it one after the
+ * other, each cleaning up what it creates. Give the calling hook a generous timeout (1_800_000 ms).
+ */
+export function sharedVm(release: Release): Promise<TestHostInfo> {
+    let vm = sharedVms.get(release);
+    if (!vm) {
+        const { env, suffix, mustRun } = SHARED[release];
+        const external = process.env[env];
+        vm = external
+            ? externalVm(external, mustRun)
+            : reapOrphans().then(() =>
+                  boot(
+                      path.join(runDir, `mocha-${process.pid}${suffix}`),
+                      release === "bookworm" ? {} : { release },
+                  ),
+              );
+        sharedVms.set(release, vm);
     }
-    return shared;
+    return vm;
+}
+
+/** The Debian 12 bookworm VM shared by this mocha process: `sharedVm("bookworm")`. */
+export function sharedTestHost(): Promise<TestHostInfo> {
+    return sharedVm("bookworm");
 }
 
 /**
@@ -179,38 +213,9 @@ export async function startExtraTestHost(
     return boot(path.join(runDir, `mocha-${process.pid}-${extraCount}`), opts);
 }
 
-/**
- * The Debian 13 trixie VM shared by every trixie test of this mocha process, as
- * {@link sharedTestHost} is for bookworm (booted on the first call, memoised, kept for the worker's
- * next files and stopped with the shared VM): the VM running in PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE
- * (left running) if set, else one this process boots. Test files share it one after the other, each
- * cleaning up what it creates. Give the calling hook a generous timeout (1_800_000 ms).
- */
+/** The Debian 13 trixie VM shared by this mocha process: `sharedVm("trixie")`. */
 export function sharedTrixieHost(): Promise<TestHostInfo> {
-    if (!sharedTrixie) {
-        const external = process.env.PULUMI_APPARMOR_TESTHOST_TRIXIE_STATE;
-        if (external) {
-            const status = testHostStatus(path.resolve(external));
-            const info = status.info;
-            sharedTrixie =
-                !status.running || !info
-                    ? Promise.reject(new Error(`no test host running in ${external}`))
-                    : info.release !== "trixie"
-                      ? Promise.reject(
-                            new Error(
-                                `the test host in ${external} runs ${info.release}, not trixie`,
-                            ),
-                        )
-                      : ensureDockerForward(info.stateDir, { keepAfterExit: true }).then(
-                            () => info,
-                        );
-        } else {
-            sharedTrixie = reapOrphans().then(() =>
-                boot(path.join(runDir, `mocha-${process.pid}-trixie`), { release: "trixie" }),
-            );
-        }
-    }
-    return sharedTrixie;
+    return sharedVm("trixie");
 }
 
 export async function stopExtraTestHost(info: TestHostInfo): Promise<void> {
@@ -288,22 +293,22 @@ export function consoleTail(info: TestHostInfo, lines = 40): string {
 
 /** Whether this process booted (or attached to) a VM: the root hook prints console tails only then. */
 export function testHostsInUse(): boolean {
-    return shared !== undefined || owned.size > 0;
+    return sharedVms.size > 0 || owned.size > 0;
 }
 
 /** Console tails of every VM this process uses (for failure reports). */
 export async function consoleTails(lines = 40): Promise<string> {
     const parts: string[] = [];
-    if (shared) {
-        const info = await shared.catch(() => undefined);
-        if (info)
-            parts.push(
-                `--- test host console (${info.consoleLog}) ---\n${consoleTail(info, lines)}`,
-            );
+    const dirs = new Set<string>();
+    for (const vm of sharedVms.values()) {
+        const info = await vm.catch(() => undefined);
+        if (!info) continue;
+        dirs.add(info.stateDir);
+        parts.push(`--- test host console (${info.consoleLog}) ---\n${consoleTail(info, lines)}`);
     }
     for (const dir of owned) {
+        if (dirs.has(dir)) continue;
         const file = path.join(dir, "console.log");
-        if (shared && (await shared.catch(() => undefined))?.stateDir === dir) continue;
         parts.push(`--- test host console (${file}) ---\n${tailFile(file, lines)}`);
     }
     return parts.join("\n");
@@ -316,7 +321,7 @@ export async function consoleTails(lines = 40): Promise<string> {
  */
 export async function stopExtraTestHosts(): Promise<void> {
     const sharedDirs = new Set<string | undefined>();
-    for (const vm of [shared, sharedTrixie])
+    for (const vm of sharedVms.values())
         if (vm) sharedDirs.add((await vm.catch(() => undefined))?.stateDir);
     for (const dir of [...owned]) {
         if (sharedDirs.has(dir)) continue;
@@ -336,6 +341,5 @@ export async function stopAllTestHosts(): Promise<void> {
         fs.rmSync(dir, { recursive: true, force: true });
     }
     owned.clear();
-    shared = undefined;
-    sharedTrixie = undefined;
+    sharedVms.clear();
 }
