@@ -8,6 +8,7 @@ export type Step =
     | "load"
     | "mode"
     | "status"
+    | "facts"
     | "denials"
     | "remove"
     | "confinement"

@@ -269,7 +269,7 @@ export async function hostFacts(
     share = false,
     seenAt = 0,
 ): Promise<HostAbiFacts> {
-    return step(where, "status", () => reads.facts(t, sudo, share, seenAt));
+    return step(where, "facts", () => reads.facts(t, sudo, share, seenAt));
 }
 
 /**

@@ -41,11 +41,12 @@
 # label: the kernel's label of the container's init process (/proc/PID/attr/current, e.g.
 # "web (enforce)"), "unconfined", or "" when the container is not running.
 
-[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]"
+opts='[timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]'
+[ $# -ge 2 ] || usage "up|ps|down PROJECT [SHA256] $opts"
 action=$1
 project=$2
 shift 2
-case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]" ;; esac
+case $action in up | ps | down) ;; *) usage "up|ps|down PROJECT [SHA256] $opts" ;; esac
 # Compose's own rule for project names (lowercase letters, digits, dashes, underscores; a letter or
 # digit first), at most 100 characters: the name is also a folder name below $PA_STATE/compose.
 case $project in
@@ -54,7 +55,7 @@ esac
 [ "${#project}" -le 100 ] || fail bad-project "project name is longer than 100 characters" 2
 sha=
 if [ "$action" = up ]; then
-    [ $# -ge 1 ] || usage "up PROJECT SHA256 [timeout=SECONDS] [adopt] [from=OWNER] [dir=PATH] [owner=OWNER] [was=OWNER]"
+    [ $# -ge 1 ] || usage "up PROJECT SHA256 $opts"
     sha=$1
     shift
     case $sha in

@@ -43,6 +43,8 @@ tab=$(printf '\t')
 nl='
 '
 skipped=0
+# P records of blobs hashed here (a kernel without raw_sha1), one per line, each line after a newline.
+psha=$nl
 
 # Records, one per line, fields separated by tabs: L name mode | P name sha1 | M name dir sha256 mode
 # policySha1 adopted | F name bytes sha256 fileSha1 compileError | C label count | D id name option label
@@ -86,7 +88,13 @@ if $secfs; then
             pn=
             IFS= read -r pn <"${b%raw_data}name" 2>/dev/null || true
             [ -n "$pn" ] && printf 'P\t%s\t%s\n' "$pn" "$ps"
-        done >>"$rec"
+        done >"$work/psha"
+        # Kept as one string too: the file loop below takes these sums instead of hashing each
+        # blob again (a process per file).
+        while IFS= read -r ln; do
+            printf '%s\n' "$ln"
+            psha="$psha$ln$nl"
+        done <"$work/psha" >>"$rec"
     fi
 fi
 
@@ -134,7 +142,13 @@ for f in "$dir"/*; do
         kmode=$pa_kmode
     fi
     if [ -n "$kmode" ] && $parser; then
-        loaded_sha1_var "$n"
+        case $psha in
+            *"${nl}P$tab$n$tab"*)
+                pa_lsha1=${psha#*"${nl}P$tab$n$tab"}
+                pa_lsha1=${pa_lsha1%%"$nl"*}
+                ;;
+            *) loaded_sha1_var "$n" ;;
+        esac
         read_manifest "$n"
         if [ -n "$pa_lsha1" ] && [ "$m_dir" = "$dir" ] && [ "$m_sha256" = "$fsha" ] &&
             [ "$m_policySha1" = "$pa_lsha1" ]; then
