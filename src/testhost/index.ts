@@ -447,6 +447,8 @@ export function ed25519PublicKeyBytes(line: string): number {
  *
  * A guest kernel that panics while booting (seen rarely under QEMU's TCG emulation on a loaded
  * machine, in early kernel init, before any of this project's code runs) is booted once more.
+ * With `reuseDisk`, a boot that fails keeps the disk (as `stopTestHost(dir, { keepDisk: true })`
+ * does), so that second boot, or the caller's, boots the same disk.
  */
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHostInfo> {
     try {
@@ -657,7 +659,14 @@ async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
 
     const fail = async (why: string): Promise<never> => {
         const tail = tailFile(consoleLog, 30);
-        await stopTestHost(stateDir);
+        if (kept) {
+            // A failed boot of a kept disk keeps that disk, its key, ports and state, so it can be
+            // booted again (startTestHost's second boot after a guest kernel panic).
+            await stopTestHost(stateDir, { keepDisk: true });
+            fs.writeFileSync(path.join(stateDir, STATE_FILE), `${JSON.stringify(kept, null, 2)}\n`);
+        } else {
+            await stopTestHost(stateDir);
+        }
         throw new Error(`testhost: ${why}\n--- console (${consoleLog}) ---\n${tail}`);
     };
     const deadline = started + bootTimeoutMs;

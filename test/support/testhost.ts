@@ -230,7 +230,8 @@ function connKey(info: TestHostInfo, asRoot: boolean): string {
     return `${info.host}:${info.port}:${asRoot ? info.rootUser : info.user}`;
 }
 
-function closeConnections(info?: TestHostInfo): void {
+/** Ends this process's cached SSH connections (to `info`'s host only, if given): after a reboot or re-key. */
+export function closeConnections(info?: TestHostInfo): void {
     for (const [key, conn] of connections) {
         if (!info || key.startsWith(`${info.host}:${info.port}:`)) {
             connections.delete(key);
