@@ -1,16 +1,21 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- stack outputs and exports are untyped JSON */
 /**
- * Fleet rollouts on the real engine against two real VMs (the shared test VM as "vm1" and one extra
- * VM as "vm2"), asserting on the hosts' kernels and on the engine's events:
+ * Fleet rollouts on the real engine against a mixed fleet of two real VMs, as users run them (issue
+ * #18): the shared Debian 12 bookworm test VM (AppArmor 3.0, kernel 6.1) as "vm1" and one extra Debian
+ * 13 trixie VM (AppArmor 4.1, kernel 6.12) as "vm2", asserting on the hosts' kernels and on the
+ * engine's events:
  * - waves [1, "100%"]: host 1's install and gate finish before host 2's install starts;
  * - a gate over budget fails the update naming host 1, the count and a suggestion, host 2 untouched
- *   (file sha256 and loaded raw_sha1); with "revert" host 1 is back on the previous compiled policy;
+ *   (file sha256 and loaded policy hash); with "revert" host 1 is back on the previous compiled policy;
  * - complain → enforce: the kernel shows `NAME (complain)` during the soak and ALLOWED is counted;
  *   when quiet the same `up` ends in enforce;
  * - one VM stopped: the `up` fails naming it, the other host is updated and recorded; with the VM
  *   back the next `up` converges without touching (or soaking) the host that already passed.
  * Containers run under the profile on both VMs (`docker run` over SSH), writing /tmp/b/x once a
-^ * second: allowed by the base versions, denied by the "noisy" one.
+ * second: allowed by the base versions, denied by the "noisy" one.
+ * The loaded policy's hash is the kernel's raw_sha1 on bookworm and raw_sha256 on trixie (6.12 has no
+ * raw_sha1), and the two parsers compile the same text to different blobs: a host's hash is only ever
+ * compared with the same host's.
  */
 import * as assert from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -26,6 +31,7 @@ import {
     type TestHostInfo,
 } from "../support/testhost";
 import { PROFILE_DIR as DIR, secureProfile } from "../support/vmStack";
+import { LOADED_POLICIES_SH } from "../host/scripts-support";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -35,7 +41,7 @@ import { traceReader } from "../support/trace";
 const NAME = "pa-roll";
 const SOAK = 4;
 
-describe("components: fleet rollout on the real engine + two VMs", function () {
+describe("components: fleet rollout on the real engine + two VMs (Debian 12 + Debian 13 hosts)", function () {
     this.timeout(1_800_000);
     let vm1: TestHostInfo;
     let vm2: TestHostInfo;
@@ -65,19 +71,21 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
     };
     const root = (vm: TestHostInfo, cmd: string) => sshExec(vm, cmd, { asRoot: true });
 
-    /** sha256 of the profile file and raw_sha1 of the loaded policy on a VM. */
+    /**
+     * sha256 of the profile file and the loaded policy's hash (raw_sha1, or raw_sha256 on a kernel
+     * with only that: trixie's 6.12) on a VM, and the mode the kernel lists it in.
+     */
     async function hostState(
         vm: TestHostInfo,
-    ): Promise<{ sha256: string; rawSha1: string; mode: string }> {
+    ): Promise<{ sha256: string; policyHash: string; mode: string }> {
         const r = await root(
             vm,
             `sha256sum < ${DIR}/${NAME} | cut -d' ' -f1; ` +
-                `for d in /sys/kernel/security/apparmor/policy/profiles/*; do ` +
-                `[ "$(cat $d/name)" = ${NAME} ] && cat $d/raw_sha1; done; ` +
+                `(${LOADED_POLICIES_SH}) | sed -n 's/^${NAME} \\([0-9a-f]*\\) .*/\\1/p'; ` +
                 `grep "^${NAME} (" /sys/kernel/security/apparmor/profiles | sed 's/.*(//; s/)//'`,
         );
-        const [sha256, rawSha1, mode] = r.stdout.trim().split("\n");
-        return { sha256, rawSha1, mode };
+        const [sha256, policyHash, mode] = r.stdout.trim().split("\n");
+        return { sha256, policyHash, mode };
     }
 
     /** Audit times (seconds) of the kernel's STATUS records loading NAME since `since` (epoch s). */
@@ -128,7 +136,10 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
     }
 
     before(async function () {
-        [vm1, vm2] = await Promise.all([sharedTestHost(), startExtraTestHost()]);
+        [vm1, vm2] = await Promise.all([
+            sharedTestHost(),
+            startExtraTestHost({ release: "trixie" }),
+        ]);
         for (const vm of [vm1, vm2])
             await root(
                 vm,
@@ -172,6 +183,8 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
         }
     });
 
+    /** vm1's loaded policy hash of the version the waves test rolls out (what "revert" goes back to). */
+    let goodHash1 = "";
     it("waves [1, '100%']: host 1's install and gate finish before host 2's install starts", async () => {
         const since = Date.now() / 1000 - 1;
         spec.extra = ["/srv/h2/**"];
@@ -199,6 +212,8 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
         const [t1, t2] = await Promise.all([loadTimes(vm1, since), loadTimes(vm2, since)]);
         assert.ok(t1.length > 0 && t2.length > 0, `STATUS records: ${t1} / ${t2}`);
         assert.ok(Math.min(...t2) - Math.max(...t1) >= SOAK - 0.5, `vm1 ${t1}, vm2 ${t2}`);
+        goodHash1 = (await hostState(vm1)).policyHash;
+        assert.ok(goodHash1, "vm1 lists the policy's hash");
     });
 
     it("gate over budget (halt): the up fails naming host 1, the count and a suggestion; host 2 untouched", async () => {
@@ -224,18 +239,17 @@ describe("components: fleet rollout on the real engine + two VMs", function () {
         );
     });
 
-    let goodRawSha1 = "";
     it("gate over budget (revert): host 1 is back on the previous compiled policy", async () => {
         // The previous version (before the halted one) is what the rollout found before it began.
         spec.rollout = { ...spec.rollout, onGateFailure: "revert" };
-        // Record the good policy's raw_sha1 as vm2 has it (same text, same parser).
-        goodRawSha1 = (await hostState(vm2)).rawSha1;
+        // The good policy's hash is vm1's own from the waves test (vm2 runs another parser, whose
+        // blob of the same text differs).
         spec.extra = ["/srv/h2/**", "/tmp/b/**"];
         const r = await up();
         assert.ok(!r.ok, "the up must fail");
         assert.match(r.error!, /reverted to the previous version on: vm1/);
         const s1 = await hostState(vm1);
-        assert.strictEqual(s1.rawSha1, goodRawSha1, "vm1 runs the previous compiled policy again");
+        assert.strictEqual(s1.policyHash, goodHash1, "vm1 runs the previous compiled policy again");
         assert.strictEqual(s1.mode, "enforce");
     });
 
