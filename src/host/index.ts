@@ -202,12 +202,45 @@ export const MAX_PLAIN_SCRIPT = 28_000;
 const programCache = new Map<HostScriptName, string>();
 
 /**
+ * Where a host keeps its copies of the packed scripts (see {@link hostScriptProgram}): a directory of
+ * the library's own state directory, created root-only (0700), one file `SCRIPT-HASH.sh` per script
+ * version (HASH: the first 16 hex digits of the copy's sha256).
+ */
+export const HOST_SCRIPT_STORE = "/var/lib/pulumi-apparmor/scripts";
+
+/** How many copies of one script a host keeps (a few library versions side by side). */
+export const HOST_SCRIPT_COPIES = 4;
+
+/** The text a host stores as its copy of a packed script, and the copy's file name. */
+export function hostScriptCopy(name: HostScriptName): {
+    text: string;
+    file: string;
+    sha256: string;
+} {
+    // the shell's $(…) drops trailing newlines; the copy is written with exactly one
+    const text = hostScriptText(name).replace(/\n+$/, "") + "\n";
+    const sha256 = sha256Hex(Buffer.from(text, "utf8"));
+    return { text, sha256, file: `${HOST_SCRIPT_STORE}/${name}-${sha256.slice(0, 16)}.sh` };
+}
+
+/**
  * The `sh -c` program for `name`: its text ({@link hostScriptText}), or, when that is longer than
- * {@link MAX_PLAIN_SCRIPT}, a fixed unpacker holding the text gzip-compressed and base64-encoded
- * (`base64 -d | gzip -dc`, then `eval` in the same shell: `$0` and the arguments stay the script's).
- * Both tools are on every Debian and Ubuntu host (coreutils, gzip); a host without them gets an
- * `unpack` error and nothing runs. The base64 alphabet needs no quoting, and the text is constant:
- * nothing a user gives reaches it.
+ * {@link MAX_PLAIN_SCRIPT}, a fixed program holding the text gzip-compressed and base64-encoded.
+ *
+ * The packed program first looks for the host's own copy of this very text,
+ * {@link HOST_SCRIPT_STORE}`/NAME-HASH.sh` (the name carries the text's hash, so a new library version
+ * never runs an old copy), and sources it (`.`: `$0` and the arguments stay the script's) when it is
+ * trusted: a regular file, not a symbolic link, with one link, owned by the shell's user (root), of
+ * the text's exact size, in root-owned directories (the store and the state directory above it) that
+ * are no symbolic links and not writable by group or others. The owner is checked by `test -O`, the
+ * rest by one `find` (the only process the check starts; none when there is no copy). Otherwise it
+ * unpacks the text (`base64 -d | gzip -dc`, then `eval` in the same shell) as before and, as root,
+ * stores the copy: written to a temp file in the store (mode 0600, `set -C`), its sha256 checked
+ * against the text's, then renamed over the name (a partial or wrong copy is never renamed), the
+ * oldest copies of the script beyond {@link HOST_SCRIPT_COPIES} removed. Any failure to store only
+ * leaves the copy out; the script runs the same. Both tools are on every Debian and Ubuntu host
+ * (coreutils, gzip); a host without them gets an `unpack` error and nothing runs. The base64
+ * alphabet needs no quoting, and the text is constant: nothing a user gives reaches it.
  */
 export function hostScriptProgram(name: HostScriptName): string {
     let program = programCache.get(name);
@@ -216,11 +249,31 @@ export function hostScriptProgram(name: HostScriptName): string {
         if (text.length <= MAX_PLAIN_SCRIPT) program = text;
         else {
             const packed = gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
+            const copy = hostScriptCopy(name);
+            const bytes = Buffer.byteLength(copy.text, "utf8");
+            const base = copy.file.slice(HOST_SCRIPT_STORE.length + 1);
+            const state = HOST_SCRIPT_STORE.slice(0, HOST_SCRIPT_STORE.lastIndexOf("/"));
             program =
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; " +
+                `pa_c=${HOST_SCRIPT_STORE}; pa_f=$pa_c/${base}; ` +
+                // the host's copy, when trusted
+                'if [ -f "$pa_f" ] && [ ! -L "$pa_f" ] && [ -O "$pa_f" ] && [ -O "$pa_c" ] && ' +
+                `[ -z "$(find ${state} "$pa_c" "$pa_f" -prune \\( -type l -o ! -user 0 -o -perm -020 -o -perm -002 -o \\( -type f \\( ! -size ${bytes}c -o -links +1 \\) \\) \\) -print 2>&1)" ]; ` +
+                'then . "$pa_f"; exit; fi; ' +
                 `pa_s=$(printf %s ${packed} | base64 -d | gzip -dc) && [ -n "$pa_s" ] || { ` +
                 `printf '%s\\n' '{"ok":false,"error":"unpack","message":"cannot unpack the script: the host needs base64 (coreutils) and gzip"}'; ` +
                 "echo 'pulumi-apparmor: cannot unpack the script: the host needs base64 and gzip' >&2; exit 1; }; " +
+                // store the copy (as root: / is owned by the shell's user)
+                'if [ -O / ]; then { [ -d "$pa_c" ] || mkdir -p -m 700 "$pa_c"; } 2>/dev/null; ' +
+                `if [ -d "$pa_c" ] && [ ! -L "$pa_c" ] && [ -O "$pa_c" ]; then pa_t=$pa_c/.${base}.$$; ` +
+                `if (umask 077; set -C; printf '%s\\n' "$pa_s" >"$pa_t") 2>/dev/null && ` +
+                `[ "$(sha256sum <"$pa_t" 2>/dev/null)" = "${copy.sha256}  -" ] && mv -f "$pa_t" "$pa_f" 2>/dev/null; then ` +
+                // prune: the oldest copies beyond the few kept, and temp files of runs killed before their mv
+                `while :; do pa_n=0; pa_o=; for pa_x in "$pa_c"/${name}-*.sh; do [ -f "$pa_x" ] || continue; pa_n=$((pa_n + 1)); ` +
+                'if [ -z "$pa_o" ] || [ "$pa_o" -nt "$pa_x" ]; then pa_o=$pa_x; fi; done; ' +
+                `[ "$pa_n" -gt ${HOST_SCRIPT_COPIES} ] && [ "$pa_o" != "$pa_f" ] && rm -f "$pa_o" 2>/dev/null || break; done; ` +
+                `for pa_x in "$pa_c"/.${name}-*; do [ ! -f "$pa_x" ] || rm -f "$pa_x" 2>/dev/null; done; ` +
+                'fi; [ ! -e "$pa_t" ] || rm -f "$pa_t" 2>/dev/null; fi; fi; ' +
                 'eval "$pa_s"';
         }
         programCache.set(name, program);

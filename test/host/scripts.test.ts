@@ -8,6 +8,7 @@ import * as assert from "assert";
 import {
     DEFAULT_PROFILE_DIR,
     HostScriptError,
+    hostScriptCopy,
     hostScripts,
     installCommand,
     profileDrift,
@@ -15,6 +16,7 @@ import {
     type InstallArgs,
 } from "../../src/host";
 import { openSsh, sharedTestHost, sshExec, type TestHostInfo } from "../support/testhost";
+import * as path from "path";
 import {
     assertConsistent,
     cleanup,
@@ -113,6 +115,56 @@ describe("host scripts on the test VM", function () {
             );
             await assertConsistent(info, name, [complainText]);
         } finally {
+            await cleanup(info, [name]);
+        }
+    });
+
+    it("install keeps a root-only copy of its program named by its hash: stored once, then run; a wrong copy or a group-writable store is not run", async () => {
+        const name = "pa-copy";
+        const copy = hostScriptCopy("install");
+        const store = path.posix.dirname(copy.file);
+        const text = secureProfile(name);
+        const cmd = installCommand({ name, text, mode: "enforce", sudo: true }).command;
+        const send = () => sshExec(info, cmd, { stdin: text, timeoutMs: 300000 });
+        const marker = () => {
+            const m = "echo COPY-USED; exit 7\n";
+            const n = Buffer.byteLength(copy.text);
+            return root(info, `cat > ${copy.file} && chmod 600 ${copy.file}`, {
+                stdin: m + "#".repeat(n - m.length - 1) + "\n",
+            });
+        };
+        /** The install ran unpacked (not the marker) and the copy is the program's text again. */
+        const unpacked = async (why: string) => {
+            const r = await send();
+            assert.strictEqual(r.code, 0, `${why}: ${r.stdout} ${r.stderr}`);
+            assert.match(r.stdout, /^\{"ok":true,/, why);
+            const sum = (await root(info, `sha256sum < ${copy.file}`)).stdout;
+            assert.strictEqual(sum.split(" ")[0], copy.sha256, `${why}: the copy is replaced`);
+        };
+        try {
+            await root(info, `rm -rf ${store}`);
+            await unpacked("first run");
+            assert.strictEqual(
+                (await root(info, `stat -c '%U %a' ${store} ${copy.file}; ls -A ${store}`)).stdout,
+                `root 700\nroot 600\n${path.posix.basename(copy.file)}\n`,
+            );
+            await marker();
+            const used = await send();
+            assert.strictEqual(used.code, 7, used.stderr);
+            assert.strictEqual(used.stdout, "COPY-USED\n");
+            // a partial copy (cut, edited): not run, replaced
+            await root(info, `truncate -s 1000 ${copy.file}`);
+            await unpacked("partial copy");
+            // a store writable by group: not trusted, the copy is not run
+            await marker();
+            await root(info, `chmod 770 ${store}`);
+            await unpacked("group-writable store");
+            await root(info, `chmod 700 ${store}`);
+            await assertConsistent(info, name, [
+                (await root(info, `cat ${DEFAULT_PROFILE_DIR}/${name}`)).stdout,
+            ]);
+        } finally {
+            await root(info, `chmod 700 ${store}; true`, { allowFail: true });
             await cleanup(info, [name]);
         }
     });

@@ -13,6 +13,8 @@ import {
     HOST_SCRIPTS,
     hostScriptDir,
     hostScriptProgram,
+    hostScriptCopy,
+    HOST_SCRIPT_STORE,
     type InstallArgs,
     hostScriptText,
     MAX_PLAIN_SCRIPT,
@@ -250,22 +252,127 @@ describe("host command: builders", () => {
         }
         assert.ok(packed >= 1, "install is longer than MAX_PLAIN_SCRIPT: it is sent packed");
     });
+    /** The install program with its state directory moved to `state` (a temp dir of the test). */
+    const programIn = (state: string) =>
+        hostScriptProgram("install")
+            .split(HOST_SCRIPT_STORE.replace(/\/scripts$/, ""))
+            .join(state);
     it("the packed program runs its script under dash with its name and arguments", () => {
-        const r = spawnSync(
-            "sh",
-            ["-c", hostScriptProgram("install"), "pulumi-apparmor-install", "bad name", "x"],
-            { encoding: "utf8" },
-        );
-        assert.strictEqual(r.status, 2, r.stderr);
-        assert.match(
-            r.stdout,
-            /^\{"ok":false,"error":"usage","message":"usage: pulumi-apparmor-install /,
-        );
+        const state = fs.mkdtempSync(path.join(os.tmpdir(), "pa-store-"));
+        try {
+            const r = spawnSync(
+                "sh",
+                ["-c", programIn(state), "pulumi-apparmor-install", "bad name", "x"],
+                { encoding: "utf8" },
+            );
+            assert.strictEqual(r.status, 2, r.stderr);
+            assert.match(
+                r.stdout,
+                /^\{"ok":false,"error":"usage","message":"usage: pulumi-apparmor-install /,
+            );
+        } finally {
+            fs.rmSync(state, { recursive: true, force: true });
+        }
         // without gzip it says so and runs nothing
-        const broken = hostScriptProgram("install").replace("gzip -dc", "no-such-gzip -dc");
+        const broken = programIn("/nonexistent/pa-state").replace("gzip -dc", "no-such-gzip -dc");
         const b = spawnSync("sh", ["-c", broken, "pulumi-apparmor-install"], { encoding: "utf8" });
         assert.strictEqual(b.status, 1);
         assert.match(b.stdout, /^\{"ok":false,"error":"unpack",/);
+    });
+    it("the packed program keeps a copy on the host (as root): stored once, verified, then sourced", function () {
+        if (process.getuid?.() !== 0) this.skip(); // the store is root's (the VM tests cover it too)
+        const state = fs.mkdtempSync(path.join(os.tmpdir(), "pa-store-"));
+        fs.chmodSync(state, 0o755);
+        const store = path.join(state, "scripts");
+        const copy = hostScriptCopy("install");
+        assert.match(copy.file, /^\/var\/lib\/pulumi-apparmor\/scripts\/install-[0-9a-f]{16}\.sh$/);
+        assert.strictEqual(copy.file.slice(-19, -3), copy.sha256.slice(0, 16));
+        const file = path.join(store, path.basename(copy.file));
+        const run = () =>
+            spawnSync("sh", ["-c", programIn(state), "pulumi-apparmor-install", "bad name"], {
+                encoding: "utf8",
+            });
+        // a copy of the exact size that only prints a marker: proves the copy ran, not the unpack
+        const marker = () => {
+            const m = "echo COPY-USED; exit 7\n";
+            const n = Buffer.byteLength(copy.text);
+            fs.writeFileSync(file, m + "#".repeat(n - m.length - 1) + "\n", { mode: 0o600 });
+            fs.chmodSync(file, 0o600);
+        };
+        const unpacked = (why: string) => {
+            const r = run();
+            assert.strictEqual(r.status, 2, `${why}: ${r.stdout}`);
+            assert.match(r.stdout, /"error":"usage"/, why);
+            assert.strictEqual(
+                fs.readFileSync(file, "utf8"),
+                copy.text,
+                `${why}: the copy is replaced`,
+            );
+        };
+        try {
+            unpacked("first run");
+            assert.deepStrictEqual(fs.readdirSync(store), [path.basename(file)]);
+            assert.strictEqual(fs.statSync(store).mode & 0o777, 0o700);
+            assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+            assert.strictEqual(fs.statSync(file).uid, 0);
+            marker();
+            let r = run();
+            assert.strictEqual(r.status, 7, r.stderr);
+            assert.strictEqual(r.stdout, "COPY-USED\n");
+            // wrong size (a partial or edited copy): not run, replaced
+            fs.writeFileSync(file, copy.text.slice(0, 1000), { mode: 0o600 });
+            unpacked("partial copy");
+            // a store or state directory writable by group or others, a copy writable by group, a
+            // second link, a symbolic link: not run (and replaced by the unpacking run)
+            for (const [why, spoil, undo] of [
+                [
+                    "group-writable store",
+                    () => fs.chmodSync(store, 0o770),
+                    () => fs.chmodSync(store, 0o700),
+                ],
+                [
+                    "other-writable state dir",
+                    () => fs.chmodSync(state, 0o757),
+                    () => fs.chmodSync(state, 0o755),
+                ],
+                ["group-writable copy", () => fs.chmodSync(file, 0o620), () => undefined],
+                [
+                    "second link",
+                    () => fs.linkSync(file, path.join(state, "x")),
+                    () => fs.unlinkSync(path.join(state, "x")),
+                ],
+            ] as const) {
+                marker();
+                spoil();
+                unpacked(why);
+                undo();
+            }
+            fs.rmSync(file);
+            fs.writeFileSync(path.join(state, "elsewhere.sh"), "echo COPY-USED; exit 7\n");
+            fs.symlinkSync(path.join(state, "elsewhere.sh"), file);
+            r = run();
+            assert.strictEqual(r.status, 2, "symlink: not run");
+            // pruning when a copy is stored: the newest few kept, temp files of killed runs removed
+            fs.rmSync(file);
+            for (let i = 0; i < 6; i++) {
+                const f = path.join(store, `install-old${i}.sh`);
+                fs.writeFileSync(f, "x");
+                fs.utimesSync(f, 1000 + i, 1000 + i);
+            }
+            fs.writeFileSync(path.join(store, ".install-old.sh.123"), "x");
+            unpacked("prune");
+            assert.deepStrictEqual(
+                fs.readdirSync(store).sort(),
+                [
+                    path.basename(file),
+                    "install-old3.sh",
+                    "install-old4.sh",
+                    "install-old5.sh",
+                ].sort(),
+            );
+        } finally {
+            fs.rmSync(state, { recursive: true, force: true });
+        }
     });
     it("every command fits in one SSH packet every server accepts (RFC 4253: 35000 bytes)", () => {
         for (const name of HOST_SCRIPTS) {

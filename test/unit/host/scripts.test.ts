@@ -7,10 +7,21 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildHostCommand, HOST_SCRIPTS, hostScriptDir, hostScriptText } from "../../../src/host";
+import {
+    buildHostCommand,
+    HOST_SCRIPT_STORE,
+    HOST_SCRIPTS,
+    hostScriptDir,
+    hostScriptText,
+} from "../../../src/host";
+
+/** A store for the packed scripts' copies of this process (the tests run as root: never the real one). */
+const store = path.join(os.tmpdir(), `pa-unit-store-${process.pid}`);
+after(() => fs.rmSync(store, { recursive: true, force: true }));
 
 function sh(command: string, stdin?: string) {
-    const r = spawnSync("sh", ["-c", command], { input: stdin ?? "", encoding: "utf8" });
+    const local = command.split(`pa_c=${HOST_SCRIPT_STORE};`).join(`pa_c=${store};`);
+    const r = spawnSync("sh", ["-c", local], { input: stdin ?? "", encoding: "utf8" });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
