@@ -235,7 +235,9 @@ export function hostScriptCopy(name: HostScriptName): {
  * are no symbolic links and not writable by group or others. The owner is checked by `test -O`, the
  * rest by one `find` (the only process the check starts; none when there is no copy). Otherwise it
  * unpacks the text (`base64 -d | gzip -dc`, then `eval` in the same shell) as before and, as root,
- * stores the copy: written to a temp file in the store (mode 0600, `set -C`), its sha256 checked
+ * on a host where the library already keeps profiles (`profiles/` in the state directory: something
+ * was installed before; a host the library never changed, e.g. one the preflight refuses, stays
+ * unchanged), stores the copy: written to a temp file in the store (mode 0600, `set -C`), its sha256 checked
  * against the text's, then renamed over the name (a partial or wrong copy is never renamed), the
  * oldest copies of the script beyond {@link HOST_SCRIPT_COPIES} removed. Any failure to store only
  * leaves the copy out; the script runs the same. Both tools are on every Debian and Ubuntu host
@@ -264,7 +266,9 @@ export function hostScriptProgram(name: HostScriptName): string {
                 `printf '%s\\n' '{"ok":false,"error":"unpack","message":"cannot unpack the script: the host needs base64 (coreutils) and gzip"}'; ` +
                 "echo 'pulumi-apparmor: cannot unpack the script: the host needs base64 and gzip' >&2; exit 1; }; " +
                 // store the copy (as root: / is owned by the shell's user)
-                'if [ -O / ]; then { [ -d "$pa_c" ] || mkdir -p -m 700 "$pa_c"; } 2>/dev/null; ' +
+                // only where the library already keeps profiles (an install succeeded here before): a
+                // host where nothing was ever installed stays unchanged, e.g. when the preflight refuses it
+                `if [ -O / ] && [ -d ${state}/profiles ]; then { [ -d "$pa_c" ] || mkdir -m 700 "$pa_c"; } 2>/dev/null; ` +
                 `if [ -d "$pa_c" ] && [ ! -L "$pa_c" ] && [ -O "$pa_c" ]; then pa_t=$pa_c/.${base}.$$; ` +
                 `if (umask 077; set -C; printf '%s\\n' "$pa_s" >"$pa_t") 2>/dev/null && ` +
                 `[ "$(sha256sum <"$pa_t" 2>/dev/null)" = "${copy.sha256}  -" ] && mv -f "$pa_t" "$pa_f" 2>/dev/null; then ` +

@@ -142,7 +142,8 @@ describe("host scripts on the test VM", function () {
             assert.strictEqual(sum.split(" ")[0], copy.sha256, `${why}: the copy is replaced`);
         };
         try {
-            await root(info, `rm -rf ${store}`);
+            // the manifests' directory exists once anything was installed (the copy is kept only then)
+            await root(info, `mkdir -p ${path.posix.dirname(store)}/profiles && rm -rf ${store}`);
             await unpacked("first run");
             assert.strictEqual(
                 (await root(info, `stat -c '%U %a' ${store} ${copy.file}; ls -A ${store}`)).stdout,

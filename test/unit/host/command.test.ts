@@ -279,10 +279,32 @@ describe("host command: builders", () => {
         assert.strictEqual(b.status, 1);
         assert.match(b.stdout, /^\{"ok":false,"error":"unpack",/);
     });
+    it("the packed program stores no copy on a host the library never installed on (no profiles/ in its state directory: nothing changed)", function () {
+        if (process.getuid?.() !== 0) this.skip(); // the store is root's (the VM tests cover it too)
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pa-store-"));
+        const run = (state: string) =>
+            spawnSync("sh", ["-c", programIn(state), "pulumi-apparmor-install", "bad name"], {
+                encoding: "utf8",
+            });
+        try {
+            // no state directory at all
+            assert.strictEqual(run(path.join(tmp, "absent")).status, 2);
+            assert.deepStrictEqual(fs.readdirSync(tmp), [], "nothing created");
+            // a state directory without profiles/ (e.g. a marker file of the test image)
+            const state = path.join(tmp, "state");
+            fs.mkdirSync(state, { mode: 0o755 });
+            fs.writeFileSync(path.join(state, "marker"), "x");
+            assert.strictEqual(run(state).status, 2);
+            assert.deepStrictEqual(fs.readdirSync(state), ["marker"], "nothing created");
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
     it("the packed program keeps a copy on the host (as root): stored once, verified, then sourced", function () {
         if (process.getuid?.() !== 0) this.skip(); // the store is root's (the VM tests cover it too)
         const state = fs.mkdtempSync(path.join(os.tmpdir(), "pa-store-"));
         fs.chmodSync(state, 0o755);
+        fs.mkdirSync(path.join(state, "profiles")); // something was installed here before
         const store = path.join(state, "scripts");
         const copy = hostScriptCopy("install");
         assert.match(copy.file, /^\/var\/lib\/pulumi-apparmor\/scripts\/install-[0-9a-f]{16}\.sh$/);
