@@ -144,7 +144,7 @@ export type Release = "bookworm" | "trixie";
 /**
  * Per release: the env var naming an already-running VM to use, the suffix of the state dir this
  * process boots, and the release that VM must run (none: the bookworm variable accepts any release,
- * which is how scripts-read is run by hand on a trixie VM).
+ * so that a bookworm-only file can be tried by hand on a VM of another release).
  */
 const SHARED: Record<
     Release,
