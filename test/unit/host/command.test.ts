@@ -279,8 +279,8 @@ describe("host command: builders", () => {
         assert.strictEqual(b.status, 1);
         assert.match(b.stdout, /^\{"ok":false,"error":"unpack",/);
     });
-    it("the packed program stores no copy on a host the library never installed on (no profiles/ in its state directory: nothing changed)", function () {
-        if (process.getuid?.() !== 0) this.skip(); // the store is root's (the VM tests cover it too)
+    it("the packed program stores no copy on a host the library never installed on (no profiles/ in its state directory: nothing changed)", () => {
+        // (as root the case that matters; as another user nothing is stored anyway: the same checks hold)
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pa-store-"));
         const run = (state: string) =>
             spawnSync("sh", ["-c", programIn(state), "pulumi-apparmor-install", "bad name"], {
@@ -300,8 +300,7 @@ describe("host command: builders", () => {
             fs.rmSync(tmp, { recursive: true, force: true });
         }
     });
-    it("the packed program keeps a copy on the host (as root): stored once, verified, then sourced", function () {
-        if (process.getuid?.() !== 0) this.skip(); // the store is root's (the VM tests cover it too)
+    it("the packed program keeps a copy on the host (as root): stored once, verified, then sourced; another user neither stores nor runs one", () => {
         const state = fs.mkdtempSync(path.join(os.tmpdir(), "pa-store-"));
         fs.chmodSync(state, 0o755);
         fs.mkdirSync(path.join(state, "profiles")); // something was installed here before
@@ -332,6 +331,20 @@ describe("host command: builders", () => {
             );
         };
         try {
+            if (process.getuid?.() !== 0) {
+                // The copy is root's ([ -O / ]): another user's run unpacks, stores nothing, and
+                // never sources a copy, not even one of its own of the exact size.
+                let r = run();
+                assert.strictEqual(r.status, 2, r.stdout);
+                assert.match(r.stdout, /"error":"usage"/);
+                assert.ok(!fs.existsSync(store), "no store created by a non-root run");
+                fs.mkdirSync(store, { mode: 0o700 });
+                marker();
+                r = run();
+                assert.strictEqual(r.status, 2, "a copy not owned by root is not run");
+                assert.match(r.stdout, /"error":"usage"/);
+                return;
+            }
             unpacked("first run");
             assert.deepStrictEqual(fs.readdirSync(store), [path.basename(file)]);
             assert.strictEqual(fs.statSync(store).mode & 0o777, 0o700);
