@@ -245,10 +245,13 @@ describe("host command: builders", () => {
                 continue;
             }
             packed++;
-            const b64 = /printf %s ([A-Za-z0-9+/=]+) \| base64 -d \| gzip -dc/.exec(program);
+            // packed.sh with its values filled in: the text gzip-compressed and base64-encoded
+            const b64 = /^pa_packed=([A-Za-z0-9+/=]+)$/m.exec(program);
             assert.ok(b64, `${name}: no packed text`);
+            assert.ok(program.includes('printf %s "$pa_packed" | base64 -d | gzip -dc'), name);
             assert.strictEqual(gunzipSync(Buffer.from(b64[1], "base64")).toString("utf8"), text);
-            assert.ok(program.endsWith('eval "$pa_s"'), name);
+            assert.ok(program.endsWith('eval "$pa_s"\n'), name);
+            assert.doesNotMatch(program, /@[A-Z0-9]+@/, `${name}: every value filled in`);
         }
         assert.ok(packed >= 1, "install is longer than MAX_PLAIN_SCRIPT: it is sent packed");
     });
