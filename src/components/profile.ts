@@ -558,6 +558,14 @@ export class Profile extends pulumi.ComponentResource {
             // Wave k+1 (and its hosts' HostProfiles) waits for every HostProfile of wave k, which
             // waits for wave k's gate: the engine runs the waves in order.
             const plan = planWaves(args.rollout.waves, hosts.length);
+            // The next wave's first hosts (as many as it installs on at once): their connections
+            // open while the wave before it works (RolloutWave.nextConnections).
+            const nextWaveConnections = (idx: number[]) =>
+                Object.fromEntries(
+                    idx
+                        .slice(0, rolloutSettings(args.rollout!, idx.length).maxParallel)
+                        .map((i) => [hostKeys[i], secretConnection(hosts[i])]),
+                );
             let previous: pulumi.Resource[] = [];
             for (let k = 0; k < plan.length; k++) {
                 const idx = plan[k];
@@ -583,6 +591,9 @@ export class Profile extends pulumi.ComponentResource {
                         ),
                         settings: rolloutSettings(args.rollout, idx.length),
                         ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+                        ...(k + 1 < plan.length
+                            ? { nextConnections: nextWaveConnections(plan[k + 1]) }
+                            : {}),
                     },
                     { parent: this, dependsOn: [...idx.flatMap((i) => prepares[i]), ...previous] },
                 );

@@ -225,7 +225,8 @@ export function hostScriptCopy(name: HostScriptName): {
 
 /**
  * The `sh -c` program for `name`: its text ({@link hostScriptText}), or, when that is longer than
- * {@link MAX_PLAIN_SCRIPT}, a fixed program holding the text gzip-compressed and base64-encoded.
+ * {@link MAX_PLAIN_SCRIPT}, a fixed program holding the text gzip-compressed and base64-encoded:
+ * `packed.sh` (a shellcheck-clean file beside the scripts) with its values filled in and minified.
  *
  * The packed program first looks for the host's own copy of this very text,
  * {@link HOST_SCRIPT_STORE}`/NAME-HASH.sh` (the name carries the text's hash, so a new library version
@@ -250,35 +251,33 @@ export function hostScriptProgram(name: HostScriptName): string {
         const text = hostScriptText(name);
         if (text.length <= MAX_PLAIN_SCRIPT) program = text;
         else {
-            const packed = gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
             const copy = hostScriptCopy(name);
-            const bytes = Buffer.byteLength(copy.text, "utf8");
-            const base = copy.file.slice(HOST_SCRIPT_STORE.length + 1);
-            const state = HOST_SCRIPT_STORE.slice(0, HOST_SCRIPT_STORE.lastIndexOf("/"));
-            program =
-                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; " +
-                `pa_c=${HOST_SCRIPT_STORE}; pa_f=$pa_c/${base}; ` +
-                // the host's copy, when trusted
-                'if [ -f "$pa_f" ] && [ ! -L "$pa_f" ] && [ -O "$pa_f" ] && [ -O "$pa_c" ] && ' +
-                `[ -z "$(find ${state} "$pa_c" "$pa_f" -prune \\( -type l -o ! -user 0 -o -perm -020 -o -perm -002 -o \\( -type f \\( ! -size ${bytes}c -o -links +1 \\) \\) \\) -print 2>&1)" ]; ` +
-                'then . "$pa_f"; exit; fi; ' +
-                `pa_s=$(printf %s ${packed} | base64 -d | gzip -dc) && [ -n "$pa_s" ] || { ` +
-                `printf '%s\\n' '{"ok":false,"error":"unpack","message":"cannot unpack the script: the host needs base64 (coreutils) and gzip"}'; ` +
-                "echo 'pulumi-apparmor: cannot unpack the script: the host needs base64 and gzip' >&2; exit 1; }; " +
-                // store the copy (as root: / is owned by the shell's user)
-                // only where the library already keeps profiles (an install succeeded here before): a
-                // host where nothing was ever installed stays unchanged, e.g. when the preflight refuses it
-                `if [ -O / ] && [ -d ${state}/profiles ]; then { [ -d "$pa_c" ] || mkdir -m 700 "$pa_c"; } 2>/dev/null; ` +
-                `if [ -d "$pa_c" ] && [ ! -L "$pa_c" ] && [ -O "$pa_c" ]; then pa_t=$pa_c/.${base}.$$; ` +
-                `if (umask 077; set -C; printf '%s\\n' "$pa_s" >"$pa_t") 2>/dev/null && ` +
-                `[ "$(sha256sum <"$pa_t" 2>/dev/null)" = "${copy.sha256}  -" ] && mv -f "$pa_t" "$pa_f" 2>/dev/null; then ` +
-                // prune: the oldest copies beyond the few kept, and temp files of runs killed before their mv
-                `while :; do pa_n=0; pa_o=; for pa_x in "$pa_c"/${name}-*.sh; do [ -f "$pa_x" ] || continue; pa_n=$((pa_n + 1)); ` +
-                'if [ -z "$pa_o" ] || [ "$pa_o" -nt "$pa_x" ]; then pa_o=$pa_x; fi; done; ' +
-                `[ "$pa_n" -gt ${HOST_SCRIPT_COPIES} ] && [ "$pa_o" != "$pa_f" ] && rm -f "$pa_o" 2>/dev/null || break; done; ` +
-                `for pa_x in "$pa_c"/.${name}-*; do [ ! -f "$pa_x" ] || rm -f "$pa_x" 2>/dev/null; done; ` +
-                'fi; [ ! -e "$pa_t" ] || rm -f "$pa_t" 2>/dev/null; fi; fi; ' +
-                'eval "$pa_s"';
+            // Every value is a constant of the library, and none needs quoting: a script name, a file
+            // name of it and hex digits, two numbers, the base64 alphabet.
+            const values: Record<string, string> = {
+                NAME: name,
+                BASE: copy.file.slice(HOST_SCRIPT_STORE.length + 1),
+                SHA256: copy.sha256,
+                BYTES: String(Buffer.byteLength(copy.text, "utf8")),
+                PACKED: gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64"),
+                KEEP: String(HOST_SCRIPT_COPIES),
+            };
+            const template = fs.readFileSync(path.join(hostScriptDir(), "packed.sh"), "utf8");
+            program = minifyShell(
+                template.replace(/^(pa_[a-z]+)=@([A-Z0-9]+)@$/gm, (line, v: string, k: string) => {
+                    const value = values[k];
+                    if (value === undefined || !/^[A-Za-z0-9+/=._-]+$/.test(value))
+                        throw new Error(`packed.sh: no safe value for @${k}@`);
+                    return `${v}=${value}`;
+                }),
+            );
+            if (/@[A-Z0-9]+@/.test(program))
+                throw new Error("packed.sh: a value was not filled in");
+            if (
+                !program.includes(`pa_c=${"$"}pa_state/scripts\n`) ||
+                !program.includes(`pa_state=${path.posix.dirname(HOST_SCRIPT_STORE)}\n`)
+            )
+                throw new Error("packed.sh: its store is not HOST_SCRIPT_STORE");
         }
         programCache.set(name, program);
     }

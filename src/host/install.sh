@@ -145,6 +145,36 @@ if $prior; then
     }
 fi
 
+logpid=
+position=
+lsrc=
+# start_log_read: once, after the load (apply_profile's after_load) or else after apply_profile: the
+# position taken before the load, and (unless kept) with log= the log lines since it read in the background, beside
+# the file, manifest and boot-unit steps and the label read, into the work dir: reads only, without
+# the lock's descriptor. The subshell cleans only its own temp files and leaves the lines in
+# log-lines, printed after its header by one cat.
+start_log_read() {
+    [ -z "$logpid" ] || return 0
+    logpid=started
+    before_load
+    if [ -s "$posf" ]; then read -r lsrc position <"$posf" || true; fi
+    if ! $kept && [ -n "$logmax" ] && [ -n "$position" ]; then
+        # shellcheck disable=SC2030 # the subshell's own, emptied: it waits for no job of ours
+        (
+            PA_TMPS=
+            PA_WORKS=
+            PA_WAITS=
+            pa_log_keep=yes
+            trap cleanup EXIT
+            read_log "$position" "$logmax" "$lsrc"
+        ) >"$pa_work/log" 9>&- &
+        logpid=$!
+        # shellcheck disable=SC2031 # the main shell's list (the subshell emptied only its own copy)
+        PA_WAITS="$PA_WAITS $logpid"
+    fi
+}
+if $prior; then after_load() { start_log_read; }; fi
+
 take_lock
 kept=false
 if $prior; then
@@ -187,10 +217,7 @@ if $prior; then
     # apply_profile hashed the same file under the lock
     # shellcheck disable=SC2154 # oldsha256: set by apply_profile (lib-store.sh)
     if $ppresent && [ -z "$psha" ]; then psha=$oldsha256; fi
-    before_load
-    position=
-    lsrc=
-    if [ -s "$posf" ]; then read -r lsrc position <"$posf" || true; fi
+    start_log_read
     pbytes=0
     if $ppresent; then pbytes=$(wc -c <"$pfile") || fail io "cannot read $pfile"; fi
     printf '{"prior":{"present":%s,"sha256":"%s","kernelMode":"%s","bytes":%s},"position":"%s","source":"%s"}\n' \
@@ -202,31 +229,20 @@ if $labels || [ -n "$logmax" ]; then
     # Reads only: other changes on this host need not wait for them.
     release_lock
 fi
-logpid=
-if [ -n "$logmax" ] && [ -n "$position" ]; then
-    if $labels; then
-        # Side by side with the label read (the docker CLI is slow): into a file of the work dir,
-        # printed after the labels. The subshell cleans only its own temp files.
-        logf=$pa_work/log
-        (
-            PA_TMPS=
-            PA_WORKS=
-            trap cleanup EXIT
-            read_log "$position" "$logmax" "$lsrc"
-        ) >"$logf" &
-        logpid=$!
-    else
-        read_log "$position" "$logmax" "$lsrc"
-    fi
-fi
 if $labels; then
     containers_var "$name"
     # shellcheck disable=SC2154 # pa_docker, pa_containers: set by containers_var (lib-docker.sh)
     printf '{"labels":{"docker":%s,"containers":[%s]}}\n' "$pa_docker" "$pa_containers"
 fi
-if [ -n "$logpid" ]; then
+if [ "${logpid:-started}" != started ]; then
     lrc=0
     wait "$logpid" || lrc=$?
-    cat -- "$logf" || fail io "cannot read $logf"
+    PA_WAITS=
+    # the header (or the read's error line), then on success the lines
+    if [ "$lrc" -eq 0 ]; then
+        cat -- "$pa_work/log" "$pa_work/log-lines" || fail io "cannot read $pa_work/log"
+    else
+        cat -- "$pa_work/log" || fail io "cannot read $pa_work/log"
+    fi
     exit "$lrc"
 fi

@@ -328,5 +328,6 @@ read_log() {
             ;;
     esac
     printf '%s\n' "$pa_header"
-    cat "$pa_out"
+    # pa_log_keep set: the caller prints the lines file $pa_out after this output (one cat for both)
+    [ -n "${pa_log_keep:-}" ] || cat "$pa_out"
 }

@@ -251,6 +251,11 @@ restore_adopted_file() {
 # may redefine it, e.g. to finish taking the log's position first). Does nothing by default.
 before_load() { :; }
 
+# after_load: called by apply_profile right after the kernel took a new policy and its raw_sha1 was
+# verified, before the file and manifest are written (a script may redefine it, e.g. to start reading
+# the log beside those steps). Does nothing by default.
+after_load() { :; }
+
 # apply_profile NAME DIR NEWFILE NEWMODE [INPUT INSHA256]: install NEWFILE (in this run's work dir,
 # already in its final mode NEWMODE, or "" to read it from the header) as DIR/NAME and load it. When
 # INPUT is given, its sha256 must be INSHA256 (a cut SSH connection cannot install a truncated text).
@@ -432,6 +437,7 @@ dir=$dir
             loaded_sha1_var "$name"
             [ "$pa_lsha1" = "$newsha1" ] ||
                 fail verify-failed "after loading, the kernel's raw_sha1 ($pa_lsha1) differs from the compiled file ($newsha1)"
+            after_load
         fi
         if [ "$oldsha256" != "$newsha256" ] || $take_file; then
             mv -f "$new" "$target" || fail io "cannot rename into $target"

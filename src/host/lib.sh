@@ -158,6 +158,11 @@ usage() {
 }
 
 cleanup() {
+    # Background reads that write into a work directory (PA_WAITS) end before it is removed.
+    if [ -n "${PA_WAITS:-}" ]; then
+        # shellcheck disable=SC2086 # our own job numbers
+        wait $PA_WAITS 2>/dev/null
+    fi
     if [ -n "$PA_TMPS$PA_WORKS" ]; then
         # shellcheck disable=SC2086 # our own mktemp paths (no spaces: validated directory and name)
         rm -rf $PA_TMPS $PA_WORKS

@@ -117,6 +117,10 @@ describe("components: rollout graph (setMocks)", function () {
         });
         const conns = w1.inputs.connections as Record<string, unknown>;
         assert.strictEqual(conns[SIG_KEY], SECRET_SIG, "connections must arrive as a secret");
+        // Wave 1 opens wave 2's connection ahead (a secret too); the last wave has no next wave.
+        const next = w1.inputs.nextConnections as Record<string, unknown>;
+        assert.strictEqual(next[SIG_KEY], SECRET_SIG, "nextConnections must arrive as a secret");
+        assert.strictEqual(w2.inputs.nextConnections, undefined);
     });
 
     it("200 hosts, waves [1, '10%', '100%']: the dependencies encode exactly the three waves", async () => {
@@ -154,6 +158,25 @@ describe("components: rollout graph (setMocks)", function () {
             );
             assert.deepStrictEqual(got.sort(), prev.sort());
         });
+        // Each wave but the last opens ahead the connections of the next wave's first maxParallel
+        // hosts (10 here; wave 2 has 19 hosts, wave 3 180).
+        const secretValue = (v: unknown) =>
+            (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+                ? (v as Record<string, unknown>).value
+                : undefined;
+        for (const [k, want] of [
+            [1, p.rolloutPlan[1].slice(0, 10)],
+            [2, p.rolloutPlan[2].slice(0, 10)],
+        ] as const) {
+            const next = secretValue(byName(`fleet-wave-${k}`).inputs.nextConnections) as Record<
+                string,
+                { host: string }
+            >;
+            // (a Struct on the wire: its keys arrive sorted)
+            assert.deepStrictEqual(Object.keys(next).sort(), [...want].sort());
+            for (const [key, c] of Object.entries(next)) assert.strictEqual(c.host, key);
+        }
+        assert.strictEqual(byName("fleet-wave-3").inputs.nextConnections, undefined);
     });
 
     it("without rollout nothing changes: no wave resources", async () => {

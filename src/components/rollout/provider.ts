@@ -16,7 +16,7 @@ import { isUnknown } from "../unknown";
 import { isDenialSource } from "../../host";
 import * as ops from "../hostops";
 import { canonicalJson, PROFILE_NAME_RE, sshTarget } from "../hostProfileProvider";
-import { seenHostKey } from "../ssh";
+import { getConnection, seenHostKey, type SshTarget } from "../ssh";
 import type { ProfileMode } from "../../state";
 import type { RolloutSettings } from "./args";
 import { runWave, type WaveHost, type WaveHostOps, type WaveHostState } from "./wave";
@@ -36,9 +36,11 @@ export interface RolloutWaveInputs {
     settings: RolloutSettings;
     /** `Profile.adopt`: staging may take over an unmanaged profile of the same name. */
     adopt?: boolean;
+    /** secret: the next wave's first connections, opened ahead (see {@link openAhead}); not kept. */
+    nextConnections?: Record<string, PlainConnection>;
 }
 
-export interface RolloutWaveOutputs extends RolloutWaveInputs {
+export interface RolloutWaveOutputs extends Omit<RolloutWaveInputs, "nextConnections"> {
     /** What the wave did on each host (see `WaveHostState`). */
     hostStates: Record<string, WaveHostState>;
     /** Host keys seen on first use, by host key (trust on first use when no hostKey is pinned). */
@@ -67,7 +69,8 @@ export function diffWave(
     olds: Partial<RolloutWaveOutputs>,
     news: Partial<RolloutWaveInputs>,
 ): pulumi.dynamic.DiffResult {
-    const keys: (keyof RolloutWaveInputs)[] = [
+    // not nextConnections: the next wave's connections change nothing this wave puts on its hosts
+    const keys: (keyof RolloutWaveOutputs & keyof RolloutWaveInputs)[] = [
         "wave",
         "waves",
         "profileName",
@@ -156,11 +159,34 @@ function sshOps(i: RolloutWaveInputs, seen: Record<string, string>): WaveHostOps
     };
 }
 
+/**
+ * Opens, in the background, the pooled SSH connections of `conns` that have a pinned `hostKey` (the
+ * next wave's first hosts): the handshake happens while this wave works, and the next wave's first
+ * command finds the connection ready. Nothing runs on those hosts. A connection that fails is
+ * forgotten by the pool, so the next wave connects again and reports the failure itself; a host whose
+ * key is only recorded is left alone (the next wave checks it against the key it recorded). Returns
+ * how many were opened.
+ */
+export function openAhead(
+    conns: Record<string, PlainConnection> | undefined,
+    connect: (t: SshTarget) => Promise<unknown> = getConnection,
+): number {
+    let n = 0;
+    for (const c of Object.values(conns ?? {})) {
+        if (typeof c !== "object" || c === null || isUnknown(c) || !c.hostKey) continue;
+        connect(sshTarget(c)).catch(() => undefined);
+        n++;
+    }
+    return n;
+}
+
 async function apply(
-    news: RolloutWaveInputs,
+    all: RolloutWaveInputs,
     olds: Partial<RolloutWaveOutputs> | undefined,
     id: string,
 ): Promise<RolloutWaveOutputs> {
+    const { nextConnections, ...news } = all;
+    openAhead(nextConnections);
     const seen: Record<string, string> = { ...(olds?.hostKeysSeen ?? {}) };
     const r = await runWave(news, olds?.hostStates, sshOps(news, seen));
     const outs: RolloutWaveOutputs = {

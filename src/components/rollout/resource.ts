@@ -32,6 +32,13 @@ export interface RolloutWaveArgs {
     readonly settings: RolloutSettings;
     /** Stage over an unmanaged profile of the same name (`Profile.adopt`). Defaults to false. */
     readonly adopt?: pulumi.Input<boolean>;
+    /**
+     * The connections of the next wave's first hosts (as many as it installs on at once), by host
+     * key, as a secret: while this wave works, the SSH connections of those with a pinned `hostKey`
+     * are opened (the handshake only: nothing runs on those hosts), so that the next wave does not
+     * start by waiting for them. Not part of the diff. Defaults to none.
+     */
+    readonly nextConnections?: pulumi.Input<Record<string, pulumi.Input<PlainConnection>>>;
 }
 
 /** One wave of a staged rollout. */
@@ -51,6 +58,9 @@ export class RolloutWave extends pulumi.dynamic.Resource {
             connections: pulumi.secret(args.connections),
             settings: args.settings,
             ...(args.adopt !== undefined ? { adopt: args.adopt } : {}),
+            ...(args.nextConnections !== undefined
+                ? { nextConnections: pulumi.secret(args.nextConnections) }
+                : {}),
             hostStates: undefined,
         };
         const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connections"] });

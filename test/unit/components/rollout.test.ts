@@ -27,6 +27,8 @@ import {
     rolloutVerifiedSha,
 } from "../../../src/components/hostProfileProvider";
 import { mergeDenials, SUGGESTION_LIMIT, type ProfileMode } from "../../../src/state";
+import { diffWave, openAhead } from "../../../src/components/rollout/provider";
+import type { SshTarget } from "../../../src/components/ssh";
 
 describe("rollout: validateRollout (table)", () => {
     const ok: [string, RolloutArgs, number][] = [
@@ -773,5 +775,58 @@ describe("denial store: suggested rules per version", () => {
             "# DANGEROUS (capability sys_admin lets the process escape its confinement or take the host): capability sys_admin,",
             "capability chown,",
         ]);
+    });
+});
+
+describe("rollout: the next wave's connections opened ahead", () => {
+    const conn = (host: string, hostKey?: string) => ({
+        host,
+        port: 22,
+        user: "root",
+        sudo: false,
+        privateKey: "KEY",
+        ...(hostKey ? { hostKey } : {}),
+    });
+    it("opens only connections with a pinned host key, with that key; failures are left to the next wave", async () => {
+        const asked: SshTarget[] = [];
+        const n = openAhead(
+            {
+                a: conn("10.0.0.1", "ssh-ed25519 AAAAPINNED"),
+                b: conn("10.0.0.2"),
+                c: conn("10.0.0.3", "SHA256:abc"),
+            },
+            async (t) => {
+                asked.push(t);
+                throw new Error("cannot reach"); // must not surface (no unhandled rejection)
+            },
+        );
+        await new Promise((r) => setImmediate(r));
+        assert.strictEqual(n, 2);
+        assert.deepStrictEqual(
+            asked.map((t) => [t.host, t.hostKey, t.hostKeySource]),
+            [
+                ["10.0.0.1", "ssh-ed25519 AAAAPINNED", "pinned"],
+                ["10.0.0.3", "SHA256:abc", "pinned"],
+            ],
+        );
+        assert.strictEqual(
+            openAhead(undefined, async () => assert.fail("nothing to open")),
+            0,
+        );
+    });
+    it("the next wave's connections are no part of the diff", () => {
+        const base = {
+            wave: 1,
+            waves: 2,
+            profileName: "web",
+            profileText: "profile web {}",
+            version: "v",
+            directory: "/etc/apparmor.d/containers",
+            hosts: [],
+            connections: { a: conn("10.0.0.1", "SHA256:abc") },
+            settings: rolloutSettings({}, 1),
+        };
+        const d = diffWave(base, { ...base, nextConnections: { b: conn("10.0.0.2", "SHA256:x") } });
+        assert.strictEqual(d.changes, false);
     });
 });

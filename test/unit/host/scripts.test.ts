@@ -42,6 +42,7 @@ describe("host scripts: shellcheck", function () {
                 "lib-store.sh",
                 "lib-log.sh",
                 "lib-docker.sh",
+                "packed.sh", // the program of a packed script (hostScriptProgram)
                 ...HOST_SCRIPTS.map((s) => `${s}.sh`),
             ].sort(),
         );
