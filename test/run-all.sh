@@ -55,5 +55,9 @@ export PULUMI_APPARMOR_PARSER41
 # the other worker fills that time. tsc above has type-checked every file, so the workers only
 # transpile (TS_NODE_TRANSPILE_ONLY). Each file's output is printed whole when the file is done;
 # `PULUMI_APPARMOR_TEST_JOBS=1` runs them one after the other.
+# One vCPU per test VM: without KVM every vCPU is a host thread, and the two workers keep two or more
+# VMs busy at once on CI's 2 cores. Measured (2026-12-05, two VMs side by side, bookworm + trixie):
+# 5 parser compiles + 3 `docker run` took 15.5-19.4 s with one vCPU each against 22.5-26.8 s with two.
+export PULUMI_APPARMOR_TESTHOST_CPUS="${PULUMI_APPARMOR_TESTHOST_CPUS:-1}"
 mapfile -t test_files < <(node -r ts-node/register/transpile-only test/support/testFiles.ts)
 TS_NODE_TRANSPILE_ONLY=true npx mocha --parallel --jobs "${PULUMI_APPARMOR_TEST_JOBS:-2}" "${test_files[@]}"

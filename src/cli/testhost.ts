@@ -24,6 +24,8 @@ start  boots the VM (building its image on first use, a few minutes, needs root 
        dockerHost, dockerSocket, consoleLog, stateDir, pid, release. --release: Debian bookworm (12:
        kernel 6.1, AppArmor 3.0; the default) or trixie (13: kernel 6.12, AppArmor 4.1); each
        release's image is cached on its own. Run VMs of both side by side with two --state-dir.
+       --cpus: guest CPUs (default $PULUMI_APPARMOR_TESTHOST_CPUS, else 2; without KVM each is a host
+       thread, so several VMs on a small machine run faster with 1 each). --memory: MiB (default 2048).
        Progress goes to stderr, the console to
        consoleLog. The VM reaches nothing outside itself; only its sshd is forwarded (127.0.0.1:PORT).
        ssh -i KEY -o UserKnownHostsFile=KNOWN_HOSTS -o StrictHostKeyChecking=yes -p PORT tester@127.0.0.1

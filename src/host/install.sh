@@ -145,17 +145,18 @@ if $prior; then
     }
 fi
 
+log_started=false
 logpid=
 position=
 lsrc=
 # start_log_read: once, after the load (apply_profile's after_load) or else after apply_profile: the
-# position taken before the load, and (unless kept) with log= the log lines since it read in the background, beside
-# the file, manifest and boot-unit steps and the label read, into the work dir: reads only, without
-# the lock's descriptor. The subshell cleans only its own temp files and leaves the lines in
-# log-lines, printed after its header by one cat.
+# position taken before the load, and (unless kept) with log= the log lines since it, read in the
+# background beside the file, manifest and boot-unit steps and the label read, into the work dir:
+# reads only, without the lock's descriptor. The subshell cleans only its own temp files and leaves
+# the lines in log-lines, printed after its header by one cat. logpid: the read's job, if one started.
 start_log_read() {
-    [ -z "$logpid" ] || return 0
-    logpid=started
+    ! $log_started || return 0
+    log_started=true
     before_load
     if [ -s "$posf" ]; then read -r lsrc position <"$posf" || true; fi
     if ! $kept && [ -n "$logmax" ] && [ -n "$position" ]; then
@@ -234,7 +235,7 @@ if $labels; then
     # shellcheck disable=SC2154 # pa_docker, pa_containers: set by containers_var (lib-docker.sh)
     printf '{"labels":{"docker":%s,"containers":[%s]}}\n' "$pa_docker" "$pa_containers"
 fi
-if [ "${logpid:-started}" != started ]; then
+if [ -n "$logpid" ]; then
     lrc=0
     wait "$logpid" || lrc=$?
     PA_WAITS=

@@ -91,6 +91,32 @@ export function checkRelease(release: string): TestHostRelease {
     return found;
 }
 
+/** The environment variable that sets the guest CPUs of VMs booted without an explicit `cpus`. */
+export const TESTHOST_CPUS_ENV = "PULUMI_APPARMOR_TESTHOST_CPUS";
+
+/**
+ * The guest CPUs of a VM: `cpus` when given, else `env[TESTHOST_CPUS_ENV]` when set, else 2. Throws
+ * naming the value and the fix unless it is a whole number from 1 to 64. Under TCG (no KVM) each vCPU
+ * is a host thread: two VMs of two vCPUs on a 2-core machine run slower than two VMs of one, which is
+ * why the test suite sets 1 (`test/run-all.sh`).
+ */
+export function guestCpus(
+    cpus: number | undefined,
+    env: Readonly<Record<string, string | undefined>> = process.env,
+): number {
+    const raw = cpus ?? env[TESTHOST_CPUS_ENV];
+    if (raw === undefined || raw === "") return 2;
+    const n = typeof raw === "number" ? raw : /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 64) {
+        const from = cpus !== undefined ? "cpus" : TESTHOST_CPUS_ENV;
+        throw new Error(
+            `testhost: ${from} is ${JSON.stringify(raw)}; expected a whole number of guest CPUs from 1 to 64 ` +
+                `(e.g. ${from === "cpus" ? "--cpus 2" : `${TESTHOST_CPUS_ENV}=1`})`,
+        );
+    }
+    return n;
+}
+
 /** A built image in the cache. */
 export interface TestHostImage {
     readonly dir: string;
@@ -114,7 +140,10 @@ export interface TestHostOptions {
     readonly kernelArgs?: readonly string[];
     /** Guest memory in MiB. Defaults to 2048. */
     readonly memoryMiB?: number;
-    /** Guest CPUs. Defaults to 2. */
+    /**
+     * Guest CPUs. Defaults to `PULUMI_APPARMOR_TESTHOST_CPUS` when set (the test suite sets 1: see
+     * `guestCpus`), else 2.
+     */
     readonly cpus?: number;
     /** Milliseconds from QEMU start until SSH, dockerd and the busybox image answer. Defaults to 1200000. */
     readonly bootTimeoutMs?: number;
@@ -468,6 +497,7 @@ export function isBootPanic(e: unknown): boolean {
 
 async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
     const log = opts.log ?? (() => undefined);
+    const cpus = guestCpus(opts.cpus);
     const missing = ["qemu-system-x86_64", "qemu-img"].filter((t) => !which(t));
     if (missing.length > 0) {
         throw new Error(
@@ -565,7 +595,7 @@ async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
             "-m",
             String(opts.memoryMiB ?? 2048),
             "-smp",
-            String(opts.cpus ?? 2),
+            String(cpus),
             "-kernel",
             image.kernel,
             "-initrd",

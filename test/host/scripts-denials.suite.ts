@@ -9,7 +9,7 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import { hostScripts, type HostExec } from "../../src/host";
+import { DEFAULT_PROFILE_DIR, hostScripts, type HostExec } from "../../src/host";
 import { denials as readDenials } from "../../src/components/hostops";
 import { parseAuditLine, suggestRules, type AuditRecord } from "../../src/log";
 import { renderRule } from "../../src/profile/render";
@@ -139,6 +139,12 @@ export function scriptsDenialsSuite(release: Release): void {
                 const got = await waitForLogLines(exec, c, (l) => l.includes(real), 1, {
                     source,
                     timeoutMs: 120000,
+                    // the rate-limited kernel log may have dropped it: a reload's STATUS line makes
+                    // the kernel say so, and the wait ends there instead of at the timeout
+                    nudge:
+                        source === "journal-kernel"
+                            ? () => root(info, `apparmor_parser -r ${DEFAULT_PROFILE_DIR}/${name}`)
+                            : undefined,
                 });
                 const all = await hostScripts.denials(exec, { cursor: c, source, sudo: true });
                 assert.strictEqual(all.source, source);
@@ -214,7 +220,7 @@ export function scriptsDenialsSuite(release: Release): void {
             // ("kauditd_printk_skb: N callbacks suppressed") only when it prints the next audit line after
             // the rate-limit interval, so make one (a profile reload logs a STATUS record) and poll.
             await new Promise((res) => setTimeout(res, 6000));
-            await root(info, `apparmor_parser -r /etc/apparmor.d/containers/${name}`);
+            await root(info, `apparmor_parser -r ${DEFAULT_PROFILE_DIR}/${name}`);
             let k = await hostScripts.denials(exec, {
                 cursor: kcursor,
                 source: "journal-kernel",

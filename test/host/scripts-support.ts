@@ -228,18 +228,39 @@ export async function waitForLogLines(
     cursor: string,
     keep: (line: string) => boolean,
     atLeast = 1,
-    opts: { source?: "journal-audit" | "journal-kernel"; timeoutMs?: number } = {},
+    opts: {
+        source?: "journal-audit" | "journal-kernel";
+        timeoutMs?: number;
+        /**
+         * For the rate-limited kernel log: makes the host print a kernel audit line (e.g. a profile
+         * reload's STATUS record). The kernel reports lines it dropped ("callbacks suppressed") only
+         * when it prints the next one after the rate-limit interval, so while nothing matched this
+         * runs every `NUDGE_MS`, and the wait ends early once the read reports dropped lines: what
+         * was dropped will not come. Defaults to none (wait for the lines or the timeout).
+         */
+        nudge?: () => Promise<unknown>;
+    } = {},
 ): Promise<{ lines: string[]; source: string; suppressed: number }> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 60000);
+    const start = Date.now();
+    const deadline = start + (opts.timeoutMs ?? 60000);
+    let nudged = start;
     for (;;) {
         const r = await hostScripts.denials(exec, { cursor, source: opts.source, sudo: true });
         const lines = r.lines.filter(keep);
-        if (lines.length >= atLeast || Date.now() > deadline) {
+        const dropped = opts.nudge !== undefined && r.suppressed > 0 && nudged > start;
+        if (lines.length >= atLeast || dropped || Date.now() > deadline) {
             return { lines, source: r.source, suppressed: r.suppressed };
+        }
+        if (opts.nudge && Date.now() - nudged >= NUDGE_MS) {
+            await opts.nudge();
+            nudged = Date.now();
         }
         await new Promise((res) => setTimeout(res, 1000));
     }
 }
+
+/** The kernel's printk rate-limit interval (5 s) and a margin: see `waitForLogLines`' `nudge`. */
+const NUDGE_MS = 6000;
 
 /**
  * The seed scenario on a host where `name` (secureProfile) is loaded in enforce mode: a container
