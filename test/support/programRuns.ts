@@ -20,6 +20,13 @@
  * program did not get to the end, or that saw such a request, is not the program's: a preview (no
  * effect on anything) is run once more, an `up` fails with the explanation (its effects cannot be
  * undone by trying again).
+ *
+ * A third way ends a run with an error instead: grpc-js shares one subchannel per address across a
+ * process's channels. A client of an earlier run that was never closed, whose engine is gone, keeps
+ * a subchannel to that address in TRANSIENT_FAILURE; when a later engine's monitor listens on the
+ * same port again, the new run's client reuses that subchannel and its first registration fails at
+ * once with `14 UNAVAILABLE: No connection established. Last error: null` (seen once in CI, 1 s into
+ * an `up`). {@link isolateEngineChannels} gives each of the SDK's engine clients its own subchannels.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
@@ -49,6 +56,19 @@ const watch = {
 /** The run's store (`getLocalStore` is internal to the SDK: not in its type declarations). */
 const localStore = () =>
     (sdkState as unknown as { getLocalStore(): object | undefined }).getLocalStore();
+
+/** The gRPC channel option that keeps a channel's subchannels out of the process-wide pool. */
+export const LOCAL_SUBCHANNEL_POOL = "grpc.use_local_subchannel_pool";
+
+/**
+ * Makes the SDK create its engine and monitor clients with their own subchannel pool (the option
+ * object is read when a client is created), so that no run reuses a dead run's failed connection.
+ */
+export function isolateEngineChannels(): void {
+    const options = (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
+        .grpcClientOptions;
+    options[LOCAL_SUBCHANNEL_POOL] = 1;
+}
 
 /** Wraps the SDK's engine-client getters (once) to record requests made outside a run's context. */
 function watchContext(): void {
@@ -115,6 +135,7 @@ export function watchedProgram(program: PulumiFn, runs: ProgramRuns): PulumiFn {
 /** Wraps `stack.preview` and `stack.up` with the check of the file comment. */
 export function guardSilentRuns(stack: Stack, runs: ProgramRuns): void {
     watchContext();
+    isolateEngineChannels();
     /** Runs `op`; the reason its program is not the engine's, if it is not. */
     const watched = async <T>(op: () => Promise<T>): Promise<[T, string | undefined]> => {
         const before = runs.completed;

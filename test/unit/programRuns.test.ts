@@ -7,7 +7,20 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import * as sdkSettings from "@pulumi/pulumi/runtime/settings";
 import * as sdkState from "@pulumi/pulumi/runtime/state";
-import { guardSilentRuns, ProgramRuns, watchedProgram } from "../support/programRuns";
+import * as net from "net";
+import {
+    guardSilentRuns,
+    isolateEngineChannels,
+    LOCAL_SUBCHANNEL_POOL,
+    ProgramRuns,
+    watchedProgram,
+} from "../support/programRuns";
+
+/** The SDK's own grpc-js (the one its engine clients are made with). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const grpc: typeof import("@grpc/grpc-js") = require(
+    require.resolve("@grpc/grpc-js", { paths: [require.resolve("@pulumi/pulumi")] }),
+);
 
 /** A Stack whose preview/up run `program` only when `runs` says so (one boolean per call). */
 function fakeStack(program: PulumiFn, ranPerCall: boolean[]) {
@@ -147,5 +160,76 @@ describe("engine harness: program runs the SDK would end silently", () => {
         assert.strictEqual(runs.completed, 0);
         assert.deepStrictEqual(await watchedProgram(async () => ({ a: 1 }), runs)(), { a: 1 });
         assert.strictEqual(runs.completed, 1);
+    });
+});
+
+describe("engine harness: a dead run's failed connection is not reused by a later run", function () {
+    this.timeout(20_000);
+    const bytes = (b: Buffer) => b;
+    /** One unary call; "ok" or `code details`. */
+    const call = (client: InstanceType<typeof grpc.Client>) =>
+        new Promise<string>((resolve) =>
+            client.makeUnaryRequest("/t.T/Call", bytes, bytes, Buffer.alloc(0), (err) =>
+                resolve(err ? `${err.code} ${err.details}` : "ok"),
+            ),
+        );
+    /** A loopback port nothing listens on (taken, then freed). */
+    const freePort = async () => {
+        const s = net.createServer();
+        await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+        const port = (s.address() as net.AddressInfo).port;
+        await new Promise((r) => s.close(r));
+        return port;
+    };
+    /**
+     * An earlier run's client (not closed) fails to reach its engine's port; a later engine listens
+     * on that port; what a new client made with `options` gets.
+     */
+    const laterRun = async (options: Record<string, unknown>) => {
+        const addr = `127.0.0.1:${await freePort()}`;
+        const insecure = grpc.credentials.createInsecure();
+        const earlier = new grpc.Client(addr, insecure, {});
+        const server = new grpc.Server();
+        try {
+            assert.match(await call(earlier), /^14 .*ECONNREFUSED/);
+            const answer: import("@grpc/grpc-js").handleUnaryCall<Buffer, Buffer> = (_c, cb) =>
+                cb(null, Buffer.alloc(0));
+            server.register("/t.T/Call", answer, bytes, bytes, "unary");
+            await new Promise<number>((ok, fail) =>
+                server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (e, p) =>
+                    e ? fail(e) : ok(p),
+                ),
+            );
+            const later = new grpc.Client(addr, insecure, options);
+            try {
+                return await call(later);
+            } finally {
+                later.close();
+            }
+        } finally {
+            earlier.close();
+            server.forceShutdown();
+        }
+    };
+
+    it("with the process-wide pool, the later client fails at once (what CI saw)", async () => {
+        assert.match(await laterRun({}), /^14 No connection established\. Last error: null/);
+    });
+
+    it("the SDK's engine clients get their own pool: the later run's call goes through", async () => {
+        isolateEngineChannels();
+        const options = (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
+            .grpcClientOptions;
+        assert.strictEqual(options[LOCAL_SUBCHANNEL_POOL], 1);
+        assert.strictEqual(await laterRun(options), "ok");
+    });
+
+    it("guardSilentRuns isolates them (every engine test stack is guarded)", () => {
+        const options = (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
+            .grpcClientOptions;
+        delete options[LOCAL_SUBCHANNEL_POOL];
+        const stack = { preview: async () => ({}), up: async () => ({}) } as unknown as Stack;
+        guardSilentRuns(stack, new ProgramRuns());
+        assert.strictEqual(options[LOCAL_SUBCHANNEL_POOL], 1);
     });
 });
