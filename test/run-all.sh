@@ -8,9 +8,10 @@ export PULUMI_APPARMOR_CACHE="${PULUMI_APPARMOR_CACHE:-/var/cache/pulumi-apparmo
 
 # Test VM images (cached by recipe hash, one per release; a cold build takes several minutes each):
 # built in the background while the other steps run, awaited before mocha. Debian 12 bookworm runs
-# every VM suite; Debian 13 trixie (kernel 6.12, AppArmor 4.1) runs test/host/vm-trixie.test.ts. The
-# two builds take turns (the trixie one starts when bookworm's is done) so that they do not fight over
-# the machine's cores with the engine build.
+# every VM suite; Debian 13 trixie (kernel 6.12, AppArmor 4.1) runs the `*.trixie.*` files (README:
+# "Supported host releases" says which suites run on both). The two builds take turns (the trixie
+# one starts when bookworm's is done) so that they do not fight over the machine's cores with the
+# engine build.
 (sh src/testhost/build-image.sh ensure bookworm >/dev/null &&
     sh src/testhost/build-image.sh ensure trixie >/dev/null) &
 testhost_image=$!
@@ -50,14 +51,14 @@ wait "$languages" || { echo "run-all: Python/YAML language host or venv failed" 
 PULUMI_APPARMOR_PARSER41="$(tail -n 1 "$parser41_out")"
 rm -f "$parser41_out"
 export PULUMI_APPARMOR_PARSER41
+# One vCPU per test VM: without KVM every vCPU is a host thread, and the two workers keep two or more
+# VMs busy at once on CI's 2 cores. Measured (2026-12-05, two VMs side by side, bookworm + trixie):
+# 5 parser compiles + 3 `docker run` took 15.5-19.4 s with one vCPU each against 22.5-26.8 s with two.
+export PULUMI_APPARMOR_TESTHOST_CPUS="${PULUMI_APPARMOR_TESTHOST_CPUS:-1}"
 # Two mocha workers (`--parallel`), each with its own shared test VM, take the test files longest first
 # (test/support/testFiles.ts): one VM's emulated CPUs idle while the engine, SSH or a soak waits, and
 # the other worker fills that time. tsc above has type-checked every file, so the workers only
 # transpile (TS_NODE_TRANSPILE_ONLY). Each file's output is printed whole when the file is done;
 # `PULUMI_APPARMOR_TEST_JOBS=1` runs them one after the other.
-# One vCPU per test VM: without KVM every vCPU is a host thread, and the two workers keep two or more
-# VMs busy at once on CI's 2 cores. Measured (2026-12-05, two VMs side by side, bookworm + trixie):
-# 5 parser compiles + 3 `docker run` took 15.5-19.4 s with one vCPU each against 22.5-26.8 s with two.
-export PULUMI_APPARMOR_TESTHOST_CPUS="${PULUMI_APPARMOR_TESTHOST_CPUS:-1}"
 mapfile -t test_files < <(node -r ts-node/register/transpile-only test/support/testFiles.ts)
 TS_NODE_TRANSPILE_ONLY=true npx mocha --parallel --jobs "${PULUMI_APPARMOR_TEST_JOBS:-2}" "${test_files[@]}"
