@@ -67,6 +67,19 @@ export function providerSuite(release: Release): void {
         });
         const root = (cmd: string) => sshExec(vm, cmd, { asRoot: true });
         const inContainer = (cmd: string) => root(`docker exec ${containerId} sh -c '${cmd}'`);
+        /**
+         * Reads the profile, each read carrying the last one's outputs on as the engine does, until
+         * `count` of them is above 0 or 60 s have passed (the audit transport may lag behind the
+         * syscall, more on trixie's busier log). Returns the last count.
+         */
+        const readUntil = async (count: (o: HostProfileOutputs) => number): Promise<number> => {
+            for (const until = Date.now() + 60_000; ; ) {
+                outs = (await hostProfileProvider.read("id", outs)).props as HostProfileOutputs;
+                const n = count(outs);
+                if (n > 0 || Date.now() >= until) return n;
+                await new Promise((r) => setTimeout(r, 1000));
+            }
+        };
 
         before(async function () {
             this.timeout(900_000);
@@ -133,14 +146,7 @@ export function providerSuite(release: Release): void {
             const t = await inContainer("mkdir -p /tmp/a && touch /tmp/a/x");
             assert.notStrictEqual(t.code, 0);
             assert.match(t.stderr, /Permission denied/);
-            // The audit transport may lag behind the syscall (more on trixie's busier log): poll.
-            let total = 0;
-            for (const until = Date.now() + 60_000; total === 0 && Date.now() < until; ) {
-                const rd = await hostProfileProvider.read("id", outs);
-                outs = rd.props as HostProfileOutputs;
-                total = outs.denials.byVersion[outs.installed.version]?.denied ?? 0;
-                if (total === 0) await new Promise((r) => setTimeout(r, 1000));
-            }
+            await readUntil((o) => o.denials.byVersion[o.installed.version]?.denied ?? 0);
             const s = outs.denials.byVersion[outs.installed.version];
             assert.ok(s && s.denied >= 1, JSON.stringify(outs.denials));
             assert.ok(
@@ -175,12 +181,7 @@ export function providerSuite(release: Release): void {
             assert.strictEqual(outs.live.mode, "complain");
             const t = await inContainer("mkdir -p /tmp/a && touch /tmp/a/y && echo ok");
             assert.strictEqual(t.stdout.trim(), "ok", t.stderr);
-            let allowed = 0;
-            for (const until = Date.now() + 60_000; allowed === 0 && Date.now() < until; ) {
-                outs = (await hostProfileProvider.read("id", outs)).props as HostProfileOutputs;
-                allowed = outs.denials.byVersion[version]?.allowed ?? 0;
-                if (allowed === 0) await new Promise((r) => setTimeout(r, 1000));
-            }
+            const allowed = await readUntil((o) => o.denials.byVersion[version]?.allowed ?? 0);
             assert.ok(allowed >= 1, JSON.stringify(outs.denials));
             const c = await confinementProvider.update("id", conf, {
                 ...conf,
