@@ -217,26 +217,20 @@ export function scriptsDenialsSuite(release: Release): void {
             assert.ok(lines.every((l) => l.includes('apparmor="DENIED"')));
 
             // The same burst through the kernel log: rate-limited. The kernel reports the loss
-            // ("kauditd_printk_skb: N callbacks suppressed") only when it prints the next audit line after
-            // the rate-limit interval, so make one (a profile reload logs a STATUS record) and poll.
-            await new Promise((res) => setTimeout(res, 6000));
-            await root(info, `apparmor_parser -r ${DEFAULT_PROFILE_DIR}/${name}`);
-            let k = await hostScripts.denials(exec, {
-                cursor: kcursor,
-                source: "journal-kernel",
-                sudo: true,
-            });
-            for (let i = 0; i < 30 && k.suppressed === 0; i++) {
-                await new Promise((res) => setTimeout(res, 1000));
-                k = await hostScripts.denials(exec, {
-                    cursor: kcursor,
-                    source: "journal-kernel",
-                    sudo: true,
-                });
-            }
-            const klines = k.lines.filter(
+            // ("kauditd_printk_skb: N callbacks suppressed") only when it prints the next audit line
+            // after the rate-limit interval: the wait's nudge (a profile reload logs a STATUS record)
+            // makes one, and the wait ends when the read reports dropped lines or has all 50.
+            const k = await waitForLogLines(
+                exec,
+                kcursor,
                 (l) => l.includes(`profile="${name}"`) && l.includes("/tmp/a/burst"),
+                50,
+                {
+                    source: "journal-kernel",
+                    nudge: () => root(info, `apparmor_parser -r ${DEFAULT_PROFILE_DIR}/${name}`),
+                },
             );
+            const klines = k.lines;
             process.stderr.write(
                 `      [denials] burst of 50: audit transport ${lines.length}, kernel log ${klines.length} + ${k.suppressed} suppressed\n`,
             );
