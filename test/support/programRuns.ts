@@ -21,7 +21,7 @@
  * effect on anything) is run once more, an `up` fails with the explanation (its effects cannot be
  * undone by trying again).
  *
- * A third way ends a run with an error instead: grpc-js shares one subchannel per address across a
+ * One more way ends a run, with an error: grpc-js shares one subchannel per address across a
  * process's channels. A client of an earlier run that was never closed, whose engine is gone, keeps
  * a subchannel to that address in TRANSIENT_FAILURE; when a later engine's monitor listens on the
  * same port again, the new run's client reuses that subchannel and its first registration fails at
