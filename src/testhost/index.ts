@@ -35,6 +35,17 @@ import {
     startDockerForward,
     stopDockerForward,
 } from "./dockerForward";
+import {
+    dropSnapshot,
+    markSnapshotReady,
+    qmpSaveAndQuit,
+    readSnapshot,
+    SNAPSHOT_TAG,
+    snapshotName,
+    snapshotUsable,
+    withSnapshotLock,
+    type SnapshotFiles,
+} from "./snapshot";
 import { connectSsh, execOn, type ExecResult, type SshTarget } from "./ssh";
 
 export { connectSsh, execOn, publicKeyBlob, sshConfig } from "./ssh";
@@ -161,6 +172,13 @@ export interface TestHostOptions {
      * state dir has no kept disk or a VM is still running in it. Defaults to false.
      */
     readonly reuseDisk?: boolean;
+    /**
+     * Restore the VM from a snapshot saved right after a boot of the same image (a few seconds instead
+     * of a 40-100 s boot; see `snapshot.ts`). The first boot of an image makes that snapshot (a cold
+     * boot, then about 10 s to save it). A boot with `kernelArgs` or `reuseDisk` is always cold;
+     * `PULUMI_APPARMOR_TESTHOST_SNAPSHOT=0` makes every boot cold. Defaults to true.
+     */
+    readonly snapshot?: boolean;
 }
 
 export interface StopTestHostOptions {
@@ -210,6 +228,8 @@ export interface TestHostInfo extends SshTarget {
     readonly release: TestHostRelease;
     /** Milliseconds from QEMU start until SSH answered, and until docker + busybox were ready. */
     readonly bootMs: { readonly ssh: number; readonly docker: number };
+    /** The snapshot folder the VM was restored from (see `snapshot.ts`); absent after a cold boot. */
+    readonly snapshot?: string;
     readonly image: string;
 }
 
@@ -296,6 +316,20 @@ export async function ensureImage(
         });
     });
     return readImage(dir, release);
+}
+
+/** A fresh copy-on-write overlay of the image's disk. */
+function createOverlay(disk: string, overlay: string): void {
+    const img = spawnSync(
+        "qemu-img",
+        ["create", "-q", "-f", "qcow2", "-b", disk, "-F", "raw", overlay],
+        {
+            encoding: "utf8",
+        },
+    );
+    if (img.status !== 0) {
+        throw new Error(`testhost: qemu-img create failed: ${img.stderr}`);
+    }
 }
 
 function freePort(): Promise<number> {
@@ -480,13 +514,191 @@ export function ed25519PublicKeyBytes(line: string): number {
  * does), so that second boot, or the caller's, boots the same disk.
  */
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHostInfo> {
+    if (snapshotUsable(opts)) {
+        const restored = await restoreTestHost(opts);
+        if (restored) return restored;
+    }
+    return coldBoot(opts, {});
+}
+
+/** A boot from the kernel up, booted once more after a guest kernel panic (see startTestHost). */
+async function coldBoot(opts: TestHostOptions, mode: BootMode): Promise<TestHostInfo> {
     try {
-        return await bootTestHost(opts);
+        return await bootTestHost(opts, mode);
     } catch (e) {
         if (!isBootPanic(e)) throw e;
         (opts.log ?? (() => undefined))("the guest kernel panicked while booting; booting again");
-        return bootTestHost(opts);
+        return bootTestHost(opts, mode);
     }
+}
+
+/** How `bootTestHost` starts QEMU: with a QMP socket (the snapshot's template), or restoring one. */
+interface BootMode {
+    readonly qmpSocket?: string;
+    readonly restore?: SnapshotFiles;
+}
+
+let qemuVersionLine: string | undefined;
+function qemuVersion(): string {
+    qemuVersionLine ??= spawnSync("qemu-system-x86_64", ["--version"], {
+        encoding: "utf8",
+    }).stdout.split("\n")[0];
+    return qemuVersionLine;
+}
+
+/**
+ * Restores the VM from its image's snapshot (made first when there is none): undefined when that
+ * fails, after saying why, so that the caller boots cold. A snapshot whose restore failed is dropped.
+ */
+async function restoreTestHost(opts: TestHostOptions): Promise<TestHostInfo | undefined> {
+    const log = opts.log ?? (() => undefined);
+    if (!which("qemu-system-x86_64") || !which("qemu-img")) return undefined; // the cold boot says why
+    const release = checkRelease(opts.release ?? "bookworm");
+    const image = await ensureImage(log, release);
+    const shape = qemuArgs({
+        image,
+        cpus: guestCpus(opts.cpus),
+        memoryMiB: opts.memoryMiB ?? 2048,
+        append: kernelAppend("KEY", []),
+        overlay: "OVERLAY",
+        sshPort: 0,
+        consoleLog: "CONSOLE",
+        pidFile: "PID",
+    });
+    const dir = path.join(image.dir, snapshotName(qemuVersion(), shape));
+    let snap: SnapshotFiles | undefined;
+    try {
+        snap =
+            readSnapshot(dir) ??
+            (await withSnapshotLock(dir, async () => readSnapshot(dir) ?? makeSnapshot(opts, dir)));
+    } catch (e) {
+        log(`could not make the VM snapshot, booting cold: ${(e as Error).message}`);
+        return undefined;
+    }
+    try {
+        // A restored VM answers in seconds; one that does not within minutes will not.
+        const bootTimeoutMs = Math.min(opts.bootTimeoutMs ?? 300000, 300000);
+        return await bootTestHost({ ...opts, bootTimeoutMs }, { restore: snap });
+    } catch (e) {
+        log(`restoring the VM snapshot failed, booting cold: ${(e as Error).message}`);
+        dropSnapshot(dir);
+        return undefined;
+    }
+}
+
+/**
+ * Boots the template VM cold (with a QMP socket), quiets it (caches synced, SSH sessions closed) and
+ * saves it into `dir` (see snapshot.ts). The template's state dir is short-lived and outside the
+ * cache's image folder: its socket paths must stay short.
+ */
+async function makeSnapshot(opts: TestHostOptions, dir: string): Promise<SnapshotFiles> {
+    const log = opts.log ?? (() => undefined);
+    const run = path.join(cacheRoot(), "testhost-run");
+    privateDir(run);
+    const vmDir = path.join(run, `template-${process.pid}`);
+    const qmpSocket = path.join(vmDir, "qmp.sock");
+    log(`making the VM snapshot (once per image and VM shape): ${dir}`);
+    const t0 = Date.now();
+    const info = await coldBoot(
+        { ...opts, stateDir: vmDir, keepAfterExit: false, snapshot: false },
+        { qmpSocket },
+    );
+    try {
+        const c = await connectSsh(info, { asRoot: true, readyTimeoutMs: 60000 });
+        try {
+            await execOn(c, "sync", { timeoutMs: 120000 });
+        } finally {
+            c.end();
+        }
+        await stopDockerForward(vmDir);
+        await sleep(2000); // the guest's sshd ends the closed sessions
+        await qmpSaveAndQuit(qmpSocket, SNAPSHOT_TAG);
+        const deadline = Date.now() + 30000;
+        while (isOurQemu(info.pid, vmDir) && Date.now() < deadline) await sleep(100);
+        privateDir(dir);
+        for (const f of ["overlay.qcow2", "id_ed25519", "id_ed25519.pub"]) {
+            fs.renameSync(path.join(vmDir, f), path.join(dir, f));
+        }
+        markSnapshotReady(dir);
+    } finally {
+        await stopTestHost(vmDir);
+        fs.rmSync(vmDir, { recursive: true, force: true });
+    }
+    log(`VM snapshot made in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const snap = readSnapshot(dir);
+    if (!snap) throw new Error(`testhost: the snapshot in ${dir} is incomplete`);
+    return snap;
+}
+
+/** The kernel command line: the fixed part, the client key and the caller's extras. */
+function kernelAppend(keyArg: string, kernelArgs: readonly string[]): string {
+    return [
+        "root=/dev/vda",
+        "rw",
+        "console=ttyS0",
+        // Kernel chatter off the (slow, emulated) serial console; systemd's status lines stay.
+        "loglevel=4",
+        // A throwaway VM: CPU-bug mitigations only slow the emulated CPU down.
+        "mitigations=off",
+        "panic=-1",
+        `${SSH_KEY_ARG}=${keyArg}`,
+        ...kernelArgs,
+    ].join(" ");
+}
+
+/** QEMU's arguments for a VM (without the QMP socket or `-loadvm`, which only some boots add). */
+function qemuArgs(vm: {
+    readonly image: TestHostImage;
+    readonly cpus: number;
+    readonly memoryMiB: number;
+    readonly append: string;
+    readonly overlay: string;
+    readonly sshPort: number;
+    readonly consoleLog: string;
+    readonly pidFile: string;
+}): string[] {
+    return [
+        "-name",
+        "pulumi-apparmor-testhost",
+        "-nodefaults",
+        "-accel",
+        "tcg,thread=multi",
+        "-cpu",
+        "max",
+        "-m",
+        String(vm.memoryMiB),
+        "-smp",
+        String(vm.cpus),
+        "-kernel",
+        vm.image.kernel,
+        "-initrd",
+        vm.image.initrd,
+        "-append",
+        vm.append,
+        "-drive",
+        `file=${vm.overlay},if=virtio,format=qcow2,cache=unsafe`,
+        // restrict=on: the guest reaches nothing outside itself; only the forward comes in.
+        "-netdev",
+        `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`,
+        "-device",
+        "virtio-net-pci,netdev=n0",
+        "-object",
+        "rng-random,filename=/dev/urandom,id=rng0",
+        "-device",
+        "virtio-rng-pci,rng=rng0",
+        // A new generation ID at every QEMU start: a restored guest's kernel reseeds its RNG.
+        "-device",
+        "vmgenid,guid=auto",
+        "-serial",
+        `file:${vm.consoleLog}`,
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-no-reboot",
+        "-pidfile",
+        vm.pidFile,
+    ];
 }
 
 /** Whether `e` is a boot that failed because the guest kernel panicked (its console says so). */
@@ -495,7 +707,7 @@ export function isBootPanic(e: unknown): boolean {
     return /^testhost: qemu exited during boot/.test(m) && /Kernel panic - not syncing/.test(m);
 }
 
-async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
+async function bootTestHost(opts: TestHostOptions, mode: BootMode): Promise<TestHostInfo> {
     const log = opts.log ?? (() => undefined);
     const cpus = guestCpus(opts.cpus);
     const missing = ["qemu-system-x86_64", "qemu-img"].filter((t) => !which(t));
@@ -540,19 +752,18 @@ async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
         fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
     } else {
         await stopTestHost(stateDir);
-        // Per-run client key pair; the public half goes to the guest on the kernel command line.
-        const keys = ed25519KeyPair("pulumi-apparmor-testhost");
-        fs.writeFileSync(privateKeyPath, keys.private, { mode: 0o600 });
-        fs.writeFileSync(`${privateKeyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
-
         fs.rmSync(overlay, { force: true });
-        const img = spawnSync(
-            "qemu-img",
-            ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "raw", overlay],
-            { encoding: "utf8" },
-        );
-        if (img.status !== 0) {
-            throw new Error(`testhost: qemu-img create failed: ${img.stderr}`);
+        if (mode.restore) {
+            // The saved guest's key and disk (the overlay also holds the saved machine state).
+            fs.copyFileSync(mode.restore.privateKey, privateKeyPath);
+            fs.copyFileSync(mode.restore.publicKey, `${privateKeyPath}.pub`);
+            fs.copyFileSync(mode.restore.overlay, overlay);
+        } else {
+            // Per-run client key pair; the public half goes to the guest on the kernel command line.
+            const keys = ed25519KeyPair("pulumi-apparmor-testhost");
+            fs.writeFileSync(privateKeyPath, keys.private, { mode: 0o600 });
+            fs.writeFileSync(`${privateKeyPath}.pub`, `${keys.public}\n`, { mode: 0o644 });
+            createOverlay(image.disk, overlay);
         }
     }
     // The overlay holds what the guest writes (authorized keys, docker state): private too.
@@ -572,57 +783,18 @@ async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
     let started = 0;
     for (let attempt = 1; ; attempt++) {
         sshPort = kept ? kept.port : await freePort();
-        const append = [
-            "root=/dev/vda",
-            "rw",
-            "console=ttyS0",
-            // Kernel chatter off the (slow, emulated) serial console; systemd's status lines stay.
-            "loglevel=4",
-            // A throwaway VM: CPU-bug mitigations only slow the emulated CPU down.
-            "mitigations=off",
-            "panic=-1",
-            `${SSH_KEY_ARG}=${keyArg}`,
-            ...kernelArgs,
-        ].join(" ");
-        const args = [
-            "-name",
-            "pulumi-apparmor-testhost",
-            "-nodefaults",
-            "-accel",
-            "tcg,thread=multi",
-            "-cpu",
-            "max",
-            "-m",
-            String(opts.memoryMiB ?? 2048),
-            "-smp",
-            String(cpus),
-            "-kernel",
-            image.kernel,
-            "-initrd",
-            image.initrd,
-            "-append",
-            append,
-            "-drive",
-            `file=${overlay},if=virtio,format=qcow2,cache=unsafe`,
-            // restrict=on: the guest reaches nothing outside itself; only the forward comes in.
-            "-netdev",
-            `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
-            "-device",
-            "virtio-net-pci,netdev=n0",
-            "-object",
-            "rng-random,filename=/dev/urandom,id=rng0",
-            "-device",
-            "virtio-rng-pci,rng=rng0",
-            "-serial",
-            `file:${consoleLog}`,
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-no-reboot",
-            "-pidfile",
-            path.join(stateDir, "qemu.pid"),
-        ];
+        const args = qemuArgs({
+            image,
+            cpus,
+            memoryMiB: opts.memoryMiB ?? 2048,
+            append: kernelAppend(keyArg, kernelArgs),
+            overlay,
+            sshPort,
+            consoleLog,
+            pidFile: path.join(stateDir, "qemu.pid"),
+        });
+        if (mode.qmpSocket) args.push("-qmp", `unix:${mode.qmpSocket},server=on,wait=off`);
+        if (mode.restore) args.push("-loadvm", SNAPSHOT_TAG);
         const logFd = fs.openSync(qemuLog, "w");
         started = Date.now();
         child = spawn("qemu-system-x86_64", args, {
@@ -684,8 +856,11 @@ async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
         kernelArgs,
         release,
         image: image.dir,
+        ...(mode.restore ? { snapshot: mode.restore.dir } : {}),
     };
-    log(`booting ${release} (pid ${pid}, ssh 127.0.0.1:${sshPort})`);
+    log(
+        `${mode.restore ? "restoring" : "booting"} ${release} (pid ${pid}, ssh 127.0.0.1:${sshPort})`,
+    );
 
     const fail = async (why: string): Promise<never> => {
         const tail = tailFile(consoleLog, 30);
@@ -717,6 +892,12 @@ async function bootTestHost(opts: TestHostOptions): Promise<TestHostInfo> {
         }
     }
     log(`ssh answered after ${(sshMs / 1000).toFixed(1)} s`);
+    if (mode.restore) {
+        // The restored guest's clock stood still since the save.
+        const now = (Date.now() / 1000).toFixed(3);
+        const r = await execOn(client, `date -u -s @${now} >/dev/null`, { timeoutMs: 30000 });
+        if (r.code !== 0) return fail(`could not set the restored guest's clock: ${r.stderr}`);
+    }
 
     // 2. The docker socket forward (over SSH, as the unprivileged user), then dockerd on it, the
     //    busybox image imported, AppArmor state consistent.

@@ -72,9 +72,11 @@ export async function reapOrphans(waitForChildrenMs = 0): Promise<void> {
         return;
     }
     for (const name of entries) {
-        const m = /^mocha-(\d+)(?:-\d+|-trixie)?$/.exec(name);
+        const m = /^(mocha|template)-(\d+)(?:-\d+|-trixie)?$/.exec(name);
         if (!m) continue;
-        const ownerPid = Number(m[1]);
+        const ownerPid = Number(m[2]);
+        // A snapshot's template VM (src/testhost/snapshot.ts) is its maker's until that process dies.
+        if (m[1] === "template" && ownerPid === process.pid) continue;
         const deadline = Date.now() + waitForChildrenMs;
         while (Date.now() < deadline && isChildAlive(ownerPid)) {
             await new Promise((resolve) => setTimeout(resolve, 200));
