@@ -10,7 +10,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { distIsFresh } from "./distFresh";
 import { engineBinDir, engineEnv } from "./engine";
+
+export { distIsFresh };
 
 /** The plugin folder of the component provider. */
 export const PROVIDER_DIR = path.resolve(__dirname, "..", "..", "provider");
@@ -19,30 +22,6 @@ export const PROVIDER_DIR = path.resolve(__dirname, "..", "..", "provider");
 export const SCHEMA_FILE = path.join(PROVIDER_DIR, "schema.json");
 
 let built: Promise<unknown> | undefined;
-
-/** Newest (or oldest) modification time of the files below `dir` whose names end in `ext`. */
-function mtimes(dir: string, ext: string, pick: (a: number, b: number) => number): number {
-    let t = NaN;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        const m = e.isDirectory()
-            ? mtimes(p, ext, pick)
-            : e.name.endsWith(ext)
-              ? fs.statSync(p).mtimeMs
-              : NaN;
-        if (!Number.isNaN(m)) t = Number.isNaN(t) ? m : pick(t, m);
-    }
-    return t;
-}
-
-/** Whether every compiled file in `dist/src` is newer than every source file in `src`. */
-export function distIsFresh(root: string): boolean {
-    const dist = path.join(root, "dist", "src");
-    if (!fs.existsSync(dist)) return false;
-    const newestSource = mtimes(path.join(root, "src"), ".ts", Math.max);
-    const oldestBuild = mtimes(dist, ".js", Math.min);
-    return !Number.isNaN(oldestBuild) && oldestBuild > newestSource;
-}
 
 /**
  * Compiles the library into `dist/` (once per process) unless `dist/` is newer than every source
