@@ -65,9 +65,13 @@ export const LOCAL_SUBCHANNEL_POOL = "grpc.use_local_subchannel_pool";
  * object is read when a client is created), so that no run reuses a dead run's failed connection.
  */
 export function isolateEngineChannels(): void {
-    const options = (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
+    sdkGrpcClientOptions()[LOCAL_SUBCHANNEL_POOL] = 1;
+}
+
+/** The channel options the SDK creates its engine and monitor clients with (not in its types). */
+export function sdkGrpcClientOptions(): Record<string, unknown> {
+    return (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
         .grpcClientOptions;
-    options[LOCAL_SUBCHANNEL_POOL] = 1;
 }
 
 /** Wraps the SDK's engine-client getters (once) to record requests made outside a run's context. */

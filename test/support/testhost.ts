@@ -9,9 +9,11 @@
  *     const r = await sshExec(host, "cat /sys/module/apparmor/parameters/enabled");  // { code, stdout, stderr }
  *     await sshExec(host, "apparmor_parser -r -W", { asRoot: true, stdin: profileText });
  *
- * Booting takes 1-3 minutes under TCG on an idle machine, far longer on a busy one (9 min seen), and the
- * first run ever also builds the image (4-17 min): give the `before` hook that calls `sharedTestHost()`
- * a generous timeout (1_800_000 ms); the boot itself gives up after 20 minutes.
+ * A VM is restored from its image's snapshot in seconds (src/testhost/snapshot.ts); the first boot of an
+ * image boots cold and makes that snapshot, 1-3 minutes under TCG on an idle machine, far longer on a
+ * busy one (9 min seen), and the first run ever also builds the image (4-17 min): give the `before`
+ * hook that calls `sharedTestHost()` a generous timeout (1_800_000 ms); the boot itself gives up after
+ * 20 minutes.
  *
  * Environment:
  *  - PULUMI_APPARMOR_TESTHOST_STATE=DIR: use the VM already running in DIR (started with

@@ -13,6 +13,7 @@ import {
     isolateEngineChannels,
     LOCAL_SUBCHANNEL_POOL,
     ProgramRuns,
+    sdkGrpcClientOptions,
     watchedProgram,
 } from "../support/programRuns";
 
@@ -218,15 +219,13 @@ describe("engine harness: a dead run's failed connection is not reused by a late
 
     it("the SDK's engine clients get their own pool: the later run's call goes through", async () => {
         isolateEngineChannels();
-        const options = (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
-            .grpcClientOptions;
+        const options = sdkGrpcClientOptions();
         assert.strictEqual(options[LOCAL_SUBCHANNEL_POOL], 1);
         assert.strictEqual(await laterRun(options), "ok");
     });
 
     it("guardSilentRuns isolates them (every engine test stack is guarded)", () => {
-        const options = (sdkSettings as unknown as { grpcClientOptions: Record<string, unknown> })
-            .grpcClientOptions;
+        const options = sdkGrpcClientOptions();
         delete options[LOCAL_SUBCHANNEL_POOL];
         const stack = { preview: async () => ({}), up: async () => ({}) } as unknown as Stack;
         guardSilentRuns(stack, new ProgramRuns());
