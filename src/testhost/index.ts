@@ -318,6 +318,16 @@ export async function ensureImage(
     return readImage(dir, release);
 }
 
+/** Writes the guest's file system caches to its disk (`sync` as root over its own SSH connection). */
+async function syncGuest(info: TestHostInfo, timeoutMs: number): Promise<void> {
+    const c = await connectSsh(info, { asRoot: true, readyTimeoutMs: 30000 });
+    try {
+        await execOn(c, "sync", { timeoutMs });
+    } finally {
+        c.end();
+    }
+}
+
 /** A fresh copy-on-write overlay of the image's disk. */
 function createOverlay(disk: string, overlay: string): void {
     const img = spawnSync(
@@ -442,12 +452,7 @@ export async function stopTestHost(
         // Flush the guest's caches to the disk, then cut the power: a clean `poweroff` took over two
         // minutes under TCG on a busy machine, and the kept disk only needs its data written.
         try {
-            const c = await connectSsh(info, { asRoot: true, readyTimeoutMs: 30000 });
-            try {
-                await execOn(c, "sync", { timeoutMs: 60000 });
-            } finally {
-                c.end();
-            }
+            await syncGuest(info, 60000);
         } catch {
             // unreachable guest: the disk is kept as it is
         }
@@ -604,12 +609,7 @@ async function makeSnapshot(opts: TestHostOptions, dir: string): Promise<Snapsho
         { qmpSocket },
     );
     try {
-        const c = await connectSsh(info, { asRoot: true, readyTimeoutMs: 60000 });
-        try {
-            await execOn(c, "sync", { timeoutMs: 120000 });
-        } finally {
-            c.end();
-        }
+        await syncGuest(info, 120000);
         await stopDockerForward(vmDir);
         await sleep(2000); // the guest's sshd ends the closed sessions
         await qmpSaveAndQuit(qmpSocket, SNAPSHOT_TAG);
