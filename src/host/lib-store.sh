@@ -90,12 +90,16 @@ ensure_boot_load() {
     [ -d "$PA_STATE" ] || mkdir -p "$PA_STATE" || fail io "cannot create $PA_STATE"
     put_file "$PA_BOOT_LOADER" 755 "$PA_BOOT_LOADER_TEXT"
     put_file "$PA_UNIT" 644 "$PA_UNIT_TEXT"
-    if $put_changed && ! systemctl daemon-reload >/dev/null 2>&1 9>&-; then
-        fail io "systemctl daemon-reload failed after writing $PA_UNIT"
-    fi
+    reload=$put_changed
+    # --no-reload, then one daemon-reload for both changes: enable's own reload would be a second one
+    # (each re-reads every unit: about 3 s on an emulated test VM, and a cost on any busy host).
     if [ ! -L "$PA_UNIT_LINK" ]; then
-        systemctl enable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- ||
+        systemctl --no-reload enable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- ||
             fail io "cannot enable pulumi-apparmor.service (systemctl enable)"
+        reload=true
+    fi
+    if $reload && ! systemctl daemon-reload >/dev/null 2>&1 9>&-; then
+        fail io "systemctl daemon-reload failed after writing $PA_UNIT"
     fi
     boot_load=true
 }
@@ -110,7 +114,7 @@ drop_boot_load_if_unused() {
     [ ! -d "$PA_ADOPTED" ] || rmdir "$PA_ADOPTED" 2>/dev/null || true
     [ -e "$PA_UNIT" ] || [ -L "$PA_UNIT_LINK" ] || [ -e "$PA_BOOT_LOADER" ] || return 0
     if command -v systemctl >/dev/null 2>&1; then
-        systemctl disable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- || true
+        systemctl --no-reload disable --quiet pulumi-apparmor.service >/dev/null 2>&1 9>&- || true
     fi
     rm -f "$PA_UNIT_LINK" "$PA_UNIT" "$PA_BOOT_LOADER"
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

@@ -48,6 +48,24 @@ export function vmRebootSuite(host: LifecycleHost): void {
             assert.notStrictEqual(await bootId(), before, "the VM did not reboot");
         }
 
+        /** Where the journal ends now (for {@link reloadsSince}). */
+        async function journalCursor(): Promise<string> {
+            const out = (await root("journalctl -n 0 --show-cursor")).stdout;
+            const m = /^-- cursor: (.+)$/m.exec(out);
+            assert.ok(m, out);
+            return m[1];
+        }
+
+        /**
+         * How many times systemd (PID 1) reloaded its units since `cursor`: "Reloading." (systemd 252,
+         * Debian 12) or "Reloading..." (257, Debian 13), once per reload.
+         */
+        async function reloadsSince(cursor: string): Promise<number> {
+            const log = (await root(`journalctl --after-cursor '${cursor}' -o short`)).stdout;
+            return log.split("\n").filter((l) => /systemd\[1\]: Reloading(\.|\.\.\.)$/.test(l))
+                .length;
+        }
+
         before(async function () {
             this.timeout(1_800_000);
             info = await host.up();
@@ -61,6 +79,7 @@ export function vmRebootSuite(host: LifecycleHost): void {
                 "none",
                 "a fresh host has no unit of ours",
             );
+            const cursor = await journalCursor();
             const a = await hostScripts.install(exec, {
                 name: ENFORCED,
                 text: secureProfile(ENFORCED),
@@ -79,6 +98,8 @@ export function vmRebootSuite(host: LifecycleHost): void {
                 (await root("systemctl is-enabled pulumi-apparmor.service")).stdout.trim(),
                 "enabled",
             );
+            // Writing and enabling the unit cost systemd one reload in all (not enable's own as well).
+            assert.strictEqual(await reloadsSince(cursor), 1, "systemd reloads for the new unit");
             // The unit is valid for systemd (no warnings) and ordered before dockerd.
             const verify = await root(`systemd-analyze verify ${UNIT} 2>&1; true`);
             assert.strictEqual(verify.stdout.trim(), "", verify.stdout);
@@ -157,7 +178,13 @@ export function vmRebootSuite(host: LifecycleHost): void {
                 "present",
                 "one profile is left: the unit stays",
             );
+            const cursor = await journalCursor();
             await hostScripts.remove(exec, { name: COMPLAINING, sudo: true });
+            assert.strictEqual(
+                await reloadsSince(cursor),
+                1,
+                "systemd reloads for the dropped unit",
+            );
             const left = await root(
                 `for f in ${UNIT} ${LOADER} ${WANTS}; do if [ -e $f ] || [ -L $f ]; then echo $f; fi; done`,
             );
