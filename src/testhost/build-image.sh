@@ -356,11 +356,30 @@ RuntimeMaxUse=256M
 EOF
 in_root systemctl enable systemd-journald-audit.socket >/dev/null 2>&1 || true
 
-# Things a throwaway VM does not need at boot.
+# Things a throwaway VM does not need at boot. Each costs emulated CPU under TCG, taken from the boot
+# and from the tests beside it: trixie's dpkg-db-backup.timer (Persistent=, so it runs at every boot
+# of an image built over a day ago) took 19 s, and each modprobe@ unit 7-12 s of a 1-vCPU boot.
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
-    fstrim.timer; do
+    fstrim.timer dpkg-db-backup.timer systemd-tmpfiles-clean.timer; do
     in_root systemctl disable "$unit" >/dev/null 2>&1 || true
 done
+# Kernel modules nothing here uses (no GPU, FUSE, loop or device-mapper disks, EFI or configfs): their
+# modprobe@ units are static (pulled in by systemd itself), so masked.
+in_root systemctl mask modprobe@drm.service modprobe@fuse.service modprobe@efi_pstore.service \
+    modprobe@configfs.service modprobe@dm_mod.service modprobe@loop.service sys-kernel-config.mount \
+    >/dev/null 2>&1
+# systemd runs every generator at boot and again at each `systemctl daemon-reload` (which install
+# and remove do when the boot unit comes or goes): about 1.6 s of a 3.1 s reload on the test VM.
+# All but the fstab generator (the root file system's entry) are masked, as systemd.generator(7)
+# allows: no getty, SysV scripts, rc.local, GPT auto-discovery, encrypted or verity disks here.
+mkdir -p "$rootfs/etc/systemd/system-generators"
+for g in "$rootfs"/usr/lib/systemd/system-generators/* "$rootfs"/lib/systemd/system-generators/*; do
+    [ -e "$g" ] || continue
+    name=${g##*/}
+    [ "$name" = systemd-fstab-generator ] || ln -sfn /dev/null "$rootfs/etc/systemd/system-generators/$name"
+done
+# No message of the day: pam_motd runs run-parts /etc/update-motd.d at every SSH login.
+sed -i '/pam_motd\.so/d' "$rootfs/etc/pam.d/sshd"
 
 # Initramfs with the virtio and ext4 drivers the VM boots from.
 # MODULES=list: only these (and their dependencies), a small initramfs that unpacks fast under TCG.

@@ -92,6 +92,21 @@ describe("trixie test host (Debian 13: kernel 6.12, AppArmor 4.1)", function () 
         assert.match(nsMask ?? "", /\buserns_create\b/);
     });
 
+    it("boots with no failed unit, and systemd runs only the fstab generator (the image masks the rest)", async function () {
+        this.timeout(120000);
+        const r = await sshExec(
+            host(),
+            "systemctl --failed --no-legend --plain; echo ---; " +
+                "for g in /usr/lib/systemd/system-generators/*; do " +
+                'n=${g##*/}; [ "$(readlink /etc/systemd/system-generators/$n)" = /dev/null ] || echo "$n"; done',
+            { asRoot: true },
+        );
+        assert.strictEqual(r.code, 0, r.stderr);
+        const [failed, live] = r.stdout.split("---\n");
+        assert.strictEqual(failed.trim(), "", `failed units:\n${failed}`);
+        assert.strictEqual(live.trim(), "systemd-fstab-generator");
+    });
+
     it("preflight: ok as the sudo user, with AppArmor 4.1's apparmor_parser", async () => {
         const p = await hostScripts.preflight(exec);
         assert.strictEqual(p.ok, true, JSON.stringify(p.problems));

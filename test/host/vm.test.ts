@@ -67,6 +67,21 @@ describe("test host VM", function () {
         host = await sharedTestHost();
     });
 
+    it("boots with no failed unit, and systemd runs only the fstab generator (the image masks the rest)", async function () {
+        this.timeout(120000);
+        const r = await sshExec(
+            host,
+            "systemctl --failed --no-legend --plain; echo ---; " +
+                "for g in /usr/lib/systemd/system-generators/*; do " +
+                'n=${g##*/}; [ "$(readlink /etc/systemd/system-generators/$n)" = /dev/null ] || echo "$n"; done',
+            { asRoot: true },
+        );
+        assert.strictEqual(r.code, 0, r.stderr);
+        const [failed, live] = r.stdout.split("---\n");
+        assert.strictEqual(failed.trim(), "", `failed units:\n${failed}`);
+        assert.strictEqual(live.trim(), "systemd-fstab-generator");
+    });
+
     it("boots a kernel with AppArmor enabled and securityfs mounted", async function () {
         this.timeout(60000);
         const r = await sshExec(
