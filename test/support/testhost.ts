@@ -348,3 +348,23 @@ export async function stopAllTestHosts(): Promise<void> {
     owned.clear();
     sharedVms.clear();
 }
+
+/**
+ * The VM's systemd state the image promises (src/testhost/build-image.sh): no failed unit, and only
+ * the fstab generator live (the image masks the others, which every boot and daemon-reload would
+ * run). Returns the failed units and the live generators, one per line each.
+ */
+export async function systemdHealth(
+    info: TestHostInfo,
+): Promise<{ failedUnits: string; liveGenerators: string }> {
+    const r = await sshExec(
+        info,
+        "systemctl --failed --no-legend --plain; echo ---; " +
+            "for g in /usr/lib/systemd/system-generators/*; do " +
+            'n=${g##*/}; [ "$(readlink /etc/systemd/system-generators/$n)" = /dev/null ] || echo "$n"; done',
+        { asRoot: true },
+    );
+    if (r.code !== 0) throw new Error(`systemd state: exit ${r.code}: ${r.stderr}`);
+    const [failedUnits, liveGenerators] = r.stdout.split("---\n");
+    return { failedUnits: failedUnits.trim(), liveGenerators: (liveGenerators ?? "").trim() };
+}
