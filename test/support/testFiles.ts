@@ -12,16 +12,18 @@ import * as fs from "fs";
 import * as path from "path";
 
 const SECONDS: Record<string, number> = {
+    // The 15 slowest files of `.ci/run` of 2026-12-06 at ec735ae (two workers, idle machine, 4434 s in
+    // all) carry that run's figures; the comments beside them tell where the older ones came from.
     // Measured: `.ci/run` of 2026-12-04 at fdbe7c7 (two workers, idle machine).
-    "test/host/scripts.test.ts": 500,
-    "test/components/engine.rollout.vm.test.ts": 395,
-    "test/components/engine.compose.vm.test.ts": 380,
-    "test/components/engine.apparmor-off.vm.test.ts": 351,
-    "test/host/scripts-hostile.test.ts": 251,
+    "test/host/scripts.test.ts": 441,
+    "test/components/engine.rollout.vm.test.ts": 332,
+    "test/components/engine.compose.vm.test.ts": 332,
+    "test/components/engine.apparmor-off.vm.test.ts": 282,
+    "test/host/scripts-hostile.test.ts": 206,
     "test/components/engine.rekey.vm.test.ts": 234,
     "test/components/engine.vm.test.ts": 233,
     "test/host/vm-trixie.test.ts": 219,
-    "test/host/scripts-safety.test.ts": 214,
+    "test/host/scripts-safety.test.ts": 246,
     "test/components/engine.docker.vm.test.ts": 201,
     "test/host/vm-reboot.test.ts": 183,
     "test/components/provider.vm.test.ts": 132,
@@ -30,16 +32,16 @@ const SECONDS: Record<string, number> = {
     "test/engine/provider.vm.test.ts": 97,
     // Under 97 s in that run (not listed among its slowest) or newer: estimates.
     "test/components/engine.safety.vm.test.ts": 95,
-    "test/components/engine.read.vm.test.ts": 90,
+    "test/components/engine.read.vm.test.ts": 241,
     // 529 s at load ~10 with its own VM boot (122 s); vm-trixie, 219 s here, took ~410 s at that load.
-    "test/components/engine.trixie.vm.test.ts": 280,
+    "test/components/engine.trixie.vm.test.ts": 253,
     // Measured by hand at load 7-9 (idle: 82 s for Python), each with its first `up`.
     "test/engine/python.vm.test.ts": 160,
     "test/engine/yaml.vm.test.ts": 180,
     "test/host/scripts-nonutf8.test.ts": 105,
     "test/components/engine.orphans.vm.test.ts": 120,
     // The bookworm suites' figures (issue #18: the same suites on the shared trixie VM).
-    "test/host/scripts-safety.trixie.test.ts": 221,
+    "test/host/scripts-safety.trixie.test.ts": 378,
     "test/host/scripts-hostile.trixie.test.ts": 221,
     // Measured by hand at load 7-8 (2026-12-05): estimates for an idle run.
     "test/components/compose.provider.vm.test.ts": 100,
@@ -48,7 +50,7 @@ const SECONDS: Record<string, number> = {
     // Issue #18: the five lifecycle suites on one trixie VM (1 boot + 4 reboots). 1372 s by hand at
     // load 7-9 (2026-12-05), where the five bookworm files took 1595 s (116 + 336 + 117 + 395 +
     // 631) beside it: scaled to their idle weights above (~930 s), about 800 s.
-    "test/components/lifecycle.trixie.vm.test.ts": 800,
+    "test/components/lifecycle.trixie.vm.test.ts": 775,
     // The same run's bookworm figures for the two files not weighed above, scaled likewise.
     "test/host/scripts-apparmor-off.test.ts": 70,
     "test/components/engine.forget.vm.test.ts": 70,
@@ -62,7 +64,7 @@ const SECONDS: Record<string, number> = {
     // by side on one VM each): scripts 1035 s bookworm / 1270 s trixie (its seed case runs in
     // vm-trixie), scripts-read 263 / 277 s, inventory 206 / 183 s; scaled by bookworm's idle weight
     // above (scripts: 500 s for 1035 s).
-    "test/host/scripts.trixie.test.ts": 615,
+    "test/host/scripts.trixie.test.ts": 488,
     "test/host/scripts-read.trixie.test.ts": 134,
     "test/host/scripts-read.test.ts": 127,
     "test/host/inventory.trixie.vm.test.ts": 88,
@@ -71,42 +73,19 @@ const SECONDS: Record<string, number> = {
     // trixie VM. 1520 s by hand at load 9-11 (2026-12-05); the four bookworm files of the same
     // suites took 1266 s beside it (trixie's four: 1337 s), preview-compile 328 s against its
     // idle 99 s above (x3.3): about 460 s idle.
-    "test/components/engine.more.trixie.vm.test.ts": 460,
+    "test/components/engine.more.trixie.vm.test.ts": 453,
     // Issue #18: the direct provider, compose provider and testhost CLI suites in sequence on the
     // shared trixie VM (already running). 166 s wall by hand at load 1.7-3.0 (uptime, 2026-12-05);
     // the three bookworm files of the same suites took 143 s wall beside it (135 s suites: 76 + 58 +
     // 0), where the idle weights above give them 232 s: about 280 s.
-    "test/components/providers.trixie.vm.test.ts": 280,
+    "test/components/providers.trixie.vm.test.ts": 217,
     // Issue #18: `npm run demo` on bookworm then trixie, each booting its own VM (1 vCPU): 86 s + 104 s,
     // 191 s wall by hand at load 2-3 (2026-12-05).
     "test/engine/demo.vm.test.ts": 200,
     // Unweighted until 2026-12-05, so it started among the last VM files (the 47th of 130), where its
     // length sets the end of the run: 262 s and 515 s in two CI runs on 2026-12-05.
-    "test/host/scripts-compose.test.ts": 300,
-};
-
-/**
- * The 15 slowest files of the latest measured run, which replace the older figures and estimates
- * above: `.ci/run` of 2026-12-06 at ec735ae (two workers, idle machine, 4434 s in all).
- */
-const LATEST: Record<string, number> = {
-    "test/components/lifecycle.trixie.vm.test.ts": 775,
-    "test/host/scripts.trixie.test.ts": 488,
-    "test/components/engine.more.trixie.vm.test.ts": 453,
-    "test/host/scripts.test.ts": 441,
-    "test/host/scripts-safety.trixie.test.ts": 378,
     "test/host/scripts-compose.test.ts": 372,
-    "test/components/engine.compose.vm.test.ts": 332,
-    "test/components/engine.rollout.vm.test.ts": 332,
-    "test/components/engine.apparmor-off.vm.test.ts": 282,
-    "test/components/engine.trixie.vm.test.ts": 253,
-    "test/host/scripts-safety.test.ts": 246,
-    "test/components/engine.read.vm.test.ts": 241,
-    "test/host/scripts-hostile.trixie.test.ts": 221,
-    "test/components/providers.trixie.vm.test.ts": 217,
-    "test/host/scripts-hostile.test.ts": 206,
 };
-Object.assign(SECONDS, LATEST);
 
 function walk(dir: string, out: string[]): string[] {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
