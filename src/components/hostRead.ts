@@ -313,10 +313,12 @@ export class HostReadBatcher {
         const parts = keys.map((k) => {
             const ws = groups.get(k)!;
             const p = readPart(ws.map((w) => w.req));
-            // a later wave of the refresh: its log reads end where the first one's did
-            return p.kind === "denials" && before?.end && ws.every((w) => w.req.share)
-                ? { ...p, until: before.end }
-                : p;
+            if (p.kind !== "denials" || !ws.every((w) => w.req.share)) return p;
+            // a later wave of the refresh: its log reads end where the first one's did; the first
+            // run's reads end where its first one did (read.sh), so that every profile of the
+            // refresh keeps one position and the next refresh reads the log once
+            if (before) return before.end ? { ...p, until: before.end } : p;
+            return { ...p, align: true };
         });
         // the first shared run of the operation also reads every managed profile's status
         const allPart = shareIt && !before;

@@ -150,6 +150,11 @@ read_log() {
                 empty_header "$pa_lend"
                 return 0
             fi
+            if [ -n "$pa_jc" ] && [ "$pa_jc" = "$pa_until" ]; then
+                # already at UNTIL: nothing to read (--after-cursor would read past it to the end)
+                empty_header "journal:$pa_jc"
+                return 0
+            fi
             if [ -n "$pa_jc" ]; then set -- "$pa_match" --after-cursor "$pa_jc"; else set -- "$pa_match"; fi
             # One JSON object per entry and line (journald escapes newlines and quotes in values, so a
             # `,"KEY":"` or `{"KEY":"` can only be a field of the entry). --all: without it journalctl

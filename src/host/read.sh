@@ -6,7 +6,11 @@
 #   status DIR COUNT NAME…           status DIR NAME… (COUNT names follow, COUNT from 0 to 500; 0:
 #                                    every managed profile, as status DIR without names)
 #   denials CURSOR MAXBYTES SOURCE UNTIL
-#                                    denials CURSOR MAXBYTES SOURCE [UNTIL] (UNTIL "-": none)
+#                                    denials CURSOR MAXBYTES SOURCE [UNTIL] (UNTIL "-": none; "=":
+#                                    where this run's first journal read of the same SOURCE ended,
+#                                    none before one has, so that every part of a refresh's read
+#                                    leaves its profile at one position and the next refresh reads
+#                                    the log once)
 #   labels COUNT ID…                 labels ID… (COUNT container IDs follow, COUNT from 1 to 500)
 #   facts                            the host's AppArmor ABI: {"ok":true,"hostAbi":{…}} (abi_facts in
 #                                    lib-abi.sh: one `apparmor_parser --version`, builtins otherwise)
@@ -84,6 +88,10 @@ frame() {
     awk 1 "$3"
 }
 
+# where this run's first journal read ended (UNTIL "=") and the SOURCE it was asked for
+rd_end=
+rd_end_src=
+
 printf '{"ok":true,"read":"v1","parts":%s}\n' "$n"
 i=0
 while [ $# -gt 0 ]; do
@@ -103,10 +111,26 @@ while [ $# -gt 0 ]; do
             shift "$c"
             ;;
         denials)
-            if [ "$5" = - ]; then
+            rd_until=$5
+            if [ "$rd_until" = = ]; then
+                rd_until=-
+                [ -z "$rd_end" ] || [ "$rd_end_src" != "$4" ] || rd_until=$rd_end
+            fi
+            if [ "$rd_until" = - ]; then
                 pa_denials "$2" "$3" "$4" </dev/null >"$work/out" || rc=$?
             else
-                pa_denials "$2" "$3" "$4" "$5" </dev/null >"$work/out" || rc=$?
+                pa_denials "$2" "$3" "$4" "$rd_until" </dev/null >"$work/out" || rc=$?
+            fi
+            if [ -z "$rd_end" ] && [ "$rc" -eq 0 ]; then
+                # the header's cursor (read_log keeps only [A-Za-z0-9=;_-] of a journal cursor)
+                IFS= read -r rd_h <"$work/out" || rd_h=
+                case $rd_h in
+                    '{"ok":true,'*'"cursor":"journal:'?*)
+                        rd_end=${rd_h#*'"cursor":"'}
+                        rd_end=${rd_end%%'"'*}
+                        rd_end_src=$4
+                        ;;
+                esac
             fi
             shift 5
             ;;

@@ -50,6 +50,12 @@ export interface DenialsPart {
      * denials.sh). Defaults to none.
      */
     readonly until?: string;
+    /**
+     * Without `until`: end where the run's first journal read of the same `source` ended (read.sh's
+     * UNTIL "="), so that the parts of one run leave their profiles at one position; a part before
+     * any such read ends at the log's end. Defaults to false.
+     */
+    readonly align?: boolean;
 }
 
 /** `labels ID…` as a part of a read: the kernel's label of each container's init process. */
@@ -117,7 +123,13 @@ export function readPartArgs(p: ReadPart): string[] {
             if (!p.until.startsWith("journal:") || p.until.length === 8)
                 throw new Error("invalid until: a journal cursor returned by denials");
         }
-        return ["denials", p.cursor, String(p.maxBytes), p.source, p.until ?? "-"];
+        return [
+            "denials",
+            p.cursor,
+            String(p.maxBytes),
+            p.source,
+            p.until ?? (p.align ? "=" : "-"),
+        ];
     }
     if (p.kind === "labels") {
         const ids = labelsArgs(p.ids);

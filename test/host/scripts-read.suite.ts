@@ -145,9 +145,26 @@ export function scriptsReadSuite(release: Release): void {
                         source: "auto",
                         until: c1,
                     },
+                    // from c0, ending where the run's first journal read (part 1) ended (read.sh's
+                    // UNTIL "=": a refresh's first run leaves all its profiles at one position)
+                    {
+                        kind: "denials",
+                        cursor: c0,
+                        maxBytes: 1024 * 1024,
+                        source: "auto",
+                        align: true,
+                    },
+                    // already at its UNTIL: nothing read, the cursor kept (not read on past it)
+                    {
+                        kind: "denials",
+                        cursor: c1,
+                        maxBytes: 1024 * 1024,
+                        source: "auto",
+                        until: c1,
+                    },
                 ];
                 const got = await read(parts);
-                assert.strictEqual(got.length, 6);
+                assert.strictEqual(got.length, 8);
 
                 // status: what the status script alone says, profile by profile
                 assert.ok(got[0].ok, String(!got[0].ok && got[0].error));
@@ -196,6 +213,16 @@ export function scriptsReadSuite(release: Release): void {
                 assert.ok(c1.startsWith("journal:"), c1);
                 assert.strictEqual(du.cursor, c1);
                 assert.deepStrictEqual(mine(du), mine(d0));
+                // aligned: the same denial, ending at part 1's end
+                assert.ok(got[6].ok, String(!got[6].ok && got[6].error));
+                const da = got[6].value as DenialsResult;
+                assert.strictEqual(da.cursor, d0.cursor);
+                assert.deepStrictEqual(mine(da), mine(d0));
+                // at its UNTIL already: empty, at c1
+                assert.ok(got[7].ok, String(!got[7].ok && got[7].error));
+                const de = got[7].value as DenialsResult;
+                assert.strictEqual(de.cursor, c1);
+                assert.strictEqual(de.lines.length, 0);
 
                 // the part of a source the host lacks fails alone, with the denials script's error
                 const noAudit = await root(info, "test -e /var/log/audit/audit.log", {

@@ -60,8 +60,10 @@ const FACTS = {
 
 interface FakeHost {
     runs: { target: string; args: string[] }[];
-    /** The `until` of every denials part read (see denials.sh). */
+    /** The `until` of every denials part read (see denials.sh); not read.sh's "=". */
     untils: string[];
+    /** How many denials parts asked to end where their run's first journal read did (UNTIL "="). */
+    aligned: number;
     exec: (t: SshTarget, command: string) => Promise<ExecResult>;
     /** Called inside a run, before it answers. */
     during?: () => void;
@@ -96,12 +98,18 @@ function fakeHost(
         delayMs?: number;
         managed?: string[];
         failLabels?: boolean;
+        /**
+         * The log grows during a run: its k-th read to the log's end (k from 0) ends at
+         * `journal:end` + k (`journal:end` for the first), as on a busy host.
+         */
+        growing?: boolean;
     } = {},
 ): FakeHost {
     const failNames = new Set(opts.failNames ?? []);
     const h: FakeHost = {
         runs: [],
         untils: [],
+        aligned: 0,
         exec: async (t, command) => {
             const args = readArgs(command);
             h.runs.push({ target: t.host, args });
@@ -109,6 +117,9 @@ function fakeHost(
             await new Promise((r) => setTimeout(r, opts.delayMs ?? 5));
             const out: string[] = [];
             let parts = 0;
+            // this run's reads to the log's end, and where its first one ended (read.sh's UNTIL "=")
+            let toEnd = 0;
+            let firstEnd: string | undefined;
             for (let i = 0; i < args.length; ) {
                 let body: string[];
                 if (args[i] === "status") {
@@ -127,13 +138,24 @@ function fakeHost(
                 } else {
                     const cursor = args[i + 1];
                     const line = journalLine(`p-${cursor.replace(/[^a-z0-9]/gi, "")}`, parts + 2);
+                    let until = args[i + 4];
+                    if (until === "=") {
+                        h.aligned++;
+                        until = firstEnd ?? "-";
+                    } else if (until !== "-") h.untils.push(until);
+                    // a read with UNTIL ends there (the fake's log has passed it)
+                    const end =
+                        until !== "-"
+                            ? until
+                            : `journal:end${opts.growing && toEnd > 0 ? toEnd : ""}`;
+                    if (until === "-") toEnd++;
+                    firstEnd ??= end;
                     body = [
                         JSON.stringify({
                             ok: true,
                             source: "journal-audit",
                             format: "journal-json",
-                            // a read with UNTIL ends there (the fake's log has passed it)
-                            cursor: args[i + 4] !== "-" ? args[i + 4] : "journal:end",
+                            cursor: end,
                             lines: 1,
                             bytes: line.length + 1,
                             suppressed: 0,
@@ -142,7 +164,6 @@ function fakeHost(
                         }),
                         line,
                     ];
-                    if (args[i + 4] !== "-") h.untils.push(args[i + 4]);
                     i += 5;
                 }
                 out.push(JSON.stringify({ part: parts, exit: 0, lines: body.length }), ...body);
@@ -684,6 +705,7 @@ describe("host read batcher", () => {
             const first = await own(names.slice(0, 8));
             const later = [...(await own(names.slice(8, 16))), ...(await own(names.slice(16)))];
             assert.strictEqual(h.runs.length, 3);
+            assert.strictEqual(h.aligned, 8, "the first run's 8 parts end where its first did");
             assert.deepStrictEqual(h.untils, Array(12).fill("journal:end"));
             for (const d of [...first, ...later]) assert.strictEqual(d.cursor, "journal:end");
             // each still read from its own cursor
@@ -701,6 +723,37 @@ describe("host read batcher", () => {
                     ),
                 );
             assert.strictEqual(h2.runs.length, 1);
+        });
+
+        it("on a log that grows during the run, the first run's parts all end where its first read did; one that is not shared reads on", async () => {
+            const h = fakeHost({ managed: names, growing: true });
+            const b = new HostReadBatcher(h.exec, 10);
+            const cursors = names.slice(0, 8).map((n) => `journal:${n.replace("-", "")}`);
+            const [gate, ...first] = await Promise.all([
+                // a rollout gate's read beside the refresh's, from a cursor of its own
+                b.denials(T, true, "journal:gate", 1024, "auto", false),
+                ...cursors.map((c) => b.denials(T, true, c, 1024, "auto", true)),
+            ]);
+            assert.strictEqual(h.runs.length, 1);
+            assert.strictEqual(h.aligned, 8);
+            const ends = new Set(first.map((d) => d.cursor));
+            assert.strictEqual(
+                ends.size,
+                1,
+                `one position for the refresh: ${[...ends].join(" ")}`,
+            );
+            // each read from its own cursor
+            first.forEach((d, i) => assert.match(d.lines[0], new RegExp(`p-journalweb${i}"`)));
+            // the gate's read (the run's first part) ends where the log did; later ones end there too
+            assert.strictEqual(gate.cursor, "journal:end");
+            assert.deepStrictEqual([...ends], ["journal:end"]);
+            // without the alignment the same log gives each part its own end
+            const h2 = fakeHost({ managed: names, growing: true });
+            const b2 = new HostReadBatcher(h2.exec, 10);
+            const unaligned = await Promise.all(
+                cursors.map((c) => b2.denials(T, true, c, 1024, "auto", false)),
+            );
+            assert.strictEqual(new Set(unaligned.map((d) => d.cursor)).size, 8);
         });
 
         it("a request that is not shared is never cut short by until, even beside shared ones", async () => {

@@ -227,6 +227,20 @@ describe("read script", () => {
         );
     });
 
+    it("a denials part with align: = as the fifth word (read.sh: where the run's first journal read ended); until wins", () => {
+        assert.ok(
+            readCommand([{ ...D, align: true }]).command.endsWith(
+                ` pulumi-apparmor-read 'denials' 'now' '1024' 'auto' '='`,
+            ),
+        );
+        assert.ok(
+            readCommand([{ ...D, align: true, until: "journal:s=ab" }]).command.endsWith(
+                ` 'auto' 'journal:s=ab'`,
+            ),
+        );
+        assert.ok(readCommand([{ ...D, align: false }]).command.endsWith(` 'auto' '-'`));
+    });
+
     it("parseRead: each part's own result, in order", () => {
         const r = parseRead(
             [S, D],
