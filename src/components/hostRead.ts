@@ -271,7 +271,14 @@ export class HostReadBatcher {
 
     private async flush(q: Queue): Promise<void> {
         if (q.running) return;
-        const batch = q.pending;
+        // shared requests that arrived while the operation's shared run ran: answered by it when it
+        // has their answer (a wave that reached the provider spread over more than the window)
+        const batch = q.pending.filter((w) => {
+            const hit = w.req.share ? this.fromShared(q, w.req) : undefined;
+            if (hit === undefined) return true;
+            w.resolve(hit);
+            return false;
+        });
         q.pending = [];
         q.since = undefined;
         if (batch.length === 0) return;

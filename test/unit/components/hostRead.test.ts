@@ -725,6 +725,40 @@ describe("host read batcher", () => {
             assert.strictEqual(h2.runs.length, 1);
         });
 
+        it("a wave spread over more than the window: shared requests arriving during the shared run are answered by it (one run); others get the next run", async () => {
+            const h = fakeHost({ managed: names, delayMs: 30 });
+            const b = new HostReadBatcher(h.exec, 5);
+            let late: Promise<unknown[]> | undefined;
+            h.during = () => {
+                h.during = undefined;
+                late = Promise.all([
+                    // the rest of the wave: answered by the run under way
+                    ...names
+                        .slice(4, 8)
+                        .map((n) => b.status(T, true, n, DEFAULT_PROFILE_DIR, true)),
+                    b.denials(T, true, "journal:c1", 1024, "auto", true),
+                    // not shared (a gate's read) and a cursor the run did not read: the next run
+                    b.status(T, true, names[9], DEFAULT_PROFILE_DIR, false),
+                    b.denials(T, true, "journal:c9", 1024, "auto", true),
+                ]);
+            };
+            await wave(b, names.slice(0, 4));
+            const got = (await late) as {
+                profile?: { name: string };
+                cursor?: string;
+                lines?: string[];
+            }[];
+            got.slice(0, 4).forEach((a, i) => assert.strictEqual(a.profile?.name, names[4 + i]));
+            assert.match(got[4].lines![0], /p-journalc1"/);
+            assert.strictEqual(got[5].profile?.name, names[9]);
+            assert.match(got[6].lines![0], /p-journalc9"/);
+            assert.strictEqual(h.runs.length, 2, "one run for the wave, one for what it lacked");
+            const second = h.runs[1].args;
+            assert.ok(!second.includes(names[4]), second.join(" "));
+            assert.ok(second.includes(names[9]) && second.includes("journal:c9"), second.join(" "));
+            assert.ok(!second.includes("journal:c1"), second.join(" "));
+        });
+
         it("on a log that grows during the run, the first run's parts all end where its first read did; one that is not shared reads on", async () => {
             const h = fakeHost({ managed: names, growing: true });
             const b = new HostReadBatcher(h.exec, 10);
