@@ -446,10 +446,11 @@ async function apply(
         // On the success path only the install script runs: it re-checks root, apparmor_parser and
         // AppArmor itself before touching anything. When it fails, the preflight diagnoses the host
         // and its error (cause and fix) is reported instead; otherwise the install's own.
-        // A new resource also reads the log position ("now", beside the install) so that older
-        // lines are not counted as its own. An update reads no denials: the next refresh reads them
-        // from the stored cursor and attributes each line by its time to the version loaded then
-        // (the history keeps the load times), so a change costs one script run, like a bare reload.
+        // A new resource also takes the log position (the install reports the log's end before its
+        // load) so that older lines are not counted as its own. An update reads no denials: the next
+        // refresh reads them from the stored cursor and attributes each line by its time to the
+        // version loaded then (the history keeps the load times), so a change costs one script run,
+        // like a bare reload.
         // A rollout wave that just passed this version in this mode on the host has verified what
         // the install would (file sha256, kernel mode): its result stands in for the install.
         const prev = olds?.denials;
@@ -468,7 +469,8 @@ async function apply(
             if (why) throw new Error(why);
         }
         const [dR, iR] = await Promise.allSettled([
-            prev === undefined
+            // the install takes it, unless a rollout's result stands in for the install
+            prev === undefined && verifiedSha !== undefined
                 ? ops.denials(t, where, news.connection.sudo, undefined)
                 : Promise.resolve(undefined),
             verifiedSha !== undefined
@@ -483,6 +485,7 @@ async function apply(
                       text: news.profileText,
                       mode: news.mode,
                       adopt: news.adopt === true,
+                      ...(prev === undefined ? { position: true } : {}),
                   }),
         ]);
         if (iR.status === "rejected") {
@@ -492,8 +495,13 @@ async function apply(
             throw iR.reason;
         }
         if (dR.status === "rejected") throw dR.reason;
-        const d = dR.value;
         const inst = iR.value;
+        // a host without a log: its denials read says so, as before the install reported positions
+        const d =
+            dR.value ??
+            (prev === undefined
+                ? (inst.position ?? (await ops.denials(t, where, news.connection.sudo, undefined)))
+                : undefined);
         // The install's own result is the live state (see ops.install): no second status/compile.
         const live = inst.live;
         const problems = hostDriftReasons(

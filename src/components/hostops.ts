@@ -128,6 +128,8 @@ export interface InstallInput {
     text: string;
     mode: ProfileMode | "keep";
     adopt?: boolean;
+    /** Also take the log's position before the load (a new resource's cursor): see {@link InstallOutcome.position}. */
+    position?: boolean;
 }
 
 /**
@@ -156,6 +158,11 @@ export interface InstallOutcome {
     live: LiveState;
     /** The host's AppArmor ABI, as the install read it (absent from an older host script). */
     hostAbi?: HostAbiFacts;
+    /**
+     * With `position`: the log's end before the load and its source, as `denials` with cursor "now"
+     * reports them; absent when the host has no log (the caller's `denials` read says why).
+     */
+    position?: { cursor: string; source: string };
 }
 
 export async function install(
@@ -171,6 +178,7 @@ export async function install(
             text: a.text,
             mode: a.mode,
             ...(a.adopt ? { adopt: true } : {}),
+            ...(a.position ? { position: true } : {}),
             facts: true,
             sudo,
         });
@@ -179,6 +187,7 @@ export async function install(
             fileSha256: r.sha256,
             live: liveAfterInstall(r.sha256, r.kernelMode),
             ...(r.hostAbi ? { hostAbi: r.hostAbi } : {}),
+            ...(r.position?.cursor ? { position: { ...r.position } } : {}),
         };
     });
 }

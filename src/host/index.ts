@@ -523,6 +523,12 @@ export interface InstallArgs extends HostCommandOptions, ParserOptions {
      * to false.
      */
     readonly facts?: boolean;
+    /**
+     * Also report the log's end taken before the load, whether or not the profile was loaded
+     * ({@link InstallResult.position}: what `denials now` would have said then): a new resource's log
+     * position without a read of its own. Not with `prior`, which reports its own. Defaults to false.
+     */
+    readonly position?: boolean;
 }
 
 export function installCommand(args: InstallArgs): HostCommand {
@@ -540,6 +546,10 @@ export function installCommand(args: InstallArgs): HostCommand {
     const opts = [...(args.adopt ? ["adopt"] : []), ...parserOptionArgs(args)];
     if (args.facts) opts.push("facts");
     if (args.prior) opts.push("prior");
+    if (args.position) {
+        if (args.prior) throw new Error("position and prior do not go together");
+        opts.push("position");
+    }
     if (args.unless) {
         if (!args.prior) throw new Error("unless needs prior");
         if (!/^[0-9a-f]{64}$/.test(args.unless.sha256))
@@ -956,13 +966,39 @@ export interface InstallResult {
     readonly bootLoad: boolean;
     /** With `facts`: the host's AppArmor ABI (parser version, kernel, ABI files, kernel features). */
     readonly hostAbi?: HostAbiFacts;
+    /**
+     * With `position`: the log's end before the load, as `denials` takes a cursor (`journal:…`,
+     * `start`, `auditlog:INODE:SIZE`, …), and its source; both "" when the host has no log.
+     */
+    readonly position?: { readonly cursor: string; readonly source: string };
 }
 
 export function parseInstall(
     out: ScriptOutput,
     script: "install" | "mode" = "install",
+    asked: { position?: boolean } = {},
 ): InstallResult {
-    return withHostAbi(parseHostResult(script, out)) as unknown as InstallResult;
+    const r = withHostAbi(parseHostResult(script, out)) as unknown as InstallResult;
+    if (!asked.position) return r;
+    const bad = (m: string) =>
+        new HostScriptError(script, "bad-output", m, out.exitCode ?? null, out.stderr ?? "");
+    const line = out.stdout.split("\n", 2)[1];
+    if (line === undefined || line === "") throw bad("no position line after the result");
+    let p: Record<string, unknown>;
+    try {
+        p = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+        throw bad("the position line is not JSON");
+    }
+    const cursor = p.position;
+    const source = p.source;
+    if (typeof cursor !== "string" || typeof source !== "string")
+        throw bad("the position line has no position and source");
+    if (cursor !== "" && validateCursor(cursor) !== undefined)
+        throw bad("the position line's position is not a cursor");
+    if (source !== "" && !isDenialSource(source))
+        throw bad("the position line's source is not a log source");
+    return { ...r, position: { cursor, source } };
 }
 
 /** What `install … prior` read on the host under the lock, before changing anything. */
@@ -1355,7 +1391,9 @@ export const hostScripts = {
     preflight: (exec: HostExec, a?: PreflightArgs) =>
         run(exec, preflightCommand(a), parsePreflight),
     install: (exec: HostExec, a: InstallArgs) =>
-        run(exec, installCommand(a), (o) => parseInstall(o)),
+        run(exec, installCommand(a), (o) =>
+            parseInstall(o, "install", { position: a.position === true }),
+        ),
     /** `install` with `prior` (and optionally `unless`): see {@link InstallPriorResult}. */
     installPrior: (exec: HostExec, a: Omit<InstallArgs, "prior">) =>
         run(exec, installCommand({ ...a, prior: true }), (o) =>

@@ -18,6 +18,9 @@
 #                       (a rollout's soak of 0 seconds, read in the same round trip)
 #           facts       also report the host's AppArmor ABI ("hostAbi" in the result line: parser
 #                       version, kernel, ABI files, kernel features; see abi_facts in lib.sh)
+#           position    also report the log's end taken before the load (what `denials now` says),
+#                       whether or not the profile was loaded: see "With position" below (not with
+#                       prior, which reports its own)
 # Result: {"ok":true,"name","dir","changed","wrote","reloaded","manifestUpdated","adopted","mode",
 #          "sha256","policySha1","kernelMode","bootLoad"}  (adopted: this run took over an unmanaged
 #          file or policy; bootLoad: the boot unit that reloads our profiles after a reboot is in place;
@@ -28,13 +31,14 @@
 #   before the change, as `denials` takes it (journal:…, auditlog:INODE:SIZE, …; "" when the profile
 #   was not loaded, since nothing ran under it, or when the host has no log); source: that log's
 #   source.
+# With position: the result line, then {"position","source"} (both "" when the host has no log).
 # With labels (not when `unless` matched): then {"labels":{"docker","containers":[{"id","label"}]}}
 #   (see containers_var in lib-docker.sh). With log (not when `unless` matched, and only when a
 #   position was taken): then what `denials POSITION MAXBYTES SOURCE` prints. Both are read after the
 #   host lock is released.
 
 # shellcheck disable=SC2034 # pa_adopt: read by apply_profile (lib.sh)
-[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [facts] [prior [unless=SHA256:KMODE] [log=MAXBYTES] [labels]] <PROFILE"
+[ $# -ge 4 ] || usage "NAME enforce|complain|keep DIR SHA256|- [adopt] [timeout=SECONDS] [facts] [position | prior [unless=SHA256:KMODE] [log=MAXBYTES] [labels]] <PROFILE"
 check_name "$1"
 case $2 in
     enforce | complain | keep) ;;
@@ -53,6 +57,7 @@ sha=$4
 shift 4
 pa_adopt=false
 prior=false
+want_pos=false
 unless=
 labels=false
 logmax=
@@ -61,6 +66,7 @@ for o in "$@"; do
         adopt) pa_adopt=true ;;
         timeout=*) set_timeout "${o#timeout=}" ;;
         prior) prior=true ;;
+        position) want_pos=true ;;
         unless=*)
             unless=${o#unless=}
             usha=${unless%%:*}
@@ -78,12 +84,13 @@ for o in "$@"; do
                 fail bad-option "log must be log=MAXBYTES, an integer from 1 to 16777216" 2
             fi
             ;;
-        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE, log=MAXBYTES, labels, facts)" 2 ;;
+        *) fail bad-option "unknown option (allowed: adopt, timeout=SECONDS, prior, unless=SHA256:KMODE, log=MAXBYTES, labels, facts, position)" 2 ;;
     esac
 done
 [ -z "$unless" ] || $prior || fail bad-option "unless needs prior" 2
 [ -z "$logmax" ] || $prior || fail bad-option "log needs prior" 2
 if $labels && ! $prior; then fail bad-option "labels needs prior" 2; fi
+if $want_pos && $prior; then fail bad-option "position and prior do not go together (prior reports a position)" 2; fi
 need_root
 need_parser
 need_apparmor
@@ -119,16 +126,17 @@ elif ! set_mode "$name" "$mode" "$input" "$new"; then
     fail no-header "no line 'profile $name [flags=(...)] {' found; the text must start the profile with that header"
 fi
 
-if $prior; then
-    # The log's end, when the profile is loaded (the new version's lines follow it): taken beside
-    # the compile, without the lock's descriptor, and finished before the kernel gets the new policy
-    # (before_load) or this script reports. An earlier position only adds older lines, which the
-    # kernel's own record of the load separates from the new version's.
+if $prior || $want_pos; then
+    # The log's end, when the profile is loaded (the new version's lines follow it) or with
+    # position: taken beside the compile, without the lock's descriptor, and finished before the
+    # kernel gets the new policy (before_load) or this script reports. An earlier position only adds
+    # older lines, which the kernel's own record of the load separates from the new version's.
     posf=$pa_work/position
     pospid=
-    kernel_mode_var "$name"
+    pa_kmode=
+    $want_pos || kernel_mode_var "$name"
     # shellcheck disable=SC2154 # pa_kmode: set by kernel_mode_var (lib.sh)
-    if [ -n "$pa_kmode" ]; then
+    if [ -n "$pa_kmode" ] || $want_pos; then
         # shellcheck disable=SC2154 # pa_lsrc, pa_lend: set by lib-log.sh
         {
             if log_source_var auto && log_end_var "$pa_lsrc"; then
@@ -213,6 +221,12 @@ if ! $kept; then
     else
         apply_profile "$name" "$dir" "$new" "$newmode" "$input" "$sha"
     fi
+fi
+if $want_pos; then
+    before_load
+    if [ -s "$posf" ]; then read -r lsrc position <"$posf" || true; fi
+    printf '{"position":"%s","source":"%s"}\n' "$position" "$lsrc"
+    exit 0
 fi
 if $prior; then
     # apply_profile hashed the same file under the lock

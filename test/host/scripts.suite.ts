@@ -83,20 +83,33 @@ export function scriptsSuite(release: Release): void {
             const name = "pa-idem";
             try {
                 const text = secureProfile(name);
-                const first = await install(name, { text });
+                // with position (a new resource's log position): the log's end before the load
+                const first = await install(name, { text, position: true });
                 assert.deepStrictEqual(
                     [first.changed, first.wrote, first.reloaded, first.kernelMode],
                     [true, true, true, "enforce"],
                 );
+                assert.strictEqual(first.position?.source, "journal-audit");
+                assert.match(first.position.cursor, /^journal:/);
+                // read from it: the kernel's own record of this load (taken before it)
+                const loaded = await waitForLogLines(
+                    exec,
+                    first.position.cursor,
+                    (l) => l.includes(`name="${name}"`) && l.includes("profile_load"),
+                );
+                assert.strictEqual(loaded.lines.length, 1, loaded.lines.join("\n"));
                 const mtime1 = (await root(info, `stat -c %Y.%i ${DEFAULT_PROFILE_DIR}/${name}`))
                     .stdout;
                 const cursor = (await hostScripts.denials(exec, { cursor: "now", sudo: true }))
                     .cursor;
-                const second = await install(name, { text });
+                const second = await install(name, { text, position: true });
                 assert.deepStrictEqual(
                     [second.changed, second.wrote, second.reloaded, second.manifestUpdated],
                     [false, false, false, false],
                 );
+                // nothing loaded, a position all the same
+                assert.strictEqual(second.position?.source, "journal-audit");
+                assert.match(second.position.cursor, /^journal:/);
                 assert.strictEqual(second.policySha1, first.policySha1);
                 const mtime2 = (await root(info, `stat -c %Y.%i ${DEFAULT_PROFILE_DIR}/${name}`))
                     .stdout;

@@ -492,6 +492,8 @@ describe("host command: builders", () => {
             },
             ["prior", `unless=${sha}:enforce`, "log=1", "labels"],
         ],
+        ["position (a create's log position)", { position: true }, ["position"]],
+        ["position with prior", { prior: true, position: true }, /position and prior/],
         ["labels without prior", { labels: true }, /labels needs prior/],
         ["log without prior", { logMaxBytes: 10 }, /logMaxBytes needs prior/],
         ["log 0", { prior: true, logMaxBytes: 0 }, /invalid logMaxBytes/],

@@ -27,6 +27,51 @@ describe("host parsers: results and errors", () => {
         assert.strictEqual(r.changed, true);
         assert.strictEqual(r.policySha1, SHA1);
     });
+    const RESULT = `{"ok":true,"name":"p","dir":"/d","changed":true,"wrote":true,"reloaded":true,"manifestUpdated":true,"mode":"enforce","sha256":"${SHA}","policySha1":"${SHA1}","kernelMode":"enforce"}`;
+    const positions: [string, string, { cursor: string; source: string } | RegExp][] = [
+        [
+            "a journal cursor",
+            '{"position":"journal:s=ab;i=1f","source":"journal-audit"}',
+            { cursor: "journal:s=ab;i=1f", source: "journal-audit" },
+        ],
+        [
+            "an empty journal",
+            '{"position":"start","source":"journal-kernel"}',
+            { cursor: "start", source: "journal-kernel" },
+        ],
+        [
+            "a log file",
+            '{"position":"auditlog:12:3456","source":"auditlog"}',
+            { cursor: "auditlog:12:3456", source: "auditlog" },
+        ],
+        ["no log on the host", '{"position":"","source":""}', { cursor: "", source: "" }],
+        ["no position line", "", /no position line/],
+        ["not JSON", "position", /not JSON/],
+        ["no source", '{"position":"start"}', /no position and source/],
+        [
+            "a cursor with a quote",
+            '{"position":"journal:a\\"b","source":"journal-audit"}',
+            /not a cursor/,
+        ],
+        ["an unknown source", '{"position":"start","source":"syslog"}', /not a log source/],
+    ];
+    for (const [what, line, want] of positions)
+        it(`install with position: ${what}`, () => {
+            const out = { stdout: `${RESULT}\n${line}${line ? "\n" : ""}`, exitCode: 0 };
+            if (want instanceof RegExp)
+                return void assert.throws(
+                    () => parseInstall(out, "install", { position: true }),
+                    (e: unknown) =>
+                        e instanceof HostScriptError &&
+                        e.code === "bad-output" &&
+                        want.test(e.message),
+                );
+            const r = parseInstall(out, "install", { position: true });
+            assert.deepStrictEqual(r.position, want);
+            assert.strictEqual(r.policySha1, SHA1);
+            // not asked: the line is not read
+            assert.strictEqual(parseInstall(out).position, undefined);
+        });
     it("ok:false becomes HostScriptError with the script's code and message", () => {
         const out = {
             stdout: '{"ok":false,"error":"parse-failed","message":"apparmor_parser rejected the profile: \\"x\\""}\n',
