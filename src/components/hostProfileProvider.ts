@@ -496,12 +496,14 @@ async function apply(
         }
         if (dR.status === "rejected") throw dR.reason;
         const inst = iR.value;
-        // a host without a log: its denials read says so, as before the install reported positions
+        // a new resource's log position: the rollout's read beside it, else the install's; a host
+        // without a log reports none, and a read of its own then says why
         const d =
-            dR.value ??
-            (prev === undefined
-                ? (inst.position ?? (await ops.denials(t, where, news.connection.sudo, undefined)))
-                : undefined);
+            prev === undefined
+                ? (dR.value ??
+                  inst.position ??
+                  (await ops.denials(t, where, news.connection.sudo, undefined)))
+                : undefined;
         // The install's own result is the live state (see ops.install): no second status/compile.
         const live = inst.live;
         const problems = hostDriftReasons(

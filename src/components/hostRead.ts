@@ -228,7 +228,7 @@ export class HostReadBatcher {
             this.queues.set(key, q);
         }
         const queue = q;
-        const hit = req.share ? this.fromShared(queue, req) : undefined;
+        const hit = this.fromShared(queue, req);
         if (hit !== undefined) return Promise.resolve(hit);
         return new Promise((resolve, reject) => {
             queue.pending.push({ req, resolve, reject });
@@ -241,6 +241,7 @@ export class HostReadBatcher {
         q: Queue,
         req: Request,
     ): StatusAnswer | host.DenialsResult | HostAbiFacts | undefined {
+        if (!req.share) return undefined;
         const sh = this.freshShared(q);
         if (!sh || req.seenAt >= sh.at) return undefined;
         if (req.kind === "denials") return sh.denials.get(partKey(req));
@@ -274,7 +275,7 @@ export class HostReadBatcher {
         // shared requests that arrived while the operation's shared run ran: answered by it when it
         // has their answer (a wave that reached the provider spread over more than the window)
         const batch = q.pending.filter((w) => {
-            const hit = w.req.share ? this.fromShared(q, w.req) : undefined;
+            const hit = this.fromShared(q, w.req);
             if (hit === undefined) return true;
             w.resolve(hit);
             return false;

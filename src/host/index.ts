@@ -980,16 +980,8 @@ export function parseInstall(
 ): InstallResult {
     const r = withHostAbi(parseHostResult(script, out)) as unknown as InstallResult;
     if (!asked.position) return r;
-    const bad = (m: string) =>
-        new HostScriptError(script, "bad-output", m, out.exitCode ?? null, out.stderr ?? "");
-    const line = out.stdout.split("\n", 2)[1];
-    if (line === undefined || line === "") throw bad("no position line after the result");
-    let p: Record<string, unknown>;
-    try {
-        p = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-        throw bad("the position line is not JSON");
-    }
+    const bad = (m: string) => badOutputError(script, m, out);
+    const { line: p } = jsonLineAfterResult(script, out, "position");
     const cursor = p.position;
     const source = p.source;
     if (typeof cursor !== "string" || typeof source !== "string")
@@ -999,6 +991,27 @@ export function parseInstall(
     if (source !== "" && !isDenialSource(source))
         throw bad("the position line's source is not a log source");
     return { ...r, position: { cursor, source } };
+}
+
+/**
+ * The JSON object on the line after a script's result line (`what` names that line in errors), and
+ * the bytes after it (the previous text follows install's prior line, and need not be UTF-8).
+ */
+function jsonLineAfterResult(
+    script: HostScriptName,
+    out: ScriptOutput,
+    what: string,
+): { line: Record<string, unknown>; rest: Buffer } {
+    const raw = stdoutBytes(out);
+    const nl1 = raw.indexOf(10);
+    const nl2 = nl1 < 0 ? -1 : raw.indexOf(10, nl1 + 1);
+    if (nl2 < 0) throw badOutputError(script, `no ${what} line after the result`, out);
+    try {
+        const line = JSON.parse(raw.toString("utf8", nl1 + 1, nl2)) as Record<string, unknown>;
+        return { line, rest: raw.subarray(nl2 + 1) };
+    } catch {
+        throw badOutputError(script, `the ${what} line is not JSON`, out);
+    }
 }
 
 /** What `install … prior` read on the host under the lock, before changing anything. */
@@ -1063,25 +1076,14 @@ export function parseInstallPrior(
     asked: { labels?: boolean; log?: boolean } = {},
 ): InstallPriorResult {
     const head = parseHostResult("install", out);
-    const bad = (m: string) =>
-        new HostScriptError("install", "bad-output", m, out.exitCode ?? null, out.stderr ?? "");
+    const bad = (m: string) => badOutputError("install", m, out);
     // Bytes from here: the previous text is the file as the host hashed it, and need not be UTF-8.
-    const raw = stdoutBytes(out);
-    const nl1 = raw.indexOf(10);
-    const nl2 = nl1 < 0 ? -1 : raw.indexOf(10, nl1 + 1);
-    if (nl2 < 0) throw bad("no prior line after the result");
-    let p: Record<string, unknown>;
-    try {
-        p = JSON.parse(raw.toString("utf8", nl1 + 1, nl2)) as Record<string, unknown>;
-    } catch {
-        throw bad("the prior line is not JSON");
-    }
+    const { line: p, rest: after } = jsonLineAfterResult("install", out, "prior");
     const pr = (p.prior ?? {}) as Record<string, unknown>;
     const str = (v: unknown) => (typeof v === "string" ? v : "");
     const bytes = pr.bytes;
     if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 0)
         throw bad("the prior line has no byte count");
-    const after = raw.subarray(nl2 + 1);
     if (after.length < bytes)
         throw bad(`the previous text is cut (${after.length} of ${bytes} bytes)`);
     const textBytes = after.subarray(0, bytes);
