@@ -184,6 +184,12 @@ start_log_read() {
 }
 if $prior; then after_load() { start_log_read; }; fi
 
+# The compile, before the lock (see precompile): concurrent installs compile side by side.
+if [ "$sha" = - ]; then
+    precompile "$new" "$dir/$name"
+else
+    precompile "$new" "$dir/$name" "$input" "$sha"
+fi
 take_lock
 kept=false
 if $prior; then

@@ -260,6 +260,51 @@ before_load() { :; }
 # the log beside those steps). Does nothing by default.
 after_load() { :; }
 
+# compile_new NEWFILE: step 4's checks of NEWFILE (in this run's work dir), at the same time and
+# without the lock's descriptor: the NUL byte check, the name list (-N, into the work dir's names)
+# and ONE compile (-Q -K -S, into the work dir's bin; the parser's messages into err). Touches
+# nothing else and reports nothing: sets pa_crc and pa_nrc (the compile's and the name list's exit
+# statuses) and pa_nul (yes|no). Run by precompile before the lock or by apply_profile under it.
+compile_new() {
+    pc_w=${1%/*}
+    # A NUL byte is no part of a profile, and the parser accepts some (inside a path). set_mode's awk
+    # pass, which wrote NEWFILE, has already looked ($pa_nul yes|no); otherwise (mode keep, or an awk
+    # that cannot hold a NUL) tr and cmp look.
+    zpid=
+    if [ -z "${pa_nul:-}" ]; then
+        # shellcheck disable=SC2094 # both only read $1
+        { tr -d '\000' <"$1" | cmp -s - "$1"; } 9>&- &
+        zpid=$!
+    fi
+    run_parser -N "$1" >"$pc_w/names" 2>/dev/null 9>&- &
+    npid=$!
+    pa_crc=0
+    run_parser -Q -K -S "$1" >"$pc_w/bin" 2>"$pc_w/err" || pa_crc=$?
+    pa_nrc=0
+    wait "$npid" || pa_nrc=$?
+    if [ -n "$zpid" ]; then
+        if wait "$zpid"; then pa_nul=no; else pa_nul=yes; fi
+    fi
+}
+
+# precompile NEWFILE TARGET [INPUT INSHA256]: compile_new before the host lock (install), so that the
+# installs of one rollout compile on all the host's CPUs at once while the lock covers only the
+# claim, the load of the compiled binary and the writes. Its inputs are NEWFILE (private to this run)
+# and the host's include files, which the lock never covered. Sets pa_compiled to NEWFILE when done;
+# skipped when TARGET holds NEWFILE byte for byte already (the unchanged and adopted-in-place steps
+# compile nothing; should neither apply under the lock, apply_profile compiles there) or when INPUT's
+# sha256 is not INSHA256 (apply_profile reports that first).
+precompile() {
+    pa_compiled=
+    if [ -n "${3:-}" ]; then
+        pc_sum=$(sha256sum <"$3") || return 0
+        [ "${pc_sum%%" "*}" = "$4" ] || return 0
+    fi
+    if [ -f "$2" ] && [ ! -L "$2" ] && cmp -s -- "$1" "$2"; then return 0; fi
+    compile_new "$1"
+    pa_compiled=$1
+}
+
 # apply_profile NAME DIR NEWFILE NEWMODE [INPUT INSHA256]: install NEWFILE (in this run's work dir,
 # already in its final mode NEWMODE, or "" to read it from the header) as DIR/NAME and load it. When
 # INPUT is given, its sha256 must be INSHA256 (a cut SSH connection cannot install a truncated text).
@@ -272,9 +317,10 @@ after_load() { :; }
 #      kernel running NAME in NEWMODE → nothing is compiled, written, loaded or recorded ("inPlace");
 #   3. unchanged: the current file is byte for byte the new one, the manifest says it was compiled to
 #      the policy the kernel has loaded now (raw_sha1) → nothing is compiled, written or loaded;
-#   4. otherwise ONE compile (apparmor_parser -Q -K -S, nothing touched on failure), with the name
-#      check (-N, under the parser timeout) and the NUL byte check beside it, all without the lock
-#      descriptor;
+#   4. otherwise ONE compile (compile_new: apparmor_parser -Q -K -S, nothing touched on failure),
+#      with the name check (-N, under the parser timeout) and the NUL byte check beside it, all
+#      without the lock descriptor, usually done by precompile before the lock (its failures are
+#      reported here, after the ownership checks, either way);
 #      then the claim (adopted originals kept, a manifest naming DIR written first so that a run
 #      killed from here on leaves a profile we know is ours); the compiled binary is what gets loaded
 #      (-r -B: no second compile), and only after the kernel took it is the file renamed into place.
@@ -369,30 +415,14 @@ apply_profile() {
         # verified (the same rule `status` uses).
         newsha1=$oldsha1
     else
-        # A NUL byte is no part of a profile, and the parser accepts some (inside a path): checked
-        # beside the compile (which touches nothing) and reported before its result. set_mode's awk
-        # pass, which wrote NEWFILE, has already looked ($pa_nul yes|no); otherwise (mode keep, or an
-        # awk that cannot hold a NUL) tr and cmp look.
-        zpid=
-        if [ -z "${pa_nul:-}" ]; then
-            # shellcheck disable=SC2094 # both only read $new
-            { tr -d '\000' <"$new" | cmp -s - "$new"; } 9>&- &
-            zpid=$!
-        fi
-        run_parser -N "$new" >"$names_f" 2>/dev/null 9>&- &
-        npid=$!
-        crc=0
-        run_parser -Q -K -S "$new" >"$bin" 2>"$err" || crc=$?
-        nrc=0
-        wait "$npid" || nrc=$?
-        if [ -n "$zpid" ]; then
-            wait "$zpid" || pa_nul=yes
-        fi
+        # (The NUL byte check's result is reported before the compile's.)
+        [ "${pa_compiled:-}" = "$new" ] || compile_new "$new"
+        pa_compiled=
         [ "${pa_nul:-}" != yes ] || fail nul-byte "the profile text contains NUL bytes; nothing was changed"
-        timed_out "$crc" && fail_timeout "compile (apparmor_parser -Q)"
-        [ "$crc" -eq 0 ] ||
+        timed_out "$pa_crc" && fail_timeout "compile (apparmor_parser -Q)"
+        [ "$pa_crc" -eq 0 ] ||
             fail parse-failed "apparmor_parser rejected the profile; nothing was changed: $(parser_message "$err" "$new")"
-        timed_out "$nrc" && fail_timeout "name check (apparmor_parser -N)"
+        timed_out "$pa_nrc" && fail_timeout "name check (apparmor_parser -N)"
         names=
         while IFS= read -r ln; do
             case $ln in
