@@ -119,7 +119,11 @@ export function scriptsSafetySuite(release: Release): void {
                     );
                     assert.doesNotMatch(fds.stdout, / 9 -> /, fds.stdout);
                     const holders = fds.stdout.split("\n").filter((l) => l.startsWith("holder "));
-                    assert.deepStrictEqual(holders, [], `the lock is held while compiling:\n${fds.stdout}`);
+                    assert.deepStrictEqual(
+                        holders,
+                        [],
+                        `the lock is held while compiling:\n${fds.stdout}`,
+                    );
                     // So another profile's install goes through while this compile hangs.
                     let settled = false;
                     pending.then(
@@ -128,8 +132,16 @@ export function scriptsSafetySuite(release: Release): void {
                     );
                     const other = await install(`${name}-o${i}`);
                     assert.strictEqual(other.changed, true);
-                    assert.strictEqual(settled, false, "the other install waited for the hung compile");
-                    assert.deepStrictEqual(await parserPids(), pids, "the hung compile ended early");
+                    assert.strictEqual(
+                        settled,
+                        false,
+                        "the other install waited for the hung compile",
+                    );
+                    assert.deepStrictEqual(
+                        await parserPids(),
+                        pids,
+                        "the hung compile ended early",
+                    );
                     await assert.rejects(pending, (e: unknown) => {
                         code("parse-timeout")(e);
                         assert.match((e as Error).message, /did not finish within 12 s/);
@@ -220,6 +232,15 @@ export function scriptsSafetySuite(release: Release): void {
                         `${name}: the host changed`,
                     );
                     assert.strictEqual(before.manifest, "");
+                    if (name === passwd) {
+                        // A text the parser refuses is `unmanaged` too: ownership is decided before
+                        // the compile's verdict, although the compile runs before the host lock.
+                        await assert.rejects(
+                            install(name, { text: `profile ${name} {\n  no such rule,\n}\n` }),
+                            code("unmanaged"),
+                        );
+                        assert.deepStrictEqual(await snapshot(name), before, `${name}: changed`);
+                    }
                     // mode and remove leave it alone too.
                     await assert.rejects(
                         hostScripts.mode(exec, { name, mode: "enforce", sudo: true }),
