@@ -982,15 +982,27 @@ export function parseInstall(
     if (!asked.position) return r;
     const bad = (m: string) => badOutputError(script, m, out);
     const { line: p } = jsonLineAfterResult(script, out, "position");
+    return { ...r, position: checkedPosition(p, "position", bad) };
+}
+
+/**
+ * The `position` and `source` of install's position or prior line, checked: a cursor (or "") and a
+ * log source (or ""), as `denials` takes them back.
+ */
+function checkedPosition(
+    p: Record<string, unknown>,
+    what: "position" | "prior",
+    bad: (m: string) => Error,
+): { cursor: string; source: string } {
     const cursor = p.position;
     const source = p.source;
     if (typeof cursor !== "string" || typeof source !== "string")
-        throw bad("the position line has no position and source");
+        throw bad(`the ${what} line has no position and source`);
     if (cursor !== "" && validateCursor(cursor) !== undefined)
-        throw bad("the position line's position is not a cursor");
+        throw bad(`the ${what} line's position is not a cursor`);
     if (source !== "" && !isDenialSource(source))
-        throw bad("the position line's source is not a log source");
-    return { ...r, position: { cursor, source } };
+        throw bad(`the ${what} line's source is not a log source`);
+    return { cursor, source };
 }
 
 /**
@@ -1093,14 +1105,15 @@ export function parseInstallPrior(
     if (got !== str(pr.sha256) || (pr.present !== true && bytes !== 0))
         throw bad(`the previous text does not match its sha256 (${str(pr.sha256) || "absent"})`);
     const decoded = decodeUtf8Exact(textBytes);
+    const position = checkedPosition(p, "prior", bad);
     const prior: InstallPrior = {
         present: pr.present === true,
         sha256: str(pr.sha256),
         kernelMode: str(pr.kernelMode),
         text: "text" in decoded ? decoded.text : "",
         ...("problem" in decoded ? { notUtf8: decoded.problem } : {}),
-        position: str(p.position),
-        source: str(p.source),
+        position: position.cursor,
+        source: position.source,
     };
     if (head.kept === true) {
         if (rest !== "") throw bad("output after a kept install");

@@ -185,6 +185,18 @@ describe("host parsers: install with prior", () => {
             "text after an absent file",
             `${result}\n{"prior":{"present":false,"sha256":"","kernelMode":"","bytes":0},"position":"","source":""}\nx`,
         ],
+        [
+            "a position that is not a cursor",
+            `${result}\n${prior().replace("journal:s=1;i=2", "$(reboot)")}\n${text}`,
+        ],
+        [
+            "a source that is not a log source",
+            `${result}\n${prior().replace("journal-audit", "syslog")}\n${text}`,
+        ],
+        [
+            "no position and source",
+            `${result}\n${prior().replace(/,"position".*}$/, "}")}\n${text}`,
+        ],
     ];
     for (const [what, stdout] of bad)
         it(`bad output: ${what}`, () =>
