@@ -17,7 +17,8 @@
 #           log=MAXBYTES  with prior: after the change, the log lines written since the position
 #                       (a rollout's soak of 0 seconds, read in the same round trip)
 #           facts       also report the host's AppArmor ABI ("hostAbi" in the result line: parser
-#                       version, kernel, ABI files, kernel features; see abi_facts in lib.sh)
+#                       version, kernel, ABI files, kernel features; see abi_facts in lib-abi.sh,
+#                       kept between runs by abi_facts_cached)
 #           position    also report the log's end taken before the load (what `denials now` says),
 #                       whether or not the profile was loaded: see "With position" below (not with
 #                       prior, which reports its own)
@@ -76,7 +77,7 @@ for o in "$@"; do
             [ "${#usha}" -eq 64 ] || fail bad-option "unless must be SHA256:KMODE (64 lowercase hex digits, a mode)" 2
             ;;
         labels) labels=true ;;
-        facts) abi_facts ;;
+        facts) abi_facts_cached "$PA_STATE/abi-facts" ;;
         log=*)
             logmax=${o#log=}
             case $logmax in '' | *[!0-9]* | 0*) logmax=x ;; esac

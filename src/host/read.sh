@@ -13,7 +13,8 @@
 #                                    the log once)
 #   labels COUNT ID…                 labels ID… (COUNT container IDs follow, COUNT from 1 to 500)
 #   facts                            the host's AppArmor ABI: {"ok":true,"hostAbi":{…}} (abi_facts in
-#                                    lib-abi.sh: one `apparmor_parser --version`, builtins otherwise)
+#                                    lib-abi.sh, kept between runs by abi_facts_cached: one `stat`
+#                                    while nothing it reads changed)
 # Output: a header line {"ok":true,"read":"v1","parts":N}, then per part, in order, a frame line
 # {"part":I,"exit":RC,"lines":L} followed by exactly L lines: what that part printed (a last line
 # without a newline gets one). The lengths make the framing unambiguous whatever the log lines hold.
@@ -135,7 +136,7 @@ while [ $# -gt 0 ]; do
             shift 5
             ;;
         facts)
-            (abi_facts && printf '{"ok":true,%s}\n' "$PA_HOST_ABI") </dev/null >"$work/out" || rc=$?
+            (abi_facts_cached "$PA_STATE/abi-facts" && printf '{"ok":true,%s}\n' "$PA_HOST_ABI") </dev/null >"$work/out" || rc=$?
             shift
             ;;
     esac

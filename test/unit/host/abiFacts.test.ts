@@ -193,6 +193,101 @@ describe("host: abi_facts reports the feature sets parser.conf pins (local sh)",
     });
 });
 
+describe("host: abi_facts_cached keeps the facts between runs while nothing they read changed (local sh)", () => {
+    const asRoot = process.getuid?.() === 0;
+    /** abi_facts_cached with the cache at `cache`: hostAbi as printed, and PA_PARSER_VERSION. */
+    function cached(secfs: string, conf: string, cache: string) {
+        const dir = hostScriptDir();
+        const r = spawnSync(
+            "sh",
+            [
+                "-c",
+                `. "$1"; . "$2"; PA_SECFS=$3; PA_PARSER_CONF=$4; abi_facts_cached "$5"; ` +
+                    `printf '{%s}\\n%s\\n' "$PA_HOST_ABI" "$PA_PARSER_VERSION"`,
+                "t",
+                path.join(dir, "lib.sh"),
+                path.join(dir, "lib-abi.sh"),
+                secfs,
+                conf,
+                cache,
+            ],
+            { encoding: "utf8" },
+        );
+        assert.strictEqual(r.status, 0, r.stderr);
+        const [json, version] = r.stdout.split("\n");
+        return { abi: (JSON.parse(json) as { hostAbi: Record<string, unknown> }).hostAbi, version };
+    }
+    const marker =
+        '"hostAbi":{"parserVersion":"9.9.9","kernel":"from-the-cache","abi":[],"features":[]}';
+    /** Rewrites the cache's facts (its fingerprint kept): a run that prints them used the cache. */
+    function plant(cache: string) {
+        const [fp] = fs.readFileSync(cache, "utf8").split("\n");
+        fs.writeFileSync(cache, `${fp}\n9.9.9\n${marker}\n`, { mode: 0o600 });
+    }
+    /** Not root: the facts are read and never kept. */
+    function notKept(secfs: string, conf: string, cache: string) {
+        assert.deepStrictEqual(cached(secfs, conf, cache).abi, abiFacts(secfs, conf));
+        assert.ok(!fs.existsSync(cache));
+    }
+    function setup() {
+        const root = tree({ "namespaces/mask": "userns_create\n", "policy/versions/v8": "yes\n" });
+        fs.writeFileSync(path.join(root, "pinned"), "caps {mask {chown}\n}\n");
+        const conf = path.join(root, "parser.conf");
+        fs.writeFileSync(conf, `policy-features=${path.join(root, "pinned")}\n`);
+        const state = path.join(root, "state");
+        fs.mkdirSync(state, { mode: 0o700 });
+        return { root, secfs: root, conf, cache: path.join(state, "abi-facts") };
+    }
+
+    it("the first run keeps the facts (root only), the next takes them from the file", () => {
+        const { secfs, conf, cache } = setup();
+        if (!asRoot) return notKept(secfs, conf, cache);
+        const first = cached(secfs, conf, cache);
+        assert.deepStrictEqual(first.abi, abiFacts(secfs, conf), "the same facts as abi_facts");
+        const lines = fs.readFileSync(cache, "utf8").split("\n");
+        assert.strictEqual(lines.length, 4, "fingerprint, version, facts, end");
+        assert.match(lines[0], /^v1 [0-9a-f-]{36} /);
+        assert.strictEqual(fs.statSync(cache).mode & 0o777, 0o600);
+        assert.deepStrictEqual(cached(secfs, conf, cache).abi, first.abi);
+        plant(cache);
+        const again = cached(secfs, conf, cache);
+        assert.strictEqual(again.abi.kernel, "from-the-cache");
+        assert.strictEqual(again.version, "9.9.9");
+    });
+
+    it("a changed parser config, pinned file or security fs path is read afresh", () => {
+        const { root, secfs, conf, cache } = setup();
+        if (!asRoot) return notKept(secfs, conf, cache);
+        cached(secfs, conf, cache);
+        plant(cache);
+        fs.writeFileSync(path.join(root, "pinned"), "caps {mask {chown fowner}\n}\n");
+        const pinned = cached(secfs, conf, cache).abi;
+        assert.notStrictEqual(pinned.kernel, "from-the-cache");
+        const pins = pinned.parserConf as Record<string, { features: string[] }>;
+        assert.ok(pins.policy.features.includes("caps/mask/fowner"), "the new pinned feature");
+        plant(cache);
+        fs.appendFileSync(conf, "write-cache\n");
+        assert.notStrictEqual(cached(secfs, conf, cache).abi.kernel, "from-the-cache");
+        plant(cache);
+        const other = tree({ "namespaces/mask": "userns_create\n" });
+        const o = cached(other, conf, cache).abi;
+        assert.notStrictEqual(o.kernel, "from-the-cache");
+        assert.deepStrictEqual(o, abiFacts(other, conf));
+    });
+
+    it("a cache that is a symlink, or a missing directory: facts read afresh, nothing written", () => {
+        const { root, secfs, conf, cache } = setup();
+        const planted = path.join(root, "planted");
+        fs.writeFileSync(planted, "x\n9.9.9\n" + marker + "\n");
+        fs.symlinkSync(planted, cache);
+        assert.notStrictEqual(cached(secfs, conf, cache).abi.kernel, "from-the-cache");
+        assert.strictEqual(fs.readFileSync(planted, "utf8"), "x\n9.9.9\n" + marker + "\n");
+        const missing = path.join(root, "no-such-dir", "abi-facts");
+        assert.deepStrictEqual(cached(secfs, conf, missing).abi, abiFacts(secfs, conf));
+        assert.ok(!fs.existsSync(path.dirname(missing)));
+    });
+});
+
 describe("host: parseHostAbi", () => {
     const good = {
         parserVersion: "3.0.8",
