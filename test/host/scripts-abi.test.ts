@@ -3,7 +3,7 @@
  * what `preflight`, `compile` and `install facts` report as `hostAbi` equals what the VM's own
  * /sys/kernel/security/apparmor/features tree, apparmor_parser and /etc/apparmor.d/abi say (read here
  * independently, with find/awk as root); and a `userns,` profile is refused by the VM's parser while
- * the report explains why.
+ * the report explains why. install keeps its facts in the host's state directory between runs.
  */
 import * as assert from "assert";
 import { HostScriptError, hostScripts, parseHostAbi, type HostExec } from "../../src/host";
@@ -84,5 +84,41 @@ describe("host scripts: the host's AppArmor ABI on the test VM", function () {
             errors[0],
             /^host vm cannot enforce `userns,`: its apparmor_parser 3\.0\.8 is older than 4\.0.*namespaces\/mask\/userns_create/,
         );
+    });
+
+    it("install facts: the same, kept in /var/lib/pulumi-apparmor/abi-facts and taken from it until the parser's config changes", async () => {
+        const name = "pa-abi-cache";
+        const cache = "/var/lib/pulumi-apparmor/abi-facts";
+        const install = () =>
+            hostScripts.install(exec, {
+                name,
+                text: `profile ${name} {\n  file,\n}\n`,
+                mode: "enforce",
+                sudo: true,
+                facts: true,
+            });
+        try {
+            // The first run may create the state directory; the second keeps the facts at least.
+            assertTruth((await install()).hostAbi, "install");
+            assertTruth((await install()).hostAbi, "install again");
+            const st = await root(info, `stat -c '%U %a %F' ${cache}; sed -n 1p ${cache}`);
+            const [owner, fp] = st.stdout.split("\n");
+            assert.strictEqual(owner, "root 600 regular file");
+            assert.match(
+                fp,
+                /^v1 [0-9a-f-]{36} \/sys\/kernel\/security\/apparmor .*apparmor_parser:/,
+            );
+            // Facts planted in the file (its fingerprint kept) are what the next install reports.
+            await root(
+                info,
+                `sed -i '3s/"parserVersion":"[^"]*"/"parserVersion":"9.9.9"/' ${cache}`,
+            );
+            assert.strictEqual((await install()).hostAbi?.parserVersion, "9.9.9");
+            // A changed parser config (its status-change time) makes the next run read afresh.
+            await root(info, "touch /etc/apparmor/parser.conf");
+            assertTruth((await install()).hostAbi, "install after the config changed");
+        } finally {
+            await hostScripts.remove(exec, { name, sudo: true });
+        }
     });
 });
