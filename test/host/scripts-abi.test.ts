@@ -118,6 +118,8 @@ describe("host scripts: the host's AppArmor ABI on the test VM", function () {
             await root(info, "touch /etc/apparmor/parser.conf");
             assertTruth((await install()).hostAbi, "install after the config changed");
         } finally {
+            // (never leave planted facts to the next suite on this VM)
+            await root(info, `rm -f ${cache}`);
             await hostScripts.remove(exec, { name, sudo: true });
         }
     });
