@@ -59,6 +59,7 @@ shift 4
 pa_adopt=false
 prior=false
 want_pos=false
+want_facts=false
 unless=
 labels=false
 logmax=
@@ -77,7 +78,7 @@ for o in "$@"; do
             [ "${#usha}" -eq 64 ] || fail bad-option "unless must be SHA256:KMODE (64 lowercase hex digits, a mode)" 2
             ;;
         labels) labels=true ;;
-        facts) abi_facts_cached "$PA_STATE/abi-facts" ;;
+        facts) want_facts=true ;;
         log=*)
             logmax=${o#log=}
             case $logmax in '' | *[!0-9]* | 0*) logmax=x ;; esac
@@ -95,6 +96,8 @@ if $want_pos && $prior; then fail bad-option "position and prior do not go toget
 need_root
 need_parser
 need_apparmor
+# (after the checks: a host they refuse keeps its state directory as it was)
+if $want_facts; then abi_facts_cached "$PA_STATE/abi-facts"; fi
 
 # Refused before anything is written (checked again under the lock).
 safe_dir "$dir"

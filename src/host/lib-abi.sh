@@ -188,8 +188,9 @@ abi_facts() {
 # is used only when it is root's regular file. FILE holds three lines: the fingerprint, then
 # PA_PARSER_VERSION and PA_HOST_ABI. The fingerprint is the boot (boot_id: the kernel, its release and
 # its feature tree are fixed for a boot), $PA_SECFS, and one `stat` (inode, size, modification and
-# status-change times) of every apparmor_parser on PATH, $PA_PARSER_CONF, the feature files it pins
-# and /etc/apparmor.d/abi (its entries: only their names are reported). A pinned directory is walked
+# status-change times) of every apparmor_parser on PATH, $PA_PARSER_CONF, the feature files it pins,
+# /etc/apparmor.d/abi (its entries: only their names are reported) and $PA_SECFS/features (gone
+# when securityfs is unmounted). A pinned directory is walked
 # every time (no cache). Otherwise the same as abi_facts.
 abi_facts_cached() {
     _cf=$1
@@ -208,7 +209,7 @@ abi_facts_cached() {
     done
     _fp=$(stat -L --printf '%n:%i:%s:%.9Y:%.9Z ' /usr/local/sbin/apparmor_parser /usr/local/bin/apparmor_parser \
         /usr/sbin/apparmor_parser /usr/bin/apparmor_parser /sbin/apparmor_parser /bin/apparmor_parser \
-        "$PA_PARSER_CONF" /etc/apparmor.d/abi ${_pp:+"$_pp"} ${_pk:+"$_pk"} ${_po:+"$_po"} 2>/dev/null)
+        "$PA_PARSER_CONF" /etc/apparmor.d/abi "$PA_SECFS/features" ${_pp:+"$_pp"} ${_pk:+"$_pk"} ${_po:+"$_po"} 2>/dev/null)
     # (no parser found, or a stat without --printf: nothing to tell a change by)
     case $_fp in
         *apparmor_parser:*) ;;

@@ -255,7 +255,7 @@ describe("host: abi_facts_cached keeps the facts between runs while nothing they
         assert.strictEqual(again.version, "9.9.9");
     });
 
-    it("a changed parser config, pinned file or security fs path is read afresh", () => {
+    it("a changed parser config, pinned file, security fs path or an unmounted security fs is read afresh", () => {
         const { root, secfs, conf, cache } = setup();
         if (!asRoot) return notKept(secfs, conf, cache);
         cached(secfs, conf, cache);
@@ -268,6 +268,13 @@ describe("host: abi_facts_cached keeps the facts between runs while nothing they
         plant(cache);
         fs.appendFileSync(conf, "write-cache\n");
         assert.notStrictEqual(cached(secfs, conf, cache).abi.kernel, "from-the-cache");
+        plant(cache);
+        // securityfs unmounted: its features directory is gone
+        fs.renameSync(path.join(secfs, "features"), path.join(secfs, "features.gone"));
+        const gone = cached(secfs, conf, cache).abi;
+        assert.notStrictEqual(gone.kernel, "from-the-cache");
+        assert.deepStrictEqual(gone.features, []);
+        fs.renameSync(path.join(secfs, "features.gone"), path.join(secfs, "features"));
         plant(cache);
         const other = tree({ "namespaces/mask": "userns_create\n" });
         const o = cached(other, conf, cache).abi;
