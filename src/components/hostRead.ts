@@ -16,7 +16,8 @@
  * name, denials by identical cursor) for {@link SHARE_MS} at most, and only until this process runs any
  * other host script on that host ({@link HostReadBatcher.invalidate}): one host run per refresh. The
  * host's ABI facts ({@link HostReadBatcher.facts}) are one more part of that run, read once per host
- * and refresh (they cost the host one `apparmor_parser --version`).
+ * and refresh (the host keeps them between runs: one `stat` of what they come from while it is unchanged,
+ * else one `apparmor_parser --version` and a walk of the feature tree; see abi_facts_cached).
  */
 import * as host from "../host";
 import type { HostAbiFacts } from "../profile";

@@ -13,6 +13,7 @@ import * as fs from "fs";
 import { parseParserStderr, type ParserDiagnostic } from "../local/parser";
 import { exec, ExecResult, SshError, SshTarget } from "./ssh";
 import { HostReadBatcher } from "./hostRead";
+import { InstallBatcher } from "./installBatch";
 
 /** An audit record with the line it came from (for samples). */
 export type LogRecord = AuditRecord & { line?: string };
@@ -31,6 +32,12 @@ async function tracedExec(t: SshTarget, command: string, stdin?: string): Promis
  * script "read".
  */
 export const reads = new HostReadBatcher((t, command) => tracedExec(t, command));
+
+/**
+ * The batched installs of this provider process: the concurrent installs of an engine operation on
+ * one host in one host run (see installBatch.ts), traced as script "installs" (or "install" alone).
+ */
+export const installs = new InstallBatcher(hostExec);
 
 /** Bound on the log bytes fetched per refresh and host. */
 export const DENIAL_BYTES = 1024 * 1024;
@@ -172,7 +179,7 @@ export async function install(
     a: InstallInput,
 ): Promise<InstallOutcome> {
     return step(where, "load", async () => {
-        const r = await host.hostScripts.install(hostExec(t), {
+        const r = await installs.install(t, {
             name: a.name,
             dir: a.directory,
             text: a.text,

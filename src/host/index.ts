@@ -53,7 +53,8 @@ export type HostScriptName =
     | "inventory"
     | "compose"
     | "labels"
-    | "read";
+    | "read"
+    | "installs";
 
 export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "preflight",
@@ -67,6 +68,7 @@ export const HOST_SCRIPTS: readonly HostScriptName[] = [
     "compose",
     "labels",
     "read",
+    "installs",
 ];
 
 /** Where profile files go unless a directory is given. */
@@ -119,14 +121,15 @@ export function hostScriptDir(): string {
 const textCache = new Map<HostScriptName, string>();
 
 /**
- * What each part of `read` starts with: its own name in messages, and lib.sh's traps again (a
- * subshell resets them), so that its temp files go when it ends, as when it runs alone.
+ * What each part of `read` or `installs` starts with: its own name in messages, and lib.sh's traps
+ * again (a subshell resets them), so that its temp files go when it ends, as when it runs alone.
  */
-function readPartPrologue(part: HostScriptName): string {
+function partPrologue(part: HostScriptName): string {
     return [
         `PA_SCRIPT=pulumi-apparmor-${part}`,
         "PA_TMPS=",
         "PA_WORKS=",
+        "PA_WAITS=",
         "trap cleanup EXIT",
         "trap 'exit 129' HUP",
         "trap 'exit 130' INT",
@@ -134,16 +137,22 @@ function readPartPrologue(part: HostScriptName): string {
     ].join("\n");
 }
 
-/** The scripts `read` runs as parts, with the function each becomes in its text. */
-const READ_PARTS: ReadonlyArray<readonly [string, HostScriptName]> = [
-    ["pa_status", "status"],
-    ["pa_denials", "denials"],
-    ["pa_labels", "labels"],
-];
+/** The scripts `read` and `installs` run as parts, with the function each becomes in their text. */
+const SCRIPT_PARTS: Partial<
+    Record<HostScriptName, ReadonlyArray<readonly [string, HostScriptName]>>
+> = {
+    read: [
+        ["pa_status", "status"],
+        ["pa_denials", "denials"],
+        ["pa_labels", "labels"],
+    ],
+    installs: [["pa_install", "install"]],
+};
 
 /** The scripts that also get `lib-store.sh` (manifests, boot unit, adopted originals, apply_profile). */
 export const STORE_SCRIPTS: readonly HostScriptName[] = [
     "install",
+    "installs",
     "mode",
     "remove",
     "status",
@@ -152,13 +161,19 @@ export const STORE_SCRIPTS: readonly HostScriptName[] = [
 ];
 
 /** The scripts that also get `lib-log.sh` (the log's source and end position). */
-export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install", "read"];
+export const LOG_SCRIPTS: readonly HostScriptName[] = ["denials", "install", "read", "installs"];
 
 /** The scripts that also get `lib-docker.sh` (the containers started with a profile, their labels). */
-export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory"];
+export const DOCKER_SCRIPTS: readonly HostScriptName[] = ["install", "inventory", "installs"];
 
 /** The scripts that also get `lib-abi.sh` (`abi_facts`: what the host's AppArmor can enforce). */
-export const ABI_SCRIPTS: readonly HostScriptName[] = ["compile", "preflight", "install", "read"];
+export const ABI_SCRIPTS: readonly HostScriptName[] = [
+    "compile",
+    "preflight",
+    "install",
+    "read",
+    "installs",
+];
 
 /** The library files sent before `name`.sh, in order. */
 export function hostScriptLibs(name: HostScriptName): string[] {
@@ -181,10 +196,10 @@ export function hostScriptText(name: HostScriptName): string {
         const dir = hostScriptDir();
         const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
         const parts = hostScriptLibs(name).map(read);
-        // read runs status, denials and labels as they are, each a subshell function (read.sh).
-        for (const [fn, part] of READ_PARTS)
-            if (name === "read")
-                parts.push(`${fn}() (\n${readPartPrologue(part)}\n${read(`${part}.sh`)}\n)`);
+        // read runs status, denials and labels as they are, each a subshell function (read.sh);
+        // installs runs install so (installs.sh)
+        for (const [fn, part] of SCRIPT_PARTS[name] ?? [])
+            parts.push(`${fn}() (\n${partPrologue(part)}\n${read(`${part}.sh`)}\n)`);
         parts.push(read(`${name}.sh`));
         text = minifyShell(parts.join("\n"));
         textCache.set(name, text);
@@ -532,6 +547,12 @@ export interface InstallArgs extends HostCommandOptions, ParserOptions {
 }
 
 export function installCommand(args: InstallArgs): HostCommand {
+    const { words, stdin } = installWords(args);
+    return { script: "install", command: buildHostCommand("install", words, args), stdin };
+}
+
+/** The install script's arguments for `args` (validated) and the text it reads on stdin. */
+export function installWords(args: InstallArgs): { words: string[]; stdin: string } {
     const dir = args.dir ?? DEFAULT_PROFILE_DIR;
     const mode = args.mode ?? "keep";
     check("profile name", validateProfileName(args.name));
@@ -566,11 +587,7 @@ export function installCommand(args: InstallArgs): HostCommand {
         if (!args.prior) throw new Error("labels needs prior");
         opts.push("labels");
     }
-    return {
-        script: "install",
-        command: buildHostCommand("install", [args.name, mode, dir, sha, ...opts], args),
-        stdin: text,
-    };
+    return { words: [args.name, mode, dir, sha, ...opts], stdin: text };
 }
 
 export interface CompileArgs {
@@ -1426,3 +1443,4 @@ export const hostScripts = {
 };
 export * from "./labels";
 export * from "./read";
+export * from "./installs";

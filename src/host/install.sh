@@ -97,7 +97,8 @@ need_root
 need_parser
 need_apparmor
 # (after the checks: a host they refuse keeps its state directory as it was)
-if $want_facts; then abi_facts_cached "$PA_STATE/abi-facts"; fi
+# (installs reads them once for its items: PA_BATCH_FACTS)
+if $want_facts && [ -z "${PA_BATCH_FACTS:-}" ]; then abi_facts_cached "$PA_STATE/abi-facts"; fi
 
 # Refused before anything is written (checked again under the lock).
 safe_dir "$dir"
@@ -140,7 +141,10 @@ if $prior || $want_pos; then
     pa_kmode=
     $want_pos || kernel_mode_var "$name"
     # shellcheck disable=SC2154 # pa_kmode: set by kernel_mode_var (lib.sh)
-    if [ -n "$pa_kmode" ] || $want_pos; then
+    if $want_pos && [ -n "${PA_BATCH_POS:-}" ]; then
+        # taken by installs before any of its items started (so before this load)
+        posf=$PA_BATCH_POS
+    elif [ -n "$pa_kmode" ] || $want_pos; then
         # shellcheck disable=SC2154 # pa_lsrc, pa_lend: set by lib-log.sh
         {
             if log_source_var auto && log_end_var "$pa_lsrc"; then

@@ -190,8 +190,8 @@ abi_facts() {
 # its feature tree are fixed for a boot), $PA_SECFS, and one `stat` (inode, size, modification and
 # status-change times) of every apparmor_parser on PATH, $PA_PARSER_CONF, the feature files it pins,
 # /etc/apparmor.d/abi (its entries: only their names are reported) and $PA_SECFS/features (gone
-# when securityfs is unmounted). A pinned directory is walked
-# every time (no cache). Otherwise the same as abi_facts.
+# when securityfs is unmounted). A pinned directory is walked every time (no cache). Otherwise the
+# same as abi_facts.
 abi_facts_cached() {
     _cf=$1
     _boot=

@@ -293,12 +293,18 @@ compile_new() {
 # and the host's include files, which the lock never covered. Sets pa_compiled to NEWFILE when done;
 # skipped when TARGET holds NEWFILE byte for byte already (the unchanged and adopted-in-place steps
 # compile nothing; should neither apply under the lock, apply_profile compiles there) or when INPUT's
-# sha256 is not INSHA256 (apply_profile reports that first).
+# sha256 is not INSHA256 (apply_profile reports that first). With INPUT, the one sha256sum of INPUT
+# and NEWFILE (both private to this run) is kept in pa_verified ("INPUT INSHA256 NEWSHA256"): apply_profile
+# does not hash them again.
 precompile() {
     pa_compiled=
+    pa_verified=
     if [ -n "${3:-}" ]; then
-        pc_sum=$(sha256sum <"$3") || return 0
-        [ "${pc_sum%%" "*}" = "$4" ] || return 0
+        pc_sums=$(sha256sum -- "$3" "$1") || return 0
+        [ "${pc_sums%%" "*}" = "$4" ] || return 0
+        pc_new=${pc_sums#*"
+"}
+        pa_verified="$3 $4 ${pc_new%%" "*}"
     fi
     if [ -f "$2" ] && [ ! -L "$2" ] && cmp -s -- "$1" "$2"; then return 0; fi
     compile_new "$1"
@@ -310,7 +316,8 @@ precompile() {
 # INPUT is given, its sha256 must be INSHA256 (a cut SSH connection cannot install a truncated text).
 # $pa_adopt (true|false) allows replacing a file or loaded policy we did not install (see Adoption).
 # Caller holds the lock. Prints the result JSON. Steps:
-#   1. one sha256sum of (input,) new file and current file;
+#   1. one sha256sum of (input,) new file and current file (of input and new file: precompile's,
+#      when it ran);
 #   2. ownership: DIR/NAME must be absent or ours (our manifest records it in DIR), a loaded policy
 #      NAME must be ours (a manifest of ours exists), else it is refused unless adopting;
 #   2b. adopted in place: with adopt, no manifest, the current file byte for byte the new one and the
@@ -342,12 +349,21 @@ apply_profile() {
     check_target "$target"
     [ -n "$newmode" ] || newmode=$(file_mode "$name" "$new")
 
-    files="$new"
-    [ -n "${5:-}" ] && files="$5 $files"
-    [ -f "$target" ] && files="$files $target"
-    # shellcheck disable=SC2086 # our own paths: validated directory and name, mktemp names
-    sums=$(sha256sum -- $files) || fail io "cannot read $files"
+    # the input and the new file as precompile hashed them (verified), else hashed here with the target
+    pre=
     if [ -n "${5:-}" ]; then
+        case ${pa_verified:-} in "$5 $6 "?*) pre=${pa_verified##* } ;; esac
+    fi
+    files=
+    [ -n "$pre" ] || files="${5:-} $new"
+    [ -f "$target" ] && files="$files $target"
+    sums=
+    # shellcheck disable=SC2086 # our own paths: validated directory and name, mktemp names
+    [ -z "$files" ] || sums=$(sha256sum -- $files) || fail io "cannot read $files"
+    if [ -n "$pre" ]; then
+        sums="$pre  $new
+$sums"
+    elif [ -n "${5:-}" ]; then
         got=${sums%%" "*}
         sums=${sums#*"
 "}

@@ -169,6 +169,22 @@ cleanup() {
     fi
 }
 
+# first COUNT FN ARG…: FN with its first COUNT ARGs (the rest dropped: the next parts of
+# read or installs, which run other scripts as parts).
+first() {
+    fp_count=$1
+    fp_fn=$2
+    shift 2
+    fp_k=$#
+    fp_j=0
+    while [ "$fp_j" -lt "$fp_k" ]; do
+        [ "$fp_j" -lt "$fp_count" ] && set -- "$@" "$1"
+        shift
+        fp_j=$((fp_j + 1))
+    done
+    "$fp_fn" "$@"
+}
+
 # track_tmp PATH...: delete these on exit.
 track_tmp() {
     PA_TMPS="$PA_TMPS $*"

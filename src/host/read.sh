@@ -63,21 +63,6 @@ need_root
 work=$(mktemp -d) || fail io "cannot create a temp directory"
 trap 'cleanup; rm -rf "$work"' EXIT
 
-# first COUNT FN ARG…: FN with its first COUNT ARGs (the rest, the next parts, dropped).
-first() {
-    fp_count=$1
-    fp_fn=$2
-    shift 2
-    fp_k=$#
-    fp_j=0
-    while [ "$fp_j" -lt "$fp_k" ]; do
-        [ "$fp_j" -lt "$fp_count" ] && set -- "$@" "$1"
-        shift
-        fp_j=$((fp_j + 1))
-    done
-    "$fp_fn" "$@"
-}
-
 # status_in NAME…: status of NAMEs in $rd_dir.
 status_in() {
     pa_status "$rd_dir" "$@"

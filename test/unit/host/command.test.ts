@@ -658,8 +658,8 @@ describe("host command: script files are found from the compiled dist/ layout", 
             }).outputText;
             const out = path.join(root, "dist/src/host/index.js");
             fs.writeFileSync(out, js);
-            // the modules it imports from the package (pure; read.ts and labels.ts import only
-            // index.ts and each other)
+            // the modules it imports from the package (pure; read.ts, installs.ts and labels.ts
+            // import only index.ts and each other)
             fs.mkdirSync(path.join(root, "dist/src/log"), { recursive: true });
             fs.mkdirSync(path.join(root, "dist/src/profile"), { recursive: true });
             for (const [from, to] of [
@@ -667,6 +667,7 @@ describe("host command: script files are found from the compiled dist/ layout", 
                 ["../profile/utf8.ts", "dist/src/profile/utf8.js"],
                 ["minify.ts", "dist/src/host/minify.js"],
                 ["read.ts", "dist/src/host/read.js"],
+                ["installs.ts", "dist/src/host/installs.js"],
                 ["labels.ts", "dist/src/host/labels.js"],
             ])
                 fs.writeFileSync(

@@ -13,6 +13,7 @@ import {
     HOST_SCRIPTS,
     hostScriptDir,
     hostScriptText,
+    parseInstalls,
 } from "../../../src/host";
 
 /** A store for the packed scripts' copies of this process (the tests run as root: never the real one). */
@@ -307,6 +308,26 @@ describe("host scripts: the scripts re-check their arguments", () => {
         ["labels: id starting with dash", "labels", ["-f{{.Config}}"], "bad-id"],
         ["labels: no id", "labels", [], "usage"],
         ["labels: 501 ids", "labels", Array.from({ length: 501 }, () => A64), "usage"],
+        ["installs: no item", "installs", [], "usage"],
+        ["installs: BYTES not a number", "installs", ["1x", "4", ...inst()], "usage"],
+        ["installs: BYTES with a leading 0", "installs", ["01", "4", ...inst()], "usage"],
+        ["installs: BYTES above 4 MiB + 1", "installs", ["4194306", "4", ...inst()], "usage"],
+        ["installs: COUNT 3", "installs", ["0", "3", ...inst()], "usage"],
+        ["installs: COUNT 17", "installs", ["0", "17", ...inst()], "usage"],
+        ["installs: fewer words than COUNT", "installs", ["0", "6", ...inst("adopt")], "usage"],
+        ["installs: hostile COUNT", "installs", ["0", hostile, ...inst()], "usage"],
+        [
+            "installs: prior (a rollout's, sent alone)",
+            "installs",
+            ["0", "5", ...inst("prior")],
+            "usage",
+        ],
+        [
+            "installs: 65 items",
+            "installs",
+            Array.from({ length: 65 }, () => ["0", "4", ...inst()]).flat(),
+            "usage",
+        ],
     ];
     for (const [title, script, args, code] of cases) {
         it(title, () => {
@@ -319,6 +340,47 @@ describe("host scripts: the scripts re-check their arguments", () => {
             assert.ok(!fs.existsSync(marker), "hostile argument was executed");
         });
     }
+});
+
+describe("host scripts: installs splits its input and frames each item's own output", () => {
+    const marker = path.join(os.tmpdir(), `pa-installs-marker-${process.pid}`);
+    const item = (name: string, text: string) => [
+        String(Buffer.byteLength(text)),
+        "4",
+        name,
+        "enforce",
+        "/etc/apparmor.d/d",
+        "-",
+    ];
+    it("each item checks its own arguments: a hostile name and a bad one are each their own item's bad-name", () => {
+        const texts = ["profile a { }\n", "é\n"];
+        const r = sh(
+            buildHostCommand("installs", [
+                ...item(`x';touch ${marker};'`, texts[0]),
+                ...item("b/c", texts[1]),
+            ]),
+            texts.join(""),
+        );
+        assert.strictEqual(r.code, 0, r.stderr);
+        const outs = parseInstalls({ stdout: r.stdout, stderr: r.stderr, exitCode: r.code }, 2);
+        assert.deepStrictEqual(
+            outs.map((o) => [o.exitCode, JSON.parse(o.stdout.split("\n")[0]).error]),
+            [
+                [2, "bad-name"],
+                [2, "bad-name"],
+            ],
+        );
+        assert.match(outs[1].stderr ?? "", /^pulumi-apparmor-install: /);
+        assert.ok(!fs.existsSync(marker), "hostile argument was executed");
+    });
+    it("stdin shorter or longer than the items announce: incomplete-input, no item runs", () => {
+        for (const stdin of ["profile a { }", "profile a { }\nx\n"]) {
+            const r = sh(buildHostCommand("installs", item("a", "profile a { }\n")), stdin);
+            assert.strictEqual(r.code, 1, r.stdout + r.stderr);
+            assert.strictEqual(JSON.parse(r.stdout.split("\n")[0]).error, "incomplete-input");
+            assert.strictEqual(r.stdout.split("\n").length, 2, "one line: nothing ran");
+        }
+    });
 });
 
 describe("host scripts: header flags rewriter (lib.sh set_mode / file_mode)", () => {
