@@ -71,17 +71,19 @@ function scriptOf(command: string): string {
 /**
  * With `PULUMI_APPARMOR_TRACE_FILE` set (in the environment of `pulumi`, which passes it to the
  * provider process), one JSON line per host script run is appended to that file: script, host,
- * exit status, milliseconds. For debugging and for tests that count host steps; no secrets, no text.
+ * exit status, milliseconds (and an `installs` run's number of items). For debugging and for tests that count host steps; no secrets, no text.
  */
 function trace(t: SshTarget, command: string, code: number, ms: number): void {
     const file = process.env.PULUMI_APPARMOR_TRACE_FILE;
     if (!file) return;
+    const script = scriptOf(command);
     const line = {
-        script: scriptOf(command),
+        script,
         host: `${t.user}@${t.host}:${t.port}`,
         code,
         ms,
         at: Date.now(),
+        ...(script === "installs" ? { items: host.installsItemCount(command) } : {}),
     };
     try {
         fs.appendFileSync(file, `${JSON.stringify(line)}\n`);

@@ -97,6 +97,19 @@ export function planInstalls(
     return plans;
 }
 
+/**
+ * How many items an `installs` command carries (for traces; 0 for another command). Its words are
+ * validated names, directories, digests, numbers and options: none holds a quote.
+ */
+export function installsItemCount(command: string): number {
+    const at = command.indexOf(" pulumi-apparmor-installs ");
+    if (at < 0) return 0;
+    const words = [...command.slice(at).matchAll(/'([^']*)'/g)].map((m) => m[1]);
+    let n = 0;
+    for (let i = 0; i + 1 < words.length; i += 2 + Number(words[i + 1])) n++;
+    return n;
+}
+
 /** A frame line of the output: the item, its exit status, its stdout and stderr byte counts. */
 const FRAME_RE = /^\{"item":(\d+),"exit":(\d+),"out":(\d+),"err":(\d+)\}$/;
 

@@ -9,6 +9,7 @@ import {
     HostScriptError,
     installWords,
     installsCommand,
+    installsItemCount,
     MAX_INSTALL_ITEMS,
     MAX_READ_COMMAND,
     parseInstall,
@@ -96,6 +97,13 @@ describe("installs: the command", () => {
         assert.strictEqual(c.stdin, `${w0.stdin}${w1.stdin}`);
         assert.strictEqual(w1.stdin, "# café\nprofile b {\n}\n");
         assert.strictEqual(wordsOf(c.command)[w0.words.length + 2], String(w1.stdin.length + 1));
+    });
+
+    it("installsItemCount: the items a command carries (traces), 0 for another script", () => {
+        const items = [item("a", { adopt: true, facts: true }), item("b"), item("c")];
+        assert.strictEqual(installsItemCount(installsCommand(items, { sudo: true }).command), 3);
+        assert.strictEqual(installsItemCount(installsCommand([item("a")]).command), 1);
+        assert.strictEqual(installsItemCount("sh -c 'x' pulumi-apparmor-install 'a'"), 0);
     });
 
     const refused: [string, InstallArgs[], RegExp][] = [
