@@ -82,12 +82,19 @@ if $ib_pos || $ib_facts; then
     fi
 fi
 
+# split_item FILE OFFSET BYTES OUT: BYTES bytes of FILE from OFFSET into OUT (one GNU dd; tail and
+# head where dd lacks the byte flags).
+split_item() {
+    dd if="$1" of="$4" bs=65536 iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none 2>/dev/null ||
+        { tail -c +"$(($2 + 1))" "$1" 2>/dev/null | head -c "$3" >"$4"; }
+}
+
 # Every item's text into its own file, then every item started.
 i=0
-off=1
+off=0
 pids=
 while [ $# -gt 0 ]; do
-    tail -c +"$off" "$work/in" | head -c "$1" >"$work/i$i" || fail io "cannot split the input"
+    split_item "$work/in" "$off" "$1" "$work/i$i" || fail io "cannot split the input"
     off=$((off + $1))
     c=$2
     shift 2
@@ -102,8 +109,11 @@ i=0
 for pid in $pids; do
     rc=0
     wait "$pid" || rc=$?
-    printf '{"item":%s,"exit":%s,"out":%s,"err":%s}\n' "$i" "$rc" \
-        "$(($(wc -c <"$work/o$i")))" "$(($(wc -c <"$work/e$i")))"
+    # one wc for both sizes: "N OUT", "M ERR", "N+M total" (mktemp's paths hold no space)
+    sz=$(wc -c -- "$work/o$i" "$work/e$i") || fail io "cannot read item $i's output"
+    # shellcheck disable=SC2086 # split on purpose
+    set -- $sz
+    printf '{"item":%s,"exit":%s,"out":%s,"err":%s}\n' "$i" "$rc" "$1" "$3"
     cat -- "$work/o$i" "$work/e$i"
     i=$((i + 1))
 done

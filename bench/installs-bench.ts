@@ -1,0 +1,133 @@
+/**
+ * Batched installs benchmark (issue 17 item 1, the first `up`'s host side): on ONE test VM (the
+ * shared one, `PULUMI_APPARMOR_TESTHOST_STATE`, else one booted for the run), alternating, N rounds
+ * of creating K new profiles (docker-default-sized, each its own text) three ways:
+ *   - bare: `ssh HOST sudo -n sh -c 'cat > FILES… && apparmor_parser -r -T -W FILES…'`: one call;
+ *   - installs: the `installs` script with the K installs a first `up` sends (enforce, sha256,
+ *     position, facts) in one run, as the provider's InstallBatcher sends them;
+ *   - K installs: the `install` script K times at once (what the provider sent before batching);
+ * each over the harness's kept ssh connection, every profile removed between rounds. Writes
+ * bench/results/installs.md (medians and the ratios to bare).
+ *   BENCH_ROUNDS (5), BENCH_PROFILES (8: the engine's default parallelism on 2 cores)
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { installCommand, installsCommand, type InstallArgs } from "../src/host";
+import { renderProfile } from "../src/profile";
+import {
+    sharedTestHost,
+    sshExec,
+    stopAllTestHosts,
+    type TestHostInfo,
+} from "../test/support/testhost";
+import { PROFILE_DIR as DIR, secureProfile } from "../test/support/vmStack";
+
+const PREFIX = "pa-ibatch";
+
+async function timed(vm: TestHostInfo, command: string, stdin: string): Promise<number> {
+    const t0 = process.hrtime.bigint();
+    const r = await sshExec(vm, command, { stdin, timeoutMs: 600000 });
+    if (r.code !== 0) throw new Error(`failed (${r.code}): ${r.stdout} ${r.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function main(): Promise<void> {
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+    const k = Number(process.env.BENCH_PROFILES ?? 8);
+    const vm = await sharedTestHost();
+    const names = Array.from({ length: k }, (_, i) => `${PREFIX}${i}`);
+    const clear = () =>
+        sshExec(
+            vm,
+            names
+                .map(
+                    (n) =>
+                        `apparmor_parser -R ${DIR}/${n} 2>/dev/null; rm -f ${DIR}/${n} /var/lib/pulumi-apparmor/profiles/${n}`,
+                )
+                .join("; ") + "; true",
+            { asRoot: true, timeoutMs: 600000 },
+        );
+    const items = (round: number, kind: string): InstallArgs[] =>
+        names.map((n) => ({
+            name: n,
+            dir: DIR,
+            text: renderProfile(secureProfile(n, [`/srv/${kind}${round}/**`]).toModel()),
+            mode: "enforce",
+            position: true,
+            facts: true,
+            sudo: true,
+        }));
+    const runs = { bare: [] as number[], batch: [] as number[], singles: [] as number[] };
+    const load0 = fs.readFileSync("/proc/loadavg", "utf8").trim();
+    await clear();
+    // a first install: the state directory and the script copies exist, as on a host in use
+    const warm = items(0, "w")[0];
+    const c0 = installCommand(warm);
+    await timed(vm, c0.command, c0.stdin!);
+    await clear();
+    try {
+        for (let r = 1; r <= rounds; r++) {
+            const b = items(r, "b");
+            const files = b.map((a) => `${DIR}/${a.name}`);
+            // one shell: each file written from its own slice of stdin, then one parser call
+            const write = b
+                .map((a, i) => `head -c ${Buffer.byteLength(`${a.text}\n`)} > ${files[i]}`)
+                .join(" && ");
+            runs.bare.push(
+                await timed(
+                    vm,
+                    `sudo -n sh -c '${write} && apparmor_parser -r -T -W ${files.join(" ")}'`,
+                    b.map((a) => `${a.text}\n`).join(""),
+                ),
+            );
+            await clear();
+            const c = installsCommand(items(r, "s"), { sudo: true });
+            runs.batch.push(await timed(vm, c.command, c.stdin!));
+            await clear();
+            const t0 = process.hrtime.bigint();
+            await Promise.all(
+                items(r, "i").map((a) => {
+                    const ci = installCommand(a);
+                    return timed(vm, ci.command, ci.stdin!);
+                }),
+            );
+            runs.singles.push(Number(process.hrtime.bigint() - t0) / 1e9);
+            await clear();
+            process.stderr.write(
+                `round ${r}: bare ${runs.bare.at(-1)!.toFixed(2)} installs ${runs.batch.at(-1)!.toFixed(2)} ${k} installs ${runs.singles.at(-1)!.toFixed(2)}\n`,
+            );
+        }
+    } finally {
+        await clear();
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+    const load1 = fs.readFileSync("/proc/loadavg", "utf8").trim();
+    const lines = [
+        "# Batched installs benchmark",
+        "",
+        `Generated by \`npx ts-node --transpile-only bench/installs-bench.ts\` on ${new Date().toISOString()}:`,
+        `${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, load ${load0} → ${load1}; test VM ${vm.release ?? "bookworm"} (QEMU TCG, ${process.env.PULUMI_APPARMOR_TESTHOST_CPUS ?? "default"} vCPUs).`,
+        "",
+        `${k} new docker-default-sized profiles created on one host, ${rounds} rounds alternating, each over the`,
+        "harness's kept ssh connection (its cost left out), every profile removed between runs.",
+        "",
+        "| way | median | runs (s) | × bare |",
+        "|---|---:|---|---:|",
+        `| bare: one \`sudo sh -c 'cat > FILES && apparmor_parser -r -T -W FILES'\` | ${med(runs.bare).toFixed(2)} s | ${list(runs.bare)} | 1.00× |`,
+        `| \`installs\`: the ${k} installs in one run (what the provider sends now) | ${med(runs.batch).toFixed(2)} s | ${list(runs.batch)} | **${(med(runs.batch) / med(runs.bare)).toFixed(2)}×** |`,
+        `| ${k} \`install\` runs at once (what the provider sent before) | ${med(runs.singles).toFixed(2)} s | ${list(runs.singles)} | ${(med(runs.singles) / med(runs.bare)).toFixed(2)}× |`,
+        "",
+        `\`installs\` against ${k} \`install\` runs: **${(med(runs.singles) / med(runs.batch)).toFixed(2)}×** faster.`,
+        "",
+    ];
+    fs.writeFileSync(path.join(__dirname, "results/installs.md"), lines.join("\n"));
+    process.stdout.write(lines.join("\n"));
+}
+main()
+    .catch((e) => {
+        process.stderr.write(`${(e as Error).stack ?? e}\n`);
+        process.exitCode = 1;
+    })
+    .finally(() => stopAllTestHosts());
