@@ -2,7 +2,8 @@
 # engine operation sends to one host at once. ITEM is BYTES COUNT ARG…: COUNT (4 to 16) words of
 # install's own arguments (NAME MODE DIR SHA256 [OPTION…]; not prior, which a rollout's wave sends
 # alone), and BYTES (0 to 4194305) bytes of stdin: the items' texts one after another, in item
-# order. At most 64 items; stdin must hold exactly the announced bytes (else nothing runs).
+# order. At most 64 items and 16 MiB of texts; stdin must hold exactly the announced bytes (else
+# nothing runs).
 # Every item is install.sh as it is (pa_install, prepended by src/host/index.ts) in its own
 # subshell, all started at once: they compile side by side, as concurrent installs do, and take the
 # host lock one after another; each item's validation, errors, output and exit status are what it
@@ -46,6 +47,7 @@ count_items() {
         n=$((n + 1))
     done
     [ "$n" -le 64 ] || usage "at most 64 items"
+    [ "$total" -le 16777216 ] || usage "at most 16 MiB of texts in all"
 }
 count_items "$@"
 

@@ -323,6 +323,12 @@ describe("host scripts: the scripts re-check their arguments", () => {
             "usage",
         ],
         [
+            "installs: more than 16 MiB of texts in all",
+            "installs",
+            Array.from({ length: 5 }, () => ["4194304", "4", ...inst()]).flat(),
+            "usage",
+        ],
+        [
             "installs: 65 items",
             "installs",
             Array.from({ length: 65 }, () => ["0", "4", ...inst()]).flat(),
