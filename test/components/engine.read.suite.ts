@@ -115,7 +115,20 @@ export function engineReadSuite(release: Release): void {
         it(`refresh of ${N} profiles on one host: ONE host read; each profile's live state as read alone; its own denials once`, async () => {
             const up = await st.stack.up({ color: "never" });
             assert.strictEqual(up.summary.result, "succeeded");
-            runs();
+            // the creates, which the engine sends together: installed (one install each in all,
+            // nothing else run for them), at least two of them in one shared `installs` run
+            const created = runs();
+            const ran = JSON.stringify(created);
+            assert.ok(
+                Object.keys(created).every((k) => k === "install" || k === "installs"),
+                ran,
+            );
+            assert.strictEqual(
+                (created.install?.items ?? 0) + (created.installs?.items ?? 0),
+                N,
+                ran,
+            );
+            assert.ok(created.installs && created.installs.items >= 2, `no shared run: ${ran}`);
             // a denial of profile 0 only
             const r = await ctx.root(
                 `docker run --rm --security-opt apparmor=${NAMES[0]} local/busybox:latest sh -c 'mkdir -p /tmp/a; touch /tmp/a/x; echo touch=$?'`,
