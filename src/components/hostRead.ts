@@ -29,6 +29,7 @@ import {
     type ReadPart,
     type ReadPartResult,
 } from "../host/read";
+import { batchDelay, batchKey } from "./batchWindow";
 import { poolKey, SshError, targetLabel, type ExecResult, type SshTarget } from "./ssh";
 
 /**
@@ -222,7 +223,7 @@ export class HostReadBatcher {
         } catch (e) {
             return Promise.reject(e as Error);
         }
-        const key = `${poolKey(t)}#${sudo ? "sudo" : "root"}#${t.stepTimeoutMs ?? ""}`;
+        const key = batchKey(t, sudo);
         let q = this.queues.get(key);
         if (!q) {
             q = { target: t, sudo, pending: [], running: false, epoch: 0 };
@@ -264,7 +265,7 @@ export class HostReadBatcher {
         const now = Date.now();
         q.since ??= now;
         if (q.timer !== undefined) clearTimeout(q.timer);
-        const wait = Math.max(0, Math.min(this.windowMs, q.since + this.maxWaitMs - now));
+        const wait = batchDelay(q.since, now, this.windowMs, this.maxWaitMs);
         q.timer = setTimeout(() => {
             q.timer = undefined;
             void this.flush(q);

@@ -12,7 +12,8 @@
  * never come here: they keep their own round trip.
  */
 import * as host from "../host";
-import { poolKey, type SshTarget } from "./ssh";
+import { batchDelay, batchKey } from "./batchWindow";
+import type { SshTarget } from "./ssh";
 
 /**
  * A batch is sent once no install has joined it for this long… (measured: when a batch's 8 installs
@@ -61,7 +62,7 @@ export class InstallBatcher {
             return Promise.reject(e as Error);
         }
         const sudo = args.sudo === true;
-        const key = `${poolKey(t)}#${sudo ? "sudo" : "root"}#${t.stepTimeoutMs ?? ""}`;
+        const key = batchKey(t, sudo);
         let q = this.queues.get(key);
         if (!q) {
             q = { target: t, sudo, pending: [] };
@@ -79,7 +80,7 @@ export class InstallBatcher {
         const now = Date.now();
         q.since ??= now;
         if (q.timer !== undefined) clearTimeout(q.timer);
-        const wait = Math.max(0, Math.min(this.windowMs, q.since + this.maxWaitMs - now));
+        const wait = batchDelay(q.since, now, this.windowMs, this.maxWaitMs);
         q.timer = setTimeout(() => {
             q.timer = undefined;
             const batch = q.pending;
