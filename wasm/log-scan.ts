@@ -7,8 +7,9 @@
 // nearly every AppArmor log: a printable-ASCII line with an `audit(SECONDS.FRACTION:SERIAL)` stamp,
 // an optional `type=1400` / `type=AVC` header before it, and plain `key=value` pairs after it, as
 // the TypeScript scanner (AuditEventView.scanLine / scanPairs, clean mode) reads them. For such a
-// line it writes the event kind, the stamp and the pairs (field code, key start, value start,
-// value end, in the pair layout of AuditEventView) to the output area. Any other marked line —
+// line it writes the event kind, the stamp, where the last pair of each field is, and the pairs
+// (field code, key start, value start, value end, in the pair layout of AuditEventView) to the
+// output area. Any other marked line —
 // any byte outside 0x20..0x7e, JSON, no stamp, a legacy or user header type, a key holding a
 // separator, `msg='…'`, an unterminated quote, an unknown event word, no event type, no
 // operation, more than PAIR_MAX pairs, longer than maxLine — is handed back as FALLBACK and read by
@@ -34,7 +35,9 @@ const OUT_BYTES: usize = 1 << 20;
 const PAIR_MAX: i32 = 256;
 /** Header of an event record, in bytes (10 i32 words). */
 const HEAD: usize = 40;
-const REC_MAX: usize = HEAD + <usize>PAIR_MAX * 16;
+/** Most field codes (`count` of `init`): the size of an event record's table of last pairs. */
+const CODES_MAX: i32 = 64;
+const REC_MAX: usize = HEAD + <usize>CODES_MAX * 4 + <usize>PAIR_MAX * 16;
 
 /**
  * Values seen before are interned: a hash table of the value bytes (kept in an arena) gives each
@@ -87,6 +90,7 @@ export function init(
     count: i32,
     ints: u32,
 ): usize {
+    if (count > CODES_MAX) unreachable();
     intCodes = ints;
     memory.fill(ITAB, 0, <usize>ISLOTS * ISLOT_BYTES);
     icount = 0;
@@ -572,7 +576,10 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
         }
     }
     // key=value pairs (scanPairs, clean mode)
-    const pairs = rec + HEAD;
+    // per field code, the word index (in memory) of its last pair, -1 while it has none
+    const last = rec + HEAD;
+    memory.fill(last, 0xff, <usize>cCount << 2);
+    const pairs = last + (<usize>cCount << 2);
     let np: i32 = 0;
     let kind: i32 = -1;
     let notEvent = false;
@@ -623,6 +630,7 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
             store<i32>(q, <i32>(ks - ls), 4);
             store<i32>(q, <i32>(vs - ls), 8);
             store<i32>(q, <i32>(ve - ls), 12);
+            store<i32>(last + (<usize>code << 2), <i32>(q >> 2));
             np++;
             if (code == cOperation) hasOp = true;
         } else if (code == cApparmor) {
