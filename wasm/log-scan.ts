@@ -37,7 +37,7 @@ const PAIR_MAX: i32 = 256;
 const HEAD: usize = 40;
 /** Most field codes (`count` of `init`): the size of an event record's table of last pairs. */
 const CODES_MAX: i32 = 64;
-const REC_MAX: usize = HEAD + <usize>CODES_MAX * 4 + <usize>PAIR_MAX * 16;
+const REC_MAX: usize = HEAD + <usize>CODES_MAX * 4 + 16 + <usize>PAIR_MAX * 16;
 
 /**
  * Values seen before are interned: a hash table of the value bytes (kept in an arena) gives each
@@ -576,10 +576,11 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
         }
     }
     // key=value pairs (scanPairs, clean mode)
-    // per field code, the word index (in memory) of its last pair, -1 while it has none
+    // per field code, the word index (in memory) of its last pair, -1 while it has none (set 16
+    // bytes at a time: the last store may run into the pairs, which are written after it)
     const last = rec + HEAD;
-    memory.fill(last, 0xff, <usize>cCount << 2);
     const pairs = last + (<usize>cCount << 2);
+    for (let t = last; t < pairs; t += 16) v128.store(t, i64x2.splat(-1));
     let np: i32 = 0;
     let kind: i32 = -1;
     let notEvent = false;

@@ -1113,21 +1113,30 @@ export class AuditEventView {
         return this.source().slice(p[o + P_KEY], p[o + P_VS] - ((p[o] & QUOTED) !== 0 ? 2 : 1));
     }
 
+    /**
+     * `at(code)`, without a call when the field's last pair is the byte scanner's or a verified
+     * one (the getters' common case).
+     */
+    private pairOf(code: K): number {
+        const o = this.lastPair[this.lastBase + code];
+        return o < 0 || (this.pairs[o] & UNVERIFIED) === 0 ? o : this.at(code);
+    }
+
     private raw(code: K): string | undefined {
-        const o = this.at(code);
+        const o = this.pairOf(code);
         if (o < 0) return undefined;
         return this.str(o);
     }
 
     private untrusted(code: K): string | undefined {
-        const o = this.at(code);
+        const o = this.pairOf(code);
         if (o < 0) return undefined;
         return this.untrustedStr(o);
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
     private int(code: K): number | undefined {
-        let o = this.at(code);
+        let o = this.pairOf(code);
         if (o < 0) return undefined;
         for (;;) {
             const n = this.intOf(o);
