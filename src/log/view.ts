@@ -1069,8 +1069,17 @@ export class AuditEventView {
 
     // --- consumer side ------------------------------------------------------------------------
 
-    /** Offset in `pairs` of the last pair of `code` on this line, or -1. */
+    /**
+     * Offset in `pairs` of the last pair of `code` on this line, or -1. Small enough for V8 to
+     * inline: a guessed key (the string scanner's) is compared by `verifiedAt`.
+     */
     private at(code: K): number {
+        const o = this.lastPair[this.lastBase + code];
+        return o < 0 || (this.pairs[o] & UNVERIFIED) === 0 ? o : this.verifiedAt(code);
+    }
+
+    /** `at` when the last pair's key was only guessed: compared, else the field's previous pair. */
+    private verifiedAt(code: K): number {
         const last = this.lastPair;
         const at = this.lastBase + code;
         let o = last[at];
@@ -1113,30 +1122,21 @@ export class AuditEventView {
         return this.source().slice(p[o + P_KEY], p[o + P_VS] - ((p[o] & QUOTED) !== 0 ? 2 : 1));
     }
 
-    /**
-     * `at(code)`, without a call when the field's last pair is the byte scanner's or a verified
-     * one (the getters' common case).
-     */
-    private pairOf(code: K): number {
-        const o = this.lastPair[this.lastBase + code];
-        return o < 0 || (this.pairs[o] & UNVERIFIED) === 0 ? o : this.at(code);
-    }
-
     private raw(code: K): string | undefined {
-        const o = this.pairOf(code);
+        const o = this.at(code);
         if (o < 0) return undefined;
         return this.str(o);
     }
 
     private untrusted(code: K): string | undefined {
-        const o = this.pairOf(code);
+        const o = this.at(code);
         if (o < 0) return undefined;
         return this.untrustedStr(o);
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
     private int(code: K): number | undefined {
-        let o = this.pairOf(code);
+        let o = this.at(code);
         if (o < 0) return undefined;
         for (;;) {
             const n = this.intOf(o);
