@@ -1125,13 +1125,27 @@ export class AuditEventView {
     private raw(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        return this.str(o);
+        return this.made(o, false) ?? this.str(o);
     }
 
     private untrusted(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        return this.untrustedStr(o);
+        return this.made(o, true) ?? this.untrustedStr(o);
+    }
+
+    /**
+     * The string `str(o)` (`untrustedStr(o)` when `decoded`) gives for a pair of the byte scanner
+     * whose intern id has it already, else undefined: the getters' common case, small enough for
+     * V8 to inline where `str` and `untrustedStr` (which make the strings) are calls.
+     */
+    private made(o: number, decoded: boolean): string | undefined {
+        const w = this.pairs[o];
+        if ((w & (UNVERIFIED | INTVAL)) !== 0) return undefined;
+        const h = w >>> HIGH_SHIFT;
+        return h === 0
+            ? undefined
+            : this.interned[decoded && (w & QUOTED) === 0 ? INTERN_IDS - 1 + h : h - 1];
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
