@@ -327,6 +327,34 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
             sameViews(bytes, {}, "stamps");
         });
 
+        it("the words the byte scanner compares (header, stamp, marker, event), one byte off", () => {
+            const body = KERNEL_LINE.slice(KERNEL_LINE.indexOf("apparmor="));
+            const stamp = "audit(1795600812.345:40):";
+            const lines = [
+                `[   12.345678] audit: type=1400 ${stamp} ${body}`,
+                `type=AVC msg=${stamp} ${body}`,
+                `type=APPARMOR_DENIED msg=${stamp} ${body.replace('apparmor="DENIED" ', "")}`,
+                `type=UNKNOWN[1503] msg=${stamp} ${body.replace('apparmor="DENIED" ', "")}`,
+                `type=1503 ${stamp} ${body.replace('apparmor="DENIED" ', "")}`,
+                ...["ALLOWED", "AUDIT", "STATUS", "HINT", "ERROR"].map((t) =>
+                    KERNEL_LINE.replace('"DENIED"', `"${t}"`),
+                ),
+            ];
+            const variants: string[] = [];
+            for (const line of lines) {
+                // every byte up to the end of the event word, replaced by a letter and by a digit
+                const end = line.indexOf('"', line.indexOf('apparmor="') + 10) + 1 || 60;
+                for (let k = 0; k < end; k++) {
+                    for (const c of ["X", "0"])
+                        variants.push(line.slice(0, k) + c + line.slice(k + 1));
+                }
+                variants.push(line);
+            }
+            const bytes = Buffer.from(variants.join("\n"));
+            same(bytes, {}, "words one byte off");
+            sameViews(bytes, {}, "words one byte off");
+        });
+
         it("keys one byte off every known key, and values of every length one byte apart", () => {
             const lines: string[] = [];
             for (const [key] of byteScannerCodes().keys) {
