@@ -7,8 +7,9 @@
 // nearly every AppArmor log: a printable-ASCII line with an `audit(SECONDS.FRACTION:SERIAL)` stamp,
 // an optional `type=1400` / `type=AVC` header before it, and plain `key=value` pairs after it, as
 // the TypeScript scanner (AuditEventView.scanLine / scanPairs, clean mode) reads them. For such a
-// line it writes the event kind, the stamp and the pairs (field code, key start, value start,
-// value end, in the pair layout of AuditEventView) to the output area. Any other marked line —
+// line it writes the event kind, the stamp, where the last pair of each field is, and the pairs
+// (field code, key start, value start, value end, in the pair layout of AuditEventView) to the
+// output area. Any other marked line —
 // any byte outside 0x20..0x7e, JSON, no stamp, a legacy or user header type, a key holding a
 // separator, `msg='…'`, an unterminated quote, an unknown event word, no event type, no
 // operation, more than PAIR_MAX pairs, longer than maxLine — is handed back as FALLBACK and read by
@@ -21,16 +22,22 @@
 // ---------------------------------------------------------------------------------------------
 // Memory: key table (static), then the output area and the input window above __heap_base.
 
-const KEY_ENTRY: usize = 24; // len u32, code u32, first 8 bytes u64, next 8 bytes u64
-const KEYTAB: usize = memory.data(64 * 24, 16);
-/** Per key length 0..16: [first entry, last entry + 1] (u32 each); keys are added by length. */
-const LENTAB: usize = memory.data(17 * 8, 8);
+/**
+ * The keys, in an open-addressing hash table of KEY_SLOTS entries (at most a quarter full, so a
+ * look-up nearly always ends at its first slot): per entry the key's first 8 bytes and next 8
+ * bytes (u64 each, zero past its end), its length (0: empty slot) and its field code (u32 each).
+ */
+const KEY_SLOTS: u32 = 256;
+const KEY_ENTRY: usize = 24;
+const KEYTAB: usize = memory.data(256 * 24, 16);
 const OUT_BYTES: usize = 1 << 20;
 /** Most pairs written for one event; a line with more goes to the TypeScript scanner. */
 const PAIR_MAX: i32 = 256;
 /** Header of an event record, in bytes (10 i32 words). */
 const HEAD: usize = 40;
-const REC_MAX: usize = HEAD + <usize>PAIR_MAX * 16;
+/** Most field codes (`count` of `init`): the size of an event record's table of last pairs. */
+const CODES_MAX: i32 = 64;
+const REC_MAX: usize = HEAD + <usize>CODES_MAX * 4 + 16 + <usize>PAIR_MAX * 16;
 
 /**
  * Values seen before are interned: a hash table of the value bytes (kept in an arena) gives each
@@ -41,7 +48,9 @@ const REC_MAX: usize = HEAD + <usize>PAIR_MAX * 16;
  * is half full; during a scan, a full table interns nothing more.
  */
 const ISLOTS: u32 = 16384;
-const ITAB: usize = memory.data(16384 * 16, 16); // per slot: hash (0: empty), id, arena offset, length
+/** Per slot: hash (0: empty), id, arena offset, length, then the words `intern` hashes (u64 each). */
+const ISLOT_BYTES: usize = 32;
+const ITAB: usize = memory.data(16384 * 32, 16);
 const ARENA_BYTES: usize = 1 << 20;
 const ARENA: usize = memory.data(1 << 20, 16);
 const INTERN_MAX_LEN: i32 = 64;
@@ -81,8 +90,9 @@ export function init(
     count: i32,
     ints: u32,
 ): usize {
+    if (count > CODES_MAX) unreachable();
     intCodes = ints;
-    memory.fill(ITAB, 0, <usize>ISLOTS << 4);
+    memory.fill(ITAB, 0, <usize>ISLOTS * ISLOT_BYTES);
     icount = 0;
     arenaUsed = 0;
     cType = type;
@@ -93,7 +103,7 @@ export function init(
     OUT = (__heap_base + 15) & ~(<usize>15);
     IN = OUT + OUT_BYTES;
     nkeys = 0;
-    memory.fill(LENTAB, 0, 17 * 8);
+    memory.fill(KEYTAB, 0, <usize>KEY_SLOTS * KEY_ENTRY);
     ensure(4096);
     return IN;
 }
@@ -111,25 +121,29 @@ export function internGeneration(): i32 {
     return generation;
 }
 
+/**
+ * The first `n` bytes of the word `v` (all of it when `n` is 8 or more, 0 when `n` is 0 or less),
+ * without branches: value and key lengths vary too much to predict.
+ */
+@inline
+function lowBytes(v: u64, n: i32): u64 {
+    const m = (<u64>1 << (<u64>(n & 7) << 3)) - 1;
+    return select<u64>(v, select<u64>(v & m, 0, n > 0), n >= 8);
+}
+
 /** 1 + the intern id of the bytes `[vs, ve)`, or 0 when not interned. */
 function intern(vs: usize, ve: usize): i32 {
     const n = <i32>(ve - vs);
     if (n > INTERN_MAX_LEN) return 0;
     // the first and last 8 bytes (overlapping, or masked for shorter values) and the length
-    let a: u64 = 0;
-    let z: u64 = 0;
-    if (n >= 8) {
-        a = load<u64>(vs);
-        z = load<u64>(ve - 8);
-    } else if (n > 0) {
-        a = load<u64>(vs) & ((<u64>1 << (<u64>n << 3)) - 1);
-    }
+    const a = lowBytes(load<u64>(vs), n);
+    const z = select<u64>(load<u64>(ve - 8), 0, n >= 8);
     let x = (a ^ (z * 0x9e3779b97f4a7c15) ^ <u64>n) * 0xff51afd7ed558ccd;
     x ^= x >> 32;
     const h = <u32>x | 1;
     let slot = h & (ISLOTS - 1);
     for (;;) {
-        const e = ITAB + (<usize>slot << 4);
+        const e = ITAB + <usize>slot * ISLOT_BYTES;
         const eh = load<u32>(e);
         if (eh == 0) {
             if (icount >= ISLOTS >> 1 || arenaUsed + <usize>n > ARENA_BYTES) return 0;
@@ -138,11 +152,20 @@ function intern(vs: usize, ve: usize): i32 {
             store<u32>(e, icount, 4);
             store<u32>(e, <u32>arenaUsed, 8);
             store<u32>(e, <u32>n, 12);
+            store<u64>(e, a, 16);
+            store<u64>(e, z, 24);
             arenaUsed += <usize>n;
             icount++;
             return <i32>icount;
         }
-        if (eh == h && load<u32>(e, 12) == <u32>n && memEq(ARENA + <usize>load<u32>(e, 8), vs, n)) {
+        // up to 16 bytes, `a` and `z` hold the whole value; a longer one is compared in the arena
+        if (
+            eh == h &&
+            load<u32>(e, 12) == <u32>n &&
+            load<u64>(e, 16) == a &&
+            load<u64>(e, 24) == z &&
+            (n <= 16 || memEq(ARENA + <usize>load<u32>(e, 8), vs, n))
+        ) {
             return <i32>load<u32>(e, 4) + 1;
         }
         slot = (slot + 1) & (ISLOTS - 1);
@@ -150,15 +173,12 @@ function intern(vs: usize, ve: usize): i32 {
     return 0;
 }
 
+/** True when the `n` (at least 8) bytes at `a` and `b` are equal (the last 8 compared overlapping). */
 function memEq(a: usize, b: usize, n: i32): bool {
-    let i: i32 = 0;
-    for (; i + 8 <= n; i += 8) {
+    for (let i: i32 = 0; i + 8 < n; i += 8) {
         if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
     }
-    for (; i < n; i++) {
-        if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
-    }
-    return true;
+    return load<u64>(a + <usize>(n - 8)) == load<u64>(b + <usize>(n - 8));
 }
 
 /** The value `[vs, ve)` as an integer for INTVAL (plain digits, under 2^21), or -1. */
@@ -199,39 +219,48 @@ export function setMaxLine(n: i32): void {
     maxLine = n;
 }
 
+/** The key's 8 bytes from `off` on, zero past its end. */
 @inline
 function keyWord(p: usize, len: i32, off: i32): u64 {
-    const n = len - off;
-    if (n <= 0) return 0;
-    const v = load<u64>(p + <usize>off);
-    return n >= 8 ? v : v & ((<u64>1 << (<u64>n << 3)) - 1);
+    return lowBytes(load<u64>(p + <usize>off), len - off);
 }
 
-/** Adds the key whose `len` bytes the caller wrote at the input window's start. By length. */
+/** The first slot to look at for a key of `len` bytes whose words are `v0`, `v1`. */
+@inline
+function keySlot(v0: u64, v1: u64, len: i32): u32 {
+    const x = (v0 ^ (v1 * 0x9e3779b97f4a7c15) ^ <u64>len) * 0xff51afd7ed558ccd;
+    return <u32>(x >> 56) & (KEY_SLOTS - 1);
+}
+
+/** Adds the key whose `len` bytes the caller wrote at the input window's start. */
 export function addKey(len: i32, code: i32): void {
-    if (len <= 0 || len >= 16 || nkeys >= 64) unreachable();
-    const e = KEYTAB + <usize>nkeys * KEY_ENTRY;
-    store<u32>(e, len);
-    store<u32>(e, code, 4);
-    store<u64>(e, keyWord(IN, len, 0), 8);
-    store<u64>(e, keyWord(IN, len, 8), 16);
-    const l = LENTAB + (<usize>len << 3);
-    if (load<u32>(l, 4) == 0) store<u32>(l, nkeys);
-    store<u32>(l, nkeys + 1, 4);
+    if (len <= 0 || len >= 16 || <u32>nkeys >= KEY_SLOTS >> 2) unreachable();
+    const v0 = keyWord(IN, len, 0);
+    const v1 = keyWord(IN, len, 8);
+    let slot = keySlot(v0, v1, len);
+    while (load<u32>(KEYTAB + <usize>slot * KEY_ENTRY, 16) != 0) slot = (slot + 1) & (KEY_SLOTS - 1);
+    const e = KEYTAB + <usize>slot * KEY_ENTRY;
+    store<u64>(e, v0);
+    store<u64>(e, v1, 8);
+    store<u32>(e, len, 16);
+    store<u32>(e, code, 20);
     nkeys++;
 }
 
 /** The field code of the key `[p, p + len)`, 0 (K.Other) for an unknown key. */
 function keyCode(p: usize, len: i32): i32 {
     if (len <= 0 || len >= 16) return 0;
-    const l = LENTAB + (<usize>len << 3);
-    const last = load<u32>(l, 4);
-    if (last == 0) return 0;
     const v0 = keyWord(p, len, 0);
     const v1 = keyWord(p, len, 8);
-    for (let k = load<u32>(l); k < last; k++) {
-        const e = KEYTAB + <usize>k * KEY_ENTRY;
-        if (load<u64>(e, 8) == v0 && load<u64>(e, 16) == v1) return <i32>load<u32>(e, 4);
+    let slot = keySlot(v0, v1, len);
+    for (;;) {
+        const e = KEYTAB + <usize>slot * KEY_ENTRY;
+        const n = load<u32>(e, 16);
+        if (n == 0) return 0;
+        if (load<u64>(e) == v0 && load<u64>(e, 8) == v1 && n == <u32>len) {
+            return <i32>load<u32>(e, 20);
+        }
+        slot = (slot + 1) & (KEY_SLOTS - 1);
     }
     return 0;
 }
@@ -280,14 +309,15 @@ function findEq(p: usize, end: usize): usize {
     return end;
 }
 
-/** True when the bytes at `p` are the ASCII string `s`. */
+/**
+ * True when the bytes at `p` are the ASCII string `s` (at most 16 characters): its UTF-16 code
+ * units narrowed to bytes and compared 16 at a time, without a loop.
+ */
 function eqStr(p: usize, s: string): bool {
-    const n = s.length;
     const sp = changetype<usize>(s);
-    for (let i = 0; i < n; i++) {
-        if (<u32>load<u8>(p + <usize>i) != <u32>load<u16>(sp + (<usize>i << 1))) return false;
-    }
-    return true;
+    const chars = i8x16.narrow_i16x8_u(v128.load(sp), v128.load(sp, 16));
+    const want = (1 << s.length) - 1;
+    return (i8x16.bitmask(i8x16.eq(v128.load(p), chars)) & want) == want;
 }
 
 /**
@@ -314,23 +344,29 @@ function findStr(p: usize, endStart: usize, lim: usize, s: string): usize {
     return endStart;
 }
 
-/** The end of the line starting at `p` (its newline, or `end`); sets `dirty`. */
+/**
+ * The end of the line starting at `p` (its newline, or `end`); sets `dirty`. One signed compare
+ * finds the bytes outside 0x20..0x7e (0x20..0x7e plus 0x60 are, as signed bytes, exactly those
+ * below -33); the newline is one of them, so only a block holding one is searched for it.
+ */
 function lineEnd(p: usize, end: usize): usize {
     const nl = i8x16.splat(10);
-    const lo = i8x16.splat(0x20);
-    const hi = i8x16.splat(0x7e);
+    const shift = i8x16.splat(0x60);
+    const below = i8x16.splat(-33);
     while (p < end) {
         const v = v128.load(p);
-        const m = i8x16.bitmask(i8x16.eq(v, nl));
-        const b = i8x16.bitmask(v128.or(i8x16.lt_u(v, lo), i8x16.gt_u(v, hi)));
-        if (m != 0) {
-            let q = p + <usize>ctz(m);
-            if (q > end) q = end;
-            if ((b & ((1 << <i32>(q - p)) - 1)) != 0) dirty = true;
-            return q;
+        const b = ~i8x16.bitmask(i8x16.lt_s(i8x16.add(v, shift), below)) & 0xffff;
+        if (b != 0) {
+            const m = i8x16.bitmask(i8x16.eq(v, nl));
+            if (m != 0) {
+                let q = p + <usize>ctz(m);
+                if (q > end) q = end;
+                if ((b & ((1 << <i32>(q - p)) - 1)) != 0) dirty = true;
+                return q;
+            }
+            const lim = end - p;
+            if ((lim >= 16 ? b : b & ((1 << <i32>lim) - 1)) != 0) dirty = true;
         }
-        const lim = end - p;
-        if ((lim >= 16 ? b : b & ((1 << <i32>lim) - 1)) != 0) dirty = true;
         p += 16;
     }
     return end;
@@ -414,6 +450,55 @@ function isDigit(c: i32): bool {
     return <u32>(c - 48) <= 9;
 }
 
+/**
+ * True when the 15 bytes at `q` are the kernel's `SSSSSSSSSS.FFF:` (10 digits of seconds, 3 of
+ * milliseconds), which `fast` then reads without a loop.
+ */
+function kernelSeconds(q: usize): bool {
+    const v = v128.load(q);
+    const digitsMask = i8x16.bitmask(i8x16.le_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(9)));
+    const dot = i8x16.bitmask(i8x16.eq(v, i8x16.splat(0x2e)));
+    const colon = i8x16.bitmask(i8x16.eq(v, i8x16.splat(0x3a)));
+    return (digitsMask & 0x7fff) == 0x3bff && (dot & 0x400) != 0 && (colon & 0x4000) != 0;
+}
+
+/** The value of the 8 decimal digits at `q` (SWAR: pairs, then fours, then the eight). */
+@inline
+function eightDigits(q: usize): u32 {
+    let x = load<u64>(q) - 0x3030303030303030;
+    x = x * 10 + (x >> 8);
+    x =
+        (x & 0x000000ff000000ff) * (100 + (<u64>1000000 << 32)) +
+        ((x >> 16) & 0x000000ff000000ff) * (1 + (<u64>10000 << 32));
+    return <u32>(x >> 32);
+}
+
+/** Where the digits `digits` read end. */
+let digitsEnd: usize = 0;
+
+/**
+ * Reads the decimal digits from `i` on (up to `stop`) into `v` as readStamp does (`v = v * 10 +
+ * digit` in doubles); sets `digitsEnd`. While `v` is below 2^49 each step is exact, so it is done
+ * in integers (a shorter chain of dependent operations), giving the same double.
+ */
+function digits(i: usize, v: f64, stop: usize): f64 {
+    let d = <i32>load<u8>(i) - 48;
+    if (v < 562949953421312.0) {
+        let n = <i64>v;
+        while (<u32>d <= 9 && i < stop && n < 562949953421312) {
+            n = n * 10 + <i64>d;
+            d = <i32>load<u8>(++i) - 48;
+        }
+        v = <f64>n;
+    }
+    while (<u32>d <= 9 && i < stop) {
+        v = v * 10 + <f64>d;
+        d = <i32>load<u8>(++i) - 48;
+    }
+    digitsEnd = i;
+    return v;
+}
+
 /** `fast`: not the kernel form; whether the line is marked is not known yet. */
 const UNKNOWN: i32 = 0;
 /** `fast`: read (an event record written, or no event). */
@@ -434,32 +519,42 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
     if (stampAt >= le) return UNKNOWN;
     // audit(SECONDS.FRACTION:SERIAL), with the same double arithmetic as readStamp
     const p = stampAt + 5;
-    let i = p + 1;
-    let secs: f64 = 0;
-    let c = <i32>load<u8>(i);
-    while (isDigit(c)) {
-        secs = secs * 10 + <f64>(c - 48);
-        c = <i32>load<u8>(++i);
+    let secs: f64;
+    let i: usize;
+    let c: i32;
+    if (kernelSeconds(p + 1)) {
+        // SSSSSSSSSS.FFF: the 13 digits' integer (below 2^53, exact as readStamp's sum) / 1000
+        const q = p + 1;
+        const n =
+            <u64>eightDigits(q) * 100000 +
+            <u64>(load<u8>(q, 8) - 48) * 10000 +
+            <u64>(load<u8>(q, 9) - 48) * 1000 +
+            <u64>(load<u8>(q, 11) - 48) * 100 +
+            <u64>(load<u8>(q, 12) - 48) * 10 +
+            <u64>(load<u8>(q, 13) - 48);
+        secs = <f64>n / 1000;
+        i = q + 14;
+        c = 0x3a;
+    } else {
+        secs = digits(p + 1, 0, le);
+        i = digitsEnd;
+        if (i == p + 1) return UNKNOWN;
+        c = <i32>load<u8>(i);
     }
-    if (i == p + 1) return UNKNOWN;
     if (c == 0x2e) {
+        // at most 9 fraction digits, then one division by 10^digits (readStamp's `scale`)
+        secs = digits(i + 1, secs, i + 10);
         let scale: f64 = 1;
-        c = <i32>load<u8>(++i);
-        while (isDigit(c) && scale < 1e9) {
-            secs = secs * 10 + <f64>(c - 48);
-            scale *= 10;
-            c = <i32>load<u8>(++i);
-        }
+        for (let k = i + 1; k < digitsEnd; k++) scale *= 10;
         secs /= scale;
+        i = digitsEnd;
+        c = <i32>load<u8>(i);
     }
     if (c != 0x3a) return UNKNOWN;
     const s0 = ++i;
-    let serial: f64 = 0;
+    const serial = digits(s0, 0, le);
+    i = digitsEnd;
     c = <i32>load<u8>(i);
-    while (isDigit(c)) {
-        serial = serial * 10 + <f64>(c - 48);
-        c = <i32>load<u8>(++i);
-    }
     if (c != 0x29 || i == s0 || i >= le) return UNKNOWN;
     let body = i + 1;
     if (load<u8>(body) == 0x3a) body++;
@@ -482,7 +577,11 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
         }
     }
     // key=value pairs (scanPairs, clean mode)
-    const pairs = rec + HEAD;
+    // per field code, the word index (in memory) of its last pair, -1 while it has none (set 16
+    // bytes at a time: the last store may run into the pairs, which are written after it)
+    const last = rec + HEAD;
+    const pairs = last + (<usize>cCount << 2);
+    for (let t = last; t < pairs; t += 16) v128.store(t, i64x2.splat(-1));
     let np: i32 = 0;
     let kind: i32 = -1;
     let notEvent = false;
@@ -533,6 +632,7 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
             store<i32>(q, <i32>(ks - ls), 4);
             store<i32>(q, <i32>(vs - ls), 8);
             store<i32>(q, <i32>(ve - ls), 12);
+            store<i32>(last + (<usize>code << 2), <i32>(q >> 2));
             np++;
             if (code == cOperation) hasOp = true;
         } else if (code == cApparmor) {
@@ -564,7 +664,7 @@ function fast(rec: usize, ls: usize, le: usize): i32 {
 export function scan(from: i32, end: i32): i32 {
     outPos = OUT;
     if (icount >= ISLOTS >> 2 || arenaUsed > ARENA_BYTES >> 2) {
-        memory.fill(ITAB, 0, <usize>ISLOTS << 4);
+        memory.fill(ITAB, 0, <usize>ISLOTS * ISLOT_BYTES);
         icount = 0;
         arenaUsed = 0;
         generation++;

@@ -6,17 +6,19 @@
  * The module finds the lines of a byte window that carry an AppArmor marker and reads the common
  * kernel form itself (see wasm/log-scan.ts), writing records to its output area:
  *
- *     event:    [1, lineStart, lineEnd, kind, npairs, 0, ts (f64), serial (f64), pairs…]
+ *     event:    [1, lineStart, lineEnd, kind, npairs, 0, ts (f64), serial (f64), last…, pairs…]
  *     fallback: [2, lineStart, lineEnd, 0]   (a marked line for the TypeScript scanner)
  *
- * Pairs are 4 words each in AuditEventView's layout, offsets relative to the line start.
+ * `last` is one word per field code (`K.Count` of them): the word index, in the module's memory,
+ * of the field's last pair, or -1. Pairs are 4 words each in AuditEventView's layout, offsets
+ * relative to the line start.
  */
 import { WASM_BASE64 } from "./scan-wasm";
 import { byteScannerCodes, INTERN_IDS } from "./view";
 
 export const REC_EVENT = 1;
 export const REC_FALLBACK = 2;
-/** Words of an event record's header (before its pairs). */
+/** Words of an event record's header (before its table of last pairs). */
 export const EVENT_HEAD = 10;
 /** Words of a fallback record. */
 export const FALLBACK_WORDS = 4;
@@ -55,6 +57,8 @@ export class ByteScanner {
     private readonly inBase: number;
     /** Word index of the output area. */
     readonly outWord: number;
+    /** Words of an event record before its pairs (header and table of last pairs). */
+    readonly eventWords: number;
     words = new Int32Array(0);
     doubles = new Float64Array(0);
     private bytes = new Uint8Array(0);
@@ -85,10 +89,9 @@ export class ByteScanner {
         const ints = c.ints.reduce((m, code) => m | (1 << code), 0);
         this.inBase = this.x.init(c.type, c.apparmor, c.msg, c.operation, c.count, ints);
         this.outWord = this.x.outputBase() >> 2;
+        this.eventWords = EVENT_HEAD + c.count;
         this.views();
-        // the keys, by length (the module keeps them grouped so)
-        const keys = [...c.keys].sort((a, b) => a[0].length - b[0].length);
-        for (const [key, code] of keys) {
+        for (const [key, code] of c.keys) {
             this.bytes.set(Buffer.from(key, "latin1"), this.inBase);
             this.x.addKey(key.length, code);
         }

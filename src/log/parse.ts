@@ -373,12 +373,13 @@ function scanBytes(
                             serial,
                             w,
                             o + EVENT_HEAD,
+                            o + sc.eventWords,
                             np,
                             sc.interned,
                         );
                         stats.records++;
                         sink(view);
-                        o += EVENT_HEAD + 4 * np;
+                        o += sc.eventWords + 4 * np;
                     } else {
                         const line = buf.toString("utf8", ls, le);
                         scanMarkedLine(line, options, stats, view, sink, maxSamples, maxLine);

@@ -551,10 +551,14 @@ export class AuditEventView {
     /** The byte scanner's strings by intern id. */
     private interned: (string | undefined)[] = [];
     private npairs = 0;
-    /** Per field code: offset in `pairs` of its last pair, valid when `gen[code] === this.line`. */
-    private readonly last = new Int32Array(K.Count);
-    private readonly gen = new Int32Array(K.Count);
-    private lineNo = 0;
+    /**
+     * Per field code, at `lastBase + code`: the offset in `pairs` of its last pair, or -1. The
+     * view's own table (`ownLast`, at 0) for the string scanner's events; for the byte scanner's,
+     * the table its output holds for the event (in the same array as its pairs).
+     */
+    private lastPair: Int32Array = new Int32Array(K.Count).fill(-1);
+    private readonly ownLast = this.lastPair;
+    private lastBase = 0;
 
     // --- scanner side -------------------------------------------------------------------------
 
@@ -564,6 +568,8 @@ export class AuditEventView {
         this.byteBuf = null;
         this.pairs = this.ownPairs;
         this.pbase = 0;
+        this.lastPair = this.ownLast;
+        this.lastBase = 0;
         this.src = text;
         this.text = text;
         this.lineStart = start;
@@ -580,12 +586,7 @@ export class AuditEventView {
     /** Forgets the pairs read so far (USER_AVC's `msg='…'`: the outer keys are the mediator's). */
     private clearPairs(): void {
         this.npairs = 0;
-        this.lineNo = (this.lineNo + 1) | 0;
-        if (this.lineNo === 0) {
-            // wrapped around after 2^32 lines: forget every stamp, and never use 0 (the initial one)
-            this.gen.fill(0);
-            this.lineNo = 1;
-        }
+        this.ownLast.fill(-1);
     }
 
     private addPair(word: number, ks: number, vs: number, ve: number): void {
@@ -602,9 +603,7 @@ export class AuditEventView {
         p[o + P_VS] = vs;
         p[o + P_VE] = ve;
         this.npairs++;
-        const code = word & CODE_MASK;
-        this.last[code] = o;
-        this.gen[code] = this.lineNo;
+        this.ownLast[word & CODE_MASK] = o;
     }
 
     /**
@@ -965,8 +964,9 @@ export class AuditEventView {
 
     /**
      * Makes this view the event the byte scanner read from `bytes[start, end)` (a printable-ASCII
-     * line): event code `kind`, stamp `ts` / `serial`, and `npairs` pairs at `base` in `pairs`
-     * (its output, offsets relative to the line). Nothing is decoded until a field is read.
+     * line): event code `kind`, stamp `ts` / `serial`, `npairs` pairs at `base` in `pairs` (its
+     * output, offsets relative to the line) and their table of last pairs at `lastBase` (see
+     * `lastPair`). Nothing is decoded until a field is read.
      * @internal
      */
     setBytesEvent(
@@ -977,6 +977,7 @@ export class AuditEventView {
         ts: number,
         serial: number,
         pairs: Int32Array,
+        lastBase: number,
         base: number,
         npairs: number,
         interned: (string | undefined)[],
@@ -995,18 +996,11 @@ export class AuditEventView {
         this.tsSrc = SRC_LINE;
         this.serialValue = serial;
         this.serialSrc = SRC_LINE;
-        this.clearPairs();
         this.pairs = pairs;
         this.pbase = base;
         this.npairs = npairs;
-        const lineNo = this.lineNo;
-        const last = this.last;
-        const gen = this.gen;
-        for (let o = base, n = base + npairs * P_SIZE; o < n; o += P_SIZE) {
-            const code = pairs[o] & CODE_MASK;
-            last[code] = o;
-            gen[code] = lineNo;
-        }
+        this.lastPair = pairs;
+        this.lastBase = lastBase;
     }
 
     /** The value of the pair at `o` as it is in the line (interned, or sliced). */
@@ -1075,20 +1069,28 @@ export class AuditEventView {
 
     // --- consumer side ------------------------------------------------------------------------
 
-    /** Offset in `pairs` of the last pair of `code` on this line, or -1. */
+    /**
+     * Offset in `pairs` of the last pair of `code` on this line, or -1. Small enough for V8 to
+     * inline: a guessed key (the string scanner's) is compared by `verifiedAt`.
+     */
     private at(code: K): number {
-        if (this.gen[code] !== this.lineNo) return -1;
-        let o = this.last[code];
+        const o = this.lastPair[this.lastBase + code];
+        return o < 0 || (this.pairs[o] & UNVERIFIED) === 0 ? o : this.verifiedAt(code);
+    }
+
+    /** `at` when the last pair's key was only guessed: compared, else the field's previous pair. */
+    private verifiedAt(code: K): number {
+        const last = this.lastPair;
+        const at = this.lastBase + code;
+        let o = last[at];
+        if (o < 0) return -1;
         const p = this.pairs;
         while ((p[o] & UNVERIFIED) !== 0 && this.verify(o) !== code) {
             // the guess was wrong (an unknown key): the field's previous pair, if any
             do o -= P_SIZE;
             while (o >= this.pbase && (p[o] & CODE_MASK) !== code);
-            if (o < this.pbase) {
-                this.gen[code] = 0;
-                return -1;
-            }
-            this.last[code] = o;
+            last[at] = o < this.pbase ? -1 : o;
+            if (o < this.pbase) return -1;
         }
         return o;
     }
@@ -1123,13 +1125,27 @@ export class AuditEventView {
     private raw(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        return this.str(o);
+        return this.made(o, false) ?? this.str(o);
     }
 
     private untrusted(code: K): string | undefined {
         const o = this.at(code);
         if (o < 0) return undefined;
-        return this.untrustedStr(o);
+        return this.made(o, true) ?? this.untrustedStr(o);
+    }
+
+    /**
+     * The string `str(o)` (`untrustedStr(o)` when `decoded`) gives for a pair of the byte scanner
+     * whose intern id has it already, else undefined: the getters' common case, small enough for
+     * V8 to inline where `str` and `untrustedStr` (which make the strings) are calls.
+     */
+    private made(o: number, decoded: boolean): string | undefined {
+        const w = this.pairs[o];
+        if ((w & (UNVERIFIED | INTVAL)) !== 0) return undefined;
+        const h = w >>> HIGH_SHIFT;
+        return h === 0
+            ? undefined
+            : this.interned[decoded && (w & QUOTED) === 0 ? INTERN_IDS - 1 + h : h - 1];
     }
 
     /** The last value of `code` that is an integer (an earlier valid one wins over a later invalid one). */
@@ -1160,50 +1176,50 @@ export class AuditEventView {
         return this.kind === T_STATUS;
     }
     get operation(): string | undefined {
-        return this.gen[K.Operation] !== this.lineNo ? undefined : this.raw(K.Operation);
+        return this.lastPair[this.lastBase + K.Operation] < 0 ? undefined : this.raw(K.Operation);
     }
     get profile(): string | undefined {
-        return this.gen[K.Profile] !== this.lineNo ? undefined : this.untrusted(K.Profile);
+        return this.lastPair[this.lastBase + K.Profile] < 0 ? undefined : this.untrusted(K.Profile);
     }
     get label(): string | undefined {
-        return this.gen[K.Label] !== this.lineNo ? undefined : this.untrusted(K.Label);
+        return this.lastPair[this.lastBase + K.Label] < 0 ? undefined : this.untrusted(K.Label);
     }
     get name(): string | undefined {
-        return this.gen[K.Name] !== this.lineNo ? undefined : this.untrusted(K.Name);
+        return this.lastPair[this.lastBase + K.Name] < 0 ? undefined : this.untrusted(K.Name);
     }
     get name2(): string | undefined {
-        return this.gen[K.Name2] !== this.lineNo ? undefined : this.untrusted(K.Name2);
+        return this.lastPair[this.lastBase + K.Name2] < 0 ? undefined : this.untrusted(K.Name2);
     }
     get requestedMask(): string | undefined {
-        return this.gen[K.Requested] !== this.lineNo ? undefined : this.raw(K.Requested);
+        return this.lastPair[this.lastBase + K.Requested] < 0 ? undefined : this.raw(K.Requested);
     }
     get deniedMask(): string | undefined {
-        return this.gen[K.Denied] !== this.lineNo ? undefined : this.raw(K.Denied);
+        return this.lastPair[this.lastBase + K.Denied] < 0 ? undefined : this.raw(K.Denied);
     }
     get pid(): number | undefined {
-        return this.gen[K.Pid] !== this.lineNo ? undefined : this.int(K.Pid);
+        return this.lastPair[this.lastBase + K.Pid] < 0 ? undefined : this.int(K.Pid);
     }
     /** `comm=`, else `exe=` (dbus-daemon and dbus-broker log only that; as libapparmor does). */
     get comm(): string | undefined {
         return this.at(K.Comm) >= 0 ? this.untrusted(K.Comm) : this.untrusted(K.Exe);
     }
     get fsuid(): number | undefined {
-        return this.gen[K.Fsuid] !== this.lineNo ? undefined : this.int(K.Fsuid);
+        return this.lastPair[this.lastBase + K.Fsuid] < 0 ? undefined : this.int(K.Fsuid);
     }
     get ouid(): number | undefined {
-        return this.gen[K.Ouid] !== this.lineNo ? undefined : this.int(K.Ouid);
+        return this.lastPair[this.lastBase + K.Ouid] < 0 ? undefined : this.int(K.Ouid);
     }
     get capability(): number | undefined {
-        return this.gen[K.Capability] !== this.lineNo ? undefined : this.int(K.Capability);
+        return this.lastPair[this.lastBase + K.Capability] < 0 ? undefined : this.int(K.Capability);
     }
     get capname(): string | undefined {
-        return this.gen[K.Capname] !== this.lineNo ? undefined : this.raw(K.Capname);
+        return this.lastPair[this.lastBase + K.Capname] < 0 ? undefined : this.raw(K.Capname);
     }
     get family(): string | undefined {
-        return this.gen[K.Family] !== this.lineNo ? undefined : this.raw(K.Family);
+        return this.lastPair[this.lastBase + K.Family] < 0 ? undefined : this.raw(K.Family);
     }
     get sockType(): string | undefined {
-        return this.gen[K.SockType] !== this.lineNo ? undefined : this.raw(K.SockType);
+        return this.lastPair[this.lastBase + K.SockType] < 0 ? undefined : this.raw(K.SockType);
     }
     get protocol(): number | undefined {
         let o = this.at(K.Protocol);
@@ -1221,40 +1237,42 @@ export class AuditEventView {
         return protocolName(this.protocol);
     }
     get signal(): string | undefined {
-        return this.gen[K.Signal] !== this.lineNo ? undefined : this.raw(K.Signal);
+        return this.lastPair[this.lastBase + K.Signal] < 0 ? undefined : this.raw(K.Signal);
     }
     get peer(): string | undefined {
-        return this.gen[K.Peer] !== this.lineNo ? undefined : this.untrusted(K.Peer);
+        return this.lastPair[this.lastBase + K.Peer] < 0 ? undefined : this.untrusted(K.Peer);
     }
     get peerProfile(): string | undefined {
-        return this.gen[K.PeerProfile] !== this.lineNo ? undefined : this.untrusted(K.PeerProfile);
+        return this.lastPair[this.lastBase + K.PeerProfile] < 0
+            ? undefined
+            : this.untrusted(K.PeerProfile);
     }
     get bus(): string | undefined {
-        return this.gen[K.Bus] !== this.lineNo ? undefined : this.raw(K.Bus);
+        return this.lastPair[this.lastBase + K.Bus] < 0 ? undefined : this.raw(K.Bus);
     }
     get path(): string | undefined {
-        return this.gen[K.Path] !== this.lineNo ? undefined : this.raw(K.Path);
+        return this.lastPair[this.lastBase + K.Path] < 0 ? undefined : this.raw(K.Path);
     }
     get interface(): string | undefined {
-        return this.gen[K.Interface] !== this.lineNo ? undefined : this.raw(K.Interface);
+        return this.lastPair[this.lastBase + K.Interface] < 0 ? undefined : this.raw(K.Interface);
     }
     get member(): string | undefined {
-        return this.gen[K.Member] !== this.lineNo ? undefined : this.raw(K.Member);
+        return this.lastPair[this.lastBase + K.Member] < 0 ? undefined : this.raw(K.Member);
     }
     get fstype(): string | undefined {
-        return this.gen[K.Fstype] !== this.lineNo ? undefined : this.raw(K.Fstype);
+        return this.lastPair[this.lastBase + K.Fstype] < 0 ? undefined : this.raw(K.Fstype);
     }
     get flags(): string | undefined {
-        return this.gen[K.Flags] !== this.lineNo ? undefined : this.raw(K.Flags);
+        return this.lastPair[this.lastBase + K.Flags] < 0 ? undefined : this.raw(K.Flags);
     }
     get srcname(): string | undefined {
-        return this.gen[K.Srcname] !== this.lineNo ? undefined : this.untrusted(K.Srcname);
+        return this.lastPair[this.lastBase + K.Srcname] < 0 ? undefined : this.untrusted(K.Srcname);
     }
     get info(): string | undefined {
-        return this.gen[K.Info] !== this.lineNo ? undefined : this.raw(K.Info);
+        return this.lastPair[this.lastBase + K.Info] < 0 ? undefined : this.raw(K.Info);
     }
     get error(): number | undefined {
-        return this.gen[K.Error] !== this.lineNo ? undefined : this.int(K.Error);
+        return this.lastPair[this.lastBase + K.Error] < 0 ? undefined : this.int(K.Error);
     }
     get timestamp(): number | undefined {
         return this.tsSrc !== SRC_NONE ? this.ts : undefined;
@@ -1263,7 +1281,9 @@ export class AuditEventView {
         return this.serialSrc !== SRC_NONE ? this.serialValue : undefined;
     }
     get namespace(): string | undefined {
-        return this.gen[K.Namespace] !== this.lineNo ? undefined : this.untrusted(K.Namespace);
+        return this.lastPair[this.lastBase + K.Namespace] < 0
+            ? undefined
+            : this.untrusted(K.Namespace);
     }
     /** True when user space logged the event (see `AuditRecord.fromUserSpace`), else undefined. */
     get fromUserSpace(): true | undefined {

@@ -21,6 +21,7 @@ import {
     scanAuditEventsBuffer,
     scanAuditLogBuffer,
 } from "../../../src/log";
+import { byteScannerCodes } from "../../../src/log/view";
 import { LIBAPPARMOR_SAMPLES } from "./real-samples";
 
 const DIR = path.join(__dirname, "../../fixtures/logs");
@@ -289,6 +290,91 @@ describe("log byte API (parseAuditLogBuffer, scanAuditEventsBuffer)", () => {
             assert.strictEqual(events[39999].name, "/tmp/u39999");
             assert.strictEqual(events[39999].pid, 39999 * 97);
             sameViews(bytes, {}, "distinct values");
+        });
+
+        it("stamps of every shape: the kernel's SSSSSSSSSS.FFF and any other, digit by digit", () => {
+            const stamp = "1795600812.345:40";
+            const stamps = [
+                stamp,
+                "0000000000.000:0",
+                "9999999999.999:99999999999999999999",
+                "1795600812.3456:40",
+                "1795600812.34:40",
+                "1795600812.:40",
+                "1795600812:40",
+                "179560081.345:40",
+                "17956008123.345:40",
+                "1795600812.123456789123:40",
+                "123456789012345678901234567890.5:1",
+                "9007199254740993.5:9007199254740993",
+                "1795600812.345x:40",
+                "1795600812.345:",
+                "1795600812,345:40",
+                ":40",
+                "",
+            ];
+            // every byte of the stamp replaced by each of these (a digit, a separator, a letter…)
+            for (let k = 0; k < stamp.length; k++) {
+                for (const c of ["0", "9", ".", ":", ")", "(", " ", "a", "/"]) {
+                    stamps.push(stamp.slice(0, k) + c + stamp.slice(k + 1));
+                }
+            }
+            const lines = stamps.map((st) =>
+                KERNEL_LINE.replace(`audit(${stamp})`, `audit(${st})`),
+            );
+            const bytes = Buffer.from(lines.join("\n"));
+            same(bytes, {}, "stamps");
+            sameViews(bytes, {}, "stamps");
+        });
+
+        it("the words the byte scanner compares (header, stamp, marker, event), one byte off", () => {
+            const body = KERNEL_LINE.slice(KERNEL_LINE.indexOf("apparmor="));
+            const stamp = "audit(1795600812.345:40):";
+            const lines = [
+                `[   12.345678] audit: type=1400 ${stamp} ${body}`,
+                `type=AVC msg=${stamp} ${body}`,
+                `type=APPARMOR_DENIED msg=${stamp} ${body.replace('apparmor="DENIED" ', "")}`,
+                `type=UNKNOWN[1503] msg=${stamp} ${body.replace('apparmor="DENIED" ', "")}`,
+                `type=1503 ${stamp} ${body.replace('apparmor="DENIED" ', "")}`,
+                ...["ALLOWED", "AUDIT", "STATUS", "HINT", "ERROR"].map((t) =>
+                    KERNEL_LINE.replace('"DENIED"', `"${t}"`),
+                ),
+            ];
+            const variants: string[] = [];
+            for (const line of lines) {
+                // every byte up to the end of the event word, replaced by a letter and by a digit
+                const end = line.indexOf('"', line.indexOf('apparmor="') + 10) + 1 || 60;
+                for (let k = 0; k < end; k++) {
+                    for (const c of ["X", "0"])
+                        variants.push(line.slice(0, k) + c + line.slice(k + 1));
+                }
+                variants.push(line);
+            }
+            const bytes = Buffer.from(variants.join("\n"));
+            same(bytes, {}, "words one byte off");
+            sameViews(bytes, {}, "words one byte off");
+        });
+
+        it("keys one byte off every known key, and values of every length one byte apart", () => {
+            const lines: string[] = [];
+            for (const [key] of byteScannerCodes().keys) {
+                const variants = [key, `${key}x`, key.slice(0, -1), `x${key}`, `${key}${key}`];
+                for (let k = 0; k < key.length; k++) {
+                    variants.push(`${key.slice(0, k)}_${key.slice(k + 1)}`);
+                }
+                for (const v of variants) lines.push(`${KERNEL_LINE} ${v}=1 ${v}="q"`);
+            }
+            // interned values that differ in one byte only (first, last or any other)
+            for (let n = 0; n <= 70; n++) {
+                for (let k = 0; k <= n; k++) {
+                    const v = `${"a".repeat(k)}b${"a".repeat(n - k)}`.slice(0, n);
+                    lines.push(KERNEL_LINE.replace('"mknod"', `"${v}"`).replace('"touch"', v));
+                    lines.push(KERNEL_LINE.replace('"mknod"', `"${"a".repeat(n)}"`));
+                }
+            }
+            const bytes = Buffer.from(lines.join("\n"));
+            same(bytes, {}, "keys and values");
+            sameViews(bytes, {}, "keys and values");
         });
 
         it("empty input, newlines only, a marker alone", () => {
